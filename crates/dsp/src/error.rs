@@ -1,0 +1,89 @@
+//! The one error type of chronus-dsp.
+
+/// Everything that can go wrong when building, editing or driving a patch.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum DspError {
+    /// A block size outside `MIN_BLOCK..=MAX_BLOCK`.
+    #[error("block size {size} is out of range (16..=1024 samples)")]
+    BadBlockSize {
+        /// The size asked for.
+        size: usize,
+    },
+    /// A sample rate that is not finite or not in 8 kHz..=384 kHz.
+    #[error("sample rate {rate} Hz is out of range (8000..=384000)")]
+    BadSampleRate {
+        /// The rate asked for.
+        rate: f64,
+    },
+    /// No module instance with this name exists in the patch.
+    #[error("unknown module '{name}'")]
+    UnknownModule {
+        /// The name looked up.
+        name: String,
+    },
+    /// A module id that does not (or no longer) name a module.
+    #[error("no module with id {id}")]
+    BadModuleId {
+        /// The id used.
+        id: u16,
+    },
+    /// The module has no parameter with this name or index.
+    #[error("module kind '{module}' has no parameter '{param}'")]
+    UnknownParam {
+        /// The module kind.
+        module: &'static str,
+        /// The parameter name (or index) asked for.
+        param: String,
+    },
+    /// A module type name that chronus does not know.
+    #[error("unknown module type '{name}' (known: osc, adsr, filter, lfo)")]
+    UnknownKind {
+        /// The name given.
+        name: String,
+    },
+    /// A NaN or infinite parameter value; nothing was changed.
+    #[error("value for '{param}' is not finite")]
+    NonFinite {
+        /// The parameter.
+        param: &'static str,
+    },
+    /// The module does not take a gate.
+    #[error("module kind '{module}' has no gate")]
+    NotGateable {
+        /// The module kind.
+        module: &'static str,
+    },
+    /// A module instance name that is already taken.
+    #[error("a module named '{name}' already exists")]
+    DuplicateName {
+        /// The name.
+        name: String,
+    },
+    /// A module instance name that is empty or has characters other than `[A-Za-z0-9_-]`.
+    #[error("'{name}' is not a valid module name (use letters, digits, '_' or '-')")]
+    BadName {
+        /// The name.
+        name: String,
+    },
+    /// The edit would create a cycle; nothing was changed.
+    #[error("connecting '{from}' to '{to}' would create a cycle")]
+    Cycle {
+        /// Source module.
+        from: String,
+        /// Destination module.
+        to: String,
+    },
+    /// Only LFOs can modulate parameters.
+    #[error("'{name}' is not an lfo and cannot modulate a parameter")]
+    NotAModulator {
+        /// The module.
+        name: String,
+    },
+    /// A state that does not fit the module or patch it is restored into.
+    #[error("state does not match: {reason}")]
+    StateMismatch {
+        /// What did not match.
+        reason: &'static str,
+    },
+}

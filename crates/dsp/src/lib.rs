@@ -1,0 +1,36 @@
+//! chronus-dsp: the sound of chronus, and nothing else.
+//!
+//! Audio-rate [`Module`]s (oscillator, ADSR, RBJ biquad, LFO) with typed parameters and plain-data
+//! state, wired into a [`Patch`] that renders one block at a time into a mono output behind a soft
+//! limiter. Nothing here does I/O, knows about processes, backends or OSC, or allocates while
+//! processing: graph edits and construction allocate, [`Patch::process`] never does.
+//!
+//! Every module can copy out its complete state as plain data ([`ModuleState`]) and restore it
+//! into a fresh instance; continuing from a restored state is bit-identical to continuing the
+//! original. The engine relies on this to resync a respawned worker.
+//!
+//! ```
+//! use chronus_dsp::Patch;
+//! let mut patch = Patch::default_patch(48_000.0, 64).unwrap();
+//! let adsr = patch.find("adsr").unwrap();
+//! patch.gate(adsr, true).unwrap();
+//! let mut block = [0.0f32; 64];
+//! patch.process(&mut block);
+//! assert!(block.iter().all(|s| s.abs() <= 1.0));
+//! ```
+
+pub mod analysis;
+mod error;
+mod fastmath;
+pub mod limiter;
+mod module;
+pub mod modules;
+mod param;
+mod patch;
+mod ramp;
+
+pub use error::DspError;
+pub use module::{Module, ModuleKind, ModuleState, MAX_BLOCK, MIN_BLOCK};
+pub use param::{ModScale, ParamId, ParamSpec, SetOutcome, Unit};
+pub use patch::{ModuleId, NodeDesc, Patch, PatchState, Route};
+pub use ramp::Ramp;

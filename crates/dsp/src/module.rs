@@ -1,0 +1,174 @@
+//! The [`Module`] trait every audio-rate module implements, and its plain-data state.
+
+use crate::modules::{
+    adsr::{self, Adsr, AdsrState},
+    filter::{self, Filter, FilterState},
+    lfo::{self, Lfo, LfoState},
+    osc::{self, Osc, OscState},
+};
+use crate::{DspError, ParamId, ParamSpec, SetOutcome};
+
+/// Smallest block size a module can be built for.
+pub const MIN_BLOCK: usize = 16;
+/// Largest block size a module can be built for.
+pub const MAX_BLOCK: usize = 1024;
+
+/// An audio-rate module: processes one block in place, has typed parameters, and can copy out
+/// and restore its complete state.
+///
+/// Thread contract: every method may be called from the audio thread; none allocates, locks or
+/// blocks. `process` takes at most the block size the module was built for.
+pub trait Module: Send {
+    /// What kind of module this is.
+    fn kind(&self) -> ModuleKind;
+
+    /// Sets a parameter's base value, clamped to range. Non-finite values are rejected and
+    /// change nothing.
+    fn set_param(&mut self, param: ParamId, value: f32) -> Result<SetOutcome, DspError>;
+
+    /// The base value of a parameter (as last set), or `None` for an unknown index.
+    fn param(&self, param: ParamId) -> Option<f32>;
+
+    /// The value in effect right now (smoothed and modulated), or `None` for an unknown index.
+    fn effective(&self, param: ParamId) -> Option<f32>;
+
+    /// Sets the modulation added to `param` from the next block on, in modulation units
+    /// (1.0 = full scale of the parameter's [`crate::ModScale`]). Unknown indexes are ignored.
+    fn set_modulation(&mut self, param: ParamId, amount: f32);
+
+    /// Opens (`true`) or closes the module's gate.
+    fn gate(&mut self, on: bool) -> Result<(), DspError> {
+        let _ = on;
+        Err(DspError::NotGateable {
+            module: self.kind().name(),
+        })
+    }
+
+    /// Processes one block in place. Sources overwrite it; processors transform it.
+    fn process(&mut self, block: &mut [f32]);
+
+    /// A copy of the complete state.
+    fn state(&self) -> ModuleState;
+
+    /// Restores a state taken from a module of the same kind and sample rate.
+    fn restore(&mut self, state: &ModuleState) -> Result<(), DspError>;
+
+    /// Returns to the state of a freshly built module (parameters keep their values).
+    fn reset(&mut self);
+}
+
+/// The kinds of module chronus knows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ModuleKind {
+    /// Band-limited oscillator (`sine`, `sine2`, …).
+    Osc,
+    /// Attack-decay-sustain-release envelope applied to its input.
+    Adsr,
+    /// RBJ cookbook biquad filter.
+    Filter,
+    /// Low-frequency oscillator for modulation.
+    Lfo,
+}
+
+impl ModuleKind {
+    /// Every kind.
+    pub const ALL: [ModuleKind; 4] = [
+        ModuleKind::Osc,
+        ModuleKind::Adsr,
+        ModuleKind::Filter,
+        ModuleKind::Lfo,
+    ];
+
+    /// Type name, as used by `/patch/create <id> <type>`.
+    pub fn name(self) -> &'static str {
+        match self {
+            ModuleKind::Osc => "osc",
+            ModuleKind::Adsr => "adsr",
+            ModuleKind::Filter => "filter",
+            ModuleKind::Lfo => "lfo",
+        }
+    }
+
+    /// Parses a type name (`osc` also accepts `sine` and `oscillator`).
+    pub fn parse(name: &str) -> Result<Self, DspError> {
+        match name {
+            "osc" | "sine" | "oscillator" => Ok(ModuleKind::Osc),
+            "adsr" | "env" | "envelope" => Ok(ModuleKind::Adsr),
+            "filter" | "biquad" => Ok(ModuleKind::Filter),
+            "lfo" => Ok(ModuleKind::Lfo),
+            _ => Err(DspError::UnknownKind {
+                name: name.to_owned(),
+            }),
+        }
+    }
+
+    /// The parameter table of this kind.
+    pub fn params(self) -> &'static [ParamSpec] {
+        match self {
+            ModuleKind::Osc => &osc::PARAMS,
+            ModuleKind::Adsr => &adsr::PARAMS,
+            ModuleKind::Filter => &filter::PARAMS,
+            ModuleKind::Lfo => &lfo::PARAMS,
+        }
+    }
+
+    /// Finds a parameter index by name.
+    pub fn param_id(self, name: &str) -> Result<ParamId, DspError> {
+        crate::param::find(self.params(), name).ok_or_else(|| DspError::UnknownParam {
+            module: self.name(),
+            param: name.to_owned(),
+        })
+    }
+
+    /// True for kinds that take a gate.
+    pub fn gateable(self) -> bool {
+        matches!(self, ModuleKind::Adsr)
+    }
+
+    /// Builds a fresh module of this kind.
+    pub fn build(self, sample_rate: f64, block: usize) -> Result<Box<dyn Module>, DspError> {
+        check_config(sample_rate, block)?;
+        Ok(match self {
+            ModuleKind::Osc => Box::new(Osc::new(sample_rate)),
+            ModuleKind::Adsr => Box::new(Adsr::new(sample_rate)),
+            ModuleKind::Filter => Box::new(Filter::new(sample_rate)),
+            ModuleKind::Lfo => Box::new(Lfo::new(sample_rate)),
+        })
+    }
+}
+
+/// Checks a sample rate and block size.
+pub(crate) fn check_config(sample_rate: f64, block: usize) -> Result<(), DspError> {
+    if !(8_000.0..=384_000.0).contains(&sample_rate) {
+        return Err(DspError::BadSampleRate { rate: sample_rate });
+    }
+    if !(MIN_BLOCK..=MAX_BLOCK).contains(&block) {
+        return Err(DspError::BadBlockSize { size: block });
+    }
+    Ok(())
+}
+
+/// The complete state of one module, as plain data.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ModuleState {
+    /// An oscillator's state.
+    Osc(OscState),
+    /// An envelope's state.
+    Adsr(AdsrState),
+    /// A filter's state.
+    Filter(FilterState),
+    /// An LFO's state.
+    Lfo(LfoState),
+}
+
+impl ModuleState {
+    /// The kind of module this state belongs to.
+    pub fn kind(&self) -> ModuleKind {
+        match self {
+            ModuleState::Osc(_) => ModuleKind::Osc,
+            ModuleState::Adsr(_) => ModuleKind::Adsr,
+            ModuleState::Filter(_) => ModuleKind::Filter,
+            ModuleState::Lfo(_) => ModuleKind::Lfo,
+        }
+    }
+}

@@ -1,0 +1,278 @@
+//! `adsr`: an attack-decay-sustain-release envelope that multiplies its input.
+//!
+//! Segments are linear and exact to the sample: with attack `A` ms at rate `fs`, the level
+//! reaches 1.0 after `round(A·fs/1000)` samples from silence. A gate-on during any stage
+//! re-attacks from the current level at the attack's rate (no click); a gate-off releases from
+//! the current level to 0 in exactly the release time.
+
+use crate::module::{Module, ModuleKind, ModuleState};
+use crate::param::{Max, ModScale, ParamId, ParamSpec, SetOutcome, Unit};
+use crate::ramp::ms_to_samples;
+use crate::DspError;
+
+/// Parameter index of `attack`.
+pub const ATTACK: ParamId = 0;
+/// Parameter index of `decay`.
+pub const DECAY: ParamId = 1;
+/// Parameter index of `sustain`.
+pub const SUSTAIN: ParamId = 2;
+/// Parameter index of `release`.
+pub const RELEASE: ParamId = 3;
+
+const fn time(name: &'static str, default: f32) -> ParamSpec {
+    ParamSpec {
+        name,
+        unit: Unit::Ms,
+        min: 0.0,
+        max: Max::Fixed(60_000.0),
+        default,
+        smoothing_ms: 0.0,
+        modulation: ModScale::Linear(1000.0),
+    }
+}
+
+/// Parameters of `adsr`.
+pub static PARAMS: [ParamSpec; 4] = [
+    time("attack", 10.0),
+    time("decay", 100.0),
+    ParamSpec {
+        name: "sustain",
+        unit: Unit::Ratio,
+        min: 0.0,
+        max: Max::Fixed(1.0),
+        default: 0.7,
+        smoothing_ms: 0.0,
+        modulation: ModScale::Linear(1.0),
+    },
+    time("release", 200.0),
+];
+
+/// Envelope stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Silent, waiting for a gate.
+    Idle,
+    /// Rising to 1.0.
+    Attack,
+    /// Falling to the sustain level.
+    Decay,
+    /// Holding the sustain level while the gate is open.
+    Sustain,
+    /// Falling to 0 after the gate closed.
+    Release,
+}
+
+/// Complete state of an [`Adsr`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AdsrState {
+    /// Base parameter values, in table order.
+    pub params: [f32; 4],
+    /// Modulation amounts, in table order.
+    pub modulation: [f32; 4],
+    /// Current stage.
+    pub stage: Stage,
+    /// Level at the start of the current segment.
+    pub from: f32,
+    /// Level at the end of the current segment.
+    pub to: f32,
+    /// Samples of the segment done.
+    pub pos: u32,
+    /// Samples of the segment in all.
+    pub len: u32,
+    /// The level of the last sample produced.
+    pub level: f32,
+}
+
+/// ADSR envelope; multiplies the block passing through it.
+#[derive(Debug, Clone)]
+pub struct Adsr {
+    sample_rate: f64,
+    s: AdsrState,
+}
+
+impl Adsr {
+    /// A fresh, idle envelope at the default parameters.
+    pub fn new(sample_rate: f64) -> Self {
+        Adsr {
+            sample_rate,
+            s: AdsrState {
+                params: [
+                    PARAMS[0].default,
+                    PARAMS[1].default,
+                    PARAMS[2].default,
+                    PARAMS[3].default,
+                ],
+                modulation: [0.0; 4],
+                stage: Stage::Idle,
+                from: 0.0,
+                to: 0.0,
+                pos: 0,
+                len: 0,
+                level: 0.0,
+            },
+        }
+    }
+
+    /// The current stage.
+    pub fn stage(&self) -> Stage {
+        self.s.stage
+    }
+
+    /// The current level, 0..1.
+    pub fn level(&self) -> f32 {
+        self.s.level
+    }
+
+    fn value(&self, p: ParamId) -> f32 {
+        let i = p as usize;
+        PARAMS[i].modulate(self.s.params[i], self.s.modulation[i], self.sample_rate)
+    }
+
+    fn samples(&self, p: ParamId) -> u32 {
+        ms_to_samples(self.value(p), self.sample_rate)
+    }
+
+    fn enter(&mut self, stage: Stage) {
+        let level = self.s.level;
+        let (to, len) = match stage {
+            Stage::Idle => (0.0, 0),
+            Stage::Attack => {
+                let full = self.samples(ATTACK) as f32;
+                (1.0, ((1.0 - level).max(0.0) * full).round() as u32)
+            }
+            Stage::Decay => (self.value(SUSTAIN), self.samples(DECAY)),
+            Stage::Sustain => (self.value(SUSTAIN), 0),
+            Stage::Release => (0.0, self.samples(RELEASE)),
+        };
+        self.s.stage = stage;
+        self.s.from = level;
+        self.s.to = to;
+        self.s.pos = 0;
+        self.s.len = len;
+        if len == 0 {
+            self.s.level = to;
+            self.finish_segment();
+        }
+    }
+
+    /// Moves to the next stage when the current segment is complete.
+    fn finish_segment(&mut self) {
+        match self.s.stage {
+            Stage::Attack => self.enter(Stage::Decay),
+            Stage::Decay => {
+                self.s.stage = Stage::Sustain;
+                self.s.from = self.s.level;
+                self.s.to = self.s.level;
+                self.s.pos = 0;
+                self.s.len = 0;
+            }
+            Stage::Release => {
+                self.s.stage = Stage::Idle;
+                self.s.level = 0.0;
+            }
+            Stage::Sustain | Stage::Idle => {}
+        }
+    }
+
+    #[inline]
+    fn tick(&mut self) -> f32 {
+        let s = &mut self.s;
+        if s.pos < s.len {
+            s.pos += 1;
+            s.level = if s.pos == s.len {
+                s.to
+            } else {
+                s.from + (s.to - s.from) * (s.pos as f32 / s.len as f32)
+            };
+            let level = s.level;
+            if self.s.pos == self.s.len {
+                self.finish_segment();
+            }
+            level
+        } else {
+            s.level
+        }
+    }
+}
+
+impl Module for Adsr {
+    fn kind(&self) -> ModuleKind {
+        ModuleKind::Adsr
+    }
+
+    fn set_param(&mut self, param: ParamId, value: f32) -> Result<SetOutcome, DspError> {
+        let spec = PARAMS
+            .get(param as usize)
+            .ok_or_else(|| DspError::UnknownParam {
+                module: "adsr",
+                param: param.to_string(),
+            })?;
+        let out = spec.accept(value, self.sample_rate)?;
+        self.s.params[param as usize] = out.value;
+        if param == SUSTAIN && self.s.stage == Stage::Sustain {
+            // Glide to the new sustain level over the decay time instead of jumping.
+            self.enter(Stage::Decay);
+        }
+        Ok(out)
+    }
+
+    fn param(&self, param: ParamId) -> Option<f32> {
+        self.s.params.get(param as usize).copied()
+    }
+
+    fn effective(&self, param: ParamId) -> Option<f32> {
+        ((param as usize) < PARAMS.len()).then(|| self.value(param))
+    }
+
+    fn set_modulation(&mut self, param: ParamId, amount: f32) {
+        if let Some(m) = self.s.modulation.get_mut(param as usize) {
+            *m = amount;
+        }
+    }
+
+    fn gate(&mut self, on: bool) -> Result<(), DspError> {
+        if on {
+            self.enter(Stage::Attack);
+        } else if self.s.stage != Stage::Idle {
+            self.enter(Stage::Release);
+        }
+        Ok(())
+    }
+
+    fn process(&mut self, block: &mut [f32]) {
+        match self.s.stage {
+            Stage::Idle => block.fill(0.0),
+            Stage::Sustain => {
+                let l = self.s.level;
+                block.iter_mut().for_each(|x| *x *= l);
+            }
+            _ => {
+                for x in block.iter_mut() {
+                    *x *= self.tick();
+                }
+            }
+        }
+    }
+
+    fn state(&self) -> ModuleState {
+        ModuleState::Adsr(self.s)
+    }
+
+    fn restore(&mut self, state: &ModuleState) -> Result<(), DspError> {
+        match state {
+            ModuleState::Adsr(s) => {
+                self.s = *s;
+                Ok(())
+            }
+            _ => Err(DspError::StateMismatch {
+                reason: "not an adsr state",
+            }),
+        }
+    }
+
+    fn reset(&mut self) {
+        let params = self.s.params;
+        *self = Adsr::new(self.sample_rate);
+        self.s.params = params;
+    }
+}

@@ -1,0 +1,169 @@
+//! `lfo`: a low-frequency oscillator whose output modulates parameters of other modules.
+//!
+//! Output is `offset + depth · wave(phase)`, written to its block at audio rate. The patch reads
+//! the first sample of each block as the control value for the routed parameters, which smooth
+//! it themselves where their table says so.
+
+use super::waves;
+use crate::module::{Module, ModuleKind, ModuleState};
+use crate::param::{Max, ModScale, ParamId, ParamSpec, SetOutcome, Unit};
+use crate::DspError;
+
+/// Parameter index of `freq`.
+pub const FREQ: ParamId = 0;
+/// Parameter index of `depth`.
+pub const DEPTH: ParamId = 1;
+/// Parameter index of `shape`.
+pub const SHAPE: ParamId = 2;
+/// Parameter index of `offset`.
+pub const OFFSET: ParamId = 3;
+/// Parameter index of `reset` (any value puts the phase back to 0).
+pub const RESET: ParamId = 4;
+
+/// Parameters of `lfo`.
+pub static PARAMS: [ParamSpec; 5] = [
+    ParamSpec {
+        name: "freq",
+        unit: Unit::Hz,
+        min: 0.01,
+        max: Max::Fixed(20.0),
+        default: 1.0,
+        smoothing_ms: 0.0,
+        modulation: ModScale::None,
+    },
+    ParamSpec {
+        name: "depth",
+        unit: Unit::Ratio,
+        min: 0.0,
+        max: Max::Fixed(1.0),
+        default: 0.5,
+        smoothing_ms: 0.0,
+        modulation: ModScale::None,
+    },
+    ParamSpec {
+        name: "shape",
+        unit: Unit::Choice,
+        min: 0.0,
+        max: Max::Fixed(3.0),
+        default: 0.0,
+        smoothing_ms: 0.0,
+        modulation: ModScale::None,
+    },
+    ParamSpec {
+        name: "offset",
+        unit: Unit::Ratio,
+        min: -1.0,
+        max: Max::Fixed(1.0),
+        default: 0.0,
+        smoothing_ms: 0.0,
+        modulation: ModScale::None,
+    },
+    ParamSpec {
+        name: "reset",
+        unit: Unit::Trigger,
+        min: f32::MIN,
+        max: Max::Fixed(f32::MAX),
+        default: 0.0,
+        smoothing_ms: 0.0,
+        modulation: ModScale::None,
+    },
+];
+
+/// Complete state of an [`Lfo`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LfoState {
+    /// Base parameter values, in table order.
+    pub params: [f32; 5],
+    /// Phase in turns, `[0, 1)`.
+    pub phase: f64,
+}
+
+/// Low-frequency oscillator.
+#[derive(Debug, Clone)]
+pub struct Lfo {
+    sample_rate: f64,
+    s: LfoState,
+}
+
+impl Lfo {
+    /// A fresh LFO at the default parameters.
+    pub fn new(sample_rate: f64) -> Self {
+        let mut params = [0.0; 5];
+        for (p, spec) in params.iter_mut().zip(PARAMS.iter()) {
+            *p = spec.default;
+        }
+        Lfo {
+            sample_rate,
+            s: LfoState { params, phase: 0.0 },
+        }
+    }
+
+    /// The output value at the current phase.
+    pub fn value(&self) -> f32 {
+        let p = &self.s.params;
+        p[OFFSET as usize]
+            + p[DEPTH as usize] * waves::naive(p[SHAPE as usize] as u8, self.s.phase as f32)
+    }
+}
+
+impl Module for Lfo {
+    fn kind(&self) -> ModuleKind {
+        ModuleKind::Lfo
+    }
+
+    fn set_param(&mut self, param: ParamId, value: f32) -> Result<SetOutcome, DspError> {
+        let spec = PARAMS
+            .get(param as usize)
+            .ok_or_else(|| DspError::UnknownParam {
+                module: "lfo",
+                param: param.to_string(),
+            })?;
+        let out = spec.accept(value, self.sample_rate)?;
+        if param == RESET {
+            self.s.phase = 0.0;
+        }
+        self.s.params[param as usize] = out.value;
+        Ok(out)
+    }
+
+    fn param(&self, param: ParamId) -> Option<f32> {
+        self.s.params.get(param as usize).copied()
+    }
+
+    fn effective(&self, param: ParamId) -> Option<f32> {
+        self.param(param)
+    }
+
+    fn set_modulation(&mut self, _param: ParamId, _amount: f32) {}
+
+    fn process(&mut self, block: &mut [f32]) {
+        let inc = f64::from(self.s.params[FREQ as usize]) / self.sample_rate;
+        for x in block.iter_mut() {
+            *x = self.value();
+            self.s.phase += inc;
+            if self.s.phase >= 1.0 {
+                self.s.phase -= 1.0;
+            }
+        }
+    }
+
+    fn state(&self) -> ModuleState {
+        ModuleState::Lfo(self.s)
+    }
+
+    fn restore(&mut self, state: &ModuleState) -> Result<(), DspError> {
+        match state {
+            ModuleState::Lfo(s) => {
+                self.s = *s;
+                Ok(())
+            }
+            _ => Err(DspError::StateMismatch {
+                reason: "not an lfo state",
+            }),
+        }
+    }
+
+    fn reset(&mut self) {
+        self.s.phase = 0.0;
+    }
+}

@@ -1,0 +1,126 @@
+//! Typed parameters: name, unit, range, default, smoothing and modulation scale.
+
+use crate::DspError;
+
+/// Index of a parameter within its module's [`ParamSpec`] table.
+pub type ParamId = u8;
+
+/// The unit a parameter is expressed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    /// Hertz.
+    Hz,
+    /// Milliseconds.
+    Ms,
+    /// A plain ratio or level, usually 0..1.
+    Ratio,
+    /// Decibels.
+    Db,
+    /// A choice among numbered options (rounded to the nearest integer).
+    Choice,
+    /// A trigger: any value fires it.
+    Trigger,
+}
+
+/// How an LFO's output (one unit = full depth) is added to a parameter.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum ModScale {
+    /// The parameter cannot be modulated.
+    None,
+    /// Multiplicative: one unit of modulation moves the value by this many cents.
+    Cents(f32),
+    /// Additive: one unit of modulation adds this much to the value.
+    Linear(f32),
+}
+
+/// The upper bound of a parameter's range, which may depend on the sample rate.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Max {
+    /// A fixed value.
+    Fixed(f32),
+    /// The Nyquist frequency minus this many hertz.
+    NyquistMinus(f32),
+    /// This fraction of the sample rate.
+    RateFraction(f32),
+}
+
+/// Description of one parameter. Modules keep a static table of these.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ParamSpec {
+    /// Public name (the `<param>` of `/mod/<module>/<param>`).
+    pub name: &'static str,
+    /// Unit.
+    pub unit: Unit,
+    /// Lowest value.
+    pub min: f32,
+    /// Highest value.
+    pub max: Max,
+    /// Value of a fresh module.
+    pub default: f32,
+    /// Length of the linear ramp to a new value, in milliseconds (0: jumps).
+    pub smoothing_ms: f32,
+    /// How modulation adds to it.
+    pub modulation: ModScale,
+}
+
+/// What happened to a value handed to [`ParamSpec::accept`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SetOutcome {
+    /// The value applied (after clamping and, for choices, rounding).
+    pub value: f32,
+    /// True when the value given was outside the range and was clamped.
+    pub clamped: bool,
+}
+
+impl ParamSpec {
+    /// The `(min, max)` range at a sample rate.
+    pub fn range(&self, sample_rate: f64) -> (f32, f32) {
+        let max = match self.max {
+            Max::Fixed(v) => v,
+            Max::NyquistMinus(hz) => (sample_rate * 0.5) as f32 - hz,
+            Max::RateFraction(f) => (sample_rate as f32) * f,
+        };
+        (self.min, max)
+    }
+
+    /// Clamps `value` into range (rounding choices); rejects NaN and infinities.
+    pub fn accept(&self, value: f32, sample_rate: f64) -> Result<SetOutcome, DspError> {
+        if !value.is_finite() {
+            return Err(DspError::NonFinite { param: self.name });
+        }
+        let (lo, hi) = self.range(sample_rate);
+        let mut v = value.clamp(lo, hi);
+        let clamped = v != value;
+        if self.unit == Unit::Choice {
+            v = v.round();
+        }
+        Ok(SetOutcome { value: v, clamped })
+    }
+
+    /// Applies a modulation amount (already scaled by [`ModScale`] units of depth) to `base`,
+    /// clamped to range.
+    pub fn modulate(&self, base: f32, amount: f32, sample_rate: f64) -> f32 {
+        if amount == 0.0 {
+            return base;
+        }
+        let v = match self.modulation {
+            ModScale::None => base,
+            ModScale::Cents(c) => base * (amount * c / 1200.0).exp2(),
+            ModScale::Linear(k) => base + amount * k,
+        };
+        let (lo, hi) = self.range(sample_rate);
+        if v.is_finite() {
+            v.clamp(lo, hi)
+        } else {
+            base
+        }
+    }
+}
+
+/// Finds a parameter by name in a table.
+pub(crate) fn find(table: &[ParamSpec], name: &str) -> Option<ParamId> {
+    table
+        .iter()
+        .position(|p| p.name == name)
+        .map(|i| i as ParamId)
+}

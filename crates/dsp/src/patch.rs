@@ -1,0 +1,585 @@
+//! The [`Patch`]: named module instances wired as a graph and rendered block by block.
+
+use crate::limiter::soft_limit_block;
+use crate::module::{check_config, Module, ModuleKind, ModuleState};
+use crate::{DspError, ParamId, SetOutcome};
+
+/// Identifies a module instance within one patch. Ids are stable: removing a module never
+/// changes the ids of the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ModuleId(pub u16);
+
+/// A modulation route into a parameter: the LFO `from` drives `param` of the module holding it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Route {
+    /// The LFO.
+    pub from: ModuleId,
+    /// The parameter of the destination.
+    pub param: ParamId,
+}
+
+/// The description of one instance: what it is and how it is wired.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NodeDesc {
+    /// Its id.
+    pub id: ModuleId,
+    /// Its name (`sine`, `filter`, …).
+    pub name: String,
+    /// Its kind.
+    pub kind: ModuleKind,
+    /// Modules whose audio is summed into its input.
+    pub inputs: Vec<ModuleId>,
+    /// LFOs modulating its parameters.
+    pub routes: Vec<Route>,
+    /// Whether its output goes to the patch output.
+    pub to_out: bool,
+}
+
+/// A patch's complete state: its layout and every module's state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatchState {
+    /// Sample rate the patch runs at.
+    pub sample_rate: f64,
+    /// Block size.
+    pub block: usize,
+    /// Each instance (in id order) with its state.
+    pub nodes: Vec<(NodeDesc, ModuleState)>,
+}
+
+struct Node {
+    desc: NodeDesc,
+    module: Box<dyn Module>,
+}
+
+/// Named module instances wired as a graph, rendered one block at a time into a mono output
+/// with a final soft limiter.
+///
+/// Editing (add, remove, connect, …) allocates and must happen between blocks; [`Patch::process`]
+/// and the parameter and gate setters never allocate.
+pub struct Patch {
+    sample_rate: f64,
+    block: usize,
+    nodes: Vec<Option<Node>>,
+    order: Vec<usize>,
+    buffers: Vec<f32>,
+    scratch: Vec<f32>,
+}
+
+impl std::fmt::Debug for Patch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Patch")
+            .field("sample_rate", &self.sample_rate)
+            .field("block", &self.block)
+            .field("nodes", &self.describe())
+            .finish()
+    }
+}
+
+impl Patch {
+    /// An empty patch (renders silence).
+    pub fn new(sample_rate: f64, block: usize) -> Result<Self, DspError> {
+        check_config(sample_rate, block)?;
+        Ok(Patch {
+            sample_rate,
+            block,
+            nodes: Vec::new(),
+            order: Vec::new(),
+            buffers: Vec::new(),
+            scratch: vec![0.0; block],
+        })
+    }
+
+    /// The seed chain: `sine > adsr > filter > out`, with an unrouted `lfo`.
+    pub fn default_patch(sample_rate: f64, block: usize) -> Result<Self, DspError> {
+        let mut p = Patch::new(sample_rate, block)?;
+        let sine = p.add("sine", ModuleKind::Osc)?;
+        let adsr = p.add("adsr", ModuleKind::Adsr)?;
+        let filter = p.add("filter", ModuleKind::Filter)?;
+        p.add("lfo", ModuleKind::Lfo)?;
+        p.connect(sine, adsr)?;
+        p.connect(adsr, filter)?;
+        p.connect_out(filter, true)?;
+        Ok(p)
+    }
+
+    /// Sample rate in Hz.
+    pub fn sample_rate(&self) -> f64 {
+        self.sample_rate
+    }
+
+    /// Samples per block.
+    pub fn block_size(&self) -> usize {
+        self.block
+    }
+
+    /// Adds an instance named `name` (letters, digits, `_`, `-`).
+    pub fn add(&mut self, name: &str, kind: ModuleKind) -> Result<ModuleId, DspError> {
+        let valid = !name.is_empty()
+            && name.len() <= 32
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !valid {
+            return Err(DspError::BadName {
+                name: name.to_owned(),
+            });
+        }
+        if self.find(name).is_some() {
+            return Err(DspError::DuplicateName {
+                name: name.to_owned(),
+            });
+        }
+        let module = kind.build(self.sample_rate, self.block)?;
+        let slot = self
+            .nodes
+            .iter()
+            .position(Option::is_none)
+            .unwrap_or(self.nodes.len());
+        let id = ModuleId(slot as u16);
+        let node = Node {
+            desc: NodeDesc {
+                id,
+                name: name.to_owned(),
+                kind,
+                inputs: Vec::new(),
+                routes: Vec::new(),
+                to_out: false,
+            },
+            module,
+        };
+        if slot == self.nodes.len() {
+            self.nodes.push(Some(node));
+        } else {
+            self.nodes[slot] = Some(node);
+        }
+        self.rebuild()?;
+        Ok(id)
+    }
+
+    /// Removes an instance and every connection to or from it.
+    pub fn remove(&mut self, id: ModuleId) -> Result<(), DspError> {
+        self.node(id)?;
+        self.nodes[id.0 as usize] = None;
+        for node in self.nodes.iter_mut().flatten() {
+            node.desc.inputs.retain(|&i| i != id);
+            let removed: Vec<ParamId> = node
+                .desc
+                .routes
+                .iter()
+                .filter(|r| r.from == id)
+                .map(|r| r.param)
+                .collect();
+            node.desc.routes.retain(|r| r.from != id);
+            for p in removed {
+                node.module.set_modulation(p, 0.0);
+            }
+        }
+        self.rebuild()
+    }
+
+    /// Sends `from`'s audio into `to`'s input. Fails (changing nothing) on a cycle.
+    pub fn connect(&mut self, from: ModuleId, to: ModuleId) -> Result<(), DspError> {
+        self.node(from)?;
+        if self.node(to)?.desc.inputs.contains(&from) {
+            return Ok(());
+        }
+        self.node_mut(to)?.desc.inputs.push(from);
+        if self.rebuild().is_err() {
+            self.node_mut(to)?.desc.inputs.retain(|&i| i != from);
+            self.rebuild()?;
+            return Err(self.cycle(from, to));
+        }
+        Ok(())
+    }
+
+    /// Removes the audio connection `from > to`, if there is one.
+    pub fn disconnect(&mut self, from: ModuleId, to: ModuleId) -> Result<(), DspError> {
+        self.node(from)?;
+        self.node_mut(to)?.desc.inputs.retain(|&i| i != from);
+        self.rebuild()
+    }
+
+    /// Routes (or un-routes) a module's output to the patch output.
+    pub fn connect_out(&mut self, id: ModuleId, on: bool) -> Result<(), DspError> {
+        self.node_mut(id)?.desc.to_out = on;
+        Ok(())
+    }
+
+    /// Lets the LFO `lfo` modulate `param` of `to`. Fails (changing nothing) on a cycle or when
+    /// `lfo` is not an LFO.
+    pub fn modulate(
+        &mut self,
+        lfo: ModuleId,
+        to: ModuleId,
+        param: ParamId,
+    ) -> Result<(), DspError> {
+        let src = self.node(lfo)?;
+        if src.desc.kind != ModuleKind::Lfo {
+            return Err(DspError::NotAModulator {
+                name: src.desc.name.clone(),
+            });
+        }
+        let kind = self.node(to)?.desc.kind;
+        if (param as usize) >= kind.params().len() {
+            return Err(DspError::UnknownParam {
+                module: kind.name(),
+                param: param.to_string(),
+            });
+        }
+        let route = Route { from: lfo, param };
+        if self.node(to)?.desc.routes.contains(&route) {
+            return Ok(());
+        }
+        self.node_mut(to)?.desc.routes.push(route);
+        if self.rebuild().is_err() {
+            self.node_mut(to)?.desc.routes.retain(|r| *r != route);
+            self.rebuild()?;
+            return Err(self.cycle(lfo, to));
+        }
+        Ok(())
+    }
+
+    /// Removes the modulation of `param` of `to` by `lfo`, if there is one.
+    pub fn unmodulate(
+        &mut self,
+        lfo: ModuleId,
+        to: ModuleId,
+        param: ParamId,
+    ) -> Result<(), DspError> {
+        let node = self.node_mut(to)?;
+        node.desc
+            .routes
+            .retain(|r| !(r.from == lfo && r.param == param));
+        if !node.desc.routes.iter().any(|r| r.param == param) {
+            node.module.set_modulation(param, 0.0);
+        }
+        self.rebuild()
+    }
+
+    /// The id of the instance named `name`.
+    pub fn find(&self, name: &str) -> Option<ModuleId> {
+        self.nodes
+            .iter()
+            .flatten()
+            .find(|n| n.desc.name == name)
+            .map(|n| n.desc.id)
+    }
+
+    /// The id of the instance named `name`, or an error naming it.
+    pub fn lookup(&self, name: &str) -> Result<ModuleId, DspError> {
+        self.find(name).ok_or_else(|| DspError::UnknownModule {
+            name: name.to_owned(),
+        })
+    }
+
+    /// The kind of an instance.
+    pub fn kind(&self, id: ModuleId) -> Result<ModuleKind, DspError> {
+        Ok(self.node(id)?.desc.kind)
+    }
+
+    /// The name of an instance.
+    pub fn name(&self, id: ModuleId) -> Result<&str, DspError> {
+        Ok(&self.node(id)?.desc.name)
+    }
+
+    /// Every instance, in id order.
+    pub fn describe(&self) -> Vec<NodeDesc> {
+        self.nodes
+            .iter()
+            .flatten()
+            .map(|n| n.desc.clone())
+            .collect()
+    }
+
+    /// Sets a parameter (clamped; non-finite values rejected). Never allocates.
+    pub fn set_param(
+        &mut self,
+        id: ModuleId,
+        param: ParamId,
+        value: f32,
+    ) -> Result<SetOutcome, DspError> {
+        self.node_mut(id)?.module.set_param(param, value)
+    }
+
+    /// Sets a parameter by names, e.g. `("sine", "freq", 440.0)`. For tools and tests; the
+    /// engine resolves names once and uses [`Patch::set_param`].
+    pub fn set(&mut self, module: &str, param: &str, value: f32) -> Result<SetOutcome, DspError> {
+        let id = self.lookup(module)?;
+        let p = self.kind(id)?.param_id(param)?;
+        self.set_param(id, p, value)
+    }
+
+    /// A parameter's base value.
+    pub fn param(&self, id: ModuleId, param: ParamId) -> Result<f32, DspError> {
+        let node = self.node(id)?;
+        node.module
+            .param(param)
+            .ok_or_else(|| DspError::UnknownParam {
+                module: node.desc.kind.name(),
+                param: param.to_string(),
+            })
+    }
+
+    /// A parameter's value in effect now (smoothed and modulated).
+    pub fn effective(&self, id: ModuleId, param: ParamId) -> Result<f32, DspError> {
+        let node = self.node(id)?;
+        node.module
+            .effective(param)
+            .ok_or_else(|| DspError::UnknownParam {
+                module: node.desc.kind.name(),
+                param: param.to_string(),
+            })
+    }
+
+    /// Opens or closes a module's gate. Never allocates.
+    pub fn gate(&mut self, id: ModuleId, on: bool) -> Result<(), DspError> {
+        self.node_mut(id)?.module.gate(on)
+    }
+
+    /// Renders one block into `out` (whose length must be the block size; a shorter slice
+    /// renders that many samples of each module's next block). Never allocates.
+    pub fn process(&mut self, out: &mut [f32]) {
+        let n = out.len().min(self.block);
+        let block = self.block;
+        for &i in &self.order {
+            let Some(node) = self.nodes[i].as_mut() else {
+                continue;
+            };
+            // Control-rate modulation: the first sample of each LFO's block.
+            let mut amounts = [0.0f32; 8];
+            let mut touched = 0u8;
+            for r in &node.desc.routes {
+                let src = r.from.0 as usize * block;
+                if let Some(slot) = amounts.get_mut(r.param as usize) {
+                    *slot += self.buffers[src];
+                    touched |= 1 << r.param;
+                }
+            }
+            for (p, &a) in amounts.iter().enumerate() {
+                if touched & (1 << p) != 0 {
+                    node.module.set_modulation(p as ParamId, a);
+                }
+            }
+            let scratch = &mut self.scratch[..n];
+            scratch.fill(0.0);
+            for input in &node.desc.inputs {
+                let src = &self.buffers[input.0 as usize * block..][..n];
+                for (d, s) in scratch.iter_mut().zip(src) {
+                    *d += s;
+                }
+            }
+            node.module.process(scratch);
+            self.buffers[i * block..][..n].copy_from_slice(scratch);
+        }
+        let out = &mut out[..n];
+        out.fill(0.0);
+        for node in self.nodes.iter().flatten().filter(|n| n.desc.to_out) {
+            let src = &self.buffers[node.desc.id.0 as usize * block..][..n];
+            for (d, s) in out.iter_mut().zip(src) {
+                *d += s;
+            }
+        }
+        soft_limit_block(out);
+    }
+
+    /// A copy of the complete state: layout and every module's state.
+    pub fn state(&self) -> PatchState {
+        PatchState {
+            sample_rate: self.sample_rate,
+            block: self.block,
+            nodes: self
+                .nodes
+                .iter()
+                .flatten()
+                .map(|n| (n.desc.clone(), n.module.state()))
+                .collect(),
+        }
+    }
+
+    /// Restores module states into this patch, whose layout must equal the state's.
+    pub fn restore(&mut self, state: &PatchState) -> Result<(), DspError> {
+        if state.sample_rate != self.sample_rate || state.block != self.block {
+            return Err(DspError::StateMismatch {
+                reason: "sample rate or block size differs",
+            });
+        }
+        if self.describe()
+            != state
+                .nodes
+                .iter()
+                .map(|(d, _)| d.clone())
+                .collect::<Vec<_>>()
+        {
+            return Err(DspError::StateMismatch {
+                reason: "patch layout differs",
+            });
+        }
+        for (desc, ms) in &state.nodes {
+            self.node_mut(desc.id)?.module.restore(ms)?;
+        }
+        Ok(())
+    }
+
+    /// Builds a patch with the state's layout and restores every module's state into it.
+    /// The new patch renders exactly what the original would have rendered next.
+    pub fn from_state(state: &PatchState) -> Result<Patch, DspError> {
+        let mut p = Patch::new(state.sample_rate, state.block)?;
+        for (desc, ms) in &state.nodes {
+            if ms.kind() != desc.kind {
+                return Err(DspError::StateMismatch {
+                    reason: "module state of another kind",
+                });
+            }
+            let slot = desc.id.0 as usize;
+            if p.nodes.len() <= slot {
+                p.nodes.resize_with(slot + 1, || None);
+            }
+            if p.nodes[slot].is_some() {
+                return Err(DspError::StateMismatch {
+                    reason: "two modules share an id",
+                });
+            }
+            let mut module = desc.kind.build(state.sample_rate, state.block)?;
+            module.restore(ms)?;
+            p.nodes[slot] = Some(Node {
+                desc: desc.clone(),
+                module,
+            });
+        }
+        for (desc, _) in &state.nodes {
+            for id in desc
+                .inputs
+                .iter()
+                .chain(desc.routes.iter().map(|r| &r.from))
+            {
+                p.node(*id)?;
+            }
+        }
+        p.rebuild()?;
+        // Previous blocks' outputs matter only for modulation, which each block re-reads after
+        // its source has processed, so fresh buffers are exact.
+        Ok(p)
+    }
+
+    fn node(&self, id: ModuleId) -> Result<&Node, DspError> {
+        self.nodes
+            .get(id.0 as usize)
+            .and_then(Option::as_ref)
+            .ok_or(DspError::BadModuleId { id: id.0 })
+    }
+
+    fn node_mut(&mut self, id: ModuleId) -> Result<&mut Node, DspError> {
+        self.nodes
+            .get_mut(id.0 as usize)
+            .and_then(Option::as_mut)
+            .ok_or(DspError::BadModuleId { id: id.0 })
+    }
+
+    fn cycle(&self, from: ModuleId, to: ModuleId) -> DspError {
+        let name = |id| self.name(id).unwrap_or("?").to_owned();
+        DspError::Cycle {
+            from: name(from),
+            to: name(to),
+        }
+    }
+
+    /// Recomputes the evaluation order (Kahn) and the buffers. Errors on a cycle.
+    fn rebuild(&mut self) -> Result<(), DspError> {
+        let n = self.nodes.len();
+        let mut indegree = vec![0usize; n];
+        let mut users: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for node in self.nodes.iter().flatten() {
+            let me = node.desc.id.0 as usize;
+            let sources = node
+                .desc
+                .inputs
+                .iter()
+                .chain(node.desc.routes.iter().map(|r| &r.from));
+            for src in sources {
+                indegree[me] += 1;
+                users[src.0 as usize].push(me);
+            }
+        }
+        let mut ready: Vec<usize> = (0..n)
+            .filter(|&i| self.nodes[i].is_some() && indegree[i] == 0)
+            .rev()
+            .collect();
+        let mut order = Vec::with_capacity(n);
+        while let Some(i) = ready.pop() {
+            order.push(i);
+            for &u in users[i].iter().rev() {
+                indegree[u] -= 1;
+                if indegree[u] == 0 {
+                    ready.push(u);
+                }
+            }
+        }
+        let live = self.nodes.iter().flatten().count();
+        if order.len() != live {
+            return Err(DspError::Cycle {
+                from: String::new(),
+                to: String::new(),
+            });
+        }
+        self.order = order;
+        self.buffers.resize(n * self.block, 0.0);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cycles_are_rejected_and_change_nothing() {
+        let mut p = Patch::default_patch(48_000.0, 64).unwrap();
+        let before = p.describe();
+        let (sine, filter) = (p.find("sine").unwrap(), p.find("filter").unwrap());
+        assert!(matches!(
+            p.connect(filter, sine),
+            Err(DspError::Cycle { .. })
+        ));
+        assert_eq!(p.describe(), before);
+    }
+
+    #[test]
+    fn names_are_checked() {
+        let mut p = Patch::default_patch(48_000.0, 64).unwrap();
+        assert!(matches!(
+            p.add("sine", ModuleKind::Osc),
+            Err(DspError::DuplicateName { .. })
+        ));
+        assert!(matches!(
+            p.add("a b", ModuleKind::Osc),
+            Err(DspError::BadName { .. })
+        ));
+        assert!(matches!(
+            p.set("nope", "freq", 1.0),
+            Err(DspError::UnknownModule { .. })
+        ));
+        assert!(matches!(
+            p.set("sine", "nope", 1.0),
+            Err(DspError::UnknownParam { .. })
+        ));
+        assert!(matches!(
+            p.set("sine", "freq", f32::NAN),
+            Err(DspError::NonFinite { .. })
+        ));
+        let clamped = p.set("sine", "freq", 1e9).unwrap();
+        assert!(clamped.clamped && clamped.value == 23_990.0);
+    }
+
+    #[test]
+    fn removing_keeps_other_ids() {
+        let mut p = Patch::default_patch(48_000.0, 64).unwrap();
+        let lfo = p.find("lfo").unwrap();
+        let sine = p.find("sine").unwrap();
+        p.modulate(lfo, sine, 0).unwrap();
+        p.remove(lfo).unwrap();
+        assert_eq!(p.find("sine"), Some(sine));
+        assert!(p.describe().iter().all(|d| d.routes.is_empty()));
+        let again = p.add("lfo2", ModuleKind::Lfo).unwrap();
+        assert_eq!(again, lfo, "free slot reused");
+    }
+}

@@ -1,0 +1,140 @@
+//! The LFO: its rate and depth measured on the parameter it modulates, and its shapes.
+
+mod common;
+
+use chronus_dsp::modules::{lfo, osc};
+use chronus_dsp::{analysis, Module, Patch};
+
+const SR: f64 = 48_000.0;
+const BLOCK: usize = 64;
+
+/// Routes the default patch's LFO to `module.param`, renders `seconds`, and returns the
+/// parameter's effective value after each block.
+fn modulated(
+    module: &str,
+    param: &str,
+    rate: f32,
+    depth: f32,
+    shape: f32,
+    seconds: f64,
+) -> Vec<f32> {
+    let mut p = Patch::default_patch(SR, BLOCK).unwrap();
+    p.set("lfo", "freq", rate).unwrap();
+    p.set("lfo", "depth", depth).unwrap();
+    p.set("lfo", "shape", shape).unwrap();
+    let (l, m) = (p.find("lfo").unwrap(), p.find(module).unwrap());
+    let pid = p.kind(m).unwrap().param_id(param).unwrap();
+    p.modulate(l, m, pid).unwrap();
+    p.gate(p.find("adsr").unwrap(), true).unwrap();
+    let mut block = [0.0f32; BLOCK];
+    let blocks = (seconds * SR / BLOCK as f64) as usize;
+    (0..blocks)
+        .map(|_| {
+            p.process(&mut block);
+            p.effective(m, pid).unwrap()
+        })
+        .collect()
+}
+
+#[test]
+fn vibrato_rate_and_depth_on_sine_freq() {
+    // depth 0.1 on freq = ±0.1 octave = ±120 cents around 440 Hz.
+    let trace = modulated("sine", "freq", 5.0, 0.1, 0.0, 4.0);
+    let cents: Vec<f32> = trace.iter().map(|&f| 1200.0 * (f / 440.0).log2()).collect();
+    let block_rate = SR / BLOCK as f64;
+    let rate = analysis::zero_crossing_frequency(&cents, block_rate).unwrap();
+    let (lo, hi) = cents
+        .iter()
+        .fold((f32::MAX, f32::MIN), |(a, b), &c| (a.min(c), b.max(c)));
+    println!("LFO→sine.freq: rate {rate:.4} Hz (set 5), swing {lo:+.2}..{hi:+.2} cents (set ±120)");
+    assert!((rate - 5.0).abs() < 0.01, "rate {rate}");
+    assert!(
+        (hi - 120.0).abs() < 1.0 && (lo + 120.0).abs() < 1.0,
+        "{lo}..{hi}"
+    );
+}
+
+#[test]
+fn wobble_on_filter_cutoff_and_tremolo_on_gain() {
+    // depth 0.5 on cutoff = ±0.5·4800 cents = ±2 octaves around 1 kHz (smoothed over 10 ms).
+    let cutoff = modulated("filter", "cutoff", 0.5, 0.5, 0.0, 6.0);
+    let (lo, hi) = cutoff
+        .iter()
+        .fold((f32::MAX, f32::MIN), |(a, b), &c| (a.min(c), b.max(c)));
+    println!("LFO→filter.cutoff: {lo:.1}..{hi:.1} Hz (set 250..4000)");
+    assert!(
+        (hi / 4000.0 - 1.0).abs() < 0.01 && (lo / 250.0 - 1.0).abs() < 0.01,
+        "{lo}..{hi}"
+    );
+    let centred: Vec<f32> = cutoff.iter().map(|c| (c / 1000.0).log2()).collect();
+    let rate = analysis::zero_crossing_frequency(&centred, SR / BLOCK as f64).unwrap();
+    assert!((rate - 0.5).abs() < 0.01, "cutoff wobble rate {rate}");
+
+    // depth 0.2 on gain = 0.5 ± 0.2.
+    let gain = modulated("sine", "gain", 4.0, 0.2, 1.0, 2.0);
+    let (lo, hi) = gain
+        .iter()
+        .fold((f32::MAX, f32::MIN), |(a, b), &c| (a.min(c), b.max(c)));
+    println!("LFO→sine.gain: {lo:.4}..{hi:.4} (set 0.3..0.7)");
+    assert!(
+        (hi - 0.7).abs() < 0.01 && (lo - 0.3).abs() < 0.01,
+        "{lo}..{hi}"
+    );
+}
+
+#[test]
+fn shapes_offset_and_reset() {
+    let at = |shape: f32, phase_samples: usize| -> f32 {
+        let mut l = lfo::Lfo::new(SR);
+        l.set_param(lfo::FREQ, 1.0).unwrap();
+        l.set_param(lfo::DEPTH, 1.0).unwrap();
+        l.set_param(lfo::SHAPE, shape).unwrap();
+        let mut buf = vec![0.0; phase_samples + 1];
+        l.process(&mut buf);
+        buf[phase_samples]
+    };
+    let q = 12_000; // a quarter turn at 1 Hz
+    let close = |a: f32, b: f32| (a - b).abs() < 1e-4;
+    // sine: 0, 1, 0, -1
+    assert!(close(at(0.0, 0), 0.0) && close(at(0.0, q), 1.0) && close(at(0.0, 3 * q), -1.0));
+    // triangle: -1 at 0, 0 at a quarter, 1 at a half
+    assert!(close(at(1.0, 0), -1.0) && close(at(1.0, q), 0.0) && close(at(1.0, 2 * q), 1.0));
+    // square: 1 in the first half, -1 in the second
+    assert!(close(at(2.0, q), 1.0) && close(at(2.0, 3 * q), -1.0));
+    // saw: -1 → 1 over a turn
+    assert!(close(at(3.0, 0), -1.0) && close(at(3.0, 2 * q), 0.0) && close(at(3.0, 3 * q), 0.5));
+
+    let mut l = lfo::Lfo::new(SR);
+    l.set_param(lfo::OFFSET, 0.25).unwrap();
+    l.set_param(lfo::DEPTH, 0.5).unwrap();
+    let mut buf = vec![0.0; q + 1];
+    l.process(&mut buf);
+    assert!(
+        close(buf[q], 0.75),
+        "offset + depth at the crest: {}",
+        buf[q]
+    );
+    l.set_param(lfo::RESET, 1.0).unwrap();
+    let mut one = [0.0f32; 16];
+    l.process(&mut one);
+    assert!(close(one[0], 0.25), "reset puts the phase back to 0");
+}
+
+#[test]
+fn glide_moves_pitch_over_the_glide_time() {
+    let mut o = osc::Osc::new(SR);
+    o.set_param(osc::GLIDE_TIME, 100.0).unwrap();
+    o.set_param(osc::FREQ, 880.0).unwrap();
+    let mut buf = [0.0f32; 64];
+    let mut trace = Vec::new();
+    for _ in 0..100 {
+        o.process(&mut buf);
+        trace.push(o.effective(osc::FREQ).unwrap());
+    }
+    let halfway = trace[37]; // 38 blocks ≈ 50.7 ms
+    assert!(
+        halfway > 600.0 && halfway < 640.0,
+        "glide halfway at {halfway} Hz (log-linear)"
+    );
+    assert_eq!(trace[76], 880.0, "glide lands on the target after 100 ms");
+}

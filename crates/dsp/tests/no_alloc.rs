@@ -1,0 +1,61 @@
+//! Processing allocates nothing: the whole patch, with modulation, parameter changes and gates,
+//! runs under an allocation trap.
+
+use assert_no_alloc::{assert_no_alloc, reset_violation_count, violation_count, AllocDisabler};
+use std::sync::Mutex;
+
+/// The violation counter is global: the two tests take turns.
+static SERIAL: Mutex<()> = Mutex::new(());
+use chronus_dsp::Patch;
+
+#[global_allocator]
+static ALLOCATOR: AllocDisabler = AllocDisabler;
+
+#[test]
+fn patch_processing_does_not_allocate() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut p = Patch::default_patch(48_000.0, 64).unwrap();
+    let (lfo, sine, filter, adsr) = (
+        p.find("lfo").unwrap(),
+        p.find("sine").unwrap(),
+        p.find("filter").unwrap(),
+        p.find("adsr").unwrap(),
+    );
+    p.modulate(lfo, sine, 0).unwrap();
+    p.modulate(lfo, filter, 1).unwrap();
+    let mut out = [0.0f32; 64];
+    reset_violation_count();
+    assert_no_alloc(|| {
+        for i in 0..2000u32 {
+            match i % 500 {
+                0 => p.gate(adsr, true).unwrap(),
+                100 => {
+                    p.set_param(sine, 0, 220.0 + i as f32).unwrap();
+                }
+                200 => {
+                    p.set_param(filter, 1, 3000.0).unwrap();
+                }
+                300 => {
+                    p.set_param(sine, 2, (i % 4) as f32).unwrap();
+                }
+                400 => p.gate(adsr, false).unwrap(),
+                _ => {}
+            }
+            p.process(&mut out);
+        }
+    });
+    assert_eq!(violation_count(), 0, "allocations while processing");
+    assert!(out.iter().all(|x| x.is_finite()));
+}
+
+#[test]
+fn the_trap_catches_an_allocation() {
+    // Proves the trap is armed: an allocation inside it is counted.
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    reset_violation_count();
+    assert_no_alloc(|| {
+        let v = vec![1u8; 16];
+        std::hint::black_box(v);
+    });
+    assert!(violation_count() > 0);
+}
