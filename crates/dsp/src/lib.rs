@@ -19,6 +19,8 @@
 //! assert!(block.iter().all(|s| s.abs() <= 1.0));
 //! ```
 
+#![warn(clippy::unwrap_used)]
+
 pub mod analysis;
 mod error;
 mod fastmath;

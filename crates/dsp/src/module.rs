@@ -47,6 +47,14 @@ pub trait Module: Send {
     /// Processes one block in place. Sources overwrite it; processors transform it.
     fn process(&mut self, block: &mut [f32]);
 
+    /// Moves on by `samples` samples without rendering them and returns what the first of
+    /// them would have been, where the module can do so cheaply and leave exactly the state
+    /// `process` would (the LFO, read at control rate). `None`: the caller must `process`.
+    fn skip(&mut self, samples: usize) -> Option<f32> {
+        let _ = samples;
+        None
+    }
+
     /// A copy of the complete state.
     fn state(&self) -> ModuleState;
 

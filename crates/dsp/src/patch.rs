@@ -49,6 +49,9 @@ pub struct PatchState {
 struct Node {
     desc: NodeDesc,
     module: Box<dyn Module>,
+    /// True when some module or the output reads this one's audio (not only its first
+    /// sample, as modulation does).
+    audio_used: bool,
 }
 
 /// Named module instances wired as a graph, rendered one block at a time into a mono output
@@ -62,7 +65,6 @@ pub struct Patch {
     nodes: Vec<Option<Node>>,
     order: Vec<usize>,
     buffers: Vec<f32>,
-    scratch: Vec<f32>,
 }
 
 impl std::fmt::Debug for Patch {
@@ -85,7 +87,6 @@ impl Patch {
             nodes: Vec::new(),
             order: Vec::new(),
             buffers: Vec::new(),
-            scratch: vec![0.0; block],
         })
     }
 
@@ -146,6 +147,7 @@ impl Patch {
                 to_out: false,
             },
             module,
+            audio_used: false,
         };
         if slot == self.nodes.len() {
             self.nodes.push(Some(node));
@@ -202,7 +204,7 @@ impl Patch {
     /// Routes (or un-routes) a module's output to the patch output.
     pub fn connect_out(&mut self, id: ModuleId, on: bool) -> Result<(), DspError> {
         self.node_mut(id)?.desc.to_out = on;
-        Ok(())
+        self.rebuild()
     }
 
     /// Lets the LFO `lfo` modulate `param` of `to`. Fails (changing nothing) on a cycle or when
@@ -360,24 +362,52 @@ impl Patch {
                     node.module.set_modulation(p as ParamId, a);
                 }
             }
-            let scratch = &mut self.scratch[..n];
-            scratch.fill(0.0);
-            for input in &node.desc.inputs {
-                let src = &self.buffers[input.0 as usize * block..][..n];
-                for (d, s) in scratch.iter_mut().zip(src) {
+            if !node.audio_used {
+                // Only read at control rate (or not at all): skip the audio where the module can.
+                if let Some(first) = node.module.skip(n) {
+                    self.buffers[i * block] = first;
+                    continue;
+                }
+            }
+            // The sum of the inputs, straight into this module's own buffer.
+            match node.desc.inputs.split_first() {
+                None => self.buffers[i * block..][..n].fill(0.0),
+                Some((first, rest)) => {
+                    let src = first.0 as usize * block;
+                    self.buffers.copy_within(src..src + n, i * block);
+                    for input in rest {
+                        let j = input.0 as usize;
+                        // Distinct buffers (a module never feeds itself): split to borrow both.
+                        let (dst, src) = if j < i {
+                            let (a, b) = self.buffers.split_at_mut(i * block);
+                            (&mut b[..n], &a[j * block..][..n])
+                        } else {
+                            let (a, b) = self.buffers.split_at_mut(j * block);
+                            (&mut a[i * block..][..n], &b[..n])
+                        };
+                        for (d, s) in dst.iter_mut().zip(src) {
+                            *d += s;
+                        }
+                    }
+                }
+            }
+            node.module.process(&mut self.buffers[i * block..][..n]);
+        }
+        let out = &mut out[..n];
+        let mut first = true;
+        for node in self.nodes.iter().flatten().filter(|n| n.desc.to_out) {
+            let src = &self.buffers[node.desc.id.0 as usize * block..][..n];
+            if first {
+                out.copy_from_slice(src);
+                first = false;
+            } else {
+                for (d, s) in out.iter_mut().zip(src) {
                     *d += s;
                 }
             }
-            node.module.process(scratch);
-            self.buffers[i * block..][..n].copy_from_slice(scratch);
         }
-        let out = &mut out[..n];
-        out.fill(0.0);
-        for node in self.nodes.iter().flatten().filter(|n| n.desc.to_out) {
-            let src = &self.buffers[node.desc.id.0 as usize * block..][..n];
-            for (d, s) in out.iter_mut().zip(src) {
-                *d += s;
-            }
+        if first {
+            out.fill(0.0);
         }
         soft_limit_block(out);
     }
@@ -444,6 +474,7 @@ impl Patch {
             p.nodes[slot] = Some(Node {
                 desc: desc.clone(),
                 module,
+                audio_used: false,
             });
         }
         for (desc, _) in &state.nodes {
@@ -522,6 +553,18 @@ impl Patch {
             });
         }
         self.order = order;
+        let mut audio_used = vec![false; n];
+        for node in self.nodes.iter().flatten() {
+            audio_used[node.desc.id.0 as usize] |= node.desc.to_out;
+            for src in &node.desc.inputs {
+                audio_used[src.0 as usize] = true;
+            }
+        }
+        for (node, used) in self.nodes.iter_mut().zip(audio_used) {
+            if let Some(node) = node {
+                node.audio_used = used;
+            }
+        }
         self.buffers.resize(n * self.block, 0.0);
         Ok(())
     }

@@ -4,6 +4,7 @@
 //! the first sample of each block as the control value for the routed parameters, which smooth
 //! it themselves where their table says so.
 
+use super::osc::{fixed_to_turns, turns_to_fixed};
 use super::waves;
 use crate::module::{Module, ModuleKind, ModuleState};
 use crate::param::{Max, ModScale, ParamId, ParamSpec, SetOutcome, Unit};
@@ -74,8 +75,8 @@ pub static PARAMS: [ParamSpec; 5] = [
 pub struct LfoState {
     /// Base parameter values, in table order.
     pub params: [f32; 5],
-    /// Phase in turns, `[0, 1)`.
-    pub phase: f64,
+    /// Phase as a 64-bit fixed-point fraction of a turn.
+    pub phase: u64,
 }
 
 /// Low-frequency oscillator.
@@ -94,15 +95,20 @@ impl Lfo {
         }
         Lfo {
             sample_rate,
-            s: LfoState { params, phase: 0.0 },
+            s: LfoState { params, phase: 0 },
         }
+    }
+
+    fn increment(&self) -> u64 {
+        turns_to_fixed(f64::from(self.s.params[FREQ as usize]) / self.sample_rate)
     }
 
     /// The output value at the current phase.
     pub fn value(&self) -> f32 {
         let p = &self.s.params;
         p[OFFSET as usize]
-            + p[DEPTH as usize] * waves::naive(p[SHAPE as usize] as u8, self.s.phase as f32)
+            + p[DEPTH as usize]
+                * waves::naive(p[SHAPE as usize] as u8, fixed_to_turns(self.s.phase))
     }
 }
 
@@ -120,7 +126,7 @@ impl Module for Lfo {
             })?;
         let out = spec.accept(value, self.sample_rate)?;
         if param == RESET {
-            self.s.phase = 0.0;
+            self.s.phase = 0;
         }
         self.s.params[param as usize] = out.value;
         Ok(out)
@@ -137,13 +143,10 @@ impl Module for Lfo {
     fn set_modulation(&mut self, _param: ParamId, _amount: f32) {}
 
     fn process(&mut self, block: &mut [f32]) {
-        let inc = f64::from(self.s.params[FREQ as usize]) / self.sample_rate;
+        let inc = self.increment();
         for x in block.iter_mut() {
             *x = self.value();
-            self.s.phase += inc;
-            if self.s.phase >= 1.0 {
-                self.s.phase -= 1.0;
-            }
+            self.s.phase = self.s.phase.wrapping_add(inc);
         }
     }
 
@@ -163,7 +166,16 @@ impl Module for Lfo {
         }
     }
 
+    fn skip(&mut self, samples: usize) -> Option<f32> {
+        let first = self.value();
+        self.s.phase = self
+            .s
+            .phase
+            .wrapping_add(self.increment().wrapping_mul(samples as u64));
+        Some(first)
+    }
+
     fn reset(&mut self) {
-        self.s.phase = 0.0;
+        self.s.phase = 0;
     }
 }

@@ -1,0 +1,242 @@
+//! Scores: plain-text files of timed commands.
+//!
+//! ```text
+//! # time (seconds)  address          arguments
+//! 0.0               /mod/sine/freq   440
+//! 0.0               /gate/adsr       on
+//! 1.5               /gate/adsr       off
+//! ```
+//!
+//! Times may carry a unit (`1.5s`, `250ms`); lines may appear in any order (stable by time);
+//! `#` starts a comment. Every error names its line and column.
+
+use crate::address::{self, Arg};
+use crate::{Command, EngineError};
+use chronus_dsp::Patch;
+
+/// A parsed argument, owned.
+#[derive(Debug, Clone, PartialEq)]
+enum OwnedArg {
+    Int(i32),
+    Float(f32),
+    Str(String),
+}
+
+/// One line of a score.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScoreEvent {
+    /// Time in seconds from the start.
+    pub time: f64,
+    /// The control address.
+    pub address: String,
+    args: Vec<(OwnedArg, usize)>,
+    line: usize,
+    address_column: usize,
+}
+
+/// A parsed score.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Score {
+    /// The events, sorted by time (stable).
+    pub events: Vec<ScoreEvent>,
+}
+
+fn score_err(line: usize, column: usize, reason: impl Into<String>) -> EngineError {
+    EngineError::Score {
+        line,
+        column,
+        reason: reason.into(),
+    }
+}
+
+fn parse_time(token: &str, line: usize, column: usize) -> Result<f64, EngineError> {
+    let (number, scale) = if let Some(n) = token.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = token.strip_suffix('s') {
+        (n, 1.0)
+    } else {
+        (token, 1.0)
+    };
+    let t: f64 = number.parse().map_err(|_| {
+        score_err(
+            line,
+            column,
+            format!("'{token}' is not a time (seconds, e.g. 1.5 or 250ms)"),
+        )
+    })?;
+    if !t.is_finite() || t < 0.0 {
+        return Err(score_err(
+            line,
+            column,
+            format!("time '{token}' must be a finite number ≥ 0"),
+        ));
+    }
+    if t * scale > 1.0e7 {
+        return Err(score_err(
+            line,
+            column,
+            format!("time '{token}' is too far in the future"),
+        ));
+    }
+    Ok(t * scale)
+}
+
+fn parse_arg(token: &str) -> OwnedArg {
+    if let Ok(i) = token.parse::<i32>() {
+        OwnedArg::Int(i)
+    } else if let Some(f) = token.parse::<f32>().ok().filter(|f| f.is_finite()) {
+        OwnedArg::Float(f)
+    } else {
+        OwnedArg::Str(token.to_owned())
+    }
+}
+
+/// Splits a line into tokens with their 1-based character columns.
+fn tokens(line: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut start = None;
+    for (i, c) in line.char_indices() {
+        match (c.is_whitespace(), start) {
+            (false, None) => start = Some(i),
+            (true, Some(s)) => {
+                out.push((s, &line[s..i]));
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    if let Some(s) = start {
+        out.push((s, &line[s..]));
+    }
+    out.into_iter()
+        .map(|(b, t)| (line[..b].chars().count() + 1, t))
+        .collect()
+}
+
+impl Score {
+    /// Parses a score. The first bad line is reported with its line and column.
+    pub fn parse(text: &str) -> Result<Score, EngineError> {
+        let mut events = Vec::new();
+        for (n, raw) in text.lines().enumerate() {
+            let line = n + 1;
+            let content = raw.split('#').next().unwrap_or("");
+            let toks = tokens(content);
+            let Some(&(tcol, time)) = toks.first() else {
+                continue;
+            };
+            let time = parse_time(time, line, tcol)?;
+            let Some(&(acol, address)) = toks.get(1) else {
+                return Err(score_err(
+                    line,
+                    content.chars().count() + 1,
+                    "missing address after the time",
+                ));
+            };
+            if !address.starts_with('/') {
+                return Err(score_err(
+                    line,
+                    acol,
+                    format!("'{address}' is not an address (it starts with '/')"),
+                ));
+            }
+            let args = toks[2..].iter().map(|&(c, t)| (parse_arg(t), c)).collect();
+            events.push(ScoreEvent {
+                time,
+                address: address.to_owned(),
+                args,
+                line,
+                address_column: acol,
+            });
+        }
+        events.sort_by(|a, b| a.time.total_cmp(&b.time));
+        Ok(Score { events })
+    }
+
+    /// Resolves every event against `patch` into commands stamped in samples. Errors name the
+    /// line and column of the offending address or argument.
+    pub fn resolve(&self, patch: &Patch) -> Result<Vec<Command>, EngineError> {
+        let sr = patch.sample_rate();
+        self.events
+            .iter()
+            .map(|e| {
+                let args: Vec<Arg<'_>> = e
+                    .args
+                    .iter()
+                    .map(|(a, _)| match a {
+                        OwnedArg::Int(i) => Arg::Int(*i),
+                        OwnedArg::Float(f) => Arg::Float(*f),
+                        OwnedArg::Str(s) => Arg::Str(s),
+                    })
+                    .collect();
+                let action = address::parse(patch, &e.address, &args).map_err(|err| {
+                    let column = match err {
+                        EngineError::BadArguments { .. } => e
+                            .args
+                            .first()
+                            .map_or(e.address_column + e.address.chars().count() + 1, |a| a.1),
+                        _ => e.address_column,
+                    };
+                    score_err(e.line, column, err.to_string())
+                })?;
+                Ok(Command::new((e.time * sr).round() as u64, action))
+            })
+            .collect()
+    }
+
+    /// Time of the last event, in seconds (0 for an empty score).
+    pub fn duration(&self) -> f64 {
+        self.events.last().map_or(0.0, |e| e.time)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_resolves_a_score() {
+        let text = "# a phrase\n0.0 /mod/sine/freq 440\n\n  0 /gate/adsr on  # start\n1.5s /gate/adsr off\n250ms /engine/amp 0.25\n";
+        let score = Score::parse(text).unwrap();
+        assert_eq!(score.events.len(), 4);
+        assert_eq!(score.events[2].time, 0.25, "sorted by time");
+        let patch = Patch::default_patch(48_000.0, 64).unwrap();
+        let cmds = score.resolve(&patch).unwrap();
+        assert_eq!(
+            cmds.iter().map(|c| c.at).collect::<Vec<_>>(),
+            [0, 0, 12_000, 72_000]
+        );
+    }
+
+    #[test]
+    fn errors_name_line_and_column() {
+        let e = Score::parse("0 /gate/adsr on\n  x /gate/adsr off")
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("score line 2, column 3:"), "{e}");
+        let e = Score::parse("1.0").unwrap_err().to_string();
+        assert!(
+            e.contains("line 1, column 4") && e.contains("missing address"),
+            "{e}"
+        );
+        let e = Score::parse("1.0 mod/sine/freq 3").unwrap_err().to_string();
+        assert!(e.contains("column 5"), "{e}");
+        let e = Score::parse("-1 /gate/adsr on").unwrap_err().to_string();
+        assert!(e.contains("≥ 0"), "{e}");
+        let patch = Patch::default_patch(48_000.0, 64).unwrap();
+        let e = Score::parse("0 /mod/sine/freq 1\n0.5  /mod/sine/frq 3")
+            .unwrap()
+            .resolve(&patch)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("score line 2, column 6:") && e.contains("frq"),
+            "{e}"
+        );
+        let e = Score::parse("0.5 /mod/sine/freq loud")
+            .unwrap()
+            .resolve(&patch)
+            .unwrap_err()
+            .to_string();
+        assert!(e.starts_with("score line 1, column 20:"), "{e}");
+    }
+}

@@ -1,0 +1,162 @@
+//! End-to-end: `chronus render` writes a WAV whose pitch and envelope are measured from the
+//! file itself; bad input is refused with a clear error and no file.
+
+use chronus_dsp::analysis;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn chronus() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_chronus"))
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("chronus-e2e-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn read_wav(path: &Path) -> (hound::WavSpec, Vec<f32>) {
+    let mut r = hound::WavReader::open(path).unwrap();
+    let spec = r.spec();
+    let samples = match spec.sample_format {
+        hound::SampleFormat::Float => r.samples::<f32>().map(Result::unwrap).collect(),
+        hound::SampleFormat::Int => {
+            let full = (1u32 << (spec.bits_per_sample - 1)) as f32;
+            r.samples::<i32>()
+                .map(|s| s.unwrap() as f32 / full)
+                .collect()
+        }
+    };
+    (spec, samples)
+}
+
+#[test]
+fn render_a_score_and_measure_the_file() {
+    let score = scratch("phrase.score");
+    std::fs::write(
+        &score,
+        "# two notes\n0.0 /mod/filter/cutoff 8000\n0.0 /mod/sine/freq 440\n0.0 /gate/adsr on\n\
+         1.0 /engine/freq 660\n2.0 /gate/adsr off\n",
+    )
+    .unwrap();
+    let out = scratch("phrase.wav");
+    let run = chronus()
+        .args(["render", "--out"])
+        .arg(&out)
+        .args(["--seconds", "3", "--score"])
+        .arg(&score)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let (spec, s) = read_wav(&out);
+    assert_eq!(
+        (spec.sample_rate, spec.channels, spec.bits_per_sample),
+        (48_000, 1, 32)
+    );
+    assert_eq!(s.len(), 144_000);
+    let sr = 48_000.0;
+    // Pitch of each note, measured away from the transitions.
+    let f1 = analysis::zero_crossing_frequency(&s[4_800..43_200], sr).unwrap();
+    let f2 = analysis::zero_crossing_frequency(&s[52_800..91_200], sr).unwrap();
+    println!("render: note 1 {f1:.3} Hz, note 2 {f2:.3} Hz");
+    assert!(
+        (f1 - 440.0).abs() < 0.05 && (f2 - 660.0).abs() < 0.05,
+        "{f1} {f2}"
+    );
+    // Envelope: silent before the score starts it? It starts at 0: the first 10 ms rise
+    // (attack), then settle at sustain 0.7 × gain 0.5 = 0.35 peak.
+    let first = s.iter().position(|&x| x.abs() > 1e-6).unwrap();
+    assert!(first < 48, "sound starts at once, first sample {first}");
+    let sustain_peak = analysis::peak(&s[24_000..43_200]);
+    assert!(
+        (sustain_peak - 0.35).abs() < 0.01,
+        "sustain peak {sustain_peak}"
+    );
+    let attack_peak = analysis::peak(&s[..240]);
+    assert!(
+        attack_peak < 0.3,
+        "5 ms into a 10 ms attack the level is still rising: {attack_peak}"
+    );
+    // Release: 200 ms after the gate-off at 2.0 s, silence.
+    let tail = analysis::peak(&s[96_000 + 9_700..]);
+    let releasing = analysis::peak(&s[96_000 + 2_400..96_000 + 4_800]);
+    assert!(
+        releasing > 0.1 && tail < 1e-6,
+        "releasing {releasing}, tail {tail} (want below -120 dBFS)"
+    );
+    assert!(String::from_utf8_lossy(&run.stdout).contains("wrote"));
+}
+
+#[test]
+fn render_without_a_score_plays_a4_and_ends_silent() {
+    let out = scratch("default.wav");
+    let run = chronus()
+        .args(["render", "--format", "s16", "--seconds", "2", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let (spec, s) = read_wav(&out);
+    assert_eq!(spec.bits_per_sample, 16);
+    let f = analysis::zero_crossing_frequency(&s[4_800..48_000], 48_000.0).unwrap();
+    assert!((f - 440.0).abs() < 0.05, "{f}");
+    assert!(
+        analysis::peak(&s[s.len() - 100..]) < 1e-4,
+        "ends in silence"
+    );
+}
+
+#[test]
+fn a_bad_score_names_line_and_column_and_writes_nothing() {
+    let score = scratch("bad.score");
+    std::fs::write(&score, "0.0 /gate/adsr on\n1.0 /mod/sine/frequency 3\n").unwrap();
+    let out = scratch("bad.wav");
+    let run = chronus()
+        .args(["render", "--out"])
+        .arg(&out)
+        .arg("--score")
+        .arg(&score)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1));
+    assert!(
+        err.contains("score line 2, column 5") && err.contains("frequency"),
+        "{err}"
+    );
+    assert!(!out.exists());
+    assert!(!err.contains("panicked"));
+}
+
+#[test]
+fn impossible_settings_are_refused_clearly() {
+    let out = scratch("never.wav");
+    for args in [
+        ["--block", "7"],
+        ["--seconds", "-1"],
+        ["--sample-rate", "12"],
+        ["--format", "s8"],
+    ] {
+        let run = chronus()
+            .args(["render", "--out"])
+            .arg(&out)
+            .args(args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&run.stderr);
+        assert!(
+            !run.status.success() && !err.contains("panicked"),
+            "{args:?}: {err}"
+        );
+        assert!(err.contains("error"), "{args:?}: {err}");
+    }
+    assert!(!out.exists());
+}
