@@ -67,6 +67,7 @@ pub trait Module: Send {
 
 /// The kinds of module chronus knows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum ModuleKind {
     /// Band-limited oscillator (`sine`, `sine2`, …).
     Osc,
@@ -158,6 +159,7 @@ pub(crate) fn check_config(sample_rate: f64, block: usize) -> Result<(), DspErro
 
 /// The complete state of one module, as plain data.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum ModuleState {
     /// An oscillator's state.
     Osc(OscState),

@@ -7,10 +7,12 @@ use crate::{DspError, ParamId, SetOutcome};
 /// Identifies a module instance within one patch. Ids are stable: removing a module never
 /// changes the ids of the others.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ModuleId(pub u16);
 
 /// A modulation route into a parameter: the LFO `from` drives `param` of the module holding it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Route {
     /// The LFO.
     pub from: ModuleId,
@@ -20,6 +22,7 @@ pub struct Route {
 
 /// The description of one instance: what it is and how it is wired.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct NodeDesc {
     /// Its id.
     pub id: ModuleId,
@@ -37,6 +40,7 @@ pub struct NodeDesc {
 
 /// A patch's complete state: its layout and every module's state.
 #[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct PatchState {
     /// Sample rate the patch runs at.
     pub sample_rate: f64,

@@ -5,6 +5,7 @@
 /// The value at step `pos` is computed from the end points (not accumulated), so it is
 /// deterministic and plain data: copying a `Ramp` and continuing gives bit-identical values.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Ramp {
     /// Start value.
     pub from: f32,

@@ -3,7 +3,7 @@
 use chronus_dsp::{ModuleId, ParamId};
 
 /// One change to the patch. `Copy` and small, so it fits a fixed-size ring.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Action {
     /// Set a parameter's base value.
     Set {
@@ -24,7 +24,7 @@ pub enum Action {
 }
 
 /// An [`Action`] stamped with the sample at which it takes effect.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Command {
     /// Absolute sample index (0 = the first sample rendered).
     pub at: u64,

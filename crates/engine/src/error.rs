@@ -47,6 +47,37 @@ pub enum EngineError {
         /// The renderer's position.
         now: u64,
     },
+    /// A state snapshot could not be encoded or decoded.
+    #[error("state snapshot: {reason}")]
+    Snapshot {
+        /// What went wrong.
+        reason: String,
+    },
+    /// Setting up or talking to a worker failed.
+    #[error("worker: {reason}: {source}")]
+    Worker {
+        /// What was being done.
+        reason: &'static str,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The engine could not start.
+    #[error("engine did not start: {reason}")]
+    Start {
+        /// Why.
+        reason: String,
+    },
+    /// A backend failed.
+    #[error("backend {backend}: {reason}")]
+    Backend {
+        /// Which backend.
+        backend: &'static str,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The command ring to a worker is full.
+    #[error("command ring full: the workers are not keeping up; try again")]
+    RingFull,
     /// Reading or writing a file failed.
     #[error("{path}: {source}")]
     Io {

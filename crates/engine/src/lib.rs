@@ -5,18 +5,39 @@
 //! them sample-accurately while rendering block by block, without allocating. [`Score`]s are
 //! plain-text lists of timed commands; [`offline`] renders a patch and a score as fast as possible
 //! into a buffer or a WAV file.
+//!
+//! The real-time path: an [`Engine`] runs two workers in lockstep (separate processes by
+//! default), each rendering the same commands at the same samples into its own shared-memory
+//! slot, a few blocks ahead. The [`Output`], called from a backend's audio callback, plays the
+//! active worker's block, or the other's when it is missing or faulty, so a worker can die at
+//! any instant without a lost sample. A supervisor replaces the dead worker with one restored
+//! from the survivor's exact state.
 
 #![warn(clippy::unwrap_used)]
 
 pub mod address;
+pub mod backend;
 mod command;
+mod engine;
 mod error;
+mod futex;
+pub mod metrics;
 pub mod offline;
+mod output;
 mod renderer;
+pub mod rt;
 mod score;
+mod shm;
+mod slot;
+mod spawn;
+pub mod worker;
 
 pub use address::Arg;
 pub use command::{Action, Command};
+pub use engine::{run_if_worker, Engine, EngineConfig, InjectedFault, WorkerMode, WorkerStats};
 pub use error::EngineError;
-pub use renderer::{Renderer, SCHEDULE_CAPACITY};
+pub use metrics::{Metrics, MetricsSnapshot};
+pub use output::{BlockSource, Output};
+pub use renderer::{Renderer, RendererState, Timing, SCHEDULE_CAPACITY};
 pub use score::{Score, ScoreEvent};
+pub use slot::{WorkerStatus, AUDIO_SLOTS, MAX_LOOKAHEAD};

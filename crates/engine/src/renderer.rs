@@ -16,6 +16,35 @@ pub enum Timing {
     Late,
 }
 
+/// A renderer's complete state: patch, position and pending commands.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RendererState {
+    /// The patch's state.
+    pub patch: chronus_dsp::PatchState,
+    /// The next sample to render.
+    pub now: u64,
+    /// Commands waiting for their sample, in order.
+    pub pending: Vec<Command>,
+    /// Commands that failed when applied.
+    pub errors: u64,
+}
+
+impl RendererState {
+    /// Encodes the state as bytes (postcard).
+    pub fn to_bytes(&self) -> Result<Vec<u8>, EngineError> {
+        postcard::to_stdvec(self).map_err(|e| EngineError::Snapshot {
+            reason: e.to_string(),
+        })
+    }
+
+    /// Decodes a state from bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, EngineError> {
+        postcard::from_bytes(bytes).map_err(|e| EngineError::Snapshot {
+            reason: e.to_string(),
+        })
+    }
+}
+
 /// Renders a [`Patch`] block by block, applying each scheduled [`Command`] at its exact sample
 /// (a block is split at command boundaries).
 ///
@@ -44,6 +73,29 @@ impl Renderer {
         let mut r = Renderer::new(patch);
         r.now = now;
         r
+    }
+
+    /// A copy of the complete state (allocates: not for the audio path).
+    pub fn state(&self) -> RendererState {
+        RendererState {
+            patch: self.patch.state(),
+            now: self.now,
+            pending: self.pending.iter().copied().collect(),
+            errors: self.errors,
+        }
+    }
+
+    /// A renderer that continues exactly where the one that produced `state` was.
+    pub fn from_state(state: &RendererState) -> Result<Self, EngineError> {
+        let mut r = Renderer::resume(Patch::from_state(&state.patch)?, state.now);
+        if state.pending.len() > SCHEDULE_CAPACITY {
+            return Err(EngineError::ScheduleFull {
+                capacity: SCHEDULE_CAPACITY,
+            });
+        }
+        r.pending.extend(state.pending.iter().copied());
+        r.errors = state.errors;
+        Ok(r)
     }
 
     /// The index of the next sample to render.

@@ -49,6 +49,7 @@ pub static PARAMS: [ParamSpec; 4] = [
 
 /// Envelope stage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum Stage {
     /// Silent, waiting for a gate.
     Idle,
@@ -64,6 +65,7 @@ pub enum Stage {
 
 /// Complete state of an [`Adsr`].
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct AdsrState {
     /// Base parameter values, in table order.
     pub params: [f32; 4],

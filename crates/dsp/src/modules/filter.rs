@@ -95,6 +95,7 @@ pub static PARAMS: [ParamSpec; 4] = [
 /// Normalised biquad coefficients (a0 = 1), with the look-ahead terms that let the filter
 /// compute four samples per step from the two previous outputs.
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Coefs {
     /// Feed-forward 0.
     pub b0: f64,
@@ -207,6 +208,7 @@ impl Coefs {
 
 /// Complete state of a [`Filter`].
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct FilterState {
     /// Base parameter values, in table order.
     pub params: [f32; 4],

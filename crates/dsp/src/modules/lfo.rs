@@ -72,6 +72,7 @@ pub static PARAMS: [ParamSpec; 5] = [
 
 /// Complete state of an [`Lfo`].
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct LfoState {
     /// Base parameter values, in table order.
     pub params: [f32; 5],

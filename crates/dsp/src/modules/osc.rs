@@ -57,6 +57,7 @@ pub static PARAMS: [ParamSpec; 4] = [
 
 /// Complete state of an [`Osc`].
 #[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct OscState {
     /// Base parameter values, in table order.
     pub params: [f32; 4],

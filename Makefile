@@ -1,0 +1,26 @@
+# The seed system's familiar targets, mapped onto cargo. See README.md.
+.PHONY: run test test-quick test-audio failover bench fmt lint
+
+run:            ## start the synth (installs what it needs)
+	bash scripts/run.sh
+
+test:           ## the whole test suite, as CI runs it
+	bash scripts/test.sh
+
+test-quick:     ## unit tests only (no end-to-end tests), fast
+	cargo nextest run --workspace --lib
+
+test-audio:     ## the accuracy suite (MUS-01..03, LFO, golden render), printing every figure
+	cargo test -p chronus-dsp --release --tests -- --nocapture --test-threads 1 2>&1 | grep -E '^(MUS|LFO|phase|triangle|square|saw|test result)'
+
+failover:       ## the failover benchmark (200 SIGKILLs of the active worker)
+	cargo run --release -p chronus -- bench failover
+
+bench:          ## voice throughput against fundsp
+	cargo bench -p chronus-dsp
+
+fmt:
+	cargo fmt --all
+
+lint:
+	cargo clippy --workspace --all-targets -- -D warnings

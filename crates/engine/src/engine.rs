@@ -1,0 +1,593 @@
+//! The [`Engine`]: two lockstep workers, the command path into them, and the supervisor that
+//! replaces a faulty worker with one synced to the survivor's exact state.
+
+use crate::metrics::{Metrics, MetricsSnapshot};
+use crate::output::Output;
+use crate::renderer::Timing;
+use crate::slot::{fault, kind, Slot, WireCommand, WorkerStatus, MAX_LOOKAHEAD};
+use crate::spawn::{self, WorkerHandle};
+use crate::worker::{self, Start};
+use crate::{Action, Arg, EngineError};
+use chronus_dsp::Patch;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::*};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+/// How workers run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WorkerMode {
+    /// Separate OS processes (the default): a crash in one cannot touch the other.
+    Process,
+    /// Threads of this process (for embedding, and where processes are not available).
+    Thread,
+}
+
+impl std::str::FromStr for WorkerMode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "process" | "processes" => Ok(WorkerMode::Process),
+            "thread" | "threads" => Ok(WorkerMode::Thread),
+            _ => Err(format!("unknown worker mode '{s}' (use process or thread)")),
+        }
+    }
+}
+
+/// Engine settings.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// Sample rate in Hz.
+    pub sample_rate: f64,
+    /// Samples per block (16..=1024).
+    pub block: usize,
+    /// Blocks the workers render ahead of the output (1..=14, default 2).
+    pub lookahead: usize,
+    /// Processes or threads.
+    pub workers: WorkerMode,
+    /// A worker that falls this many blocks behind the output is stalled (default 2).
+    pub stall_blocks: u64,
+    /// The executable that runs a worker process (default: this one, re-executed with
+    /// [`worker::WORKER_ARG`]; it must call [`worker::run_if_worker`] first thing).
+    pub worker_exe: Option<PathBuf>,
+}
+
+impl Default for EngineConfig {
+    fn default() -> Self {
+        EngineConfig {
+            sample_rate: 48_000.0,
+            block: 64,
+            lookahead: 2,
+            workers: WorkerMode::Process,
+            stall_blocks: 2,
+            worker_exe: None,
+        }
+    }
+}
+
+/// One worker's view, read from its slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WorkerStats {
+    /// What it is doing.
+    pub status: WorkerStatus,
+    /// Whether the output uses its blocks.
+    pub online: bool,
+    /// The next block it will render.
+    pub next_block: u64,
+    /// Monotonic time (ns) of its last block.
+    pub heartbeat_ns: u64,
+    /// Commands that reached it late.
+    pub late_commands: u64,
+    /// Commands it could not schedule.
+    pub dropped_commands: u64,
+    /// The next block the output will play, as it last told this worker.
+    pub consumed: u64,
+}
+
+/// Faults that can be injected into a worker, for tests and demonstrations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InjectedFault {
+    /// The worker panics.
+    Panic,
+    /// The worker's next block contains NaN.
+    Nan,
+    /// The worker spins forever (a stall).
+    Hang,
+    /// The worker renders `n` times slower.
+    Slow(u32),
+}
+
+struct Control {
+    /// Slots that receive commands (alive, or being resynced).
+    accepting: [bool; 2],
+    /// The patch layout, for resolving names to ids.
+    layout: Patch,
+}
+
+struct Shared {
+    config: EngineConfig,
+    slots: [Slot; 2],
+    metrics: Arc<Metrics>,
+    control: Mutex<Control>,
+    stop: AtomicBool,
+    pids: [AtomicU32; 2],
+}
+
+/// A running engine. Dropping it stops the workers.
+pub struct Engine {
+    shared: Arc<Shared>,
+    supervisor: Option<JoinHandle<()>>,
+}
+
+impl Engine {
+    /// Starts two workers on the default patch and waits until both are rendering. Returns the
+    /// engine and the [`Output`] to hand to a backend.
+    pub fn start(config: EngineConfig) -> Result<(Engine, Output), EngineError> {
+        let layout = Patch::default_patch(config.sample_rate, config.block)?;
+        if !(1..=MAX_LOOKAHEAD).contains(&config.lookahead) {
+            return Err(EngineError::Start {
+                reason: format!(
+                    "lookahead {} is out of range (1..={MAX_LOOKAHEAD})",
+                    config.lookahead
+                ),
+            });
+        }
+        let mk = || {
+            Slot::create(config.sample_rate, config.block, config.lookahead).map_err(|source| {
+                EngineError::Worker {
+                    reason: "creating shared memory",
+                    source,
+                }
+            })
+        };
+        let slots = [mk()?, mk()?];
+        let metrics = Arc::new(Metrics::default());
+        let shared = Arc::new(Shared {
+            config,
+            slots,
+            metrics: metrics.clone(),
+            control: Mutex::new(Control {
+                accepting: [true, true],
+                layout,
+            }),
+            stop: AtomicBool::new(false),
+            pids: [AtomicU32::new(0), AtomicU32::new(0)],
+        });
+        let mut handles = [None, None];
+        for (i, handle) in handles.iter_mut().enumerate() {
+            shared.slots[i].reset(0);
+            let h = shared.spawn(i, Start::Fresh)?;
+            *handle = Some(h);
+        }
+        // Both must render their lookahead before the output starts playing.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let want = shared.config.lookahead as u64 + 1;
+        while shared.slots.iter().any(|s| s.next_block() < want) {
+            if Instant::now() > deadline || handles.iter_mut().flatten().any(|h| h.has_ended()) {
+                for h in handles.into_iter().flatten() {
+                    h.kill();
+                }
+                return Err(EngineError::Start {
+                    reason: "the workers did not start rendering".into(),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        for s in &shared.slots {
+            s.set_online(true);
+        }
+        metrics.workers_alive.store(2, Relaxed);
+        let output = Output::new(shared.slots.clone(), metrics, shared.config.block);
+        let sup = shared.clone();
+        let supervisor = std::thread::Builder::new()
+            .name("chronus-supervisor".into())
+            .spawn(move || Supervisor::new(sup, handles).run())
+            .map_err(|source| EngineError::Worker {
+                reason: "starting the supervisor",
+                source,
+            })?;
+        Ok((
+            Engine {
+                shared,
+                supervisor: Some(supervisor),
+            },
+            output,
+        ))
+    }
+
+    /// The engine's settings.
+    pub fn config(&self) -> &EngineConfig {
+        &self.shared.config
+    }
+
+    /// Live metrics.
+    pub fn metrics(&self) -> MetricsSnapshot {
+        self.shared.metrics.snapshot()
+    }
+
+    /// The metrics handle (for backends that report xruns).
+    pub fn metrics_handle(&self) -> Arc<Metrics> {
+        self.shared.metrics.clone()
+    }
+
+    /// Slot (0 or 1) the output plays from.
+    pub fn active_slot(&self) -> usize {
+        self.shared.metrics.active.load(Acquire) as usize
+    }
+
+    /// Process id of the worker in `slot` (process mode), if it runs.
+    pub fn worker_pid(&self, slot: usize) -> Option<u32> {
+        Some(self.shared.pids.get(slot)?.load(Acquire)).filter(|&p| p != 0)
+    }
+
+    /// What the worker in `slot` reports.
+    pub fn worker_stats(&self, slot: usize) -> Option<WorkerStats> {
+        let s = self.shared.slots.get(slot)?;
+        Some(WorkerStats {
+            status: s.status(),
+            online: s.online(),
+            next_block: s.next_block(),
+            heartbeat_ns: s.heartbeat_ns(),
+            late_commands: s.late_commands(),
+            dropped_commands: s.dropped_commands(),
+            consumed: s.consumed(),
+        })
+    }
+
+    /// True when both workers are online and in lockstep.
+    pub fn both_online(&self) -> bool {
+        self.shared.slots.iter().all(|s| s.online())
+    }
+
+    /// Resolves a textual address (`/mod/sine/freq`) with arguments into an action.
+    pub fn resolve(&self, address: &str, args: &[Arg<'_>]) -> Result<Action, EngineError> {
+        crate::address::parse(&self.shared.lock().layout, address, args)
+    }
+
+    /// Sends an action to both workers, to take effect at the first block neither has
+    /// rendered. Returns the sample it takes effect at.
+    pub fn send(&self, action: Action) -> Result<u64, EngineError> {
+        let control = self.shared.lock();
+        let at = self.shared.earliest(&control);
+        self.shared
+            .push(&control, crate::worker::wire(at, action))?;
+        Ok(at)
+    }
+
+    /// Sends an action to take effect at sample `at`; a stamp already passed is applied at
+    /// the earliest possible sample and reported as late.
+    pub fn schedule(&self, at: u64, action: Action) -> Result<Timing, EngineError> {
+        let control = self.shared.lock();
+        let earliest = self.shared.earliest(&control);
+        let (at, timing) = if at < earliest {
+            (earliest, Timing::Late)
+        } else {
+            (at, Timing::OnTime)
+        };
+        if timing == Timing::Late {
+            self.shared.metrics.late_commands.fetch_add(1, Relaxed);
+        }
+        self.shared
+            .push(&control, crate::worker::wire(at, action))?;
+        Ok(timing)
+    }
+
+    /// Injects a fault into the worker in `slot` (for tests and demonstrations).
+    pub fn inject(&self, slot: usize, fault: InjectedFault) -> Result<(), EngineError> {
+        let (k, value) = match fault {
+            InjectedFault::Panic => (kind::INJECT_PANIC, 0.0),
+            InjectedFault::Nan => (kind::INJECT_NAN, 0.0),
+            InjectedFault::Hang => (kind::INJECT_HANG, 0.0),
+            InjectedFault::Slow(n) => (kind::INJECT_SLOW, n as f32),
+        };
+        let _control = self.shared.lock();
+        let cmd = WireCommand {
+            kind: k,
+            value,
+            ..Default::default()
+        };
+        if self
+            .shared
+            .slots
+            .get(slot)
+            .is_some_and(|s| s.push_command(cmd))
+        {
+            Ok(())
+        } else {
+            Err(EngineError::RingFull)
+        }
+    }
+
+    /// Stops the supervisor and both workers and releases the shared memory (once the
+    /// [`Output`] is dropped too).
+    pub fn shutdown(mut self) {
+        self.stop();
+    }
+
+    fn stop(&mut self) {
+        self.shared.stop.store(true, SeqCst);
+        if let Some(s) = self.supervisor.take() {
+            let _ = s.join();
+        }
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Control> {
+        self.control.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The first sample neither accepting worker has rendered (plus one block of margin for
+    /// the time it takes the command to reach them).
+    fn earliest(&self, control: &Control) -> u64 {
+        let frontier = (0..2)
+            .filter(|&i| control.accepting[i] && self.slots[i].online())
+            .map(|i| self.slots[i].next_block())
+            .max()
+            .unwrap_or_else(|| self.metrics.played_blocks.load(Acquire));
+        (frontier + 1) * self.config.block as u64
+    }
+
+    /// Pushes a command to every accepting worker, or to none (lockstep needs both).
+    fn push(&self, control: &Control, cmd: WireCommand) -> Result<(), EngineError> {
+        let targets: Vec<&Slot> = (0..2)
+            .filter(|&i| control.accepting[i])
+            .map(|i| &self.slots[i])
+            .collect();
+        let room = crate::slot::COMMAND_CAPACITY as u64;
+        if targets.iter().any(|s| s.queued_commands() >= room) {
+            return Err(EngineError::RingFull);
+        }
+        for s in targets {
+            s.push_command(cmd);
+        }
+        self.metrics.commands.fetch_add(1, Relaxed);
+        Ok(())
+    }
+
+    fn spawn(&self, i: usize, start: Start) -> Result<WorkerHandle, EngineError> {
+        let slot = &self.slots[i];
+        let handle = match self.config.workers {
+            WorkerMode::Process => {
+                let exe = match &self.config.worker_exe {
+                    Some(p) => p.clone(),
+                    None => std::env::current_exe().map_err(|source| EngineError::Worker {
+                        reason: "finding this executable",
+                        source,
+                    })?,
+                };
+                spawn::spawn_process(&exe, slot, start)
+            }
+            WorkerMode::Thread => spawn::spawn_thread(slot, start),
+        }
+        .map_err(|source| EngineError::Worker {
+            reason: "starting a worker",
+            source,
+        })?;
+        self.pids[i].store(handle.pid().unwrap_or(0), Release);
+        Ok(handle)
+    }
+}
+
+/// Why a worker is replaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    Death,
+    Stall,
+    Panic,
+    Nan,
+    Diverged,
+}
+
+/// A worker being brought back in sync.
+#[derive(Debug, Clone, Copy)]
+struct Resync {
+    started: Instant,
+    detected_ns: u64,
+}
+
+/// The supervisor thread: notices faults at once (pidfd) or within a block period (stalls,
+/// NaN, divergence), and replaces the faulty worker.
+struct Supervisor {
+    shared: Arc<Shared>,
+    handles: [Option<WorkerHandle>; 2],
+    resync: [Option<Resync>; 2],
+}
+
+impl Supervisor {
+    fn new(shared: Arc<Shared>, handles: [Option<WorkerHandle>; 2]) -> Self {
+        Supervisor {
+            shared,
+            handles,
+            resync: [None, None],
+        }
+    }
+
+    fn run(mut self) {
+        let period = self.shared.config.block as f64 / self.shared.config.sample_rate;
+        let timeout_ms = ((period * 1000.0).ceil() as i32).max(1);
+        while !self.shared.stop.load(Acquire) {
+            let mut fds: Vec<libc::pollfd> = self
+                .handles
+                .iter()
+                .flatten()
+                .filter_map(|h| h.pidfd())
+                .map(|fd| libc::pollfd {
+                    fd,
+                    events: libc::POLLIN,
+                    revents: 0,
+                })
+                .collect();
+            // SAFETY: `fds` is a valid array of pollfds for the duration of the call.
+            unsafe {
+                libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms);
+            }
+            for i in 0..2 {
+                if let Some(f) = self.detect(i) {
+                    self.replace(i, f);
+                }
+                self.check_resync(i);
+            }
+        }
+        for s in &self.shared.slots {
+            s.request_stop();
+        }
+        for h in self.handles.iter_mut().filter_map(Option::take) {
+            h.stop(Duration::from_millis(500));
+        }
+        self.shared.metrics.workers_alive.store(0, Relaxed);
+    }
+
+    fn detect(&mut self, i: usize) -> Option<Fault> {
+        let slot = &self.shared.slots[i];
+        let handle = self.handles[i].as_mut()?;
+        if handle.has_ended() {
+            return Some(if slot.status() == WorkerStatus::Panicked {
+                Fault::Panic
+            } else {
+                Fault::Death
+            });
+        }
+        if slot.status() == WorkerStatus::Panicked {
+            return Some(Fault::Panic);
+        }
+        match slot.fault() {
+            fault::NAN => return Some(Fault::Nan),
+            fault::DIVERGED => return Some(Fault::Diverged),
+            _ => {}
+        }
+        let played = self.shared.metrics.played_blocks.load(Acquire);
+        if let Some(r) = self.resync[i] {
+            // A replacement gets time to start and catch up before it counts as stalled.
+            if r.started.elapsed() > Duration::from_secs(3) {
+                return Some(Fault::Stall);
+            }
+        } else if slot.online() && played >= slot.next_block() + self.shared.config.stall_blocks {
+            // Behind the output by the limit, and silent for as long: a worker that is merely
+            // busy (or was scheduled late once) keeps beating and is left alone.
+            let period_ns = self.shared.config.block as f64 * 1e9 / self.shared.config.sample_rate;
+            let silent_ns = crate::rt::monotonic_ns().saturating_sub(slot.heartbeat_ns());
+            if silent_ns as f64 > period_ns * self.shared.config.stall_blocks as f64 {
+                return Some(Fault::Stall);
+            }
+        }
+        None
+    }
+
+    fn replace(&mut self, i: usize, f: Fault) {
+        let detected_ns = crate::rt::monotonic_ns();
+        let shared = self.shared.clone();
+        let m = &shared.metrics;
+        m.last_detect_ns.store(detected_ns, Relaxed);
+        match f {
+            Fault::Death => &m.faults_death,
+            Fault::Stall => &m.faults_stall,
+            Fault::Panic => &m.faults_panic,
+            Fault::Nan => &m.faults_nan,
+            Fault::Diverged => &m.faults_diverged,
+        }
+        .fetch_add(1, Relaxed);
+        let slot = &shared.slots[i];
+        slot.set_online(false);
+        shared.lock().accepting[i] = false;
+        if let Some(h) = self.handles[i].take() {
+            h.kill();
+        }
+        self.shared.pids[i].store(0, Release);
+        self.resync[i] = None;
+        let j = i ^ 1;
+        let survivor_ok = self.handles[j].is_some() && self.shared.slots[j].online();
+        m.workers_alive.store(u32::from(survivor_ok), Relaxed);
+        eprintln!("chronus: worker {i} fault: {f:?}; replacing it");
+        let started = if survivor_ok {
+            self.resync_from(i, j)
+        } else {
+            self.restart_fresh(i)
+        };
+        match started {
+            Ok(h) => {
+                self.handles[i] = Some(h);
+                m.respawns.fetch_add(1, Relaxed);
+                m.last_respawn_us
+                    .store((crate::rt::monotonic_ns() - detected_ns) / 1000, Relaxed);
+                self.resync[i] = Some(Resync {
+                    started: Instant::now(),
+                    detected_ns,
+                });
+            }
+            Err(e) => eprintln!("chronus: could not replace worker {i}: {e}"),
+        }
+    }
+
+    /// Starts a replacement in slot `i` from the survivor `j`'s state.
+    fn resync_from(&mut self, i: usize, j: usize) -> Result<WorkerHandle, EngineError> {
+        let (target, survivor) = (&self.shared.slots[i], &self.shared.slots[j]);
+        target.reset(0);
+        survivor.clear_snapshot();
+        {
+            // From here on, every command goes to both; the snapshot request marks the cut.
+            let mut control = self.shared.lock();
+            control.accepting[i] = true;
+            let req = WireCommand {
+                kind: kind::SNAPSHOT,
+                ..Default::default()
+            };
+            if !survivor.push_command(req) {
+                return Err(EngineError::RingFull);
+            }
+        }
+        let handle = self.shared.spawn(i, Start::Snapshot)?;
+        match survivor.wait_snapshot(Duration::from_millis(500)) {
+            Some((block, bytes)) => {
+                target.set_next_block(block);
+                target.write_snapshot(block, &bytes);
+                survivor.clear_snapshot();
+                Ok(handle)
+            }
+            None => {
+                handle.kill();
+                Err(EngineError::Start {
+                    reason: "the surviving worker gave no snapshot".into(),
+                })
+            }
+        }
+    }
+
+    /// Both workers are gone: start slot `i` afresh at the current block (state is lost).
+    fn restart_fresh(&mut self, i: usize) -> Result<WorkerHandle, EngineError> {
+        let played = self.shared.metrics.played_blocks.load(Acquire);
+        eprintln!("chronus: no healthy worker left; restarting from the default patch");
+        self.shared.slots[i].reset(played + 1);
+        self.shared.lock().accepting[i] = true;
+        self.shared.spawn(i, Start::Fresh)
+    }
+
+    /// Puts a replacement online once it has caught up with the output.
+    fn check_resync(&mut self, i: usize) {
+        let Some(r) = self.resync[i] else { return };
+        let slot = &self.shared.slots[i];
+        let played = self.shared.metrics.played_blocks.load(Acquire);
+        if slot.status() == WorkerStatus::Running && slot.next_block() > played + 1 {
+            slot.set_online(true);
+            let now = crate::rt::monotonic_ns();
+            let m = &self.shared.metrics;
+            m.last_ready_ns.store(now, Relaxed);
+            m.last_resync_us
+                .store(r.started.elapsed().as_micros() as u64, Relaxed);
+            let alive = self.handles.iter().flatten().count() as u32;
+            m.workers_alive.store(alive, Relaxed);
+            let _ = r.detected_ns;
+            self.resync[i] = None;
+        }
+    }
+}
+
+/// Runs a worker process if this process was started as one (see [`worker::run_if_worker`]).
+pub use worker::run_if_worker;

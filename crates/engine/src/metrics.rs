@@ -1,0 +1,122 @@
+//! Engine metrics: atomics written by the output, workers and supervisor, read without locks.
+
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
+
+/// Live counters. Every field is an atomic; read them with [`Metrics::snapshot`].
+#[derive(Debug, Default)]
+pub struct Metrics {
+    /// Index (0 or 1) of the slot the output plays from.
+    pub(crate) active: AtomicU32,
+    pub(crate) played_blocks: AtomicU64,
+    pub(crate) underruns: AtomicU64,
+    pub(crate) lost_samples: AtomicU64,
+    pub(crate) failovers: AtomicU64,
+    pub(crate) verified_blocks: AtomicU64,
+    pub(crate) last_failover_ns: AtomicU64,
+    pub(crate) respawns: AtomicU64,
+    pub(crate) faults_death: AtomicU64,
+    pub(crate) faults_stall: AtomicU64,
+    pub(crate) faults_panic: AtomicU64,
+    pub(crate) faults_nan: AtomicU64,
+    pub(crate) faults_diverged: AtomicU64,
+    pub(crate) last_detect_ns: AtomicU64,
+    pub(crate) last_ready_ns: AtomicU64,
+    pub(crate) last_respawn_us: AtomicU64,
+    pub(crate) last_resync_us: AtomicU64,
+    pub(crate) workers_alive: AtomicU32,
+    pub(crate) commands: AtomicU64,
+    pub(crate) late_commands: AtomicU64,
+    pub(crate) xruns: AtomicU64,
+}
+
+/// A copy of the metrics at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MetricsSnapshot {
+    /// Slot the output plays from (0 or 1).
+    pub active: u32,
+    /// Blocks played by the output.
+    pub played_blocks: u64,
+    /// Blocks played as silence because neither worker had them.
+    pub underruns: u64,
+    /// Samples lost to underruns.
+    pub lost_samples: u64,
+    /// Times the output switched worker.
+    pub failovers: u64,
+    /// Blocks both workers rendered and the output found bit-identical.
+    pub verified_blocks: u64,
+    /// Monotonic time (ns) of the last failover.
+    pub last_failover_ns: u64,
+    /// Workers started to replace faulty ones.
+    pub respawns: u64,
+    /// Worker processes that died (killed, crashed, exited).
+    pub faults_death: u64,
+    /// Workers that stalled (fell behind the output by the stall limit).
+    pub faults_stall: u64,
+    /// Workers that panicked (thread workers).
+    pub faults_panic: u64,
+    /// Blocks with NaN or infinity.
+    pub faults_nan: u64,
+    /// Standby blocks that differed from the active worker's.
+    pub faults_diverged: u64,
+    /// Monotonic time (ns) at which the supervisor saw the last fault.
+    pub last_detect_ns: u64,
+    /// Monotonic time (ns) the replacement for the last fault was in sync and online.
+    pub last_ready_ns: u64,
+    /// Microseconds from the last fault's detection to its replacement process running.
+    pub last_respawn_us: u64,
+    /// Microseconds from that replacement starting to it being in sync and online.
+    pub last_resync_us: u64,
+    /// Workers currently alive.
+    pub workers_alive: u32,
+    /// Commands sent to the workers.
+    pub commands: u64,
+    /// Commands that arrived late (applied at once).
+    pub late_commands: u64,
+    /// Xruns reported by the backend.
+    pub xruns: u64,
+}
+
+impl Metrics {
+    /// Reads every counter.
+    pub fn snapshot(&self) -> MetricsSnapshot {
+        MetricsSnapshot {
+            active: self.active.load(Relaxed),
+            played_blocks: self.played_blocks.load(Relaxed),
+            underruns: self.underruns.load(Relaxed),
+            lost_samples: self.lost_samples.load(Relaxed),
+            failovers: self.failovers.load(Relaxed),
+            verified_blocks: self.verified_blocks.load(Relaxed),
+            last_failover_ns: self.last_failover_ns.load(Relaxed),
+            respawns: self.respawns.load(Relaxed),
+            faults_death: self.faults_death.load(Relaxed),
+            faults_stall: self.faults_stall.load(Relaxed),
+            faults_panic: self.faults_panic.load(Relaxed),
+            faults_nan: self.faults_nan.load(Relaxed),
+            faults_diverged: self.faults_diverged.load(Relaxed),
+            last_detect_ns: self.last_detect_ns.load(Relaxed),
+            last_ready_ns: self.last_ready_ns.load(Relaxed),
+            last_respawn_us: self.last_respawn_us.load(Relaxed),
+            last_resync_us: self.last_resync_us.load(Relaxed),
+            workers_alive: self.workers_alive.load(Relaxed),
+            commands: self.commands.load(Relaxed),
+            late_commands: self.late_commands.load(Relaxed),
+            xruns: self.xruns.load(Relaxed),
+        }
+    }
+
+    /// Adds xruns seen by a backend.
+    pub fn add_xruns(&self, n: u64) {
+        self.xruns.fetch_add(n, Relaxed);
+    }
+}
+
+impl MetricsSnapshot {
+    /// Faults of every kind.
+    pub fn faults(&self) -> u64 {
+        self.faults_death
+            + self.faults_stall
+            + self.faults_panic
+            + self.faults_nan
+            + self.faults_diverged
+    }
+}

@@ -1,0 +1,121 @@
+//! The output stage: runs inside the backend's real-time callback and picks, for each block
+//! index, the active worker's block, or the other worker's when the active one's is missing,
+//! late or not finite. No allocation, no lock, no blocking call.
+
+use crate::metrics::Metrics;
+use crate::slot::{fault, Slot};
+use chronus_dsp::MAX_BLOCK;
+use std::sync::atomic::Ordering::*;
+use std::sync::Arc;
+
+/// Where a block came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockSource {
+    /// The active worker's block.
+    Active,
+    /// The other worker's block; it is now the active one.
+    Failover,
+    /// Neither worker had the block: silence was played (an underrun).
+    Silence,
+}
+
+/// The engine's output, handed to a backend. Call [`Output::render`] once per block from the
+/// real-time callback.
+pub struct Output {
+    slots: [Slot; 2],
+    metrics: Arc<Metrics>,
+    next: u64,
+    block: usize,
+    other: [f32; MAX_BLOCK],
+}
+
+impl Output {
+    pub(crate) fn new(slots: [Slot; 2], metrics: Arc<Metrics>, block: usize) -> Self {
+        Output {
+            slots,
+            metrics,
+            next: 0,
+            block,
+            other: [0.0; MAX_BLOCK],
+        }
+    }
+
+    /// Samples per block: `render` takes exactly this many.
+    pub fn block_size(&self) -> usize {
+        self.block
+    }
+
+    /// Sample rate of the rendered audio.
+    pub fn sample_rate(&self) -> f64 {
+        self.slots[0].sample_rate()
+    }
+
+    /// Index of the next block to play.
+    pub fn next_block(&self) -> u64 {
+        self.next
+    }
+
+    /// Fills `out` (one block, mono) with the next block. Real-time safe: no allocation, no
+    /// lock; at most one non-blocking futex wake per worker that waits for room.
+    pub fn render(&mut self, out: &mut [f32]) -> BlockSource {
+        let n = out.len().min(self.block);
+        let out = &mut out[..n];
+        let k = self.next;
+        let active = self.metrics.active.load(Acquire) as usize & 1;
+        let standby = active ^ 1;
+        let have_active = self.take(active, k, out);
+        let source = if have_active {
+            // Cross-check the standby when it has the block too: divergence is a fault.
+            let other = &mut self.other[..n];
+            if take(&self.slots[standby], k, other) {
+                let same = out
+                    .iter()
+                    .zip(other.iter())
+                    .all(|(a, b)| a.to_bits() == b.to_bits());
+                if same {
+                    self.metrics.verified_blocks.fetch_add(1, Relaxed);
+                } else {
+                    self.slots[standby].flag_fault(fault::DIVERGED);
+                }
+            }
+            BlockSource::Active
+        } else if self.take(standby, k, out) {
+            self.metrics.active.store(standby as u32, Release);
+            self.metrics.failovers.fetch_add(1, Relaxed);
+            self.metrics
+                .last_failover_ns
+                .store(crate::rt::monotonic_ns(), Relaxed);
+            BlockSource::Failover
+        } else {
+            out.fill(0.0);
+            self.metrics.underruns.fetch_add(1, Relaxed);
+            self.metrics.lost_samples.fetch_add(n as u64, Relaxed);
+            BlockSource::Silence
+        };
+        self.next = k + 1;
+        self.metrics.played_blocks.store(self.next, Release);
+        for slot in &self.slots {
+            slot.mark_consumed(self.next);
+        }
+        source
+    }
+
+    fn take(&self, i: usize, k: u64, out: &mut [f32]) -> bool {
+        take(&self.slots[i], k, out)
+    }
+}
+
+/// Copies the slot's block `k` into `out` if it is online, present and finite.
+fn take(slot: &Slot, k: u64, out: &mut [f32]) -> bool {
+    {
+        if !slot.online() || !slot.read_block(k, out) {
+            return false;
+        }
+        if out.iter().all(|x| x.is_finite()) {
+            true
+        } else {
+            slot.flag_fault(fault::NAN);
+            false
+        }
+    }
+}

@@ -1,0 +1,56 @@
+//! Real-time scheduling and clocks.
+
+/// SCHED_FIFO priority of worker threads and processes.
+pub(crate) const WORKER_PRIORITY: i32 = 60;
+/// SCHED_FIFO priority of the null backend's clock thread.
+pub(crate) const OUTPUT_PRIORITY: i32 = 70;
+
+/// Asks for SCHED_FIFO at `priority` for the calling thread; returns whether it was granted.
+/// Without the privilege (not root, no rtprio limit) chronus runs at normal priority.
+pub fn try_realtime(priority: i32) -> bool {
+    let param = libc::sched_param {
+        sched_priority: priority,
+    };
+    // SAFETY: pthread_self is always valid; `param` is a valid sched_param.
+    unsafe { libc::pthread_setschedparam(libc::pthread_self(), libc::SCHED_FIFO, &param) == 0 }
+}
+
+/// Returns the calling thread to normal scheduling.
+pub(crate) fn drop_realtime() {
+    let param = libc::sched_param { sched_priority: 0 };
+    // SAFETY: as above.
+    unsafe {
+        libc::pthread_setschedparam(libc::pthread_self(), libc::SCHED_OTHER, &param);
+    }
+}
+
+/// CLOCK_MONOTONIC in nanoseconds (vDSO: no syscall).
+pub fn monotonic_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid out-pointer.
+    unsafe {
+        libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts);
+    }
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+/// Sleeps until CLOCK_MONOTONIC reaches `deadline_ns` (absolute, so no drift accumulates).
+pub(crate) fn sleep_until(deadline_ns: u64) {
+    let ts = libc::timespec {
+        tv_sec: (deadline_ns / 1_000_000_000) as libc::time_t,
+        tv_nsec: (deadline_ns % 1_000_000_000) as libc::c_long,
+    };
+    // SAFETY: valid timespec; TIMER_ABSTIME on CLOCK_MONOTONIC. Interrupted sleeps return early
+    // and the caller's loop sleeps again.
+    unsafe {
+        libc::clock_nanosleep(
+            libc::CLOCK_MONOTONIC,
+            libc::TIMER_ABSTIME,
+            &ts,
+            std::ptr::null_mut(),
+        );
+    }
+}

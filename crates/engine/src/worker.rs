@@ -1,0 +1,202 @@
+//! The worker: renders the patch block by block into its slot, a few blocks ahead of the
+//! output, applying the commands it finds in its ring at their stamped samples.
+//!
+//! Workers run as separate processes (the default: the binary re-executes itself with
+//! [`WORKER_ARG`], and the slot's memfd as fd 3) or as threads; the loop is the same.
+
+use crate::renderer::{Renderer, RendererState};
+use crate::slot::{kind, Slot, WireCommand, WorkerStatus};
+use crate::{Action, Command};
+use chronus_dsp::{ModuleId, Patch, MAX_BLOCK};
+use std::os::fd::{FromRawFd, OwnedFd};
+
+/// The first argument that makes a chronus binary run as a worker process.
+pub const WORKER_ARG: &str = "__chronus-worker";
+/// The fd on which a worker process finds its slot.
+pub(crate) const SLOT_FD: i32 = 3;
+
+/// How a worker starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Start {
+    /// A fresh default patch at block 0.
+    Fresh,
+    /// From the snapshot the supervisor copies into the slot.
+    Snapshot,
+}
+
+/// If this process was started as a worker (`argv[1] == WORKER_ARG`), runs the worker and
+/// exits; otherwise returns. Call it first thing in `main`.
+pub fn run_if_worker() {
+    let mut args = std::env::args();
+    let _ = args.next();
+    if args.next().as_deref() != Some(WORKER_ARG) {
+        return;
+    }
+    let start = match args.next().as_deref() {
+        Some("snapshot") => Start::Snapshot,
+        _ => Start::Fresh,
+    };
+    // SAFETY: the engine placed the slot's memfd at SLOT_FD before exec; nothing else in this
+    // fresh process owns that fd.
+    let fd = unsafe { OwnedFd::from_raw_fd(SLOT_FD) };
+    let code = match Slot::open(fd) {
+        Ok(slot) => {
+            crate::rt::try_realtime(crate::rt::WORKER_PRIORITY);
+            run(&slot, start, slot.generation());
+            0
+        }
+        Err(e) => {
+            eprintln!("chronus worker: cannot open its slot: {e}");
+            2
+        }
+    };
+    std::process::exit(code);
+}
+
+/// The worker loop. Returns when asked to stop or when the slot is handed to a new worker.
+pub(crate) fn run(slot: &Slot, start: Start, generation: u32) {
+    let mut renderer = match start_renderer(slot, start, generation) {
+        Some(r) => r,
+        None => return,
+    };
+    let block = slot.block();
+    let mut b = renderer.now() / block as u64;
+    slot.set_next_block(b);
+    slot.set_status(WorkerStatus::Running);
+    let mut buf = [0.0f32; MAX_BLOCK];
+    let mut slow = 1u32;
+    let mut nan_next = false;
+    while slot.wait_for_room(b, generation) {
+        while let Some(cmd) = slot.pop_command() {
+            match cmd.kind {
+                kind::SET | kind::GATE => {
+                    let action = if cmd.kind == kind::SET {
+                        Action::Set {
+                            module: ModuleId(cmd.module),
+                            param: cmd.param,
+                            value: cmd.value,
+                        }
+                    } else {
+                        Action::Gate {
+                            module: ModuleId(cmd.module),
+                            on: cmd.flag != 0,
+                        }
+                    };
+                    match renderer.schedule(Command::new(cmd.at, action)) {
+                        Ok(crate::renderer::Timing::Late) => slot.count_late(),
+                        Ok(_) => {}
+                        Err(_) => slot.count_dropped(),
+                    }
+                }
+                kind::SNAPSHOT => {
+                    // Rare and off the steady path: serializing allocates.
+                    match renderer.state().to_bytes() {
+                        Ok(bytes) if slot.write_snapshot(b, &bytes) => {}
+                        _ => eprintln!("chronus worker: snapshot did not fit"),
+                    }
+                }
+                kind::INJECT_PANIC => panic!("injected panic (fault test)"),
+                kind::INJECT_NAN => nan_next = true,
+                kind::INJECT_HANG => hang(slot, generation),
+                kind::INJECT_SLOW => slow = (cmd.value as u32).clamp(1, 100),
+                _ => {}
+            }
+        }
+        let out = &mut buf[..block];
+        renderer.render(out);
+        if slow > 1 {
+            // Injected slowness: each extra factor costs a fifth of a block period of CPU.
+            let period_us = block as f64 / slot.sample_rate() * 1e6;
+            busy_for(std::time::Duration::from_micros(
+                (f64::from(slow - 1) * period_us * 0.2) as u64,
+            ));
+        }
+        if nan_next {
+            out[0] = f32::NAN;
+            nan_next = false;
+        }
+        slot.write_block(b, out);
+        b += 1;
+        slot.set_next_block(b);
+        slot.beat(crate::rt::monotonic_ns());
+    }
+    if slot.generation() == generation {
+        slot.set_status(WorkerStatus::Exited);
+    }
+}
+
+fn start_renderer(slot: &Slot, start: Start, generation: u32) -> Option<Renderer> {
+    match start {
+        Start::Fresh => {
+            let patch = match Patch::default_patch(slot.sample_rate(), slot.block()) {
+                Ok(p) => p,
+                Err(e) => {
+                    eprintln!("chronus worker: {e}");
+                    return None;
+                }
+            };
+            let now = slot.next_block() * slot.block() as u64;
+            Some(Renderer::resume(patch, now))
+        }
+        Start::Snapshot => {
+            // The supervisor copies the survivor's snapshot into this slot, then flags it.
+            loop {
+                if slot.stop_requested() || slot.generation() != generation {
+                    return None;
+                }
+                if let Some((_, bytes)) = slot.wait_snapshot(std::time::Duration::from_millis(50)) {
+                    let restored =
+                        RendererState::from_bytes(&bytes).and_then(|s| Renderer::from_state(&s));
+                    slot.clear_snapshot();
+                    return match restored {
+                        Ok(r) => Some(r),
+                        Err(e) => {
+                            eprintln!("chronus worker: bad snapshot: {e}");
+                            None
+                        }
+                    };
+                }
+            }
+        }
+    }
+}
+
+/// An injected stall: spin (at normal priority) until the slot is handed to a new worker.
+fn hang(slot: &Slot, generation: u32) {
+    crate::rt::drop_realtime();
+    while slot.generation() == generation && !slot.stop_requested() {
+        std::hint::spin_loop();
+    }
+}
+
+fn busy_for(d: std::time::Duration) {
+    let end = std::time::Instant::now() + d;
+    while std::time::Instant::now() < end {
+        std::hint::spin_loop();
+    }
+}
+
+/// Encodes an action for the ring.
+pub(crate) fn wire(at: u64, action: Action) -> WireCommand {
+    match action {
+        Action::Set {
+            module,
+            param,
+            value,
+        } => WireCommand {
+            at,
+            kind: kind::SET,
+            value,
+            module: module.0,
+            param,
+            ..Default::default()
+        },
+        Action::Gate { module, on } => WireCommand {
+            at,
+            kind: kind::GATE,
+            module: module.0,
+            flag: u8::from(on),
+            ..Default::default()
+        },
+    }
+}

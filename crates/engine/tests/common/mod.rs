@@ -1,0 +1,202 @@
+//! Shared helpers for the engine's end-to-end tests: a scripted phrase, an engine on the null
+//! backend recording to WAV, and the fault-free offline reference.
+#![allow(dead_code)]
+
+use chronus_dsp::Patch;
+use chronus_engine::backend::{Backend, NullBackend, StreamConfig};
+use chronus_engine::offline::{self, WavFormat};
+use chronus_engine::{Action, Command, Engine, EngineConfig, WorkerMode};
+use std::path::PathBuf;
+use std::time::Duration;
+
+pub const SR: f64 = 48_000.0;
+pub const BLOCK: usize = 64;
+
+pub fn config(mode: WorkerMode) -> EngineConfig {
+    EngineConfig {
+        sample_rate: SR,
+        block: BLOCK,
+        // This kind of VM wakes even SCHED_FIFO threads up to ~2 ms late: 4 blocks (5.3 ms)
+        // of lookahead absorb that.
+        lookahead: 4,
+        workers: mode,
+        stall_blocks: 2,
+        worker_exe: Some(PathBuf::from(env!("CARGO_BIN_EXE_chronus-worker"))),
+    }
+}
+
+/// A phrase of notes over `seconds`: pitch changes, gates, a filter sweep, glide.
+pub fn phrase(seconds: f64) -> Vec<Command> {
+    let p = Patch::default_patch(SR, BLOCK).unwrap();
+    let (sine, adsr, filter, lfo) = (
+        p.find("sine").unwrap(),
+        p.find("adsr").unwrap(),
+        p.find("filter").unwrap(),
+        p.find("lfo").unwrap(),
+    );
+    let mut out = vec![Command::new(
+        4_800,
+        Action::Set {
+            module: sine,
+            param: 3,
+            value: 30.0,
+        },
+    )];
+    let notes = [220.0, 330.0, 440.0, 293.7, 587.3, 392.0, 261.6, 523.3];
+    let mut t = 0.1;
+    let mut i = 0;
+    while t < seconds - 0.3 {
+        let at = (t * SR) as u64 + (i as u64 * 7) % 64; // not on block boundaries
+        out.push(Command::new(
+            at,
+            Action::Set {
+                module: sine,
+                param: 0,
+                value: notes[i % notes.len()],
+            },
+        ));
+        out.push(Command::new(
+            at,
+            Action::Gate {
+                module: adsr,
+                on: true,
+            },
+        ));
+        out.push(Command::new(
+            at + 3_001,
+            Action::Set {
+                module: filter,
+                param: 1,
+                value: 400.0 + 300.0 * (i % 7) as f32,
+            },
+        ));
+        out.push(Command::new(
+            at + 7_777,
+            Action::Gate {
+                module: adsr,
+                on: false,
+            },
+        ));
+        if i % 3 == 0 {
+            out.push(Command::new(
+                at + 100,
+                Action::Set {
+                    module: lfo,
+                    param: 0,
+                    value: 2.0 + i as f32,
+                },
+            ));
+        }
+        t += 0.25;
+        i += 1;
+    }
+    out
+}
+
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("chronus-engine-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+pub fn read_wav(path: &std::path::Path) -> Vec<f32> {
+    hound::WavReader::open(path)
+        .unwrap()
+        .samples::<f32>()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// Runs the phrase through the engine for `blocks` blocks on the null backend, recording to
+/// a WAV, calling `during(&engine)` while it plays. Returns the recording and final metrics.
+pub fn play(
+    mode: WorkerMode,
+    commands: &[Command],
+    blocks: u64,
+    name: &str,
+    during: impl FnOnce(&Engine),
+) -> (Vec<f32>, chronus_engine::MetricsSnapshot) {
+    let (engine, output) = Engine::start(config(mode)).unwrap();
+    for c in commands {
+        engine.schedule(c.at, c.action).unwrap();
+    }
+    let wav = scratch(name);
+    let backend = Box::new(NullBackend {
+        record: Some((wav.clone(), WavFormat::F32)),
+        max_blocks: Some(blocks),
+    });
+    let stream = backend
+        .start(
+            StreamConfig {
+                sample_rate: SR as u32,
+                block: BLOCK,
+                channels: 1,
+            },
+            output,
+            engine.metrics_handle(),
+        )
+        .unwrap();
+    during(&engine);
+    // The stream stops itself after `blocks` blocks; wait for that by watching the metrics.
+    while engine.metrics().played_blocks < blocks {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let report = stream.stop().unwrap();
+    assert_eq!(report.dropped_recording, 0);
+    let metrics = engine.metrics();
+    engine.shutdown();
+    (read_wav(&wav), metrics)
+}
+
+/// The same phrase rendered offline with no engine at all.
+pub fn reference(commands: &[Command], blocks: u64) -> Vec<f32> {
+    let p = Patch::default_patch(SR, BLOCK).unwrap();
+    offline::render(p, commands, blocks * BLOCK as u64, |_, _| {}).unwrap()
+}
+
+/// Index of the first differing sample, if any.
+pub fn first_difference(a: &[f32], b: &[f32]) -> Option<usize> {
+    if a.len() != b.len() {
+        return Some(a.len().min(b.len()));
+    }
+    a.iter()
+        .zip(b)
+        .position(|(x, y)| x.to_bits() != y.to_bits())
+}
+
+/// A small deterministic PRNG (xorshift), seeded from the clock and printed.
+pub struct Rng(pub u64);
+
+impl Rng {
+    pub fn from_clock() -> Rng {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos() as u64
+            | 1;
+        println!("rng seed {seed}");
+        Rng(seed)
+    }
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    pub fn range(&mut self, lo: u64, hi: u64) -> u64 {
+        lo + self.next() % (hi - lo)
+    }
+}
+
+/// Waits (up to 5 s) until both workers are online again after a fault.
+pub fn wait_both_online(engine: &Engine) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !engine.both_online() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "replacement never came online: {:?}",
+            engine.metrics()
+        );
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}

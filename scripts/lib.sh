@@ -1,0 +1,48 @@
+# Shared helpers for the scripts in this folder (sourced, not run).
+
+# Runs apt-get install for the packages that are missing (as root, or through sudo).
+ensure_apt() {
+    local missing=()
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    if [ "${CHRONUS_NO_INSTALL:-0}" = 1 ]; then
+        echo "chronus: missing packages: ${missing[*]} (CHRONUS_NO_INSTALL=1, not installing)" >&2
+        return 1
+    fi
+    local sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    echo "chronus: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get update -qq
+    $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# The Rust toolchain and the C pieces the build needs.
+ensure_build_tools() {
+    if ! command -v cargo >/dev/null; then
+        echo "chronus: cargo not found: install Rust (https://rustup.rs) and try again" >&2
+        return 1
+    fi
+    ensure_apt pkg-config gcc
+}
+
+# ensure_cargo_tool BINARY CRATE: installs a cargo subcommand when it is missing.
+ensure_cargo_tool() {
+    command -v "$1" >/dev/null && return 0
+    if [ "${CHRONUS_NO_INSTALL:-0}" = 1 ]; then
+        echo "chronus: $1 missing (CHRONUS_NO_INSTALL=1, not installing)" >&2
+        return 1
+    fi
+    echo "chronus: installing $2 (once; takes a minute or two)"
+    cargo install --locked --quiet "$2"
+}
+
+# Names of the workspace's packages.
+workspace_crates() {
+    local manifest
+    for manifest in crates/*/Cargo.toml; do
+        sed -n 's/^name = "\(.*\)"$/\1/p' "$manifest" | head -n 1
+    done
+}
