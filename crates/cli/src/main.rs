@@ -1,5 +1,6 @@
 //! chronus: the command-line synthesizer. This binary only parses arguments and wires the
-//! library crates together; the sound lives in chronus-dsp, time in chronus-engine.
+//! library crates together; the sound lives in chronus-dsp, time and failover in
+//! chronus-engine.
 
 #![warn(clippy::unwrap_used)]
 
@@ -10,7 +11,9 @@ use std::process::ExitCode;
 
 /// chronus — a fault-tolerant, real-time modular synthesizer you play from the command line.
 ///
-/// The default patch is the seed chain `sine > adsr > filter > out` with an unrouted `lfo`.
+/// Two workers render the same sound in lockstep; if one dies, the other's audio is already
+/// there, so not one sample is lost. The default patch is the seed chain
+/// `sine > adsr > filter > out` with an unrouted `lfo`.
 #[derive(Debug, Parser)]
 #[command(name = "chronus", version, about, long_about)]
 struct Cli {
@@ -20,14 +23,22 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Start the synth: two redundant workers playing through an audio backend until Ctrl-C.
+    Run(commands::run::RunArgs),
     /// Render the default patch offline (as fast as possible) into a WAV file.
     Render(commands::render::RenderArgs),
+    /// Measure chronus: `failover` (SIGKILL the active worker again and again).
+    Bench(commands::bench::BenchArgs),
 }
 
 fn main() -> ExitCode {
+    // A worker process is this binary re-executed by the engine: it never returns from here.
+    chronus_engine::run_if_worker();
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Run(args) => commands::run::run(args),
         Command::Render(args) => commands::render::run(args),
+        Command::Bench(args) => commands::bench::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

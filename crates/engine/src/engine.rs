@@ -411,6 +411,8 @@ impl Supervisor {
     }
 
     fn run(mut self) {
+        // Above normal threads so a death is seen at once, below the workers and the output.
+        crate::rt::try_realtime(crate::rt::SUPERVISOR_PRIORITY);
         let period = self.shared.config.block as f64 / self.shared.config.sample_rate;
         let timeout_ms = ((period * 1000.0).ceil() as i32).max(1);
         while !self.shared.stop.load(Acquire) {
@@ -429,9 +431,11 @@ impl Supervisor {
             unsafe {
                 libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms);
             }
+            // The moment a death became visible: taken before anything else is done.
+            let woke_ns = crate::rt::monotonic_ns();
             for i in 0..2 {
                 if let Some(f) = self.detect(i) {
-                    self.replace(i, f);
+                    self.replace(i, f, woke_ns);
                 }
                 self.check_resync(i);
             }
@@ -481,8 +485,7 @@ impl Supervisor {
         None
     }
 
-    fn replace(&mut self, i: usize, f: Fault) {
-        let detected_ns = crate::rt::monotonic_ns();
+    fn replace(&mut self, i: usize, f: Fault, detected_ns: u64) {
         let shared = self.shared.clone();
         let m = &shared.metrics;
         m.last_detect_ns.store(detected_ns, Relaxed);

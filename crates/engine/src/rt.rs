@@ -2,6 +2,8 @@
 
 /// SCHED_FIFO priority of worker threads and processes.
 pub(crate) const WORKER_PRIORITY: i32 = 60;
+/// SCHED_FIFO priority of the supervisor thread (it sleeps in `poll` almost always).
+pub(crate) const SUPERVISOR_PRIORITY: i32 = 40;
 /// SCHED_FIFO priority of the null backend's clock thread.
 pub(crate) const OUTPUT_PRIORITY: i32 = 70;
 

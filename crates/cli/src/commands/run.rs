@@ -1,0 +1,167 @@
+//! `chronus run`: the engine on a backend, until Ctrl-C.
+
+use anyhow::{bail, Context, Result};
+use chronus_dsp::Patch;
+use chronus_engine::backend::{Backend, NullBackend, StreamConfig};
+use chronus_engine::offline::WavFormat;
+use chronus_engine::{Command, Engine, EngineConfig, Score, WorkerMode};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Arguments of `chronus run`.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+EXAMPLES
+  chronus run --backend null --record take.wav        play into nothing, recording
+  chronus run --backend null --score phrase.score     play a score against the clock
+  chronus run --workers thread --lookahead 4          threads instead of processes
+
+Stop with Ctrl-C: the workers are stopped, shared memory is released and the recording is
+finalised.")]
+pub struct RunArgs {
+    /// Audio backend: null (a real-time clock with no device).
+    #[arg(long, default_value = "null")]
+    backend: String,
+    /// Record what is played to this WAV file.
+    #[arg(long)]
+    record: Option<PathBuf>,
+    /// Sample format of the recording: f32, s24 or s16.
+    #[arg(long, default_value = "f32")]
+    format: WavFormat,
+    /// Play this score (timed commands, see `chronus render --help`) against the clock.
+    #[arg(long)]
+    score: Option<PathBuf>,
+    /// Workers as separate processes (a crash cannot touch the other) or threads.
+    #[arg(long, default_value = "process")]
+    workers: WorkerMode,
+    /// Blocks the workers render ahead of the output (1..=14). More absorbs scheduling
+    /// jitter; each block adds block/rate of latency.
+    #[arg(long, default_value_t = 2)]
+    lookahead: usize,
+    /// A worker this many blocks behind the output, and silent as long, is stalled.
+    #[arg(long, default_value_t = 2)]
+    stall_blocks: u64,
+    /// Sample rate in Hz.
+    #[arg(long, default_value_t = 48_000)]
+    sample_rate: u32,
+    /// Samples per block (16..=1024).
+    #[arg(long, default_value_t = 64)]
+    block: usize,
+    /// Stop by itself after this many seconds.
+    #[arg(long)]
+    seconds: Option<f64>,
+}
+
+/// Runs `chronus run`.
+pub fn run(args: RunArgs) -> Result<()> {
+    if args.backend != "null" {
+        bail!("unknown backend '{}': this build has: null", args.backend);
+    }
+    if let Some(s) = args.seconds {
+        if !(s.is_finite() && s > 0.0) {
+            bail!("--seconds must be a positive number (got {s})");
+        }
+    }
+    // Parse the score before starting anything, so a bad one changes nothing.
+    let score = match &args.score {
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the score {}", path.display()))?;
+            let layout = Patch::default_patch(f64::from(args.sample_rate), args.block)
+                .context("invalid --sample-rate or --block")?;
+            Score::parse(&text)
+                .and_then(|s| s.resolve(&layout))
+                .with_context(|| format!("{}: fix the score and try again", path.display()))?
+        }
+        None => Vec::new(),
+    };
+    let config = EngineConfig {
+        sample_rate: f64::from(args.sample_rate),
+        block: args.block,
+        lookahead: args.lookahead,
+        workers: args.workers,
+        stall_blocks: args.stall_blocks,
+        worker_exe: None,
+    };
+    let (engine, output) = Engine::start(config).context("the engine did not start")?;
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst))
+            .context("cannot install the Ctrl-C handler")?;
+    }
+    let backend = Box::new(NullBackend {
+        record: args.record.clone().map(|p| (p, args.format)),
+        max_blocks: None,
+    });
+    let stream_config = StreamConfig {
+        sample_rate: args.sample_rate,
+        block: args.block,
+        channels: 1,
+    };
+    let stream = backend
+        .start(stream_config, output, engine.metrics_handle())
+        .context("the null backend did not start")?;
+    let latency_ms =
+        (args.lookahead + 1) as f64 * args.block as f64 * 1000.0 / f64::from(args.sample_rate);
+    let pids = match args.workers {
+        WorkerMode::Process => format!(
+            "2 worker processes (pids {} {})",
+            engine.worker_pid(0).unwrap_or(0),
+            engine.worker_pid(1).unwrap_or(0)
+        ),
+        WorkerMode::Thread => "2 worker threads".to_owned(),
+    };
+    println!(
+        "chronus: playing on null at {} Hz, block {}, lookahead {} ({latency_ms:.1} ms); {pids}{}. Ctrl-C stops.",
+        args.sample_rate,
+        args.block,
+        args.lookahead,
+        args.record.as_ref().map(|p| format!("; recording to {}", p.display())).unwrap_or_default()
+    );
+
+    let started = Instant::now();
+    let mut pending: std::collections::VecDeque<Command> = score.into();
+    let sr = f64::from(args.sample_rate);
+    while !stop.load(Ordering::SeqCst) {
+        if args
+            .seconds
+            .is_some_and(|s| started.elapsed().as_secs_f64() >= s)
+        {
+            break;
+        }
+        // Feed the score a second ahead of the clock.
+        let horizon = engine.metrics().played_blocks * args.block as u64 + sr as u64;
+        while pending.front().is_some_and(|c| c.at <= horizon) {
+            if let Some(c) = pending.pop_front() {
+                if engine.schedule(c.at, c.action).is_err() {
+                    pending.push_front(c);
+                    break;
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let report = stream.stop().context("stopping the backend")?;
+    let m = engine.metrics();
+    engine.shutdown();
+    println!(
+        "chronus: stopped after {:.2} s: {} blocks, {} underruns ({} samples lost), {} failovers, {} respawns, {} backend xruns",
+        report.blocks as f64 * args.block as f64 / sr,
+        report.blocks,
+        m.underruns,
+        m.lost_samples,
+        m.failovers,
+        m.respawns,
+        report.xruns
+    );
+    if report.dropped_recording > 0 {
+        eprintln!(
+            "chronus: warning: {} samples could not be recorded (disk too slow)",
+            report.dropped_recording
+        );
+    }
+    Ok(())
+}

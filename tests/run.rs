@@ -1,0 +1,155 @@
+//! End-to-end: `chronus run` on the null backend, with real worker processes and signals.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+fn chronus() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_chronus"))
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("chronus-run-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn read_f32(path: &Path) -> Vec<f32> {
+    hound::WavReader::open(path)
+        .unwrap()
+        .samples::<f32>()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// Starts `chronus run ARGS`, reads its start-up line and returns the child and the worker pids.
+fn start(args: &[&str]) -> (Child, Vec<i32>, String) {
+    let mut child = chronus()
+        .arg("run")
+        .args(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let pids = line
+        .split("(pids ")
+        .nth(1)
+        .and_then(|r| r.split(')').next())
+        .map(|p| p.split_whitespace().map(|x| x.parse().unwrap()).collect())
+        .unwrap_or_default();
+    (child, pids, line)
+}
+
+fn alive(pid: i32) -> bool {
+    Path::new(&format!("/proc/{pid}")).exists()
+}
+
+const SCORE: &str = "0.05 /mod/filter/cutoff 3000\n0.05 /gate/adsr on\n0.5 /mod/sine/freq 660\n\
+                     1.0 /mod/sine/shape 3\n1.5 /engine/freq 330\n2.0 /gate/adsr off\n2.3 /gate/adsr on\n";
+
+#[test]
+fn sigkill_a_worker_while_recording_loses_nothing() {
+    let score = scratch("phrase.score");
+    std::fs::write(&score, SCORE).unwrap();
+    let rec = scratch("take.wav");
+    let (mut child, pids, line) = start(&[
+        "--seconds",
+        "3",
+        "--lookahead",
+        "4",
+        "--record",
+        rec.to_str().unwrap(),
+        "--score",
+        score.to_str().unwrap(),
+    ]);
+    assert_eq!(pids.len(), 2, "start-up line names the workers: {line}");
+    std::thread::sleep(Duration::from_millis(900));
+    // SAFETY: SIGKILL to a worker process of the chronus under test.
+    assert_eq!(unsafe { libc::kill(pids[0], libc::SIGKILL) }, 0);
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("1 respawns"),
+        "the killed worker was replaced: {stdout}"
+    );
+    assert!(stdout.contains("0 underruns (0 samples lost)"), "{stdout}");
+
+    // The same score rendered offline, with no engine at all.
+    let reference = scratch("reference.wav");
+    let r = chronus()
+        .args([
+            "render",
+            "--seconds",
+            "4",
+            "--score",
+            score.to_str().unwrap(),
+            "--out",
+            reference.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(r.status.success());
+    let (live, offline) = (read_f32(&rec), read_f32(&reference));
+    assert!(live.len() > 140_000, "about 3 s recorded: {}", live.len());
+    let diff = live
+        .iter()
+        .zip(&offline)
+        .position(|(a, b)| a.to_bits() != b.to_bits());
+    assert_eq!(
+        diff, None,
+        "the live recording differs from the offline render"
+    );
+    for p in pids {
+        assert!(!alive(p), "worker {p} left behind");
+    }
+}
+
+#[test]
+fn ctrl_c_stops_cleanly_with_a_valid_recording() {
+    let rec = scratch("ctrlc.wav");
+    let (child, pids, _) = start(&["--record", rec.to_str().unwrap(), "--workers", "process"]);
+    std::thread::sleep(Duration::from_millis(300));
+    // SAFETY: SIGINT to the chronus under test, as Ctrl-C would.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let reader = hound::WavReader::open(&rec).expect("a finalised WAV");
+    assert!(
+        reader.duration() > 4_800,
+        "some audio was recorded: {}",
+        reader.duration()
+    );
+    for p in pids {
+        assert!(!alive(p), "worker {p} left behind (or a zombie)");
+    }
+}
+
+#[test]
+fn bad_configuration_is_refused_clearly() {
+    for args in [
+        vec!["--backend", "nonsense"],
+        vec!["--lookahead", "99", "--seconds", "1"],
+        vec!["--block", "8"],
+        vec!["--workers", "fibers"],
+        vec!["--seconds", "-2"],
+    ] {
+        let out = chronus().arg("run").args(&args).output().unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} was accepted");
+        assert!(
+            err.contains("error") && !err.contains("panicked"),
+            "{args:?}: {err}"
+        );
+    }
+}
