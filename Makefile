@@ -7,8 +7,8 @@ run:            ## start the synth (installs what it needs)
 test:           ## the whole test suite, as CI runs it
 	bash scripts/test.sh
 
-test-quick:     ## unit tests only (no end-to-end tests), fast
-	cargo nextest run --workspace --lib
+test-quick:     ## everything but the real-time end-to-end tests, fast
+	cargo nextest run --workspace -E 'not binary(/^(failover|lifecycle|run)$$/)'
 
 test-audio:     ## the accuracy suite (MUS-01..03, LFO, golden render), printing every figure
 	cargo test -p chronus-dsp --release --tests -- --nocapture --test-threads 1 2>&1 | grep -E '^(MUS|LFO|phase|triangle|square|saw|test result)'

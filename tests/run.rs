@@ -57,7 +57,7 @@ fn sigkill_a_worker_while_recording_loses_nothing() {
     let score = scratch("phrase.score");
     std::fs::write(&score, SCORE).unwrap();
     let rec = scratch("take.wav");
-    let (mut child, pids, line) = start(&[
+    let (child, pids, line) = start(&[
         "--seconds",
         "3",
         "--lookahead",

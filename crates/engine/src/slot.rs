@@ -291,9 +291,10 @@ impl Slot {
     pub(crate) fn write_block(&self, index: u64, samples: &[f32]) {
         let cell = &self.layout().blocks[(index % AUDIO_SLOTS as u64) as usize];
         cell.stamp.store(0, Release);
-        // SAFETY: only this worker writes the cell; the output reads it only while the stamp
-        // names the index it wants, and re-checks the stamp after copying (seqlock).
         let n = samples.len().min(MAX_BLOCK);
+        // SAFETY: only this worker writes the cell; the output reads it only while the stamp
+        // names the index it wants, and re-checks the stamp after copying (seqlock). `n` is
+        // within the cell.
         unsafe {
             std::ptr::copy_nonoverlapping(samples.as_ptr(), cell.samples.get().cast::<f32>(), n);
         }
@@ -440,10 +441,10 @@ impl Slot {
         if cell.stamp.load(Acquire) != index + 1 {
             return false;
         }
+        let n = out.len().min(MAX_BLOCK);
         // SAFETY: the stamp says the cell holds `index`; a concurrent rewrite (only possible
         // after a reset) is caught by the second stamp check below, and the copy is of plain
-        // floats, so a torn read is harmless once discarded.
-        let n = out.len().min(MAX_BLOCK);
+        // floats, so a torn read is harmless once discarded. `n` is within both buffers.
         unsafe {
             std::ptr::copy_nonoverlapping(cell.samples.get().cast::<f32>(), out.as_mut_ptr(), n);
         }

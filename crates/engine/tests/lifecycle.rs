@@ -63,23 +63,35 @@ fn the_output_path_does_not_allocate() {
     engine.shutdown();
 }
 
-#[test]
-fn no_spurious_respawn_under_full_control_load() {
-    // 60 s of the null backend while one thread sends commands as fast as the rings take them.
-    let seconds = 60.0;
+/// Sends `/mod/sine/freq` commands for `seconds` at `rate` per second (0: as fast as the
+/// rings take them) while the null backend plays; returns (sent, refused, metrics).
+fn control_load(
+    seconds: f64,
+    rate: u64,
+    name: &str,
+) -> (u64, u64, chronus_engine::MetricsSnapshot) {
     let blocks = (seconds * SR / BLOCK as f64) as u64;
     let mut sent = 0u64;
     let mut refused = 0u64;
-    let (_, m) = play(WorkerMode::Process, &[], blocks, "load.wav", |engine| {
+    let (_, m) = play(WorkerMode::Process, &[], blocks, name, |engine| {
         let sine = engine
             .resolve("/mod/sine/freq", &[chronus_engine::Arg::Float(1.0)])
             .unwrap();
         let Action::Set { module, param, .. } = sine else {
             panic!("a set")
         };
-        let end = Instant::now() + Duration::from_secs_f64(seconds - 1.0);
+        let start = Instant::now();
+        let end = start + Duration::from_secs_f64(seconds - 1.0);
         let mut f = 200.0f32;
         while Instant::now() < end {
+            if rate > 0 {
+                // Paced: keep `sent` at rate × elapsed, in bursts of up to 1 ms worth.
+                let due = (start.elapsed().as_secs_f64() * rate as f64) as u64;
+                if sent >= due {
+                    std::thread::sleep(Duration::from_micros(500));
+                    continue;
+                }
+            }
             f = if f > 2000.0 { 200.0 } else { f * 1.001 };
             match engine.send(Action::Set {
                 module,
@@ -94,9 +106,32 @@ fn no_spurious_respawn_under_full_control_load() {
             }
         }
     });
-    println!("sent {sent} commands ({refused} refused while a ring was full): {m:?}");
-    assert!(sent > 100_000, "the load was real: {sent} commands");
+    println!("{name}: sent {sent} commands ({refused} refused while a ring was full): {m:?}");
+    (sent, refused, m)
+}
+
+#[test]
+fn no_spurious_respawn_under_full_control_load() {
+    // 60 s at 50,000 commands per second (the control plane's target rate): every command
+    // taken, no respawn, no underrun.
+    let (sent, refused, m) = control_load(60.0, 50_000, "load");
+    assert!(sent > 50_000 * 58, "the load was real: {sent} commands");
+    assert_eq!(refused, 0, "no command refused at 50k/s");
     assert_eq!(m.respawns, 0, "respawns without a fault: {m:?}");
     assert_eq!(m.faults(), 0, "{m:?}");
     assert_eq!(m.underruns, 0, "{m:?}");
+}
+
+#[test]
+fn no_spurious_respawn_under_a_command_flood() {
+    // Unpaced: one thread pushing as fast as the rings accept (millions per second). This is
+    // overload, so the rings push back (refusals); still, a busy worker is never replaced.
+    let (sent, refused, m) = control_load(10.0, 0, "flood");
+    assert!(sent > 1_000_000, "the flood was real: {sent}");
+    assert!(
+        refused > 0 || sent > 10_000_000,
+        "the rings pushed back or kept up"
+    );
+    assert_eq!(m.respawns, 0, "respawns without a fault: {m:?}");
+    assert_eq!(m.faults(), 0, "{m:?}");
 }
