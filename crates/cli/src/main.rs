@@ -27,6 +27,12 @@ enum Command {
     Run(commands::run::RunArgs),
     /// Render the default patch offline (as fast as possible) into a WAV file.
     Render(commands::render::RenderArgs),
+    /// Send one OSC message to a running chronus (or any OSC server).
+    #[cfg(feature = "osc")]
+    Send(commands::send::SendArgs),
+    /// Show a running chronus's status (workers, failovers, underruns, messages); --watch.
+    #[cfg(feature = "osc")]
+    Status(commands::status::StatusArgs),
     /// Measure chronus: `failover` (SIGKILL the active worker again and again).
     Bench(commands::bench::BenchArgs),
 }
@@ -39,6 +45,10 @@ fn main() -> ExitCode {
         Command::Run(args) => commands::run::run(args),
         Command::Render(args) => commands::render::run(args),
         Command::Bench(args) => commands::bench::run(args),
+        #[cfg(feature = "osc")]
+        Command::Send(args) => commands::send::run(args),
+        #[cfg(feature = "osc")]
+        Command::Status(args) => commands::status::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -117,7 +117,7 @@ struct Shared {
 /// A running engine. Dropping it stops the workers.
 pub struct Engine {
     shared: Arc<Shared>,
-    supervisor: Option<JoinHandle<()>>,
+    supervisor: Mutex<Option<JoinHandle<()>>>,
 }
 
 impl Engine {
@@ -190,7 +190,7 @@ impl Engine {
         Ok((
             Engine {
                 shared,
-                supervisor: Some(supervisor),
+                supervisor: Mutex::new(Some(supervisor)),
             },
             output,
         ))
@@ -248,29 +248,80 @@ impl Engine {
     /// Sends an action to both workers, to take effect at the first block neither has
     /// rendered. Returns the sample it takes effect at.
     pub fn send(&self, action: Action) -> Result<u64, EngineError> {
-        let control = self.shared.lock();
-        let at = self.shared.earliest(&control);
-        self.shared
-            .push(&control, crate::worker::wire(at, action))?;
-        Ok(at)
+        self.send_together(None, &[action]).map(|(at, _)| at)
     }
 
     /// Sends an action to take effect at sample `at`; a stamp already passed is applied at
     /// the earliest possible sample and reported as late.
     pub fn schedule(&self, at: u64, action: Action) -> Result<Timing, EngineError> {
-        let control = self.shared.lock();
+        self.send_together(Some(at), &[action]).map(|(_, t)| t)
+    }
+
+    /// Sends several actions that take effect together, at one sample: `at`, or the earliest
+    /// possible one when `at` is `None` or already past. Either all are queued or none.
+    /// Returns the sample and whether it was on time.
+    pub fn send_together(
+        &self,
+        at: Option<u64>,
+        actions: &[Action],
+    ) -> Result<(u64, Timing), EngineError> {
+        let mut control = self.shared.lock();
         let earliest = self.shared.earliest(&control);
-        let (at, timing) = if at < earliest {
-            (earliest, Timing::Late)
-        } else {
-            (at, Timing::OnTime)
+        let (at, timing) = match at {
+            Some(a) if a >= earliest => (a, Timing::OnTime),
+            Some(_) => (earliest, Timing::Late),
+            None => (earliest, Timing::OnTime),
         };
+        let room = crate::slot::COMMAND_CAPACITY as u64;
+        let busy = (0..2).any(|i| {
+            control.accepting[i]
+                && self.shared.slots[i].queued_commands() + actions.len() as u64 > room
+        });
+        if busy {
+            return Err(EngineError::RingFull);
+        }
         if timing == Timing::Late {
             self.shared.metrics.late_commands.fetch_add(1, Relaxed);
         }
-        self.shared
-            .push(&control, crate::worker::wire(at, action))?;
-        Ok(timing)
+        for &a in actions {
+            self.shared.push(&mut control, crate::worker::wire(at, a))?;
+        }
+        Ok((at, timing))
+    }
+
+    /// The base value of a parameter as last sent (clamped), from the engine's mirror of the
+    /// patch.
+    pub fn get(&self, module: &str, param: &str) -> Result<f32, EngineError> {
+        let control = self.shared.lock();
+        let id = control.layout.lookup(module)?;
+        let p = control.layout.kind(id)?.param_id(param)?;
+        Ok(control.layout.param(id, p)?)
+    }
+
+    /// The patch's modules and wiring.
+    pub fn describe(&self) -> Vec<chronus_dsp::NodeDesc> {
+        self.shared.lock().layout.describe()
+    }
+
+    /// Runs `f` with the engine's mirror of the patch (names, kinds, parameter values).
+    pub fn with_layout<T>(&self, f: impl FnOnce(&Patch) -> T) -> T {
+        f(&self.shared.lock().layout)
+    }
+
+    /// The sample of the output that plays at monotonic time `ns` (sample 0 is the first the
+    /// backend played), or `None` before the backend started.
+    pub fn sample_at(&self, ns: u64) -> Option<u64> {
+        let origin = self.shared.metrics.origin_ns.load(Acquire);
+        if origin == 0 {
+            return None;
+        }
+        let secs = (ns as f64 - origin as f64) / 1e9;
+        Some((secs * self.shared.config.sample_rate).round().max(0.0) as u64)
+    }
+
+    /// Monotonic time (ns) at which the output played sample 0 (0 before it started).
+    pub fn origin_ns(&self) -> u64 {
+        self.shared.metrics.origin_ns.load(Acquire)
     }
 
     /// Injects a fault into the worker in `slot` (for tests and demonstrations).
@@ -300,14 +351,15 @@ impl Engine {
     }
 
     /// Stops the supervisor and both workers and releases the shared memory (once the
-    /// [`Output`] is dropped too).
-    pub fn shutdown(mut self) {
-        self.stop();
-    }
-
-    fn stop(&mut self) {
+    /// [`Output`] is dropped too). Idempotent; also done on drop.
+    pub fn shutdown(&self) {
         self.shared.stop.store(true, SeqCst);
-        if let Some(s) = self.supervisor.take() {
+        let supervisor = self
+            .supervisor
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        if let Some(s) = supervisor {
             let _ = s.join();
         }
     }
@@ -315,7 +367,7 @@ impl Engine {
 
 impl Drop for Engine {
     fn drop(&mut self) {
-        self.stop();
+        self.shutdown();
     }
 }
 
@@ -335,8 +387,9 @@ impl Shared {
         (frontier + 1) * self.config.block as u64
     }
 
-    /// Pushes a command to every accepting worker, or to none (lockstep needs both).
-    fn push(&self, control: &Control, cmd: WireCommand) -> Result<(), EngineError> {
+    /// Pushes a command to every accepting worker, or to none (lockstep needs both), and keeps
+    /// the engine's mirror of parameter values up to date.
+    fn push(&self, control: &mut Control, cmd: WireCommand) -> Result<(), EngineError> {
         let targets: Vec<&Slot> = (0..2)
             .filter(|&i| control.accepting[i])
             .map(|i| &self.slots[i])
@@ -347,6 +400,12 @@ impl Shared {
         }
         for s in targets {
             s.push_command(cmd);
+        }
+        if cmd.kind == kind::SET {
+            let _ =
+                control
+                    .layout
+                    .set_param(chronus_dsp::ModuleId(cmd.module), cmd.param, cmd.value);
         }
         self.metrics.commands.fetch_add(1, Relaxed);
         Ok(())

@@ -27,6 +27,8 @@ pub struct Metrics {
     pub(crate) commands: AtomicU64,
     pub(crate) late_commands: AtomicU64,
     pub(crate) xruns: AtomicU64,
+    /// Monotonic ns at which sample 0 was played.
+    pub(crate) origin_ns: AtomicU64,
 }
 
 /// A copy of the metrics at one moment.

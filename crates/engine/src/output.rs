@@ -61,6 +61,12 @@ impl Output {
         let n = out.len().min(self.block);
         let out = &mut out[..n];
         let k = self.next;
+        if k == 0 && self.metrics.origin_ns.load(Relaxed) == 0 {
+            // The sample clock's origin: when the backend asked for the first block.
+            self.metrics
+                .origin_ns
+                .store(crate::rt::monotonic_ns(), Release);
+        }
         let active = self.metrics.active.load(Acquire) as usize & 1;
         let standby = active ^ 1;
         let have_active = self.take(active, k, out);

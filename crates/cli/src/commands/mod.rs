@@ -3,3 +3,7 @@
 pub mod bench;
 pub mod render;
 pub mod run;
+#[cfg(feature = "osc")]
+pub mod send;
+#[cfg(feature = "osc")]
+pub mod status;

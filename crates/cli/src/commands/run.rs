@@ -52,6 +52,58 @@ pub struct RunArgs {
     /// Stop by itself after this many seconds.
     #[arg(long)]
     seconds: Option<f64>,
+    /// OSC server address (UDP and TCP) [default: 127.0.0.1:5005; $CHRONUS_OSC_PORT sets the
+    /// port]. Binding anything but loopback lets other machines play chronus.
+    #[cfg(feature = "osc")]
+    #[arg(long)]
+    osc: Option<std::net::SocketAddr>,
+    /// Do not start the OSC server.
+    #[cfg(feature = "osc")]
+    #[arg(long)]
+    no_osc: bool,
+    /// Only accept OSC from this address block (repeatable), e.g. 192.168.1.0/24.
+    #[cfg(feature = "osc")]
+    #[arg(long)]
+    allow: Vec<chronus_osc::Cidr>,
+    /// OSC over TCP: int32 length prefix (OSC 1.0) instead of SLIP (OSC 1.1).
+    #[cfg(feature = "osc")]
+    #[arg(long)]
+    tcp_length_prefix: bool,
+}
+
+#[cfg(feature = "osc")]
+fn start_osc(args: &RunArgs, engine: &Arc<Engine>) -> Result<Option<chronus_osc::Server>> {
+    if args.no_osc {
+        return Ok(None);
+    }
+    let port = crate::commands::send::port(None)?;
+    let addr = args
+        .osc
+        .unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], port)));
+    if !addr.ip().is_loopback() {
+        eprintln!(
+            "chronus: warning: OSC listens on {addr}, reachable from other machines{}",
+            if args.allow.is_empty() {
+                "; restrict it with --allow CIDR"
+            } else {
+                ""
+            }
+        );
+    }
+    let config = chronus_osc::ServerConfig {
+        addr,
+        allow: args.allow.clone(),
+        framing: if args.tcp_length_prefix {
+            chronus_osc::TcpFraming::LengthPrefix
+        } else {
+            chronus_osc::TcpFraming::Slip
+        },
+        ..Default::default()
+    };
+    let server = chronus_osc::Server::start(engine.clone(), config).context(
+        "the OSC server did not start (another chronus on this port? try --osc 127.0.0.1:5006)",
+    )?;
+    Ok(Some(server))
 }
 
 /// Runs `chronus run`.
@@ -86,6 +138,16 @@ pub fn run(args: RunArgs) -> Result<()> {
         worker_exe: None,
     };
     let (engine, output) = Engine::start(config).context("the engine did not start")?;
+    let engine = Arc::new(engine);
+    #[cfg(feature = "osc")]
+    let osc = start_osc(&args, &engine)?;
+    #[cfg(feature = "osc")]
+    let osc_line = osc
+        .as_ref()
+        .map(|s| format!("; OSC on {} (udp+tcp)", s.udp_addr()))
+        .unwrap_or_default();
+    #[cfg(not(feature = "osc"))]
+    let osc_line = String::new();
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = stop.clone();
@@ -115,12 +177,14 @@ pub fn run(args: RunArgs) -> Result<()> {
         WorkerMode::Thread => "2 worker threads".to_owned(),
     };
     println!(
-        "chronus: playing on null at {} Hz, block {}, lookahead {} ({latency_ms:.1} ms); {pids}{}. Ctrl-C stops.",
+        "chronus: playing on null at {} Hz, block {}, lookahead {} ({latency_ms:.1} ms); {pids}{osc_line}{}. Ctrl-C stops.",
         args.sample_rate,
         args.block,
         args.lookahead,
         args.record.as_ref().map(|p| format!("; recording to {}", p.display())).unwrap_or_default()
     );
+    use std::io::Write as _;
+    let _ = std::io::stdout().flush();
 
     let started = Instant::now();
     let mut pending: std::collections::VecDeque<Command> = score.into();
@@ -143,6 +207,10 @@ pub fn run(args: RunArgs) -> Result<()> {
             }
         }
         std::thread::sleep(Duration::from_millis(20));
+    }
+    #[cfg(feature = "osc")]
+    if let Some(server) = osc {
+        server.stop();
     }
     let report = stream.stop().context("stopping the backend")?;
     let m = engine.metrics();

@@ -1,0 +1,19 @@
+//! chronus-osc: the OSC control plane of chronus.
+//!
+//! A [`Server`] listens on UDP (and TCP, SLIP-framed or length-prefixed) and turns each OSC
+//! message into typed engine actions once, at the edge ([`router`]); replies (`/status.reply`,
+//! `/value`, `/error`…) go back to the sender. The address space is documented in `docs/osc.md`.
+
+#![warn(clippy::unwrap_used)]
+
+pub mod cidr;
+mod error;
+pub mod pattern;
+pub mod router;
+mod server;
+pub mod slip;
+
+pub use cidr::Cidr;
+pub use error::OscError;
+pub use router::{Router, Stats};
+pub use server::{Server, ServerConfig, TcpFraming, DEFAULT_PORT};

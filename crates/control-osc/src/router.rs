@@ -1,0 +1,642 @@
+//! Routing: one OSC packet in, typed engine actions and replies out.
+//!
+//! Every message is validated completely before anything is applied; a bundle is applied
+//! whole (all its messages at one sample) or not at all. Replies go back to the sender.
+
+use crate::pattern;
+use chronus_dsp::{ModuleKind, ParamSpec};
+use chronus_engine::{Action, Arg, Engine, Timing};
+use rosc::{OscBundle, OscMessage, OscPacket, OscTime, OscType};
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Who sent a packet, so replies can go back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Peer {
+    /// A UDP sender.
+    Udp(SocketAddr),
+    /// A TCP connection (server-assigned id).
+    Tcp(u64),
+}
+
+/// Control-plane counters.
+#[derive(Debug, Default)]
+pub struct Stats {
+    /// Messages received (each message of a bundle counts).
+    pub received: AtomicU64,
+    /// Messages applied.
+    pub applied: AtomicU64,
+    /// Messages answered with `/error`.
+    pub errors: AtomicU64,
+    /// `/error` replies not sent because the sender exceeded the reply rate.
+    pub errors_unsent: AtomicU64,
+    /// Bundles whose time had passed (applied at once).
+    pub late_bundles: AtomicU64,
+    /// Packets dropped because their source is not allowed.
+    pub refused_sources: AtomicU64,
+    /// Values clamped into range.
+    pub clamped: AtomicU64,
+}
+
+/// Error replies allowed per sender per second.
+const ERROR_REPLIES_PER_SECOND: u32 = 100;
+
+struct State {
+    subscribers: Vec<Peer>,
+    /// Per sender: the last sample one of its commands takes effect at.
+    last_stamp: HashMap<Peer, u64>,
+    /// `/sync` requests waiting for their sample: (peer, id, sample).
+    syncs: Vec<(Peer, OscType, u64)>,
+    /// Per sender: (window start, error replies sent in it).
+    error_budget: HashMap<Peer, (Instant, u32)>,
+    /// Per error kind: when it was last logged.
+    logged: HashMap<&'static str, Instant>,
+    /// Metrics already announced to subscribers: (failovers, respawns, underruns).
+    announced: (u64, u64, u64),
+}
+
+/// Turns OSC into engine actions and replies. Shared by every transport.
+pub struct Router {
+    engine: Arc<Engine>,
+    stats: Arc<Stats>,
+    state: Mutex<State>,
+    started: Instant,
+}
+
+/// A failed message: the reply's address and reason, and a kind for logging.
+struct Failure {
+    kind: &'static str,
+    reason: String,
+}
+
+fn fail(kind: &'static str, reason: impl Into<String>) -> Failure {
+    Failure {
+        kind,
+        reason: reason.into(),
+    }
+}
+
+/// What a valid message asks for.
+enum Plan {
+    /// Change the sound.
+    Apply {
+        actions: Vec<Action>,
+        notices: Vec<OscMessage>,
+    },
+    /// Answer now.
+    Reply(Vec<OscMessage>),
+    /// Subscribe (true) or unsubscribe.
+    Notify(bool),
+    /// Answer `/synced id` once earlier commands took effect.
+    Sync(OscType),
+}
+
+fn msg(addr: &str, args: Vec<OscType>) -> OscMessage {
+    OscMessage {
+        addr: addr.to_owned(),
+        args,
+    }
+}
+
+fn to_arg(t: &OscType) -> Option<Arg<'_>> {
+    Some(match t {
+        OscType::Float(f) => Arg::Float(*f),
+        OscType::Double(d) => Arg::Double(*d),
+        OscType::Int(i) => Arg::Int(*i),
+        OscType::Long(l) => Arg::Double(*l as f64),
+        OscType::String(s) => Arg::Str(s),
+        OscType::Bool(b) => Arg::Bool(*b),
+        _ => return None,
+    })
+}
+
+fn type_name(t: &OscType) -> &'static str {
+    match t {
+        OscType::Int(_) => "int",
+        OscType::Float(_) => "float",
+        OscType::String(_) => "string",
+        OscType::Blob(_) => "blob",
+        OscType::Time(_) => "timetag",
+        OscType::Long(_) => "int64",
+        OscType::Double(_) => "double",
+        OscType::Char(_) => "char",
+        OscType::Color(_) => "color",
+        OscType::Midi(_) => "midi",
+        OscType::Bool(_) => "bool",
+        OscType::Array(_) => "array",
+        OscType::Nil => "nil",
+        OscType::Inf => "infinitum",
+    }
+}
+
+/// Converts an OSC timetag to monotonic nanoseconds (`None`: "immediately").
+fn timetag_to_monotonic(tt: OscTime) -> Option<u64> {
+    if (tt.seconds, tt.fractional) == (0, 1) {
+        return None;
+    }
+    let at = SystemTime::from(tt);
+    let now_sys = SystemTime::now();
+    let now_mono = chronus_engine::rt::monotonic_ns() as i128;
+    let delta = match at.duration_since(now_sys) {
+        Ok(ahead) => ahead.as_nanos() as i128,
+        Err(behind) => -(behind.duration().as_nanos() as i128),
+    };
+    Some((now_mono + delta).max(0) as u64)
+}
+
+impl Router {
+    /// A router driving `engine`.
+    pub fn new(engine: Arc<Engine>) -> Self {
+        let m = engine.metrics();
+        Router {
+            engine,
+            stats: Arc::new(Stats::default()),
+            state: Mutex::new(State {
+                subscribers: Vec::new(),
+                last_stamp: HashMap::new(),
+                syncs: Vec::new(),
+                error_budget: HashMap::new(),
+                logged: HashMap::new(),
+                announced: (m.failovers, m.respawns, m.underruns),
+            }),
+            started: Instant::now(),
+        }
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> Arc<Stats> {
+        self.stats.clone()
+    }
+
+    /// The engine.
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Decodes and handles one datagram (or one TCP frame). Returns the replies.
+    pub fn handle_bytes(&self, bytes: &[u8], peer: Peer, max_packet: usize) -> Vec<OscMessage> {
+        if bytes.len() > max_packet {
+            self.stats.received.fetch_add(1, Relaxed);
+            return self.error(
+                peer,
+                "/",
+                fail(
+                    "oversize",
+                    format!(
+                        "packet of {} bytes is over the {max_packet}-byte limit",
+                        bytes.len()
+                    ),
+                ),
+            );
+        }
+        match rosc::decoder::decode_udp(bytes) {
+            Ok((_, packet)) => self.handle(&packet, peer),
+            Err(e) => {
+                self.stats.received.fetch_add(1, Relaxed);
+                self.error(
+                    peer,
+                    "/",
+                    fail("malformed", format!("malformed packet: {e}")),
+                )
+            }
+        }
+    }
+
+    /// Handles a decoded packet. Returns the replies.
+    pub fn handle(&self, packet: &OscPacket, peer: Peer) -> Vec<OscMessage> {
+        match packet {
+            OscPacket::Message(m) => {
+                self.stats.received.fetch_add(1, Relaxed);
+                match self.plan(m) {
+                    Ok(plan) => self.carry_out(vec![(m.addr.clone(), plan)], None, peer),
+                    Err(f) => self.error(peer, &m.addr, f),
+                }
+            }
+            OscPacket::Bundle(b) => {
+                let mut plans = Vec::new();
+                let mut failures = Vec::new();
+                self.collect(b, 0, &mut plans, &mut failures);
+                if !failures.is_empty() {
+                    // Nothing from a bundle with a bad message is applied: its good messages
+                    // are refused too (counted as errors; the bad ones get the replies).
+                    self.stats.errors.fetch_add(plans.len() as u64, Relaxed);
+                    let mut replies = Vec::new();
+                    for (addr, f) in failures {
+                        replies.extend(self.error(peer, &addr, f));
+                    }
+                    return replies;
+                }
+                let at = timetag_to_monotonic(b.timetag).and_then(|ns| self.engine.sample_at(ns));
+                self.carry_out(plans, at, peer)
+            }
+        }
+    }
+
+    fn collect(
+        &self,
+        b: &OscBundle,
+        depth: usize,
+        plans: &mut Vec<(String, Plan)>,
+        failures: &mut Vec<(String, Failure)>,
+    ) {
+        if depth > 8 {
+            failures.push((
+                "#bundle".into(),
+                fail("nesting", "bundles nested deeper than 8 levels"),
+            ));
+            return;
+        }
+        for p in &b.content {
+            match p {
+                OscPacket::Message(m) => {
+                    self.stats.received.fetch_add(1, Relaxed);
+                    match self.plan(m) {
+                        Ok(plan) => plans.push((m.addr.clone(), plan)),
+                        Err(f) => failures.push((m.addr.clone(), f)),
+                    }
+                }
+                // A nested bundle's messages take effect with the outer one's.
+                OscPacket::Bundle(inner) => self.collect(inner, depth + 1, plans, failures),
+            }
+        }
+    }
+
+    fn carry_out(
+        &self,
+        plans: Vec<(String, Plan)>,
+        at: Option<u64>,
+        peer: Peer,
+    ) -> Vec<OscMessage> {
+        let mut replies = Vec::new();
+        let mut actions = Vec::new();
+        let mut applied_msgs = 0u64;
+        let mut syncs = Vec::new();
+        for (_, plan) in plans {
+            match plan {
+                Plan::Apply {
+                    actions: a,
+                    notices,
+                } => {
+                    actions.extend(a);
+                    replies.extend(notices);
+                    applied_msgs += 1;
+                }
+                Plan::Reply(r) => {
+                    replies.extend(r);
+                    applied_msgs += 1;
+                }
+                Plan::Notify(on) => {
+                    let mut st = self.state();
+                    st.subscribers.retain(|p| *p != peer);
+                    if on {
+                        st.subscribers.push(peer);
+                    }
+                    applied_msgs += 1;
+                }
+                Plan::Sync(id) => syncs.push(id),
+            }
+        }
+        if !actions.is_empty() {
+            match self.engine.send_together(at, &actions) {
+                Ok((sample, timing)) => {
+                    if timing == Timing::Late {
+                        self.stats.late_bundles.fetch_add(1, Relaxed);
+                    }
+                    let mut st = self.state();
+                    let last = st.last_stamp.entry(peer).or_insert(0);
+                    *last = (*last).max(sample);
+                }
+                Err(e) => {
+                    return self.error(peer, "/", fail("busy", format!("not applied: {e}")));
+                }
+            }
+        }
+        self.stats.applied.fetch_add(applied_msgs, Relaxed);
+        for id in syncs {
+            let sample = self.state().last_stamp.get(&peer).copied().unwrap_or(0);
+            self.stats.applied.fetch_add(1, Relaxed);
+            if self.played_samples() > sample {
+                replies.push(msg("/synced", vec![id]));
+            } else {
+                self.state().syncs.push((peer, id, sample));
+            }
+        }
+        replies
+    }
+
+    fn played_samples(&self) -> u64 {
+        self.engine.metrics().played_blocks * self.engine.config().block as u64
+    }
+
+    /// Replies that became due: `/synced` for syncs whose sample has been played, and
+    /// `/event` messages for subscribers. Call every few milliseconds.
+    pub fn poll(&self) -> Vec<(Peer, OscMessage)> {
+        let played = self.played_samples();
+        let m = self.engine.metrics();
+        let mut st = self.state();
+        let mut out = Vec::new();
+        st.syncs.retain(|(peer, id, sample)| {
+            if played > *sample {
+                out.push((*peer, msg("/synced", vec![id.clone()])));
+                false
+            } else {
+                true
+            }
+        });
+        let (f, r, u) = st.announced;
+        let mut events = Vec::new();
+        if m.failovers > f {
+            events.push(msg(
+                "/event",
+                vec![
+                    OscType::String("failover".into()),
+                    OscType::Long(m.failovers as i64),
+                ],
+            ));
+        }
+        if m.respawns > r {
+            events.push(msg(
+                "/event",
+                vec![
+                    OscType::String("respawn".into()),
+                    OscType::Long(m.respawns as i64),
+                ],
+            ));
+        }
+        if m.underruns > u {
+            events.push(msg(
+                "/event",
+                vec![
+                    OscType::String("underrun".into()),
+                    OscType::Long(m.underruns as i64),
+                ],
+            ));
+        }
+        st.announced = (m.failovers, m.respawns, m.underruns);
+        for e in events {
+            for p in &st.subscribers {
+                out.push((*p, e.clone()));
+            }
+        }
+        out
+    }
+
+    /// Counts an error, logs its kind at most once a second, and returns the `/error` reply
+    /// unless the sender is over its reply budget.
+    fn error(&self, peer: Peer, addr: &str, f: Failure) -> Vec<OscMessage> {
+        self.stats.errors.fetch_add(1, Relaxed);
+        let mut st = self.state();
+        let now = Instant::now();
+        let log = st
+            .logged
+            .get(f.kind)
+            .is_none_or(|t| now.duration_since(*t) >= Duration::from_secs(1));
+        if log {
+            st.logged.insert(f.kind, now);
+            eprintln!(
+                "chronus-osc: {addr}: {} (further '{}' errors this second are not logged)",
+                f.reason, f.kind
+            );
+        }
+        let budget = st.error_budget.entry(peer).or_insert((now, 0));
+        if now.duration_since(budget.0) >= Duration::from_secs(1) {
+            *budget = (now, 0);
+        }
+        if budget.1 >= ERROR_REPLIES_PER_SECOND {
+            self.stats.errors_unsent.fetch_add(1, Relaxed);
+            return Vec::new();
+        }
+        budget.1 += 1;
+        vec![msg(
+            "/error",
+            vec![OscType::String(addr.to_owned()), OscType::String(f.reason)],
+        )]
+    }
+
+    /// Validates a message and works out what it asks for. Changes nothing.
+    fn plan(&self, m: &OscMessage) -> Result<Plan, Failure> {
+        let parts: Vec<&str> = m.addr.strip_prefix('/').unwrap_or("").split('/').collect();
+        let args: Option<Vec<Arg<'_>>> = m.args.iter().map(to_arg).collect();
+        let Some(args) = args else {
+            let t = m
+                .args
+                .iter()
+                .find(|a| to_arg(a).is_none())
+                .map_or("?", type_name);
+            return Err(fail(
+                "type",
+                format!("arguments of type {t} are not understood"),
+            ));
+        };
+        match parts.as_slice() {
+            ["mod", module, param] => self.plan_set(module, param, &args),
+            ["gate", module] => self.plan_gate(module, &args),
+            ["engine", _] => {
+                let action = self.engine.resolve(&m.addr, &args).map_err(|e| fail("arguments", e.to_string()))?;
+                Ok(Plan::Apply { actions: vec![action], notices: Vec::new() })
+            }
+            ["status"] => {
+                expect_args(&args, 0)?;
+                Ok(Plan::Reply(vec![self.status()]))
+            }
+            ["get"] => match args.as_slice() {
+                [Arg::Str(module), Arg::Str(param)] => {
+                    let v = self.engine.get(module, param).map_err(|e| fail("unknown", e.to_string()))?;
+                    Ok(Plan::Reply(vec![msg(
+                        "/value",
+                        vec![OscType::String((*module).into()), OscType::String((*param).into()), OscType::Float(v)],
+                    )]))
+                }
+                _ => Err(fail("arguments", "expects two strings: <module> <param>")),
+            },
+            ["modules"] => {
+                expect_args(&args, 0)?;
+                let mut out = Vec::new();
+                for d in self.engine.describe() {
+                    out.push(OscType::String(d.name));
+                    out.push(OscType::String(d.kind.name().into()));
+                }
+                Ok(Plan::Reply(vec![msg("/modules.reply", out)]))
+            }
+            ["notify"] => match args.as_slice() {
+                [a] => a.as_gate().map(Plan::Notify).ok_or_else(|| fail("arguments", "expects 1 or 0")),
+                _ => Err(fail("arguments", "expects 1 or 0")),
+            },
+            ["sync"] => match m.args.as_slice() {
+                [id] => Ok(Plan::Sync(id.clone())),
+                _ => Err(fail("arguments", "expects one id")),
+            },
+            _ => Err(fail(
+                "address",
+                format!("unknown address '{}' (see docs/osc.md: /mod, /gate, /engine, /status, /get, /modules, /notify, /sync)", m.addr),
+            )),
+        }
+    }
+
+    fn modules_matching(
+        &self,
+        pat: &str,
+    ) -> Result<Vec<(chronus_dsp::ModuleId, String, ModuleKind)>, Failure> {
+        let found: Vec<_> = self
+            .engine
+            .describe()
+            .into_iter()
+            .filter(|d| pattern::matches(pat, &d.name))
+            .map(|d| (d.id, d.name, d.kind))
+            .collect();
+        if found.is_empty() {
+            return Err(if pattern::is_pattern(pat) {
+                fail("unknown", format!("no module matches '{pat}'"))
+            } else {
+                fail("unknown", format!("unknown module '{pat}'"))
+            });
+        }
+        Ok(found)
+    }
+
+    fn plan_set(&self, module: &str, param: &str, args: &[Arg<'_>]) -> Result<Plan, Failure> {
+        let value = match args {
+            [a] => a
+                .as_f32()
+                .ok_or_else(|| fail("type", "expects a number (int or float)"))?,
+            _ => {
+                return Err(fail(
+                    "arguments",
+                    format!("expects 1 number, got {} arguments", args.len()),
+                ))
+            }
+        };
+        if !value.is_finite() {
+            return Err(fail("value", "value is not finite"));
+        }
+        let sr = self.engine.config().sample_rate;
+        let mut actions = Vec::new();
+        let mut notices = Vec::new();
+        for (id, name, kind) in self.modules_matching(module)? {
+            for (p, spec) in kind.params().iter().enumerate() {
+                if !pattern::matches(param, spec.name) {
+                    continue;
+                }
+                let outcome =
+                    ParamSpec::accept(spec, value, sr).map_err(|e| fail("value", e.to_string()))?;
+                if outcome.clamped {
+                    self.stats.clamped.fetch_add(1, Relaxed);
+                    notices.push(msg(
+                        "/clamped",
+                        vec![
+                            OscType::String(name.clone()),
+                            OscType::String(spec.name.into()),
+                            OscType::Float(outcome.value),
+                        ],
+                    ));
+                }
+                actions.push(Action::Set {
+                    module: id,
+                    param: p as u8,
+                    value,
+                });
+            }
+        }
+        if actions.is_empty() {
+            return Err(fail(
+                "unknown",
+                format!("no parameter matches '{param}' on '{module}'"),
+            ));
+        }
+        Ok(Plan::Apply { actions, notices })
+    }
+
+    fn plan_gate(&self, module: &str, args: &[Arg<'_>]) -> Result<Plan, Failure> {
+        let on = match args {
+            [a] => a
+                .as_gate()
+                .ok_or_else(|| fail("arguments", "expects on|off|1|0|true|false"))?,
+            _ => {
+                return Err(fail(
+                    "arguments",
+                    format!("expects 1 argument, got {}", args.len()),
+                ))
+            }
+        };
+        let actions: Vec<Action> = self
+            .modules_matching(module)?
+            .into_iter()
+            .filter(|(_, _, k)| k.gateable())
+            .map(|(id, _, _)| Action::Gate { module: id, on })
+            .collect();
+        if actions.is_empty() {
+            return Err(fail(
+                "unknown",
+                format!("'{module}' has no gate (gates: adsr modules)"),
+            ));
+        }
+        Ok(Plan::Apply {
+            actions,
+            notices: Vec::new(),
+        })
+    }
+
+    fn status(&self) -> OscMessage {
+        let m = self.engine.metrics();
+        let c = self.engine.config();
+        let origin_unix = {
+            // Wall-clock time of sample 0, so clients can schedule by sample.
+            let since_origin =
+                chronus_engine::rt::monotonic_ns().saturating_sub(self.engine.origin_ns());
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .unwrap_or_default();
+            now.as_secs_f64() - since_origin as f64 / 1e9
+        };
+        let s = &self.stats;
+        let pairs: Vec<(&str, OscType)> = vec![
+            ("sample_rate", OscType::Float(c.sample_rate as f32)),
+            ("block", OscType::Int(c.block as i32)),
+            ("lookahead", OscType::Int(c.lookahead as i32)),
+            ("played_blocks", OscType::Long(m.played_blocks as i64)),
+            ("underruns", OscType::Long(m.underruns as i64)),
+            ("lost_samples", OscType::Long(m.lost_samples as i64)),
+            ("failovers", OscType::Long(m.failovers as i64)),
+            ("respawns", OscType::Long(m.respawns as i64)),
+            ("workers_alive", OscType::Int(m.workers_alive as i32)),
+            ("active", OscType::Int(m.active as i32)),
+            (
+                "uptime",
+                OscType::Double(self.started.elapsed().as_secs_f64()),
+            ),
+            ("messages", OscType::Long(s.received.load(Relaxed) as i64)),
+            ("applied", OscType::Long(s.applied.load(Relaxed) as i64)),
+            ("errors", OscType::Long(s.errors.load(Relaxed) as i64)),
+            (
+                "late_bundles",
+                OscType::Long(s.late_bundles.load(Relaxed) as i64),
+            ),
+            ("xruns", OscType::Long(m.xruns as i64)),
+            ("origin_unix", OscType::Double(origin_unix)),
+        ];
+        let mut args = Vec::new();
+        for (k, v) in pairs {
+            args.push(OscType::String(k.into()));
+            args.push(v);
+        }
+        msg("/status.reply", args)
+    }
+}
+
+fn expect_args(args: &[Arg<'_>], n: usize) -> Result<(), Failure> {
+    if args.len() == n {
+        Ok(())
+    } else {
+        Err(fail(
+            "arguments",
+            format!("expects {n} arguments, got {}", args.len()),
+        ))
+    }
+}

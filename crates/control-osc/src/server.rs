@@ -1,0 +1,380 @@
+//! The OSC server: a UDP socket and a TCP listener on the same port, their threads, and the
+//! thread that delivers delayed replies (`/synced`, `/event`).
+
+use crate::router::{Peer, Router};
+use crate::{slip, Cidr, OscError};
+use chronus_engine::Engine;
+use rosc::{OscMessage, OscPacket};
+use std::collections::HashMap;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream, UdpSocket};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+/// The seed system's port.
+pub const DEFAULT_PORT: u16 = 5005;
+
+/// How OSC packets are framed on TCP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TcpFraming {
+    /// OSC 1.1: SLIP (the default).
+    Slip,
+    /// OSC 1.0: a big-endian int32 length before each packet.
+    LengthPrefix,
+}
+
+/// Server settings.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// Address to bind (UDP and TCP). Default 127.0.0.1:5005.
+    pub addr: SocketAddr,
+    /// Also listen on TCP.
+    pub tcp: bool,
+    /// TCP framing.
+    pub framing: TcpFraming,
+    /// Sources allowed to control chronus (empty: any source that can reach the address).
+    pub allow: Vec<Cidr>,
+    /// Largest packet accepted, in bytes.
+    pub max_packet: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            addr: SocketAddr::from(([127, 0, 0, 1], DEFAULT_PORT)),
+            tcp: true,
+            framing: TcpFraming::Slip,
+            allow: Vec::new(),
+            max_packet: 16 * 1024,
+        }
+    }
+}
+
+type TcpClients = Arc<Mutex<HashMap<u64, TcpStream>>>;
+
+/// A running OSC server. Dropping it stops it.
+pub struct Server {
+    router: Arc<Router>,
+    udp_addr: SocketAddr,
+    tcp_addr: Option<SocketAddr>,
+    stop: Arc<AtomicBool>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+/// Asks for an 8 MiB receive buffer so a burst of small datagrams waits in the kernel rather
+/// than being dropped (the kernel counts ~1 KiB per queued datagram). Best effort: without the
+/// privilege to exceed the system maximum, the maximum is used.
+fn grow_receive_buffer(udp: &UdpSocket) {
+    use std::os::fd::AsRawFd;
+    let size: libc::c_int = 8 << 20;
+    for opt in [libc::SO_RCVBUFFORCE, libc::SO_RCVBUF] {
+        // SAFETY: a valid socket fd and a pointer to a c_int of the stated length.
+        let r = unsafe {
+            libc::setsockopt(
+                udp.as_raw_fd(),
+                libc::SOL_SOCKET,
+                opt,
+                (&size as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        if r == 0 {
+            return;
+        }
+    }
+}
+
+fn allowed(allow: &[Cidr], ip: std::net::IpAddr) -> bool {
+    allow.is_empty() || allow.iter().any(|c| c.contains(ip))
+}
+
+fn encode(m: &OscMessage) -> Option<Vec<u8>> {
+    rosc::encoder::encode(&OscPacket::Message(m.clone())).ok()
+}
+
+fn frame(bytes: &[u8], framing: TcpFraming) -> Vec<u8> {
+    match framing {
+        TcpFraming::Slip => slip::encode(bytes),
+        TcpFraming::LengthPrefix => [&(bytes.len() as u32).to_be_bytes()[..], bytes].concat(),
+    }
+}
+
+impl Server {
+    /// Binds the sockets and starts serving `engine`.
+    pub fn start(engine: Arc<Engine>, config: ServerConfig) -> Result<Server, OscError> {
+        let router = Arc::new(Router::new(engine));
+        let stop = Arc::new(AtomicBool::new(false));
+        let udp = UdpSocket::bind(config.addr).map_err(|source| OscError::Socket {
+            what: "cannot bind UDP",
+            addr: config.addr,
+            source,
+        })?;
+        let udp_addr = udp.local_addr().map_err(|source| OscError::Socket {
+            what: "UDP",
+            addr: config.addr,
+            source,
+        })?;
+        grow_receive_buffer(&udp);
+        udp.set_read_timeout(Some(Duration::from_millis(100)))
+            .map_err(|source| OscError::Socket {
+                what: "UDP",
+                addr: udp_addr,
+                source,
+            })?;
+        let udp = Arc::new(udp);
+        let clients: TcpClients = Arc::new(Mutex::new(HashMap::new()));
+        let mut threads = Vec::new();
+        let spawn = |name: &'static str, f: Box<dyn FnOnce() + Send>| {
+            std::thread::Builder::new()
+                .name(name.into())
+                .spawn(f)
+                .map_err(|source| OscError::Thread { what: name, source })
+        };
+
+        // UDP: one datagram, one packet.
+        {
+            let (router, udp, stop, cfg) =
+                (router.clone(), udp.clone(), stop.clone(), config.clone());
+            threads.push(spawn(
+                "chronus-osc-udp",
+                Box::new(move || {
+                    let mut buf = vec![0u8; 65_536];
+                    while !stop.load(Acquire) {
+                        let Ok((n, from)) = udp.recv_from(&mut buf) else {
+                            continue;
+                        };
+                        if !allowed(&cfg.allow, from.ip()) {
+                            router.stats().refused_sources.fetch_add(1, Relaxed);
+                            continue;
+                        }
+                        for reply in router.handle_bytes(&buf[..n], Peer::Udp(from), cfg.max_packet)
+                        {
+                            if let Some(bytes) = encode(&reply) {
+                                let _ = udp.send_to(&bytes, from);
+                            }
+                        }
+                    }
+                }),
+            )?);
+        }
+
+        // TCP: a listener and a thread per client.
+        let tcp_addr = if config.tcp {
+            let listener = TcpListener::bind(udp_addr).map_err(|source| OscError::Socket {
+                what: "cannot bind TCP",
+                addr: udp_addr,
+                source,
+            })?;
+            listener
+                .set_nonblocking(true)
+                .map_err(|source| OscError::Socket {
+                    what: "TCP",
+                    addr: udp_addr,
+                    source,
+                })?;
+            let addr = listener.local_addr().ok();
+            let (router, stop, cfg, clients) = (
+                router.clone(),
+                stop.clone(),
+                config.clone(),
+                clients.clone(),
+            );
+            threads.push(spawn(
+                "chronus-osc-tcp",
+                Box::new(move || {
+                    let next_id = AtomicU64::new(1);
+                    while !stop.load(Acquire) {
+                        match listener.accept() {
+                            Ok((stream, from)) => {
+                                if !allowed(&cfg.allow, from.ip()) {
+                                    router.stats().refused_sources.fetch_add(1, Relaxed);
+                                    continue;
+                                }
+                                let id = next_id.fetch_add(1, Relaxed);
+                                let (router, stop, cfg, clients) =
+                                    (router.clone(), stop.clone(), cfg.clone(), clients.clone());
+                                let _ = std::thread::Builder::new()
+                                    .name("chronus-osc-client".into())
+                                    .spawn(move || {
+                                        serve_tcp(stream, id, router, stop, cfg, clients)
+                                    });
+                            }
+                            Err(_) => std::thread::sleep(Duration::from_millis(20)),
+                        }
+                    }
+                }),
+            )?);
+            addr
+        } else {
+            None
+        };
+
+        // Delayed replies: /synced and /event.
+        {
+            let (router, udp, stop, clients, framing) = (
+                router.clone(),
+                udp.clone(),
+                stop.clone(),
+                clients.clone(),
+                config.framing,
+            );
+            threads.push(spawn(
+                "chronus-osc-notify",
+                Box::new(move || {
+                    while !stop.load(Acquire) {
+                        for (peer, m) in router.poll() {
+                            let Some(bytes) = encode(&m) else { continue };
+                            match peer {
+                                Peer::Udp(addr) => {
+                                    let _ = udp.send_to(&bytes, addr);
+                                }
+                                Peer::Tcp(id) => {
+                                    if let Some(s) = clients
+                                        .lock()
+                                        .unwrap_or_else(|e| e.into_inner())
+                                        .get_mut(&id)
+                                    {
+                                        let _ = s.write_all(&frame(&bytes, framing));
+                                    }
+                                }
+                            }
+                        }
+                        std::thread::sleep(Duration::from_millis(2));
+                    }
+                }),
+            )?);
+        }
+        Ok(Server {
+            router,
+            udp_addr,
+            tcp_addr,
+            stop,
+            threads,
+        })
+    }
+
+    /// The UDP address bound.
+    pub fn udp_addr(&self) -> SocketAddr {
+        self.udp_addr
+    }
+
+    /// The TCP address bound, if TCP is on.
+    pub fn tcp_addr(&self) -> Option<SocketAddr> {
+        self.tcp_addr
+    }
+
+    /// The router (and its counters).
+    pub fn router(&self) -> &Arc<Router> {
+        &self.router
+    }
+
+    /// Stops every thread.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        self.stop.store(true, Release);
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn serve_tcp(
+    mut stream: TcpStream,
+    id: u64,
+    router: Arc<Router>,
+    stop: Arc<AtomicBool>,
+    cfg: ServerConfig,
+    clients: TcpClients,
+) {
+    let _ = stream.set_read_timeout(Some(Duration::from_millis(100)));
+    let _ = stream.set_nodelay(true);
+    if let Ok(w) = stream.try_clone() {
+        clients
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id, w);
+    }
+    let peer = Peer::Tcp(id);
+    let mut slip = slip::Decoder::new(cfg.max_packet);
+    let mut pending: Vec<u8> = Vec::new();
+    let mut buf = vec![0u8; 65_536];
+    let reply = |stream: &mut TcpStream, replies: Vec<OscMessage>| -> bool {
+        for r in replies {
+            if let Some(bytes) = encode(&r) {
+                if stream.write_all(&frame(&bytes, cfg.framing)).is_err() {
+                    return false;
+                }
+            }
+        }
+        true
+    };
+    'conn: while !stop.load(Acquire) {
+        let n = match stream.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                continue
+            }
+            Err(_) => break,
+        };
+        match cfg.framing {
+            TcpFraming::Slip => {
+                for f in slip.feed(&buf[..n]) {
+                    let replies = match f {
+                        slip::Frame::Packet(p) => router.handle_bytes(&p, peer, cfg.max_packet),
+                        slip::Frame::TooLarge => {
+                            router.handle_bytes(&vec![0; cfg.max_packet + 1], peer, cfg.max_packet)
+                        }
+                        slip::Frame::BadEscape => {
+                            router.handle_bytes(&[0xFF], peer, cfg.max_packet)
+                        }
+                    };
+                    if !reply(&mut stream, replies) {
+                        break 'conn;
+                    }
+                }
+            }
+            TcpFraming::LengthPrefix => {
+                pending.extend_from_slice(&buf[..n]);
+                while pending.len() >= 4 {
+                    let len = u32::from_be_bytes([pending[0], pending[1], pending[2], pending[3]])
+                        as usize;
+                    if len > cfg.max_packet {
+                        let replies =
+                            router.handle_bytes(&vec![0; cfg.max_packet + 1], peer, cfg.max_packet);
+                        reply(&mut stream, replies);
+                        break 'conn; // the stream cannot be resynchronised
+                    }
+                    if pending.len() < 4 + len {
+                        break;
+                    }
+                    let packet: Vec<u8> = pending.drain(..4 + len).skip(4).collect();
+                    let replies = router.handle_bytes(&packet, peer, cfg.max_packet);
+                    if !reply(&mut stream, replies) {
+                        break 'conn;
+                    }
+                }
+            }
+        }
+    }
+    clients
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .remove(&id);
+}

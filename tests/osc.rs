@@ -1,0 +1,518 @@
+//! End-to-end: real UDP and TCP packets to a running `chronus run`, checked in the recorded
+//! audio and in the replies.
+
+use chronus_dsp::analysis;
+use rosc::{OscBundle, OscMessage, OscPacket, OscTime, OscType};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpStream, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+
+const SR: f64 = 48_000.0;
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("chronus-osc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+fn free_port() -> u16 {
+    // Bound and released: the kernel hands out a port nobody uses right now.
+    UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Synth {
+    child: Child,
+    port: u16,
+    wav: PathBuf,
+}
+
+impl Synth {
+    /// Starts `chronus run` on a free port, recording, and waits for its start-up line.
+    fn start(name: &str, seconds: f64, extra: &[&str]) -> Synth {
+        let port = free_port();
+        let wav = scratch(name);
+        let mut child = Command::new(env!("CARGO_BIN_EXE_chronus"))
+            .args([
+                "run",
+                "--lookahead",
+                "8",
+                "--seconds",
+                &seconds.to_string(),
+                "--record",
+            ])
+            .arg(&wav)
+            .args(["--osc", &format!("127.0.0.1:{port}")])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.as_mut().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(line.contains("OSC on"), "start-up line: {line}");
+        Synth { child, port, wav }
+    }
+
+    fn client(&self) -> Client {
+        let sock = UdpSocket::bind("127.0.0.1:0").unwrap();
+        sock.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+        Client {
+            sock,
+            port: self.port,
+        }
+    }
+
+    /// Waits for the run to end by itself and returns the recording.
+    fn finish(self) -> (Vec<f32>, String) {
+        let out = self.child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(
+            out.status.success(),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let samples = hound::WavReader::open(&self.wav)
+            .unwrap()
+            .samples::<f32>()
+            .map(Result::unwrap)
+            .collect();
+        (samples, stdout)
+    }
+}
+
+struct Client {
+    sock: UdpSocket,
+    port: u16,
+}
+
+fn m(addr: &str, args: Vec<OscType>) -> OscPacket {
+    OscPacket::Message(OscMessage {
+        addr: addr.into(),
+        args,
+    })
+}
+
+impl Client {
+    fn send(&self, p: &OscPacket) {
+        self.send_raw(&rosc::encoder::encode(p).unwrap());
+    }
+    fn send_raw(&self, bytes: &[u8]) {
+        self.sock.send_to(bytes, ("127.0.0.1", self.port)).unwrap();
+    }
+    fn recv(&self) -> OscMessage {
+        let mut buf = vec![0u8; 65_536];
+        let (n, _) = self.sock.recv_from(&mut buf).expect("a reply");
+        match rosc::decoder::decode_udp(&buf[..n]).unwrap().1 {
+            OscPacket::Message(m) => m,
+            OscPacket::Bundle(_) => panic!("a bundle reply"),
+        }
+    }
+    fn ask(&self, p: &OscPacket) -> OscMessage {
+        self.send(p);
+        self.recv()
+    }
+    /// `/sync id` and wait for `/synced id` (the earlier commands have been played).
+    fn sync(&self, id: i32) {
+        self.send(&m("/sync", vec![OscType::Int(id)]));
+        let reply = self.recv();
+        assert_eq!(
+            (reply.addr.as_str(), reply.args.clone()),
+            ("/synced", vec![OscType::Int(id)])
+        );
+    }
+    fn status(&self) -> Vec<(String, OscType)> {
+        let r = self.ask(&m("/status", vec![]));
+        assert_eq!(r.addr, "/status.reply");
+        r.args
+            .chunks(2)
+            .map(|c| match c {
+                [OscType::String(k), v] => (k.clone(), v.clone()),
+                _ => panic!("status pairs"),
+            })
+            .collect()
+    }
+    fn stat(&self, key: &str) -> f64 {
+        self.stats(&[key])[0]
+    }
+    /// Several counters from one `/status` reply.
+    fn stats(&self, keys: &[&str]) -> Vec<f64> {
+        let status = self.status();
+        keys.iter()
+            .map(|key| {
+                value(
+                    status
+                        .iter()
+                        .find(|(k, _)| k == key)
+                        .map(|(_, v)| v.clone()),
+                    key,
+                )
+            })
+            .collect()
+    }
+    fn played_samples(&self) -> usize {
+        self.stat("played_blocks") as usize * 64
+    }
+}
+
+fn value(v: Option<OscType>, key: &str) -> f64 {
+    {
+        match v {
+            Some(OscType::Long(v)) => v as f64,
+            Some(OscType::Int(v)) => f64::from(v),
+            Some(OscType::Float(v)) => f64::from(v),
+            Some(OscType::Double(v)) => v,
+            other => panic!("{key}: {other:?}"),
+        }
+    }
+}
+
+fn freq(s: &[f32]) -> f64 {
+    analysis::zero_crossing_frequency(s, SR).unwrap_or(0.0)
+}
+
+#[test]
+fn mod_and_gate_change_the_recorded_sound() {
+    let synth = Synth::start("modgate.wav", 3.0, &[]);
+    let c = synth.client();
+    c.send(&m("/mod/filter/cutoff", vec![OscType::Int(8000)]));
+    c.send(&m("/mod/sine/freq", vec![OscType::Float(880.0)]));
+    c.send(&m("/gate/adsr", vec![OscType::String("on".into())]));
+    c.sync(1);
+    let p1 = c.played_samples();
+    std::thread::sleep(Duration::from_millis(600));
+    c.send(&m("/engine/freq", vec![OscType::Int(440)]));
+    c.sync(2);
+    let p2 = c.played_samples();
+    std::thread::sleep(Duration::from_millis(500));
+    c.send(&m("/gate/adsr", vec![OscType::Bool(false)]));
+    c.sync(3);
+    let p3 = c.played_samples();
+    let v = c.ask(&m(
+        "/get",
+        vec![
+            OscType::String("sine".into()),
+            OscType::String("freq".into()),
+        ],
+    ));
+    assert_eq!(v.args[2], OscType::Float(440.0));
+    let (s, _) = synth.finish();
+    let (f1, f2) = (
+        freq(&s[p1 + 2_400..p2 - 2_400]),
+        freq(&s[p2 + 2_400..p3 - 2_400]),
+    );
+    println!("measured {f1:.3} Hz then {f2:.3} Hz");
+    assert!(
+        (f1 - 880.0).abs() < 0.1 && (f2 - 440.0).abs() < 0.1,
+        "{f1} {f2}"
+    );
+    assert!(
+        analysis::peak(&s[..p1.saturating_sub(4_800)]) == 0.0,
+        "silent before the gate"
+    );
+    assert!(
+        analysis::peak(&s[p3 + 14_400..]) < 1e-4,
+        "released after gate off"
+    );
+}
+
+#[test]
+fn patterns_address_several_modules() {
+    let synth = Synth::start("patterns.wav", 1.5, &[]);
+    let c = synth.client();
+    c.send(&m("/mod/{sine,filter}/q", vec![OscType::Float(3.0)]));
+    // `q` only exists on the filter; the sine has no `q`, which is fine for a pattern.
+    let r = c.ask(&m(
+        "/get",
+        vec![
+            OscType::String("filter".into()),
+            OscType::String("q".into()),
+        ],
+    ));
+    assert_eq!(r.args[2], OscType::Float(3.0));
+    c.send(&m("/mod/s*/gai?", vec![OscType::Float(0.25)]));
+    let r = c.ask(&m(
+        "/get",
+        vec![
+            OscType::String("sine".into()),
+            OscType::String("gain".into()),
+        ],
+    ));
+    assert_eq!(r.args[2], OscType::Float(0.25));
+    let r = c.ask(&m("/mod/nomatch*/freq", vec![OscType::Float(1.0)]));
+    assert_eq!(r.addr, "/error");
+    synth.finish();
+}
+
+#[test]
+fn bad_input_gets_an_error_reply_and_good_input_still_works() {
+    let synth = Synth::start("errors.wav", 2.0, &[]);
+    let c = synth.client();
+    let bad: Vec<OscPacket> = vec![
+        m("/nope", vec![]),
+        m("/mod/sine/freq", vec![]),
+        m("/mod/sine/freq", vec![OscType::String("loud".into())]),
+        m("/mod/sine/freq", vec![OscType::Float(f32::NAN)]),
+        m(
+            "/mod/sine/freq",
+            vec![OscType::Float(1.0), OscType::Float(2.0)],
+        ),
+        m("/mod/nosuch/freq", vec![OscType::Float(1.0)]),
+        m("/gate/adsr", vec![OscType::String("maybe".into())]),
+        m("/gate/sine", vec![OscType::Int(1)]),
+        m("/mod/sine/freq", vec![OscType::Blob(vec![1, 2, 3])]),
+    ];
+    for p in &bad {
+        let r = c.ask(p);
+        assert_eq!(r.addr, "/error", "{p:?} -> {r:?}");
+    }
+    for raw in [
+        &b"garbage"[..],
+        &[0u8; 3][..],
+        b"/mod/sine/freq\0\0,f\0\0\x01",
+    ] {
+        c.send_raw(raw);
+        assert_eq!(c.recv().addr, "/error", "malformed {raw:?}");
+    }
+    c.send_raw(&vec![b'/'; 40_000]);
+    let r = c.recv();
+    assert!(
+        r.addr == "/error" && format!("{:?}", r.args).contains("limit"),
+        "{r:?}"
+    );
+    // A bundle with one bad message applies nothing.
+    let bundle = OscPacket::Bundle(OscBundle {
+        timetag: OscTime::from((0, 1)),
+        content: vec![
+            m("/mod/sine/gain", vec![OscType::Float(0.1)]),
+            m("/bad", vec![]),
+        ],
+    });
+    assert_eq!(c.ask(&bundle).addr, "/error");
+    let g = c.ask(&m(
+        "/get",
+        vec![
+            OscType::String("sine".into()),
+            OscType::String("gain".into()),
+        ],
+    ));
+    assert_eq!(g.args[2], OscType::Float(0.5), "nothing applied half-way");
+    // Clamped values are applied and reported.
+    let r = c.ask(&m("/mod/filter/q", vec![OscType::Float(500.0)]));
+    assert_eq!(
+        (r.addr.as_str(), &r.args[2]),
+        ("/clamped", &OscType::Float(20.0))
+    );
+    // And a valid message right after works.
+    let r = c.ask(&m(
+        "/get",
+        vec![
+            OscType::String("filter".into()),
+            OscType::String("q".into()),
+        ],
+    ));
+    assert_eq!(r.args[2], OscType::Float(20.0));
+    let v = c.stats(&["messages", "applied", "errors"]);
+    let (messages, applied, errors) = (v[0], v[1], v[2]);
+    println!("messages {messages}, applied {applied}, errors {errors}");
+    assert_eq!(
+        messages,
+        applied + errors + 1.0,
+        "counters add up (this /status is not yet applied)"
+    );
+    // Each bad message, the 3 malformed packets, the oversize one, and both messages of the
+    // half-bad bundle (its good message was refused with it).
+    assert_eq!(
+        errors as usize,
+        bad.len() + 3 + 1 + 2,
+        "every refused message counted"
+    );
+    let (_, stdout) = synth.finish();
+    assert!(stdout.contains("0 underruns"), "{stdout}");
+}
+
+#[test]
+fn a_timetagged_bundle_lands_on_its_sample() {
+    let synth = Synth::start("timetag.wav", 2.5, &["--stall-blocks", "4"]);
+    let c = synth.client();
+    c.send(&m("/mod/adsr/attack", vec![OscType::Float(5.0)]));
+    c.sync(1);
+    let origin = c.stat("origin_unix");
+    let at = SystemTime::now() + Duration::from_millis(500);
+    let bundle = OscPacket::Bundle(OscBundle {
+        timetag: OscTime::try_from(at).unwrap(),
+        content: vec![m("/gate/adsr", vec![OscType::Int(1)])],
+    });
+    c.send(&bundle);
+    let at_unix = at
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let expected = ((at_unix - origin) * SR).round() as i64;
+    c.sync(2);
+    let (s, _) = synth.finish();
+    let first = s.iter().position(|&x| x != 0.0).expect("the gate opened") as i64;
+    println!("gate opened at sample {first}, timetag says {expected}");
+    assert!((first - expected).abs() <= 1, "{first} vs {expected}");
+}
+
+#[test]
+fn steady_traffic_and_bursts_lose_nothing() {
+    let synth = Synth::start("load.wav", 16.0, &[]);
+    let c = synth.client();
+    c.send(&m("/gate/adsr", vec![OscType::Int(1)]));
+    let before = c.stat("messages");
+    // The seed's RT guard: 100 messages/s for 10 s.
+    let start = Instant::now();
+    for i in 0..1000u32 {
+        while start.elapsed() < Duration::from_millis(u64::from(i) * 10) {
+            std::thread::sleep(Duration::from_micros(500));
+        }
+        c.send(&m("/mod/sine/freq", vec![OscType::Float(200.0 + i as f32)]));
+    }
+    c.sync(1);
+    let v = c.stats(&["messages", "applied", "errors", "underruns"]);
+    // 1000 messages, the /sync and this /status arrived; all but this /status are done.
+    assert_eq!(
+        v[0] - before,
+        1002.0,
+        "every message of the steady stream arrived"
+    );
+    assert_eq!(v[1] + v[2] + 1.0, v[0], "every message applied or answered");
+    assert_eq!((v[2], v[3]), (0.0, 0.0), "no errors, no underruns");
+    // Then 10,000 messages as fast as one client can send them.
+    let before = v[0];
+    let burst = 10_000;
+    for i in 0..burst {
+        c.send(&m(
+            "/mod/filter/cutoff",
+            vec![OscType::Float(500.0 + (i % 1000) as f32)],
+        ));
+    }
+    c.sync(2);
+    let v = c.stats(&["messages", "applied", "errors", "underruns"]);
+    println!(
+        "after the burst: messages {}, applied {}, errors {}",
+        v[0], v[1], v[2]
+    );
+    assert_eq!(
+        v[0] - before,
+        f64::from(burst) + 2.0,
+        "every datagram of the burst arrived"
+    );
+    assert_eq!(
+        v[1] + v[2] + 1.0,
+        v[0],
+        "every message applied or answered with an error"
+    );
+    assert_eq!(v[3], 0.0, "no underruns");
+    let (_, stdout) = synth.finish();
+    assert!(stdout.contains("0 underruns"), "{stdout}");
+}
+
+#[test]
+fn tcp_with_slip_framing() {
+    let synth = Synth::start("tcp.wav", 1.5, &[]);
+    let mut s = TcpStream::connect(("127.0.0.1", synth.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    for p in [
+        m("/mod/sine/freq", vec![OscType::Int(330)]),
+        m(
+            "/get",
+            vec![
+                OscType::String("sine".into()),
+                OscType::String("freq".into()),
+            ],
+        ),
+    ] {
+        s.write_all(&chronus_osc_slip(&rosc::encoder::encode(&p).unwrap()))
+            .unwrap();
+    }
+    let mut buf = vec![0u8; 4096];
+    let mut got = Vec::new();
+    while !got.ends_with(&[0xC0]) || got.len() < 2 {
+        let n = s.read(&mut buf).unwrap();
+        got.extend_from_slice(&buf[..n]);
+    }
+    let body: Vec<u8> = got.iter().copied().filter(|&b| b != 0xC0).collect();
+    let (_, p) = rosc::decoder::decode_udp(&body).unwrap();
+    let OscPacket::Message(r) = p else {
+        panic!("a message")
+    };
+    assert_eq!(
+        (r.addr.as_str(), &r.args[2]),
+        ("/value", &OscType::Float(330.0))
+    );
+    drop(s);
+    synth.finish();
+}
+
+/// SLIP-frames a packet (no escapes needed for these messages).
+fn chronus_osc_slip(bytes: &[u8]) -> Vec<u8> {
+    assert!(!bytes.contains(&0xC0) && !bytes.contains(&0xDB));
+    [&[0xC0][..], bytes, &[0xC0]].concat()
+}
+
+#[test]
+fn a_client_that_is_not_ours_liblo_oscsend() {
+    let synth = Synth::start("liblo.wav", 1.5, &[]);
+    let out = Command::new("oscsend")
+        .args([
+            "localhost",
+            &synth.port.to_string(),
+            "/mod/sine/freq",
+            "f",
+            "660",
+        ])
+        .output()
+        .expect("oscsend (Debian package liblo-tools) is installed by scripts/test.sh");
+    assert!(out.status.success());
+    let c = synth.client();
+    c.sync(1);
+    let r = c.ask(&m(
+        "/get",
+        vec![
+            OscType::String("sine".into()),
+            OscType::String("freq".into()),
+        ],
+    ));
+    assert_eq!(r.args[2], OscType::Float(660.0));
+    synth.finish();
+}
+
+#[test]
+fn notify_reports_a_failover() {
+    let synth = Synth::start("notify.wav", 2.0, &[]);
+    let c = synth.client();
+    c.send(&m("/notify", vec![OscType::Int(1)]));
+    c.sync(1);
+    // The worker pids: children of the chronus process.
+    let children =
+        std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", synth.child.id())).unwrap();
+    let pid: i32 = children.split_whitespace().next().unwrap().parse().unwrap();
+    // SAFETY: SIGKILL to a worker of the chronus under test.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
+    let mut events = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < deadline && !events.iter().any(|e: &String| e.contains("respawn")) {
+        let r = c.recv();
+        if r.addr == "/event" {
+            events.push(format!("{:?}", r.args));
+        }
+    }
+    println!("events: {events:?}");
+    assert!(events.iter().any(|e| e.contains("respawn")), "{events:?}");
+    synth.finish();
+}
+
+#[allow(dead_code)]
+fn exists(p: &Path) -> bool {
+    p.exists()
+}
