@@ -64,6 +64,8 @@ pub struct Router {
     stats: Arc<Stats>,
     state: Mutex<State>,
     started: Instant,
+    /// When on: for each applied message, ns from its arrival to the output playing it.
+    latencies: Mutex<Option<Vec<u64>>>,
 }
 
 /// A failed message: the reply's address and reason, and a kind for logging.
@@ -163,7 +165,20 @@ impl Router {
                 announced: (m.failovers, m.respawns, m.underruns),
             }),
             started: Instant::now(),
+            latencies: Mutex::new(None),
         }
+    }
+
+    /// Starts (or stops and returns) recording control latency: for each message that changes
+    /// the sound, the time from its packet's arrival to the output playing the first affected
+    /// sample. For benchmarks.
+    pub fn record_latency(&self, on: bool) -> Vec<u64> {
+        let mut l = self.latencies.lock().unwrap_or_else(|e| e.into_inner());
+        let old = l.take().unwrap_or_default();
+        if on {
+            *l = Some(Vec::with_capacity(1 << 20));
+        }
+        old
     }
 
     /// The counters.
@@ -211,11 +226,16 @@ impl Router {
 
     /// Handles a decoded packet. Returns the replies.
     pub fn handle(&self, packet: &OscPacket, peer: Peer) -> Vec<OscMessage> {
+        let arrival_ns = chronus_engine::rt::monotonic_ns();
+        self.handle_at(packet, peer, arrival_ns)
+    }
+
+    fn handle_at(&self, packet: &OscPacket, peer: Peer, arrival_ns: u64) -> Vec<OscMessage> {
         match packet {
             OscPacket::Message(m) => {
                 self.stats.received.fetch_add(1, Relaxed);
                 match self.plan(m) {
-                    Ok(plan) => self.carry_out(vec![(m.addr.clone(), plan)], None, peer),
+                    Ok(plan) => self.carry_out(vec![(m.addr.clone(), plan)], None, peer, arrival_ns),
                     Err(f) => self.error(peer, &m.addr, f),
                 }
             }
@@ -234,7 +254,7 @@ impl Router {
                     return replies;
                 }
                 let at = timetag_to_monotonic(b.timetag).and_then(|ns| self.engine.sample_at(ns));
-                self.carry_out(plans, at, peer)
+                self.carry_out(plans, at, peer, arrival_ns)
             }
         }
     }
@@ -273,6 +293,7 @@ impl Router {
         plans: Vec<(String, Plan)>,
         at: Option<u64>,
         peer: Peer,
+        arrival_ns: u64,
     ) -> Vec<OscMessage> {
         let mut replies = Vec::new();
         let mut actions = Vec::new();
@@ -308,6 +329,11 @@ impl Router {
                 Ok((sample, timing)) => {
                     if timing == Timing::Late {
                         self.stats.late_bundles.fetch_add(1, Relaxed);
+                    }
+                    if let Some(l) = self.latencies.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+                        let sr = self.engine.config().sample_rate;
+                        let plays_ns = self.engine.origin_ns() as f64 + sample as f64 * 1e9 / sr;
+                        l.push((plays_ns - arrival_ns as f64).max(0.0) as u64);
                     }
                     let mut st = self.state();
                     let last = st.last_stamp.entry(peer).or_insert(0);

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 /// Arguments of `chronus bench`.
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {
-    /// What to measure: failover.
+    /// What to measure: failover, or osc (control throughput and latency).
     what: String,
     /// How many faults to inject.
     #[arg(long, default_value_t = 200)]
@@ -25,7 +25,9 @@ pub struct BenchArgs {
 pub fn run(args: BenchArgs) -> Result<()> {
     match args.what.as_str() {
         "failover" => failover(&args),
-        other => bail!("unknown benchmark '{other}' (available: failover)"),
+        #[cfg(feature = "osc")]
+        "osc" => osc(&args),
+        other => bail!("unknown benchmark '{other}' (available: failover, osc)"),
     }
 }
 
@@ -161,6 +163,126 @@ fn failover(args: &BenchArgs) -> Result<()> {
     );
     println!(
         "\ntargets: 0 lost samples, detection < 0.5 ms median, replacement < 20 ms median, 0 spurious respawns"
+    );
+    Ok(())
+}
+
+#[cfg(feature = "osc")]
+fn osc(args: &BenchArgs) -> Result<()> {
+    use rosc::{OscMessage, OscPacket, OscType};
+    use std::net::UdpSocket;
+    use std::sync::atomic::Ordering::Relaxed;
+    use std::sync::Arc;
+
+    let sr = 48_000u32;
+    let config = EngineConfig {
+        sample_rate: f64::from(sr),
+        block: args.block,
+        lookahead: args.lookahead,
+        workers: WorkerMode::Process,
+        ..EngineConfig::default()
+    };
+    let (engine, output) = Engine::start(config).context("the engine did not start")?;
+    let engine = Arc::new(engine);
+    let stream = Box::new(NullBackend::default())
+        .start(StreamConfig { sample_rate: sr, block: args.block, channels: 1 }, output, engine.metrics_handle())
+        .context("the null backend did not start")?;
+    let server_config = chronus_osc::ServerConfig { addr: ([127, 0, 0, 1], 0).into(), tcp: false, ..Default::default() };
+    let server = chronus_osc::Server::start(engine.clone(), server_config)?;
+    let stats = server.router().stats();
+    let client = UdpSocket::bind("127.0.0.1:0")?;
+    client.set_read_timeout(Some(Duration::from_secs(5)))?;
+    let to = server.udp_addr();
+    let encode = |addr: &str, args: Vec<OscType>| {
+        rosc::encoder::encode(&OscPacket::Message(OscMessage { addr: addr.into(), args }))
+    };
+    client.send_to(&encode("/gate/adsr", vec![OscType::Int(1)])?, to)?;
+    let sync = |id: i32| -> Result<()> {
+        client.send_to(&encode("/sync", vec![OscType::Int(id)])?, to)?;
+        let mut buf = [0u8; 1024];
+        loop {
+            let (n, _) = client.recv_from(&mut buf).context("no /synced reply")?;
+            if let Ok((_, OscPacket::Message(m))) = rosc::decoder::decode_udp(&buf[..n]) {
+                if m.addr == "/synced" && m.args == vec![OscType::Int(id)] {
+                    return Ok(());
+                }
+            }
+        }
+    };
+    sync(0)?;
+    println!(
+        "chronus bench osc: one UDP client on loopback, /mod/filter/cutoff messages \
+         (process workers, {sr} Hz, block {}, lookahead {})\n",
+        args.block, args.lookahead
+    );
+    println!("{:>10} {:>10} {:>10} {:>10} {:>8} {:>10}  result", "rate/s", "sent", "arrived", "applied", "errors", "underruns");
+    let mut best = 0u64;
+    let mut id = 0;
+    for rate in [25_000u64, 50_000, 100_000, 200_000, 400_000] {
+        let before = (stats.received.load(Relaxed), stats.applied.load(Relaxed), stats.errors.load(Relaxed));
+        let underruns_before = engine.metrics().underruns;
+        let seconds = 2.0;
+        let n = (rate as f64 * seconds) as u64;
+        let start = Instant::now();
+        for i in 0..n {
+            let due = Duration::from_secs_f64(i as f64 / rate as f64);
+            while start.elapsed() < due {
+                std::hint::spin_loop();
+            }
+            let msg = encode("/mod/filter/cutoff", vec![OscType::Float(500.0 + (i % 1000) as f32)])?;
+            client.send_to(&msg, to)?;
+        }
+        let achieved = n as f64 / start.elapsed().as_secs_f64();
+        id += 1;
+        sync(id)?;
+        let arrived = stats.received.load(Relaxed) - before.0 - 1;
+        let applied = stats.applied.load(Relaxed) - before.1 - 1;
+        let errors = stats.errors.load(Relaxed) - before.2;
+        let underruns = engine.metrics().underruns - underruns_before;
+        let ok = arrived == n && applied == n && errors == 0 && underruns == 0 && achieved >= rate as f64 * 0.97;
+        println!(
+            "{:>10} {:>10} {:>10} {:>10} {:>8} {:>10}  {}",
+            rate,
+            n,
+            arrived,
+            applied,
+            errors,
+            underruns,
+            if ok { "ok".to_owned() } else if achieved < rate as f64 * 0.97 { format!("client reached only {achieved:.0}/s") } else { "LOSS".to_owned() }
+        );
+        if ok {
+            best = rate;
+        } else {
+            break;
+        }
+    }
+    // Latency: 2,000 messages at 1,000/s, each timed from arrival to the output playing it.
+    server.router().record_latency(true);
+    for i in 0..2_000u32 {
+        client.send_to(&encode("/mod/sine/gain", vec![OscType::Float(0.3 + (i % 2) as f32 * 0.1)])?, to)?;
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    id += 1;
+    sync(id)?;
+    let mut lat: Vec<f64> = server.router().record_latency(false).into_iter().map(|ns| ns as f64 / 1e6).collect();
+    lat.sort_by(f64::total_cmp);
+    let block_ms = args.block as f64 * 1000.0 / f64::from(sr);
+    server.stop();
+    let _ = stream.stop();
+    engine.shutdown();
+    println!();
+    println!("sustained rate with zero loss and zero underruns: {best} msg/s   (target >= 50,000; seed: 100)");
+    println!(
+        "control latency, packet arrival to first affected output sample: median {:.2} ms, p99 {:.2} ms",
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99)
+    );
+    println!(
+        "  (= {:.1} / {:.1} blocks; one block + lookahead = {:.2} ms; commands are stamped one block \
+         past the workers' frontier so neither can have rendered it)",
+        percentile(&lat, 0.5) / block_ms,
+        percentile(&lat, 0.99) / block_ms,
+        block_ms * (1.0 + args.lookahead as f64)
     );
     Ok(())
 }
