@@ -235,7 +235,9 @@ impl Router {
             OscPacket::Message(m) => {
                 self.stats.received.fetch_add(1, Relaxed);
                 match self.plan(m) {
-                    Ok(plan) => self.carry_out(vec![(m.addr.clone(), plan)], None, peer, arrival_ns),
+                    Ok(plan) => {
+                        self.carry_out(vec![(m.addr.clone(), plan)], None, peer, arrival_ns)
+                    }
                     Err(f) => self.error(peer, &m.addr, f),
                 }
             }
@@ -330,7 +332,12 @@ impl Router {
                     if timing == Timing::Late {
                         self.stats.late_bundles.fetch_add(1, Relaxed);
                     }
-                    if let Some(l) = self.latencies.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+                    if let Some(l) = self
+                        .latencies
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .as_mut()
+                    {
                         let sr = self.engine.config().sample_rate;
                         let plays_ns = self.engine.origin_ns() as f64 + sample as f64 * 1e9 / sr;
                         l.push((plays_ns - arrival_ns as f64).max(0.0) as u64);
@@ -348,7 +355,7 @@ impl Router {
         for id in syncs {
             let sample = self.state().last_stamp.get(&peer).copied().unwrap_or(0);
             self.stats.applied.fetch_add(1, Relaxed);
-            if self.played_samples() > sample {
+            if self.played_samples() > sample + self.engine.config().block as u64 {
                 replies.push(msg("/synced", vec![id]));
             } else {
                 self.state().syncs.push((peer, id, sample));
@@ -368,8 +375,11 @@ impl Router {
         let m = self.engine.metrics();
         let mut st = self.state();
         let mut out = Vec::new();
+        // A command told sample S may land one block later (if the output ticked while it was
+        // sent): wait for that block to have played too.
+        let block = self.engine.config().block as u64;
         st.syncs.retain(|(peer, id, sample)| {
-            if played > *sample {
+            if played > *sample + block {
                 out.push((*peer, msg("/synced", vec![id.clone()])));
                 false
             } else {

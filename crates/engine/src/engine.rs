@@ -101,6 +101,8 @@ pub enum InjectedFault {
 struct Control {
     /// Slots that receive commands (alive, or being resynced).
     accepting: [bool; 2],
+    /// The last command sequence number given out.
+    seq: u64,
     /// The patch layout, for resolving names to ids.
     layout: Patch,
 }
@@ -149,12 +151,19 @@ impl Engine {
             metrics: metrics.clone(),
             control: Mutex::new(Control {
                 accepting: [true, true],
+                seq: 0,
                 layout,
             }),
             stop: AtomicBool::new(false),
             pids: [AtomicU32::new(0), AtomicU32::new(0)],
         });
         let mut handles = [None, None];
+        // Blocks 0..=lookahead may be rendered before the output plays anything: seal them.
+        for slot in &shared.slots {
+            for b in 0..=shared.config.lookahead as u64 {
+                slot.write_seal(b, 0);
+            }
+        }
         for (i, handle) in handles.iter_mut().enumerate() {
             shared.slots[i].reset(0);
             let h = shared.spawn(i, Start::Fresh)?;
@@ -245,8 +254,9 @@ impl Engine {
         crate::address::parse(&self.shared.lock().layout, address, args)
     }
 
-    /// Sends an action to both workers, to take effect at the first block neither has
-    /// rendered. Returns the sample it takes effect at.
+    /// Sends an action to both workers, to take effect as soon as possible: at the start of
+    /// the next block the output seals (`lookahead + 1` blocks ahead of the one playing).
+    /// Returns that sample (one block later if the output ticks while sending).
     pub fn send(&self, action: Action) -> Result<u64, EngineError> {
         self.send_together(None, &[action]).map(|(at, _)| at)
     }
@@ -266,8 +276,12 @@ impl Engine {
         actions: &[Action],
     ) -> Result<(u64, Timing), EngineError> {
         let mut control = self.shared.lock();
-        let earliest = self.shared.earliest(&control);
-        let (at, timing) = match at {
+        let earliest = self.shared.earliest();
+        let block = self.shared.config.block as u64;
+        // What the caller is told: the sample. "As soon as possible" lands on `earliest` (or,
+        // if the output ticks between now and the publish below, one block later).
+        let _ = block;
+        let (told, timing) = match at {
             Some(a) if a >= earliest => (a, Timing::OnTime),
             Some(_) => (earliest, Timing::Late),
             None => (earliest, Timing::OnTime),
@@ -286,7 +300,9 @@ impl Engine {
         for &a in actions {
             self.shared.push(&mut control, crate::worker::wire(at, a))?;
         }
-        Ok((at, timing))
+        // Published together: the output seals them into the same block.
+        self.shared.publish(&control);
+        Ok((told, timing))
     }
 
     /// The base value of a parameter as last sent (clamped), from the engine's mirror of the
@@ -332,18 +348,20 @@ impl Engine {
             InjectedFault::Hang => (kind::INJECT_HANG, 0.0),
             InjectedFault::Slow(n) => (kind::INJECT_SLOW, n as f32),
         };
-        let _control = self.shared.lock();
+        let mut control = self.shared.lock();
+        control.seq += 1;
         let cmd = WireCommand {
             kind: k,
             value,
             ..Default::default()
         };
-        if self
-            .shared
-            .slots
-            .get(slot)
-            .is_some_and(|s| s.push_command(cmd))
-        {
+        if self.shared.slots.get(slot).is_some_and(|s| {
+            s.push_command(WireCommand {
+                seq: control.seq,
+                ..cmd
+            })
+        }) {
+            self.shared.publish(&control);
             Ok(())
         } else {
             Err(EngineError::RingFull)
@@ -376,20 +394,23 @@ impl Shared {
         self.control.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The first sample neither accepting worker has rendered (plus one block of margin for
-    /// the time it takes the command to reach them).
-    fn earliest(&self, control: &Control) -> u64 {
-        let frontier = (0..2)
-            .filter(|&i| control.accepting[i] && self.slots[i].online())
-            .map(|i| self.slots[i].next_block())
-            .max()
-            .unwrap_or_else(|| self.metrics.played_blocks.load(Acquire));
-        (frontier + 1) * self.config.block as u64
+    /// The first sample a command published now can take effect at: the start of the next
+    /// block the output will seal (`played + lookahead + 1`).
+    fn earliest(&self) -> u64 {
+        let played = self.metrics.played_blocks.load(Acquire);
+        (played + self.config.lookahead as u64 + 1) * self.config.block as u64
+    }
+
+    /// Makes every command pushed so far visible to the output's next seal.
+    fn publish(&self, control: &Control) {
+        self.metrics.published_seq.store(control.seq, Release);
     }
 
     /// Pushes a command to every accepting worker, or to none (lockstep needs both), and keeps
     /// the engine's mirror of parameter values up to date.
-    fn push(&self, control: &mut Control, cmd: WireCommand) -> Result<(), EngineError> {
+    fn push(&self, control: &mut Control, mut cmd: WireCommand) -> Result<(), EngineError> {
+        control.seq += 1;
+        cmd.seq = control.seq;
         let targets: Vec<&Slot> = (0..2)
             .filter(|&i| control.accepting[i])
             .map(|i| &self.slots[i])
@@ -597,13 +618,16 @@ impl Supervisor {
             // From here on, every command goes to both; the snapshot request marks the cut.
             let mut control = self.shared.lock();
             control.accepting[i] = true;
+            control.seq += 1;
             let req = WireCommand {
                 kind: kind::SNAPSHOT,
+                seq: control.seq,
                 ..Default::default()
             };
             if !survivor.push_command(req) {
                 return Err(EngineError::RingFull);
             }
+            self.shared.publish(&control);
         }
         let handle = self.shared.spawn(i, Start::Snapshot)?;
         match survivor.wait_snapshot(Duration::from_millis(500)) {

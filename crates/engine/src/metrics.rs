@@ -29,6 +29,9 @@ pub struct Metrics {
     pub(crate) xruns: AtomicU64,
     /// Monotonic ns at which sample 0 was played.
     pub(crate) origin_ns: AtomicU64,
+    /// The highest command sequence number pushed to every worker (the output seals blocks
+    /// with it).
+    pub(crate) published_seq: AtomicU64,
 }
 
 /// A copy of the metrics at one moment.

@@ -100,6 +100,13 @@ impl Output {
         };
         self.next = k + 1;
         self.metrics.played_blocks.store(self.next, Release);
+        // Seal the block the workers may now render: every command published so far belongs
+        // to it or an earlier one. Then make room for it.
+        let sealed = self.next + self.slots[0].lookahead();
+        let seq = self.metrics.published_seq.load(Acquire);
+        for slot in &self.slots {
+            slot.write_seal(sealed, seq);
+        }
         for slot in &self.slots {
             slot.mark_consumed(self.next);
         }

@@ -24,6 +24,9 @@ pub const AUDIO_SLOTS: usize = 16;
 pub const MAX_LOOKAHEAD: usize = AUDIO_SLOTS - 2;
 /// Commands the ring between the engine and one worker can hold.
 pub const COMMAND_CAPACITY: usize = 4096;
+/// Blocks whose seal a slot remembers (about 1.4 s at 48 kHz / 64): a replacement worker
+/// finds the seals of every block since its snapshot.
+pub const SEAL_SLOTS: usize = 1024;
 /// Bytes available for a state snapshot.
 pub const SNAPSHOT_CAPACITY: usize = 1 << 20;
 const MAGIC: u64 = 0x6368_726f_6e75_7331; // "chronus1"
@@ -68,13 +71,26 @@ pub(crate) mod kind {
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 #[repr(C)]
 pub(crate) struct WireCommand {
+    /// Engine-wide sequence number (the seals refer to it).
+    pub seq: u64,
+    /// Sample to take effect at, unless `asap`.
     pub at: u64,
     pub kind: u32,
     pub value: f32,
     pub module: u16,
     pub param: u8,
     pub flag: u8,
-    pub _pad: u32,
+    /// Take effect at the start of the block whose seal first covers it.
+    pub asap: u8,
+    pub _pad: [u8; 3],
+}
+
+#[repr(C)]
+struct SealCell {
+    /// Block index plus one (0: empty).
+    stamp: AtomicU64,
+    /// The highest command sequence number that belongs to blocks up to this one.
+    seq: AtomicU64,
 }
 
 #[repr(C)]
@@ -121,6 +137,7 @@ struct CommandRing {
 #[repr(C)]
 struct Layout {
     header: Header,
+    seals: [SealCell; SEAL_SLOTS],
     commands: CommandRing,
     blocks: [BlockCell; AUDIO_SLOTS],
     snapshot: UnsafeCell<[u8; SNAPSHOT_CAPACITY]>,
@@ -251,8 +268,9 @@ impl Slot {
         self.layout().header.stop.load(Acquire) != 0
     }
 
-    /// Worker side: takes the next command. Wait-free.
-    pub(crate) fn pop_command(&self) -> Option<WireCommand> {
+    /// Worker side: takes the next command if its sequence number is at most `max_seq`.
+    /// Wait-free.
+    pub(crate) fn pop_command_upto(&self, max_seq: u64) -> Option<WireCommand> {
         let ring = &self.layout().commands;
         let tail = ring.tail.load(Relaxed);
         if tail == ring.head.load(Acquire) {
@@ -261,8 +279,31 @@ impl Slot {
         // SAFETY: cells in tail..head were fully written before head was released, and the
         // writer does not touch them until tail moves past them (single reader: this worker).
         let cmd = unsafe { *ring.cells[(tail % COMMAND_CAPACITY as u64) as usize].get() };
+        if cmd.seq > max_seq {
+            return None;
+        }
         ring.tail.store(tail + 1, Release);
         Some(cmd)
+    }
+
+    /// Worker side: the seal of block `block` (the last command sequence number that belongs
+    /// to it), once the output has written it.
+    pub(crate) fn seal(&self, block: u64) -> Option<u64> {
+        let cell = &self.layout().seals[(block % SEAL_SLOTS as u64) as usize];
+        if cell.stamp.load(Acquire) != block + 1 {
+            return None;
+        }
+        let seq = cell.seq.load(Acquire);
+        (cell.stamp.load(Acquire) == block + 1).then_some(seq)
+    }
+
+    /// Output side: seals block `block`: commands up to `seq` take effect no later than it.
+    /// Wait-free, no syscall.
+    pub(crate) fn write_seal(&self, block: u64, seq: u64) {
+        let cell = &self.layout().seals[(block % SEAL_SLOTS as u64) as usize];
+        cell.stamp.store(0, Release);
+        cell.seq.store(seq, Release);
+        cell.stamp.store(block + 1, Release);
     }
 
     /// Worker side: blocks until block `b` fits the ring (b ≤ consumed + lookahead), the engine
@@ -281,6 +322,27 @@ impl Slot {
             h.waiting.store(1, SeqCst);
             if b > h.consumed.load(SeqCst) + lookahead && h.stop.load(SeqCst) == 0 {
                 crate::futex::wait(&h.wake, seen, std::time::Duration::from_millis(100));
+            }
+            h.waiting.store(0, Relaxed);
+        }
+    }
+
+    /// Worker side: waits (futex) until block `b` is sealed; `None` when asked to stop or the
+    /// slot changed hands. The output seals a block before it makes room for it, so this
+    /// normally returns at once.
+    pub(crate) fn wait_for_seal(&self, b: u64, generation: u32) -> Option<u64> {
+        let h = &self.layout().header;
+        loop {
+            if let Some(seq) = self.seal(b) {
+                return Some(seq);
+            }
+            if h.stop.load(Acquire) != 0 || self.generation() != generation {
+                return None;
+            }
+            let seen = h.wake.load(Acquire);
+            h.waiting.store(1, SeqCst);
+            if self.seal(b).is_none() {
+                crate::futex::wait(&h.wake, seen, std::time::Duration::from_millis(10));
             }
             h.waiting.store(0, Relaxed);
         }
@@ -482,19 +544,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn command_ring_is_fifo_and_bounded() {
+    fn command_ring_is_fifo_bounded_and_stops_at_the_seal() {
         let s = Slot::create(48_000.0, 64, 2).unwrap();
         for i in 0..COMMAND_CAPACITY as u64 {
             assert!(s.push_command(WireCommand {
+                seq: i,
                 at: i,
                 ..Default::default()
             }));
         }
         assert!(!s.push_command(WireCommand::default()), "full ring refuses");
-        for i in 0..COMMAND_CAPACITY as u64 {
-            assert_eq!(s.pop_command().unwrap().at, i);
+        for i in 0..10 {
+            assert_eq!(s.pop_command_upto(9).unwrap().at, i);
         }
-        assert!(s.pop_command().is_none());
+        assert!(s.pop_command_upto(9).is_none(), "stops at the seal");
+        for i in 10..COMMAND_CAPACITY as u64 {
+            assert_eq!(s.pop_command_upto(u64::MAX).unwrap().at, i);
+        }
+        assert!(s.pop_command_upto(u64::MAX).is_none());
+    }
+
+    #[test]
+    fn seals_are_found_only_under_their_block() {
+        let s = Slot::create(48_000.0, 64, 2).unwrap();
+        assert_eq!(s.seal(3), None);
+        s.write_seal(3, 77);
+        assert_eq!(s.seal(3), Some(77));
+        assert_eq!(s.seal(3 + SEAL_SLOTS as u64), None);
+        s.write_seal(3 + SEAL_SLOTS as u64, 78);
+        assert_eq!(s.seal(3), None, "overwritten by a later block");
     }
 
     #[test]
@@ -533,7 +611,7 @@ mod tests {
         });
         let mut expect = 0;
         while expect < N {
-            match s.pop_command() {
+            match s.pop_command_upto(u64::MAX) {
                 Some(c) => {
                     assert_eq!((c.at, c.value), (expect, expect as f32));
                     expect += 1;

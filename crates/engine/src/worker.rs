@@ -67,7 +67,12 @@ pub(crate) fn run(slot: &Slot, start: Start, generation: u32) {
     let mut slow = 1u32;
     let mut nan_next = false;
     while slot.wait_for_room(b, generation) {
-        while let Some(cmd) = slot.pop_command() {
+        // The seal says which commands belong to this block: both workers read the same seal,
+        // so they apply the same commands at the same sample, whatever their timing.
+        let Some(sealed) = slot.wait_for_seal(b, generation) else {
+            break;
+        };
+        while let Some(cmd) = slot.pop_command_upto(sealed) {
             match cmd.kind {
                 kind::SET | kind::GATE => {
                     let action = if cmd.kind == kind::SET {
@@ -82,7 +87,12 @@ pub(crate) fn run(slot: &Slot, start: Start, generation: u32) {
                             on: cmd.flag != 0,
                         }
                     };
-                    match renderer.schedule(Command::new(cmd.at, action)) {
+                    let at = if cmd.asap != 0 {
+                        renderer.now()
+                    } else {
+                        cmd.at
+                    };
+                    match renderer.schedule(Command::new(at, action)) {
                         Ok(crate::renderer::Timing::Late) => slot.count_late(),
                         Ok(_) => {}
                         Err(_) => slot.count_dropped(),
@@ -176,8 +186,12 @@ fn busy_for(d: std::time::Duration) {
     }
 }
 
-/// Encodes an action for the ring.
-pub(crate) fn wire(at: u64, action: Action) -> WireCommand {
+/// Encodes an action for the ring: at sample `at`, or as soon as possible when `None`.
+pub(crate) fn wire(at: Option<u64>, action: Action) -> WireCommand {
+    let (at, asap) = match at {
+        Some(a) => (a, 0),
+        None => (0, 1),
+    };
     match action {
         Action::Set {
             module,
@@ -185,6 +199,7 @@ pub(crate) fn wire(at: u64, action: Action) -> WireCommand {
             value,
         } => WireCommand {
             at,
+            asap,
             kind: kind::SET,
             value,
             module: module.0,
@@ -193,6 +208,7 @@ pub(crate) fn wire(at: u64, action: Action) -> WireCommand {
         },
         Action::Gate { module, on } => WireCommand {
             at,
+            asap,
             kind: kind::GATE,
             module: module.0,
             flag: u8::from(on),

@@ -31,6 +31,7 @@ fn shutdown_leaves_no_process_and_no_shared_memory() {
     assert!(pids.iter().all(|&p| is_running(p)));
     assert_eq!(memfd_count(), 2, "two slots mapped");
     engine.shutdown();
+    drop(engine);
     drop(output);
     for p in pids {
         assert!(!is_running(p), "worker {p} still exists after shutdown");
