@@ -5,7 +5,7 @@ use chronus_dsp::analysis;
 use rosc::{OscBundle, OscMessage, OscPacket, OscTime, OscType};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpStream, UdpSocket};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -512,7 +512,67 @@ fn notify_reports_a_failover() {
     synth.finish();
 }
 
-#[allow(dead_code)]
-fn exists(p: &Path) -> bool {
-    p.exists()
+#[test]
+fn patch_edits_add_a_second_oscillator_atomically() {
+    let synth = Synth::start("patch.wav", 2.0, &[]);
+    let c = synth.client();
+    let s = |v: &str| OscType::String(v.into());
+    c.send(&m("/mod/filter/cutoff", vec![OscType::Int(8000)]));
+    c.send(&m("/patch/create", vec![s("sine2"), s("osc")]));
+    c.send(&m("/patch/connect", vec![s("sine2"), s("adsr")]));
+    let r = c.ask(&m("/patch/commit", vec![]));
+    assert_eq!(
+        (r.addr.as_str(), &r.args[0]),
+        ("/patch/committed", &OscType::Int(2))
+    );
+    c.send(&m("/mod/sine2/freq", vec![OscType::Int(660)]));
+    c.send(&m("/gate/adsr", vec![OscType::Int(1)]));
+    c.sync(1);
+    let start = c.played_samples();
+    let modules = c.ask(&m("/modules", vec![]));
+    assert!(modules.args.contains(&s("sine2")), "{modules:?}");
+    // A cycle changes nothing; neither does an unknown module; an unknown type is refused.
+    c.send(&m("/patch/connect", vec![s("filter"), s("sine2")]));
+    assert_eq!(c.ask(&m("/patch/commit", vec![])).addr, "/error");
+    c.send(&m("/patch/connect", vec![s("ghost"), s("adsr")]));
+    assert_eq!(c.ask(&m("/patch/commit", vec![])).addr, "/error");
+    assert_eq!(
+        c.ask(&m("/patch/create", vec![s("x"), s("theremin")])).addr,
+        "/error"
+    );
+    c.send(&m("/patch/create", vec![s("tmp"), s("lfo")]));
+    let r = c.ask(&m("/patch/abort", vec![]));
+    assert_eq!(
+        (r.addr.as_str(), &r.args[0]),
+        ("/patch/aborted", &OscType::Int(1))
+    );
+    assert_eq!(
+        c.ask(&m("/modules", vec![])).args,
+        modules.args,
+        "nothing changed"
+    );
+    // A replacement worker restores the edited patch from the survivor: kill one.
+    let children =
+        std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", synth.child.id())).unwrap();
+    let pid: i32 = children.split_whitespace().next().unwrap().parse().unwrap();
+    // SAFETY: SIGKILL to a worker of the chronus under test.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGKILL) }, 0);
+    std::thread::sleep(Duration::from_millis(400));
+    let v = c.stats(&["respawns", "diverged", "underruns", "workers_alive"]);
+    assert_eq!(
+        v,
+        vec![1.0, 0.0, 0.0, 2.0],
+        "respawned in sync with the edited patch"
+    );
+    let (rec, _) = synth.finish();
+    let seg = &rec[start + 4_800..start + 14_400];
+    let (a440, a660) = (
+        analysis::amplitude_at(seg, 440.0, SR),
+        analysis::amplitude_at(seg, 660.0, SR),
+    );
+    println!("amplitude at 440 Hz {a440:.3}, at 660 Hz {a660:.3}");
+    assert!(
+        a440 > 0.2 && a660 > 0.2,
+        "both oscillators sound: {a440} {a660}"
+    );
 }

@@ -5,7 +5,7 @@
 
 use crate::pattern;
 use chronus_dsp::{ModuleKind, ParamSpec};
-use chronus_engine::{Action, Arg, Engine, Timing};
+use chronus_engine::{Action, Arg, Engine, PatchEdit, Timing};
 use rosc::{OscBundle, OscMessage, OscPacket, OscTime, OscType};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -56,6 +56,8 @@ struct State {
     logged: HashMap<&'static str, Instant>,
     /// Metrics already announced to subscribers: (failovers, respawns, underruns).
     announced: (u64, u64, u64),
+    /// Per sender: patch edits staged until `/patch/commit`.
+    staged: HashMap<Peer, Vec<PatchEdit>>,
 }
 
 /// Turns OSC into engine actions and replies. Shared by every transport.
@@ -94,6 +96,12 @@ enum Plan {
     Notify(bool),
     /// Answer `/synced id` once earlier commands took effect.
     Sync(OscType),
+    /// Stage a patch edit until `/patch/commit`.
+    Stage(PatchEdit),
+    /// Apply the staged edits atomically.
+    Commit,
+    /// Drop the staged edits.
+    Abort,
 }
 
 fn msg(addr: &str, args: Vec<OscType>) -> OscMessage {
@@ -163,6 +171,7 @@ impl Router {
                 error_budget: HashMap::new(),
                 logged: HashMap::new(),
                 announced: (m.failovers, m.respawns, m.underruns),
+                staged: HashMap::new(),
             }),
             started: Instant::now(),
             latencies: Mutex::new(None),
@@ -324,6 +333,34 @@ impl Router {
                     applied_msgs += 1;
                 }
                 Plan::Sync(id) => syncs.push(id),
+                Plan::Stage(edit) => {
+                    self.state().staged.entry(peer).or_default().push(edit);
+                    applied_msgs += 1;
+                }
+                Plan::Abort => {
+                    let n = self.state().staged.remove(&peer).map_or(0, |v| v.len());
+                    replies.push(msg("/patch/aborted", vec![OscType::Int(n as i32)]));
+                    applied_msgs += 1;
+                }
+                Plan::Commit => {
+                    let edits = self.state().staged.remove(&peer).unwrap_or_default();
+                    match self.engine.edit_patch(&edits) {
+                        Ok(()) => {
+                            replies.push(msg(
+                                "/patch/committed",
+                                vec![OscType::Int(edits.len() as i32)],
+                            ));
+                            applied_msgs += 1;
+                        }
+                        Err(e) => {
+                            replies.extend(self.error(
+                                peer,
+                                "/patch/commit",
+                                fail("patch", format!("{e}; nothing was changed")),
+                            ));
+                        }
+                    }
+                }
             }
         }
         if !actions.is_empty() {
@@ -505,13 +542,36 @@ impl Router {
                 [a] => a.as_gate().map(Plan::Notify).ok_or_else(|| fail("arguments", "expects 1 or 0")),
                 _ => Err(fail("arguments", "expects 1 or 0")),
             },
+            ["patch", "create"] => match args.as_slice() {
+                [Arg::Str(name), Arg::Str(kind)] => {
+                    let kind = chronus_dsp::ModuleKind::parse(kind).map_err(|e| fail("patch", e.to_string()))?;
+                    Ok(Plan::Stage(PatchEdit::Create { name: (*name).into(), kind }))
+                }
+                _ => Err(fail("arguments", "expects <id> <type> (types: osc, adsr, filter, lfo)")),
+            },
+            ["patch", verb @ ("connect" | "disconnect")] => match args.as_slice() {
+                [Arg::Str(from), Arg::Str(to)] => Ok(Plan::Stage(PatchEdit::connection(from, to, *verb == "connect"))),
+                _ => Err(fail("arguments", "expects <src> <dst> (dst: a module, out, or module.param)")),
+            },
+            ["patch", "remove"] => match args.as_slice() {
+                [Arg::Str(name)] => Ok(Plan::Stage(PatchEdit::Remove { name: (*name).into() })),
+                _ => Err(fail("arguments", "expects <id>")),
+            },
+            ["patch", "commit"] => {
+                expect_args(&args, 0)?;
+                Ok(Plan::Commit)
+            }
+            ["patch", "abort"] => {
+                expect_args(&args, 0)?;
+                Ok(Plan::Abort)
+            }
             ["sync"] => match m.args.as_slice() {
                 [id] => Ok(Plan::Sync(id.clone())),
                 _ => Err(fail("arguments", "expects one id")),
             },
             _ => Err(fail(
                 "address",
-                format!("unknown address '{}' (see docs/osc.md: /mod, /gate, /engine, /status, /get, /modules, /notify, /sync)", m.addr),
+                format!("unknown address '{}' (see docs/osc.md: /mod, /gate, /engine, /patch, /status, /get, /modules, /notify, /sync)", m.addr),
             )),
         }
     }
@@ -641,6 +701,7 @@ impl Router {
             ("lost_samples", OscType::Long(m.lost_samples as i64)),
             ("failovers", OscType::Long(m.failovers as i64)),
             ("respawns", OscType::Long(m.respawns as i64)),
+            ("diverged", OscType::Long(m.faults_diverged as i64)),
             ("workers_alive", OscType::Int(m.workers_alive as i32)),
             ("active", OscType::Int(m.active as i32)),
             (

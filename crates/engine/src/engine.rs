@@ -103,6 +103,8 @@ struct Control {
     accepting: [bool; 2],
     /// The last command sequence number given out.
     seq: u64,
+    /// The last patch edit id given out.
+    edit_id: u64,
     /// The patch layout, for resolving names to ids.
     layout: Patch,
 }
@@ -152,6 +154,7 @@ impl Engine {
             control: Mutex::new(Control {
                 accepting: [true, true],
                 seq: 0,
+                edit_id: 0,
                 layout,
             }),
             stop: AtomicBool::new(false),
@@ -303,6 +306,38 @@ impl Engine {
         // Published together: the output seals them into the same block.
         self.shared.publish(&control);
         Ok((told, timing))
+    }
+
+    /// Applies patch edits atomically, at one block boundary in both workers. They are
+    /// checked first: a cycle, an unknown module or type changes nothing.
+    pub fn edit_patch(&self, edits: &[crate::PatchEdit]) -> Result<(), EngineError> {
+        let mut control = self.shared.lock();
+        crate::edit::validate(&control.layout, edits)?;
+        let bytes = postcard::to_stdvec(edits).map_err(|e| EngineError::Snapshot {
+            reason: e.to_string(),
+        })?;
+        if bytes.len() > crate::slot::EDIT_BYTES {
+            return Err(EngineError::Start {
+                reason: "patch edit too large; commit in smaller steps".into(),
+            });
+        }
+        control.edit_id += 1;
+        let id = control.edit_id;
+        for i in 0..2 {
+            if control.accepting[i] {
+                self.shared.slots[i].write_edit(id, &bytes);
+            }
+        }
+        let cmd = WireCommand {
+            kind: kind::PATCH,
+            at: id,
+            asap: 1,
+            ..Default::default()
+        };
+        self.shared.push(&mut control, cmd)?;
+        crate::edit::apply(&mut control.layout, edits)?;
+        self.shared.publish(&control);
+        Ok(())
     }
 
     /// The base value of a parameter as last sent (clamped), from the engine's mirror of the

@@ -18,6 +18,7 @@
 pub mod address;
 pub mod backend;
 mod command;
+pub mod edit;
 mod engine;
 mod error;
 mod futex;
@@ -34,6 +35,7 @@ pub mod worker;
 
 pub use address::Arg;
 pub use command::{Action, Command};
+pub use edit::PatchEdit;
 pub use engine::{run_if_worker, Engine, EngineConfig, InjectedFault, WorkerMode, WorkerStats};
 pub use error::EngineError;
 pub use metrics::{Metrics, MetricsSnapshot};

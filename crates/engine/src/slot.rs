@@ -27,6 +27,10 @@ pub const COMMAND_CAPACITY: usize = 4096;
 /// Blocks whose seal a slot remembers (about 1.4 s at 48 kHz / 64): a replacement worker
 /// finds the seals of every block since its snapshot.
 pub const SEAL_SLOTS: usize = 1024;
+/// Patch edits a slot's mailbox holds at once.
+pub const EDIT_SLOTS: usize = 8;
+/// Bytes of one encoded patch edit list.
+pub const EDIT_BYTES: usize = 16 * 1024;
 /// Bytes available for a state snapshot.
 pub const SNAPSHOT_CAPACITY: usize = 1 << 20;
 const MAGIC: u64 = 0x6368_726f_6e75_7331; // "chronus1"
@@ -61,6 +65,7 @@ pub(crate) mod kind {
     pub const SET: u32 = 1;
     pub const GATE: u32 = 2;
     pub const SNAPSHOT: u32 = 3;
+    pub const PATCH: u32 = 4;
     pub const INJECT_PANIC: u32 = 10;
     pub const INJECT_NAN: u32 = 11;
     pub const INJECT_HANG: u32 = 12;
@@ -135,9 +140,18 @@ struct CommandRing {
 }
 
 #[repr(C)]
+struct EditCell {
+    /// Edit id plus one (0: empty).
+    stamp: AtomicU64,
+    len: AtomicU64,
+    bytes: UnsafeCell<[u8; EDIT_BYTES]>,
+}
+
+#[repr(C)]
 struct Layout {
     header: Header,
     seals: [SealCell; SEAL_SLOTS],
+    edits: [EditCell; EDIT_SLOTS],
     commands: CommandRing,
     blocks: [BlockCell; AUDIO_SLOTS],
     snapshot: UnsafeCell<[u8; SNAPSHOT_CAPACITY]>,
@@ -325,6 +339,45 @@ impl Slot {
             }
             h.waiting.store(0, Relaxed);
         }
+    }
+
+    /// Engine side: stores encoded edit list `id` in the mailbox (before the PATCH command
+    /// that names it is pushed). `false` when it does not fit.
+    pub(crate) fn write_edit(&self, id: u64, bytes: &[u8]) -> bool {
+        if bytes.len() > EDIT_BYTES {
+            return false;
+        }
+        let cell = &self.layout().edits[(id % EDIT_SLOTS as u64) as usize];
+        cell.stamp.store(0, Release);
+        // SAFETY: the engine writes a cell only for a new id, EDIT_SLOTS ids after the last
+        // one that used it (the worker has long applied that one); the worker reads it only
+        // while the stamp names the id it wants and re-checks the stamp after copying.
+        unsafe {
+            std::ptr::copy_nonoverlapping(
+                bytes.as_ptr(),
+                cell.bytes.get().cast::<u8>(),
+                bytes.len(),
+            );
+        }
+        cell.len.store(bytes.len() as u64, Release);
+        cell.stamp.store(id + 1, Release);
+        true
+    }
+
+    /// Worker side: the encoded edit list `id`, if the mailbox still holds it.
+    pub(crate) fn read_edit(&self, id: u64) -> Option<Vec<u8>> {
+        let cell = &self.layout().edits[(id % EDIT_SLOTS as u64) as usize];
+        if cell.stamp.load(Acquire) != id + 1 {
+            return None;
+        }
+        let len = (cell.len.load(Acquire) as usize).min(EDIT_BYTES);
+        let mut out = vec![0u8; len];
+        // SAFETY: the stamp names `id`, `len` bytes were written before it was released, and
+        // `out` has room for them; a concurrent rewrite is caught by the re-check below.
+        unsafe {
+            std::ptr::copy_nonoverlapping(cell.bytes.get().cast::<u8>(), out.as_mut_ptr(), len);
+        }
+        (cell.stamp.load(Acquire) == id + 1).then_some(out)
     }
 
     /// Worker side: waits (futex) until block `b` is sealed; `None` when asked to stop or the

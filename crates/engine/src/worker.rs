@@ -105,9 +105,26 @@ pub(crate) fn run(slot: &Slot, start: Start, generation: u32) {
                         _ => eprintln!("chronus worker: snapshot did not fit"),
                     }
                 }
+                kind::PATCH => {
+                    // A graph edit, applied between blocks (it allocates; edits are rare).
+                    let applied = slot
+                        .read_edit(cmd.at)
+                        .and_then(|bytes| {
+                            postcard::from_bytes::<Vec<crate::PatchEdit>>(&bytes).ok()
+                        })
+                        .map(|edits| crate::edit::apply(renderer.patch_mut(), &edits));
+                    if !matches!(applied, Some(Ok(()))) {
+                        eprintln!("chronus worker: patch edit {} could not be applied", cmd.at);
+                        slot.count_dropped();
+                    }
+                }
                 kind::INJECT_PANIC => panic!("injected panic (fault test)"),
                 kind::INJECT_NAN => nan_next = true,
-                kind::INJECT_HANG => hang(slot, generation),
+                kind::INJECT_HANG => {
+                    hang(slot, generation);
+                    // The slot belongs to a replacement now: touch nothing.
+                    return;
+                }
                 kind::INJECT_SLOW => slow = (cmd.value as u32).clamp(1, 100),
                 _ => {}
             }
@@ -124,6 +141,9 @@ pub(crate) fn run(slot: &Slot, start: Start, generation: u32) {
         if nan_next {
             out[0] = f32::NAN;
             nan_next = false;
+        }
+        if slot.generation() != generation {
+            return; // replaced while rendering (a thread worker that was declared stalled)
         }
         slot.write_block(b, out);
         b += 1;

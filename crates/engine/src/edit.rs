@@ -1,0 +1,154 @@
+//! Patch edits: changes to the graph, staged as a list and applied atomically, by name.
+
+use crate::EngineError;
+use chronus_dsp::{ModuleKind, Patch};
+
+/// One change to the patch graph.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum PatchEdit {
+    /// Add a module instance.
+    Create {
+        /// Its name.
+        name: String,
+        /// Its kind.
+        kind: ModuleKind,
+    },
+    /// Audio `from > to`; `to` may be `out` (the patch output).
+    Connect {
+        /// Source module.
+        from: String,
+        /// Destination module, or `out`.
+        to: String,
+    },
+    /// The LFO `from` modulates `to.param`.
+    Modulate {
+        /// The LFO.
+        from: String,
+        /// The module.
+        to: String,
+        /// Its parameter.
+        param: String,
+    },
+    /// Removes audio `from > to` (or `from > out`).
+    Disconnect {
+        /// Source module.
+        from: String,
+        /// Destination module, or `out`.
+        to: String,
+    },
+    /// Removes the modulation of `to.param` by `from`.
+    Unmodulate {
+        /// The LFO.
+        from: String,
+        /// The module.
+        to: String,
+        /// Its parameter.
+        param: String,
+    },
+    /// Removes a module and all its connections.
+    Remove {
+        /// Its name.
+        name: String,
+    },
+}
+
+impl PatchEdit {
+    /// Reads a connection target: `module`, `out`, or `module.param` (modulation).
+    pub fn connection(from: &str, to: &str, connect: bool) -> PatchEdit {
+        let (from, to) = (from.to_owned(), to.to_owned());
+        match to.split_once('.') {
+            Some((m, p)) if connect => PatchEdit::Modulate {
+                from,
+                to: m.into(),
+                param: p.into(),
+            },
+            Some((m, p)) => PatchEdit::Unmodulate {
+                from,
+                to: m.into(),
+                param: p.into(),
+            },
+            None if connect => PatchEdit::Connect { from, to },
+            None => PatchEdit::Disconnect { from, to },
+        }
+    }
+}
+
+/// Applies `edits` in order to `patch`. On error the patch may be half-edited: callers that
+/// need atomicity validate on a copy first ([`validate`]).
+pub fn apply(patch: &mut Patch, edits: &[PatchEdit]) -> Result<(), EngineError> {
+    for e in edits {
+        match e {
+            PatchEdit::Create { name, kind } => {
+                patch.add(name, *kind)?;
+            }
+            PatchEdit::Connect { from, to } => {
+                let f = patch.lookup(from)?;
+                if to == "out" {
+                    patch.connect_out(f, true)?;
+                } else {
+                    let t = patch.lookup(to)?;
+                    patch.connect(f, t)?;
+                }
+            }
+            PatchEdit::Disconnect { from, to } => {
+                let f = patch.lookup(from)?;
+                if to == "out" {
+                    patch.connect_out(f, false)?;
+                } else {
+                    let t = patch.lookup(to)?;
+                    patch.disconnect(f, t)?;
+                }
+            }
+            PatchEdit::Modulate { from, to, param } | PatchEdit::Unmodulate { from, to, param } => {
+                let f = patch.lookup(from)?;
+                let t = patch.lookup(to)?;
+                let p = patch.kind(t)?.param_id(param)?;
+                if matches!(e, PatchEdit::Modulate { .. }) {
+                    patch.modulate(f, t, p)?;
+                } else {
+                    patch.unmodulate(f, t, p)?;
+                }
+            }
+            PatchEdit::Remove { name } => {
+                let id = patch.lookup(name)?;
+                patch.remove(id)?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Checks that `edits` apply cleanly to `patch`, on a copy; `patch` is not changed.
+pub fn validate(patch: &Patch, edits: &[PatchEdit]) -> Result<(), EngineError> {
+    let mut copy = Patch::from_state(&patch.state())?;
+    apply(&mut copy, edits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn edits_build_a_second_voice_and_errors_change_nothing() {
+        let mut p = Patch::default_patch(48_000.0, 64).unwrap();
+        let edits = vec![
+            PatchEdit::Create {
+                name: "sine2".into(),
+                kind: ModuleKind::Osc,
+            },
+            PatchEdit::connection("sine2", "adsr", true),
+            PatchEdit::connection("lfo", "sine2.freq", true),
+        ];
+        validate(&p, &edits).unwrap();
+        apply(&mut p, &edits).unwrap();
+        let sine2 = p.find("sine2").unwrap();
+        let adsr = p.describe().into_iter().find(|d| d.name == "adsr").unwrap();
+        assert!(adsr.inputs.contains(&sine2));
+        let before = p.describe();
+        let cycle = vec![PatchEdit::connection("filter", "sine2", true)];
+        assert!(validate(&p, &cycle).is_err());
+        let unknown = vec![PatchEdit::connection("nope", "adsr", true)];
+        assert!(validate(&p, &unknown).is_err());
+        assert_eq!(p.describe(), before, "validation never changes the patch");
+    }
+}
