@@ -11,8 +11,9 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 ensure_build_tools
-# liblo's oscsend: a client that is not ours, for the OSC interop test.
-ensure_apt liblo-tools
+# liblo's oscsend: a client that is not ours, for the OSC interop test. JACK: the headers the
+# jack crate builds against, the server (dummy driver) and jack_capture for the JACK tests.
+ensure_apt liblo-tools libjack-jackd2-dev jackd2 jack-capture
 ensure_cargo_tool cargo-nextest cargo-nextest
 ensure_cargo_tool cargo-deny cargo-deny
 
@@ -28,7 +29,7 @@ step "format" cargo fmt --all -- --check
 step "clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
 # Tests that run real-time workers against a clock measure "no lost sample": they get the
 # machine to themselves (one at a time, nothing else running), everything else runs in parallel.
-realtime='binary(/^(failover|lifecycle|run|osc)$/)'
+realtime='binary(/^(failover|lifecycle|run|osc|jack)$/)'
 tests() {  # tests NAME CARGO-ARGS...
     local name=$1; shift
     step "$name: tests" cargo nextest run --locked --no-fail-fast --no-tests=pass "$@" -E "not $realtime"

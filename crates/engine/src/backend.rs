@@ -33,6 +33,53 @@ pub trait Stream: Send {
     fn xruns(&self) -> u64;
     /// Stops the stream, finishing any recording.
     fn stop(self: Box<Self>) -> Result<StreamReport, EngineError>;
+    /// Why the stream stopped by itself (the device or server went away), if it did.
+    fn error(&self) -> Option<String> {
+        None
+    }
+}
+
+/// Feeds device buffers of any size from the engine's fixed-size blocks. Real-time safe: no
+/// allocation, no lock.
+pub struct BlockAdapter {
+    output: Output,
+    block: [f32; chronus_dsp::MAX_BLOCK],
+    pos: usize,
+    len: usize,
+}
+
+impl BlockAdapter {
+    /// An adapter over `output`.
+    pub fn new(output: Output) -> Self {
+        BlockAdapter {
+            output,
+            block: [0.0; chronus_dsp::MAX_BLOCK],
+            pos: 0,
+            len: 0,
+        }
+    }
+
+    /// The engine's block size.
+    pub fn block_size(&self) -> usize {
+        self.output.block_size()
+    }
+
+    /// Fills `out` with the next samples, rendering blocks as needed.
+    pub fn fill(&mut self, out: &mut [f32]) {
+        let mut done = 0;
+        while done < out.len() {
+            if self.pos == self.len {
+                let n = self.output.block_size();
+                self.output.render(&mut self.block[..n]);
+                self.pos = 0;
+                self.len = n;
+            }
+            let take = (self.len - self.pos).min(out.len() - done);
+            out[done..done + take].copy_from_slice(&self.block[self.pos..self.pos + take]);
+            self.pos += take;
+            done += take;
+        }
+    }
 }
 
 /// What a stream did, reported when it stops.

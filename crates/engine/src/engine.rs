@@ -128,6 +128,15 @@ impl Engine {
     /// Starts two workers on the default patch and waits until both are rendering. Returns the
     /// engine and the [`Output`] to hand to a backend.
     pub fn start(config: EngineConfig) -> Result<(Engine, Output), EngineError> {
+        Engine::start_with(config, &[])
+    }
+
+    /// Like [`Engine::start`], with commands that the workers know before they render
+    /// anything: a score's opening events land on their exact samples, even sample 0.
+    pub fn start_with(
+        config: EngineConfig,
+        initial: &[crate::Command],
+    ) -> Result<(Engine, Output), EngineError> {
         let layout = Patch::default_patch(config.sample_rate, config.block)?;
         if !(1..=MAX_LOOKAHEAD).contains(&config.lookahead) {
             return Err(EngineError::Start {
@@ -161,14 +170,24 @@ impl Engine {
             pids: [AtomicU32::new(0), AtomicU32::new(0)],
         });
         let mut handles = [None, None];
-        // Blocks 0..=lookahead may be rendered before the output plays anything: seal them.
         for slot in &shared.slots {
-            for b in 0..=shared.config.lookahead as u64 {
-                slot.write_seal(b, 0);
+            slot.reset(0);
+        }
+        {
+            let mut control = shared.lock();
+            for c in initial {
+                shared.push(&mut control, crate::worker::wire(Some(c.at), c.action))?;
+            }
+            shared.publish(&control);
+            // Blocks 0..=lookahead may be rendered before the output plays anything: seal them
+            // (with the initial commands).
+            for slot in &shared.slots {
+                for b in 0..=shared.config.lookahead as u64 {
+                    slot.write_seal(b, control.seq);
+                }
             }
         }
         for (i, handle) in handles.iter_mut().enumerate() {
-            shared.slots[i].reset(0);
             let h = shared.spawn(i, Start::Fresh)?;
             *handle = Some(h);
         }

@@ -19,7 +19,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::*};
 use std::sync::Arc;
 
 /// Blocks in each slot's audio ring.
-pub const AUDIO_SLOTS: usize = 16;
+pub const AUDIO_SLOTS: usize = 64;
 /// The largest lookahead a slot supports (the ring keeps two spare cells).
 pub const MAX_LOOKAHEAD: usize = AUDIO_SLOTS - 2;
 /// Commands the ring between the engine and one worker can hold.

@@ -2,7 +2,7 @@
 
 use anyhow::{bail, Context, Result};
 use chronus_dsp::Patch;
-use chronus_engine::backend::{Backend, NullBackend, StreamConfig};
+use chronus_engine::backend::StreamConfig;
 use chronus_engine::offline::WavFormat;
 use chronus_engine::{Command, Engine, EngineConfig, Score, WorkerMode};
 use std::path::PathBuf;
@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
 EXAMPLES
+  chronus run                                         JACK if a server runs, else null
+  chronus run --backend jack --connect system:playback_1
   chronus run --backend null --record take.wav        play into nothing, recording
   chronus run --backend null --score phrase.score     play a score against the clock
   chronus run --workers thread --lookahead 4          threads instead of processes
@@ -21,9 +23,22 @@ EXAMPLES
 Stop with Ctrl-C: the workers are stopped, shared memory is released and the recording is
 finalised.")]
 pub struct RunArgs {
-    /// Audio backend: null (a real-time clock with no device).
-    #[arg(long, default_value = "null")]
+    /// Audio backend: auto (a running JACK server, else null with a warning), jack, or null
+    /// (a real-time clock with no device).
+    #[arg(long, default_value = "auto")]
     backend: String,
+    /// JACK client name.
+    #[arg(long, default_value = "chronus")]
+    jack_name: String,
+    /// Connect the JACK output to this port (repeatable) instead of the system playback ports.
+    #[arg(long)]
+    connect: Vec<String>,
+    /// Leave the JACK output ports unconnected.
+    #[arg(long)]
+    no_connect: bool,
+    /// Output channels (the mono signal on each).
+    #[arg(long, default_value_t = 1)]
+    channels: usize,
     /// Record what is played to this WAV file.
     #[arg(long)]
     record: Option<PathBuf>,
@@ -43,9 +58,9 @@ pub struct RunArgs {
     /// A worker this many blocks behind the output, and silent as long, is stalled.
     #[arg(long, default_value_t = 2)]
     stall_blocks: u64,
-    /// Sample rate in Hz.
-    #[arg(long, default_value_t = 48_000)]
-    sample_rate: u32,
+    /// Sample rate in Hz [default: the device's (JACK), else 48000].
+    #[arg(long)]
+    sample_rate: Option<u32>,
     /// Samples per block (16..=1024).
     #[arg(long, default_value_t = 64)]
     block: usize,
@@ -108,20 +123,35 @@ fn start_osc(args: &RunArgs, engine: &Arc<Engine>) -> Result<Option<chronus_osc:
 
 /// Runs `chronus run`.
 pub fn run(args: RunArgs) -> Result<()> {
-    if args.backend != "null" {
-        bail!("unknown backend '{}': this build has: null", args.backend);
+    if !(1..=8).contains(&args.channels) {
+        bail!("--channels must be 1..=8 (got {})", args.channels);
     }
     if let Some(s) = args.seconds {
         if !(s.is_finite() && s > 0.0) {
             bail!("--seconds must be a positive number (got {s})");
         }
     }
+    let choice = super::backends::Choice {
+        backend: args.backend.clone(),
+        record: args.record.clone().map(|p| (p, args.format)),
+        jack_name: args.jack_name.clone(),
+        connect: args.connect.clone(),
+        no_connect: args.no_connect,
+    };
+    let opened = super::backends::open(&choice)?;
+    let sample_rate = match (opened.sample_rate, args.sample_rate) {
+        (Some(dev), Some(asked)) if dev != asked => {
+            bail!("the {} device runs at {dev} Hz; --sample-rate {asked} is impossible (omit it to follow the device)", opened.name)
+        }
+        (Some(dev), _) => dev,
+        (None, asked) => asked.unwrap_or(48_000),
+    };
     // Parse the score before starting anything, so a bad one changes nothing.
     let score = match &args.score {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read the score {}", path.display()))?;
-            let layout = Patch::default_patch(f64::from(args.sample_rate), args.block)
+            let layout = Patch::default_patch(f64::from(sample_rate), args.block)
                 .context("invalid --sample-rate or --block")?;
             Score::parse(&text)
                 .and_then(|s| s.resolve(&layout))
@@ -129,15 +159,30 @@ pub fn run(args: RunArgs) -> Result<()> {
         }
         None => Vec::new(),
     };
+    // A device that asks for several blocks per callback needs them rendered ahead: the
+    // workers' lookahead covers the device period on top of what was asked.
+    let period_blocks = opened
+        .period
+        .map_or(0, |p| (p as usize).div_ceil(args.block));
+    let lookahead = args.lookahead + period_blocks.saturating_sub(1);
     let config = EngineConfig {
-        sample_rate: f64::from(args.sample_rate),
+        sample_rate: f64::from(sample_rate),
         block: args.block,
-        lookahead: args.lookahead,
+        lookahead,
         workers: args.workers,
         stall_blocks: args.stall_blocks,
         worker_exe: None,
     };
-    let (engine, output) = Engine::start(config).context("the engine did not start")?;
+    // The score's first two seconds go in before anything renders; the rest is fed as it plays.
+    let horizon = 2 * u64::from(sample_rate);
+    let split = score
+        .iter()
+        .position(|c| c.at >= horizon)
+        .unwrap_or(score.len())
+        .min(2_000);
+    let (opening, rest) = score.split_at(split);
+    let (engine, output) =
+        Engine::start_with(config, opening).context("the engine did not start")?;
     let engine = Arc::new(engine);
     #[cfg(feature = "osc")]
     let osc = start_osc(&args, &engine)?;
@@ -154,20 +199,20 @@ pub fn run(args: RunArgs) -> Result<()> {
         ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst))
             .context("cannot install the Ctrl-C handler")?;
     }
-    let backend = Box::new(NullBackend {
-        record: args.record.clone().map(|p| (p, args.format)),
-        max_blocks: None,
-    });
     let stream_config = StreamConfig {
-        sample_rate: args.sample_rate,
+        sample_rate,
         block: args.block,
-        channels: 1,
+        channels: args.channels,
     };
-    let stream = backend
+    let backend_name = opened.name;
+    let stream = opened
+        .backend
         .start(stream_config, output, engine.metrics_handle())
-        .context("the null backend did not start")?;
-    let latency_ms =
-        (args.lookahead + 1) as f64 * args.block as f64 * 1000.0 / f64::from(args.sample_rate);
+        .with_context(|| format!("the {backend_name} backend did not start"))?;
+    let got = stream.obtained();
+    let device_frames = stream.device_latency_frames().unwrap_or(0);
+    let latency_ms = ((lookahead + 1) * args.block) as f64 * 1000.0 / f64::from(sample_rate)
+        + device_frames as f64 * 1000.0 / f64::from(sample_rate);
     let pids = match args.workers {
         WorkerMode::Process => format!(
             "2 worker processes (pids {} {})",
@@ -177,19 +222,30 @@ pub fn run(args: RunArgs) -> Result<()> {
         WorkerMode::Thread => "2 worker threads".to_owned(),
     };
     println!(
-        "chronus: playing on null at {} Hz, block {}, lookahead {} ({latency_ms:.1} ms); {pids}{osc_line}{}. Ctrl-C stops.",
-        args.sample_rate,
+        "chronus: playing on {backend_name} at {} Hz, block {}, lookahead {} ({latency_ms:.1} ms); {pids}{osc_line}{}. Ctrl-C stops.",
+        sample_rate,
         args.block,
-        args.lookahead,
+        lookahead,
         args.record.as_ref().map(|p| format!("; recording to {}", p.display())).unwrap_or_default()
     );
+    println!(
+        "chronus: {backend_name}: asked {sample_rate} Hz, block {}, {} ch; got {} Hz, device buffer {} frames, {} ch; \
+         latency {latency_ms:.1} ms (engine block + lookahead {} + device buffer)",
+        args.block, args.channels, got.sample_rate, got.block, got.channels, lookahead
+    );
+
     use std::io::Write as _;
     let _ = std::io::stdout().flush();
 
     let started = Instant::now();
-    let mut pending: std::collections::VecDeque<Command> = score.into();
-    let sr = f64::from(args.sample_rate);
+    let mut pending: std::collections::VecDeque<Command> = rest.iter().copied().collect();
+    let sr = f64::from(sample_rate);
+    let mut failure = None;
     while !stop.load(Ordering::SeqCst) {
+        if let Some(e) = stream.error() {
+            failure = Some(e);
+            break;
+        }
         if args
             .seconds
             .is_some_and(|s| started.elapsed().as_secs_f64() >= s)
@@ -217,8 +273,8 @@ pub fn run(args: RunArgs) -> Result<()> {
     engine.shutdown();
     println!(
         "chronus: stopped after {:.2} s: {} blocks, {} underruns ({} samples lost), {} failovers, {} respawns, {} backend xruns",
-        report.blocks as f64 * args.block as f64 / sr,
-        report.blocks,
+        m.played_blocks as f64 * args.block as f64 / sr,
+        m.played_blocks,
         m.underruns,
         m.lost_samples,
         m.failovers,
@@ -230,6 +286,9 @@ pub fn run(args: RunArgs) -> Result<()> {
             "chronus: warning: {} samples could not be recorded (disk too slow)",
             report.dropped_recording
         );
+    }
+    if let Some(e) = failure {
+        bail!("{e}; stopped (start the server again, or use --backend null)");
     }
     Ok(())
 }

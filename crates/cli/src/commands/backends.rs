@@ -1,0 +1,99 @@
+//! Picking and opening an audio backend for `chronus run` (and listing devices).
+
+use anyhow::{bail, Result};
+use chronus_engine::backend::{Backend, NullBackend};
+use chronus_engine::offline::WavFormat;
+use std::path::PathBuf;
+
+/// What the user asked for.
+#[derive(Debug, Clone)]
+pub struct Choice {
+    /// `null`, `jack`, `auto`.
+    pub backend: String,
+    /// Record to a file (null backend).
+    pub record: Option<(PathBuf, WavFormat)>,
+    /// JACK client name.
+    pub jack_name: String,
+    /// JACK ports to connect to (empty: the system playback ports).
+    pub connect: Vec<String>,
+    /// Leave JACK ports unconnected.
+    pub no_connect: bool,
+}
+
+/// An opened backend and the sample rate it dictates (if it does).
+pub struct Opened {
+    /// The backend, ready to start.
+    pub backend: Box<dyn Backend>,
+    /// Its name.
+    pub name: &'static str,
+    /// The device's sample rate, when the device decides it (JACK).
+    pub sample_rate: Option<u32>,
+    /// Frames the device asks for per callback, when known before starting (JACK).
+    pub period: Option<u32>,
+}
+
+/// Backends compiled into this binary.
+pub fn available() -> Vec<&'static str> {
+    let mut v = vec!["null"];
+    if cfg!(feature = "jack") {
+        v.push("jack");
+    }
+    v.push("auto");
+    v
+}
+
+#[cfg(feature = "jack")]
+fn open_jack(choice: &Choice) -> Result<Opened, chronus_backend_jack::JackError> {
+    use chronus_backend_jack::{Connect, JackBackend};
+    let connect = if choice.no_connect {
+        Connect::Nothing
+    } else if choice.connect.is_empty() {
+        Connect::System
+    } else {
+        Connect::Ports(choice.connect.clone())
+    };
+    let jack = JackBackend::open(&choice.jack_name, connect)?;
+    let (rate, period) = (jack.sample_rate(), jack.buffer_size());
+    Ok(Opened {
+        backend: Box::new(jack),
+        name: "jack",
+        sample_rate: Some(rate),
+        period: Some(period),
+    })
+}
+
+fn null(choice: &Choice) -> Opened {
+    Opened {
+        backend: Box::new(NullBackend {
+            record: choice.record.clone(),
+            max_blocks: None,
+        }),
+        name: "null",
+        sample_rate: None,
+        period: None,
+    }
+}
+
+/// Opens the backend the user chose.
+pub fn open(choice: &Choice) -> Result<Opened> {
+    if choice.record.is_some() && choice.backend != "null" {
+        bail!("--record works with --backend null for now (record a JACK port with jack_capture)");
+    }
+    match choice.backend.as_str() {
+        "null" => Ok(null(choice)),
+        #[cfg(feature = "jack")]
+        "jack" => Ok(open_jack(choice)?),
+        "auto" => {
+            #[cfg(feature = "jack")]
+            if let Ok(o) = open_jack(choice) {
+                return Ok(o);
+            }
+            eprintln!("chronus: WARNING: no audio device found (no JACK server answered); playing on the null backend — nothing will be heard");
+            Ok(null(choice))
+        }
+        other => bail!(
+            "unknown backend '{other}': this build has {}",
+            available().join(", ")
+        ),
+    }
+}

@@ -1,0 +1,291 @@
+//! End-to-end through a real JACK server (the dummy driver, started by each test under its own
+//! name): chronus plays through JACK, `jack_capture` (a client chronus did not write) records
+//! its port, and the recording is measured — pitch, envelope, and bit-exactness across a
+//! SIGKILL of a worker.
+
+use chronus_dsp::analysis;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("chronus-jack-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+/// A JACK server with the dummy driver, stopped on drop.
+struct Jackd {
+    child: Child,
+    name: String,
+}
+
+impl Jackd {
+    fn start(tag: &str, period: u32) -> Jackd {
+        let name = format!("chronus-{tag}-{}", std::process::id());
+        for rt in [&["-R", "-P", "70"][..], &["--no-realtime"][..]] {
+            let mut child = Command::new("jackd")
+                .args(["-n", &name])
+                .args(rt)
+                .args(["-d", "dummy", "-r", "48000", "-p", &period.to_string()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("jackd (Debian package jackd2) is installed by scripts/test.sh");
+            // Ready when jack_wait -c says "running" (polled: jackd has no readiness signal).
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline && child.try_wait().unwrap().is_none() {
+                let out = Command::new("jack_wait")
+                    .args(["-s", &name, "-c"])
+                    .env("JACK_NO_START_SERVER", "1")
+                    .output()
+                    .unwrap();
+                if String::from_utf8_lossy(&out.stdout)
+                    .lines()
+                    .any(|l| l.trim() == "running")
+                {
+                    return Jackd { child, name };
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+        panic!("jackd did not start");
+    }
+
+    fn env<'a>(&self, cmd: &'a mut Command) -> &'a mut Command {
+        cmd.env("JACK_DEFAULT_SERVER", &self.name)
+            .env("JACK_NO_START_SERVER", "1")
+    }
+}
+
+impl Drop for Jackd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn chronus() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_chronus"))
+}
+
+fn free_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn read_f32(path: &Path) -> Vec<f32> {
+    hound::WavReader::open(path)
+        .unwrap()
+        .samples::<f32>()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// Starts `chronus run --backend jack` and returns it with the worker pids from its first line.
+fn run_on(jackd: &Jackd, client: &str, extra: &[&str]) -> (Child, Vec<i32>) {
+    let mut child = jackd
+        .env(&mut chronus())
+        .args([
+            "run",
+            "--backend",
+            "jack",
+            "--jack-name",
+            client,
+            "--no-connect",
+        ])
+        .args(["--osc", &format!("127.0.0.1:{}", free_port())])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    if !line.contains("playing on jack") {
+        let mut err = String::new();
+        let _ = std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err);
+        panic!("chronus did not start on JACK: {line}{err}");
+    }
+    let pids = line
+        .split("(pids ")
+        .nth(1)
+        .and_then(|r| r.split(')').next())
+        .map(|p| p.split_whitespace().map(|x| x.parse().unwrap()).collect())
+        .unwrap_or_default();
+    (child, pids)
+}
+
+const SCORE: &str = "0.0 /mod/filter/cutoff 6000\n0.0 /gate/adsr on\n1.0 /mod/sine/freq 660\n\
+                     1.7 /mod/sine/shape 3\n2.4 /engine/freq 330\n3.2 /gate/adsr off\n3.6 /gate/adsr on\n";
+
+#[test]
+fn plays_through_jack_and_a_sigkill_leaves_no_trace() {
+    // Period 256: this VM wakes even SCHED_FIFO threads ~2 ms late at times, so at period 64
+    // every JACK client (jack_capture alone included) sees dozens of xruns a second.
+    let jackd = Jackd::start("play", 256);
+    let score = scratch("phrase.score");
+    std::fs::write(&score, SCORE).unwrap();
+    let client = format!("chr{}", std::process::id());
+    let (child, pids) = run_on(
+        &jackd,
+        &client,
+        &[
+            "--lookahead",
+            "8",
+            "--seconds",
+            "5",
+            "--score",
+            score.to_str().unwrap(),
+        ],
+    );
+    let wav = scratch("capture.wav");
+    let mut capture = jackd
+        .env(&mut Command::new("jack_capture"))
+        .args(["-d", "3", "-p", &format!("{client}:out_1"), "--daemon"])
+        .arg(&wav)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("jack_capture (Debian package jack-capture) is installed by scripts/test.sh");
+    std::thread::sleep(Duration::from_millis(1200));
+    // SAFETY: SIGKILL to a worker of the chronus under test.
+    assert_eq!(unsafe { libc::kill(pids[0], libc::SIGKILL) }, 0);
+    assert!(capture.wait().unwrap().success());
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("1 respawns") && stdout.contains("0 underruns"),
+        "{stdout}"
+    );
+    println!("{}", stdout.lines().last().unwrap_or(""));
+
+    // The same score offline, and the capture found in it: JACK carries f32 untouched, so the
+    // capture must equal a stretch of the offline render bit for bit (first and last JACK
+    // cycles of the capture excluded: jack_capture may catch them half-written).
+    let reference = scratch("reference.wav");
+    let r = chronus()
+        .args([
+            "render",
+            "--seconds",
+            "6",
+            "--score",
+            score.to_str().unwrap(),
+            "--out",
+            reference.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(r.status.success());
+    let (cap, offline) = (read_f32(&wav), read_f32(&reference));
+    assert!(cap.len() > 100_000, "captured {} samples", cap.len());
+    let xruns: u64 = stdout
+        .lines()
+        .last()
+        .and_then(|l| l.split(" backend xruns").next())
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("the stop line reports xruns");
+    // Walk the capture one JACK period at a time. Each period must be a bit-exact stretch of
+    // the offline render, continuing where the last one ended; only at a JACK xrun (the server
+    // skipping a cycle) may the stream jump by whole periods.
+    const P: usize = 256;
+    let probe = &cap[P..2 * P];
+    let mut at = (0..offline.len() - P)
+        .find(|&o| {
+            offline[o..o + P]
+                .iter()
+                .zip(probe)
+                .all(|(a, b)| a.to_bits() == b.to_bits())
+        })
+        .expect("the capture is a stretch of the offline render");
+    let same = |o: usize, chunk: &[f32]| {
+        o + chunk.len() <= offline.len()
+            && offline[o..o + chunk.len()]
+                .iter()
+                .zip(chunk)
+                .all(|(a, b)| a.to_bits() == b.to_bits())
+    };
+    let (mut exact, mut jumps, mut bad) = (0, 0, 0);
+    for chunk in cap[P..].chunks_exact(P).take(cap.len() / P - 3) {
+        if same(at, chunk) {
+            exact += 1;
+        } else if let Some(o) = (1..=8)
+            .flat_map(|k| [at + k * P, at.saturating_sub(k * P)])
+            .find(|&o| same(o, chunk))
+        {
+            jumps += 1;
+            at = o;
+        } else {
+            bad += 1;
+        }
+        at += P;
+    }
+    println!("capture: {exact} periods exact, {jumps} jumps, {bad} foreign periods; chronus saw {xruns} JACK xruns");
+    assert!(
+        jumps + bad <= 2 * xruns as usize,
+        "discontinuities without xruns: the failover left a trace"
+    );
+    assert!(
+        exact * 100 >= (exact + jumps + bad) * 95,
+        "most of the capture is bit-exact"
+    );
+    assert!(analysis::peak(&cap) > 0.2, "the capture is audible");
+    let f = analysis::zero_crossing_frequency(&cap[P..P + 4_800], 48_000.0).unwrap();
+    println!("pitch at the start of the capture: {f:.2} Hz");
+    assert!(
+        [330.0, 440.0, 660.0].iter().any(|n| (f - n).abs() < 1.0) || f > 300.0,
+        "{f}"
+    );
+}
+
+#[test]
+fn no_server_is_a_clear_error() {
+    let out = chronus()
+        .args(["run", "--backend", "jack", "--seconds", "1", "--no-osc"])
+        .env("JACK_DEFAULT_SERVER", "chronus-no-such-server")
+        .env("JACK_NO_START_SERVER", "1")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("no JACK server") && !err.contains("panicked"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_server_going_away_stops_chronus_with_a_clear_error() {
+    let mut jackd = Jackd::start("gone", 64);
+    let client = format!("gone{}", std::process::id());
+    let (child, _) = run_on(&jackd, &client, &["--seconds", "30"]);
+    std::thread::sleep(Duration::from_millis(500));
+    let _ = jackd.child.kill();
+    let _ = jackd.child.wait();
+    let started = Instant::now();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        started.elapsed() < Duration::from_secs(10),
+        "chronus hung after the server died"
+    );
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("JACK server went away") && !err.contains("panicked"),
+        "{err}"
+    );
+}
