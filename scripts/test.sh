@@ -13,9 +13,15 @@ source scripts/lib.sh
 ensure_build_tools
 # liblo's oscsend: a client that is not ours, for the OSC interop test. JACK: the headers the
 # jack crate builds against, the server (dummy driver) and jack_capture for the JACK tests.
-ensure_apt liblo-tools libjack-jackd2-dev jackd2 jack-capture
+ensure_apt liblo-tools libjack-jackd2-dev jackd2 jack-capture libasound2-dev libasound2-plugins alsa-utils
 ensure_cargo_tool cargo-nextest cargo-nextest
 ensure_cargo_tool cargo-deny cargo-deny
+
+# JACK servers killed without a chance to clean up leave entries in /dev/shm that count
+# against JACK's limit of servers; with no jackd running, none of them is live.
+if ! pgrep -x jackd >/dev/null 2>&1; then
+    rm -f /dev/shm/jack-* /dev/shm/jack_* 2>/dev/null || true
+fi
 
 failed=0
 passed=0
@@ -29,7 +35,7 @@ step "format" cargo fmt --all -- --check
 step "clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
 # Tests that run real-time workers against a clock measure "no lost sample": they get the
 # machine to themselves (one at a time, nothing else running), everything else runs in parallel.
-realtime='binary(/^(failover|lifecycle|run|osc|jack)$/)'
+realtime='binary(/^(failover|lifecycle|run|osc|jack|alsa)$/)'
 tests() {  # tests NAME CARGO-ARGS...
     local name=$1; shift
     step "$name: tests" cargo nextest run --locked --no-fail-fast --no-tests=pass "$@" -E "not $realtime"

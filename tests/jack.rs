@@ -63,8 +63,7 @@ impl Jackd {
 
 impl Drop for Jackd {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        stop_jackd(&mut self.child);
     }
 }
 
@@ -274,8 +273,7 @@ fn the_server_going_away_stops_chronus_with_a_clear_error() {
     let client = format!("gone{}", std::process::id());
     let (child, _) = run_on(&jackd, &client, &["--seconds", "30"]);
     std::thread::sleep(Duration::from_millis(500));
-    let _ = jackd.child.kill();
-    let _ = jackd.child.wait();
+    stop_jackd(&mut jackd.child);
     let started = Instant::now();
     let out = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
@@ -288,4 +286,23 @@ fn the_server_going_away_stops_chronus_with_a_clear_error() {
         err.contains("JACK server went away") && !err.contains("panicked"),
         "{err}"
     );
+}
+
+/// Stops a jackd with SIGTERM so that it unregisters itself (a SIGKILLed server leaves its
+/// entry in JACK's shared registry, and after a few of those no server can start), then reaps
+/// it; SIGKILL only if it does not stop within 5 s.
+fn stop_jackd(child: &mut Child) {
+    // SAFETY: a signal to the jackd this test started.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if child.try_wait().ok().flatten().is_some() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }

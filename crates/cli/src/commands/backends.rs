@@ -18,6 +18,10 @@ pub struct Choice {
     pub connect: Vec<String>,
     /// Leave JACK ports unconnected.
     pub no_connect: bool,
+    /// ALSA PCM name.
+    pub device: Option<String>,
+    /// ALSA sample format (f32, s32, s16).
+    pub alsa_format: Option<String>,
 }
 
 /// An opened backend and the sample rate it dictates (if it does).
@@ -37,6 +41,9 @@ pub fn available() -> Vec<&'static str> {
     let mut v = vec!["null"];
     if cfg!(feature = "jack") {
         v.push("jack");
+    }
+    if cfg!(feature = "alsa") {
+        v.push("alsa");
     }
     v.push("auto");
     v
@@ -62,6 +69,31 @@ fn open_jack(choice: &Choice) -> Result<Opened, chronus_backend_jack::JackError>
     })
 }
 
+#[cfg(feature = "alsa")]
+fn open_alsa(choice: &Choice) -> Result<Opened> {
+    let format = match &choice.alsa_format {
+        Some(f) => Some(
+            f.parse::<chronus_backend_alsa::SampleFormat>()
+                .map_err(anyhow::Error::msg)?,
+        ),
+        None => None,
+    };
+    let device = choice
+        .device
+        .clone()
+        .unwrap_or_else(|| "default".to_owned());
+    Ok(Opened {
+        backend: Box::new(chronus_backend_alsa::AlsaBackend {
+            device,
+            format,
+            period: None,
+        }),
+        name: "alsa",
+        sample_rate: None,
+        period: None,
+    })
+}
+
 fn null(choice: &Choice) -> Opened {
     Opened {
         backend: Box::new(NullBackend {
@@ -83,12 +115,18 @@ pub fn open(choice: &Choice) -> Result<Opened> {
         "null" => Ok(null(choice)),
         #[cfg(feature = "jack")]
         "jack" => Ok(open_jack(choice)?),
+        #[cfg(feature = "alsa")]
+        "alsa" => open_alsa(choice),
         "auto" => {
             #[cfg(feature = "jack")]
             if let Ok(o) = open_jack(choice) {
                 return Ok(o);
             }
-            eprintln!("chronus: WARNING: no audio device found (no JACK server answered); playing on the null backend — nothing will be heard");
+            #[cfg(feature = "alsa")]
+            if chronus_backend_alsa::probe(choice.device.as_deref().unwrap_or("default")) {
+                return open_alsa(choice);
+            }
+            eprintln!("chronus: WARNING: no audio device found (no JACK server answered, no ALSA device opened); playing on the null backend — nothing will be heard");
             Ok(null(choice))
         }
         other => bail!(

@@ -23,8 +23,8 @@ EXAMPLES
 Stop with Ctrl-C: the workers are stopped, shared memory is released and the recording is
 finalised.")]
 pub struct RunArgs {
-    /// Audio backend: auto (a running JACK server, else null with a warning), jack, or null
-    /// (a real-time clock with no device).
+    /// Audio backend: auto (a running JACK server, else the default ALSA device, else null with
+    /// a warning), jack, alsa, or null (a real-time clock with no device).
     #[arg(long, default_value = "auto")]
     backend: String,
     /// JACK client name.
@@ -36,6 +36,12 @@ pub struct RunArgs {
     /// Leave the JACK output ports unconnected.
     #[arg(long)]
     no_connect: bool,
+    /// ALSA PCM to play on (with --backend alsa) [default: default].
+    #[arg(long)]
+    device: Option<String>,
+    /// ALSA sample format: f32, s32 or s16 [default: the first the device takes].
+    #[arg(long)]
+    alsa_format: Option<String>,
     /// Output channels (the mono signal on each).
     #[arg(long, default_value_t = 1)]
     channels: usize,
@@ -137,6 +143,8 @@ pub fn run(args: RunArgs) -> Result<()> {
         jack_name: args.jack_name.clone(),
         connect: args.connect.clone(),
         no_connect: args.no_connect,
+        device: args.device.clone(),
+        alsa_format: args.alsa_format.clone(),
     };
     let opened = super::backends::open(&choice)?;
     let sample_rate = match (opened.sample_rate, args.sample_rate) {

@@ -1,0 +1,335 @@
+//! chronus-backend-alsa: plays the chronus engine's output on an ALSA PCM.
+//!
+//! A dedicated real-time thread pulls engine blocks, converts them to the device's sample
+//! format (f32, s32 or s16: scaled, rounded and clipped, no dither) interleaved over the
+//! channels, and writes one period at a time; the blocking write paces it. An underrun
+//! (`EPIPE`) is counted and recovered with `prepare`.
+
+#![warn(clippy::unwrap_used)]
+
+use alsa::pcm::{Access, Format, HwParams, PCM};
+use alsa::{Direction, ValueOr};
+use chronus_engine::backend::{Backend, BlockAdapter, Stream, StreamConfig, StreamReport};
+use chronus_engine::offline::to_int;
+use chronus_engine::{EngineError, Metrics, Output};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
+use std::sync::{mpsc, Arc, Mutex};
+use std::thread::JoinHandle;
+
+/// Sample formats chronus writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SampleFormat {
+    /// 32-bit float, little endian.
+    F32,
+    /// 32-bit signed integer.
+    S32,
+    /// 16-bit signed integer.
+    S16,
+}
+
+impl SampleFormat {
+    fn alsa(self) -> Format {
+        match self {
+            SampleFormat::F32 => Format::FloatLE,
+            SampleFormat::S32 => Format::S32LE,
+            SampleFormat::S16 => Format::S16LE,
+        }
+    }
+}
+
+impl std::str::FromStr for SampleFormat {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "f32" => Ok(SampleFormat::F32),
+            "s32" => Ok(SampleFormat::S32),
+            "s16" => Ok(SampleFormat::S16),
+            _ => Err(format!("unknown sample format '{s}' (use f32, s32 or s16)")),
+        }
+    }
+}
+
+/// An ALSA PCM to open.
+#[derive(Debug, Clone)]
+pub struct AlsaBackend {
+    /// The PCM name (`default`, `hw:0`, `plughw:1,0`…).
+    pub device: String,
+    /// The sample format (`None`: the first of f32, s32, s16 the device takes).
+    pub format: Option<SampleFormat>,
+    /// Frames per period (`None`: the engine's block).
+    pub period: Option<usize>,
+}
+
+fn err(reason: impl Into<String>) -> EngineError {
+    EngineError::Backend {
+        backend: "alsa",
+        reason: reason.into(),
+    }
+}
+
+/// What the device gave.
+#[derive(Debug, Clone, Copy)]
+struct Obtained {
+    rate: u32,
+    channels: usize,
+    period: usize,
+    buffer: usize,
+    format: SampleFormat,
+}
+
+fn configure(pcm: &PCM, b: &AlsaBackend, want: StreamConfig) -> Result<Obtained, EngineError> {
+    let hw = HwParams::any(pcm).map_err(|e| err(format!("{}: {e}", b.device)))?;
+    hw.set_access(Access::RWInterleaved)
+        .map_err(|e| err(format!("interleaved access: {e}")))?;
+    if hw.set_channels(want.channels as u32).is_err() {
+        let max = hw.get_channels_max().unwrap_or(0);
+        return Err(err(format!(
+            "{} cannot play {} channels (it takes up to {max})",
+            b.device, want.channels
+        )));
+    }
+    let (lo, hi) = (
+        hw.get_rate_min().unwrap_or(0),
+        hw.get_rate_max().unwrap_or(0),
+    );
+    if hw.set_rate(want.sample_rate, ValueOr::Nearest).is_err()
+        || hw.get_rate().ok() != Some(want.sample_rate)
+    {
+        return Err(err(format!(
+            "{} cannot run at {} Hz (it offers {lo}..{hi} Hz)",
+            b.device, want.sample_rate
+        )));
+    }
+    let candidates: Vec<SampleFormat> = match b.format {
+        Some(f) => vec![f],
+        None => vec![SampleFormat::F32, SampleFormat::S32, SampleFormat::S16],
+    };
+    let format = candidates
+        .into_iter()
+        .find(|f| hw.test_format(f.alsa()).is_ok())
+        .ok_or_else(|| {
+            err(format!(
+                "{} takes none of the formats asked for (f32, s32, s16)",
+                b.device
+            ))
+        })?;
+    hw.set_format(format.alsa())
+        .map_err(|e| err(format!("format: {e}")))?;
+    let period = b.period.unwrap_or(want.block) as alsa::pcm::Frames;
+    let period = hw
+        .set_period_size_near(period, ValueOr::Nearest)
+        .map_err(|e| err(format!("period: {e}")))?;
+    let buffer = hw
+        .set_buffer_size_near(period * 3)
+        .map_err(|e| err(format!("buffer: {e}")))?;
+    pcm.hw_params(&hw)
+        .map_err(|e| err(format!("{}: {e}", b.device)))?;
+    Ok(Obtained {
+        rate: want.sample_rate,
+        channels: want.channels,
+        period: period as usize,
+        buffer: buffer as usize,
+        format,
+    })
+}
+
+struct Shared {
+    stop: AtomicBool,
+    underruns: AtomicU64,
+    periods: AtomicU64,
+    failure: Mutex<Option<String>>,
+}
+
+/// Interleaves `mono` over `channels` into `out`, converting with `convert`.
+fn interleave<T: Copy>(mono: &[f32], channels: usize, out: &mut [T], convert: impl Fn(f32) -> T) {
+    for (frame, &x) in out.chunks_exact_mut(channels).zip(mono) {
+        frame.fill(convert(x));
+    }
+}
+
+fn play(
+    pcm: PCM,
+    o: Obtained,
+    mut adapter: BlockAdapter,
+    shared: Arc<Shared>,
+    metrics: Arc<Metrics>,
+) {
+    chronus_engine::rt::try_realtime(75);
+    let mut mono = vec![0.0f32; o.period];
+    let mut f = vec![0.0f32; o.period * o.channels];
+    let mut i32s = vec![0i32; o.period * o.channels];
+    let mut i16s = vec![0i16; o.period * o.channels];
+    let io_result = match o.format {
+        SampleFormat::F32 => pcm.io_f32().map(|_| ()),
+        SampleFormat::S32 => pcm.io_i32().map(|_| ()),
+        SampleFormat::S16 => pcm.io_i16().map(|_| ()),
+    };
+    if let Err(e) = io_result {
+        *shared.failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(format!("ALSA io: {e}"));
+        return;
+    }
+    while !shared.stop.load(Acquire) {
+        adapter.fill(&mut mono);
+        let written = match o.format {
+            SampleFormat::F32 => {
+                interleave(&mono, o.channels, &mut f, |x| x);
+                pcm.io_f32().and_then(|io| io.writei(&f))
+            }
+            SampleFormat::S32 => {
+                interleave(&mono, o.channels, &mut i32s, |x| to_int(x, 32));
+                pcm.io_i32().and_then(|io| io.writei(&i32s))
+            }
+            SampleFormat::S16 => {
+                interleave(&mono, o.channels, &mut i16s, |x| to_int(x, 16) as i16);
+                pcm.io_i16().and_then(|io| io.writei(&i16s))
+            }
+        };
+        match written {
+            Ok(_) => {
+                shared.periods.fetch_add(1, Relaxed);
+            }
+            Err(e) if e.errno() == libc_epipe() => {
+                shared.underruns.fetch_add(1, Relaxed);
+                metrics.add_xruns(1);
+                let _ = pcm.prepare();
+            }
+            Err(e) => {
+                if pcm.try_recover(e, true).is_err() {
+                    *shared.failure.lock().unwrap_or_else(|p| p.into_inner()) =
+                        Some(format!("ALSA write: {e}"));
+                    return;
+                }
+            }
+        }
+    }
+    let _ = pcm.drain();
+}
+
+const fn libc_epipe() -> i32 {
+    32 // EPIPE on Linux
+}
+
+struct AlsaStream {
+    shared: Arc<Shared>,
+    thread: Option<JoinHandle<()>>,
+    config: StreamConfig,
+    buffer: usize,
+}
+
+impl Backend for AlsaBackend {
+    fn name(&self) -> &'static str {
+        "alsa"
+    }
+
+    fn start(
+        self: Box<Self>,
+        config: StreamConfig,
+        output: Output,
+        metrics: Arc<Metrics>,
+    ) -> Result<Box<dyn Stream>, EngineError> {
+        let shared = Arc::new(Shared {
+            stop: AtomicBool::new(false),
+            underruns: AtomicU64::new(0),
+            periods: AtomicU64::new(0),
+            failure: Mutex::new(None),
+        });
+        let (tx, rx) = mpsc::channel();
+        let s = shared.clone();
+        let me = *self;
+        let thread = std::thread::Builder::new()
+            .name("chronus-alsa".into())
+            .spawn(move || {
+                let opened = PCM::new(&me.device, Direction::Playback, false)
+                    .map_err(|e| {
+                        err(format!(
+                            "cannot open ALSA device '{}': {e} (see `chronus devices`)",
+                            me.device
+                        ))
+                    })
+                    .and_then(|pcm| configure(&pcm, &me, config).map(|o| (pcm, o)));
+                match opened {
+                    Ok((pcm, o)) => {
+                        let _ = tx.send(Ok(o));
+                        play(pcm, o, BlockAdapter::new(output), s, metrics);
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                    }
+                }
+            })
+            .map_err(|e| err(format!("cannot start the ALSA thread: {e}")))?;
+        let o = rx
+            .recv()
+            .map_err(|_| err("the ALSA thread ended before opening the device"))??;
+        let obtained = StreamConfig {
+            sample_rate: o.rate,
+            block: o.period,
+            channels: o.channels,
+        };
+        Ok(Box::new(AlsaStream {
+            shared,
+            thread: Some(thread),
+            config: obtained,
+            buffer: o.buffer,
+        }))
+    }
+}
+
+impl Stream for AlsaStream {
+    fn obtained(&self) -> StreamConfig {
+        self.config
+    }
+
+    fn device_latency_frames(&self) -> Option<u64> {
+        Some(self.buffer as u64)
+    }
+
+    fn xruns(&self) -> u64 {
+        self.shared.underruns.load(Relaxed)
+    }
+
+    fn stop(mut self: Box<Self>) -> Result<StreamReport, EngineError> {
+        self.shared.stop.store(true, Release);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+        Ok(StreamReport {
+            blocks: self.shared.periods.load(Relaxed),
+            xruns: self.shared.underruns.load(Relaxed),
+            dropped_recording: 0,
+        })
+    }
+
+    fn error(&self) -> Option<String> {
+        self.shared
+            .failure
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
+impl Drop for AlsaStream {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Release);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// PCM names ALSA knows (from its hints), with their descriptions.
+pub fn devices() -> Vec<(String, String)> {
+    let Ok(hints) = alsa::device_name::HintIter::new_str(None, "pcm") else {
+        return Vec::new();
+    };
+    hints
+        .filter(|h| h.direction.is_none_or(|d| d == Direction::Playback))
+        .filter_map(|h| Some((h.name?, h.desc.unwrap_or_default().replace('\n', " "))))
+        .collect()
+}
+
+/// True when the PCM opens for playback (it is closed again at once).
+pub fn probe(device: &str) -> bool {
+    PCM::new(device, Direction::Playback, true).is_ok()
+}

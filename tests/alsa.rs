@@ -1,0 +1,258 @@
+//! End-to-end through real ALSA PCMs, configured per test with ALSA_CONFIG_PATH (no global
+//! file touched): a `jack` PCM paced by a dummy JACK server, tapped by alsa-lib's `file`
+//! plugin, so the bytes chronus hands to ALSA can be compared with the offline render.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("chronus-alsa-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+struct Rig {
+    jackd: Child,
+    server: String,
+    conf: PathBuf,
+    dir: PathBuf,
+}
+
+impl Rig {
+    /// A dummy JACK server and an ALSA configuration with PCMs on it.
+    fn start(tag: &str) -> Rig {
+        let server = format!("chronus-alsa-{tag}-{}", std::process::id());
+        let mut jackd = Command::new("jackd")
+            .args([
+                "-n", &server, "-R", "-P", "70", "-d", "dummy", "-r", "48000", "-p", "256",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("jackd is installed by scripts/test.sh");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let out = Command::new("jack_wait")
+                .args(["-s", &server, "-c"])
+                .env("JACK_NO_START_SERVER", "1")
+                .output()
+                .unwrap();
+            if String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .any(|l| l.trim() == "running")
+            {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline && jackd.try_wait().unwrap().is_none(),
+                "jackd did not start"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let dir = scratch(tag);
+        std::fs::create_dir_all(&dir).unwrap();
+        let conf = dir.join("asoundrc");
+        std::fs::write(
+            &conf,
+            format!(
+                "pcm.cijack {{ type jack playback_ports {{ 0 system:playback_1 }} }}\n\
+                 pcm.tap {{ type file slave.pcm \"cijack\" file \"{0}/tap.raw\" format \"raw\" }}\n\
+                 pcm.tapplug {{ type plug slave.pcm \"tap\" }}\n",
+                dir.display()
+            ),
+        )
+        .unwrap();
+        Rig {
+            jackd,
+            server,
+            conf,
+            dir,
+        }
+    }
+
+    fn chronus(&self) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_chronus"));
+        c.env(
+            "ALSA_CONFIG_PATH",
+            format!("/usr/share/alsa/alsa.conf:{}", self.conf.display()),
+        )
+        .env("JACK_DEFAULT_SERVER", &self.server)
+        .env("JACK_NO_START_SERVER", "1");
+        c
+    }
+
+    fn tap(&self) -> Vec<f32> {
+        let bytes = std::fs::read(self.dir.join("tap.raw")).unwrap();
+        bytes
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect()
+    }
+}
+
+impl Drop for Rig {
+    fn drop(&mut self) {
+        stop_jackd(&mut self.jackd);
+    }
+}
+
+const SCORE: &str = "0.0 /mod/filter/cutoff 5000\n0.0 /gate/adsr on\n0.8 /mod/sine/freq 660\n\
+                     1.4 /mod/sine/shape 2\n2.0 /gate/adsr off\n";
+
+fn offline(score: &Path) -> Vec<f32> {
+    let out = scratch("reference.wav");
+    let r = Command::new(env!("CARGO_BIN_EXE_chronus"))
+        .args([
+            "render",
+            "--seconds",
+            "4",
+            "--score",
+            score.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(r.status.success());
+    hound::WavReader::open(&out)
+        .unwrap()
+        .samples::<f32>()
+        .map(Result::unwrap)
+        .collect()
+}
+
+fn run(rig: &Rig, device: &str, format: &str, seconds: &str, score: &Path) -> (String, Duration) {
+    let started = Instant::now();
+    let mut child = rig
+        .chronus()
+        .args([
+            "run",
+            "--backend",
+            "alsa",
+            "--device",
+            device,
+            "--alsa-format",
+            format,
+            "--no-osc",
+        ])
+        .args([
+            "--lookahead",
+            "8",
+            "--seconds",
+            seconds,
+            "--score",
+            score.to_str().unwrap(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    let took = started.elapsed();
+    let text = format!("{first}{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (text, took)
+}
+
+#[test]
+fn f32_reaches_alsa_bit_exact_and_paced_in_real_time() {
+    let rig = Rig::start("f32");
+    let score = rig.dir.join("s.score");
+    std::fs::write(&score, SCORE).unwrap();
+    let (text, took) = run(&rig, "tap", "f32", "3", &score);
+    println!("{}", text.lines().last().unwrap_or(""));
+    assert!(
+        took >= Duration::from_millis(2_900),
+        "paced by JACK: 3 s took {took:?}"
+    );
+    assert!(text.contains("0 underruns"), "{text}");
+    let (tap, reference) = (rig.tap(), offline(&score));
+    assert!(tap.len() > 140_000, "{} frames reached ALSA", tap.len());
+    let diff = tap
+        .iter()
+        .zip(&reference)
+        .position(|(a, b)| a.to_bits() != b.to_bits());
+    assert_eq!(
+        diff, None,
+        "the bytes that reached ALSA differ from the engine's samples"
+    );
+}
+
+#[test]
+fn s16_is_converted_exactly() {
+    let rig = Rig::start("s16");
+    let score = rig.dir.join("s.score");
+    std::fs::write(&score, SCORE).unwrap();
+    run(&rig, "tapplug", "s16", "2", &score);
+    // plug turns each s16 into s16/32768 on its way to the float tap: undo that exactly.
+    let tap: Vec<i32> = rig
+        .tap()
+        .iter()
+        .map(|x| (x * 32_768.0).round() as i32)
+        .collect();
+    let want: Vec<i32> = offline(&score)
+        .iter()
+        .map(|&x| chronus_engine::offline::to_int(x, 16))
+        .collect();
+    assert!(tap.len() > 90_000);
+    let diff = tap.iter().zip(&want).position(|(a, b)| a != b);
+    assert_eq!(
+        diff, None,
+        "s16 conversion differs (scaled, rounded, clipped, no dither)"
+    );
+}
+
+#[test]
+fn bad_alsa_configuration_is_refused_clearly() {
+    let rig = Rig::start("bad");
+    for (args, says) in [
+        (vec!["--device", "nosuchpcm"], "cannot open ALSA device"),
+        (
+            vec!["--device", "cijack", "--sample-rate", "44100"],
+            "cannot run at 44100 Hz",
+        ),
+        (vec!["--device", "cijack", "--channels", "4"], "channels"),
+    ] {
+        let out = rig
+            .chronus()
+            .args(["run", "--backend", "alsa", "--no-osc", "--seconds", "1"])
+            .args(&args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        assert!(
+            err.contains(says) && !err.contains("panicked"),
+            "{args:?}: {err}"
+        );
+    }
+}
+
+/// Stops a jackd with SIGTERM so that it unregisters itself (a SIGKILLed server leaves its
+/// entry in JACK's shared registry, and after a few of those no server can start), then reaps
+/// it; SIGKILL only if it does not stop within 5 s.
+fn stop_jackd(child: &mut Child) {
+    // SAFETY: a signal to the jackd this test started.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if child.try_wait().ok().flatten().is_some() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
