@@ -59,7 +59,8 @@ impl Rig {
             format!(
                 "pcm.cijack {{ type jack playback_ports {{ 0 system:playback_1 }} }}\n\
                  pcm.tap {{ type file slave.pcm \"cijack\" file \"{0}/tap.raw\" format \"raw\" }}\n\
-                 pcm.tapplug {{ type plug slave.pcm \"tap\" }}\n",
+                 pcm.tapplug {{ type plug slave.pcm \"tap\" }}\n\
+                 pcm.!default {{ type plug slave.pcm \"tap\" }}\n",
                 dir.display()
             ),
         )
@@ -123,6 +124,18 @@ fn offline(score: &Path) -> Vec<f32> {
         .collect()
 }
 
+/// Length of the silent lead-in before the engine's samples start in the tap.
+fn lead_in(tap: &[f32], reference: &[f32]) -> usize {
+    (0..4096)
+        .find(|&o| {
+            tap[o..o + 2048]
+                .iter()
+                .zip(&reference[..2048])
+                .all(|(a, b)| a.to_bits() == b.to_bits())
+        })
+        .expect("the engine's samples follow a short silent lead-in")
+}
+
 fn run(rig: &Rig, device: &str, format: &str, seconds: &str, score: &Path) -> (String, Duration) {
     let started = Instant::now();
     let mut child = rig
@@ -178,7 +191,10 @@ fn f32_reaches_alsa_bit_exact_and_paced_in_real_time() {
     assert!(text.contains("0 underruns"), "{text}");
     let (tap, reference) = (rig.tap(), offline(&score));
     assert!(tap.len() > 140_000, "{} frames reached ALSA", tap.len());
-    let diff = tap
+    // The stream opens with the device buffer (less one period) of silence.
+    let lead = lead_in(&tap, &reference);
+    println!("silent lead-in: {lead} frames");
+    let diff = tap[lead..]
         .iter()
         .zip(&reference)
         .position(|(a, b)| a.to_bits() != b.to_bits());
@@ -205,7 +221,10 @@ fn s16_is_converted_exactly() {
         .map(|&x| chronus_engine::offline::to_int(x, 16))
         .collect();
     assert!(tap.len() > 90_000);
-    let diff = tap.iter().zip(&want).position(|(a, b)| a != b);
+    let lead = (0..4096)
+        .find(|&o| tap[o..o + 2048] == want[..2048])
+        .expect("the engine's samples follow the silent lead-in");
+    let diff = tap[lead..].iter().zip(&want).position(|(a, b)| a != b);
     assert_eq!(
         diff, None,
         "s16 conversion differs (scaled, rounded, clipped, no dither)"
@@ -255,4 +274,74 @@ fn stop_jackd(child: &mut Child) {
     }
     let _ = child.kill();
     let _ = child.wait();
+}
+
+#[test]
+fn devices_lists_alsa_pcms_and_jack_ports() {
+    let rig = Rig::start("dev");
+    let out = rig.chronus().args(["devices", "--json"]).output().unwrap();
+    assert!(out.status.success());
+    let json = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        json.starts_with('[') && json.trim_end().ends_with(']'),
+        "{json}"
+    );
+    assert!(
+        json.contains("\"backend\":\"jack\",\"name\":\"system:playback_1\""),
+        "{json}"
+    );
+    assert!(json.contains("\"backend\":\"null\""), "{json}");
+    let table = rig.chronus().arg("devices").output().unwrap();
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        text.contains("* jack") && text.contains("system:playback_1"),
+        "{text}"
+    );
+}
+
+#[test]
+fn cpal_plays_on_the_alsa_default_device() {
+    // The default PCM here is a plug into the JACK-paced tap: cpal sees a real ALSA device.
+    let rig = Rig::start("cpal");
+    let score = rig.dir.join("s.score");
+    std::fs::write(&score, SCORE).unwrap();
+    let started = Instant::now();
+    let out = rig
+        .chronus()
+        .args([
+            "run",
+            "--backend",
+            "cpal",
+            "--no-osc",
+            "--lookahead",
+            "8",
+            "--seconds",
+            "2",
+        ])
+        .args(["--score", score.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("playing on cpal") && text.contains("0 underruns"),
+        "{text}"
+    );
+    assert!(
+        started.elapsed() >= Duration::from_millis(1_900),
+        "paced in real time"
+    );
+    let tap = rig.tap();
+    assert!(
+        tap.len() > 48_000,
+        "{} frames reached ALSA through cpal",
+        tap.len()
+    );
+    let f = chronus_dsp::analysis::zero_crossing_frequency(&tap[4_800..33_600], 48_000.0).unwrap();
+    println!("cpal: {} frames, {f:.3} Hz", tap.len());
+    assert!((f - 440.0).abs() < 0.5, "{f}");
 }

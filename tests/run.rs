@@ -26,7 +26,7 @@ fn read_f32(path: &Path) -> Vec<f32> {
 /// Starts `chronus run ARGS`, reads its start-up line and returns the child and the worker pids.
 fn start(args: &[&str]) -> (Child, Vec<i32>, String) {
     let mut child = chronus()
-        .arg("run")
+        .args(["run", "--backend", "null"])
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -37,6 +37,16 @@ impl SampleFormat {
     }
 }
 
+impl SampleFormat {
+    /// Bytes per sample.
+    pub fn bytes(self) -> usize {
+        match self {
+            SampleFormat::F32 | SampleFormat::S32 => 4,
+            SampleFormat::S16 => 2,
+        }
+    }
+}
+
 impl std::str::FromStr for SampleFormat {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
@@ -167,6 +177,13 @@ fn play(
     if let Err(e) = io_result {
         *shared.failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(format!("ALSA io: {e}"));
         return;
+    }
+    // Start with the device buffer full of silence but for one period: then each write below
+    // takes one period, at the device's pace, instead of a burst the engine has not rendered.
+    let prefill = o.buffer.saturating_sub(o.period);
+    if prefill > 0 {
+        let silence = vec![0u8; prefill * o.channels * o.format.bytes()];
+        let _ = pcm.io_bytes().writei(&silence);
     }
     while !shared.stop.load(Acquire) {
         adapter.fill(&mut mono);

@@ -33,7 +33,9 @@ enum Command {
     /// Show a running chronus's status (workers, failovers, underruns, messages); --watch.
     #[cfg(feature = "osc")]
     Status(commands::status::StatusArgs),
-    /// Measure chronus: `failover` (SIGKILL the active worker again and again).
+    /// List every backend's devices and ports (the default marked); --json too.
+    Devices(commands::devices::DevicesArgs),
+    /// Measure chronus: `failover` (SIGKILL the active worker again and again), `osc`.
     Bench(commands::bench::BenchArgs),
 }
 
@@ -45,6 +47,7 @@ fn main() -> ExitCode {
         Command::Run(args) => commands::run::run(args),
         Command::Render(args) => commands::render::run(args),
         Command::Bench(args) => commands::bench::run(args),
+        Command::Devices(args) => commands::devices::run(args),
         #[cfg(feature = "osc")]
         Command::Send(args) => commands::send::run(args),
         #[cfg(feature = "osc")]

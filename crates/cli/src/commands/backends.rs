@@ -45,6 +45,9 @@ pub fn available() -> Vec<&'static str> {
     if cfg!(feature = "alsa") {
         v.push("alsa");
     }
+    if cfg!(feature = "cpal") {
+        v.push("cpal");
+    }
     v.push("auto");
     v
 }
@@ -108,6 +111,10 @@ fn null(choice: &Choice) -> Opened {
 
 /// Opens the backend the user chose.
 pub fn open(choice: &Choice) -> Result<Opened> {
+    if choice.record.is_some() && choice.backend == "auto" {
+        // Recording happens in the null backend for now: --record picks it.
+        return Ok(null(choice));
+    }
     if choice.record.is_some() && choice.backend != "null" {
         bail!("--record works with --backend null for now (record a JACK port with jack_capture)");
     }
@@ -117,6 +124,15 @@ pub fn open(choice: &Choice) -> Result<Opened> {
         "jack" => Ok(open_jack(choice)?),
         #[cfg(feature = "alsa")]
         "alsa" => open_alsa(choice),
+        #[cfg(feature = "cpal")]
+        "cpal" => Ok(Opened {
+            backend: Box::new(chronus_backend_cpal::CpalBackend {
+                device: choice.device.clone(),
+            }),
+            name: "cpal",
+            sample_rate: None,
+            period: None,
+        }),
         "auto" => {
             #[cfg(feature = "jack")]
             if let Ok(o) = open_jack(choice) {

@@ -2,6 +2,7 @@
 
 pub mod backends;
 pub mod bench;
+pub mod devices;
 pub mod render;
 pub mod run;
 #[cfg(feature = "osc")]

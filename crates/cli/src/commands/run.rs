@@ -24,7 +24,7 @@ Stop with Ctrl-C: the workers are stopped, shared memory is released and the rec
 finalised.")]
 pub struct RunArgs {
     /// Audio backend: auto (a running JACK server, else the default ALSA device, else null with
-    /// a warning), jack, alsa, or null (a real-time clock with no device).
+    /// a warning), jack, alsa, cpal, or null (a real-time clock with no device).
     #[arg(long, default_value = "auto")]
     backend: String,
     /// JACK client name.
@@ -36,7 +36,8 @@ pub struct RunArgs {
     /// Leave the JACK output ports unconnected.
     #[arg(long)]
     no_connect: bool,
-    /// ALSA PCM to play on (with --backend alsa) [default: default].
+    /// Device to play on: an ALSA PCM (--backend alsa, default `default`) or a cpal device
+    /// name (--backend cpal, default: the host's default output).
     #[arg(long)]
     device: Option<String>,
     /// ALSA sample format: f32, s32 or s16 [default: the first the device takes].

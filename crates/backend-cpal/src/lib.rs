@@ -1,0 +1,329 @@
+//! chronus-backend-cpal: plays the chronus engine's output on any output device cpal offers
+//! (ALSA or JACK on Linux, CoreAudio, WASAPI).
+//!
+//! The default or a named device; the requested buffer size when the device allows it; f32,
+//! i32 or i16 samples, whichever the device takes first. cpal's stream error callback is
+//! counted and reported.
+
+#![warn(clippy::unwrap_used)]
+
+use chronus_engine::backend::{Backend, BlockAdapter, Stream, StreamConfig, StreamReport};
+use chronus_engine::offline::to_int;
+use chronus_engine::{EngineError, Metrics, Output};
+use cpal::traits::{DeviceTrait, HostTrait, StreamTrait};
+use std::sync::atomic::{AtomicU64, Ordering::*};
+use std::sync::{mpsc, Arc, Mutex};
+use std::thread::JoinHandle;
+
+fn err(reason: impl Into<String>) -> EngineError {
+    EngineError::Backend {
+        backend: "cpal",
+        reason: reason.into(),
+    }
+}
+
+/// A cpal output device to open.
+#[derive(Debug, Clone, Default)]
+pub struct CpalBackend {
+    /// The device name (`None`: the host's default output device).
+    pub device: Option<String>,
+}
+
+/// Output devices of the default host: (name, is the default).
+pub fn devices() -> Vec<(String, bool)> {
+    let host = cpal::default_host();
+    let default = host.default_output_device().map(|d| d.to_string());
+    match host.output_devices() {
+        Ok(devs) => devs
+            .map(|d| {
+                let name = d.to_string();
+                let is_default = Some(&name) == default.as_ref();
+                (name, is_default)
+            })
+            .collect(),
+        Err(_) => Vec::new(),
+    }
+}
+
+struct Shared {
+    errors: AtomicU64,
+    callbacks: AtomicU64,
+    last_error: Mutex<Option<String>>,
+}
+
+struct CpalStream {
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+    shared: Arc<Shared>,
+    config: StreamConfig,
+}
+
+fn fill<T: Copy>(
+    adapter: &mut BlockAdapter,
+    mono: &mut [f32],
+    data: &mut [T],
+    channels: usize,
+    convert: impl Fn(f32) -> T,
+) {
+    // The mono scratch holds one device period (preallocated large enough).
+    let frames = data.len() / channels;
+    let mut done = 0;
+    while done < frames {
+        let n = (frames - done).min(mono.len());
+        adapter.fill(&mut mono[..n]);
+        for (frame, &x) in data[done * channels..(done + n) * channels]
+            .chunks_exact_mut(channels)
+            .zip(&mono[..n])
+        {
+            frame.fill(convert(x));
+        }
+        done += n;
+    }
+}
+
+impl Backend for CpalBackend {
+    fn name(&self) -> &'static str {
+        "cpal"
+    }
+
+    fn start(
+        self: Box<Self>,
+        config: StreamConfig,
+        output: Output,
+        metrics: Arc<Metrics>,
+    ) -> Result<Box<dyn Stream>, EngineError> {
+        let shared = Arc::new(Shared {
+            errors: AtomicU64::new(0),
+            callbacks: AtomicU64::new(0),
+            last_error: Mutex::new(None),
+        });
+        let (ready_tx, ready_rx) = mpsc::channel::<Result<StreamConfig, EngineError>>();
+        let (stop_tx, stop_rx) = mpsc::channel::<()>();
+        let s = shared.clone();
+        // The cpal stream lives on its own thread (it need not be Send on every platform).
+        let thread = std::thread::Builder::new()
+            .name("chronus-cpal".into())
+            .spawn(move || {
+                let built = build(&self, config, output, s, metrics);
+                match built {
+                    Ok((stream, obtained)) => {
+                        let _ = ready_tx.send(Ok(obtained));
+                        let _ = stop_rx.recv();
+                        drop(stream);
+                    }
+                    Err(e) => {
+                        let _ = ready_tx.send(Err(e));
+                    }
+                }
+            })
+            .map_err(|e| err(format!("cannot start the cpal thread: {e}")))?;
+        let obtained = ready_rx
+            .recv()
+            .map_err(|_| err("the cpal thread ended before opening the device"))??;
+        Ok(Box::new(CpalStream {
+            stop: Some(stop_tx),
+            thread: Some(thread),
+            shared,
+            config: obtained,
+        }))
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn build_typed<T: cpal::SizedSample + Send + 'static>(
+    device: &cpal::Device,
+    config: cpal::StreamConfig,
+    cell: Arc<Mutex<Option<BlockAdapter>>>,
+    shared: Arc<Shared>,
+    metrics: Arc<Metrics>,
+    channels: usize,
+    convert: fn(f32) -> T,
+) -> Result<cpal::Stream, cpal::Error> {
+    let mut adapter: Option<BlockAdapter> = None;
+    let mut mono = vec![0.0f32; 8192];
+    let counter = shared.clone();
+    device.build_output_stream(
+        config,
+        move |data: &mut [T], _: &cpal::OutputCallbackInfo| {
+            if adapter.is_none() {
+                adapter = cell.try_lock().ok().and_then(|mut g| g.take());
+            }
+            match adapter.as_mut() {
+                Some(a) => fill(a, &mut mono, data, channels, convert),
+                None => data.fill(convert(0.0)),
+            }
+            counter.callbacks.fetch_add(1, Relaxed);
+        },
+        move |e: cpal::Error| {
+            shared.errors.fetch_add(1, Relaxed);
+            metrics.add_xruns(1);
+            if let Ok(mut l) = shared.last_error.try_lock() {
+                *l = Some(e.to_string());
+            }
+        },
+        None,
+    )
+}
+
+fn build(
+    b: &CpalBackend,
+    want: StreamConfig,
+    output: Output,
+    shared: Arc<Shared>,
+    metrics: Arc<Metrics>,
+) -> Result<(cpal::Stream, StreamConfig), EngineError> {
+    let host = cpal::default_host();
+    let device = match &b.device {
+        None => host
+            .default_output_device()
+            .ok_or_else(|| err("no default output device (see `chronus devices`)"))?,
+        Some(name) => host
+            .output_devices()
+            .map_err(|e| err(e.to_string()))?
+            .find(|d| d.to_string() == *name)
+            .ok_or_else(|| {
+                err(format!(
+                    "no output device named '{name}' (see `chronus devices`)"
+                ))
+            })?,
+    };
+    let ranges: Vec<_> = device
+        .supported_output_configs()
+        .map_err(|e| err(e.to_string()))?
+        .collect();
+    let fits = |r: &&cpal::SupportedStreamConfigRange| {
+        r.channels() as usize == want.channels
+            && (r.min_sample_rate()..=r.max_sample_rate()).contains(&want.sample_rate)
+    };
+    let range = [
+        cpal::SampleFormat::F32,
+        cpal::SampleFormat::I32,
+        cpal::SampleFormat::I16,
+    ]
+    .iter()
+    .find_map(|f| ranges.iter().filter(fits).find(|r| r.sample_format() == *f))
+    .ok_or_else(|| {
+        let offered: Vec<String> = ranges
+            .iter()
+            .map(|r| {
+                format!(
+                    "{} ch {}..{} Hz {:?}",
+                    r.channels(),
+                    r.min_sample_rate(),
+                    r.max_sample_rate(),
+                    r.sample_format()
+                )
+            })
+            .collect();
+        err(format!(
+            "{device} cannot play {} ch at {} Hz in f32/i32/i16; it offers: {}",
+            want.channels,
+            want.sample_rate,
+            offered.join(", ")
+        ))
+    })?;
+    let range = *range;
+    let format = range.sample_format();
+    // The default config's range is the one the device enforces when the stream is built.
+    let limits = device
+        .default_output_config()
+        .map(|c| *c.buffer_size())
+        .unwrap_or(*range.buffer_size());
+    let buffer = match &limits {
+        cpal::SupportedBufferSize::Range { min, max }
+            if (*min..=*max).contains(&(want.block as u32)) =>
+        {
+            cpal::BufferSize::Fixed(want.block as u32)
+        }
+        _ => cpal::BufferSize::Default,
+    };
+    let channels = want.channels;
+    // The adapter goes to whichever stream gets built: its callback takes it out of the cell
+    // on the first call (one non-blocking try_lock) and owns it from then on.
+    let cell = Arc::new(Mutex::new(Some(BlockAdapter::new(output))));
+    let attempt = |buffer_size: cpal::BufferSize| {
+        let config = cpal::StreamConfig {
+            channels: channels as u16,
+            sample_rate: want.sample_rate,
+            buffer_size,
+        };
+        let (c, sh, m) = (cell.clone(), shared.clone(), metrics.clone());
+        match format {
+            cpal::SampleFormat::F32 => {
+                build_typed::<f32>(&device, config, c, sh, m, channels, |x| x)
+            }
+            cpal::SampleFormat::I32 => {
+                build_typed::<i32>(&device, config, c, sh, m, channels, |x| to_int(x, 32))
+            }
+            _ => build_typed::<i16>(&device, config, c, sh, m, channels, |x| {
+                to_int(x, 16) as i16
+            }),
+        }
+    };
+    // The requested buffer size when the device takes it, else the device's default.
+    let (stream, block) = match attempt(buffer) {
+        Ok(s) => (
+            s,
+            if let cpal::BufferSize::Fixed(n) = buffer {
+                n as usize
+            } else {
+                0
+            },
+        ),
+        Err(_) if buffer != cpal::BufferSize::Default => (
+            attempt(cpal::BufferSize::Default).map_err(|e| err(format!("{device}: {e}")))?,
+            0,
+        ),
+        Err(e) => return Err(err(format!("{device}: {e}"))),
+    };
+    stream.play().map_err(|e| err(format!("{device}: {e}")))?;
+    Ok((
+        stream,
+        StreamConfig {
+            sample_rate: want.sample_rate,
+            block,
+            channels,
+        },
+    ))
+}
+
+impl Stream for CpalStream {
+    fn obtained(&self) -> StreamConfig {
+        self.config
+    }
+
+    fn xruns(&self) -> u64 {
+        self.shared.errors.load(Relaxed)
+    }
+
+    fn stop(mut self: Box<Self>) -> Result<StreamReport, EngineError> {
+        self.finish();
+        Ok(StreamReport {
+            blocks: self.shared.callbacks.load(Relaxed),
+            xruns: self.shared.errors.load(Relaxed),
+            dropped_recording: 0,
+        })
+    }
+
+    fn error(&self) -> Option<String> {
+        // cpal's errors are counted as xruns; the last one is kept for the stop report.
+        None
+    }
+}
+
+impl CpalStream {
+    fn finish(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for CpalStream {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
