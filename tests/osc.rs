@@ -576,3 +576,57 @@ fn patch_edits_add_a_second_oscillator_atomically() {
         "both oscillators sound: {a440} {a660}"
     );
 }
+
+#[test]
+fn tcp_with_osc_1_0_length_prefixes() {
+    let synth = Synth::start("tcplen.wav", 1.5, &["--tcp-length-prefix"]);
+    let mut s = TcpStream::connect(("127.0.0.1", synth.port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    let packet = rosc::encoder::encode(&m("/modules", vec![])).unwrap();
+    s.write_all(&(packet.len() as u32).to_be_bytes()).unwrap();
+    s.write_all(&packet).unwrap();
+    let mut len = [0u8; 4];
+    s.read_exact(&mut len).unwrap();
+    let mut body = vec![0u8; u32::from_be_bytes(len) as usize];
+    s.read_exact(&mut body).unwrap();
+    let (_, p) = rosc::decoder::decode_udp(&body).unwrap();
+    let OscPacket::Message(r) = p else {
+        panic!("a message")
+    };
+    assert_eq!(r.addr, "/modules.reply");
+    drop(s);
+    synth.finish();
+}
+
+#[test]
+fn allow_list_drops_other_sources_and_counts_them() {
+    // Only 10.0.0.0/8 may play: our loopback packets are dropped (no reply) and counted.
+    let synth = Synth::start("allow.wav", 1.5, &["--allow", "10.0.0.0/8"]);
+    let c = synth.client();
+    c.sock
+        .set_read_timeout(Some(Duration::from_millis(300)))
+        .unwrap();
+    c.send(&m("/status", vec![]));
+    let mut buf = [0u8; 1024];
+    assert!(
+        c.sock.recv_from(&mut buf).is_err(),
+        "a refused source got an answer"
+    );
+    let (_, stdout) = synth.finish();
+    assert!(stdout.contains("chronus: stopped"), "{stdout}");
+}
+
+#[test]
+fn chronus_osc_port_sets_the_port() {
+    let port = free_port();
+    let out = Command::new(env!("CARGO_BIN_EXE_chronus"))
+        .args(["run", "--backend", "null", "--seconds", "0.5"])
+        .env("CHRONUS_OSC_PORT", port.to_string())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && text.contains(&format!("OSC on 127.0.0.1:{port}")),
+        "{text}"
+    );
+}

@@ -77,6 +77,22 @@ fn err(reason: impl Into<String>) -> EngineError {
     }
 }
 
+impl AlsaBackend {
+    /// Opens and configures the device once, to learn its period and buffer (frames) before
+    /// the engine starts, then closes it. The period found is kept for [`Backend::start`].
+    pub fn prepare(&mut self, want: StreamConfig) -> Result<(usize, usize), EngineError> {
+        let pcm = PCM::new(&self.device, Direction::Playback, false).map_err(|e| {
+            err(format!(
+                "cannot open ALSA device '{}': {e} (see `chronus devices`)",
+                self.device
+            ))
+        })?;
+        let o = configure(&pcm, self, want)?;
+        self.period = Some(o.period);
+        Ok((o.period, o.buffer))
+    }
+}
+
 /// What the device gave.
 #[derive(Debug, Clone, Copy)]
 struct Obtained {

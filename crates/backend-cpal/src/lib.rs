@@ -27,6 +27,77 @@ fn err(reason: impl Into<String>) -> EngineError {
 pub struct CpalBackend {
     /// The device name (`None`: the host's default output device).
     pub device: Option<String>,
+    /// Frames per callback (`None`: the engine's block if the device takes it, else the
+    /// smallest of 128, 256, 512, 1024 it takes).
+    pub buffer: Option<u32>,
+}
+
+impl CpalBackend {
+    /// Finds the buffer size the device takes, by building (not playing) streams, so the
+    /// engine can be started with enough lookahead. The size found is kept for `start`.
+    pub fn prepare(&mut self, want: StreamConfig) -> Result<usize, EngineError> {
+        let device = find_device(self)?;
+        let range = choose_range(&device, want)?;
+        let candidates: Vec<u32> = match self.buffer {
+            Some(b) => vec![b],
+            None => [want.block as u32, 128, 256, 512, 1024]
+                .into_iter()
+                .filter(|&n| n >= want.block as u32)
+                .collect(),
+        };
+        for n in candidates {
+            let config = cpal::StreamConfig {
+                channels: want.channels as u16,
+                sample_rate: want.sample_rate,
+                buffer_size: cpal::BufferSize::Fixed(n),
+            };
+            let probe = match range.sample_format() {
+                cpal::SampleFormat::F32 => device.build_output_stream(
+                    config,
+                    |d: &mut [f32], _: &cpal::OutputCallbackInfo| d.fill(0.0),
+                    |_| {},
+                    None,
+                ),
+                cpal::SampleFormat::I32 => device.build_output_stream(
+                    config,
+                    |d: &mut [i32], _: &cpal::OutputCallbackInfo| d.fill(0),
+                    |_| {},
+                    None,
+                ),
+                _ => device.build_output_stream(
+                    config,
+                    |d: &mut [i16], _: &cpal::OutputCallbackInfo| d.fill(0),
+                    |_| {},
+                    None,
+                ),
+            };
+            if probe.is_ok() {
+                self.buffer = Some(n);
+                return Ok(n as usize);
+            }
+        }
+        Err(err(format!(
+            "{device} takes none of the buffer sizes 64..1024 frames"
+        )))
+    }
+}
+
+fn find_device(b: &CpalBackend) -> Result<cpal::Device, EngineError> {
+    let host = cpal::default_host();
+    match &b.device {
+        None => host
+            .default_output_device()
+            .ok_or_else(|| err("no default output device (see `chronus devices`)")),
+        Some(name) => host
+            .output_devices()
+            .map_err(|e| err(e.to_string()))?
+            .find(|d| d.to_string() == *name)
+            .ok_or_else(|| {
+                err(format!(
+                    "no output device named '{name}' (see `chronus devices`)"
+                ))
+            }),
+    }
 }
 
 /// Output devices of the default host: (name, is the default).
@@ -165,28 +236,10 @@ fn build_typed<T: cpal::SizedSample + Send + 'static>(
     )
 }
 
-fn build(
-    b: &CpalBackend,
+fn choose_range(
+    device: &cpal::Device,
     want: StreamConfig,
-    output: Output,
-    shared: Arc<Shared>,
-    metrics: Arc<Metrics>,
-) -> Result<(cpal::Stream, StreamConfig), EngineError> {
-    let host = cpal::default_host();
-    let device = match &b.device {
-        None => host
-            .default_output_device()
-            .ok_or_else(|| err("no default output device (see `chronus devices`)"))?,
-        Some(name) => host
-            .output_devices()
-            .map_err(|e| err(e.to_string()))?
-            .find(|d| d.to_string() == *name)
-            .ok_or_else(|| {
-                err(format!(
-                    "no output device named '{name}' (see `chronus devices`)"
-                ))
-            })?,
-    };
+) -> Result<cpal::SupportedStreamConfigRange, EngineError> {
     let ranges: Vec<_> = device
         .supported_output_configs()
         .map_err(|e| err(e.to_string()))?
@@ -195,13 +248,14 @@ fn build(
         r.channels() as usize == want.channels
             && (r.min_sample_rate()..=r.max_sample_rate()).contains(&want.sample_rate)
     };
-    let range = [
+    [
         cpal::SampleFormat::F32,
         cpal::SampleFormat::I32,
         cpal::SampleFormat::I16,
     ]
     .iter()
     .find_map(|f| ranges.iter().filter(fits).find(|r| r.sample_format() == *f))
+    .copied()
     .ok_or_else(|| {
         let offered: Vec<String> = ranges
             .iter()
@@ -221,21 +275,22 @@ fn build(
             want.sample_rate,
             offered.join(", ")
         ))
-    })?;
-    let range = *range;
+    })
+}
+
+fn build(
+    b: &CpalBackend,
+    want: StreamConfig,
+    output: Output,
+    shared: Arc<Shared>,
+    metrics: Arc<Metrics>,
+) -> Result<(cpal::Stream, StreamConfig), EngineError> {
+    let device = find_device(b)?;
+    let range = choose_range(&device, want)?;
     let format = range.sample_format();
-    // The default config's range is the one the device enforces when the stream is built.
-    let limits = device
-        .default_output_config()
-        .map(|c| *c.buffer_size())
-        .unwrap_or(*range.buffer_size());
-    let buffer = match &limits {
-        cpal::SupportedBufferSize::Range { min, max }
-            if (*min..=*max).contains(&(want.block as u32)) =>
-        {
-            cpal::BufferSize::Fixed(want.block as u32)
-        }
-        _ => cpal::BufferSize::Default,
+    let buffer = match b.buffer {
+        Some(n) => cpal::BufferSize::Fixed(n),
+        None => cpal::BufferSize::Fixed(want.block as u32),
     };
     let channels = want.channels;
     // The adapter goes to whichever stream gets built: its callback takes it out of the cell

@@ -22,6 +22,8 @@ pub struct Choice {
     pub device: Option<String>,
     /// ALSA sample format (f32, s32, s16).
     pub alsa_format: Option<String>,
+    /// What the engine will ask of the device (for backends that must be probed first).
+    pub want: chronus_engine::backend::StreamConfig,
 }
 
 /// An opened backend and the sample rate it dictates (if it does).
@@ -85,15 +87,18 @@ fn open_alsa(choice: &Choice) -> Result<Opened> {
         .device
         .clone()
         .unwrap_or_else(|| "default".to_owned());
+    let mut alsa = chronus_backend_alsa::AlsaBackend {
+        device,
+        format,
+        period: None,
+    };
+    // The writer renders a device period at a time: learn it before the engine starts.
+    let (period, _buffer) = alsa.prepare(choice.want)?;
     Ok(Opened {
-        backend: Box::new(chronus_backend_alsa::AlsaBackend {
-            device,
-            format,
-            period: None,
-        }),
+        backend: Box::new(alsa),
         name: "alsa",
         sample_rate: None,
-        period: None,
+        period: Some(period as u32),
     })
 }
 
@@ -125,14 +130,20 @@ pub fn open(choice: &Choice) -> Result<Opened> {
         #[cfg(feature = "alsa")]
         "alsa" => open_alsa(choice),
         #[cfg(feature = "cpal")]
-        "cpal" => Ok(Opened {
-            backend: Box::new(chronus_backend_cpal::CpalBackend {
+        "cpal" => {
+            let mut cpal = chronus_backend_cpal::CpalBackend {
                 device: choice.device.clone(),
-            }),
-            name: "cpal",
-            sample_rate: None,
-            period: None,
-        }),
+                buffer: None,
+            };
+            // The device's callback size, learnt before the engine starts (it sets the lookahead).
+            let period = cpal.prepare(choice.want)?;
+            Ok(Opened {
+                backend: Box::new(cpal),
+                name: "cpal",
+                sample_rate: None,
+                period: Some(period as u32),
+            })
+        }
         "auto" => {
             #[cfg(feature = "jack")]
             if let Ok(o) = open_jack(choice) {

@@ -146,6 +146,11 @@ pub fn run(args: RunArgs) -> Result<()> {
         no_connect: args.no_connect,
         device: args.device.clone(),
         alsa_format: args.alsa_format.clone(),
+        want: StreamConfig {
+            sample_rate: args.sample_rate.unwrap_or(48_000),
+            block: args.block,
+            channels: args.channels,
+        },
     };
     let opened = super::backends::open(&choice)?;
     let sample_rate = match (opened.sample_rate, args.sample_rate) {
