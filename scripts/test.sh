@@ -35,7 +35,7 @@ step "format" cargo fmt --all -- --check
 step "clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
 # Tests that run real-time workers against a clock measure "no lost sample": they get the
 # machine to themselves (one at a time, nothing else running), everything else runs in parallel.
-realtime='binary(/^(failover|lifecycle|run|osc|jack|alsa)$/)'
+realtime='binary(/^(failover|lifecycle|run|osc|jack|alsa|say)$/)'
 tests() {  # tests NAME CARGO-ARGS...
     local name=$1; shift
     step "$name: tests" cargo nextest run --locked --no-fail-fast --no-tests=pass "$@" -E "not $realtime"

@@ -30,6 +30,9 @@ enum Command {
     /// Send one OSC message to a running chronus (or any OSC server).
     #[cfg(feature = "osc")]
     Send(commands::send::SendArgs),
+    /// Say what you want to hear, in plain language ("play A4, a bit brighter").
+    #[cfg(all(feature = "nl", feature = "osc"))]
+    Say(commands::say::SayArgs),
     /// Show a running chronus's status (workers, failovers, underruns, messages); --watch.
     #[cfg(feature = "osc")]
     Status(commands::status::StatusArgs),
@@ -52,6 +55,8 @@ fn main() -> ExitCode {
         Command::Send(args) => commands::send::run(args),
         #[cfg(feature = "osc")]
         Command::Status(args) => commands::status::run(args),
+        #[cfg(all(feature = "nl", feature = "osc"))]
+        Command::Say(args) => commands::say::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

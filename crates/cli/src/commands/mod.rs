@@ -5,6 +5,8 @@ pub mod bench;
 pub mod devices;
 pub mod render;
 pub mod run;
+#[cfg(all(feature = "nl", feature = "osc"))]
+pub mod say;
 #[cfg(feature = "osc")]
 pub mod send;
 #[cfg(feature = "osc")]

@@ -1,0 +1,60 @@
+//! What is playing now, as far as the phrases are concerned.
+
+/// The synth's state that relative phrases build on. Start from [`Context::default`] (the
+/// default patch) or refresh it from the server's `/get` replies.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Context {
+    /// `sine.freq`, Hz.
+    pub freq: f32,
+    /// `sine.gain`, 0..1.
+    pub gain: f32,
+    /// `sine.shape`.
+    pub shape: i32,
+    /// `filter.cutoff`, Hz.
+    pub cutoff: f32,
+    /// `filter.q`.
+    pub q: f32,
+    /// `adsr.attack`, ms.
+    pub attack: f32,
+    /// `adsr.release`, ms.
+    pub release: f32,
+    /// `sine.glide_time`, ms.
+    pub glide: f32,
+    /// `lfo.freq`, Hz.
+    pub lfo_rate: f32,
+    /// `lfo.depth`.
+    pub lfo_depth: f32,
+    /// Where the LFO is routed (`sine.freq`…), if anywhere.
+    pub lfo_target: Option<String>,
+    /// Reference pitch of A4, Hz.
+    pub a4: f32,
+    /// The last note played, as a MIDI number (for "the fifth").
+    pub last_note: Option<i32>,
+}
+
+impl Default for Context {
+    fn default() -> Self {
+        Context {
+            freq: 440.0,
+            gain: 0.5,
+            shape: 0,
+            cutoff: 1000.0,
+            q: 0.707,
+            attack: 10.0,
+            release: 200.0,
+            glide: 0.0,
+            lfo_rate: 1.0,
+            lfo_depth: 0.5,
+            lfo_target: None,
+            a4: 440.0,
+            last_note: Some(69),
+        }
+    }
+}
+
+impl Context {
+    /// The frequency of MIDI note `n` at this tuning.
+    pub fn note_freq(&self, n: i32) -> f32 {
+        self.a4 * 2f32.powf((n - 69) as f32 / 12.0)
+    }
+}

@@ -1,0 +1,123 @@
+//! chronus-nl: plain language to OSC.
+//!
+//! [`plan`] turns a phrase ("play A4, a bit brighter, with vibrato") and a [`Context`] (what is
+//! playing now) into a [`Plan`]: the OSC messages to send, in order, each with a one-line
+//! explanation. Pure: no I/O, no clock, no randomness; the context is updated as the plan
+//! would leave the synth, so relative phrases ("up an octave") follow on. The mapping is
+//! documented in `docs/nl.md`.
+
+#![warn(clippy::unwrap_used)]
+
+mod context;
+mod notes;
+mod phrases;
+
+pub use context::Context;
+pub use notes::{parse_note, NOTE_NAMES};
+pub use phrases::plan;
+
+/// One argument of an OSC message.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// A float.
+    Float(f32),
+    /// An int.
+    Int(i32),
+    /// A string.
+    Str(String),
+}
+
+impl std::fmt::Display for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Value::Float(v) => write!(f, "{}", (v * 1000.0).round() / 1000.0),
+            Value::Int(v) => write!(f, "{v}"),
+            Value::Str(s) => write!(f, "{s}"),
+        }
+    }
+}
+
+/// One OSC message of a plan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    /// Milliseconds after the plan starts (0: at once). Gradual changes are series of these.
+    pub at_ms: u32,
+    /// The OSC address.
+    pub address: String,
+    /// Its arguments.
+    pub args: Vec<Value>,
+}
+
+impl std::fmt::Display for Message {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.at_ms > 0 {
+            write!(f, "+{}ms ", self.at_ms)?;
+        }
+        write!(f, "{}", self.address)?;
+        for a in &self.args {
+            write!(f, " {a}")?;
+        }
+        Ok(())
+    }
+}
+
+/// What a phrase asks for.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Plan {
+    /// The messages, in order.
+    pub messages: Vec<Message>,
+    /// One line per understood part of the phrase.
+    pub explanation: Vec<String>,
+}
+
+impl Plan {
+    /// The plan as JSON (for `chronus say --json`).
+    pub fn to_json(&self) -> String {
+        let esc = |s: &str| s.replace('\\', "\\\\").replace('"', "\\\"");
+        let msgs: Vec<String> = self
+            .messages
+            .iter()
+            .map(|m| {
+                let args: Vec<String> = m
+                    .args
+                    .iter()
+                    .map(|a| match a {
+                        Value::Float(v) => format!("{v}"),
+                        Value::Int(v) => format!("{v}"),
+                        Value::Str(s) => format!("\"{}\"", esc(s)),
+                    })
+                    .collect();
+                format!(
+                    "{{\"at_ms\":{},\"address\":\"{}\",\"args\":[{}]}}",
+                    m.at_ms,
+                    esc(&m.address),
+                    args.join(",")
+                )
+            })
+            .collect();
+        let expl: Vec<String> = self
+            .explanation
+            .iter()
+            .map(|e| format!("\"{}\"", esc(e)))
+            .collect();
+        format!(
+            "{{\"messages\":[{}],\"explanation\":[{}]}}",
+            msgs.join(","),
+            expl.join(",")
+        )
+    }
+}
+
+/// Why a phrase produced no plan.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum NlError {
+    /// Nothing in the phrase was understood; nothing is sent.
+    #[error("I did not understand '{text}'{}", suggestion.as_ref().map(|s| format!(" (did you mean '{s}'?)")).unwrap_or_default())]
+    NotUnderstood {
+        /// The part not understood.
+        text: String,
+        /// The closest known phrase.
+        suggestion: Option<String>,
+    },
+}

@@ -1,0 +1,331 @@
+//! The mapping contract, as a golden table: each phrase and the exact OSC plan it makes from
+//! the default context. Review changes to the snapshot like changes to docs/nl.md.
+
+use chronus_nl::{plan, Context, NlError};
+use proptest::prelude::*;
+
+const PHRASES: &[&str] = &[
+    // 1. pitch
+    "play C4",
+    "play A4",
+    "play a4",
+    "play A above middle C",
+    "play middle C",
+    "play F#3",
+    "play Bb2",
+    "play E5",
+    "play G#6",
+    "play C8",
+    "play 220 hz",
+    "play 440hz",
+    "play 1000 Hz",
+    "play 5 hz",
+    "play 99999 hz",
+    "go up a fifth",
+    "go down an octave",
+    "up 3 semitones",
+    "down 2 semitones",
+    "up an octave",
+    "down a fourth",
+    "up a third",
+    "up a semitone",
+    "down a tone",
+    "go up a minor third",
+    "up two octaves",
+    "glide to E3",
+    "glide to C5",
+    "slide to A2",
+    "tune to 432",
+    "tune to 415",
+    "play the fifth",
+    "play the third",
+    "play the octave",
+    "play the fourth",
+    "C4",
+    "A",
+    "f#",
+    // 2. dynamics
+    "louder",
+    "quieter",
+    "a bit louder",
+    "much louder",
+    "slightly quieter",
+    "much quieter",
+    "softer",
+    "volume 7",
+    "volume 10",
+    "volume 0",
+    "volume 0.25",
+    "pp",
+    "p",
+    "mp",
+    "mf",
+    "f",
+    "ff",
+    "pianissimo",
+    "fortissimo",
+    "fade out",
+    "fade in",
+    "crescendo",
+    "crescendo over 4 seconds",
+    "diminuendo",
+    "diminuendo over 2 seconds",
+    "decrescendo over 500 ms",
+    // 3. timbre
+    "brighter",
+    "darker",
+    "a bit brighter",
+    "much brighter",
+    "slightly darker",
+    "much darker",
+    "add warmth",
+    "warmer",
+    "smooth",
+    "mellow",
+    "harsh",
+    "square wave",
+    "saw wave",
+    "sawtooth",
+    "triangle wave",
+    "sine wave",
+    "a square wave",
+    "open the filter",
+    "close the filter",
+    // 4. envelope and articulation
+    "short notes",
+    "staccato",
+    "legato",
+    "long notes",
+    "faster attack",
+    "slower attack",
+    "longer release",
+    "shorter release",
+    "a bit faster attack",
+    "much longer release",
+    "play a note",
+    "play",
+    "stop",
+    "silence",
+    "note on",
+    "note off",
+    // 5. modulation
+    "add vibrato",
+    "vibrato",
+    "a bit of vibrato",
+    "wobble the filter",
+    "wobble bass",
+    "wobble",
+    "tremolo",
+    "add tremolo",
+    "faster vibrato",
+    "slower vibrato",
+    "no vibrato",
+    "no wobble",
+    "stop the wobble",
+    "no modulation",
+    // 6. effects (not in this chronus yet: explained, nothing sent)
+    "add reverb",
+    "more echo",
+    "dry",
+    // 7. presets
+    "techno bass",
+    "flute",
+    "pad",
+    "pluck",
+    // 8. compound sentences and amounts
+    "play A4, a bit brighter, with vibrato",
+    "play C4 and make it louder",
+    "play E4 then stop",
+    "staccato, harsh, play A2",
+    "play G3, darker, with tremolo",
+    "legato and mellow and play D4",
+    "play C4, much brighter",
+    "louder, brighter, faster attack",
+    "play F4 with vibrato and then fade out",
+    "square wave, play A1, wobble the filter",
+    "play B3; a little darker; slower vibrato",
+    "pad, play C3",
+    "pluck, play E5",
+    "flute, play G5",
+    "techno bass, wobble",
+    "make it brighter",
+    "make it a bit darker",
+    "make it louder",
+    "play a4 please",
+    "brighter please",
+    "PLAY A4",
+    "Play C4, Brighter",
+    "  play   a4  ",
+    "play A4!",
+    "play A4.",
+    "volume 5, play C4",
+    "up a fifth, louder",
+    "down an octave and darker",
+    "glide to E3 and louder",
+    "tune to 432, play A4",
+    "play 220 hz with vibrato",
+    "harsh and much brighter",
+    "mellow, slightly quieter",
+    "fade in, play C4",
+    "crescendo over 1 seconds and brighter",
+    "no vibrato, stop",
+    "play C4 and play the fifth",
+    "play A4, up an octave",
+    "staccato and play C5",
+    "square wave and techno bass",
+    "add warmth, play D3",
+    "short notes, louder",
+    "pp, legato, play E4",
+    "ff, harsh",
+    "mf and brighter",
+    "legato with vibrato",
+    "play the octave and stop",
+    "play A4 and quieter and darker",
+    "wobble bass, play A1",
+    "tremolo and louder",
+    "sine wave, play C6",
+    "triangle wave and play G2",
+    "up 7 semitones",
+    "down 12 semitones",
+    "up 24 semitones",
+    "down 49 semitones",
+    "play C-1",
+    "play G9",
+];
+
+const NOT_UNDERSTOOD: &[&str] = &[
+    "",
+    "   ",
+    "bananas",
+    "play the kazoo",
+    "brightr",
+    "make it sound like a cat",
+    "wobbel",
+    "lauder",
+    "😀",
+    "play H4",
+    "volume",
+    "up a lot of things",
+];
+
+fn show(p: &chronus_nl::Plan) -> String {
+    let mut s = String::new();
+    for m in &p.messages {
+        s.push_str(&format!("    {m}\n"));
+    }
+    for e in &p.explanation {
+        s.push_str(&format!("    # {e}\n"));
+    }
+    s
+}
+
+#[test]
+fn golden_phrases() {
+    assert!(PHRASES.len() >= 150, "{} phrases", PHRASES.len());
+    let mut out = String::new();
+    let mut failed = Vec::new();
+    for phrase in PHRASES {
+        let mut ctx = Context::default();
+        match plan(phrase, &mut ctx) {
+            Ok(p)
+                if !p
+                    .explanation
+                    .iter()
+                    .any(|e| e.starts_with("did not understand")) =>
+            {
+                out.push_str(&format!("{phrase:?}\n{}", show(&p)))
+            }
+            Ok(p) => failed.push(format!("{phrase:?}: {:?}", p.explanation)),
+            Err(e) => failed.push(format!("{phrase:?}: {e}")),
+        }
+    }
+    assert!(
+        failed.is_empty(),
+        "not (fully) understood:\n{}",
+        failed.join("\n")
+    );
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn nonsense_sends_nothing_and_suggests() {
+    let mut out = String::new();
+    for phrase in NOT_UNDERSTOOD {
+        let mut ctx = Context::default();
+        let before = ctx.clone();
+        match plan(phrase, &mut ctx) {
+            Ok(p) => panic!("{phrase:?} made a plan: {p:?}"),
+            Err(e @ NlError::NotUnderstood { .. }) => out.push_str(&format!("{phrase:?} -> {e}\n")),
+            Err(e) => panic!("{e}"),
+        }
+        assert_eq!(ctx, before, "a failed phrase changes no context");
+    }
+    insta::assert_snapshot!(out);
+}
+
+#[test]
+fn context_carries_from_phrase_to_phrase() {
+    let mut ctx = Context::default();
+    plan("play C4", &mut ctx).unwrap();
+    let p = plan("play the fifth", &mut ctx).unwrap();
+    assert!(
+        p.messages[0]
+            .to_string()
+            .starts_with("/mod/sine/freq 391.99"),
+        "G4: {}",
+        p.messages[0]
+    );
+    plan("play C4", &mut ctx).unwrap();
+    let p = plan("up an octave", &mut ctx).unwrap();
+    assert!(
+        p.messages[0]
+            .to_string()
+            .starts_with("/mod/sine/freq 523.25"),
+        "C5: {}",
+        p.messages[0]
+    );
+    let g0 = ctx.gain;
+    plan("louder", &mut ctx).unwrap();
+    plan("louder", &mut ctx).unwrap();
+    assert!((ctx.gain - g0 * 1.44).abs() < 1e-5);
+    for _ in 0..20 {
+        plan("much louder", &mut ctx).unwrap();
+    }
+    assert_eq!(ctx.gain, 1.0, "safety limit");
+    plan("tune to 432", &mut ctx).unwrap();
+    let p = plan("play A4", &mut ctx).unwrap();
+    assert_eq!(p.messages[0].to_string(), "/mod/sine/freq 432");
+    plan("add vibrato", &mut ctx).unwrap();
+    let p = plan("wobble the filter", &mut ctx).unwrap();
+    assert_eq!(
+        p.messages[0].to_string(),
+        "/patch/disconnect lfo sine.freq",
+        "the old route goes first"
+    );
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn any_text_never_panics(text in "\\PC{0,400}") {
+        let mut ctx = Context::default();
+        let _ = plan(&text, &mut ctx);
+    }
+
+    #[test]
+    fn any_words_never_panic_and_stay_in_limits(words in prop::collection::vec(
+        prop::sample::select(vec!["play", "up", "down", "louder", "brighter", "much", "a", "bit", "c4",
+            "99999", "hz", "octave", "volume", "fifth", "crescendo", "over", "-5", "vibrato", "and", ",",
+            "semitones", "1e9", "tune", "to", "glide", "nan", "inf"]), 0..30)) {
+        let mut ctx = Context::default();
+        let text = words.join(" ");
+        for _ in 0..3 {
+            let _ = plan(&text, &mut ctx);
+        }
+        prop_assert!((20.0..=20_000.0).contains(&ctx.freq) && ctx.freq.is_finite());
+        prop_assert!((0.0..=1.0).contains(&ctx.gain));
+        prop_assert!((0.1..=20.0).contains(&ctx.q));
+        prop_assert!((0.01..=20.0).contains(&ctx.lfo_rate));
+    }
+}
