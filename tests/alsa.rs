@@ -4,18 +4,19 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod support;
+
+use support::Jackd;
+
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("chronus-alsa-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
+    support::scratch("alsa", name)
 }
 
 struct Rig {
-    jackd: Child,
-    server: String,
+    jackd: Jackd,
     conf: PathBuf,
     dir: PathBuf,
 }
@@ -23,34 +24,7 @@ struct Rig {
 impl Rig {
     /// A dummy JACK server and an ALSA configuration with PCMs on it.
     fn start(tag: &str) -> Rig {
-        let server = format!("chronus-alsa-{tag}-{}", std::process::id());
-        let mut jackd = Command::new("jackd")
-            .args([
-                "-n", &server, "-R", "-P", "70", "-d", "dummy", "-r", "48000", "-p", "256",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("jackd is installed by scripts/test.sh");
-        let deadline = Instant::now() + Duration::from_secs(5);
-        loop {
-            let out = Command::new("jack_wait")
-                .args(["-s", &server, "-c"])
-                .env("JACK_NO_START_SERVER", "1")
-                .output()
-                .unwrap();
-            if String::from_utf8_lossy(&out.stdout)
-                .lines()
-                .any(|l| l.trim() == "running")
-            {
-                break;
-            }
-            assert!(
-                Instant::now() < deadline && jackd.try_wait().unwrap().is_none(),
-                "jackd did not start"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let jackd = Jackd::start(&format!("alsa-{tag}"), 256);
         let dir = scratch(tag);
         std::fs::create_dir_all(&dir).unwrap();
         let conf = dir.join("asoundrc");
@@ -65,12 +39,7 @@ impl Rig {
             ),
         )
         .unwrap();
-        Rig {
-            jackd,
-            server,
-            conf,
-            dir,
-        }
+        Rig { jackd, conf, dir }
     }
 
     fn chronus(&self) -> Command {
@@ -79,7 +48,7 @@ impl Rig {
             "ALSA_CONFIG_PATH",
             format!("/usr/share/alsa/alsa.conf:{}", self.conf.display()),
         )
-        .env("JACK_DEFAULT_SERVER", &self.server)
+        .env("JACK_DEFAULT_SERVER", &self.jackd.name)
         .env("JACK_NO_START_SERVER", "1");
         c
     }
@@ -90,12 +59,6 @@ impl Rig {
             .chunks_exact(4)
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             .collect()
-    }
-}
-
-impl Drop for Rig {
-    fn drop(&mut self) {
-        stop_jackd(&mut self.jackd);
     }
 }
 
@@ -255,25 +218,6 @@ fn bad_alsa_configuration_is_refused_clearly() {
             "{args:?}: {err}"
         );
     }
-}
-
-/// Stops a jackd with SIGTERM so that it unregisters itself (a SIGKILLed server leaves its
-/// entry in JACK's shared registry, and after a few of those no server can start), then reaps
-/// it; SIGKILL only if it does not stop within 5 s.
-fn stop_jackd(child: &mut Child) {
-    // SAFETY: a signal to the jackd this test started.
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGTERM);
-    }
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < deadline {
-        if child.try_wait().ok().flatten().is_some() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
 }
 
 #[test]

@@ -5,86 +5,16 @@
 
 use chronus_dsp::analysis;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod support;
+
+use support::{chronus, free_port, read_f32, stop_jackd, Jackd};
+
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("chronus-jack-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
-
-/// A JACK server with the dummy driver, stopped on drop.
-struct Jackd {
-    child: Child,
-    name: String,
-}
-
-impl Jackd {
-    fn start(tag: &str, period: u32) -> Jackd {
-        let name = format!("chronus-{tag}-{}", std::process::id());
-        for rt in [&["-R", "-P", "70"][..], &["--no-realtime"][..]] {
-            let mut child = Command::new("jackd")
-                .args(["-n", &name])
-                .args(rt)
-                .args(["-d", "dummy", "-r", "48000", "-p", &period.to_string()])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("jackd (Debian package jackd2) is installed by scripts/test.sh");
-            // Ready when jack_wait -c says "running" (polled: jackd has no readiness signal).
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while Instant::now() < deadline && child.try_wait().unwrap().is_none() {
-                let out = Command::new("jack_wait")
-                    .args(["-s", &name, "-c"])
-                    .env("JACK_NO_START_SERVER", "1")
-                    .output()
-                    .unwrap();
-                if String::from_utf8_lossy(&out.stdout)
-                    .lines()
-                    .any(|l| l.trim() == "running")
-                {
-                    return Jackd { child, name };
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        panic!("jackd did not start");
-    }
-
-    fn env<'a>(&self, cmd: &'a mut Command) -> &'a mut Command {
-        cmd.env("JACK_DEFAULT_SERVER", &self.name)
-            .env("JACK_NO_START_SERVER", "1")
-    }
-}
-
-impl Drop for Jackd {
-    fn drop(&mut self) {
-        stop_jackd(&mut self.child);
-    }
-}
-
-fn chronus() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_chronus"))
-}
-
-fn free_port() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn read_f32(path: &Path) -> Vec<f32> {
-    hound::WavReader::open(path)
-        .unwrap()
-        .samples::<f32>()
-        .map(Result::unwrap)
-        .collect()
+    support::scratch("jack", name)
 }
 
 /// Starts `chronus run --backend jack` and returns it with the worker pids from its first line.
@@ -286,23 +216,4 @@ fn the_server_going_away_stops_chronus_with_a_clear_error() {
         err.contains("JACK server went away") && !err.contains("panicked"),
         "{err}"
     );
-}
-
-/// Stops a jackd with SIGTERM so that it unregisters itself (a SIGKILLed server leaves its
-/// entry in JACK's shared registry, and after a few of those no server can start), then reaps
-/// it; SIGKILL only if it does not stop within 5 s.
-fn stop_jackd(child: &mut Child) {
-    // SAFETY: a signal to the jackd this test started.
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGTERM);
-    }
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < deadline {
-        if child.try_wait().ok().flatten().is_some() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    let _ = child.kill();
-    let _ = child.wait();
 }

@@ -1,0 +1,110 @@
+//! Helpers shared by the end-to-end tests: the binary, scratch files, ports, WAV reading, and
+//! a JACK server of the test's own.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The chronus binary under test.
+pub fn chronus() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_chronus"))
+}
+
+/// A file in this test process's scratch folder for `suite`.
+pub fn scratch(suite: &str, name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("chronus-{suite}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name)
+}
+
+/// A UDP port nobody uses right now (bound and released).
+pub fn free_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The samples of a float WAV file.
+pub fn read_f32(path: &Path) -> Vec<f32> {
+    hound::WavReader::open(path)
+        .unwrap()
+        .samples::<f32>()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// A JACK server with the dummy driver, under a name of its own, stopped on drop.
+pub struct Jackd {
+    pub child: Child,
+    pub name: String,
+}
+
+impl Jackd {
+    /// Starts `jackd -d dummy -r 48000 -p PERIOD` (real-time if allowed) and waits until it
+    /// answers.
+    pub fn start(tag: &str, period: u32) -> Jackd {
+        let name = format!("chronus-{tag}-{}", std::process::id());
+        for rt in [&["-R", "-P", "70"][..], &["--no-realtime"][..]] {
+            let mut child = Command::new("jackd")
+                .args(["-n", &name])
+                .args(rt)
+                .args(["-d", "dummy", "-r", "48000", "-p", &period.to_string()])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("jackd (Debian package jackd2) is installed by scripts/test.sh");
+            // Ready when jack_wait -c says "running" (polled: jackd has no readiness signal).
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while Instant::now() < deadline && child.try_wait().unwrap().is_none() {
+                let out = Command::new("jack_wait")
+                    .args(["-s", &name, "-c"])
+                    .env("JACK_NO_START_SERVER", "1")
+                    .output()
+                    .unwrap();
+                if String::from_utf8_lossy(&out.stdout)
+                    .lines()
+                    .any(|l| l.trim() == "running")
+                {
+                    return Jackd { child, name };
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            stop_jackd(&mut child);
+        }
+        panic!("jackd did not start");
+    }
+
+    /// Points a command at this server (and forbids starting another).
+    pub fn env<'a>(&self, cmd: &'a mut Command) -> &'a mut Command {
+        cmd.env("JACK_DEFAULT_SERVER", &self.name)
+            .env("JACK_NO_START_SERVER", "1")
+    }
+}
+
+impl Drop for Jackd {
+    fn drop(&mut self) {
+        stop_jackd(&mut self.child);
+    }
+}
+
+/// Stops a jackd with SIGTERM so that it unregisters itself (a SIGKILLed server leaves its
+/// entry in JACK's shared registry, and after a few of those no server can start), then reaps
+/// it; SIGKILL only if it does not stop within 5 s.
+pub fn stop_jackd(child: &mut Child) {
+    // SAFETY: a signal to the jackd this test started.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        if child.try_wait().ok().flatten().is_some() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}
