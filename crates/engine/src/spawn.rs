@@ -1,10 +1,9 @@
 //! Starting, watching and stopping workers (processes or threads).
 
 use crate::slot::Slot;
-use crate::worker::{self, Start, SLOT_FD, WORKER_ARG};
+use crate::worker::{self, Start, WORKER_ARG};
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::thread::JoinHandle;
@@ -79,8 +78,16 @@ impl WorkerHandle {
     }
 }
 
-/// Starts a worker process running `exe WORKER_ARG <start>` with the slot's memfd as fd 3,
-/// an empty environment and no other inherited descriptors.
+/// Serializes spawns: each clears close-on-exec on its own slot's memfd for the moment of the
+/// spawn, so that no other child inherits it.
+static SPAWN: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Starts a worker process running `exe WORKER_ARG <start> <fd>`, inheriting the slot's memfd
+/// (and nothing else of ours: every other descriptor is close-on-exec) with an empty environment.
+///
+/// No `pre_exec` hook, so std spawns with `posix_spawn` (vfork-style): the parent's page tables
+/// are not copied, and the real-time output thread in this process is not stalled on page
+/// faults while a worker starts, as it can be behind a `fork` of a large process.
 pub(crate) fn spawn_process(exe: &Path, slot: &Slot, start: Start) -> io::Result<WorkerHandle> {
     let fd = slot.raw_fd();
     let mut cmd = Command::new(exe);
@@ -89,23 +96,14 @@ pub(crate) fn spawn_process(exe: &Path, slot: &Slot, start: Start) -> io::Result
             Start::Fresh => "fresh",
             Start::Snapshot => "snapshot",
         })
+        .arg(fd.to_string())
         .env_clear()
         .stdin(Stdio::null());
-    // SAFETY: only async-signal-safe calls (dup2, fcntl) between fork and exec.
-    unsafe {
-        cmd.pre_exec(move || {
-            if libc::dup2(fd, SLOT_FD) < 0 {
-                return Err(io::Error::last_os_error());
-            }
-            // dup2 clears close-on-exec on the new fd; when fd == SLOT_FD it does not.
-            let flags = libc::fcntl(SLOT_FD, libc::F_GETFD);
-            if flags < 0 || libc::fcntl(SLOT_FD, libc::F_SETFD, flags & !libc::FD_CLOEXEC) < 0 {
-                return Err(io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let child = cmd.spawn()?;
+    let _turn = SPAWN.lock().unwrap_or_else(|e| e.into_inner());
+    set_cloexec(fd, false)?;
+    let spawned = cmd.spawn();
+    set_cloexec(fd, true)?;
+    let child = spawned?;
     // SAFETY: pidfd_open on our own child's pid; the child cannot be reaped before we wait on
     // it, so the pid cannot be reused meanwhile.
     let raw = unsafe { libc::syscall(libc::SYS_pidfd_open, child.id() as libc::pid_t, 0) } as i32;
@@ -119,6 +117,22 @@ pub(crate) fn spawn_process(exe: &Path, slot: &Slot, start: Start) -> io::Result
     // SAFETY: a fresh fd returned by pidfd_open.
     let pidfd = unsafe { OwnedFd::from_raw_fd(raw) };
     Ok(WorkerHandle::Process { child, pidfd })
+}
+
+fn set_cloexec(fd: i32, on: bool) -> io::Result<()> {
+    // SAFETY: F_GETFD/F_SETFD on a descriptor this process owns (the slot's memfd).
+    unsafe {
+        let flags = libc::fcntl(fd, libc::F_GETFD);
+        let new = if on {
+            flags | libc::FD_CLOEXEC
+        } else {
+            flags & !libc::FD_CLOEXEC
+        };
+        if flags < 0 || libc::fcntl(fd, libc::F_SETFD, new) < 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok(())
 }
 
 /// Starts a worker thread on the slot. A panic is caught and reported in the slot's status.

@@ -12,8 +12,6 @@ use std::os::fd::{FromRawFd, OwnedFd};
 
 /// The first argument that makes a chronus binary run as a worker process.
 pub const WORKER_ARG: &str = "__chronus-worker";
-/// The fd on which a worker process finds its slot.
-pub(crate) const SLOT_FD: i32 = 3;
 
 /// How a worker starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,9 +34,30 @@ pub fn run_if_worker() {
         Some("snapshot") => Start::Snapshot,
         _ => Start::Fresh,
     };
-    // SAFETY: the engine placed the slot's memfd at SLOT_FD before exec; nothing else in this
-    // fresh process owns that fd.
-    let fd = unsafe { OwnedFd::from_raw_fd(SLOT_FD) };
+    let Some(raw) = args
+        .next()
+        .and_then(|a| a.parse::<i32>().ok())
+        .filter(|&fd| fd > 2)
+    else {
+        eprintln!("chronus worker: no slot descriptor given");
+        std::process::exit(2);
+    };
+    // The memfd must really be there (a stray argument must not make us own another fd).
+    // SAFETY: F_GETFD on any integer is harmless; it fails for a descriptor that is not open.
+    if unsafe { libc::fcntl(raw, libc::F_GETFD) } < 0 {
+        eprintln!("chronus worker: slot descriptor {raw} is not open");
+        std::process::exit(2);
+    }
+    // Keep stdin/stdout/stderr and the slot; close anything else the parent's parent may have
+    // left inheritable.
+    // SAFETY: close_range only closes descriptors; none of them is used by this fresh process.
+    unsafe {
+        libc::syscall(libc::SYS_close_range, 3u32, (raw - 1) as u32, 0u32);
+        libc::syscall(libc::SYS_close_range, (raw + 1) as u32, u32::MAX, 0u32);
+    }
+    // SAFETY: the engine left exactly this descriptor open across exec for us (everything
+    // else it holds is close-on-exec); nothing else in this fresh process owns it.
+    let fd = unsafe { OwnedFd::from_raw_fd(raw) };
     let code = match Slot::open(fd) {
         Ok(slot) => {
             crate::rt::try_realtime(crate::rt::WORKER_PRIORITY);

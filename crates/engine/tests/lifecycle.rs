@@ -29,6 +29,20 @@ fn shutdown_leaves_no_process_and_no_shared_memory() {
     let (engine, output) = Engine::start(config(WorkerMode::Process)).unwrap();
     let pids: Vec<u32> = (0..2).map(|i| engine.worker_pid(i).unwrap()).collect();
     assert!(pids.iter().all(|&p| is_running(p)));
+    for p in &pids {
+        // A worker holds stdin/stdout/stderr and its own slot, nothing else of ours.
+        let fds: Vec<String> = std::fs::read_dir(format!("/proc/{p}/fd"))
+            .unwrap()
+            .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
+            .map(|l| l.to_string_lossy().into_owned())
+            .collect();
+        let slots = fds.iter().filter(|l| l.contains("chronus-slot")).count();
+        assert_eq!(
+            (fds.len(), slots),
+            (4, 1),
+            "worker {p} descriptors: {fds:?}"
+        );
+    }
     assert_eq!(memfd_count(), 2, "two slots mapped");
     engine.shutdown();
     drop(engine);
