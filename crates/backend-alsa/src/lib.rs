@@ -181,19 +181,6 @@ fn play(
     metrics: Arc<Metrics>,
 ) {
     chronus_engine::rt::try_realtime(75);
-    let mut mono = vec![0.0f32; o.period];
-    let mut f = vec![0.0f32; o.period * o.channels];
-    let mut i32s = vec![0i32; o.period * o.channels];
-    let mut i16s = vec![0i16; o.period * o.channels];
-    let io_result = match o.format {
-        SampleFormat::F32 => pcm.io_f32().map(|_| ()),
-        SampleFormat::S32 => pcm.io_i32().map(|_| ()),
-        SampleFormat::S16 => pcm.io_i16().map(|_| ()),
-    };
-    if let Err(e) = io_result {
-        *shared.failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(format!("ALSA io: {e}"));
-        return;
-    }
     // Start with the device buffer full of silence but for one period: then each write below
     // takes one period, at the device's pace, instead of a burst the engine has not rendered.
     let prefill = o.buffer.saturating_sub(o.period);
@@ -201,23 +188,44 @@ fn play(
         let silence = vec![0u8; prefill * o.channels * o.format.bytes()];
         let _ = pcm.io_bytes().writei(&silence);
     }
+    // The typed writer is checked once, here: checking it again for every period would ask
+    // alsa-lib for the hardware parameters (and allocate) in the audio loop.
+    let (a, s, m) = (&mut adapter, &*shared, &*metrics);
+    let io = match o.format {
+        SampleFormat::F32 => pcm
+            .io_f32()
+            .map(|io| write_loop(&pcm, &io, o, a, s, m, |x| x)),
+        SampleFormat::S32 => pcm
+            .io_i32()
+            .map(|io| write_loop(&pcm, &io, o, a, s, m, |x| to_int(x, 32))),
+        SampleFormat::S16 => pcm
+            .io_i16()
+            .map(|io| write_loop(&pcm, &io, o, a, s, m, |x| to_int(x, 16) as i16)),
+    };
+    if let Err(e) = io {
+        *shared.failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(format!("ALSA io: {e}"));
+        return;
+    }
+    let _ = pcm.drain();
+}
+
+/// Renders, converts and writes one period at a time until asked to stop. No allocation in
+/// the loop: the buffers are made once.
+fn write_loop<T: alsa::pcm::IoFormat + Copy + Default>(
+    pcm: &PCM,
+    io: &alsa::pcm::IO<'_, T>,
+    o: Obtained,
+    adapter: &mut BlockAdapter,
+    shared: &Shared,
+    metrics: &Metrics,
+    convert: fn(f32) -> T,
+) {
+    let mut mono = vec![0.0f32; o.period];
+    let mut buf = vec![T::default(); o.period * o.channels];
     while !shared.stop.load(Acquire) {
         adapter.fill(&mut mono);
-        let written = match o.format {
-            SampleFormat::F32 => {
-                interleave(&mono, o.channels, &mut f, |x| x);
-                pcm.io_f32().and_then(|io| io.writei(&f))
-            }
-            SampleFormat::S32 => {
-                interleave(&mono, o.channels, &mut i32s, |x| to_int(x, 32));
-                pcm.io_i32().and_then(|io| io.writei(&i32s))
-            }
-            SampleFormat::S16 => {
-                interleave(&mono, o.channels, &mut i16s, |x| to_int(x, 16) as i16);
-                pcm.io_i16().and_then(|io| io.writei(&i16s))
-            }
-        };
-        match written {
+        interleave(&mono, o.channels, &mut buf, convert);
+        match io.writei(&buf) {
             Ok(_) => {
                 shared.periods.fetch_add(1, Relaxed);
             }
@@ -235,7 +243,6 @@ fn play(
             }
         }
     }
-    let _ = pcm.drain();
 }
 
 const fn libc_epipe() -> i32 {
