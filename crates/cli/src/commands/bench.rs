@@ -1,7 +1,7 @@
 //! `chronus bench`: measurements printed beside the seed system's figures.
 
 use anyhow::{bail, Context, Result};
-use chronus_engine::backend::{Backend, NullBackend, StreamConfig};
+use chronus_engine::backend::{Backend, NullBackend, Stream, StreamConfig};
 use chronus_engine::{Engine, EngineConfig, WorkerMode};
 use std::time::{Duration, Instant};
 
@@ -49,8 +49,8 @@ fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) -> 
     Ok(())
 }
 
-fn failover(args: &BenchArgs) -> Result<()> {
-    let sr = 48_000u32;
+/// Process workers on the default patch, playing on the null backend (the benchmarks' rig).
+fn engine_on_null(args: &BenchArgs, sr: u32) -> Result<(Engine, Box<dyn Stream>)> {
     let config = EngineConfig {
         sample_rate: f64::from(sr),
         block: args.block,
@@ -70,6 +70,12 @@ fn failover(args: &BenchArgs) -> Result<()> {
             engine.metrics_handle(),
         )
         .context("the null backend did not start")?;
+    Ok((engine, stream))
+}
+
+fn failover(args: &BenchArgs) -> Result<()> {
+    let sr = 48_000u32;
+    let (engine, stream) = engine_on_null(args, sr)?;
     let gate = engine.resolve("/gate/adsr", &[chronus_engine::Arg::Int(1)])?;
     engine.send(gate)?;
     println!(
@@ -175,26 +181,8 @@ fn osc(args: &BenchArgs) -> Result<()> {
     use std::sync::Arc;
 
     let sr = 48_000u32;
-    let config = EngineConfig {
-        sample_rate: f64::from(sr),
-        block: args.block,
-        lookahead: args.lookahead,
-        workers: WorkerMode::Process,
-        ..EngineConfig::default()
-    };
-    let (engine, output) = Engine::start(config).context("the engine did not start")?;
+    let (engine, stream) = engine_on_null(args, sr)?;
     let engine = Arc::new(engine);
-    let stream = Box::new(NullBackend::default())
-        .start(
-            StreamConfig {
-                sample_rate: sr,
-                block: args.block,
-                channels: 1,
-            },
-            output,
-            engine.metrics_handle(),
-        )
-        .context("the null backend did not start")?;
     let server_config = chronus_osc::ServerConfig {
         addr: ([127, 0, 0, 1], 0).into(),
         tcp: false,
