@@ -11,19 +11,12 @@ use std::time::{Duration, Instant, SystemTime};
 
 const SR: f64 = 48_000.0;
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("chronus-osc-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
+mod support;
 
-fn free_port() -> u16 {
-    // Bound and released: the kernel hands out a port nobody uses right now.
-    UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+use support::free_port;
+
+fn scratch(name: &str) -> PathBuf {
+    support::scratch("osc", name)
 }
 
 struct Synth {

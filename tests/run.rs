@@ -2,25 +2,15 @@
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::Duration;
 
-fn chronus() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_chronus"))
-}
+mod support;
+
+use support::{chronus, read_f32};
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("chronus-run-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
-
-fn read_f32(path: &Path) -> Vec<f32> {
-    hound::WavReader::open(path)
-        .unwrap()
-        .samples::<f32>()
-        .map(Result::unwrap)
-        .collect()
+    support::scratch("run", name)
 }
 
 /// Starts `chronus run ARGS`, reads its start-up line and returns the child and the worker pids.
