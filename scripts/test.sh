@@ -5,7 +5,8 @@
 #   CHRONUS_NO_INSTALL=1 ...        never install anything (fail if something is missing)
 #   CHRONUS_SOAK=1 ...              also run the long soak tests (not part of CI)
 #
-# Prints a closing line "N passed, N failed" for the whole run.
+# Closes with two lines: "checks: N passed, N failed" (the steps below) and
+# "tests: N passed, N failed" (every test that nextest ran, added up).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
@@ -25,26 +26,54 @@ fi
 
 failed=0
 passed=0
+tests_passed=0
+tests_failed=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 step() {  # step NAME COMMAND...
     local name=$1; shift
     echo "==> $name"
     if "$@"; then passed=$((passed + 1)); else echo "FAILED: $name" >&2; failed=$((failed + 1)); fi
 }
+# nextest NEXTEST-ARGS...: runs nextest and adds its summary ("N tests run: N passed, N failed")
+# to the run's totals.
+nextest() {
+    local status=0
+    cargo nextest run --locked --no-fail-fast "$@" 2>&1 | tee "$log" || status=$?
+    local summary run ok bad
+    summary=$(grep -E '^ *Summary .* tests? run:' "$log" | tail -n 1 || true)
+    run=$(sed -nE 's/.* ([0-9]+) tests? run:.*/\1/p' <<<"$summary")
+    ok=$(sed -nE 's/.* ([0-9]+) passed.*/\1/p' <<<"$summary")
+    bad=$(sed -nE 's/.* ([0-9]+) failed.*/\1/p' <<<"$summary")
+    tests_passed=$((tests_passed + ${ok:-0}))
+    tests_failed=$((tests_failed + ${bad:-0}))
+    if [ "${run:-0}" -eq 0 ]; then
+        echo "no test ran" >&2
+        return 1
+    fi
+    return "$status"
+}
+# has_tests FILTER CARGO-ARGS...: whether the filter selects at least one test.
+has_tests() {
+    local filter=$1; shift
+    cargo nextest list --locked "$@" -E "$filter" --message-format oneline 2>/dev/null | grep -q .
+}
 
 step "format" cargo fmt --all -- --check
 step "clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
+step "doc tests" cargo test --workspace --doc --locked
 # Tests that run real-time workers against a clock measure "no lost sample": they get the
 # machine to themselves (one at a time, nothing else running), everything else runs in parallel.
 realtime='binary(/^(failover|lifecycle|run|osc|jack|alsa|say)$/)'
 tests() {  # tests NAME CARGO-ARGS...
     local name=$1; shift
-    step "$name: tests" cargo nextest run --locked --no-fail-fast --no-tests=pass "$@" -E "not $realtime"
-    step "$name: real-time tests, one at a time" \
-        cargo nextest run --locked --no-fail-fast --no-tests=pass --test-threads 1 "$@" -E "$realtime"
+    step "$name: tests" nextest "$@" -E "not $realtime"
+    if has_tests "$realtime" "$@"; then
+        step "$name: real-time tests, one at a time" nextest --test-threads 1 "$@" -E "$realtime"
+    fi
 }
 
 tests "workspace" --workspace
-step "doc tests" cargo test --workspace --doc --locked
 for crate in $(workspace_crates); do
     tests "$crate on its own (no default features)" -p "$crate" --no-default-features
 done
@@ -52,4 +81,5 @@ step "dependency policy (cargo deny)" cargo deny --locked check bans licenses so
 
 echo
 echo "checks: $passed passed, $failed failed"
+echo "tests: $tests_passed passed, $tests_failed failed"
 [ "$failed" -eq 0 ]
