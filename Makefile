@@ -1,5 +1,5 @@
 # The seed system's familiar targets, mapped onto cargo. See README.md.
-.PHONY: run test test-quick test-audio failover bench fmt lint
+.PHONY: run test test-quick test-audio failover bench latency fmt lint
 
 run:            ## start the synth (installs what it needs)
 	bash scripts/run.sh
@@ -15,6 +15,9 @@ test-audio:     ## the accuracy suite (MUS-01..03, LFO, golden render), printing
 
 failover:       ## the failover benchmark (200 SIGKILLs of the active worker)
 	cargo run --release -p chronus -- bench failover
+
+latency:        ## output latency and xruns of every backend here, 60 s each, the other core loaded
+	cargo run --release -p chronus -- bench latency
 
 bench:          ## voice throughput against fundsp
 	cargo bench -p chronus-dsp

@@ -53,6 +53,61 @@ fn run_on(jackd: &Jackd, client: &str, extra: &[&str]) -> (Child, Vec<i32>) {
     (child, pids)
 }
 
+/// Walks a capture one JACK period of `p` frames at a time. Each period must be a bit-exact
+/// stretch of the offline render, continuing where the last one ended; only at a JACK xrun (the
+/// server skipping a cycle) may the stream jump by whole periods. Returns (periods exact,
+/// jumps, periods found nowhere near). The first period and the last three are left out:
+/// jack_capture may catch them half-written.
+fn walk_periods(cap: &[f32], offline: &[f32], p: usize) -> (usize, usize, usize) {
+    assert!(cap.len() > 8 * p, "captured only {} samples", cap.len());
+    let probe = &cap[p..2 * p];
+    let mut at = (0..offline.len() - p)
+        .find(|&o| {
+            offline[o..o + p]
+                .iter()
+                .zip(probe)
+                .all(|(a, b)| a.to_bits() == b.to_bits())
+        })
+        .expect("the capture is a stretch of the offline render");
+    let same = |o: usize, chunk: &[f32]| {
+        o + chunk.len() <= offline.len()
+            && offline[o..o + chunk.len()]
+                .iter()
+                .zip(chunk)
+                .all(|(a, b)| a.to_bits() == b.to_bits())
+    };
+    let (mut exact, mut jumps, mut bad) = (0, 0, 0);
+    for chunk in cap[p..].chunks_exact(p).take(cap.len() / p - 3) {
+        if same(at, chunk) {
+            exact += 1;
+        } else if let Some(o) = (1..=8)
+            .flat_map(|k| [at + k * p, at.saturating_sub(k * p)])
+            .find(|&o| same(o, chunk))
+        {
+            jumps += 1;
+            at = o;
+        } else {
+            bad += 1;
+        }
+        at += p;
+    }
+    (exact, jumps, bad)
+}
+
+/// Renders `score` offline for `seconds` and returns the samples.
+fn offline_render(score: &std::path::Path, seconds: &str, name: &str) -> Vec<f32> {
+    let reference = scratch(name);
+    let r = chronus()
+        .args(["render", "--seconds", seconds, "--score"])
+        .arg(score)
+        .arg("--out")
+        .arg(&reference)
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    read_f32(&reference)
+}
+
 const SCORE: &str = "0.0 /mod/filter/cutoff 6000\n0.0 /gate/adsr on\n1.0 /mod/sine/freq 660\n\
                      1.7 /mod/sine/shape 3\n2.4 /engine/freq 330\n3.2 /gate/adsr off\n3.6 /gate/adsr on\n";
 
@@ -105,21 +160,8 @@ fn plays_through_jack_and_a_sigkill_leaves_no_trace() {
     // The same score offline, and the capture found in it: JACK carries f32 untouched, so the
     // capture must equal a stretch of the offline render bit for bit (first and last JACK
     // cycles of the capture excluded: jack_capture may catch them half-written).
-    let reference = scratch("reference.wav");
-    let r = chronus()
-        .args([
-            "render",
-            "--seconds",
-            "6",
-            "--score",
-            score.to_str().unwrap(),
-            "--out",
-            reference.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(r.status.success());
-    let (cap, offline) = (read_f32(&wav), read_f32(&reference));
+    let offline = offline_render(&score, "6", "reference.wav");
+    let cap = read_f32(&wav);
     assert!(cap.len() > 100_000, "captured {} samples", cap.len());
     let xruns: u64 = stdout
         .lines()
@@ -128,41 +170,8 @@ fn plays_through_jack_and_a_sigkill_leaves_no_trace() {
         .and_then(|l| l.rsplit(' ').next())
         .and_then(|n| n.parse().ok())
         .expect("the stop line reports xruns");
-    // Walk the capture one JACK period at a time. Each period must be a bit-exact stretch of
-    // the offline render, continuing where the last one ended; only at a JACK xrun (the server
-    // skipping a cycle) may the stream jump by whole periods.
     const P: usize = 256;
-    let probe = &cap[P..2 * P];
-    let mut at = (0..offline.len() - P)
-        .find(|&o| {
-            offline[o..o + P]
-                .iter()
-                .zip(probe)
-                .all(|(a, b)| a.to_bits() == b.to_bits())
-        })
-        .expect("the capture is a stretch of the offline render");
-    let same = |o: usize, chunk: &[f32]| {
-        o + chunk.len() <= offline.len()
-            && offline[o..o + chunk.len()]
-                .iter()
-                .zip(chunk)
-                .all(|(a, b)| a.to_bits() == b.to_bits())
-    };
-    let (mut exact, mut jumps, mut bad) = (0, 0, 0);
-    for chunk in cap[P..].chunks_exact(P).take(cap.len() / P - 3) {
-        if same(at, chunk) {
-            exact += 1;
-        } else if let Some(o) = (1..=8)
-            .flat_map(|k| [at + k * P, at.saturating_sub(k * P)])
-            .find(|&o| same(o, chunk))
-        {
-            jumps += 1;
-            at = o;
-        } else {
-            bad += 1;
-        }
-        at += P;
-    }
+    let (exact, jumps, bad) = walk_periods(&cap, &offline, P);
     println!("capture: {exact} periods exact, {jumps} jumps, {bad} foreign periods; chronus saw {xruns} JACK xruns");
     assert!(
         jumps + bad <= 2 * xruns as usize,
@@ -216,4 +225,122 @@ fn the_server_going_away_stops_chronus_with_a_clear_error() {
         err.contains("JACK server went away") && !err.contains("panicked"),
         "{err}"
     );
+}
+
+/// cpal's own JACK host (`--backend cpal --cpal-host jack`): its client's port, recorded by
+/// jack_capture, carries the engine's samples bit for bit, at the right pitch.
+#[cfg(feature = "cpal-jack")]
+#[test]
+fn cpal_jack_host_plays_through_jack() {
+    let jackd = Jackd::start("cpal", 256);
+    let score = scratch("cpal.score");
+    std::fs::write(&score, "0.0 /mod/filter/cutoff 6000\n0.0 /gate/adsr on\n").unwrap();
+    let mut child = jackd
+        .env(&mut chronus())
+        .args([
+            "run",
+            "--backend",
+            "cpal",
+            "--cpal-host",
+            "jack",
+            "--no-osc",
+        ])
+        .args(["--lookahead", "8", "--seconds", "5", "--score"])
+        .arg(&score)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    if !line.contains("playing on cpal") {
+        let mut err = String::new();
+        let _ = std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err);
+        panic!("chronus did not start on cpal's JACK host: {line}{err}");
+    }
+    // cpal names its JACK client after the process: cpal_client_<pid>_out, ports out_0...
+    let port = format!("cpal_client_{}_out:out_0", child.id());
+    let wav = scratch("cpal.wav");
+    let status = jackd
+        .env(&mut Command::new("jack_capture"))
+        .args(["-d", "2", "-p", &port, "--daemon"])
+        .arg(&wav)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "jack_capture could not record {port}");
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cap = read_f32(&wav);
+    let offline = offline_render(&score, "6", "cpal-reference.wav");
+    let (exact, jumps, bad) = walk_periods(&cap, &offline, 256);
+    println!("cpal/JACK capture: {exact} periods exact, {jumps} jumps, {bad} foreign periods");
+    assert_eq!(bad, 0, "periods that are not the engine's samples");
+    assert!(
+        exact * 100 >= (exact + jumps) * 95,
+        "most of the capture is bit-exact"
+    );
+    let f = analysis::zero_crossing_frequency(&cap[4_800..52_800], 48_000.0).unwrap();
+    println!("pitch: {f:.3} Hz");
+    assert!((f - 440.0).abs() < 0.05, "{f}");
+}
+
+/// Numbers of the row of `backend` in `chronus bench latency`'s table: rate, block, device
+/// frames, lookahead, configured ms, (blocks), median ms, (blocks), p99 ms, xruns, underruns.
+fn latency_row(table: &str, backend: &str) -> Vec<f64> {
+    let line = table
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(backend))
+        .unwrap_or_else(|| panic!("no {backend} row in:\n{table}"));
+    line.split_whitespace()
+        .skip(1)
+        .filter_map(|t| t.trim_matches(|c| c == '(' || c == ')').parse().ok())
+        .collect()
+}
+
+#[test]
+fn bench_latency_measures_jack_and_null() {
+    let jackd = Jackd::start("latency", 64);
+    let out = jackd
+        .env(&mut chronus())
+        .args([
+            "bench",
+            "latency",
+            "--seconds",
+            "2",
+            "--backends",
+            "jack,null",
+        ])
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{table}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!("{table}");
+    for (backend, device) in [("jack", 64.0), ("null", 0.0)] {
+        let r = latency_row(&table, backend);
+        assert_eq!(r.len(), 11, "{backend}: {r:?}");
+        assert_eq!((r[0], r[1], r[2], r[3]), (48_000.0, 64.0, device, 2.0));
+        // Configured: one block waiting, the lookahead, the device buffer.
+        let block_ms = 64.0 / 48.0;
+        assert!(
+            (r[4] - (3.0 * block_ms + device / 48.0)).abs() < 0.01,
+            "{r:?}"
+        );
+        // Causality: nothing plays before the blocks already rendered ahead and the device
+        // buffer have gone by, so a measurement below that is a broken clock, not speed.
+        let floor = 2.0 * block_ms + device / 48.0;
+        assert!(r[6] >= floor && r[8] >= r[6], "{backend}: {r:?}");
+    }
 }

@@ -4,6 +4,10 @@
 //! The default or a named device; the requested buffer size when the device allows it; f32,
 //! i32 or i16 samples, whichever the device takes first. cpal's stream error callback is
 //! counted and reported.
+//!
+//! The host is cpal's default (ALSA on Linux) unless [`CpalBackend::host`] names another:
+//! with the `jack` feature, cpal's own JACK host (`jack`), whose client registers as
+//! `cpal_client_<pid>_out` with ports `out_0..` connected to the system playback ports.
 
 #![warn(clippy::unwrap_used)]
 
@@ -25,6 +29,8 @@ fn err(reason: impl Into<String>) -> EngineError {
 /// A cpal output device to open.
 #[derive(Debug, Clone, Default)]
 pub struct CpalBackend {
+    /// The cpal host by name (`alsa`, `jack`, …; `None`: the platform's default host).
+    pub host: Option<String>,
     /// The device name (`None`: the host's default output device).
     pub device: Option<String>,
     /// Frames per callback (`None`: the engine's block if the device takes it, else the
@@ -82,8 +88,29 @@ impl CpalBackend {
     }
 }
 
+/// The names of the cpal hosts this build can use (`alsa`, and `jack` with the `jack` feature).
+pub fn host_names() -> Vec<String> {
+    cpal::available_hosts()
+        .into_iter()
+        .map(|id| id.to_string())
+        .collect()
+}
+
+fn open_host(name: Option<&str>) -> Result<cpal::Host, EngineError> {
+    let Some(name) = name else {
+        return Ok(cpal::default_host());
+    };
+    let id: cpal::HostId = name.parse().map_err(|_| {
+        err(format!(
+            "no cpal host named '{name}' in this build (it has: {})",
+            host_names().join(", ")
+        ))
+    })?;
+    cpal::host_from_id(id).map_err(|e| err(format!("the cpal {name} host: {e}")))
+}
+
 fn find_device(b: &CpalBackend) -> Result<cpal::Device, EngineError> {
-    let host = cpal::default_host();
+    let host = open_host(b.host.as_deref())?;
     match &b.device {
         None => host
             .default_output_device()
@@ -100,20 +127,39 @@ fn find_device(b: &CpalBackend) -> Result<cpal::Device, EngineError> {
     }
 }
 
-/// Output devices of the default host: (name, is the default).
-pub fn devices() -> Vec<(String, bool)> {
-    let host = cpal::default_host();
-    let default = host.default_output_device().map(|d| d.to_string());
-    match host.output_devices() {
-        Ok(devs) => devs
-            .map(|d| {
+/// One output device of a cpal host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceInfo {
+    /// The host's name (`alsa`, `jack`, …).
+    pub host: String,
+    /// The device's name, as `--device` takes it.
+    pub name: String,
+    /// Whether it is the default output device of the default host.
+    pub default: bool,
+}
+
+/// Output devices of every host this build has; the default host's default device is marked.
+/// The JACK host is listed only while a JACK server answers (cpal's JACK host never starts one).
+pub fn devices() -> Vec<DeviceInfo> {
+    let default_host = cpal::default_host().id();
+    let mut out = Vec::new();
+    for id in cpal::available_hosts() {
+        let Ok(host) = cpal::host_from_id(id) else {
+            continue;
+        };
+        let default = host.default_output_device().map(|d| d.to_string());
+        if let Ok(devs) = host.output_devices() {
+            for d in devs {
                 let name = d.to_string();
-                let is_default = Some(&name) == default.as_ref();
-                (name, is_default)
-            })
-            .collect(),
-        Err(_) => Vec::new(),
+                out.push(DeviceInfo {
+                    host: id.to_string(),
+                    default: id == default_host && Some(&name) == default.as_ref(),
+                    name,
+                });
+            }
+        }
     }
+    out
 }
 
 struct Shared {

@@ -1,6 +1,9 @@
 //! Engine metrics: atomics written by the output, workers and supervisor, read without locks.
 
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{fence, AtomicU32, AtomicU64, Ordering::Acquire, Ordering::Relaxed};
+
+/// How many of the latest blocks' play times the metrics remember.
+pub const BLOCK_TIMES: u64 = 32;
 
 /// Live counters. Every field is an atomic; read them with [`Metrics::snapshot`].
 #[derive(Debug, Default)]
@@ -29,6 +32,9 @@ pub struct Metrics {
     pub(crate) xruns: AtomicU64,
     /// Monotonic ns at which sample 0 was played.
     pub(crate) origin_ns: AtomicU64,
+    /// Monotonic ns at which the backend asked for block k, at `k % BLOCK_TIMES` (written
+    /// before `played_blocks`).
+    pub(crate) block_ns: [AtomicU64; BLOCK_TIMES as usize],
     /// The highest command sequence number pushed to every worker (the output seals blocks
     /// with it).
     pub(crate) published_seq: AtomicU64,
@@ -107,6 +113,20 @@ impl Metrics {
             late_commands: self.late_commands.load(Relaxed),
             xruns: self.xruns.load(Relaxed),
         }
+    }
+
+    /// The monotonic time (ns) at which the backend asked the output for block `k`: `None`
+    /// while it has not been played, or when it was played too long ago (more than
+    /// [`BLOCK_TIMES`] blocks) to be remembered.
+    pub fn block_played_at(&self, k: u64) -> Option<u64> {
+        let played = self.played_blocks.load(Acquire);
+        if k >= played || played - k > BLOCK_TIMES {
+            return None;
+        }
+        let ns = self.block_ns[(k % BLOCK_TIMES) as usize].load(Relaxed);
+        // Still not overwritten by a later block?
+        fence(Acquire);
+        (self.played_blocks.load(Relaxed) - k <= BLOCK_TIMES).then_some(ns)
     }
 
     /// Adds xruns seen by a backend.

@@ -2,7 +2,7 @@
 //! index, the active worker's block, or the other worker's when the active one's is missing,
 //! late or not finite. No allocation, no lock, no blocking call.
 
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, BLOCK_TIMES};
 use crate::slot::{fault, Slot};
 use chronus_dsp::MAX_BLOCK;
 use std::sync::atomic::Ordering::*;
@@ -61,12 +61,13 @@ impl Output {
         let n = out.len().min(self.block);
         let out = &mut out[..n];
         let k = self.next;
+        // vDSO clock read, no syscall: when the backend asked for this block.
+        let now = crate::rt::monotonic_ns();
         if k == 0 && self.metrics.origin_ns.load(Relaxed) == 0 {
             // The sample clock's origin: when the backend asked for the first block.
-            self.metrics
-                .origin_ns
-                .store(crate::rt::monotonic_ns(), Release);
+            self.metrics.origin_ns.store(now, Release);
         }
+        self.metrics.block_ns[(k % BLOCK_TIMES) as usize].store(now, Relaxed);
         let active = self.metrics.active.load(Acquire) as usize & 1;
         let standby = active ^ 1;
         let have_active = self.take(active, k, out);

@@ -22,6 +22,8 @@ pub struct Choice {
     pub device: Option<String>,
     /// ALSA sample format (f32, s32, s16).
     pub alsa_format: Option<String>,
+    /// The cpal host (`alsa`, `jack`; `None`: the default).
+    pub cpal_host: Option<String>,
     /// What the engine will ask of the device (for backends that must be probed first).
     pub want: chronus_engine::backend::StreamConfig,
 }
@@ -132,6 +134,7 @@ pub fn open(choice: &Choice) -> Result<Opened> {
         #[cfg(feature = "cpal")]
         "cpal" => {
             let mut cpal = chronus_backend_cpal::CpalBackend {
+                host: choice.cpal_host.clone(),
                 device: choice.device.clone(),
                 buffer: None,
             };

@@ -5,17 +5,38 @@ use chronus_engine::backend::{Backend, NullBackend, Stream, StreamConfig};
 use chronus_engine::{Engine, EngineConfig, WorkerMode};
 use std::time::{Duration, Instant};
 
+mod latency;
+
 /// Arguments of `chronus bench`.
 #[derive(Debug, clap::Args)]
+#[command(after_help = "\
+BENCHMARKS
+  failover   SIGKILL the active worker again and again: lost samples, detection, replacement
+  osc        control messages per second with zero loss, and control latency
+  latency    for each backend here: configured and measured output latency, and xruns, with
+             the other core loaded (JACK needs a running server; ALSA/cpal a device)
+
+EXAMPLES
+  chronus bench failover --kills 50
+  chronus bench latency --seconds 10 --backends jack,null")]
 pub struct BenchArgs {
-    /// What to measure: failover, or osc (control throughput and latency).
+    /// What to measure: failover, osc or latency.
     what: String,
-    /// How many faults to inject.
+    /// How many faults to inject (failover).
     #[arg(long, default_value_t = 200)]
     kills: usize,
-    /// Blocks the workers render ahead of the output.
-    #[arg(long, default_value_t = 4)]
-    lookahead: usize,
+    /// Blocks the workers render ahead of the output [default: 4; latency: 2, as `chronus run`].
+    #[arg(long)]
+    lookahead: Option<usize>,
+    /// How long to play each backend (latency).
+    #[arg(long, default_value_t = 60.0)]
+    seconds: f64,
+    /// Backends to measure, comma-separated (latency) [default: every one this build has].
+    #[arg(long, value_delimiter = ',')]
+    backends: Vec<String>,
+    /// Do not load the other core with a busy thread (latency).
+    #[arg(long)]
+    no_load: bool,
     /// Samples per block.
     #[arg(long, default_value_t = 64)]
     block: usize,
@@ -27,7 +48,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
         "failover" => failover(&args),
         #[cfg(feature = "osc")]
         "osc" => osc(&args),
-        other => bail!("unknown benchmark '{other}' (available: failover, osc)"),
+        "latency" => latency::run(&args),
+        other => bail!("unknown benchmark '{other}' (available: failover, osc, latency)"),
     }
 }
 
@@ -54,7 +76,7 @@ fn engine_on_null(args: &BenchArgs, sr: u32) -> Result<(Engine, Box<dyn Stream>)
     let config = EngineConfig {
         sample_rate: f64::from(sr),
         block: args.block,
-        lookahead: args.lookahead,
+        lookahead: args.lookahead.unwrap_or(4),
         workers: WorkerMode::Process,
         ..EngineConfig::default()
     };
@@ -81,7 +103,9 @@ fn failover(args: &BenchArgs) -> Result<()> {
     println!(
         "chronus bench failover: {} SIGKILLs of the active worker at random instants \
          (process workers, {sr} Hz, block {}, lookahead {})",
-        args.kills, args.block, args.lookahead
+        args.kills,
+        args.block,
+        args.lookahead.unwrap_or(4)
     );
     let mut seed = Instant::now().elapsed().as_nanos() as u64 | 0x9e37_79b9;
     let mut detect_ms = Vec::new();
@@ -216,7 +240,8 @@ fn osc(args: &BenchArgs) -> Result<()> {
     println!(
         "chronus bench osc: one UDP client on loopback, /mod/filter/cutoff messages \
          (process workers, {sr} Hz, block {}, lookahead {})\n",
-        args.block, args.lookahead
+        args.block,
+        args.lookahead.unwrap_or(4)
     );
     println!(
         "{:>10} {:>10} {:>10} {:>10} {:>8} {:>10} {:>9}  result",
@@ -319,7 +344,7 @@ fn osc(args: &BenchArgs) -> Result<()> {
          next output tick, which seals it into the block lookahead + 1 ahead)",
         percentile(&lat, 0.5) / block_ms,
         percentile(&lat, 0.99) / block_ms,
-        block_ms * (1.0 + args.lookahead as f64)
+        block_ms * (1.0 + args.lookahead.unwrap_or(4) as f64)
     );
     Ok(())
 }

@@ -70,12 +70,15 @@ fn collect() -> Vec<Device> {
         });
     }
     #[cfg(feature = "cpal")]
-    for (name, default) in chronus_backend_cpal::devices() {
+    for d in chronus_backend_cpal::devices() {
         v.push(Device {
             backend: "cpal",
-            description: "cpal output device (default host)".into(),
-            name,
-            default,
+            description: format!(
+                "cpal output device, host {} (--cpal-host {})",
+                d.host, d.host
+            ),
+            name: d.name,
+            default: d.default,
         });
     }
     v.push(Device {

@@ -43,6 +43,10 @@ pub struct RunArgs {
     /// ALSA sample format: f32, s32 or s16 [default: the first the device takes].
     #[arg(long)]
     alsa_format: Option<String>,
+    /// cpal host for --backend cpal: alsa, or jack (cpal's own JACK client, named
+    /// cpal_client_<pid>_out, connected to the system playback ports) [default: cpal's default].
+    #[arg(long)]
+    cpal_host: Option<String>,
     /// Output channels (the mono signal on each).
     #[arg(long, default_value_t = 1)]
     channels: usize,
@@ -146,6 +150,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         no_connect: args.no_connect,
         device: args.device.clone(),
         alsa_format: args.alsa_format.clone(),
+        cpal_host: args.cpal_host.clone(),
         want: StreamConfig {
             sample_rate: args.sample_rate.unwrap_or(48_000),
             block: args.block,
