@@ -6,6 +6,11 @@ use crate::modules::{
     lfo::{self, Lfo, LfoState},
     osc::{self, Osc, OscState},
 };
+#[cfg(feature = "effects")]
+use crate::modules::{
+    delay::{self, Delay, DelayState},
+    reverb::{self, Reverb, ReverbState},
+};
 use crate::{DspError, ParamId, ParamSpec, SetOutcome};
 
 /// Smallest block size a module can be built for.
@@ -77,15 +82,25 @@ pub enum ModuleKind {
     Filter,
     /// Low-frequency oscillator for modulation.
     Lfo,
+    /// Feedback delay (echo).
+    #[cfg(feature = "effects")]
+    Delay,
+    /// Freeverb reverb.
+    #[cfg(feature = "effects")]
+    Reverb,
 }
 
 impl ModuleKind {
-    /// Every kind.
-    pub const ALL: [ModuleKind; 4] = [
+    /// Every kind this build has.
+    pub const ALL: &'static [ModuleKind] = &[
         ModuleKind::Osc,
         ModuleKind::Adsr,
         ModuleKind::Filter,
         ModuleKind::Lfo,
+        #[cfg(feature = "effects")]
+        ModuleKind::Delay,
+        #[cfg(feature = "effects")]
+        ModuleKind::Reverb,
     ];
 
     /// Type name, as used by `/patch/create <id> <type>`.
@@ -95,6 +110,10 @@ impl ModuleKind {
             ModuleKind::Adsr => "adsr",
             ModuleKind::Filter => "filter",
             ModuleKind::Lfo => "lfo",
+            #[cfg(feature = "effects")]
+            ModuleKind::Delay => "delay",
+            #[cfg(feature = "effects")]
+            ModuleKind::Reverb => "reverb",
         }
     }
 
@@ -105,6 +124,10 @@ impl ModuleKind {
             "adsr" | "env" | "envelope" => Ok(ModuleKind::Adsr),
             "filter" | "biquad" => Ok(ModuleKind::Filter),
             "lfo" => Ok(ModuleKind::Lfo),
+            #[cfg(feature = "effects")]
+            "delay" | "echo" => Ok(ModuleKind::Delay),
+            #[cfg(feature = "effects")]
+            "reverb" | "freeverb" => Ok(ModuleKind::Reverb),
             _ => Err(DspError::UnknownKind {
                 name: name.to_owned(),
             }),
@@ -118,6 +141,10 @@ impl ModuleKind {
             ModuleKind::Adsr => &adsr::PARAMS,
             ModuleKind::Filter => &filter::PARAMS,
             ModuleKind::Lfo => &lfo::PARAMS,
+            #[cfg(feature = "effects")]
+            ModuleKind::Delay => &delay::PARAMS,
+            #[cfg(feature = "effects")]
+            ModuleKind::Reverb => &reverb::PARAMS,
         }
     }
 
@@ -142,6 +169,10 @@ impl ModuleKind {
             ModuleKind::Adsr => Box::new(Adsr::new(sample_rate)),
             ModuleKind::Filter => Box::new(Filter::new(sample_rate)),
             ModuleKind::Lfo => Box::new(Lfo::new(sample_rate)),
+            #[cfg(feature = "effects")]
+            ModuleKind::Delay => Box::new(Delay::new(sample_rate)),
+            #[cfg(feature = "effects")]
+            ModuleKind::Reverb => Box::new(Reverb::new(sample_rate)),
         })
     }
 }
@@ -157,8 +188,8 @@ pub(crate) fn check_config(sample_rate: f64, block: usize) -> Result<(), DspErro
     Ok(())
 }
 
-/// The complete state of one module, as plain data.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// The complete state of one module, as plain data (the effects' delay lines included).
+#[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub enum ModuleState {
     /// An oscillator's state.
@@ -169,6 +200,12 @@ pub enum ModuleState {
     Filter(FilterState),
     /// An LFO's state.
     Lfo(LfoState),
+    /// A delay's state.
+    #[cfg(feature = "effects")]
+    Delay(DelayState),
+    /// A reverb's state.
+    #[cfg(feature = "effects")]
+    Reverb(ReverbState),
 }
 
 impl ModuleState {
@@ -179,6 +216,10 @@ impl ModuleState {
             ModuleState::Adsr(_) => ModuleKind::Adsr,
             ModuleState::Filter(_) => ModuleKind::Filter,
             ModuleState::Lfo(_) => ModuleKind::Lfo,
+            #[cfg(feature = "effects")]
+            ModuleState::Delay(_) => ModuleKind::Delay,
+            #[cfg(feature = "effects")]
+            ModuleState::Reverb(_) => ModuleKind::Reverb,
         }
     }
 }

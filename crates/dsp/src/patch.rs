@@ -94,7 +94,8 @@ impl Patch {
         })
     }
 
-    /// The seed chain: `sine > adsr > filter > out`, with an unrouted `lfo`.
+    /// The seed chain: `sine > adsr > filter > out`, with an unrouted `lfo`; with the
+    /// `effects` feature, `filter > delay > reverb > out`, both dry (mix 0) until turned up.
     pub fn default_patch(sample_rate: f64, block: usize) -> Result<Self, DspError> {
         let mut p = Patch::new(sample_rate, block)?;
         let sine = p.add("sine", ModuleKind::Osc)?;
@@ -103,6 +104,14 @@ impl Patch {
         p.add("lfo", ModuleKind::Lfo)?;
         p.connect(sine, adsr)?;
         p.connect(adsr, filter)?;
+        #[cfg(feature = "effects")]
+        let filter = {
+            let delay = p.add("delay", ModuleKind::Delay)?;
+            let reverb = p.add("reverb", ModuleKind::Reverb)?;
+            p.connect(filter, delay)?;
+            p.connect(delay, reverb)?;
+            reverb
+        };
         p.connect_out(filter, true)?;
         Ok(p)
     }

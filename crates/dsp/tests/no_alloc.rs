@@ -23,6 +23,12 @@ fn patch_processing_does_not_allocate() {
     );
     p.modulate(lfo, sine, 0).unwrap();
     p.modulate(lfo, filter, 1).unwrap();
+    // The effects wet, and a delay time that glides (the line reads between samples).
+    #[cfg(feature = "effects")]
+    {
+        p.set("delay", "mix", 0.4).unwrap();
+        p.set("reverb", "mix", 0.3).unwrap();
+    }
     let mut out = [0.0f32; 64];
     reset_violation_count();
     assert_no_alloc(|| {
@@ -37,6 +43,19 @@ fn patch_processing_does_not_allocate() {
                 }
                 300 => {
                     p.set_param(sine, 2, (i % 4) as f32).unwrap();
+                    #[cfg(feature = "effects")]
+                    p.set("delay", "time", 100.0 + i as f32).unwrap();
+                }
+                350 => {
+                    #[cfg(feature = "effects")]
+                    if i == 850 {
+                        // Dry, then wet again: the lines are cleared in place.
+                        p.set("reverb", "mix", 0.0).unwrap();
+                        p.set("delay", "mix", 0.0).unwrap();
+                    } else {
+                        p.set("reverb", "mix", 0.5).unwrap();
+                        p.set("delay", "mix", 0.5).unwrap();
+                    }
                 }
                 400 => p.gate(adsr, false).unwrap(),
                 _ => {}

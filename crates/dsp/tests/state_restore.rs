@@ -30,6 +30,18 @@ fn busy(kind: ModuleKind) -> Box<dyn Module> {
             m.set_param(0, 7.5).unwrap();
             m.set_param(2, 1.0).unwrap();
         }
+        #[cfg(feature = "effects")]
+        ModuleKind::Delay => {
+            m.set_param(0, 3.3).unwrap(); // a short time, so the echoes come back in the test
+            m.set_param(1, 0.8).unwrap(); // feedback
+            m.set_param(2, 0.6).unwrap(); // mix
+            m.set_modulation(0, 0.1);
+        }
+        #[cfg(feature = "effects")]
+        ModuleKind::Reverb => {
+            m.set_param(0, 0.7).unwrap(); // mix
+            m.set_param(1, 0.9).unwrap(); // size
+        }
     }
     m
 }
@@ -44,7 +56,7 @@ fn input(i: usize) -> [f32; BLOCK] {
 
 #[test]
 fn every_module_restores_bit_exactly() {
-    for kind in ModuleKind::ALL {
+    for &kind in ModuleKind::ALL {
         let mut original = busy(kind);
         for i in 0..7 {
             let mut b = input(i);

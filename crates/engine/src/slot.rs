@@ -31,8 +31,9 @@ pub const SEAL_SLOTS: usize = 1024;
 pub const EDIT_SLOTS: usize = 8;
 /// Bytes of one encoded patch edit list.
 pub const EDIT_BYTES: usize = 16 * 1024;
-/// Bytes available for a state snapshot.
-pub const SNAPSHOT_CAPACITY: usize = 1 << 20;
+/// Bytes available for a state snapshot (delay and reverb lines included: a 2 s delay at
+/// 192 kHz is 1.5 MB). The memfd is sparse: only the pages a snapshot writes are backed.
+pub const SNAPSHOT_CAPACITY: usize = 16 << 20;
 const MAGIC: u64 = 0x6368_726f_6e75_7331; // "chronus1"
 
 /// What a worker is doing, as it reports in its slot.

@@ -1,0 +1,222 @@
+//! `delay`: a feedback delay line (echo) with a smoothed, fractional delay time.
+//!
+//! `out = (1 - mix) · in + mix · d`, where `d` is the line read `time` ms ago (linear
+//! interpolation between samples) and `in + feedback · d` is written back. A change of `time`
+//! glides over 100 ms (a short pitch bend of the echoes, never a jump); `feedback` and `mix`
+//! ramp over 20 ms. At `mix` 0 the module passes its input through untouched and does no work;
+//! when it is turned up again the line starts empty. Values below 1e-20 in the loop are flushed
+//! to zero, so a long silent tail never turns into slow subnormal arithmetic.
+
+use crate::module::{Module, ModuleKind, ModuleState};
+use crate::param::{Max, ModScale, ParamId, ParamSpec, SetOutcome, Unit};
+use crate::ramp::{ms_to_samples, Ramp};
+use crate::DspError;
+
+/// Parameter index of `time` (ms).
+pub const TIME: ParamId = 0;
+/// Parameter index of `feedback` (0..0.95).
+pub const FEEDBACK: ParamId = 1;
+/// Parameter index of `mix` (0 dry .. 1 wet).
+pub const MIX: ParamId = 2;
+
+/// The longest delay, in milliseconds.
+pub const MAX_TIME_MS: f32 = 2000.0;
+
+/// Parameters of `delay`.
+pub static PARAMS: [ParamSpec; 3] = [
+    ParamSpec {
+        name: "time",
+        unit: Unit::Ms,
+        min: 1.0,
+        max: Max::Fixed(MAX_TIME_MS),
+        default: 250.0,
+        smoothing_ms: 100.0,
+        modulation: ModScale::Linear(50.0),
+    },
+    ParamSpec {
+        name: "feedback",
+        unit: Unit::Ratio,
+        min: 0.0,
+        max: Max::Fixed(0.95),
+        default: 0.35,
+        smoothing_ms: 20.0,
+        modulation: ModScale::Linear(0.5),
+    },
+    ParamSpec {
+        name: "mix",
+        unit: Unit::Ratio,
+        min: 0.0,
+        max: Max::Fixed(1.0),
+        default: 0.0,
+        smoothing_ms: 20.0,
+        modulation: ModScale::Linear(1.0),
+    },
+];
+
+/// Complete state of a [`Delay`], the line included.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct DelayState {
+    /// Base parameter values, in table order.
+    pub params: [f32; 3],
+    /// Modulation amounts, in table order.
+    pub modulation: [f32; 3],
+    /// Smoothers of time, feedback and mix.
+    pub ramps: [Ramp; 3],
+    /// Next write position in the line.
+    pub write: u32,
+    /// True while bypassed at mix 0 (the line is stale and is cleared on the way back).
+    pub idle: bool,
+    /// The delay line.
+    pub line: Vec<f32>,
+}
+
+/// Feedback delay.
+#[derive(Debug, Clone)]
+pub struct Delay {
+    sample_rate: f64,
+    s: DelayState,
+}
+
+/// Flushes tiny values to zero (keeps feedback loops out of subnormal numbers).
+#[inline]
+pub(crate) fn flush(x: f32) -> f32 {
+    if x.abs() < 1e-20 {
+        0.0
+    } else {
+        x
+    }
+}
+
+impl Delay {
+    /// A fresh delay at the default parameters, its line sized for [`MAX_TIME_MS`].
+    pub fn new(sample_rate: f64) -> Self {
+        let params = [PARAMS[0].default, PARAMS[1].default, PARAMS[2].default];
+        let len = (f64::from(MAX_TIME_MS) * sample_rate / 1000.0).ceil() as usize + 2;
+        Delay {
+            sample_rate,
+            s: DelayState {
+                params,
+                modulation: [0.0; 3],
+                ramps: params.map(Ramp::at),
+                write: 0,
+                idle: true,
+                line: vec![0.0; len],
+            },
+        }
+    }
+
+    fn target(&self, p: ParamId) -> f32 {
+        let i = p as usize;
+        PARAMS[i].modulate(self.s.params[i], self.s.modulation[i], self.sample_rate)
+    }
+
+    fn retarget(&mut self) {
+        for p in [TIME, FEEDBACK, MIX] {
+            let to = self.target(p);
+            let r = &mut self.s.ramps[p as usize];
+            if to != r.to {
+                r.retarget(
+                    to,
+                    ms_to_samples(PARAMS[p as usize].smoothing_ms, self.sample_rate),
+                );
+            }
+        }
+    }
+}
+
+impl Module for Delay {
+    fn kind(&self) -> ModuleKind {
+        ModuleKind::Delay
+    }
+
+    fn set_param(&mut self, param: ParamId, value: f32) -> Result<SetOutcome, DspError> {
+        let spec = PARAMS
+            .get(param as usize)
+            .ok_or_else(|| DspError::UnknownParam {
+                module: "delay",
+                param: param.to_string(),
+            })?;
+        let out = spec.accept(value, self.sample_rate)?;
+        self.s.params[param as usize] = out.value;
+        Ok(out)
+    }
+
+    fn param(&self, param: ParamId) -> Option<f32> {
+        self.s.params.get(param as usize).copied()
+    }
+
+    fn effective(&self, param: ParamId) -> Option<f32> {
+        self.s.ramps.get(param as usize).map(Ramp::value)
+    }
+
+    fn set_modulation(&mut self, param: ParamId, amount: f32) {
+        if let Some(m) = self.s.modulation.get_mut(param as usize) {
+            *m = amount;
+        }
+    }
+
+    fn process(&mut self, block: &mut [f32]) {
+        self.retarget();
+        let [time, feedback, mix] = &mut self.s.ramps;
+        if mix.to == 0.0 && !mix.is_moving() {
+            // Dry: nothing to add, nothing to keep.
+            self.s.idle = true;
+            return;
+        }
+        if self.s.idle {
+            self.s.line.fill(0.0);
+            self.s.idle = false;
+        }
+        let line = &mut self.s.line[..];
+        let len = line.len();
+        let mut w = self.s.write as usize;
+        let per_ms = self.sample_rate / 1000.0;
+        for x in block.iter_mut() {
+            let d = f64::from(time.tick()) * per_ms;
+            let whole = d.floor();
+            let frac = (d - whole) as f32;
+            // The sample `whole` ago and the one before it.
+            let i0 = (w + len - whole as usize) % len;
+            let i1 = (i0 + len - 1) % len;
+            let wet = line[i0] + (line[i1] - line[i0]) * frac;
+            let fb = feedback.tick();
+            let m = mix.tick();
+            line[w] = flush(*x + fb * wet);
+            *x = *x * (1.0 - m) + wet * m;
+            w = (w + 1) % len;
+        }
+        self.s.write = w as u32;
+    }
+
+    fn state(&self) -> ModuleState {
+        ModuleState::Delay(self.s.clone())
+    }
+
+    fn restore(&mut self, state: &ModuleState) -> Result<(), DspError> {
+        match state {
+            ModuleState::Delay(s) if s.line.len() == self.s.line.len() => {
+                self.s.params = s.params;
+                self.s.modulation = s.modulation;
+                self.s.ramps = s.ramps;
+                self.s.write = s.write;
+                self.s.idle = s.idle;
+                self.s.line.copy_from_slice(&s.line);
+                Ok(())
+            }
+            ModuleState::Delay(_) => Err(DspError::StateMismatch {
+                reason: "delay line of another length (another sample rate)",
+            }),
+            _ => Err(DspError::StateMismatch {
+                reason: "not a delay state",
+            }),
+        }
+    }
+
+    fn reset(&mut self) {
+        self.s.line.fill(0.0);
+        self.s.write = 0;
+        self.s.idle = true;
+        self.s.ramps = [TIME, FEEDBACK, MIX].map(|p| Ramp::at(self.target(p)));
+    }
+}

@@ -1,0 +1,245 @@
+//! `reverb`: Freeverb (Jezar at Dreampoint's public-domain design), mono.
+//!
+//! Eight parallel lowpass-feedback comb filters (delays of 1116 … 1617 samples at 44.1 kHz,
+//! scaled to the sample rate) summed into four series Schroeder allpasses (556, 441, 341, 225
+//! samples, feedback 0.5). `size` sets the combs' feedback (0.7 … 0.98: a longer tail), `damp`
+//! the lowpass inside their loops (high frequencies die sooner), `mix` the wet share of the
+//! output. At `mix` 0 the module passes its input through untouched and does no work; turned up
+//! again, it starts from an empty room. Loop values below 1e-20 are flushed to zero.
+
+use super::delay::flush;
+use crate::module::{Module, ModuleKind, ModuleState};
+use crate::param::{Max, ModScale, ParamId, ParamSpec, SetOutcome, Unit};
+use crate::ramp::{ms_to_samples, Ramp};
+use crate::DspError;
+
+/// Parameter index of `mix` (0 dry .. 1 wet).
+pub const MIX: ParamId = 0;
+/// Parameter index of `size` (0..1: the length of the tail).
+pub const SIZE: ParamId = 1;
+/// Parameter index of `damp` (0..1: how fast high frequencies fade).
+pub const DAMP: ParamId = 2;
+
+/// Parameters of `reverb`.
+pub static PARAMS: [ParamSpec; 3] = [
+    ParamSpec {
+        name: "mix",
+        unit: Unit::Ratio,
+        min: 0.0,
+        max: Max::Fixed(1.0),
+        default: 0.0,
+        smoothing_ms: 20.0,
+        modulation: ModScale::Linear(1.0),
+    },
+    ParamSpec {
+        name: "size",
+        unit: Unit::Ratio,
+        min: 0.0,
+        max: Max::Fixed(1.0),
+        default: 0.5,
+        smoothing_ms: 20.0,
+        modulation: ModScale::Linear(1.0),
+    },
+    ParamSpec {
+        name: "damp",
+        unit: Unit::Ratio,
+        min: 0.0,
+        max: Max::Fixed(1.0),
+        default: 0.5,
+        smoothing_ms: 20.0,
+        modulation: ModScale::Linear(1.0),
+    },
+];
+
+/// Comb delays at 44.1 kHz (Freeverb's tuning).
+const COMBS: [usize; 8] = [1116, 1188, 1277, 1356, 1422, 1491, 1557, 1617];
+/// Allpass delays at 44.1 kHz.
+const ALLPASSES: [usize; 4] = [556, 441, 341, 225];
+/// Input gain into the combs.
+const INPUT_GAIN: f32 = 0.015;
+/// Output gain of the wet signal.
+const WET_GAIN: f32 = 3.0;
+const ALLPASS_FEEDBACK: f32 = 0.5;
+
+/// Complete state of a [`Reverb`], its delay lines included.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct ReverbState {
+    /// Base parameter values, in table order.
+    pub params: [f32; 3],
+    /// Modulation amounts, in table order.
+    pub modulation: [f32; 3],
+    /// Smoothers of mix, size and damp.
+    pub ramps: [Ramp; 3],
+    /// Each comb's lowpass memory.
+    pub comb_lowpass: [f32; 8],
+    /// Read/write position of each comb, then of each allpass.
+    pub pos: [u32; 12],
+    /// True while bypassed at mix 0 (the lines are stale and are cleared on the way back).
+    pub idle: bool,
+    /// All twelve delay lines, one after the other.
+    pub lines: Vec<f32>,
+}
+
+/// Freeverb, mono.
+#[derive(Debug, Clone)]
+pub struct Reverb {
+    sample_rate: f64,
+    /// Length of each of the twelve lines (8 combs, 4 allpasses) at this sample rate.
+    lens: [usize; 12],
+    s: ReverbState,
+}
+
+impl Reverb {
+    /// A fresh reverb at the default parameters, its lines sized for the sample rate.
+    pub fn new(sample_rate: f64) -> Self {
+        let scale = sample_rate / 44_100.0;
+        let mut lens = [0usize; 12];
+        for (l, n) in lens.iter_mut().zip(COMBS.iter().chain(ALLPASSES.iter())) {
+            *l = ((*n as f64 * scale).round() as usize).max(1);
+        }
+        let params = [PARAMS[0].default, PARAMS[1].default, PARAMS[2].default];
+        Reverb {
+            sample_rate,
+            lens,
+            s: ReverbState {
+                params,
+                modulation: [0.0; 3],
+                ramps: params.map(Ramp::at),
+                comb_lowpass: [0.0; 8],
+                pos: [0; 12],
+                idle: true,
+                lines: vec![0.0; lens.iter().sum()],
+            },
+        }
+    }
+
+    fn target(&self, p: ParamId) -> f32 {
+        let i = p as usize;
+        PARAMS[i].modulate(self.s.params[i], self.s.modulation[i], self.sample_rate)
+    }
+
+    fn clear(&mut self) {
+        self.s.lines.fill(0.0);
+        self.s.comb_lowpass = [0.0; 8];
+        self.s.pos = [0; 12];
+    }
+}
+
+impl Module for Reverb {
+    fn kind(&self) -> ModuleKind {
+        ModuleKind::Reverb
+    }
+
+    fn set_param(&mut self, param: ParamId, value: f32) -> Result<SetOutcome, DspError> {
+        let spec = PARAMS
+            .get(param as usize)
+            .ok_or_else(|| DspError::UnknownParam {
+                module: "reverb",
+                param: param.to_string(),
+            })?;
+        let out = spec.accept(value, self.sample_rate)?;
+        self.s.params[param as usize] = out.value;
+        Ok(out)
+    }
+
+    fn param(&self, param: ParamId) -> Option<f32> {
+        self.s.params.get(param as usize).copied()
+    }
+
+    fn effective(&self, param: ParamId) -> Option<f32> {
+        self.s.ramps.get(param as usize).map(Ramp::value)
+    }
+
+    fn set_modulation(&mut self, param: ParamId, amount: f32) {
+        if let Some(m) = self.s.modulation.get_mut(param as usize) {
+            *m = amount;
+        }
+    }
+
+    fn process(&mut self, block: &mut [f32]) {
+        for p in [MIX, SIZE, DAMP] {
+            let to = self.target(p);
+            if to != self.s.ramps[p as usize].to {
+                let len = ms_to_samples(PARAMS[p as usize].smoothing_ms, self.sample_rate);
+                self.s.ramps[p as usize].retarget(to, len);
+            }
+        }
+        let mix = &self.s.ramps[MIX as usize];
+        if mix.to == 0.0 && !mix.is_moving() {
+            self.s.idle = true;
+            return;
+        }
+        if self.s.idle {
+            self.clear();
+            self.s.idle = false;
+        }
+        let lens = self.lens;
+        let ReverbState {
+            ramps,
+            comb_lowpass,
+            pos,
+            lines,
+            ..
+        } = &mut self.s;
+        for x in block.iter_mut() {
+            let m = ramps[MIX as usize].tick();
+            let feedback = ramps[SIZE as usize].tick() * 0.28 + 0.7;
+            let damp = ramps[DAMP as usize].tick() * 0.4;
+            let input = *x * INPUT_GAIN;
+            let mut sum = 0.0f32;
+            let mut start = 0;
+            for c in 0..8 {
+                let line = &mut lines[start..start + lens[c]];
+                let i = pos[c] as usize;
+                let y = line[i];
+                comb_lowpass[c] = flush(y * (1.0 - damp) + comb_lowpass[c] * damp);
+                line[i] = flush(input + comb_lowpass[c] * feedback);
+                pos[c] = ((i + 1) % lens[c]) as u32;
+                sum += y;
+                start += lens[c];
+            }
+            for a in 8..12 {
+                let line = &mut lines[start..start + lens[a]];
+                let i = pos[a] as usize;
+                let buffered = line[i];
+                line[i] = flush(sum + buffered * ALLPASS_FEEDBACK);
+                sum = buffered - sum;
+                pos[a] = ((i + 1) % lens[a]) as u32;
+                start += lens[a];
+            }
+            *x = *x * (1.0 - m) + sum * WET_GAIN * m;
+        }
+    }
+
+    fn state(&self) -> ModuleState {
+        ModuleState::Reverb(self.s.clone())
+    }
+
+    fn restore(&mut self, state: &ModuleState) -> Result<(), DspError> {
+        match state {
+            ModuleState::Reverb(s) if s.lines.len() == self.s.lines.len() => {
+                self.s.params = s.params;
+                self.s.modulation = s.modulation;
+                self.s.ramps = s.ramps;
+                self.s.comb_lowpass = s.comb_lowpass;
+                self.s.pos = s.pos;
+                self.s.idle = s.idle;
+                self.s.lines.copy_from_slice(&s.lines);
+                Ok(())
+            }
+            ModuleState::Reverb(_) => Err(DspError::StateMismatch {
+                reason: "reverb lines of another length (another sample rate)",
+            }),
+            _ => Err(DspError::StateMismatch {
+                reason: "not a reverb state",
+            }),
+        }
+    }
+
+    fn reset(&mut self) {
+        self.clear();
+        self.s.idle = true;
+        self.s.ramps = [MIX, SIZE, DAMP].map(|p| Ramp::at(self.target(p)));
+    }
+}
