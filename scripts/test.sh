@@ -13,8 +13,9 @@ source scripts/lib.sh
 
 ensure_build_tools
 # liblo's oscsend: a client that is not ours, for the OSC interop test. JACK: the headers the
-# jack crate builds against, the server (dummy driver) and jack_capture for the JACK tests.
-ensure_apt liblo-tools libjack-jackd2-dev jackd2 jack-capture libasound2-dev libasound2-plugins alsa-utils
+# jack crate builds against, the server (dummy driver) and jack_capture for the JACK tests;
+# bsdutils: `script`, the pseudo-terminal for the `chronus say` prompt test.
+ensure_apt liblo-tools libjack-jackd2-dev jackd2 jack-capture libasound2-dev libasound2-plugins alsa-utils bsdutils
 ensure_cargo_tool cargo-nextest cargo-nextest
 ensure_cargo_tool cargo-deny cargo-deny
 

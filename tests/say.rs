@@ -4,25 +4,16 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
-#[test]
-fn say_play_a4_is_heard_at_440_hz() {
-    let port = std::net::UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let wav = std::env::temp_dir().join(format!("chronus-say-{}.wav", std::process::id()));
-    let mut run = Command::new(env!("CARGO_BIN_EXE_chronus"))
-        .args([
-            "run",
-            "--backend",
-            "null",
-            "--seconds",
-            "2.5",
-            "--lookahead",
-            "8",
-            "--record",
-        ])
+mod support;
+
+/// Starts `chronus run --backend null --record` for `seconds`, says `phrase` to it, and
+/// returns what `say` printed and the recording.
+fn say_and_record(phrase: &str, seconds: &str, tag: &str) -> (String, Vec<f32>) {
+    let port = support::free_port();
+    let wav = support::scratch("say", &format!("{tag}.wav"));
+    let mut run = support::chronus()
+        .args(["run", "--backend", "null", "--seconds", seconds])
+        .args(["--lookahead", "8", "--record"])
         .arg(&wav)
         .args(["--osc", &format!("127.0.0.1:{port}")])
         .stdout(Stdio::piped())
@@ -34,30 +25,55 @@ fn say_play_a4_is_heard_at_440_hz() {
         .read_line(&mut line)
         .unwrap();
     assert!(line.contains("OSC on"), "{line}");
-    let said = Command::new(env!("CARGO_BIN_EXE_chronus"))
-        .args(["say", "--port", &port.to_string(), "play A4, much brighter"])
+    let said = support::chronus()
+        .args(["say", "--port", &port.to_string(), phrase])
         .output()
         .unwrap();
-    let text = String::from_utf8_lossy(&said.stdout);
+    let text = String::from_utf8_lossy(&said.stdout).into_owned();
     assert!(
-        said.status.success() && text.contains("/mod/sine/freq 440"),
-        "{text}"
+        said.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&said.stderr)
     );
     assert!(run.wait().unwrap().success());
-    let s: Vec<f32> = hound::WavReader::open(&wav)
-        .unwrap()
-        .samples::<f32>()
-        .map(Result::unwrap)
-        .collect();
+    (text, support::read_f32(&wav))
+}
+
+/// One second of the recording, starting 0.1 s after the first sound.
+fn first_second(s: &[f32]) -> &[f32] {
     let first = s
         .iter()
         .position(|x| x.abs() > 0.01)
         .expect("the note sounds");
-    let f =
-        chronus_dsp::analysis::zero_crossing_frequency(&s[first + 4_800..first + 52_800], 48_000.0)
-            .unwrap();
+    &s[first + 4_800..first + 52_800]
+}
+
+#[test]
+fn say_play_a4_is_heard_at_440_hz() {
+    let (text, s) = say_and_record("play A4, much brighter", "2.5", "a4");
+    assert!(text.contains("/mod/sine/freq 440"), "{text}");
+    let f = chronus_dsp::analysis::zero_crossing_frequency(first_second(&s), 48_000.0).unwrap();
     println!("chronus say \"play A4\": {f:.3} Hz in the recording");
     assert!((f - 440.0).abs() < 0.05, "{f}");
+}
+
+#[test]
+fn say_a_chord_creates_oscillators_and_all_three_notes_sound() {
+    let (text, s) = say_and_record("play a C major chord", "3", "chord");
+    assert!(text.contains("/patch/create sine3 osc"), "{text}");
+    let window = first_second(&s);
+    let level = |f: f64| chronus_dsp::analysis::amplitude_at(window, f, 48_000.0);
+    let (c, e, g, a) = (level(261.626), level(329.628), level(391.995), level(440.0));
+    println!("C4 {c:.4}  E4 {e:.4}  G4 {g:.4}  (A4, not played: {a:.5})");
+    for (name, l) in [("C4", c), ("E4", e), ("G4", g)] {
+        assert!(l > 0.05, "{name} is missing: {l}");
+        assert!(l > 20.0 * a, "{name} stands out of the rest: {l} vs {a}");
+    }
+    // The three share the gain (0.5 / 3 each) at the envelope's sustain (0.7): 0.117, less
+    // what the 1 kHz lowpass takes (under 0.2 dB this far below its cutoff).
+    for l in [c, e, g] {
+        assert!((l - 0.5 / 3.0 * 0.7).abs() < 0.004, "levels {c} {e} {g}");
+    }
 }
 
 #[test]
@@ -89,5 +105,91 @@ fn say_explains_what_it_did_not_understand() {
     assert!(
         text.contains("/mod/sine/freq 261.6") && text.contains("/mod/sine/freq 391.99"),
         "{text}"
+    );
+}
+
+/// What a terminal has shown, read as it comes.
+struct Screen<R> {
+    out: R,
+    seen: String,
+    /// Where the next wait starts looking.
+    pos: usize,
+}
+
+impl<R: std::io::Read> Screen<R> {
+    /// Reads until `what` appears after the last match; returns what was shown up to it.
+    fn wait_for(&mut self, what: &str) -> String {
+        let mut buf = [0u8; 4096];
+        loop {
+            if let Some(i) = self.seen[self.pos..].find(what) {
+                let end = self.pos + i + what.len();
+                let shown = self.seen[self.pos..end].to_owned();
+                self.pos = end;
+                return shown;
+            }
+            match self.out.read(&mut buf) {
+                Ok(0) | Err(_) => {
+                    panic!("the terminal closed before showing {what:?}: {}", self.seen)
+                }
+                Ok(n) => self.seen.push_str(&String::from_utf8_lossy(&buf[..n])),
+            }
+        }
+    }
+}
+
+#[test]
+fn the_prompt_edits_lines_and_keeps_a_history() {
+    // A real terminal (util-linux `script` gives the prompt a pty). Each line is typed only
+    // once the prompt is back, as a person would.
+    use std::io::Write;
+    let state = support::scratch("say", "state");
+    let _ = std::fs::remove_dir_all(&state);
+    let mut term = Command::new("script")
+        .args([
+            "-qec",
+            &format!("{} say --dry-run", env!("CARGO_BIN_EXE_chronus")),
+            "/dev/null",
+        ])
+        .env("XDG_STATE_HOME", &state)
+        .env("TERM", "xterm")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("script (util-linux) runs the prompt in a pseudo-terminal");
+    let mut input = term.stdin.take().unwrap();
+    let mut screen = Screen {
+        out: term.stdout.take().unwrap(),
+        seen: String::new(),
+        pos: 0,
+    };
+    // A bound, not a clock: if the prompt never comes, the terminal is closed after 30 s and
+    // the wait below fails instead of hanging.
+    let pid = term.id() as i32;
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(30));
+        // SAFETY: a signal to the `script` process this test started (harmless if gone).
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    });
+    screen.wait_for("chronus> ");
+    // A typo mended with the line editor: backspace over "x", then the rest.
+    input.write_all(b"play C4x\x7f\r").unwrap();
+    let shown = screen.wait_for("gate on");
+    assert!(shown.contains("/mod/sine/freq 261.626"), "{shown}");
+    screen.wait_for("chronus> ");
+    input.write_all(b"up a fifth\r").unwrap();
+    let shown = screen.wait_for("semitones");
+    assert!(shown.contains("/mod/sine/freq 391.995"), "G4: {shown}");
+    screen.wait_for("chronus> ");
+    // Arrow up recalls "up a fifth": D5 now.
+    input.write_all(b"\x1b[A\r").unwrap();
+    let shown = screen.wait_for("semitones");
+    assert!(shown.contains("/mod/sine/freq 587.33"), "D5: {shown}");
+    screen.wait_for("chronus> ");
+    input.write_all(b"\x04").unwrap();
+    assert!(term.wait().unwrap().success());
+    let history = std::fs::read_to_string(state.join("chronus/say_history")).unwrap();
+    assert!(
+        history.contains("play C4\n") && history.contains("up a fifth"),
+        "{history}"
     );
 }

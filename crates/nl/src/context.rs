@@ -30,6 +30,19 @@ pub struct Context {
     pub a4: f32,
     /// The last note played, as a MIDI number (for "the fifth").
     pub last_note: Option<i32>,
+    /// `reverb.mix`, 0..1.
+    pub reverb_mix: f32,
+    /// `reverb.size`, 0..1.
+    pub reverb_size: f32,
+    /// `delay.mix`, 0..1.
+    pub delay_mix: f32,
+    /// `delay.feedback`, 0..0.95.
+    pub delay_feedback: f32,
+    /// Oscillators in the patch: `sine`, then `sine2`, `sine3`, … (chords create them).
+    pub oscillators: usize,
+    /// Oscillators sounding now (a chord's notes; 1 for a single note). `gain` is shared
+    /// among them.
+    pub voices: usize,
 }
 
 impl Default for Context {
@@ -48,9 +61,27 @@ impl Default for Context {
             lfo_target: None,
             a4: 440.0,
             last_note: Some(69),
+            reverb_mix: 0.0,
+            reverb_size: 0.5,
+            delay_mix: 0.0,
+            delay_feedback: 0.35,
+            oscillators: 1,
+            voices: 1,
         }
     }
 }
+
+/// The name of oscillator `i` (0-based): `sine`, `sine2`, `sine3`, …
+pub fn oscillator_name(i: usize) -> String {
+    if i == 0 {
+        "sine".to_owned()
+    } else {
+        format!("sine{}", i + 1)
+    }
+}
+
+/// Most notes a chord may have (oscillators `sine` … `sine6`).
+pub const MAX_CHORD_NOTES: usize = 6;
 
 impl Context {
     /// The frequency of MIDI note `n` at this tuning.

@@ -8,11 +8,13 @@
 
 #![warn(clippy::unwrap_used)]
 
+mod chords;
 mod context;
 mod notes;
 mod phrases;
 
-pub use context::Context;
+pub use chords::parse_chord;
+pub use context::{oscillator_name, Context, MAX_CHORD_NOTES};
 pub use notes::{parse_note, NOTE_NAMES};
 pub use phrases::plan;
 

@@ -1,5 +1,7 @@
 //! The phrases chronus understands, and what each one sends.
 
+use crate::chords::parse_chord;
+use crate::context::{oscillator_name, MAX_CHORD_NOTES};
 use crate::notes::parse_note;
 use crate::{Context, Message, NlError, Plan, Value};
 
@@ -45,6 +47,16 @@ const KNOWN: &[&str] = &[
     "flute",
     "pad",
     "pluck",
+    "add reverb",
+    "more reverb",
+    "no reverb",
+    "add echo",
+    "more echo",
+    "no echo",
+    "dry",
+    "c major chord",
+    "a minor chord",
+    "a mysterious chord",
 ];
 
 fn set(addr: &str, v: f32) -> Message {
@@ -219,7 +231,9 @@ impl Out<'_> {
     fn push(&mut self, m: Message) {
         self.plan.messages.push(m);
     }
+    /// One pitch on `sine` (after a chord, the other oscillators fall silent first).
     fn freq(&mut self, f: f32) {
+        self.single_voice();
         let f = clamp_freq(f);
         self.ctx.freq = f;
         self.push(set("/mod/sine/freq", f));
@@ -232,10 +246,82 @@ impl Out<'_> {
             self.push(gate(true));
         }
     }
+    /// Sets the overall gain, shared among the sounding oscillators.
     fn gain(&mut self, g: f32) {
         self.ctx.gain = g.clamp(0.0, 1.0);
+        let per = self.ctx.gain / self.ctx.voices as f32;
+        for i in 0..self.ctx.voices {
+            self.push(set(&format!("/mod/{}/gain", oscillator_name(i)), per));
+        }
+    }
+    /// After a chord: silences the other oscillators, `sine` alone takes the whole gain.
+    fn single_voice(&mut self) {
+        if self.ctx.voices <= 1 {
+            return;
+        }
+        for i in 1..self.ctx.voices {
+            self.push(set(&format!("/mod/{}/gain", oscillator_name(i)), 0.0));
+        }
+        self.ctx.voices = 1;
         let g = self.ctx.gain;
         self.push(set("/mod/sine/gain", g));
+    }
+    /// Plays `notes` together, one oscillator each (created and wired into `adsr` when the
+    /// patch has too few), sharing the gain; then opens the gate.
+    fn chord(&mut self, notes: &[i32]) {
+        let n = notes.len().clamp(1, MAX_CHORD_NOTES);
+        if self.ctx.oscillators < n {
+            for i in self.ctx.oscillators..n {
+                let name = oscillator_name(i);
+                self.push(msg(
+                    "/patch/create",
+                    vec![Value::Str(name.clone()), Value::Str("osc".into())],
+                ));
+                self.push(msg(
+                    "/patch/connect",
+                    vec![Value::Str(name), Value::Str("adsr".into())],
+                ));
+            }
+            self.push(msg("/patch/commit", vec![]));
+            self.ctx.oscillators = n;
+        }
+        // Levels first (a new oscillator starts at gain 0.5), then the pitches.
+        let old = self.ctx.voices;
+        self.ctx.voices = n;
+        for i in n..old {
+            self.push(set(&format!("/mod/{}/gain", oscillator_name(i)), 0.0));
+        }
+        let g = self.ctx.gain;
+        self.gain(g);
+        for (i, &note) in notes.iter().take(n).enumerate() {
+            let name = oscillator_name(i);
+            let f = clamp_freq(self.ctx.note_freq(note));
+            if i == 0 {
+                self.ctx.freq = f;
+            } else {
+                self.push(msg(
+                    &format!("/mod/{name}/shape"),
+                    vec![Value::Int(self.ctx.shape)],
+                ));
+            }
+            self.push(set(&format!("/mod/{name}/freq"), f));
+        }
+        self.ctx.last_note = notes.first().copied();
+        self.push(gate(true));
+    }
+    fn reverb(&mut self, mix: f32, size: f32) {
+        self.ctx.reverb_mix = mix.clamp(0.0, 1.0);
+        self.ctx.reverb_size = size.clamp(0.0, 1.0);
+        let (m, z) = (self.ctx.reverb_mix, self.ctx.reverb_size);
+        self.push(set("/mod/reverb/mix", m));
+        self.push(set("/mod/reverb/size", z));
+    }
+    fn echo(&mut self, mix: f32, feedback: f32) {
+        self.ctx.delay_mix = mix.clamp(0.0, 1.0);
+        self.ctx.delay_feedback = feedback.clamp(0.0, 0.95);
+        let (m, f) = (self.ctx.delay_mix, self.ctx.delay_feedback);
+        self.push(set("/mod/delay/mix", m));
+        self.push(set("/mod/delay/feedback", f));
     }
     fn cutoff(&mut self, c: f32) {
         self.ctx.cutoff = c.clamp(20.0, 20_000.0);
@@ -249,7 +335,12 @@ impl Out<'_> {
     }
     fn shape(&mut self, s: i32) {
         self.ctx.shape = s;
-        self.push(msg("/mod/sine/shape", vec![Value::Int(s)]));
+        for i in 0..self.ctx.voices {
+            self.push(msg(
+                &format!("/mod/{}/shape", oscillator_name(i)),
+                vec![Value::Int(s)],
+            ));
+        }
     }
     fn attack(&mut self, ms: f32) {
         self.ctx.attack = ms.clamp(0.0, 10_000.0);
@@ -294,17 +385,20 @@ impl Out<'_> {
             self.push(msg("/patch/commit", vec![]));
         }
     }
-    /// A gradual gain change: ten steps over `ms`.
+    /// A gradual gain change: ten steps over `ms` (each sounding oscillator its share).
     fn gain_ramp(&mut self, to: f32, ms: u32) {
         let from = self.ctx.gain;
         let to = to.clamp(0.0, 1.0);
+        let voices = self.ctx.voices;
         for i in 1..=10u32 {
             let g = from + (to - from) * i as f32 / 10.0;
-            self.plan.messages.push(Message {
-                at_ms: ms * i / 10,
-                address: "/mod/sine/gain".into(),
-                args: vec![Value::Float(g)],
-            });
+            for v in 0..voices {
+                self.plan.messages.push(Message {
+                    at_ms: ms * i / 10,
+                    address: format!("/mod/{}/gain", oscillator_name(v)),
+                    args: vec![Value::Float(g / voices as f32)],
+                });
+            }
         }
         self.ctx.gain = to;
     }
@@ -547,11 +641,98 @@ fn clause(c: &str, scale: f32, o: &mut Out<'_>) -> Result<bool, NlError> {
             o.say("pluck: saw, instant attack, quick decay to silence");
             return Ok(true);
         }
-        "reverb" | "add reverb" | "more reverb" | "echo" | "more echo" | "delay" | "dry"
-        | "no reverb" => {
+        "reverb" | "add reverb" | "some reverb" | "add some reverb" | "with reverb" | "wet" => {
+            let mix = (0.3 * scale).min(1.0);
+            o.reverb(mix, 0.7);
+            o.say(format!("reverb: mix {mix:.2}, size 0.7"));
+            return Ok(true);
+        }
+        "more reverb" | "bigger room" | "more space" | "more ambience" => {
+            let mix = o.ctx.reverb_mix + 0.2 * scale;
+            let size = o.ctx.reverb_size.max(0.7) + 0.1 * scale;
+            o.reverb(mix, size);
             o.say(format!(
-                "'{c}': effects (delay, reverb) are not in this chronus yet; nothing sent"
+                "more reverb: mix {:.2}, size {:.2}",
+                o.ctx.reverb_mix, o.ctx.reverb_size
             ));
+            return Ok(true);
+        }
+        "less reverb" | "smaller room" | "less space" => {
+            let mix = o.ctx.reverb_mix - 0.15 * scale;
+            let size = o.ctx.reverb_size;
+            o.reverb(mix, size);
+            o.say(format!("less reverb: mix {:.2}", o.ctx.reverb_mix));
+            return Ok(true);
+        }
+        "big hall" | "cathedral" | "huge reverb" | "in a cathedral" | "in a big hall" => {
+            o.reverb(0.45, 0.95);
+            o.say("big hall: reverb mix 0.45, size 0.95");
+            return Ok(true);
+        }
+        "no reverb" | "remove the reverb" | "stop the reverb" => {
+            let size = o.ctx.reverb_size;
+            o.reverb(0.0, size);
+            o.say("no reverb: reverb mix 0");
+            return Ok(true);
+        }
+        "echo" | "add echo" | "delay" | "add delay" | "some echo" | "add some echo" => {
+            let mix = (0.3 * scale).min(1.0);
+            o.echo(mix, 0.4);
+            o.say(format!("echo: delay mix {mix:.2}, feedback 0.4"));
+            return Ok(true);
+        }
+        "more echo" | "more delay" | "longer echo" => {
+            let mix = o.ctx.delay_mix + 0.2 * scale;
+            o.echo(mix, 0.6);
+            o.say(format!(
+                "more echo: delay mix {:.2}, feedback 0.6",
+                o.ctx.delay_mix
+            ));
+            return Ok(true);
+        }
+        "less echo" | "less delay" => {
+            let mix = o.ctx.delay_mix - 0.15 * scale;
+            let fb = o.ctx.delay_feedback;
+            o.echo(mix, fb);
+            o.say(format!("less echo: delay mix {:.2}", o.ctx.delay_mix));
+            return Ok(true);
+        }
+        "no echo" | "no delay" | "stop the echo" | "remove the echo" => {
+            let fb = o.ctx.delay_feedback;
+            o.echo(0.0, fb);
+            o.say("no echo: delay mix 0");
+            return Ok(true);
+        }
+        "dry" | "dry sound" | "no effects" | "bone dry" => {
+            let (size, fb) = (o.ctx.reverb_size, o.ctx.delay_feedback);
+            o.reverb(0.0, size);
+            o.echo(0.0, fb);
+            o.say("dry: reverb and delay mix 0");
+            return Ok(true);
+        }
+        "a mysterious chord" | "mysterious chord" | "something mysterious" => {
+            // A3 C#4 E4, darker, in a room.
+            o.chord(&[57, 61, 64]);
+            let cut = o.ctx.cutoff * 0.7;
+            o.cutoff(cut);
+            o.reverb(0.3, 0.7);
+            o.say("a mysterious chord: A3 C#4 E4, filter darker, reverb");
+            return Ok(true);
+        }
+        "a happy chord" | "happy chord" | "something happy" => {
+            o.chord(&[60, 64, 67]);
+            o.say("a happy chord: C4 major (C4 E4 G4)");
+            return Ok(true);
+        }
+        "a sad chord" | "sad chord" | "something sad" => {
+            o.chord(&[57, 60, 64]);
+            o.say("a sad chord: A3 minor (A3 C4 E4)");
+            return Ok(true);
+        }
+        "a dreamy chord" | "dreamy chord" | "something dreamy" => {
+            o.chord(&[60, 64, 67, 71]);
+            o.reverb(0.4, 0.85);
+            o.say("a dreamy chord: C4 major 7th, big reverb");
             return Ok(true);
         }
         _ => {}
@@ -699,6 +880,16 @@ fn clause(c: &str, scale: f32, o: &mut Out<'_>) -> Result<bool, NlError> {
             ));
             return Ok(true);
         }
+    }
+    // Chords: "C major chord", "play an Am7", "a G sus4 chord".
+    if let Some(chord) = parse_chord(raw).or_else(|| parse_chord(target)) {
+        o.chord(&chord.notes);
+        o.say(format!(
+            "{} chord: {} oscillators, gate on",
+            chord.name,
+            chord.notes.len()
+        ));
+        return Ok(true);
     }
     Ok(false)
 }

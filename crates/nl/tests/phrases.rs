@@ -123,16 +123,41 @@ const PHRASES: &[&str] = &[
     "no wobble",
     "stop the wobble",
     "no modulation",
-    // 6. effects (not in this chronus yet: explained, nothing sent)
+    // 6. effects
     "add reverb",
+    "a bit of reverb",
+    "more reverb",
+    "less reverb",
+    "no reverb",
+    "cathedral",
+    "add echo",
     "more echo",
+    "much more echo",
+    "less echo",
+    "no echo",
     "dry",
-    // 7. presets
+    // 7. chords
+    "C major chord",
+    "play a C major chord",
+    "Am7",
+    "play an Am7",
+    "F#3 minor",
+    "a Bb dim chord",
+    "G sus4",
+    "C7 chord",
+    "Dmaj7",
+    "E augmented chord",
+    "a mysterious chord",
+    "a happy chord",
+    "a sad chord",
+    "a dreamy chord",
+    "play a C major chord with reverb",
+    // 8. presets
     "techno bass",
     "flute",
     "pad",
     "pluck",
-    // 8. compound sentences and amounts
+    // 9. compound sentences and amounts
     "play A4, a bit brighter, with vibrato",
     "play C4 and make it louder",
     "play E4 then stop",
@@ -302,6 +327,76 @@ fn context_carries_from_phrase_to_phrase() {
         "/patch/disconnect lfo sine.freq",
         "the old route goes first"
     );
+}
+
+#[test]
+fn chords_create_oscillators_once_and_notes_return_to_one() {
+    let mut ctx = Context::default();
+    let p = plan("play a C major chord", &mut ctx).unwrap();
+    let text: Vec<String> = p.messages.iter().map(|m| m.to_string()).collect();
+    assert_eq!(
+        &text[..5],
+        [
+            "/patch/create sine2 osc",
+            "/patch/connect sine2 adsr",
+            "/patch/create sine3 osc",
+            "/patch/connect sine3 adsr",
+            "/patch/commit"
+        ]
+    );
+    assert!(
+        text.contains(&"/mod/sine3/freq 391.995".to_string()),
+        "{text:?}"
+    );
+    assert!(
+        text.contains(&"/mod/sine2/gain 0.167".to_string()),
+        "{text:?}"
+    );
+    assert_eq!(text.last().unwrap(), "/gate/adsr on");
+    assert_eq!((ctx.oscillators, ctx.voices), (3, 3));
+    // A second chord reuses them; a four-note one adds one more.
+    let p = plan("Am7", &mut ctx).unwrap();
+    let creates = |p: &chronus_nl::Plan| {
+        p.messages
+            .iter()
+            .filter(|m| m.address == "/patch/create")
+            .count()
+    };
+    assert_eq!(creates(&p), 1);
+    assert_eq!((ctx.oscillators, ctx.voices), (4, 4));
+    // "louder" shares the gain among the four.
+    plan("louder", &mut ctx).unwrap();
+    // A single note silences the others.
+    let p = plan("play A4", &mut ctx).unwrap();
+    let text: Vec<String> = p.messages.iter().map(|m| m.to_string()).collect();
+    for name in ["sine2", "sine3", "sine4"] {
+        assert!(text.contains(&format!("/mod/{name}/gain 0")), "{text:?}");
+    }
+    assert_eq!(ctx.voices, 1);
+    assert!((ctx.gain - 0.6).abs() < 1e-6);
+    // Then "up a fifth" builds on the single note, and the chord's oscillators stay silent.
+    let p = plan("up a fifth", &mut ctx).unwrap();
+    assert_eq!(p.messages.len(), 1, "{:?}", p.messages);
+}
+
+#[test]
+fn effects_follow_the_context() {
+    let mut ctx = Context::default();
+    plan("add reverb", &mut ctx).unwrap();
+    assert_eq!((ctx.reverb_mix, ctx.reverb_size), (0.3, 0.7));
+    plan("more reverb", &mut ctx).unwrap();
+    assert!((ctx.reverb_mix - 0.5).abs() < 1e-6);
+    for _ in 0..10 {
+        plan("much more reverb", &mut ctx).unwrap();
+    }
+    assert_eq!((ctx.reverb_mix, ctx.reverb_size), (1.0, 1.0), "limits");
+    plan("more echo", &mut ctx).unwrap();
+    assert_eq!((ctx.delay_mix, ctx.delay_feedback), (0.2, 0.6));
+    let p = plan("dry", &mut ctx).unwrap();
+    let text: Vec<String> = p.messages.iter().map(|m| m.to_string()).collect();
+    assert!(text.contains(&"/mod/reverb/mix 0".to_string()));
+    assert!(text.contains(&"/mod/delay/mix 0".to_string()));
+    assert_eq!((ctx.reverb_mix, ctx.delay_mix), (0.0, 0.0));
 }
 
 proptest! {

@@ -4,7 +4,7 @@ use super::send::{port, Client};
 use anyhow::{Context as _, Result};
 use chronus_nl::{plan, Context, Value};
 use rosc::{OscBundle, OscMessage, OscPacket, OscTime, OscType};
-use std::io::{BufRead, IsTerminal, Write};
+use std::io::{BufRead, IsTerminal};
 use std::time::{Duration, SystemTime};
 
 /// Arguments of `chronus say`.
@@ -43,12 +43,32 @@ fn to_osc(v: &Value) -> OscType {
     }
 }
 
+/// Asks the server for one parameter's value (`None`: no such module or no answer).
+fn get(client: &mut Client, module: &str, param: &str) -> Option<f32> {
+    let ask = OscMessage {
+        addr: "/get".into(),
+        args: vec![
+            OscType::String(module.into()),
+            OscType::String(param.into()),
+        ],
+    };
+    client.send(&OscPacket::Message(ask)).ok()?;
+    match client.receive() {
+        Ok(r) if r.addr == "/value" => match r.args.get(2) {
+            Some(OscType::Float(v)) => Some(*v),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// Where a `/get` reply goes in the context.
 type Field = (&'static str, &'static str, fn(&mut Context, f32));
 
-/// Asks the server for the values the phrases build on (best effort).
+/// Asks the server for the values the phrases build on (best effort: what does not answer
+/// keeps its default).
 fn refresh(client: &mut Client, ctx: &mut Context) {
-    let fields: [Field; 7] = [
+    let fields: [Field; 11] = [
         ("sine", "freq", |c, v| c.freq = v),
         ("sine", "gain", |c, v| c.gain = v),
         ("filter", "cutoff", |c, v| c.cutoff = v),
@@ -56,26 +76,32 @@ fn refresh(client: &mut Client, ctx: &mut Context) {
         ("adsr", "attack", |c, v| c.attack = v),
         ("adsr", "release", |c, v| c.release = v),
         ("lfo", "freq", |c, v| c.lfo_rate = v),
+        ("reverb", "mix", |c, v| c.reverb_mix = v),
+        ("reverb", "size", |c, v| c.reverb_size = v),
+        ("delay", "mix", |c, v| c.delay_mix = v),
+        ("delay", "feedback", |c, v| c.delay_feedback = v),
     ];
-    for (module, param, apply) in fields {
-        let ask = OscMessage {
-            addr: "/get".into(),
-            args: vec![
-                OscType::String(module.into()),
-                OscType::String(param.into()),
-            ],
-        };
-        if client.send(&OscPacket::Message(ask)).is_err() {
-            return;
+    for (i, (module, param, apply)) in fields.into_iter().enumerate() {
+        match get(client, module, param) {
+            Some(v) => apply(ctx, v),
+            // No sine.freq: no server answering (or a patch without `sine`); ask no more.
+            None if i == 0 => return,
+            None => {}
         }
-        match client.receive() {
-            Ok(r) if r.addr == "/value" => {
-                if let Some(OscType::Float(v)) = r.args.get(2) {
-                    apply(ctx, *v);
-                }
-            }
-            _ => return,
+    }
+    // The chord oscillators already in the patch (sine2, sine3, ...), and how many sound.
+    let mut gains = Vec::new();
+    for i in 1..chronus_nl::MAX_CHORD_NOTES {
+        match get(client, &chronus_nl::oscillator_name(i), "gain") {
+            Some(g) => gains.push(g),
+            None => break,
         }
+    }
+    ctx.oscillators = 1 + gains.len();
+    let sounding = 1 + gains.iter().take_while(|g| **g > 0.0).count();
+    if sounding > 1 {
+        ctx.voices = sounding;
+        ctx.gain = (ctx.gain * sounding as f32).min(1.0);
     }
 }
 
@@ -124,6 +150,56 @@ fn say_one(
     Ok(())
 }
 
+/// Where the phrases typed at the prompt are kept between sessions.
+fn history_file() -> Option<std::path::PathBuf> {
+    let state = std::env::var_os("XDG_STATE_HOME")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME").map(|h| std::path::Path::new(&h).join(".local/state"))
+        })?;
+    Some(state.join("chronus").join("say_history"))
+}
+
+/// The prompt in a terminal: line editing (arrows, Ctrl-A/E, Ctrl-R search) and a history
+/// kept across sessions.
+fn interactive(args: &SayArgs, ctx: &mut Context, mut client: Option<&mut Client>) -> Result<()> {
+    use rustyline::error::ReadlineError;
+    let mut editor =
+        rustyline::DefaultEditor::new().context("cannot set up line editing on this terminal")?;
+    let history = history_file();
+    if let Some(h) = &history {
+        let _ = editor.load_history(h);
+    }
+    eprintln!(
+        "chronus say: type what you want to hear (\"play A4, with vibrato\"); up/down for history, Ctrl-D to leave."
+    );
+    loop {
+        match editor.readline("chronus> ") {
+            Ok(line) => {
+                let text = line.trim();
+                if text.is_empty() {
+                    continue;
+                }
+                if matches!(text, "quit" | "exit" | "bye") {
+                    break;
+                }
+                let _ = editor.add_history_entry(text);
+                say_one(text, args, ctx, client.as_deref_mut())?;
+            }
+            Err(ReadlineError::Interrupted) => continue,
+            Err(ReadlineError::Eof) => break,
+            Err(e) => return Err(e).context("reading the terminal"),
+        }
+    }
+    if let Some(h) = &history {
+        if let Some(dir) = h.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        let _ = editor.save_history(h);
+    }
+    Ok(())
+}
+
 /// Runs `chronus say`.
 pub fn run(args: SayArgs) -> Result<()> {
     let mut ctx = Context::default();
@@ -143,19 +219,13 @@ pub fn run(args: SayArgs) -> Result<()> {
     if !args.text.is_empty() {
         return say_one(&args.text.join(" "), &args, &mut ctx, client.as_mut());
     }
-    let stdin = std::io::stdin();
-    let interactive = stdin.is_terminal();
-    if interactive {
-        eprintln!(
-            "chronus say: type what you want to hear (\"play A4, with vibrato\"); Ctrl-D to leave."
-        );
+    if std::io::stdin().is_terminal() {
+        return interactive(&args, &mut ctx, client.as_mut());
     }
+    // A pipe: one phrase per line.
     let mut line = String::new();
+    let stdin = std::io::stdin();
     loop {
-        if interactive {
-            eprint!("chronus> ");
-            let _ = std::io::stderr().flush();
-        }
         line.clear();
         if stdin.lock().read_line(&mut line)? == 0 {
             break;
