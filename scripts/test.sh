@@ -14,8 +14,8 @@ source scripts/lib.sh
 ensure_build_tools
 # liblo's oscsend: a client that is not ours, for the OSC interop test. JACK: the headers the
 # jack crate builds against, the server (dummy driver) and jack_capture for the JACK tests;
-# bsdutils: `script`, the pseudo-terminal for the `chronus say` prompt test.
-ensure_apt liblo-tools libjack-jackd2-dev jackd2 jack-capture libasound2-dev libasound2-plugins alsa-utils bsdutils
+# bsdutils: `script`, the pseudo-terminal for the `chronus say` prompt test; tmux: `chronus jam`.
+ensure_apt liblo-tools libjack-jackd2-dev jackd2 jack-capture libasound2-dev libasound2-plugins alsa-utils bsdutils tmux
 ensure_cargo_tool cargo-nextest cargo-nextest
 ensure_cargo_tool cargo-deny cargo-deny
 
@@ -65,7 +65,7 @@ step "clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
 step "doc tests" cargo test --workspace --doc --locked
 # Tests that run real-time workers against a clock measure "no lost sample": they get the
 # machine to themselves (one at a time, nothing else running), everything else runs in parallel.
-realtime='binary(/^(failover|lifecycle|run|osc|jack|alsa|say)$/)'
+realtime='binary(/^(failover|lifecycle|run|osc|jack|alsa|say|jam|tour)$/)'
 tests() {  # tests NAME CARGO-ARGS...
     local name=$1; shift
     step "$name: tests" nextest "$@" -E "not $realtime"

@@ -33,6 +33,9 @@ enum Command {
     /// Say what you want to hear, in plain language ("play A4, a bit brighter").
     #[cfg(all(feature = "nl", feature = "osc"))]
     Say(commands::say::SayArgs),
+    /// Open a tmux session for playing: the synth, a `say` prompt and a live status meter.
+    #[cfg(all(feature = "nl", feature = "osc"))]
+    Jam(commands::jam::JamArgs),
     /// Show a running chronus's status (workers, failovers, underruns, messages); --watch.
     #[cfg(feature = "osc")]
     Status(commands::status::StatusArgs),
@@ -57,6 +60,8 @@ fn main() -> ExitCode {
         Command::Status(args) => commands::status::run(args),
         #[cfg(all(feature = "nl", feature = "osc"))]
         Command::Say(args) => commands::say::run(args),
+        #[cfg(all(feature = "nl", feature = "osc"))]
+        Command::Jam(args) => commands::jam::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,6 +3,8 @@
 pub mod backends;
 pub mod bench;
 pub mod devices;
+#[cfg(all(feature = "nl", feature = "osc"))]
+pub mod jam;
 pub mod render;
 pub mod run;
 #[cfg(all(feature = "nl", feature = "osc"))]

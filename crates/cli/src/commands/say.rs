@@ -43,25 +43,6 @@ fn to_osc(v: &Value) -> OscType {
     }
 }
 
-/// Asks the server for one parameter's value (`None`: no such module or no answer).
-fn get(client: &mut Client, module: &str, param: &str) -> Option<f32> {
-    let ask = OscMessage {
-        addr: "/get".into(),
-        args: vec![
-            OscType::String(module.into()),
-            OscType::String(param.into()),
-        ],
-    };
-    client.send(&OscPacket::Message(ask)).ok()?;
-    match client.receive() {
-        Ok(r) if r.addr == "/value" => match r.args.get(2) {
-            Some(OscType::Float(v)) => Some(*v),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
 /// Where a `/get` reply goes in the context.
 type Field = (&'static str, &'static str, fn(&mut Context, f32));
 
@@ -82,7 +63,7 @@ fn refresh(client: &mut Client, ctx: &mut Context) {
         ("delay", "feedback", |c, v| c.delay_feedback = v),
     ];
     for (i, (module, param, apply)) in fields.into_iter().enumerate() {
-        match get(client, module, param) {
+        match client.get(module, param) {
             Some(v) => apply(ctx, v),
             // No sine.freq: no server answering (or a patch without `sine`); ask no more.
             None if i == 0 => return,
@@ -90,12 +71,14 @@ fn refresh(client: &mut Client, ctx: &mut Context) {
         }
     }
     // The chord oscillators already in the patch (sine2, sine3, ...), and how many sound.
+    let modules = client.modules();
     let mut gains = Vec::new();
     for i in 1..chronus_nl::MAX_CHORD_NOTES {
-        match get(client, &chronus_nl::oscillator_name(i), "gain") {
-            Some(g) => gains.push(g),
-            None => break,
+        let name = chronus_nl::oscillator_name(i);
+        if !modules.contains(&name) {
+            break;
         }
+        gains.push(client.get(&name, "gain").unwrap_or(0.0));
     }
     ctx.oscillators = 1 + gains.len();
     let sounding = 1 + gains.iter().take_while(|g| **g > 0.0).count();

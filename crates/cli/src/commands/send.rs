@@ -156,6 +156,47 @@ impl Client {
         Ok(())
     }
 
+    /// One parameter's value from the server (`/get`), or `None` (no such module, no answer).
+    pub fn get(&mut self, module: &str, param: &str) -> Option<f32> {
+        let ask = OscMessage {
+            addr: "/get".into(),
+            args: vec![
+                OscType::String(module.into()),
+                OscType::String(param.into()),
+            ],
+        };
+        self.send(&OscPacket::Message(ask)).ok()?;
+        match self.receive() {
+            Ok(r) if r.addr == "/value" => match r.args.get(2) {
+                Some(OscType::Float(v)) => Some(*v),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The names of the modules in the server's patch (`/modules`; empty without an answer).
+    pub fn modules(&mut self) -> Vec<String> {
+        let ask = OscMessage {
+            addr: "/modules".into(),
+            args: vec![],
+        };
+        if self.send(&OscPacket::Message(ask)).is_err() {
+            return Vec::new();
+        }
+        match self.receive() {
+            Ok(r) if r.addr == "/modules.reply" => r
+                .args
+                .chunks(2)
+                .filter_map(|c| match c.first() {
+                    Some(OscType::String(name)) => Some(name.clone()),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// Waits for the next message (until the timeout).
     pub fn receive(&mut self) -> Result<OscMessage> {
         let mut buf = vec![0u8; 65_536];

@@ -17,6 +17,34 @@ pub struct StatusArgs {
     /// Refresh every half second until Ctrl-C (a meter for a tmux pane).
     #[arg(long)]
     watch: bool,
+    /// Wait up to this many seconds for chronus to answer (for scripts that start it in the
+    /// background: `chronus run & chronus status --wait 10`).
+    #[arg(long, value_name = "SECONDS")]
+    wait: Option<f64>,
+}
+
+/// What is sounding, for someone without speakers: the oscillator, envelope and filter.
+fn sound_line(client: &mut Client, effects: bool) -> String {
+    let v = |x: Option<f32>, unit: &str| x.map_or("?".to_owned(), |x| format!("{x:.1}{unit}"));
+    let freq = client.get("sine", "freq");
+    let gain = client.get("sine", "gain");
+    let cutoff = client.get("filter", "cutoff");
+    let (reverb, delay) = if effects {
+        (client.get("reverb", "mix"), client.get("delay", "mix"))
+    } else {
+        (None, None)
+    };
+    let mut line = format!(
+        "sound    sine {}  gain {}   filter {}",
+        v(freq, " Hz"),
+        gain.map_or("?".to_owned(), |g| format!("{g:.2}")),
+        v(cutoff, " Hz"),
+    );
+    if let (Some(r), Some(d)) = (reverb, delay) {
+        line.push_str(&format!("   reverb {r:.2}  delay {d:.2}"));
+    }
+    line.push('\n');
+    line
 }
 
 fn value(t: &OscType) -> String {
@@ -84,7 +112,12 @@ fn render(m: &OscMessage) -> String {
 /// Runs `chronus status`.
 pub fn run(args: StatusArgs) -> Result<()> {
     let port = port(args.port)?;
-    let mut client = Client::connect(&args.host, port, false, Duration::from_millis(1000))?;
+    let patience = Duration::from_millis(if args.wait.is_some() { 200 } else { 1000 });
+    let mut client = Client::connect(&args.host, port, false, patience)?;
+    let deadline = args
+        .wait
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .map(|s| std::time::Instant::now() + Duration::from_secs_f64(s));
     loop {
         client.send(&OscPacket::Message(OscMessage {
             addr: "/status".into(),
@@ -101,16 +134,27 @@ pub fn run(args: StatusArgs) -> Result<()> {
                 std::thread::sleep(Duration::from_millis(500));
                 continue;
             }
-            Err(e) => return Err(e.context(format!("no chronus answered at {}:{port}", args.host))),
+            Err(_) if deadline.is_some_and(|d| std::time::Instant::now() < d) => continue,
+            Err(e) => return Err(e.context(format!(
+                "no chronus answered at {}:{port} (start one with `chronus run`, or pass --port)",
+                args.host
+            ))),
         };
         if reply.addr != "/status.reply" {
             bail!("unexpected reply {}", super::send::show(&reply));
         }
+        let modules = client.modules();
+        let effects = ["reverb", "delay"]
+            .iter()
+            .all(|m| modules.iter().any(|n| n == m));
+        let sound = sound_line(&mut client, effects);
         if args.watch {
-            print!("\x1b[2J\x1b[H{}", render(&reply));
+            print!("\x1b[2J\x1b[H{}{sound}", render(&reply));
+            use std::io::Write as _;
+            let _ = std::io::stdout().flush();
             std::thread::sleep(Duration::from_millis(500));
         } else {
-            print!("{}", render(&reply));
+            print!("{}{sound}", render(&reply));
             return Ok(());
         }
     }
