@@ -39,6 +39,8 @@ enum Command {
     /// Show a running chronus's status (workers, failovers, underruns, messages); --watch.
     #[cfg(feature = "osc")]
     Status(commands::status::StatusArgs),
+    /// What a WAV file contains: pitch, level, onsets, clipping; --plot draws it as a PNG.
+    Analyze(commands::analyze::AnalyzeArgs),
     /// List every backend's devices and ports (the default marked); --json too.
     Devices(commands::devices::DevicesArgs),
     /// Measure chronus: `failover` (SIGKILL the active worker again and again), `osc`.
@@ -49,11 +51,18 @@ fn main() -> ExitCode {
     // A worker process is this binary re-executed by the engine: it never returns from here.
     chronus_engine::run_if_worker();
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Run(_)) {
+        // Printing commands end quietly when their reader goes away (`chronus analyze | head`),
+        // as Unix tools do. Not `run`: its OSC server must outlive a TCP client that vanishes.
+        // SAFETY: restoring the default disposition of SIGPIPE, before any thread starts.
+        unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
+    }
     let result = match cli.command {
         Command::Run(args) => commands::run::run(args),
         Command::Render(args) => commands::render::run(args),
         Command::Bench(args) => commands::bench::run(args),
         Command::Devices(args) => commands::devices::run(args),
+        Command::Analyze(args) => commands::analyze::run(args),
         #[cfg(feature = "osc")]
         Command::Send(args) => commands::send::run(args),
         #[cfg(feature = "osc")]

@@ -1,10 +1,12 @@
 //! One module per subcommand.
 
+pub mod analyze;
 pub mod backends;
 pub mod bench;
 pub mod devices;
 #[cfg(all(feature = "nl", feature = "osc"))]
 pub mod jam;
+pub mod plot;
 pub mod render;
 pub mod run;
 #[cfg(all(feature = "nl", feature = "osc"))]

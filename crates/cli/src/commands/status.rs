@@ -135,10 +135,12 @@ pub fn run(args: StatusArgs) -> Result<()> {
                 continue;
             }
             Err(_) if deadline.is_some_and(|d| std::time::Instant::now() < d) => continue,
-            Err(e) => return Err(e.context(format!(
+            Err(e) => {
+                return Err(e.context(format!(
                 "no chronus answered at {}:{port} (start one with `chronus run`, or pass --port)",
                 args.host
-            ))),
+            )))
+            }
         };
         if reply.addr != "/status.reply" {
             bail!("unexpected reply {}", super::send::show(&reply));
