@@ -70,6 +70,13 @@ fn sigkill_a_worker_while_recording_loses_nothing() {
         "the killed worker was replaced: {stdout}"
     );
     assert!(stdout.contains("0 underruns (0 samples lost)"), "{stdout}");
+    // The fault and the replacement each leave one log line.
+    assert!(
+        stderr.contains("worker 0 died")
+            && stderr.contains("the other worker plays on")
+            && stderr.contains("worker 0 replaced: in sync and online"),
+        "{stderr}"
+    );
 
     // The same score rendered offline, with no engine at all.
     let reference = scratch("reference.wav");

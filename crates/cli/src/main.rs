@@ -15,10 +15,55 @@ use std::process::ExitCode;
 /// there, so not one sample is lost. The default patch is the seed chain
 /// `sine > adsr > filter > out` with an unrouted `lfo`.
 #[derive(Debug, Parser)]
-#[command(name = "chronus", version, about, long_about)]
+#[command(
+    name = "chronus",
+    version,
+    about,
+    long_about,
+    after_help = "\
+GETTING STARTED
+  chronus run                      start the synth (Ctrl-C stops); then, in another terminal:
+  chronus send /gate/adsr on       hear a note (A4)
+  chronus say \"play C4, with vibrato\"
+  chronus jam                      all of it in a tmux session
+
+LOGS
+  -v / -vv for more, -q for errors only; RUST_LOG (e.g. RUST_LOG=chronus_engine=debug)
+  overrides both.
+
+EXIT CODES
+  0  success
+  1  an error: the message says what went wrong and what to do next
+  2  bad usage (an unknown option or a missing argument): see --help"
+)]
 struct Cli {
+    /// More log lines (-v: debug, -vv: trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// Errors only.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    quiet: bool,
     #[command(subcommand)]
     command: Command,
+}
+
+/// Log lines go to stderr: warnings and progress by default, `-v`/`-q` or `RUST_LOG` to change.
+fn init_logs(verbose: u8, quiet: bool) {
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "info",
+        (false, 1) => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
 }
 
 #[derive(Debug, Subcommand)]
@@ -43,14 +88,22 @@ enum Command {
     Analyze(commands::analyze::AnalyzeArgs),
     /// List every backend's devices and ports (the default marked); --json too.
     Devices(commands::devices::DevicesArgs),
-    /// Measure chronus: `failover` (SIGKILL the active worker again and again), `osc`.
+    /// Measure chronus: `failover` (SIGKILL the active worker again and again), `osc`, `latency`.
     Bench(commands::bench::BenchArgs),
+    /// Print a shell completion script: `chronus completions bash > /etc/bash_completion.d/chronus`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `chronus man | man -l -`.
+    Man,
 }
 
 fn main() -> ExitCode {
     // A worker process is this binary re-executed by the engine: it never returns from here.
     chronus_engine::run_if_worker();
     let cli = Cli::parse();
+    init_logs(cli.verbose, cli.quiet);
     if !matches!(cli.command, Command::Run(_)) {
         // Printing commands end quietly when their reader goes away (`chronus analyze | head`),
         // as Unix tools do. Not `run`: its OSC server must outlive a TCP client that vanishes.
@@ -63,6 +116,14 @@ fn main() -> ExitCode {
         Command::Bench(args) => commands::bench::run(args),
         Command::Devices(args) => commands::devices::run(args),
         Command::Analyze(args) => commands::analyze::run(args),
+        Command::Completions { shell } => {
+            let mut cmd = <Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "chronus", &mut std::io::stdout());
+            Ok(())
+        }
+        Command::Man => clap_mangen::Man::new(<Cli as clap::CommandFactory>::command())
+            .render(&mut std::io::stdout())
+            .map_err(anyhow::Error::from),
         #[cfg(feature = "osc")]
         Command::Send(args) => commands::send::run(args),
         #[cfg(feature = "osc")]

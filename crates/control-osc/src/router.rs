@@ -473,9 +473,10 @@ impl Router {
             .is_none_or(|t| now.duration_since(*t) >= Duration::from_secs(1));
         if log {
             st.logged.insert(f.kind, now);
-            eprintln!(
-                "chronus-osc: {addr}: {} (further '{}' errors this second are not logged)",
-                f.reason, f.kind
+            tracing::warn!(
+                "OSC {addr}: {} (further '{}' errors this second are not logged)",
+                f.reason,
+                f.kind
             );
         }
         let budget = st.error_budget.entry(peer).or_insert((now, 0));

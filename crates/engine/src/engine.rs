@@ -520,6 +520,18 @@ enum Fault {
     Diverged,
 }
 
+impl std::fmt::Display for Fault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Fault::Death => "died (killed or crashed)",
+            Fault::Stall => "stalled (silent and behind the output)",
+            Fault::Panic => "panicked",
+            Fault::Nan => "produced NaN or infinite samples",
+            Fault::Diverged => "diverged from its twin",
+        })
+    }
+}
+
 /// A worker being brought back in sync.
 #[derive(Debug, Clone, Copy)]
 struct Resync {
@@ -642,7 +654,14 @@ impl Supervisor {
         let j = i ^ 1;
         let survivor_ok = self.handles[j].is_some() && self.shared.slots[j].online();
         m.workers_alive.store(u32::from(survivor_ok), Relaxed);
-        eprintln!("chronus: worker {i} fault: {f:?}; replacing it");
+        tracing::warn!(
+            "worker {i} {f}; {} it",
+            if survivor_ok {
+                "the other worker plays on; replacing"
+            } else {
+                "no healthy worker left; restarting"
+            }
+        );
         let started = if survivor_ok {
             self.resync_from(i, j)
         } else {
@@ -659,7 +678,7 @@ impl Supervisor {
                     detected_ns,
                 });
             }
-            Err(e) => eprintln!("chronus: could not replace worker {i}: {e}"),
+            Err(e) => tracing::error!("could not replace worker {i}: {e}"),
         }
     }
 
@@ -703,7 +722,9 @@ impl Supervisor {
     /// Both workers are gone: start slot `i` afresh at the current block (state is lost).
     fn restart_fresh(&mut self, i: usize) -> Result<WorkerHandle, EngineError> {
         let played = self.shared.metrics.played_blocks.load(Acquire);
-        eprintln!("chronus: no healthy worker left; restarting from the default patch");
+        tracing::error!(
+            "no healthy worker left; restarting from the default patch (the sound's state is lost)"
+        );
         self.shared.slots[i].reset(played + 1);
         self.shared.lock().accepting[i] = true;
         self.shared.spawn(i, Start::Fresh)
@@ -723,7 +744,10 @@ impl Supervisor {
                 .store(r.started.elapsed().as_micros() as u64, Relaxed);
             let alive = self.handles.iter().flatten().count() as u32;
             m.workers_alive.store(alive, Relaxed);
-            let _ = r.detected_ns;
+            tracing::info!(
+                "worker {i} replaced: in sync and online {:.1} ms after the fault",
+                now.saturating_sub(r.detected_ns) as f64 / 1e6
+            );
             self.resync[i] = None;
         }
     }

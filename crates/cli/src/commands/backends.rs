@@ -156,7 +156,7 @@ pub fn open(choice: &Choice) -> Result<Opened> {
             if chronus_backend_alsa::probe(choice.device.as_deref().unwrap_or("default")) {
                 return open_alsa(choice);
             }
-            eprintln!("chronus: WARNING: no audio device found (no JACK server answered, no ALSA device opened); playing on the null backend — nothing will be heard");
+            tracing::warn!("no audio device found (no JACK server answered, no ALSA device opened); playing on the null backend — nothing will be heard");
             Ok(null(choice))
         }
         other => bail!(

@@ -107,8 +107,8 @@ fn start_osc(args: &RunArgs, engine: &Arc<Engine>) -> Result<Option<chronus_osc:
         .osc
         .unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], port)));
     if !addr.ip().is_loopback() {
-        eprintln!(
-            "chronus: warning: OSC listens on {addr}, reachable from other machines{}",
+        tracing::warn!(
+            "OSC listens on {addr}, reachable from other machines{}",
             if args.allow.is_empty() {
                 "; restrict it with --allow CIDR"
             } else {
@@ -253,6 +253,18 @@ pub fn run(args: RunArgs) -> Result<()> {
         args.block, args.channels, got.sample_rate, got.block, got.channels, lookahead
     );
 
+    #[cfg(feature = "osc")]
+    if let Some(server) = &osc {
+        let port = server.udp_addr().port();
+        let flag = if port == 5005 {
+            String::new()
+        } else {
+            format!(" --port {port}")
+        };
+        println!(
+            "chronus: next: `chronus send{flag} /gate/adsr on` plays a note, `chronus say{flag} \"play C4\"` too; `chronus status{flag}` shows how it goes."
+        );
+    }
     use std::io::Write as _;
     let _ = std::io::stdout().flush();
 
@@ -301,8 +313,8 @@ pub fn run(args: RunArgs) -> Result<()> {
         report.xruns
     );
     if report.dropped_recording > 0 {
-        eprintln!(
-            "chronus: warning: {} samples could not be recorded (disk too slow)",
+        tracing::warn!(
+            "{} samples could not be recorded (disk too slow)",
             report.dropped_recording
         );
     }
