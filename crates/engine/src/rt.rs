@@ -14,7 +14,20 @@ pub fn try_realtime(priority: i32) -> bool {
         sched_priority: priority,
     };
     // SAFETY: pthread_self is always valid; `param` is a valid sched_param.
-    unsafe { libc::pthread_setschedparam(libc::pthread_self(), libc::SCHED_FIFO, &param) == 0 }
+    let granted =
+        unsafe { libc::pthread_setschedparam(libc::pthread_self(), libc::SCHED_FIFO, &param) == 0 };
+    // Once per thread, before its loop (never in the audio path). A worker process has no
+    // log subscriber, so this line costs it nothing.
+    let thread = std::thread::current();
+    let name = thread.name().unwrap_or("a thread");
+    if granted {
+        tracing::debug!("{name}: real-time (SCHED_FIFO {priority})");
+    } else {
+        tracing::debug!(
+            "{name}: normal priority (SCHED_FIFO {priority} refused: needs root or an rtprio limit)"
+        );
+    }
+    granted
 }
 
 /// Returns the calling thread to normal scheduling.
