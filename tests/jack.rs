@@ -119,6 +119,7 @@ fn plays_through_jack_and_a_sigkill_leaves_no_trace() {
     let score = scratch("phrase.score");
     std::fs::write(&score, SCORE).unwrap();
     let client = format!("chr{}", std::process::id());
+    let rec = scratch("take.wav");
     let (child, pids) = run_on(
         &jackd,
         &client,
@@ -129,6 +130,8 @@ fn plays_through_jack_and_a_sigkill_leaves_no_trace() {
             "5",
             "--score",
             score.to_str().unwrap(),
+            "--record",
+            rec.to_str().unwrap(),
         ],
     );
     let wav = scratch("capture.wav");
@@ -161,11 +164,23 @@ fn plays_through_jack_and_a_sigkill_leaves_no_trace() {
     // capture must equal a stretch of the offline render bit for bit (first and last JACK
     // cycles of the capture excluded: jack_capture may catch them half-written).
     let offline = offline_render(&score, "6", "reference.wav");
+    // chronus's own recording (at its output stage) is the render, from sample 0, bit for bit,
+    // across the SIGKILL: the backend's periods played as they were made.
+    let take = read_f32(&rec);
+    assert!(take.len() > 4 * 48_000, "recorded {} samples", take.len());
+    let differs = take
+        .iter()
+        .zip(&offline)
+        .position(|(a, b)| a.to_bits() != b.to_bits());
+    assert_eq!(
+        differs, None,
+        "the recording differs from the offline render"
+    );
     let cap = read_f32(&wav);
     assert!(cap.len() > 100_000, "captured {} samples", cap.len());
     let xruns: u64 = stdout
         .lines()
-        .last()
+        .find(|l| l.contains(" backend xruns"))
         .and_then(|l| l.split(" backend xruns").next())
         .and_then(|l| l.rsplit(' ').next())
         .and_then(|n| n.parse().ok())

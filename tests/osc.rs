@@ -13,7 +13,7 @@ const SR: f64 = 48_000.0;
 
 mod support;
 
-use support::free_port;
+use support::{free_port, read_f32};
 
 fn scratch(name: &str) -> PathBuf {
     support::scratch("osc", name)
@@ -622,4 +622,89 @@ fn chronus_osc_port_sets_the_port() {
         out.status.success() && text.contains(&format!("OSC on 127.0.0.1:{port}")),
         "{text}"
     );
+}
+
+/// `/record/start` and `/record/stop`: a new WAV in the recordings folder, holding what was
+/// played; names that would leave the folder, or reach through a symbolic link, are refused.
+#[test]
+fn record_over_osc_stays_inside_the_recordings_folder() {
+    let dir = scratch("recordings-test");
+    let _ = std::fs::remove_dir_all(&dir);
+    let recs = dir.join("recs");
+    std::fs::create_dir_all(&recs).unwrap();
+    let outside = dir.join("outside.wav");
+    std::os::unix::fs::symlink(&outside, recs.join("link.wav")).unwrap();
+    let port = free_port();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_chronus"))
+        .args([
+            "run",
+            "--backend",
+            "null",
+            "--lookahead",
+            "8",
+            "--seconds",
+            "20",
+        ])
+        .args(["--osc", &format!("127.0.0.1:{port}")])
+        .arg("--recordings")
+        .arg(&recs)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let c = Client {
+        sock: UdpSocket::bind("127.0.0.1:0").unwrap(),
+        port,
+    };
+    c.sock
+        .set_read_timeout(Some(Duration::from_secs(3)))
+        .unwrap();
+    let start = |name: &str| c.ask(&m("/record/start", vec![OscType::String(name.into())]));
+    for bad in [
+        "../escape.wav",
+        "/tmp/absolute.wav",
+        "sub/dir.wav",
+        "link.wav",
+        ".hidden",
+    ] {
+        let r = start(bad);
+        assert_eq!(r.addr, "/error", "{bad}: {r:?}");
+    }
+    assert!(!outside.exists(), "the symbolic link was followed");
+    assert!(!dir.join("escape.wav").exists());
+    // A real take: 0.5 s of A4 at least, counted in played blocks (no clock in the test).
+    c.send(&m("/gate/adsr", vec![OscType::String("on".into())]));
+    c.sync(1);
+    let r = start("take");
+    assert_eq!(r.addr, "/record/started", "{r:?}");
+    let again = start("second");
+    assert_eq!(again.addr, "/error", "one recording at a time: {again:?}");
+    let from = c.played_samples();
+    while c.played_samples() < from + 24_000 {
+        c.sync(2);
+    }
+    let r = c.ask(&m("/record/stop", vec![]));
+    assert_eq!(r.addr, "/record/stopped", "{r:?}");
+    let seconds = match r.args.get(1) {
+        Some(OscType::Float(s)) => *s,
+        other => panic!("{other:?}"),
+    };
+    assert!(seconds >= 0.5, "{seconds}");
+    let take = read_f32(&recs.join("take.wav"));
+    assert!(
+        (take.len() as f64 / SR - f64::from(seconds)).abs() < 1e-5,
+        "the reply says how long: {seconds} s, {} samples",
+        take.len()
+    );
+    let f = freq(&take[4_800..]);
+    assert!((f - 440.0).abs() < 0.05, "{f}");
+    let r = c.ask(&m("/record/stop", vec![]));
+    assert_eq!(r.addr, "/error", "nothing left to stop");
+    // SAFETY: SIGINT to the chronus this test started.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    assert!(child.wait().unwrap().success());
 }

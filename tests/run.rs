@@ -39,8 +39,12 @@ fn alive(pid: i32) -> bool {
     Path::new(&format!("/proc/{pid}")).exists()
 }
 
+/// A phrase, then the sequencer playing a note pattern from 0.8 s (so the SIGKILL at about
+/// 0.9 s falls inside it: the replacement must restore the sequencer's position too).
 const SCORE: &str = "0.05 /mod/filter/cutoff 3000\n0.05 /gate/adsr on\n0.5 /mod/sine/freq 660\n\
-                     1.0 /mod/sine/shape 3\n1.5 /engine/freq 330\n2.0 /gate/adsr off\n2.3 /gate/adsr on\n";
+                     0.8 /seq/target 0 note\n0.8 /seq/pattern 0 C4 . E4 G4 . C5 x X\n\
+                     0.8 /seq/bpm 140\n0.8 /seq/start\n1.0 /mod/sine/shape 3\n1.5 /engine/freq 330\n\
+                     2.0 /gate/adsr off\n2.3 /gate/adsr on\n2.6 /seq/stop\n";
 
 #[test]
 fn sigkill_a_worker_while_recording_loses_nothing() {

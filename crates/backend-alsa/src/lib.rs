@@ -373,3 +373,22 @@ pub fn devices() -> Vec<(String, String)> {
 pub fn probe(device: &str) -> bool {
     PCM::new(device, Direction::Playback, true).is_ok()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sample_formats_by_name() {
+        assert_eq!("f32".parse::<SampleFormat>(), Ok(SampleFormat::F32));
+        assert_eq!("s32".parse::<SampleFormat>(), Ok(SampleFormat::S32));
+        assert_eq!("s16".parse::<SampleFormat>(), Ok(SampleFormat::S16));
+        let e = "u8".parse::<SampleFormat>().unwrap_err();
+        assert!(e.contains("f32, s32 or s16"), "{e}");
+    }
+
+    #[test]
+    fn a_pcm_that_does_not_exist_is_not_probed_as_playable() {
+        assert!(!probe("chronus_no_such_pcm"));
+    }
+}

@@ -428,3 +428,21 @@ impl Drop for CpalStream {
         self.finish();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_host_names_the_ones_there_are() {
+        let e = open_host(Some("nosuchhost"))
+            .err()
+            .expect("no such host")
+            .to_string();
+        assert!(e.contains("no cpal host named 'nosuchhost'"), "{e}");
+        for h in host_names() {
+            assert!(e.contains(&h), "{e} lacks {h}");
+        }
+        assert!(open_host(None).is_ok());
+    }
+}

@@ -271,3 +271,23 @@ impl Stream for JackStream {
             .then(|| "the JACK server went away".to_owned())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_server_is_a_clear_error_naming_it() {
+        // Only this test reads these variables (nextest runs each test in its own process).
+        std::env::set_var("JACK_DEFAULT_SERVER", "chronus-unit-no-such-server");
+        std::env::set_var("JACK_NO_START_SERVER", "1");
+        let e = JackBackend::open("chronus-unit", Connect::Nothing)
+            .err()
+            .expect("no such server")
+            .to_string();
+        assert!(
+            e.contains("no JACK server is running named 'chronus-unit-no-such-server'"),
+            "{e}"
+        );
+    }
+}

@@ -69,7 +69,7 @@ fn init_logs(verbose: u8, quiet: bool) {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Start the synth: two redundant workers playing through an audio backend until Ctrl-C.
-    Run(commands::run::RunArgs),
+    Run(Box<commands::run::RunArgs>),
     /// Render the default patch offline (as fast as possible) into a WAV file.
     Render(commands::render::RenderArgs),
     /// Send one OSC message to a running chronus (or any OSC server).
@@ -111,7 +111,7 @@ fn main() -> ExitCode {
         unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
     }
     let result = match cli.command {
-        Command::Run(args) => commands::run::run(args),
+        Command::Run(args) => commands::run::run(*args),
         Command::Render(args) => commands::render::run(args),
         Command::Bench(args) => commands::bench::run(args),
         Command::Devices(args) => commands::devices::run(args),

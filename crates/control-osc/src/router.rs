@@ -9,6 +9,7 @@ use chronus_engine::{Action, Arg, Engine, PatchEdit, Timing};
 use rosc::{OscBundle, OscMessage, OscPacket, OscTime, OscType};
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -68,6 +69,8 @@ pub struct Router {
     started: Instant,
     /// When on: for each applied message, ns from its arrival to the output playing it.
     latencies: Mutex<Option<Vec<u64>>>,
+    /// Where `/record/start` may write (`None`: recording over OSC is off).
+    recordings: Option<PathBuf>,
 }
 
 /// A failed message: the reply's address and reason, and a kind for logging.
@@ -175,7 +178,59 @@ impl Router {
             }),
             started: Instant::now(),
             latencies: Mutex::new(None),
+            recordings: None,
         }
+    }
+
+    /// Lets `/record/start` write new WAV files into `dir` (and nowhere else).
+    pub fn with_recordings(mut self, dir: Option<PathBuf>) -> Self {
+        self.recordings = dir;
+        self
+    }
+
+    fn record(&self, start: bool, args: &[Arg<'_>]) -> Result<Plan, Failure> {
+        if !start {
+            expect_args(args, 0)?;
+            let report = self
+                .engine
+                .stop_recording()
+                .map_err(|e| fail("record", e.to_string()))?
+                .ok_or_else(|| fail("record", "nothing is being recorded"))?;
+            let sr = self.engine.config().sample_rate;
+            return Ok(Plan::Reply(vec![msg(
+                "/record/stopped",
+                vec![
+                    OscType::String(report.path.display().to_string()),
+                    OscType::Float((report.samples as f64 / sr) as f32),
+                    OscType::Long(report.dropped as i64),
+                ],
+            )]));
+        }
+        let dir = self.recordings.as_ref().ok_or_else(|| {
+            fail(
+                "record",
+                "recording over OSC is off (chronus run --recordings DIR turns it on)",
+            )
+        })?;
+        if let Some(p) = self.engine.recording() {
+            return Err(fail(
+                "record",
+                format!("already recording to {}; /record/stop first", p.display()),
+            ));
+        }
+        let (file, path) = match args {
+            [] => crate::recordings::create_dated(dir),
+            [Arg::Str(name)] => crate::recordings::create(dir, name),
+            _ => return Err(fail("arguments", "expects an optional file name")),
+        }
+        .map_err(|e| fail("record", e))?;
+        self.engine
+            .start_recording_into(file, &path, chronus_engine::offline::WavFormat::F32)
+            .map_err(|e| fail("record", e.to_string()))?;
+        Ok(Plan::Reply(vec![msg(
+            "/record/started",
+            vec![OscType::String(path.display().to_string())],
+        )]))
     }
 
     /// Starts (or stops and returns) recording control latency: for each message that changes
@@ -548,7 +603,13 @@ impl Router {
                     let kind = chronus_dsp::ModuleKind::parse(kind).map_err(|e| fail("patch", e.to_string()))?;
                     Ok(Plan::Stage(PatchEdit::Create { name: (*name).into(), kind }))
                 }
-                _ => Err(fail("arguments", "expects <id> <type> (types: osc, adsr, filter, lfo)")),
+                _ => Err(fail(
+                    "arguments",
+                    format!(
+                        "expects <id> <type> (types: {})",
+                        ModuleKind::ALL.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ")
+                    ),
+                )),
             },
             ["patch", verb @ ("connect" | "disconnect")] => match args.as_slice() {
                 [Arg::Str(from), Arg::Str(to)] => Ok(Plan::Stage(PatchEdit::connection(from, to, *verb == "connect"))),
@@ -566,13 +627,22 @@ impl Router {
                 expect_args(&args, 0)?;
                 Ok(Plan::Abort)
             }
+            ["seq", _] => {
+                let actions = self
+                    .engine
+                    .resolve_all(&m.addr, &args)
+                    .map_err(|e| fail("arguments", e.to_string()))?;
+                Ok(Plan::Apply { actions, notices: Vec::new() })
+            }
+            ["record", "start"] => self.record(true, &args),
+            ["record", "stop"] => self.record(false, &args),
             ["sync"] => match m.args.as_slice() {
                 [id] => Ok(Plan::Sync(id.clone())),
                 _ => Err(fail("arguments", "expects one id")),
             },
             _ => Err(fail(
                 "address",
-                format!("unknown address '{}' (see docs/osc.md: /mod, /gate, /engine, /patch, /status, /get, /modules, /notify, /sync)", m.addr),
+                format!("unknown address '{}' (see docs/osc.md: /mod, /gate, /engine, /seq, /patch, /record, /status, /get, /modules, /notify, /sync)", m.addr),
             )),
         }
     }

@@ -38,6 +38,8 @@ pub struct ServerConfig {
     pub allow: Vec<Cidr>,
     /// Largest packet accepted, in bytes.
     pub max_packet: usize,
+    /// The folder `/record/start` writes new WAV files into (`None`: recording over OSC off).
+    pub recordings: Option<std::path::PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -48,6 +50,7 @@ impl Default for ServerConfig {
             framing: TcpFraming::Slip,
             allow: Vec::new(),
             max_packet: 16 * 1024,
+            recordings: None,
         }
     }
 }
@@ -104,7 +107,7 @@ fn frame(bytes: &[u8], framing: TcpFraming) -> Vec<u8> {
 impl Server {
     /// Binds the sockets and starts serving `engine`.
     pub fn start(engine: Arc<Engine>, config: ServerConfig) -> Result<Server, OscError> {
-        let router = Arc::new(Router::new(engine));
+        let router = Arc::new(Router::new(engine).with_recordings(config.recordings.clone()));
         let stop = Arc::new(AtomicBool::new(false));
         let udp = UdpSocket::bind(config.addr).map_err(|source| OscError::Socket {
             what: "cannot bind UDP",

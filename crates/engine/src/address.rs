@@ -75,6 +75,89 @@ fn one_number(address: &str, args: &[Arg<'_>]) -> Result<f32, EngineError> {
     }
 }
 
+/// Parses `address` with `args` into the actions it stands for: one for `/mod`, `/gate` and
+/// `/engine`, several for `/seq/pattern` (the pattern's length, then each step).
+pub fn parse_all(
+    patch: &Patch,
+    address: &str,
+    args: &[Arg<'_>],
+) -> Result<Vec<Action>, EngineError> {
+    use crate::sequencer::{self, SeqAction, SeqTarget};
+    let parts: Vec<&str> = address.strip_prefix('/').unwrap_or("").split('/').collect();
+    let seq = |a: SeqAction| Ok(vec![Action::Seq(a)]);
+    let track = |a: Option<&Arg<'_>>| -> Result<u8, EngineError> {
+        a.and_then(Arg::as_f32)
+            .filter(|t| t.fract() == 0.0 && (0.0..sequencer::TRACKS as f32).contains(t))
+            .map(|t| t as u8)
+            .ok_or_else(|| {
+                bad(
+                    address,
+                    format!(
+                        "the first argument is a track, 0..{}",
+                        sequencer::TRACKS - 1
+                    ),
+                )
+            })
+    };
+    match parts.as_slice() {
+        ["seq", "bpm"] => {
+            let b = one_number(address, args)?;
+            if !(20.0..=300.0).contains(&b) {
+                return Err(bad(address, format!("{b} BPM is outside 20..300")));
+            }
+            seq(SeqAction::Bpm(b))
+        }
+        ["seq", "swing"] => {
+            let s = one_number(address, args)?;
+            if !(0.0..=0.5).contains(&s) {
+                return Err(bad(address, format!("swing {s} is outside 0..0.5")));
+            }
+            seq(SeqAction::Swing(s))
+        }
+        ["seq", "start"] => seq(SeqAction::Run(true)),
+        ["seq", "stop"] => seq(SeqAction::Run(false)),
+        ["seq", "pattern"] => {
+            let t = track(args.first())?;
+            let text = match args.get(1..) {
+                Some(rest) if !rest.is_empty() => rest
+                    .iter()
+                    .map(|a| match a {
+                        Arg::Str(s) => (*s).to_owned(),
+                        Arg::Int(i) => i.to_string(),
+                        Arg::Float(f) => f.to_string(),
+                        Arg::Double(d) => d.to_string(),
+                        Arg::Bool(b) => b.to_string(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" "),
+                _ => return Err(bad(address, "expects <track> <pattern>, e.g. 0 x.x.x.x.")),
+            };
+            let steps = sequencer::parse_pattern(&text).map_err(|e| bad(address, e))?;
+            sequencer::pattern_actions(t, &steps)
+        }
+        ["seq", "target"] => {
+            let t = track(args.first())?;
+            let target = match args.get(1) {
+                Some(Arg::Str("note")) => SeqTarget::Note {
+                    osc: patch.lookup("sine")?,
+                    gate: patch.lookup("adsr")?,
+                },
+                Some(Arg::Str("off")) => SeqTarget::Off,
+                Some(Arg::Str(module)) => {
+                    let id = patch.lookup(module)?;
+                    if !patch.kind(id)?.gateable() {
+                        return Err(bad(address, format!("'{module}' has no gate")));
+                    }
+                    SeqTarget::Gate(id)
+                }
+                _ => return Err(bad(address, "expects <track> note|off|<gate module>")),
+            };
+            seq(SeqAction::Target { track: t, target })
+        }
+        _ => parse(patch, address, args).map(|a| vec![a]),
+    }
+}
+
 /// Parses `address` with `args` into an action on `patch` (names resolved to ids).
 pub fn parse(patch: &Patch, address: &str, args: &[Arg<'_>]) -> Result<Action, EngineError> {
     let parts: Vec<&str> = address.strip_prefix('/').unwrap_or("").split('/').collect();

@@ -21,6 +21,8 @@ pub enum Action {
         /// Open (`true`) or closed.
         on: bool,
     },
+    /// Change the step sequencer.
+    Seq(crate::sequencer::SeqAction),
 }
 
 /// An [`Action`] stamped with the sample at which it takes effect.

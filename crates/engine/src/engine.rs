@@ -2,14 +2,16 @@
 //! replaces a faulty worker with one synced to the survivor's exact state.
 
 use crate::metrics::{Metrics, MetricsSnapshot};
+use crate::offline::WavFormat;
 use crate::output::Output;
 use crate::renderer::Timing;
 use crate::slot::{fault, kind, Slot, WireCommand, WorkerStatus, MAX_LOOKAHEAD};
 use crate::spawn::{self, WorkerHandle};
 use crate::worker::{self, Start};
+use crate::RecordingReport;
 use crate::{Action, Arg, EngineError};
 use chronus_dsp::Patch;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering::*};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -122,6 +124,7 @@ struct Shared {
 pub struct Engine {
     shared: Arc<Shared>,
     supervisor: Mutex<Option<JoinHandle<()>>>,
+    recorder: crate::recorder::Recorder,
 }
 
 impl Engine {
@@ -209,7 +212,10 @@ impl Engine {
             s.set_online(true);
         }
         metrics.workers_alive.store(2, Relaxed);
-        let output = Output::new(shared.slots.clone(), metrics, shared.config.block);
+        // Ten seconds of played audio between the output and the recording's writer.
+        let (recorder, tap) =
+            crate::recorder::Recorder::new(metrics.clone(), shared.config.sample_rate as u32, 10)?;
+        let output = Output::new(shared.slots.clone(), metrics, shared.config.block, tap);
         let sup = shared.clone();
         let supervisor = std::thread::Builder::new()
             .name("chronus-supervisor".into())
@@ -222,6 +228,7 @@ impl Engine {
             Engine {
                 shared,
                 supervisor: Mutex::new(Some(supervisor)),
+                recorder,
             },
             output,
         ))
@@ -274,6 +281,12 @@ impl Engine {
     /// Resolves a textual address (`/mod/sine/freq`) with arguments into an action.
     pub fn resolve(&self, address: &str, args: &[Arg<'_>]) -> Result<Action, EngineError> {
         crate::address::parse(&self.shared.lock().layout, address, args)
+    }
+
+    /// Like [`Engine::resolve`], for addresses that stand for several actions taken together
+    /// (`/seq/pattern`: the length and every step), and the single ones too.
+    pub fn resolve_all(&self, address: &str, args: &[Arg<'_>]) -> Result<Vec<Action>, EngineError> {
+        crate::address::parse_all(&self.shared.lock().layout, address, args)
     }
 
     /// Sends an action to both workers, to take effect as soon as possible: at the start of
@@ -422,9 +435,42 @@ impl Engine {
         }
     }
 
-    /// Stops the supervisor and both workers and releases the shared memory (once the
-    /// [`Output`] is dropped too). Idempotent; also done on drop.
+    /// Records what the output plays (mono) into a new WAV file at `path` (replacing one that
+    /// is there), from the next block on. Failovers leave no gap in it.
+    pub fn start_recording(&self, path: &Path, format: WavFormat) -> Result<(), EngineError> {
+        let file = std::fs::File::create(path).map_err(|source| EngineError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        self.recorder.start(file, path, format)
+    }
+
+    /// Like [`Engine::start_recording`], into a file the caller opened (and so checked).
+    pub fn start_recording_into(
+        &self,
+        file: std::fs::File,
+        path: &Path,
+        format: WavFormat,
+    ) -> Result<(), EngineError> {
+        self.recorder.start(file, path, format)
+    }
+
+    /// Stops the recording and finalises its file; `None` if nothing was being recorded.
+    pub fn stop_recording(&self) -> Result<Option<RecordingReport>, EngineError> {
+        self.recorder.stop()
+    }
+
+    /// The file being recorded, if any.
+    pub fn recording(&self) -> Option<PathBuf> {
+        self.recorder.current()
+    }
+
+    /// Finalises any recording, stops the supervisor and both workers and releases the shared
+    /// memory (once the [`Output`] is dropped too). Idempotent; also done on drop.
     pub fn shutdown(&self) {
+        if let Err(e) = self.recorder.shutdown() {
+            tracing::error!("{e}");
+        }
         self.shared.stop.store(true, SeqCst);
         let supervisor = self
             .supervisor

@@ -10,7 +10,7 @@ pub enum EngineError {
     #[error(transparent)]
     Dsp(#[from] chronus_dsp::DspError),
     /// An address chronus does not know.
-    #[error("unknown address '{address}' (try /mod/<module>/<param>, /gate/<module>, /engine/freq, /engine/amp)")]
+    #[error("unknown address '{address}' (try /mod/<module>/<param>, /gate/<module>, /engine/freq, /engine/amp, /seq/...)")]
     UnknownAddress {
         /// The address.
         address: String,
@@ -85,6 +85,12 @@ pub enum EngineError {
         path: PathBuf,
         /// The cause.
         source: std::io::Error,
+    },
+    /// A recording could not be started or stopped.
+    #[error("recording: {reason}")]
+    Recording {
+        /// Why.
+        reason: String,
     },
     /// Writing a WAV file failed.
     #[error("{path}: {source}")]

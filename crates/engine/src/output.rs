@@ -23,6 +23,7 @@ pub enum BlockSource {
 /// real-time callback.
 pub struct Output {
     slots: [Slot; 2],
+    tap: crate::recorder::RecordTap,
     metrics: Arc<Metrics>,
     next: u64,
     block: usize,
@@ -30,9 +31,15 @@ pub struct Output {
 }
 
 impl Output {
-    pub(crate) fn new(slots: [Slot; 2], metrics: Arc<Metrics>, block: usize) -> Self {
+    pub(crate) fn new(
+        slots: [Slot; 2],
+        metrics: Arc<Metrics>,
+        block: usize,
+        tap: crate::recorder::RecordTap,
+    ) -> Self {
         Output {
             slots,
+            tap,
             metrics,
             next: 0,
             block,
@@ -99,6 +106,9 @@ impl Output {
             self.metrics.lost_samples.fetch_add(n as u64, Relaxed);
             BlockSource::Silence
         };
+        // What is played is what is recorded (silence included), before the block counts as
+        // played: a recording stopped after that has it.
+        self.tap.push(out);
         self.next = k + 1;
         self.metrics.played_blocks.store(self.next, Release);
         // Seal the block the workers may now render: every command published so far belongs

@@ -27,6 +27,8 @@ pub struct RendererState {
     pub pending: Vec<Command>,
     /// Commands that failed when applied.
     pub errors: u64,
+    /// The step sequencer.
+    pub seq: crate::sequencer::Sequencer,
 }
 
 impl RendererState {
@@ -55,16 +57,19 @@ pub struct Renderer {
     now: u64,
     pending: VecDeque<Command>,
     errors: u64,
+    seq: crate::sequencer::Sequencer,
 }
 
 impl Renderer {
     /// A renderer at sample 0.
     pub fn new(patch: Patch) -> Self {
+        let seq = crate::sequencer::Sequencer::new(patch.sample_rate());
         Renderer {
             patch,
             now: 0,
             pending: VecDeque::with_capacity(SCHEDULE_CAPACITY),
             errors: 0,
+            seq,
         }
     }
 
@@ -82,6 +87,7 @@ impl Renderer {
             now: self.now,
             pending: self.pending.iter().copied().collect(),
             errors: self.errors,
+            seq: self.seq,
         }
     }
 
@@ -95,6 +101,7 @@ impl Renderer {
         }
         r.pending.extend(state.pending.iter().copied());
         r.errors = state.errors;
+        r.seq = state.seq;
         Ok(r)
     }
 
@@ -151,8 +158,13 @@ impl Renderer {
         Ok(timing)
     }
 
-    /// Applies an action now.
-    pub fn apply(&mut self, action: Action) -> Result<(), EngineError> {
+    /// The step sequencer.
+    pub fn sequencer(&self) -> &crate::sequencer::Sequencer {
+        &self.seq
+    }
+
+    /// Applies an action at sample `at` (the sequencer needs to know when it starts).
+    fn apply_at(&mut self, action: Action, at: u64) -> Result<(), EngineError> {
         match action {
             Action::Set {
                 module,
@@ -162,8 +174,21 @@ impl Renderer {
                 self.patch.set_param(module, param, value)?;
             }
             Action::Gate { module, on } => self.patch.gate(module, on)?,
+            Action::Seq(a) => {
+                let (patch, errors) = (&mut self.patch, &mut self.errors);
+                self.seq.apply(a, at, |e| {
+                    if apply_to(patch, e).is_err() {
+                        *errors += 1;
+                    }
+                });
+            }
         }
         Ok(())
+    }
+
+    /// Applies an action now.
+    pub fn apply(&mut self, action: Action) -> Result<(), EngineError> {
+        self.apply_at(action, self.now)
     }
 
     /// Renders the next `out.len()` samples (at most the patch's block size), applying
@@ -172,18 +197,39 @@ impl Renderer {
         let n = out.len().min(self.patch.block_size());
         let end = self.now + n as u64;
         let mut pos = 0usize;
-        while let Some(cmd) = self.pending.front().copied() {
-            if cmd.at >= end {
+        loop {
+            // The next thing to happen: a command, or a sequencer step or gate (commands first
+            // on a tie, so a pattern loaded for a sample plays on it).
+            let cmd_at = self.pending.front().map(|c| c.at.max(self.now));
+            let seq_at = self.seq.next_event().map(|t| t.max(self.now));
+            let at = match (cmd_at, seq_at) {
+                (Some(c), Some(s)) => c.min(s),
+                (c, s) => match c.or(s) {
+                    Some(t) => t,
+                    None => break,
+                },
+            };
+            if at >= end {
                 break;
             }
-            let offset = (cmd.at.max(self.now) - self.now) as usize;
+            let offset = (at - self.now) as usize;
             if offset > pos {
                 self.patch.process(&mut out[pos..offset]);
                 pos = offset;
             }
-            self.pending.pop_front();
-            if self.apply(cmd.action).is_err() {
-                self.errors += 1;
+            if cmd_at == Some(at) {
+                if let Some(cmd) = self.pending.pop_front() {
+                    if self.apply_at(cmd.action, at).is_err() {
+                        self.errors += 1;
+                    }
+                }
+            } else {
+                let (patch, errors) = (&mut self.patch, &mut self.errors);
+                self.seq.fire(at, |e| {
+                    if apply_to(patch, e).is_err() {
+                        *errors += 1;
+                    }
+                });
             }
         }
         if pos < n {
@@ -191,6 +237,22 @@ impl Renderer {
         }
         self.now = end;
     }
+}
+
+/// Applies a sequencer's action to the patch.
+fn apply_to(patch: &mut Patch, action: Action) -> Result<(), EngineError> {
+    match action {
+        Action::Set {
+            module,
+            param,
+            value,
+        } => {
+            patch.set_param(module, param, value)?;
+        }
+        Action::Gate { module, on } => patch.gate(module, on)?,
+        Action::Seq(_) => {}
+    }
+    Ok(())
 }
 
 #[cfg(test)]

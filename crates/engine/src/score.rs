@@ -168,7 +168,7 @@ impl Score {
                         OwnedArg::Str(s) => Arg::Str(s),
                     })
                     .collect();
-                let action = address::parse(patch, &e.address, &args).map_err(|err| {
+                let actions = address::parse_all(patch, &e.address, &args).map_err(|err| {
                     let column = match err {
                         EngineError::BadArguments { .. } => e
                             .args
@@ -178,9 +178,11 @@ impl Score {
                     };
                     score_err(e.line, column, err.to_string())
                 })?;
-                Ok(Command::new((e.time * sr).round() as u64, action))
+                let at = (e.time * sr).round() as u64;
+                Ok(actions.into_iter().map(move |a| Command::new(at, a)))
             })
-            .collect()
+            .collect::<Result<Vec<_>, EngineError>>()
+            .map(|v| v.into_iter().flatten().collect())
     }
 
     /// Time of the last event, in seconds (0 for an empty score).

@@ -67,6 +67,7 @@ pub(crate) mod kind {
     pub const GATE: u32 = 2;
     pub const SNAPSHOT: u32 = 3;
     pub const PATCH: u32 = 4;
+    pub const SEQ: u32 = 5;
     pub const INJECT_PANIC: u32 = 10;
     pub const INJECT_NAN: u32 = 11;
     pub const INJECT_HANG: u32 = 12;

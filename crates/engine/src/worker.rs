@@ -93,18 +93,23 @@ pub(crate) fn run(slot: &Slot, start: Start, generation: u32) {
         };
         while let Some(cmd) = slot.pop_command_upto(sealed) {
             match cmd.kind {
-                kind::SET | kind::GATE => {
-                    let action = if cmd.kind == kind::SET {
-                        Action::Set {
+                kind::SET | kind::GATE | kind::SEQ => {
+                    let action = match cmd.kind {
+                        kind::SET => Action::Set {
                             module: ModuleId(cmd.module),
                             param: cmd.param,
                             value: cmd.value,
-                        }
-                    } else {
-                        Action::Gate {
+                        },
+                        kind::GATE => Action::Gate {
                             module: ModuleId(cmd.module),
                             on: cmd.flag != 0,
-                        }
+                        },
+                        _ => match crate::sequencer::from_wire(
+                            cmd.flag, cmd.param, cmd.module, cmd.value,
+                        ) {
+                            Some(a) => Action::Seq(a),
+                            None => continue,
+                        },
                     };
                     let at = if cmd.asap != 0 {
                         renderer.now()
@@ -253,5 +258,18 @@ pub(crate) fn wire(at: Option<u64>, action: Action) -> WireCommand {
             flag: u8::from(on),
             ..Default::default()
         },
+        Action::Seq(a) => {
+            let (op, param, module, value) = crate::sequencer::to_wire(a);
+            WireCommand {
+                at,
+                asap,
+                kind: kind::SEQ,
+                flag: op,
+                param,
+                module,
+                value,
+                ..Default::default()
+            }
+        }
     }
 }

@@ -40,6 +40,8 @@ pub struct Context {
     pub delay_feedback: f32,
     /// Oscillators in the patch: `sine`, then `sine2`, `sine3`, … (chords create them).
     pub oscillators: usize,
+    /// The sequencer's tempo, BPM.
+    pub bpm: f32,
     /// Oscillators sounding now (a chord's notes; 1 for a single note). `gain` is shared
     /// among them.
     pub voices: usize,
@@ -67,6 +69,7 @@ impl Default for Context {
             delay_feedback: 0.35,
             oscillators: 1,
             voices: 1,
+            bpm: 120.0,
         }
     }
 }

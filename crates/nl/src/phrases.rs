@@ -57,6 +57,9 @@ const KNOWN: &[&str] = &[
     "c major chord",
     "a minor chord",
     "a mysterious chord",
+    "four on the floor",
+    "at 120 bpm",
+    "stop the beat",
 ];
 
 fn set(addr: &str, v: f32) -> Message {
@@ -144,6 +147,7 @@ fn clauses(text: &str) -> Vec<String> {
         " and ",
         " with ",
         " plus ",
+        " at ",
     ] {
         t = t.replace(sep, " | ");
     }
@@ -710,6 +714,45 @@ fn clause(c: &str, scale: f32, o: &mut Out<'_>) -> Result<bool, NlError> {
             o.say("dry: reverb and delay mix 0");
             return Ok(true);
         }
+        "four on the floor"
+        | "a four on the floor beat"
+        | "a beat"
+        | "give me a beat"
+        | "house beat" => {
+            o.push(msg(
+                "/seq/target",
+                vec![Value::Int(0), Value::Str("adsr".into())],
+            ));
+            o.push(msg(
+                "/seq/pattern",
+                vec![Value::Int(0), Value::Str("x...x...x...x...".into())],
+            ));
+            o.push(msg("/seq/start", vec![]));
+            o.say(format!(
+                "four on the floor: a hit on every beat at {} BPM, sequencer track 0 on adsr",
+                o.ctx.bpm
+            ));
+            return Ok(true);
+        }
+        "stop the beat" | "stop the sequencer" | "stop the pattern" | "no beat" => {
+            o.push(msg("/seq/stop", vec![]));
+            o.say("stop the beat: sequencer stopped");
+            return Ok(true);
+        }
+        "start the beat" | "start the sequencer" | "start the pattern" => {
+            o.push(msg("/seq/start", vec![]));
+            o.say("start the beat: sequencer started");
+            return Ok(true);
+        }
+        "faster tempo" | "speed up" | "slower tempo" | "slow down" => {
+            let up = matches!(c, "faster tempo" | "speed up");
+            let f = if up { 1.1f32 } else { 1.0 / 1.1 }.powf(scale);
+            let bpm = (o.ctx.bpm * f).clamp(20.0, 300.0);
+            o.ctx.bpm = bpm;
+            o.push(set("/seq/bpm", bpm));
+            o.say(format!("tempo: {bpm:.1} BPM"));
+            return Ok(true);
+        }
         "a mysterious chord" | "mysterious chord" | "something mysterious" => {
             // A3 C#4 E4, darker, in a room.
             o.chord(&[57, 61, 64]);
@@ -750,6 +793,21 @@ fn clause(c: &str, scale: f32, o: &mut Out<'_>) -> Result<bool, NlError> {
             "{first}: gain to {to:.2} over {:.1} s",
             ms as f32 / 1000.0
         ));
+        return Ok(true);
+    }
+    // Tempo: "at 175 bpm", "175 bpm", "tempo 90".
+    let bpm = c
+        .strip_prefix("at ")
+        .unwrap_or(c)
+        .strip_suffix(" bpm")
+        .and_then(|n| n.trim().parse::<f32>().ok())
+        .or_else(|| number_after(c, "tempo "))
+        .filter(|b| b.is_finite());
+    if let Some(b) = bpm {
+        let b = b.clamp(20.0, 300.0);
+        o.ctx.bpm = b;
+        o.push(set("/seq/bpm", b));
+        o.say(format!("tempo: {b} BPM (from the next step)"));
         return Ok(true);
     }
     // Volume N (0..10, or 0..1).

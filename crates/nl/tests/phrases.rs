@@ -152,6 +152,16 @@ const PHRASES: &[&str] = &[
     "a sad chord",
     "a dreamy chord",
     "play a C major chord with reverb",
+    // 7b. rhythm
+    "at 175 BPM",
+    "120 bpm",
+    "tempo 90",
+    "four on the floor",
+    "four on the floor at 128 bpm",
+    "stop the beat",
+    "start the beat",
+    "speed up",
+    "a bit slower tempo",
     // 8. presets
     "techno bass",
     "flute",

@@ -2,16 +2,12 @@
 
 use anyhow::{bail, Result};
 use chronus_engine::backend::{Backend, NullBackend};
-use chronus_engine::offline::WavFormat;
-use std::path::PathBuf;
 
 /// What the user asked for.
 #[derive(Debug, Clone)]
 pub struct Choice {
     /// `null`, `jack`, `auto`.
     pub backend: String,
-    /// Record to a file (null backend).
-    pub record: Option<(PathBuf, WavFormat)>,
     /// JACK client name.
     pub jack_name: String,
     /// JACK ports to connect to (empty: the system playback ports).
@@ -104,10 +100,10 @@ fn open_alsa(choice: &Choice) -> Result<Opened> {
     })
 }
 
-fn null(choice: &Choice) -> Opened {
+fn null() -> Opened {
     Opened {
         backend: Box::new(NullBackend {
-            record: choice.record.clone(),
+            record: None,
             max_blocks: None,
         }),
         name: "null",
@@ -118,15 +114,8 @@ fn null(choice: &Choice) -> Opened {
 
 /// Opens the backend the user chose.
 pub fn open(choice: &Choice) -> Result<Opened> {
-    if choice.record.is_some() && choice.backend == "auto" {
-        // Recording happens in the null backend for now: --record picks it.
-        return Ok(null(choice));
-    }
-    if choice.record.is_some() && choice.backend != "null" {
-        bail!("--record works with --backend null for now (record a JACK port with jack_capture)");
-    }
     match choice.backend.as_str() {
-        "null" => Ok(null(choice)),
+        "null" => Ok(null()),
         #[cfg(feature = "jack")]
         "jack" => Ok(open_jack(choice)?),
         #[cfg(feature = "alsa")]
@@ -157,7 +146,7 @@ pub fn open(choice: &Choice) -> Result<Opened> {
                 return open_alsa(choice);
             }
             tracing::warn!("no audio device found (no JACK server answered, no ALSA device opened); playing on the null backend — nothing will be heard");
-            Ok(null(choice))
+            Ok(null())
         }
         other => bail!(
             "unknown backend '{other}': this build has {}",

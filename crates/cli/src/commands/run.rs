@@ -50,9 +50,15 @@ pub struct RunArgs {
     /// Output channels (the mono signal on each).
     #[arg(long, default_value_t = 1)]
     channels: usize,
-    /// Record what is played to this WAV file.
+    /// Record what is played (mono, at the output: failovers leave no gap) to this WAV file,
+    /// on any backend. Ctrl-C finalises it.
     #[arg(long)]
     record: Option<PathBuf>,
+    /// The folder `/record/start [name]` over OSC writes new WAV files into (created when
+    /// first used; names cannot leave it).
+    #[cfg(feature = "osc")]
+    #[arg(long, default_value = "recordings")]
+    recordings: PathBuf,
     /// Sample format of the recording: f32, s24 or s16.
     #[arg(long, default_value = "f32")]
     format: WavFormat,
@@ -119,6 +125,7 @@ fn start_osc(args: &RunArgs, engine: &Arc<Engine>) -> Result<Option<chronus_osc:
     let config = chronus_osc::ServerConfig {
         addr,
         allow: args.allow.clone(),
+        recordings: Some(args.recordings.clone()),
         framing: if args.tcp_length_prefix {
             chronus_osc::TcpFraming::LengthPrefix
         } else {
@@ -144,7 +151,6 @@ pub fn run(args: RunArgs) -> Result<()> {
     }
     let choice = super::backends::Choice {
         backend: args.backend.clone(),
-        record: args.record.clone().map(|p| (p, args.format)),
         jack_name: args.jack_name.clone(),
         connect: args.connect.clone(),
         no_connect: args.no_connect,
@@ -203,6 +209,12 @@ pub fn run(args: RunArgs) -> Result<()> {
     let (engine, output) =
         Engine::start_with(config, opening).context("the engine did not start")?;
     let engine = Arc::new(engine);
+    // Armed before the first block plays: the recording starts at sample 0.
+    if let Some(path) = &args.record {
+        engine
+            .start_recording(path, args.format)
+            .with_context(|| format!("cannot record to {}", path.display()))?;
+    }
     #[cfg(feature = "osc")]
     let osc = start_osc(&args, &engine)?;
     #[cfg(feature = "osc")]
@@ -300,6 +312,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         server.stop();
     }
     let report = stream.stop().context("stopping the backend")?;
+    let recorded = engine.stop_recording();
     let m = engine.metrics();
     engine.shutdown();
     println!(
@@ -312,11 +325,22 @@ pub fn run(args: RunArgs) -> Result<()> {
         m.respawns,
         report.xruns
     );
-    if report.dropped_recording > 0 {
-        tracing::warn!(
-            "{} samples could not be recorded (disk too slow)",
-            report.dropped_recording
-        );
+    match recorded {
+        Ok(Some(r)) => {
+            println!(
+                "chronus: recorded {:.2} s to {}",
+                r.samples as f64 / sr,
+                r.path.display()
+            );
+            if r.dropped > 0 {
+                tracing::warn!(
+                    "{} samples could not be recorded (the disk was too slow)",
+                    r.dropped
+                );
+            }
+        }
+        Ok(None) => {}
+        Err(e) => tracing::error!("the recording: {e}"),
     }
     if let Some(e) = failure {
         bail!("{e}; stopped (start the server again, or use --backend null)");

@@ -68,7 +68,6 @@ impl Drop for Load {
 fn measure(args: &BenchArgs, backend: &str) -> Result<Row> {
     let choice = Choice {
         backend: backend.to_owned(),
-        record: None,
         jack_name: "chronus-bench".into(),
         connect: Vec::new(),
         no_connect: false,

@@ -1,0 +1,100 @@
+//! Where `/record/start` may write: new WAV files directly inside one configured folder, named
+//! by the sender or after the clock. Nothing else on the filesystem is reachable over OSC.
+
+use std::fs::File;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Component, Path, PathBuf};
+
+/// Checks a file name given over OSC: one plain name (no folder, no `..`, no hidden file, no
+/// control characters), ending in `.wav` (added when missing).
+pub fn file_name(name: &str) -> Result<String, String> {
+    let name = name.trim();
+    if name.is_empty() || name.len() > 200 {
+        return Err("a recording name is 1..200 characters".into());
+    }
+    if name.chars().any(|c| c.is_control()) {
+        return Err("a recording name has no control characters".into());
+    }
+    let mut parts = Path::new(name).components();
+    let ok = matches!(
+        (parts.next(), parts.next()),
+        (Some(Component::Normal(_)), None)
+    );
+    if !ok || name.starts_with('.') || name.contains('/') {
+        return Err(format!(
+            "'{name}' is not a plain file name: recordings go straight into the recordings folder"
+        ));
+    }
+    Ok(if name.to_ascii_lowercase().ends_with(".wav") {
+        name.to_owned()
+    } else {
+        format!("{name}.wav")
+    })
+}
+
+/// Creates a new file `name` (checked with [`file_name`]) inside `dir` (created if missing).
+/// An existing file or symbolic link of that name is never opened, replaced or followed.
+pub fn create(dir: &Path, name: &str) -> Result<(File, PathBuf), String> {
+    let name = file_name(name)?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| format!("cannot create the recordings folder {}: {e}", dir.display()))?;
+    let path = dir.join(&name);
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .mode(0o640)
+        .open(&path)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => {
+                format!("{name} exists already in the recordings folder; pick another name")
+            }
+            _ => format!("cannot create {}: {e}", path.display()),
+        })?;
+    Ok((file, path))
+}
+
+/// A new file named after the clock (`take-<unix seconds>.wav`, `-2`, `-3`… when taken).
+pub fn create_dated(dir: &Path) -> Result<(File, PathBuf), String> {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    let mut last = String::new();
+    for n in 1..100 {
+        let name = if n == 1 {
+            format!("take-{secs}.wav")
+        } else {
+            format!("take-{secs}-{n}.wav")
+        };
+        match create(dir, &name) {
+            Ok(done) => return Ok(done),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_stay_inside_the_folder() {
+        assert_eq!(file_name("take1").unwrap(), "take1.wav");
+        assert_eq!(file_name("Take 2.WAV").unwrap(), "Take 2.WAV");
+        for bad in [
+            "",
+            "../x.wav",
+            "..",
+            ".",
+            "/etc/passwd",
+            "a/b.wav",
+            ".hidden.wav",
+            "x\u{0}.wav",
+            "x\n.wav",
+        ] {
+            assert!(file_name(bad).is_err(), "{bad:?} accepted");
+        }
+    }
+}

@@ -1,0 +1,282 @@
+//! Recording at the output stage: what the backend plays (failovers included, so a recording
+//! has no gap when a worker dies) goes through a lock-free ring to a writer thread that keeps a
+//! WAV file. The audio side only copies samples into the ring; a full ring is counted, never
+//! waited for.
+
+use crate::metrics::Metrics;
+use crate::offline::{to_int, WavFormat};
+use crate::EngineError;
+use std::fs::File;
+use std::io::BufWriter;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
+use std::sync::{mpsc, Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+type Wav = hound::WavWriter<BufWriter<File>>;
+
+/// How a recording went.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordingReport {
+    /// The file.
+    pub path: PathBuf,
+    /// Samples written.
+    pub samples: u64,
+    /// Samples the writer could not take in time (the disk was too slow): left out.
+    pub dropped: u64,
+}
+
+/// The audio side: lives in the [`crate::Output`].
+pub(crate) struct RecordTap {
+    tx: rtrb::Producer<f32>,
+    shared: Arc<TapShared>,
+}
+
+struct TapShared {
+    armed: AtomicBool,
+    dropped: AtomicU64,
+}
+
+impl RecordTap {
+    /// Copies one played block into the ring, if recording. Real-time safe.
+    #[inline]
+    pub(crate) fn push(&mut self, block: &[f32]) {
+        if !self.shared.armed.load(Acquire) {
+            return;
+        }
+        match self.tx.write_chunk_uninit(block.len()) {
+            Ok(chunk) => {
+                chunk.fill_from_iter(block.iter().copied());
+            }
+            Err(_) => {
+                self.shared.dropped.fetch_add(block.len() as u64, Relaxed);
+            }
+        }
+    }
+}
+
+enum Cmd {
+    Start(Box<Wav>, PathBuf, WavFormat),
+    Stop(mpsc::Sender<Result<Option<RecordingReport>, EngineError>>),
+}
+
+/// The control side: starts and stops recordings.
+pub(crate) struct Recorder {
+    shared: Arc<TapShared>,
+    commands: Mutex<mpsc::Sender<Cmd>>,
+    current: Mutex<Option<PathBuf>>,
+    thread: Mutex<Option<JoinHandle<()>>>,
+    metrics: Arc<Metrics>,
+    sample_rate: u32,
+}
+
+impl Recorder {
+    /// A recorder and the tap for the output; `seconds` of audio fit in the ring.
+    pub(crate) fn new(
+        metrics: Arc<Metrics>,
+        sample_rate: u32,
+        seconds: usize,
+    ) -> Result<(Recorder, RecordTap), EngineError> {
+        let (tx, rx) = rtrb::RingBuffer::<f32>::new(sample_rate as usize * seconds);
+        let shared = Arc::new(TapShared {
+            armed: AtomicBool::new(false),
+            dropped: AtomicU64::new(0),
+        });
+        let (cmd_tx, cmd_rx) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("chronus-recorder".into())
+            .spawn(move || write_loop(rx, cmd_rx))
+            .map_err(|source| EngineError::Worker {
+                reason: "starting the recorder",
+                source,
+            })?;
+        Ok((
+            Recorder {
+                shared: shared.clone(),
+                commands: Mutex::new(cmd_tx),
+                current: Mutex::new(None),
+                thread: Mutex::new(Some(thread)),
+                metrics,
+                sample_rate,
+            },
+            RecordTap { tx, shared },
+        ))
+    }
+
+    /// The file being recorded, if any.
+    pub(crate) fn current(&self) -> Option<PathBuf> {
+        self.current
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Starts recording into `file` (already created by the caller, who decides where files
+    /// may go) from the next block the output plays.
+    pub(crate) fn start(
+        &self,
+        file: File,
+        path: &Path,
+        format: WavFormat,
+    ) -> Result<(), EngineError> {
+        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(p) = current.as_ref() {
+            return Err(EngineError::Recording {
+                reason: format!("already recording to {}; stop it first", p.display()),
+            });
+        }
+        let spec = hound::WavSpec {
+            channels: 1,
+            sample_rate: self.sample_rate,
+            bits_per_sample: match format {
+                WavFormat::F32 => 32,
+                WavFormat::S24 => 24,
+                WavFormat::S16 => 16,
+            },
+            sample_format: if format == WavFormat::F32 {
+                hound::SampleFormat::Float
+            } else {
+                hound::SampleFormat::Int
+            },
+        };
+        let writer = hound::WavWriter::new(BufWriter::new(file), spec).map_err(|source| {
+            EngineError::Wav {
+                path: path.to_owned(),
+                source,
+            }
+        })?;
+        self.commands
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .send(Cmd::Start(Box::new(writer), path.to_owned(), format))
+            .map_err(|_| EngineError::Recording {
+                reason: "the recorder thread is gone".into(),
+            })?;
+        self.shared.dropped.store(0, Relaxed);
+        self.shared.armed.store(true, Release);
+        *current = Some(path.to_owned());
+        Ok(())
+    }
+
+    /// Stops recording and finalises the file; `None` if nothing was being recorded.
+    pub(crate) fn stop(&self) -> Result<Option<RecordingReport>, EngineError> {
+        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        if current.is_none() {
+            return Ok(None);
+        }
+        self.shared.armed.store(false, Release);
+        // A block being copied right now belongs to the file: wait until the output has moved
+        // on twice (or has stopped playing), then the ring holds everything.
+        let played = self.metrics.played_blocks.load(Acquire);
+        let end = Instant::now() + Duration::from_millis(200);
+        while self.metrics.played_blocks.load(Acquire) < played + 2 && Instant::now() < end {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let (tx, rx) = mpsc::channel();
+        let sent = self
+            .commands
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .send(Cmd::Stop(tx));
+        *current = None;
+        let report = match sent {
+            Ok(()) => rx.recv().map_err(|_| EngineError::Recording {
+                reason: "the recorder thread is gone".into(),
+            })?,
+            Err(_) => Err(EngineError::Recording {
+                reason: "the recorder thread is gone".into(),
+            }),
+        };
+        report.map(|r| {
+            r.map(|mut r| {
+                r.dropped = self.shared.dropped.load(Relaxed);
+                r
+            })
+        })
+    }
+
+    /// Stops any recording and ends the writer thread.
+    pub(crate) fn shutdown(&self) -> Result<Option<RecordingReport>, EngineError> {
+        let report = self.stop();
+        // Closing the channel ends the thread.
+        let (dead, _) = mpsc::channel();
+        *self.commands.lock().unwrap_or_else(|e| e.into_inner()) = dead;
+        if let Some(t) = self.thread.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = t.join();
+        }
+        report
+    }
+}
+
+/// The writer thread: drains the ring into the open file (or drops what arrives with none),
+/// keeps the header up to date about once a second (a file cut short by a crash still plays),
+/// finalises on stop.
+fn write_loop(mut rx: rtrb::Consumer<f32>, commands: mpsc::Receiver<Cmd>) {
+    let mut open: Option<(Box<Wav>, PathBuf, WavFormat, u64)> = None;
+    let mut error: Option<EngineError> = None;
+    let mut flushed = Instant::now();
+    loop {
+        let cmd = commands.recv_timeout(Duration::from_millis(10));
+        // Everything played so far goes to the file before a command changes it.
+        let n = rx.slots();
+        if n > 0 {
+            if let Ok(chunk) = rx.read_chunk(n) {
+                if let Some((w, path, format, count)) = open.as_mut() {
+                    for x in chunk.into_iter() {
+                        let r = match format {
+                            WavFormat::F32 => w.write_sample(x),
+                            WavFormat::S24 => w.write_sample(to_int(x, 24)),
+                            WavFormat::S16 => w.write_sample(to_int(x, 16) as i16),
+                        };
+                        match r {
+                            Ok(()) => *count += 1,
+                            Err(source) => {
+                                error.get_or_insert(EngineError::Wav {
+                                    path: path.clone(),
+                                    source,
+                                });
+                            }
+                        }
+                    }
+                } else {
+                    chunk.commit_all();
+                }
+            }
+        }
+        if flushed.elapsed() >= Duration::from_secs(1) {
+            if let Some((w, ..)) = open.as_mut() {
+                let _ = w.flush();
+            }
+            flushed = Instant::now();
+        }
+        match cmd {
+            Ok(Cmd::Start(w, path, format)) => {
+                error = None;
+                open = Some((w, path, format, 0));
+            }
+            Ok(Cmd::Stop(reply)) => {
+                let result = match open.take() {
+                    None => Ok(None),
+                    Some((w, path, _, samples)) => match (error.take(), w.finalize()) {
+                        (Some(e), _) => Err(e),
+                        (None, Err(source)) => Err(EngineError::Wav { path, source }),
+                        (None, Ok(())) => Ok(Some(RecordingReport {
+                            path,
+                            samples,
+                            dropped: 0,
+                        })),
+                    },
+                };
+                let _ = reply.send(result);
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                if let Some((w, ..)) = open.take() {
+                    let _ = w.finalize();
+                }
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,499 @@
+//! The step sequencer: patterns of hits, accents and notes played on the sample clock, inside
+//! the workers (no timer thread, no drift). Step `k` of a run falls on sample
+//! `origin + round(k · samples_per_step)`, computed from the run's origin each time, so step
+//! times are exact to the sample for as long as it plays; a tempo change takes effect at the
+//! next step, which becomes the new origin. Odd steps are delayed by `swing` of a step.
+//!
+//! Everything here is plain data and allocation-free: it is part of a worker's state, and two
+//! workers fed the same commands fire the same events on the same samples.
+
+use crate::{Action, EngineError};
+use chronus_dsp::ModuleId;
+
+/// Tracks of the sequencer.
+pub const TRACKS: usize = 4;
+/// Most steps in a pattern.
+pub const MAX_STEPS: usize = 32;
+/// Step codes: a rest.
+pub const REST: u8 = 0;
+/// Step codes: a hit (the gate opens for half a step).
+pub const HIT: u8 = 1;
+/// Step codes: an accent (the gate opens for nine tenths of a step).
+pub const ACCENT: u8 = 2;
+/// Step codes: `NOTE + midi` plays that note (the oscillator's pitch, then a hit).
+pub const NOTE: u8 = 128;
+
+/// What a track plays.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum SeqTarget {
+    /// Nothing.
+    Off,
+    /// Opens and closes this module's gate.
+    Gate(ModuleId),
+    /// Sets `osc`'s pitch for note steps and opens and closes `gate`.
+    Note {
+        /// The oscillator.
+        osc: ModuleId,
+        /// The envelope.
+        gate: ModuleId,
+    },
+}
+
+/// A change to the sequencer.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub enum SeqAction {
+    /// Tempo in beats (quarter notes) per minute, 20..300; a step is a sixteenth.
+    Bpm(f32),
+    /// Delay of every odd step, in steps, 0..0.5.
+    Swing(f32),
+    /// Start (from step 0, now) or stop (open gates close now).
+    Run(bool),
+    /// One step of a track's pattern.
+    Step {
+        /// The track.
+        track: u8,
+        /// The step.
+        step: u8,
+        /// [`REST`], [`HIT`], [`ACCENT`] or `NOTE + midi`.
+        code: u8,
+    },
+    /// A track's pattern length in steps (1..=32).
+    Length {
+        /// The track.
+        track: u8,
+        /// Steps.
+        len: u8,
+    },
+    /// What a track plays.
+    Target {
+        /// The track.
+        track: u8,
+        /// The target.
+        target: SeqTarget,
+    },
+}
+
+/// The sequencer's complete state.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Sequencer {
+    bpm: f32,
+    swing: f32,
+    running: bool,
+    steps: [[u8; MAX_STEPS]; TRACKS],
+    lens: [u8; TRACKS],
+    targets: [SeqTarget; TRACKS],
+    /// Sample of step `base` (the run's start, or the last tempo change).
+    origin: u64,
+    base: u64,
+    /// The next step to fire.
+    next: u64,
+    /// Samples per step from `origin` on.
+    per_step: f64,
+    /// A tempo that takes effect at the next step.
+    pending_bpm: Option<f32>,
+    /// When each track's open gate closes (`u64::MAX`: closed).
+    off_at: [u64; TRACKS],
+    sample_rate: f64,
+}
+
+/// Samples per sixteenth at `bpm`.
+fn per_step(bpm: f32, sample_rate: f64) -> f64 {
+    sample_rate * 60.0 / f64::from(bpm) / 4.0
+}
+
+impl Sequencer {
+    /// A stopped sequencer at 120 BPM, every track off and 16 steps of rest.
+    pub fn new(sample_rate: f64) -> Self {
+        Sequencer {
+            bpm: 120.0,
+            swing: 0.0,
+            running: false,
+            steps: [[REST; MAX_STEPS]; TRACKS],
+            lens: [16; TRACKS],
+            targets: [SeqTarget::Off; TRACKS],
+            origin: 0,
+            base: 0,
+            next: 0,
+            per_step: per_step(120.0, sample_rate),
+            pending_bpm: None,
+            off_at: [u64::MAX; TRACKS],
+            sample_rate,
+        }
+    }
+
+    /// Whether it plays.
+    pub fn running(&self) -> bool {
+        self.running
+    }
+
+    /// The tempo.
+    pub fn bpm(&self) -> f32 {
+        self.pending_bpm.unwrap_or(self.bpm)
+    }
+
+    /// The sample at which step `k` of this run falls.
+    fn step_time(&self, k: u64) -> u64 {
+        let straight = self.origin + ((k - self.base) as f64 * self.per_step).round() as u64;
+        if k % 2 == 1 {
+            straight + (f64::from(self.swing) * self.per_step).round() as u64
+        } else {
+            straight
+        }
+    }
+
+    /// The next sample at which something happens, if anything will.
+    pub fn next_event(&self) -> Option<u64> {
+        let gates = self.off_at.iter().copied().min().filter(|&t| t != u64::MAX);
+        let step = self.running.then(|| self.step_time(self.next));
+        match (gates, step) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Applies a change at sample `now`; `emit` receives the actions it causes right away
+    /// (stopping closes open gates).
+    pub fn apply(&mut self, action: SeqAction, now: u64, mut emit: impl FnMut(Action)) {
+        match action {
+            SeqAction::Bpm(b) => {
+                let b = b.clamp(20.0, 300.0);
+                if self.running {
+                    self.pending_bpm = Some(b);
+                } else {
+                    self.bpm = b;
+                    self.per_step = per_step(b, self.sample_rate);
+                }
+            }
+            SeqAction::Swing(s) => self.swing = s.clamp(0.0, 0.5),
+            SeqAction::Run(true) => {
+                if let Some(b) = self.pending_bpm.take() {
+                    self.bpm = b;
+                }
+                self.per_step = per_step(self.bpm, self.sample_rate);
+                self.running = true;
+                self.origin = now;
+                self.base = 0;
+                self.next = 0;
+            }
+            SeqAction::Run(false) => {
+                self.running = false;
+                for t in 0..TRACKS {
+                    if self.off_at[t] != u64::MAX {
+                        self.off_at[t] = u64::MAX;
+                        if let Some(g) = gate_of(self.targets[t]) {
+                            emit(Action::Gate {
+                                module: g,
+                                on: false,
+                            });
+                        }
+                    }
+                }
+            }
+            SeqAction::Step { track, step, code } => {
+                if let Some(s) = self
+                    .steps
+                    .get_mut(track as usize)
+                    .and_then(|t| t.get_mut(step as usize))
+                {
+                    *s = code;
+                }
+            }
+            SeqAction::Length { track, len } => {
+                if let Some(l) = self.lens.get_mut(track as usize) {
+                    *l = len.clamp(1, MAX_STEPS as u8);
+                }
+            }
+            SeqAction::Target { track, target } => {
+                if let Some(t) = self.targets.get_mut(track as usize) {
+                    *t = target;
+                }
+            }
+        }
+    }
+
+    /// Fires what falls on sample `now` (which must be [`Sequencer::next_event`]): gates
+    /// that close, then the step's hits and notes. `emit` receives the actions in order.
+    pub fn fire(&mut self, now: u64, mut emit: impl FnMut(Action)) {
+        for t in 0..TRACKS {
+            if self.off_at[t] == now {
+                self.off_at[t] = u64::MAX;
+                if let Some(g) = gate_of(self.targets[t]) {
+                    emit(Action::Gate {
+                        module: g,
+                        on: false,
+                    });
+                }
+            }
+        }
+        if !self.running || self.step_time(self.next) != now {
+            return;
+        }
+        if let Some(b) = self.pending_bpm.take() {
+            // The new tempo counts from this step.
+            self.origin = now;
+            self.base = self.next;
+            self.bpm = b;
+            self.per_step = per_step(b, self.sample_rate);
+        }
+        let k = self.next;
+        for t in 0..TRACKS {
+            let code = self.steps[t][(k % u64::from(self.lens[t])) as usize];
+            let Some(g) = gate_of(self.targets[t]) else {
+                continue;
+            };
+            if code == REST {
+                continue;
+            }
+            if let (SeqTarget::Note { osc, .. }, true) = (self.targets[t], code >= NOTE) {
+                let midi = i32::from(code - NOTE);
+                emit(Action::Set {
+                    module: osc,
+                    param: 0,
+                    value: 440.0 * 2f32.powf((midi - 69) as f32 / 12.0),
+                });
+            }
+            if self.off_at[t] != u64::MAX {
+                // Still open from a long step: close it to strike again.
+                emit(Action::Gate {
+                    module: g,
+                    on: false,
+                });
+            }
+            emit(Action::Gate {
+                module: g,
+                on: true,
+            });
+            let share = if code == ACCENT { 0.9 } else { 0.5 };
+            let len = ((self.per_step * share).round() as u64).max(1);
+            self.off_at[t] = now + len;
+        }
+        self.next += 1;
+    }
+}
+
+/// A sequencer action in the fields of a ring command: (op, param, module, value).
+pub(crate) fn to_wire(a: SeqAction) -> (u8, u8, u16, f32) {
+    match a {
+        SeqAction::Bpm(b) => (0, 0, 0, b),
+        SeqAction::Swing(s) => (1, 0, 0, s),
+        SeqAction::Run(on) => (2, u8::from(on), 0, 0.0),
+        SeqAction::Step { track, step, code } => (3, track, u16::from(step), f32::from(code)),
+        SeqAction::Length { track, len } => (4, track, u16::from(len), 0.0),
+        SeqAction::Target { track, target } => match target {
+            SeqTarget::Off => (5, track, 0, 0.0),
+            SeqTarget::Gate(g) => (6, track, g.0, 0.0),
+            SeqTarget::Note { osc, gate } => (7, track, osc.0, f32::from(gate.0)),
+        },
+    }
+}
+
+/// The inverse of [`to_wire`]; `None` for fields no sender makes.
+pub(crate) fn from_wire(op: u8, param: u8, module: u16, value: f32) -> Option<SeqAction> {
+    Some(match op {
+        0 => SeqAction::Bpm(value),
+        1 => SeqAction::Swing(value),
+        2 => SeqAction::Run(param != 0),
+        3 => SeqAction::Step {
+            track: param,
+            step: u8::try_from(module).ok()?,
+            code: value as u8,
+        },
+        4 => SeqAction::Length {
+            track: param,
+            len: u8::try_from(module).ok()?,
+        },
+        5 => SeqAction::Target {
+            track: param,
+            target: SeqTarget::Off,
+        },
+        6 => SeqAction::Target {
+            track: param,
+            target: SeqTarget::Gate(ModuleId(module)),
+        },
+        7 => SeqAction::Target {
+            track: param,
+            target: SeqTarget::Note {
+                osc: ModuleId(module),
+                gate: ModuleId(value as u16),
+            },
+        },
+        _ => return None,
+    })
+}
+
+fn gate_of(target: SeqTarget) -> Option<ModuleId> {
+    match target {
+        SeqTarget::Off => None,
+        SeqTarget::Gate(g) | SeqTarget::Note { gate: g, .. } => Some(g),
+    }
+}
+
+/// Parses a pattern: 1..32 steps, either a step string (`x.x.X...`: `x` hit, `X` accent, `.`
+/// or `-` rest; spaces ignored) or a note list (`C3 . E3 . G3 . C4 .`: notes, `.` rests).
+pub fn parse_pattern(text: &str) -> Result<Vec<u8>, String> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let is_step_string = words
+        .iter()
+        .all(|w| w.chars().all(|c| matches!(c, 'x' | 'X' | '.' | '-')));
+    let steps: Vec<u8> = if is_step_string {
+        words
+            .concat()
+            .chars()
+            .map(|c| match c {
+                'x' => HIT,
+                'X' => ACCENT,
+                _ => REST,
+            })
+            .collect()
+    } else {
+        words
+            .iter()
+            .map(|w| match *w {
+                "." | "-" | "~" => Ok(REST),
+                "x" => Ok(HIT),
+                "X" => Ok(ACCENT),
+                note => parse_note(note)
+                    .map(|m| NOTE + m)
+                    .ok_or_else(|| format!("'{note}' is not a note (C3, F#4, Bb2), x, X or .")),
+            })
+            .collect::<Result<_, _>>()?
+    };
+    if steps.is_empty() || steps.len() > MAX_STEPS {
+        return Err(format!(
+            "a pattern has 1..{MAX_STEPS} steps (this one has {})",
+            steps.len()
+        ));
+    }
+    Ok(steps)
+}
+
+/// A note name (`C4` = 60, `A4` = 69, `F#3`, `Bb2`) as a MIDI number.
+fn parse_note(text: &str) -> Option<u8> {
+    let mut chars = text.chars();
+    let base: i32 = match chars.next()?.to_ascii_uppercase() {
+        'C' => 0,
+        'D' => 2,
+        'E' => 4,
+        'F' => 5,
+        'G' => 7,
+        'A' => 9,
+        'B' => 11,
+        _ => return None,
+    };
+    let rest: String = chars.collect();
+    let (acc, octave) = match rest.strip_prefix('#') {
+        Some(o) => (1, o),
+        None => match rest.strip_prefix('b') {
+            Some(o) => (-1, o),
+            None => (0, rest.as_str()),
+        },
+    };
+    let octave: i32 = octave.parse().ok()?;
+    let midi = (octave + 1) * 12 + base + acc;
+    u8::try_from(midi).ok().filter(|m| *m <= 127)
+}
+
+/// The actions that load `pattern` into `track`: its length, then every step.
+pub fn pattern_actions(track: u8, pattern: &[u8]) -> Result<Vec<Action>, EngineError> {
+    if usize::from(track) >= TRACKS {
+        return Err(EngineError::BadArguments {
+            address: "/seq/pattern".into(),
+            reason: format!("track {track} does not exist (0..{})", TRACKS - 1),
+        });
+    }
+    let mut v = vec![Action::Seq(SeqAction::Length {
+        track,
+        len: pattern.len() as u8,
+    })];
+    v.extend(pattern.iter().enumerate().map(|(i, &code)| {
+        Action::Seq(SeqAction::Step {
+            track,
+            step: i as u8,
+            code,
+        })
+    }));
+    Ok(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patterns_parse() {
+        assert_eq!(
+            parse_pattern("x.X. x-x.").unwrap(),
+            vec![HIT, REST, ACCENT, REST, HIT, REST, HIT, REST]
+        );
+        assert_eq!(
+            parse_pattern("C3 . E3 . G3 . C4 .").unwrap(),
+            vec![
+                NOTE + 48,
+                REST,
+                NOTE + 52,
+                REST,
+                NOTE + 55,
+                REST,
+                NOTE + 60,
+                REST
+            ]
+        );
+        assert!(parse_pattern("").is_err());
+        assert!(parse_pattern("C3 H2").is_err());
+        assert!(parse_pattern(&"x".repeat(33)).is_err());
+    }
+
+    #[test]
+    fn steps_fall_on_exact_samples_and_tempo_changes_at_the_next_step() {
+        let mut s = Sequencer::new(48_000.0);
+        let gate = ModuleId(1);
+        s.apply(
+            SeqAction::Target {
+                track: 0,
+                target: SeqTarget::Gate(gate),
+            },
+            0,
+            |_| {},
+        );
+        for k in 0..16 {
+            s.apply(
+                SeqAction::Step {
+                    track: 0,
+                    step: k,
+                    code: HIT,
+                },
+                0,
+                |_| {},
+            );
+        }
+        s.apply(SeqAction::Run(true), 1_000, |_| {});
+        let mut ons = Vec::new();
+        while ons.len() < 5 {
+            let t = s.next_event().unwrap();
+            s.fire(t, |a| {
+                if a == (Action::Gate {
+                    module: gate,
+                    on: true,
+                }) {
+                    ons.push(t);
+                }
+            });
+        }
+        assert_eq!(ons, [1_000, 7_000, 13_000, 19_000, 25_000]);
+        // 175 BPM from the next step: steps of 4114.2857 samples, counted from there.
+        s.apply(SeqAction::Bpm(175.0), 26_000, |_| {});
+        let mut ons = Vec::new();
+        while ons.len() < 3 {
+            let t = s.next_event().unwrap();
+            s.fire(t, |a| {
+                if a == (Action::Gate {
+                    module: gate,
+                    on: true,
+                }) {
+                    ons.push(t);
+                }
+            });
+        }
+        assert_eq!(ons, [31_000, 35_114, 39_229]);
+    }
+}
