@@ -359,3 +359,76 @@ fn bench_latency_measures_jack_and_null() {
         assert!(r[6] >= floor && r[8] >= r[6], "{backend}: {r:?}");
     }
 }
+
+/// Ten seconds through JACK with not one xrun, and the recording (by jack_capture, a client we
+/// did not write) holds the score's pitch and envelope: silence, the note at its sustain level,
+/// silence again. Period 256: the smallest at which this VM wakes JACK's clients on time (at
+/// 64 even jack_capture alone sees dozens of xruns here; `chronus bench latency` measures
+/// chronus at 64 on a real machine).
+#[test]
+fn ten_seconds_through_jack_without_an_xrun() {
+    let jackd = Jackd::start("steady", 256);
+    let score = scratch("steady.score");
+    // 0.7 sustain of gain 0.5; the filter far above the pitch.
+    std::fs::write(
+        &score,
+        "0 /mod/filter/cutoff 8000\n1.0 /gate/adsr on\n6.0 /gate/adsr off\n",
+    )
+    .unwrap();
+    let client = format!("steady{}", std::process::id());
+    let (child, _) = run_on(
+        &jackd,
+        &client,
+        &[
+            "--lookahead",
+            "8",
+            "--seconds",
+            "10",
+            "--score",
+            score.to_str().unwrap(),
+        ],
+    );
+    let wav = scratch("steady.wav");
+    let status = jackd
+        .env(&mut Command::new("jack_capture"))
+        .args(["-d", "8", "-p", &format!("{client}:out_1"), "--daemon"])
+        .arg(&wav)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    println!(
+        "{}",
+        stdout
+            .lines()
+            .find(|l| l.contains("stopped after"))
+            .unwrap_or("")
+    );
+    assert!(
+        stdout.contains(" 0 underruns") && stdout.contains(" 0 backend xruns"),
+        "xruns or underruns in 10 s: {stdout}"
+    );
+    let cap = read_f32(&wav);
+    // The envelope: where the note sounds (above -40 dBFS in 10 ms frames).
+    let frames: Vec<f64> = cap.chunks(480).map(analysis::rms).collect();
+    let loud: Vec<usize> = (0..frames.len()).filter(|&i| frames[i] > 0.01).collect();
+    let (first, last) = (*loud.first().expect("the note"), *loud.last().unwrap());
+    let held = (last - first) as f64 * 0.01;
+    println!("note held {held:.2} s in the capture");
+    assert!(
+        (held - 5.2).abs() < 0.1,
+        "gate open 5 s plus the 0.2 s release: {held}"
+    );
+    assert!(first > 10, "silence before the note");
+    assert!(last + 10 < frames.len(), "silence after it");
+    let middle = &cap[(first + 100) * 480..(first + 300) * 480];
+    let f = analysis::zero_crossing_frequency(middle, 48_000.0).unwrap();
+    let level = analysis::amplitude_at(middle, 440.0, 48_000.0);
+    println!("pitch {f:.3} Hz, sustain amplitude {level:.4}");
+    assert!((f - 440.0).abs() < 0.01, "{f}");
+    assert!((level - 0.35).abs() < 0.01, "{level}");
+}
