@@ -160,3 +160,31 @@ fn a_file_that_is_not_wav_is_a_clear_error() {
         "{err}"
     );
 }
+
+#[test]
+fn the_demo_score_renders_clean_and_busy() {
+    let wav = support::scratch("analyze", "demo.wav");
+    let r = support::chronus()
+        .args(["render", "--seconds", "16", "--score"])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/demo.score"))
+        .arg("--out")
+        .arg(&wav)
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let out = support::chronus()
+        .args(["analyze", "--json"])
+        .arg(&wav)
+        .output()
+        .unwrap();
+    let json = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(numbers(&json, "clipped_samples"), vec![0.0], "{json}");
+    let peak = numbers(&json, "peak_dbfs")[0];
+    assert!((-6.0..-0.5).contains(&peak), "{peak}");
+    // The sequencer's notes: dozens of onsets in the first ten seconds.
+    let onsets = numbers(&json, "time");
+    assert!(onsets.iter().filter(|t| **t < 10.0).count() >= 30, "{onsets:?}");
+    // The bass line is in A: the loudest steady pitch is A2.
+    let pitch = numbers(&json, "pitch_hz")[0];
+    assert!((pitch - 110.0).abs() < 0.5, "{pitch}");
+}
