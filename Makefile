@@ -1,5 +1,5 @@
 # The seed system's familiar targets, mapped onto cargo. See README.md.
-.PHONY: run test test-quick test-audio failover bench latency fmt lint
+.PHONY: run test test-quick test-audio failover bench latency fuzz fmt lint
 
 run:            ## start the synth (installs what it needs)
 	bash scripts/run.sh
@@ -18,6 +18,9 @@ failover:       ## the failover benchmark (200 SIGKILLs of the active worker)
 
 latency:        ## output latency and xruns of every backend here, 60 s each, the other core loaded
 	cargo run --release -p chronus -- bench latency
+
+fuzz:           ## every fuzz target for 5 minutes each (CI gives them a minute in all)
+	CHRONUS_FUZZ_SECONDS=300 cargo nextest run --workspace --release -E 'binary(fuzz)' --no-capture
 
 bench:          ## voice throughput against fundsp
 	cargo bench -p chronus-dsp

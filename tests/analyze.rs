@@ -183,7 +183,10 @@ fn the_demo_score_renders_clean_and_busy() {
     assert!((-6.0..-0.5).contains(&peak), "{peak}");
     // The sequencer's notes: dozens of onsets in the first ten seconds.
     let onsets = numbers(&json, "time");
-    assert!(onsets.iter().filter(|t| **t < 10.0).count() >= 30, "{onsets:?}");
+    assert!(
+        onsets.iter().filter(|t| **t < 10.0).count() >= 30,
+        "{onsets:?}"
+    );
     // The bass line is in A: the loudest steady pitch is A2.
     let pitch = numbers(&json, "pitch_hz")[0];
     assert!((pitch - 110.0).abs() < 0.5, "{pitch}");

@@ -150,14 +150,16 @@ fn timetag_to_monotonic(tt: OscTime) -> Option<u64> {
     if (tt.seconds, tt.fractional) == (0, 1) {
         return None;
     }
-    let at = SystemTime::from(tt);
-    let now_sys = SystemTime::now();
+    // NTP seconds count from 1900. Done by hand: a timetag before 1970 (any 32-bit value is a
+    // valid packet) must mean "already late", not a panic in a conversion that assumes it.
+    const NTP_TO_UNIX: i128 = 2_208_988_800;
+    let at_ns = (i128::from(tt.seconds) - NTP_TO_UNIX) * 1_000_000_000
+        + ((i128::from(tt.fractional) * 1_000_000_000) >> 32);
+    let now_ns = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as i128);
     let now_mono = chronus_engine::rt::monotonic_ns() as i128;
-    let delta = match at.duration_since(now_sys) {
-        Ok(ahead) => ahead.as_nanos() as i128,
-        Err(behind) => -(behind.duration().as_nanos() as i128),
-    };
-    Some((now_mono + delta).max(0) as u64)
+    Some((now_mono + (at_ns - now_ns)).max(0) as u64)
 }
 
 impl Router {

@@ -1,0 +1,86 @@
+//! Fuzzing on stable (see fuzz/harness.rs): the score parser, and patch edits through the
+//! validator. No input may panic; a patch that took edits still renders finite audio.
+
+#[path = "../../../fuzz/harness.rs"]
+mod harness;
+
+use chronus_dsp::{ModuleKind, Patch};
+use chronus_engine::edit::{apply, validate};
+use chronus_engine::{PatchEdit, Score};
+
+#[test]
+fn fuzz_the_score_parser() {
+    let layout = Patch::default_patch(48_000.0, 64).unwrap();
+    harness::fuzz("score", 10.0, 4096, |bytes| {
+        let text = String::from_utf8_lossy(bytes);
+        if let Ok(score) = Score::parse(&text) {
+            let _ = score.duration();
+            if let Ok(commands) = score.resolve(&layout) {
+                assert!(commands.windows(2).all(|w| w[0].at <= w[1].at) || commands.len() < 2);
+            }
+        }
+    });
+}
+
+/// Reads bytes as a program of patch edits: each op byte picks an edit, the next bytes its
+/// names (from a small set, so edits meet each other) and kinds.
+fn edits(bytes: &[u8]) -> Vec<PatchEdit> {
+    const NAMES: [&str; 8] = ["sine", "adsr", "filter", "lfo", "x", "y", "out", "delay"];
+    const PARAMS: [&str; 4] = ["freq", "cutoff", "gain", "nope"];
+    let mut it = bytes.iter().copied();
+    let mut out = Vec::new();
+    let mut name = |b: Option<u8>| NAMES[usize::from(b.unwrap_or(0)) % NAMES.len()].to_owned();
+    while let Some(op) = it.next() {
+        let e = match op % 7 {
+            0 => PatchEdit::Create {
+                name: name(it.next()),
+                kind: ModuleKind::ALL[usize::from(it.next().unwrap_or(0)) % ModuleKind::ALL.len()],
+            },
+            1 => PatchEdit::Connect {
+                from: name(it.next()),
+                to: name(it.next()),
+            },
+            2 => PatchEdit::Disconnect {
+                from: name(it.next()),
+                to: name(it.next()),
+            },
+            3 => PatchEdit::Remove {
+                name: name(it.next()),
+            },
+            4 => PatchEdit::Modulate {
+                from: name(it.next()),
+                to: name(it.next()),
+                param: PARAMS[usize::from(it.next().unwrap_or(0)) % PARAMS.len()].to_owned(),
+            },
+            5 => PatchEdit::Unmodulate {
+                from: name(it.next()),
+                to: name(it.next()),
+                param: PARAMS[usize::from(it.next().unwrap_or(0)) % PARAMS.len()].to_owned(),
+            },
+            _ => PatchEdit::connection(&name(it.next()), "sine.freq", true),
+        };
+        out.push(e);
+    }
+    out
+}
+
+#[test]
+fn fuzz_patch_edits_through_the_validator() {
+    harness::fuzz("patch", 10.0, 256, |bytes| {
+        let mut patch = Patch::default_patch(48_000.0, 64).unwrap();
+        let program = edits(bytes);
+        // Edits in small groups, as /patch/commit sends them: a refused group changes nothing.
+        for group in program.chunks(3) {
+            let before = patch.describe();
+            match validate(&patch, group) {
+                Ok(()) => apply(&mut patch, group).expect("validated edits apply"),
+                Err(_) => assert_eq!(patch.describe(), before),
+            }
+        }
+        let mut block = [0.0f32; 64];
+        for _ in 0..4 {
+            patch.process(&mut block);
+        }
+        assert!(block.iter().all(|x| x.is_finite() && x.abs() <= 1.0));
+    });
+}
