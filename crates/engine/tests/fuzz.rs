@@ -29,7 +29,7 @@ fn edits(bytes: &[u8]) -> Vec<PatchEdit> {
     const PARAMS: [&str; 4] = ["freq", "cutoff", "gain", "nope"];
     let mut it = bytes.iter().copied();
     let mut out = Vec::new();
-    let mut name = |b: Option<u8>| NAMES[usize::from(b.unwrap_or(0)) % NAMES.len()].to_owned();
+    let name = |b: Option<u8>| NAMES[usize::from(b.unwrap_or(0)) % NAMES.len()].to_owned();
     while let Some(op) = it.next() {
         let e = match op % 7 {
             0 => PatchEdit::Create {
