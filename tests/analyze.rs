@@ -161,6 +161,8 @@ fn a_file_that_is_not_wav_is_a_clear_error() {
     );
 }
 
+/// The demo uses the delay and the reverb: built with the `effects` feature only.
+#[cfg(feature = "effects")]
 #[test]
 fn the_demo_score_renders_clean_and_busy() {
     let wav = support::scratch("analyze", "demo.wav");
