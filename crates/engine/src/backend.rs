@@ -145,20 +145,7 @@ impl Backend for NullBackend {
         let (mut tx, rx) = rtrb::RingBuffer::<f32>::new(config.sample_rate as usize * 10);
         let recorder = match self.record {
             Some((path, format)) => {
-                let spec = hound::WavSpec {
-                    channels: config.channels as u16,
-                    sample_rate: config.sample_rate,
-                    bits_per_sample: match format {
-                        WavFormat::F32 => 32,
-                        WavFormat::S24 => 24,
-                        WavFormat::S16 => 16,
-                    },
-                    sample_format: if format == WavFormat::F32 {
-                        hound::SampleFormat::Float
-                    } else {
-                        hound::SampleFormat::Int
-                    },
-                };
+                let spec = format.spec(config.channels as u16, config.sample_rate);
                 let writer =
                     hound::WavWriter::create(&path, spec).map_err(|source| EngineError::Wav {
                         path: path.clone(),

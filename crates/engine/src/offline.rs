@@ -16,6 +16,23 @@ pub enum WavFormat {
     S16,
 }
 
+impl WavFormat {
+    /// The WAV header for this format.
+    pub fn spec(self, channels: u16, sample_rate: u32) -> hound::WavSpec {
+        let (bits, sample_format) = match self {
+            WavFormat::F32 => (32, hound::SampleFormat::Float),
+            WavFormat::S24 => (24, hound::SampleFormat::Int),
+            WavFormat::S16 => (16, hound::SampleFormat::Int),
+        };
+        hound::WavSpec {
+            channels,
+            sample_rate,
+            bits_per_sample: bits,
+            sample_format,
+        }
+    }
+}
+
 impl std::str::FromStr for WavFormat {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
@@ -74,19 +91,7 @@ pub fn render_to_wav(
     format: WavFormat,
     mut progress: impl FnMut(u64, u64),
 ) -> Result<(), EngineError> {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: patch.sample_rate() as u32,
-        bits_per_sample: match format {
-            WavFormat::F32 => 32,
-            WavFormat::S24 => 24,
-            WavFormat::S16 => 16,
-        },
-        sample_format: match format {
-            WavFormat::F32 => hound::SampleFormat::Float,
-            _ => hound::SampleFormat::Int,
-        },
-    };
+    let spec = format.spec(1, patch.sample_rate() as u32);
     let tmp = path.with_extension("wav.partial");
     let wav_err = |source| EngineError::Wav {
         path: path.to_owned(),

@@ -126,20 +126,7 @@ impl Recorder {
                 reason: format!("already recording to {}; stop it first", p.display()),
             });
         }
-        let spec = hound::WavSpec {
-            channels: 1,
-            sample_rate: self.sample_rate,
-            bits_per_sample: match format {
-                WavFormat::F32 => 32,
-                WavFormat::S24 => 24,
-                WavFormat::S16 => 16,
-            },
-            sample_format: if format == WavFormat::F32 {
-                hound::SampleFormat::Float
-            } else {
-                hound::SampleFormat::Int
-            },
-        };
+        let spec = format.spec(1, self.sample_rate);
         let writer = hound::WavWriter::new(BufWriter::new(file), spec).map_err(|source| {
             EngineError::Wav {
                 path: path.to_owned(),

@@ -166,14 +166,7 @@ impl Renderer {
     /// Applies an action at sample `at` (the sequencer needs to know when it starts).
     fn apply_at(&mut self, action: Action, at: u64) -> Result<(), EngineError> {
         match action {
-            Action::Set {
-                module,
-                param,
-                value,
-            } => {
-                self.patch.set_param(module, param, value)?;
-            }
-            Action::Gate { module, on } => self.patch.gate(module, on)?,
+            Action::Set { .. } | Action::Gate { .. } => apply_to(&mut self.patch, action)?,
             Action::Seq(a) => {
                 let (patch, errors) = (&mut self.patch, &mut self.errors);
                 self.seq.apply(a, at, |e| {
