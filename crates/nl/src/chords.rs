@@ -49,16 +49,7 @@ pub fn parse_chord(text: &str) -> Option<Chord> {
     };
     let mut chars = t.char_indices().peekable();
     let (_, letter) = chars.next()?;
-    let base = match letter {
-        'c' => 0,
-        'd' => 2,
-        'e' => 4,
-        'f' => 5,
-        'g' => 7,
-        'a' => 9,
-        'b' => 11,
-        _ => return None,
-    };
+    let base = crate::notes::pitch_class(letter)?;
     let mut acc = 0;
     let mut accidental = String::new();
     while let Some(&(_, c)) = chars.peek() {

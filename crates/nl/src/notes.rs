@@ -3,6 +3,20 @@
 /// Pitch-class names accepted, sharps and flats.
 pub const NOTE_NAMES: [&str; 7] = ["c", "d", "e", "f", "g", "a", "b"];
 
+/// Semitones above C of a note letter (lower case): `c` 0 … `b` 11.
+pub(crate) fn pitch_class(letter: char) -> Option<i32> {
+    Some(match letter {
+        'c' => 0,
+        'd' => 2,
+        'e' => 4,
+        'f' => 5,
+        'g' => 7,
+        'a' => 9,
+        'b' => 11,
+        _ => return None,
+    })
+}
+
 /// Parses a note name into a MIDI number (C4 = 60, A4 = 69). The octave defaults to 4.
 pub fn parse_note(text: &str) -> Option<i32> {
     let t = text.trim().to_lowercase();
@@ -12,17 +26,7 @@ pub fn parse_note(text: &str) -> Option<i32> {
         _ => {}
     }
     let mut chars = t.chars().peekable();
-    let letter = chars.next()?;
-    let base = match letter {
-        'c' => 0,
-        'd' => 2,
-        'e' => 4,
-        'f' => 5,
-        'g' => 7,
-        'a' => 9,
-        'b' => 11,
-        _ => return None,
-    };
+    let base = pitch_class(chars.next()?)?;
     let mut acc = 0;
     while let Some(&c) = chars.peek() {
         match c {
