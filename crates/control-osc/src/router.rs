@@ -629,7 +629,7 @@ impl Router {
                 expect_args(&args, 0)?;
                 Ok(Plan::Abort)
             }
-            ["seq", _] => {
+            ["seq", _] | ["note", _] | ["voices"] => {
                 let actions = self
                     .engine
                     .resolve_all(&m.addr, &args)
@@ -644,7 +644,7 @@ impl Router {
             },
             _ => Err(fail(
                 "address",
-                format!("unknown address '{}' (see docs/osc.md: /mod, /gate, /engine, /seq, /patch, /record, /status, /get, /modules, /notify, /sync)", m.addr),
+                format!("unknown address '{}' (see docs/osc.md: /mod, /gate, /note, /voices, /engine, /seq, /patch, /record, /status, /get, /modules, /notify, /sync)", m.addr),
             )),
         }
     }

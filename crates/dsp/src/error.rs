@@ -86,4 +86,21 @@ pub enum DspError {
         /// What did not match.
         reason: &'static str,
     },
+    /// Notes need a voice template (`sine > adsr …`), and this patch has none.
+    #[error(
+        "this patch has no voice template: notes need an oscillator named 'sine' feeding an adsr"
+    )]
+    NoVoiceTemplate,
+    /// A MIDI note outside 0..=127.
+    #[error("note {note} is outside 0..=127")]
+    BadNote {
+        /// The note.
+        note: u8,
+    },
+    /// A voice count outside 1..=32.
+    #[error("{count} voices is out of range (1..=32)")]
+    BadVoiceCount {
+        /// The count asked for.
+        count: usize,
+    },
 }

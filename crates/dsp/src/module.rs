@@ -49,6 +49,12 @@ pub trait Module: Send {
         })
     }
 
+    /// True while the module is silent until its gate opens again (an envelope at rest), so
+    /// a voice holding it has finished. Modules without a gate are never idle.
+    fn is_idle(&self) -> bool {
+        false
+    }
+
     /// Processes one block in place. Sources overwrite it; processors transform it.
     fn process(&mut self, block: &mut [f32]);
 

@@ -2,7 +2,13 @@
 
 use crate::limiter::soft_limit_block;
 use crate::module::{check_config, Module, ModuleKind, ModuleState};
+use crate::voices::{VoiceMode, VoicePhase, VoicePool, VoicesState};
 use crate::{DspError, ParamId, SetOutcome};
+
+/// The name of the oscillator a voice template starts at.
+const TEMPLATE_HEAD: &str = "sine";
+/// The longest voice template (oscillator, envelopes, filters).
+const MAX_TEMPLATE: usize = 8;
 
 /// Identifies a module instance within one patch. Ids are stable: removing a module never
 /// changes the ids of the others.
@@ -48,6 +54,8 @@ pub struct PatchState {
     pub block: usize,
     /// Each instance (in id order) with its state.
     pub nodes: Vec<(NodeDesc, ModuleState)>,
+    /// The voices playing notes.
+    pub voices: VoicesState,
 }
 
 struct Node {
@@ -69,6 +77,7 @@ pub struct Patch {
     nodes: Vec<Option<Node>>,
     order: Vec<usize>,
     buffers: Vec<f32>,
+    voices: VoicePool,
 }
 
 impl std::fmt::Debug for Patch {
@@ -91,6 +100,7 @@ impl Patch {
             nodes: Vec::new(),
             order: Vec::new(),
             buffers: Vec::new(),
+            voices: VoicePool::new(block),
         })
     }
 
@@ -313,7 +323,13 @@ impl Patch {
         param: ParamId,
         value: f32,
     ) -> Result<SetOutcome, DspError> {
-        self.node_mut(id)?.module.set_param(param, value)
+        let node = self.node_mut(id)?;
+        let kind = node.desc.kind;
+        let out = node.module.set_param(param, value)?;
+        if let Some(k) = self.voices.position(id) {
+            self.voices.set_param(k, kind, param, out.value);
+        }
+        Ok(out)
     }
 
     /// Sets a parameter by names, e.g. `("sine", "freq", 440.0)`. For tools and tests; the
@@ -346,66 +362,61 @@ impl Patch {
             })
     }
 
-    /// Opens or closes a module's gate. Never allocates.
+    /// Opens or closes a module's gate (the module itself: a template's envelope gates the
+    /// template, not the voices playing notes). Never allocates.
     pub fn gate(&mut self, id: ModuleId, on: bool) -> Result<(), DspError> {
         self.node_mut(id)?.module.gate(on)
+    }
+
+    /// Plays MIDI note `note` (0..=127) at `velocity` (0..1, a gain on the voice) on a voice
+    /// of the pool (see [`VoiceMode`] for which). Never allocates.
+    pub fn note_on(&mut self, note: u8, velocity: f32) -> Result<(), DspError> {
+        self.voices.note_on(note, velocity)
+    }
+
+    /// Releases `note`, or every note for `None`. Never allocates.
+    pub fn note_off(&mut self, note: Option<u8>) -> Result<(), DspError> {
+        if self.voices.template().is_empty() {
+            return Err(DspError::NoVoiceTemplate);
+        }
+        self.voices.note_off(note);
+        Ok(())
+    }
+
+    /// Sets how many notes may sound at once (1..=[`crate::MAX_VOICES`]) and the
+    /// [`VoiceMode`]. Never allocates.
+    pub fn set_voices(&mut self, count: usize, mode: VoiceMode) -> Result<(), DspError> {
+        self.voices.configure(count, mode)
+    }
+
+    /// How many notes may sound at once, and the mode.
+    pub fn voices(&self) -> (usize, VoiceMode) {
+        (self.voices.count(), self.voices.mode())
+    }
+
+    /// The voice template's modules, oscillator first (empty: this patch plays no notes).
+    pub fn voice_template(&self) -> &[ModuleId] {
+        self.voices.template()
+    }
+
+    /// The notes sounding (held, or in their release), in voice order. Allocates.
+    pub fn notes(&self) -> Vec<(u8, VoicePhase)> {
+        self.voices.notes()
     }
 
     /// Renders one block into `out` (whose length must be the block size; a shorter slice
     /// renders that many samples of each module's next block). Never allocates.
     pub fn process(&mut self, out: &mut [f32]) {
         let n = out.len().min(self.block);
-        let block = self.block;
-        for &i in &self.order {
-            let Some(node) = self.nodes[i].as_mut() else {
-                continue;
-            };
-            // Control-rate modulation: the first sample of each LFO's block.
-            let mut amounts = [0.0f32; 8];
-            let mut touched = 0u8;
-            for r in &node.desc.routes {
-                let src = r.from.0 as usize * block;
-                if let Some(slot) = amounts.get_mut(r.param as usize) {
-                    *slot += self.buffers[src];
-                    touched |= 1 << r.param;
-                }
+        let voices_end = self.voices.end().map(|id| id.0 as usize);
+        for k in 0..self.order.len() {
+            let i = self.order[k];
+            self.process_node(i, n);
+            if Some(i) == voices_end {
+                self.process_voices(i, n);
             }
-            for (p, &a) in amounts.iter().enumerate() {
-                if touched & (1 << p) != 0 {
-                    node.module.set_modulation(p as ParamId, a);
-                }
-            }
-            if !node.audio_used {
-                // Only read at control rate (or not at all): skip the audio where the module can.
-                if let Some(first) = node.module.skip(n) {
-                    self.buffers[i * block] = first;
-                    continue;
-                }
-            }
-            // The sum of the inputs, straight into this module's own buffer.
-            match node.desc.inputs.split_first() {
-                None => self.buffers[i * block..][..n].fill(0.0),
-                Some((first, rest)) => {
-                    let src = first.0 as usize * block;
-                    self.buffers.copy_within(src..src + n, i * block);
-                    for input in rest {
-                        let j = input.0 as usize;
-                        // Distinct buffers (a module never feeds itself): split to borrow both.
-                        let (dst, src) = if j < i {
-                            let (a, b) = self.buffers.split_at_mut(i * block);
-                            (&mut b[..n], &a[j * block..][..n])
-                        } else {
-                            let (a, b) = self.buffers.split_at_mut(j * block);
-                            (&mut a[i * block..][..n], &b[..n])
-                        };
-                        for (d, s) in dst.iter_mut().zip(src) {
-                            *d += s;
-                        }
-                    }
-                }
-            }
-            node.module.process(&mut self.buffers[i * block..][..n]);
         }
+        let block = self.block;
         let out = &mut out[..n];
         let mut first = true;
         for node in self.nodes.iter().flatten().filter(|n| n.desc.to_out) {
@@ -425,6 +436,77 @@ impl Patch {
         soft_limit_block(out);
     }
 
+    /// Renders node `i`'s next `n` samples into its buffer.
+    fn process_node(&mut self, i: usize, n: usize) {
+        let block = self.block;
+        let Some(node) = self.nodes[i].as_mut() else {
+            return;
+        };
+        // Control-rate modulation: the first sample of each LFO's block.
+        let (amounts, touched) = modulation(&node.desc.routes, |src| self.buffers[src * block]);
+        for (p, &a) in amounts.iter().enumerate() {
+            if touched & (1 << p) != 0 {
+                node.module.set_modulation(p as ParamId, a);
+            }
+        }
+        if !node.audio_used {
+            // Only read at control rate (or not at all): skip the audio where the module can.
+            if let Some(first) = node.module.skip(n) {
+                self.buffers[i * block] = first;
+                return;
+            }
+        }
+        // The sum of the inputs, straight into this module's own buffer.
+        match node.desc.inputs.split_first() {
+            None => self.buffers[i * block..][..n].fill(0.0),
+            Some((first, rest)) => {
+                let src = first.0 as usize * block;
+                self.buffers.copy_within(src..src + n, i * block);
+                for input in rest {
+                    let j = input.0 as usize;
+                    // Distinct buffers (a module never feeds itself): split to borrow both.
+                    let (dst, src) = if j < i {
+                        let (a, b) = self.buffers.split_at_mut(i * block);
+                        (&mut b[..n], &a[j * block..][..n])
+                    } else {
+                        let (a, b) = self.buffers.split_at_mut(j * block);
+                        (&mut a[i * block..][..n], &b[..n])
+                    };
+                    for (d, s) in dst.iter_mut().zip(src) {
+                        *d += s;
+                    }
+                }
+            }
+        }
+        node.module.process(&mut self.buffers[i * block..][..n]);
+    }
+
+    /// Renders the sounding voices into the template's last module's buffer (`end`).
+    fn process_voices(&mut self, end: usize, n: usize) {
+        let block = self.block;
+        let (nodes, buffers, voices) = (&self.nodes, &mut self.buffers, &mut self.voices);
+        let (before, rest) = buffers.split_at_mut(end * block);
+        let (dst, after) = rest.split_at_mut(block);
+        let mut amounts = [([0.0f32; 8], 0u8); MAX_TEMPLATE];
+        for (slot, id) in amounts.iter_mut().zip(voices.template()) {
+            if let Some(Some(node)) = nodes.get(id.0 as usize) {
+                // An LFO's first sample, from whichever side of the split holds it.
+                *slot = modulation(&node.desc.routes, |src| {
+                    if src < end {
+                        before[src * block]
+                    } else if src > end {
+                        after[(src - end - 1) * block]
+                    } else {
+                        dst[0]
+                    }
+                });
+            }
+        }
+        voices.render_into(&mut dst[..n], |k| {
+            amounts.get(k).copied().unwrap_or(([0.0; 8], 0))
+        });
+    }
+
     /// A copy of the complete state: layout and every module's state.
     pub fn state(&self) -> PatchState {
         PatchState {
@@ -436,6 +518,7 @@ impl Patch {
                 .flatten()
                 .map(|n| (n.desc.clone(), n.module.state()))
                 .collect(),
+            voices: self.voices.state(),
         }
     }
 
@@ -460,7 +543,7 @@ impl Patch {
         for (desc, ms) in &state.nodes {
             self.node_mut(desc.id)?.module.restore(ms)?;
         }
-        Ok(())
+        self.voices.restore(&state.voices)
     }
 
     /// Builds a patch with the state's layout and restores every module's state into it.
@@ -500,6 +583,7 @@ impl Patch {
             }
         }
         p.rebuild()?;
+        p.voices.restore(&state.voices)?;
         // Previous blocks' outputs matter only for modulation, which each block re-reads after
         // its source has processed, so fresh buffers are exact.
         Ok(p)
@@ -579,8 +663,75 @@ impl Patch {
             }
         }
         self.buffers.resize(n * self.block, 0.0);
-        Ok(())
+        let template = self
+            .find_template()
+            .into_iter()
+            .filter_map(|id| self.node(id).ok())
+            .map(|node| {
+                let params = (0..node.desc.kind.params().len())
+                    .map(|p| node.module.param(p as ParamId).unwrap_or(0.0))
+                    .collect();
+                (node.desc.id, node.desc.kind, params)
+            })
+            .collect();
+        self.voices
+            .set_template(template, self.sample_rate, self.block)
     }
+
+    /// The voice template: the oscillator named `sine`, then each module that alone takes its
+    /// audio while it is an envelope or filter with that one input; empty unless it holds an
+    /// envelope.
+    fn find_template(&self) -> Vec<ModuleId> {
+        let Some(head) = self
+            .nodes
+            .iter()
+            .flatten()
+            .find(|n| n.desc.name == TEMPLATE_HEAD && n.desc.kind == ModuleKind::Osc)
+        else {
+            return Vec::new();
+        };
+        let mut chain = vec![head.desc.id];
+        let mut cur = head;
+        while chain.len() < MAX_TEMPLATE && !cur.desc.to_out {
+            let mut users = self
+                .nodes
+                .iter()
+                .flatten()
+                .filter(|n| n.desc.inputs.contains(&cur.desc.id));
+            let (Some(next), None) = (users.next(), users.next()) else {
+                break;
+            };
+            let chainable = matches!(next.desc.kind, ModuleKind::Adsr | ModuleKind::Filter)
+                && next.desc.inputs.len() == 1;
+            if !chainable {
+                break;
+            }
+            chain.push(next.desc.id);
+            cur = next;
+        }
+        let has_envelope = chain
+            .iter()
+            .any(|&id| self.kind(id).is_ok_and(ModuleKind::gateable));
+        if has_envelope {
+            chain
+        } else {
+            Vec::new()
+        }
+    }
+}
+
+/// The modulation of a module's parameters this block: the sum of the first sample of each
+/// routed LFO (`first(lfo index)`), per parameter, and a mask of the parameters routed.
+fn modulation(routes: &[Route], first: impl Fn(usize) -> f32) -> ([f32; 8], u8) {
+    let mut amounts = [0.0f32; 8];
+    let mut touched = 0u8;
+    for r in routes {
+        if let Some(slot) = amounts.get_mut(r.param as usize) {
+            *slot += first(r.from.0 as usize);
+            touched |= 1 << r.param;
+        }
+    }
+    (amounts, touched)
 }
 
 #[cfg(test)]

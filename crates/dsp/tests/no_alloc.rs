@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 /// The violation counter is global: the two tests take turns.
 static SERIAL: Mutex<()> = Mutex::new(());
-use chronus_dsp::Patch;
+use chronus_dsp::{Patch, VoiceMode};
 
 #[global_allocator]
 static ALLOCATOR: AllocDisabler = AllocDisabler;
@@ -58,6 +58,25 @@ fn patch_processing_does_not_allocate() {
                     }
                 }
                 400 => p.gate(adsr, false).unwrap(),
+                // Notes: a chord, stealing (more notes than voices), mono legato, all off.
+                450 => {
+                    for n in 0..12u8 {
+                        p.note_on(48 + n * 3, 0.5).unwrap();
+                    }
+                    p.note_off(Some(51)).unwrap();
+                }
+                470 => {
+                    let mode = if i < 1000 {
+                        VoiceMode::Mono
+                    } else {
+                        VoiceMode::Poly
+                    };
+                    p.set_voices(4, mode).unwrap();
+                    p.note_on(60, 1.0).unwrap();
+                    p.note_on(67, 1.0).unwrap();
+                    p.note_off(Some(67)).unwrap();
+                }
+                490 => p.note_off(None).unwrap(),
                 _ => {}
             }
             p.process(&mut out);

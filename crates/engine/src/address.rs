@@ -7,6 +7,9 @@
 //! | `/gate/<module>` | `on`/`off`/`1`/`0`/`true`/`false` or a number or bool | open/close a gate |
 //! | `/engine/freq` | number (Hz) | `sine.freq` (seed compatibility) |
 //! | `/engine/amp` | number 0..1 | `sine.gain` (seed compatibility) |
+//! | `/note/on` | note (0..127 or a name like `C4`), velocity 0..1 (default 1) | play a note |
+//! | `/note/off` | note, or nothing for every note | release |
+//! | `/voices` | count 1..32, then optionally `poly` or `mono` | the voice pool |
 
 use crate::{Action, EngineError};
 use chronus_dsp::Patch;
@@ -154,8 +157,71 @@ pub fn parse_all(
             };
             seq(SeqAction::Target { track: t, target })
         }
+        ["note", "on"] => {
+            let (note, velocity) = match args {
+                [n] => (note_arg(address, n)?, 1.0),
+                [n, v] => {
+                    let v = v
+                        .as_f32()
+                        .filter(|v| v.is_finite())
+                        .ok_or_else(|| bad(address, "velocity must be a number 0..1"))?;
+                    if !(0.0..=1.0).contains(&v) {
+                        return Err(bad(address, format!("velocity {v} is outside 0..1")));
+                    }
+                    (note_arg(address, n)?, v)
+                }
+                _ => return Err(bad(address, "expects <note> [velocity], e.g. 60 0.8 or C4")),
+            };
+            if patch.voice_template().is_empty() {
+                return Err(chronus_dsp::DspError::NoVoiceTemplate.into());
+            }
+            Ok(vec![Action::NoteOn { note, velocity }])
+        }
+        ["note", "off"] => {
+            let note = match args {
+                [] => None,
+                [n] => Some(note_arg(address, n)?),
+                _ => return Err(bad(address, "expects <note>, or nothing for every note")),
+            };
+            if patch.voice_template().is_empty() {
+                return Err(chronus_dsp::DspError::NoVoiceTemplate.into());
+            }
+            Ok(vec![Action::NoteOff { note }])
+        }
+        ["voices"] => {
+            let usage = "expects <count 1..32> [poly|mono]";
+            let count = args
+                .first()
+                .and_then(Arg::as_f32)
+                .filter(|c| c.fract() == 0.0 && (1.0..=chronus_dsp::MAX_VOICES as f32).contains(c))
+                .ok_or_else(|| bad(address, usage))? as u8;
+            let mono = match args.get(1..) {
+                Some([]) | None => false,
+                Some([Arg::Str("poly")]) => false,
+                Some([Arg::Str("mono" | "legato")]) => true,
+                _ => return Err(bad(address, usage)),
+            };
+            Ok(vec![Action::Voices { count, mono }])
+        }
         _ => parse(patch, address, args).map(|a| vec![a]),
     }
+}
+
+/// A note argument: a MIDI number 0..=127 or a name (`C4`, `F#3`, `Bb2`).
+fn note_arg(address: &str, arg: &Arg<'_>) -> Result<u8, EngineError> {
+    let note = match *arg {
+        Arg::Str(s) => crate::sequencer::parse_note(s),
+        other => other
+            .as_f32()
+            .filter(|n| n.fract() == 0.0 && (0.0..=127.0).contains(n))
+            .map(|n| n as u8),
+    };
+    note.ok_or_else(|| {
+        bad(
+            address,
+            "a note is a MIDI number 0..127 or a name like C4, F#3, Bb2",
+        )
+    })
 }
 
 /// Parses `address` with `args` into an action on `patch` (names resolved to ids).
@@ -258,5 +324,55 @@ mod tests {
         assert!(err("/gate/sine", &[Arg::Int(1)]).contains("no gate"));
         assert!(err("/what", &[]).contains("unknown address"));
         assert!(err("", &[]).contains("unknown address"));
+    }
+
+    #[test]
+    fn parses_notes_and_voices() {
+        let p = Patch::default_patch(48_000.0, 64).unwrap();
+        let all = |a: &str, args: &[Arg<'_>]| parse_all(&p, a, args);
+        assert_eq!(
+            all("/note/on", &[Arg::Int(60)]).unwrap(),
+            [Action::NoteOn {
+                note: 60,
+                velocity: 1.0
+            }]
+        );
+        assert_eq!(
+            all("/note/on", &[Arg::Str("A4"), Arg::Float(0.5)]).unwrap(),
+            [Action::NoteOn {
+                note: 69,
+                velocity: 0.5
+            }]
+        );
+        assert_eq!(
+            all("/note/off", &[Arg::Str("C#4")]).unwrap(),
+            [Action::NoteOff { note: Some(61) }]
+        );
+        assert_eq!(
+            all("/note/off", &[]).unwrap(),
+            [Action::NoteOff { note: None }]
+        );
+        assert_eq!(
+            all("/voices", &[Arg::Int(1), Arg::Str("mono")]).unwrap(),
+            [Action::Voices {
+                count: 1,
+                mono: true
+            }]
+        );
+        let err = |a: &str, args: &[Arg<'_>]| all(a, args).unwrap_err().to_string();
+        assert!(err("/note/on", &[Arg::Int(128)]).contains("MIDI number 0..127"));
+        assert!(err("/note/on", &[Arg::Float(60.5)]).contains("MIDI number"));
+        assert!(err("/note/on", &[Arg::Str("H2")]).contains("MIDI number"));
+        assert!(err("/note/on", &[Arg::Int(60), Arg::Float(1.5)]).contains("outside 0..1"));
+        assert!(err("/note/on", &[Arg::Int(60), Arg::Float(f32::NAN)]).contains("velocity"));
+        assert!(err("/note/on", &[]).contains("expects <note>"));
+        assert!(err("/voices", &[Arg::Int(0)]).contains("1..32"));
+        assert!(err("/voices", &[Arg::Int(4), Arg::Str("duo")]).contains("poly|mono"));
+        let mut bare = Patch::new(48_000.0, 64).unwrap();
+        bare.add("sine", chronus_dsp::ModuleKind::Osc).unwrap();
+        assert!(parse_all(&bare, "/note/on", &[Arg::Int(60)])
+            .unwrap_err()
+            .to_string()
+            .contains("no voice template"));
     }
 }

@@ -23,6 +23,25 @@ pub enum Action {
     },
     /// Change the step sequencer.
     Seq(crate::sequencer::SeqAction),
+    /// Play a MIDI note on the voice pool.
+    NoteOn {
+        /// MIDI note, 0..=127.
+        note: u8,
+        /// Velocity 0..1 (a gain on the voice).
+        velocity: f32,
+    },
+    /// Release a note (`None`: every note).
+    NoteOff {
+        /// MIDI note, or `None` for all.
+        note: Option<u8>,
+    },
+    /// How many notes may sound at once, and whether one voice plays legato (mono).
+    Voices {
+        /// 1..=32.
+        count: u8,
+        /// Mono legato instead of polyphonic.
+        mono: bool,
+    },
 }
 
 /// An [`Action`] stamped with the sample at which it takes effect.

@@ -131,6 +131,9 @@ fn render_with(
 ) -> Result<(), EngineError> {
     let block = patch.block_size();
     let mut r = Renderer::new(patch);
+    // In time order (equal stamps keep their order), whatever order they came in.
+    let mut commands = commands.to_vec();
+    commands.sort_by_key(|c| c.at);
     let mut next = 0;
     let mut buf = vec![0.0f32; block];
     while r.now() < samples {

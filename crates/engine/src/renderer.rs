@@ -166,7 +166,6 @@ impl Renderer {
     /// Applies an action at sample `at` (the sequencer needs to know when it starts).
     fn apply_at(&mut self, action: Action, at: u64) -> Result<(), EngineError> {
         match action {
-            Action::Set { .. } | Action::Gate { .. } => apply_to(&mut self.patch, action)?,
             Action::Seq(a) => {
                 let (patch, errors) = (&mut self.patch, &mut self.errors);
                 self.seq.apply(a, at, |e| {
@@ -175,6 +174,7 @@ impl Renderer {
                     }
                 });
             }
+            other => apply_to(&mut self.patch, other)?,
         }
         Ok(())
     }
@@ -232,7 +232,7 @@ impl Renderer {
     }
 }
 
-/// Applies a sequencer's action to the patch.
+/// Applies an action (other than the sequencer's own) to the patch.
 fn apply_to(patch: &mut Patch, action: Action) -> Result<(), EngineError> {
     match action {
         Action::Set {
@@ -243,6 +243,16 @@ fn apply_to(patch: &mut Patch, action: Action) -> Result<(), EngineError> {
             patch.set_param(module, param, value)?;
         }
         Action::Gate { module, on } => patch.gate(module, on)?,
+        Action::NoteOn { note, velocity } => patch.note_on(note, velocity)?,
+        Action::NoteOff { note } => patch.note_off(note)?,
+        Action::Voices { count, mono } => {
+            let mode = if mono {
+                chronus_dsp::VoiceMode::Mono
+            } else {
+                chronus_dsp::VoiceMode::Poly
+            };
+            patch.set_voices(usize::from(count), mode)?;
+        }
         Action::Seq(_) => {}
     }
     Ok(())
@@ -273,6 +283,33 @@ mod tests {
         // The oscillator runs free; the envelope opens at sample 1000 exactly.
         assert_eq!(first, 1000);
         assert_eq!(r.now(), 1280);
+    }
+
+    #[test]
+    fn a_note_starts_at_its_exact_sample() {
+        let patch = Patch::default_patch(48_000.0, 64).unwrap();
+        let mut r = Renderer::new(patch);
+        let on = |at, note| Command::new(at, Action::NoteOn { note, velocity: 1.0 });
+        r.schedule(on(1_003, 60)).unwrap();
+        r.schedule(on(1_500, 64)).unwrap();
+        r.schedule(Command::new(1_700, Action::NoteOff { note: None }))
+            .unwrap();
+        let mut out = vec![0.0f32; 64 * 30];
+        for b in out.chunks_mut(64) {
+            r.render(b);
+        }
+        // Silence before the note; the voice's sine starts at phase 0 on sample 1003, so its
+        // first non-zero sample is the next one.
+        assert!(out[..1_004].iter().all(|&x| x == 0.0));
+        assert!(out[1_004] != 0.0);
+        assert_eq!(r.errors(), 0);
+        assert_eq!(
+            r.patch().notes(),
+            [
+                (60, chronus_dsp::VoicePhase::Released),
+                (64, chronus_dsp::VoicePhase::Released)
+            ]
+        );
     }
 
     #[test]

@@ -368,7 +368,7 @@ pub fn parse_pattern(text: &str) -> Result<Vec<u8>, String> {
 }
 
 /// A note name (`C4` = 60, `A4` = 69, `F#3`, `Bb2`) as a MIDI number.
-fn parse_note(text: &str) -> Option<u8> {
+pub(crate) fn parse_note(text: &str) -> Option<u8> {
     let mut chars = text.chars();
     let base: i32 = match chars.next()?.to_ascii_uppercase() {
         'C' => 0,

@@ -68,6 +68,8 @@ pub(crate) mod kind {
     pub const SNAPSHOT: u32 = 3;
     pub const PATCH: u32 = 4;
     pub const SEQ: u32 = 5;
+    pub const NOTE: u32 = 6;
+    pub const VOICES: u32 = 7;
     pub const INJECT_PANIC: u32 = 10;
     pub const INJECT_NAN: u32 = 11;
     pub const INJECT_HANG: u32 = 12;

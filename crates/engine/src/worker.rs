@@ -93,7 +93,7 @@ pub(crate) fn run(slot: &Slot, start: Start, generation: u32) {
         };
         while let Some(cmd) = slot.pop_command_upto(sealed) {
             match cmd.kind {
-                kind::SET | kind::GATE | kind::SEQ => {
+                kind::SET | kind::GATE | kind::SEQ | kind::NOTE | kind::VOICES => {
                     let action = match cmd.kind {
                         kind::SET => Action::Set {
                             module: ModuleId(cmd.module),
@@ -103,6 +103,17 @@ pub(crate) fn run(slot: &Slot, start: Start, generation: u32) {
                         kind::GATE => Action::Gate {
                             module: ModuleId(cmd.module),
                             on: cmd.flag != 0,
+                        },
+                        kind::NOTE if cmd.flag != 0 => Action::NoteOn {
+                            note: cmd.param,
+                            velocity: cmd.value,
+                        },
+                        kind::NOTE => Action::NoteOff {
+                            note: (cmd.module == 0).then_some(cmd.param),
+                        },
+                        kind::VOICES => Action::Voices {
+                            count: cmd.param,
+                            mono: cmd.flag != 0,
                         },
                         _ => match crate::sequencer::from_wire(
                             cmd.flag, cmd.param, cmd.module, cmd.value,
@@ -256,6 +267,31 @@ pub(crate) fn wire(at: Option<u64>, action: Action) -> WireCommand {
             kind: kind::GATE,
             module: module.0,
             flag: u8::from(on),
+            ..Default::default()
+        },
+        Action::NoteOn { note, velocity } => WireCommand {
+            at,
+            asap,
+            kind: kind::NOTE,
+            flag: 1,
+            param: note,
+            value: velocity,
+            ..Default::default()
+        },
+        Action::NoteOff { note } => WireCommand {
+            at,
+            asap,
+            kind: kind::NOTE,
+            param: note.unwrap_or(0),
+            module: u16::from(note.is_none()),
+            ..Default::default()
+        },
+        Action::Voices { count, mono } => WireCommand {
+            at,
+            asap,
+            kind: kind::VOICES,
+            param: count,
+            flag: u8::from(mono),
             ..Default::default()
         },
         Action::Seq(a) => {

@@ -15,3 +15,4 @@ pub mod say;
 pub mod send;
 #[cfg(feature = "osc")]
 pub mod status;
+pub mod voices;

@@ -1,7 +1,7 @@
 //! `chronus render`: the default patch and an optional score, rendered offline to WAV.
 
 use anyhow::{bail, Context, Result};
-use chronus_dsp::{analysis, Patch};
+use chronus_dsp::{analysis, Patch, VoiceMode};
 use chronus_engine::offline::{self, WavFormat};
 use chronus_engine::{Action, Command, Score};
 use std::path::PathBuf;
@@ -43,12 +43,18 @@ pub struct RenderArgs {
     /// Sample format of the file: f32, s24 or s16.
     #[arg(long, default_value = "f32")]
     format: WavFormat,
+    #[command(flatten)]
+    voices: super::voices::VoiceArgs,
 }
 
 /// Runs `chronus render`.
 pub fn run(args: RenderArgs) -> Result<()> {
-    let patch = Patch::default_patch(f64::from(args.sample_rate), args.block)
+    let mut patch = Patch::default_patch(f64::from(args.sample_rate), args.block)
         .context("cannot build the default patch")?;
+    if let Some(Action::Voices { count, mono }) = args.voices.action() {
+        let mode = if mono { VoiceMode::Mono } else { VoiceMode::Poly };
+        patch.set_voices(usize::from(count), mode)?;
+    }
     let sr = patch.sample_rate();
     let (commands, seconds) = match &args.score {
         Some(path) => {

@@ -62,6 +62,8 @@ pub struct RunArgs {
     /// Sample format of the recording: f32, s24 or s16.
     #[arg(long, default_value = "f32")]
     format: WavFormat,
+    #[command(flatten)]
+    voices: super::voices::VoiceArgs,
     /// Play this score (timed commands, see `chronus render --help`) against the clock.
     #[arg(long)]
     score: Option<PathBuf>,
@@ -206,8 +208,16 @@ pub fn run(args: RunArgs) -> Result<()> {
         .unwrap_or(score.len())
         .min(2_000);
     let (opening, rest) = score.split_at(split);
+    // The voice pool is set up at sample 0, before the score's first note.
+    let opening: Vec<Command> = args
+        .voices
+        .action()
+        .map(|a| Command::new(0, a))
+        .into_iter()
+        .chain(opening.iter().copied())
+        .collect();
     let (engine, output) =
-        Engine::start_with(config, opening).context("the engine did not start")?;
+        Engine::start_with(config, &opening).context("the engine did not start")?;
     let engine = Arc::new(engine);
     // Armed before the first block plays: the recording starts at sample 0.
     if let Some(path) = &args.record {

@@ -198,6 +198,10 @@ impl Adsr {
 }
 
 impl Module for Adsr {
+    fn is_idle(&self) -> bool {
+        self.s.stage == Stage::Idle
+    }
+
     fn kind(&self) -> ModuleKind {
         ModuleKind::Adsr
     }

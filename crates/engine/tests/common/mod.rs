@@ -28,7 +28,8 @@ pub fn config(mode: WorkerMode) -> EngineConfig {
     }
 }
 
-/// A phrase of notes over `seconds`: pitch changes, gates, a filter sweep, glide.
+/// A phrase of notes over `seconds`: pitch changes, gates, a filter sweep, glide, and chords
+/// on the voice pool (four voices, so later chords steal from earlier ones).
 pub fn phrase(seconds: f64) -> Vec<Command> {
     let p = Patch::default_patch(SR, BLOCK).unwrap();
     let (sine, adsr, filter, lfo) = (
@@ -37,14 +38,23 @@ pub fn phrase(seconds: f64) -> Vec<Command> {
         p.find("filter").unwrap(),
         p.find("lfo").unwrap(),
     );
-    let mut out = vec![Command::new(
-        4_800,
-        Action::Set {
-            module: sine,
-            param: 3,
-            value: 30.0,
-        },
-    )];
+    let mut out = vec![
+        Command::new(
+            4_800,
+            Action::Set {
+                module: sine,
+                param: 3,
+                value: 30.0,
+            },
+        ),
+        Command::new(
+            4_801,
+            Action::Voices {
+                count: 4,
+                mono: false,
+            },
+        ),
+    ];
     let notes = [220.0, 330.0, 440.0, 293.7, 587.3, 392.0, 261.6, 523.3];
     let mut t = 0.1;
     let mut i = 0;
@@ -80,6 +90,16 @@ pub fn phrase(seconds: f64) -> Vec<Command> {
                 on: false,
             },
         ));
+        if i % 2 == 0 {
+            for (k, n) in [48u8, 55, 64].iter().enumerate() {
+                let note = n + (i % 5) as u8;
+                let on = at + 500 + 37 * k as u64;
+                let velocity = 0.3;
+                out.push(Command::new(on, Action::NoteOn { note, velocity }));
+                let off = Action::NoteOff { note: Some(note) };
+                out.push(Command::new(on + 20_000 + 1_111 * k as u64, off));
+            }
+        }
         if i % 3 == 0 {
             out.push(Command::new(
                 at + 100,

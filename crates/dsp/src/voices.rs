@@ -1,0 +1,469 @@
+//! Polyphonic notes: a pool of voices, each a copy of the patch's voice template.
+//!
+//! The template is the chain that starts at the oscillator named `sine` and follows single
+//! audio connections through envelopes and filters (`sine > adsr > filter` in the default
+//! patch); it must hold at least one envelope, which ends a note. Every voice is a private copy
+//! of that chain; its output is added to the template's last module's output, so whatever
+//! follows the template (effects, the patch output) hears the voices too.
+//!
+//! All [`MAX_VOICES`] copies are built when the template is (an edit, which may allocate);
+//! `count` only limits how many notes sound at once, so changing it, and playing notes, never
+//! allocates.
+
+use crate::module::{Module, ModuleKind, ModuleState};
+use crate::modules::osc;
+use crate::{DspError, ModuleId, ParamId};
+
+/// Voices built for every template; `count` may use up to this many.
+pub const MAX_VOICES: usize = 32;
+/// Voices that may sound at once, unless told otherwise.
+pub const DEFAULT_VOICES: usize = 8;
+/// Notes a mono voice remembers while they are held (for legato back to an earlier note).
+const MONO_STACK: usize = 16;
+
+/// How notes are given voices.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum VoiceMode {
+    /// Each note gets a voice of its own; when all are busy, the oldest released voice is
+    /// taken, then the oldest held one.
+    #[default]
+    Poly,
+    /// One voice, legato: a note played while another is held changes the pitch (gliding at
+    /// the oscillator's `glide_time`) without restarting the envelope; releasing it returns to
+    /// the most recent note still held.
+    Mono,
+}
+
+/// What a voice is doing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum VoicePhase {
+    /// Silent and available.
+    Free,
+    /// Playing a note whose key is down.
+    Held,
+    /// Playing a released note's envelope tail.
+    Released,
+}
+
+/// The complete state of one voice.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct VoiceState {
+    /// The MIDI note it plays (or last played).
+    pub note: u8,
+    /// Its velocity, 0..1 (a gain on the voice's output).
+    pub velocity: f32,
+    /// What it is doing.
+    pub phase: VoicePhase,
+    /// When it was last started or released (a counter of note events, for stealing).
+    pub since: u64,
+    /// Its modules' states, in template order.
+    pub modules: Vec<ModuleState>,
+}
+
+/// The complete state of the voice pool.
+#[derive(Debug, Clone, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct VoicesState {
+    /// Voices that may sound at once.
+    pub count: u8,
+    /// Poly or mono.
+    pub mode: VoiceMode,
+    /// Note events so far.
+    pub serial: u64,
+    /// Notes held in mono mode, oldest first.
+    pub held: Vec<u8>,
+    /// Every voice (empty without a template).
+    pub voices: Vec<VoiceState>,
+}
+
+struct Voice {
+    note: u8,
+    velocity: f32,
+    phase: VoicePhase,
+    since: u64,
+    modules: Vec<Box<dyn Module>>,
+}
+
+/// The equal-tempered frequency of a MIDI note (A4 = 69 = 440 Hz).
+pub fn note_hz(note: u8) -> f32 {
+    (440.0 * ((f64::from(note) - 69.0) / 12.0).exp2()) as f32
+}
+
+/// The pool itself; the patch owns one and drives it.
+pub(crate) struct VoicePool {
+    template: Vec<ModuleId>,
+    kinds: Vec<ModuleKind>,
+    count: usize,
+    mode: VoiceMode,
+    serial: u64,
+    held: [u8; MONO_STACK],
+    held_len: usize,
+    voices: Vec<Voice>,
+    scratch: Vec<f32>,
+}
+
+impl VoicePool {
+    pub(crate) fn new(block: usize) -> Self {
+        VoicePool {
+            template: Vec::new(),
+            kinds: Vec::new(),
+            count: DEFAULT_VOICES,
+            mode: VoiceMode::Poly,
+            serial: 0,
+            held: [0; MONO_STACK],
+            held_len: 0,
+            voices: Vec::new(),
+            scratch: vec![0.0; block],
+        }
+    }
+
+    /// The template's modules, head first (empty: no notes can be played).
+    pub(crate) fn template(&self) -> &[ModuleId] {
+        &self.template
+    }
+
+    /// The template's last module, whose output the voices join.
+    pub(crate) fn end(&self) -> Option<ModuleId> {
+        self.template.last().copied()
+    }
+
+    /// Position of `id` in the template.
+    pub(crate) fn position(&self, id: ModuleId) -> Option<usize> {
+        self.template.iter().position(|&t| t == id)
+    }
+
+    pub(crate) fn count(&self) -> usize {
+        self.count
+    }
+
+    pub(crate) fn mode(&self) -> VoiceMode {
+        self.mode
+    }
+
+    /// Rebuilds every voice for a new template (an edit: allocates). `params` gives each
+    /// template module's base parameter values. A template equal to the current one keeps
+    /// the voices as they are.
+    pub(crate) fn set_template(
+        &mut self,
+        template: Vec<(ModuleId, ModuleKind, Vec<f32>)>,
+        sample_rate: f64,
+        block: usize,
+    ) -> Result<(), DspError> {
+        let ids: Vec<ModuleId> = template.iter().map(|t| t.0).collect();
+        let kinds: Vec<ModuleKind> = template.iter().map(|t| t.1).collect();
+        if ids == self.template && kinds == self.kinds {
+            return Ok(());
+        }
+        let mut voices = Vec::new();
+        if !template.is_empty() {
+            for _ in 0..MAX_VOICES {
+                let mut modules = Vec::with_capacity(template.len());
+                for (_, kind, params) in &template {
+                    let mut m = kind.build(sample_rate, block)?;
+                    for (p, &v) in params.iter().enumerate() {
+                        m.set_param(p as ParamId, v)?;
+                    }
+                    m.reset();
+                    modules.push(m);
+                }
+                voices.push(Voice {
+                    note: 0,
+                    velocity: 0.0,
+                    phase: VoicePhase::Free,
+                    since: 0,
+                    modules,
+                });
+            }
+        }
+        self.template = ids;
+        self.kinds = kinds;
+        self.voices = voices;
+        self.held_len = 0;
+        Ok(())
+    }
+
+    /// Sets how many voices may sound and the mode. Notes sounding beyond a smaller count
+    /// finish their release; a mode change releases every note.
+    pub(crate) fn configure(&mut self, count: usize, mode: VoiceMode) -> Result<(), DspError> {
+        if !(1..=MAX_VOICES).contains(&count) {
+            return Err(DspError::BadVoiceCount { count });
+        }
+        if mode != self.mode {
+            self.note_off(None);
+        }
+        for v in self.voices.iter_mut().skip(count) {
+            release(v, &mut self.serial);
+        }
+        self.count = count;
+        self.mode = mode;
+        Ok(())
+    }
+
+    /// Applies a template module's parameter change to that module in every voice (the
+    /// oscillator's `freq` excepted: each voice plays its note's).
+    pub(crate) fn set_param(
+        &mut self,
+        position: usize,
+        kind: ModuleKind,
+        param: ParamId,
+        value: f32,
+    ) {
+        if kind == ModuleKind::Osc && param == osc::FREQ {
+            return;
+        }
+        for v in &mut self.voices {
+            if let Some(m) = v.modules.get_mut(position) {
+                // The template accepted the value; the copy (same kind) does too.
+                let _ = m.set_param(param, value);
+            }
+        }
+    }
+
+    /// Starts `note` at `velocity` (0..1).
+    pub(crate) fn note_on(&mut self, note: u8, velocity: f32) -> Result<(), DspError> {
+        if self.voices.is_empty() {
+            return Err(DspError::NoVoiceTemplate);
+        }
+        if note > 127 {
+            return Err(DspError::BadNote { note });
+        }
+        if !velocity.is_finite() {
+            return Err(DspError::NonFinite { param: "velocity" });
+        }
+        let velocity = velocity.clamp(0.0, 1.0);
+        self.serial += 1;
+        let serial = self.serial;
+        match self.mode {
+            VoiceMode::Poly => {
+                let active = &self.voices[..self.count];
+                let pick = active
+                    .iter()
+                    .position(|v| v.phase != VoicePhase::Free && v.note == note)
+                    .or_else(|| active.iter().position(|v| v.phase == VoicePhase::Free))
+                    .or_else(|| oldest(active, VoicePhase::Released))
+                    .or_else(|| oldest(active, VoicePhase::Held))
+                    .unwrap_or(0);
+                let v = &mut self.voices[pick];
+                start(v, note, velocity, serial, false);
+            }
+            VoiceMode::Mono => {
+                // Remember the note (once), dropping the oldest when the stack is full.
+                let held = &mut self.held[..self.held_len];
+                if let Some(i) = held.iter().position(|&h| h == note) {
+                    held.copy_within(i + 1.., i);
+                    self.held_len -= 1;
+                }
+                if self.held_len == MONO_STACK {
+                    self.held.copy_within(1.., 0);
+                    self.held_len -= 1;
+                }
+                self.held[self.held_len] = note;
+                self.held_len += 1;
+                let v = &mut self.voices[0];
+                let legato = v.phase == VoicePhase::Held;
+                start(v, note, velocity, serial, legato);
+            }
+        }
+        Ok(())
+    }
+
+    /// Releases `note` (every note for `None`).
+    pub(crate) fn note_off(&mut self, note: Option<u8>) {
+        match (self.mode, note) {
+            (_, None) => {
+                self.held_len = 0;
+                for v in &mut self.voices {
+                    if v.phase == VoicePhase::Held {
+                        release(v, &mut self.serial);
+                    }
+                }
+            }
+            (VoiceMode::Poly, Some(n)) => {
+                for v in &mut self.voices {
+                    if v.phase == VoicePhase::Held && v.note == n {
+                        release(v, &mut self.serial);
+                    }
+                }
+            }
+            (VoiceMode::Mono, Some(n)) => {
+                let held = &mut self.held[..self.held_len];
+                if let Some(i) = held.iter().position(|&h| h == n) {
+                    held.copy_within(i + 1.., i);
+                    self.held_len -= 1;
+                }
+                let Some(v) = self.voices.first_mut() else {
+                    return;
+                };
+                if v.phase != VoicePhase::Held || v.note != n {
+                    return;
+                }
+                if self.held_len > 0 {
+                    // Back to the most recent note still held, legato.
+                    let back = self.held[self.held_len - 1];
+                    self.serial += 1;
+                    let velocity = v.velocity;
+                    start(v, back, velocity, self.serial, true);
+                } else {
+                    release(v, &mut self.serial);
+                }
+            }
+        }
+    }
+
+    /// Renders every sounding voice and adds it to `out`. `modulation(k)` gives the template
+    /// module `k`'s modulation amounts this block (and which parameters they touch). Never
+    /// allocates.
+    pub(crate) fn render_into(
+        &mut self,
+        out: &mut [f32],
+        modulation: impl Fn(usize) -> ([f32; 8], u8),
+    ) {
+        let n = out.len().min(self.scratch.len());
+        if self.voices.iter().all(|v| v.phase == VoicePhase::Free) {
+            return;
+        }
+        let mut amounts = [([0.0f32; 8], 0u8); 8];
+        for (k, slot) in amounts.iter_mut().enumerate().take(self.template.len()) {
+            *slot = modulation(k);
+        }
+        let scratch = &mut self.scratch[..n];
+        for v in self.voices.iter_mut() {
+            if v.phase == VoicePhase::Free {
+                continue;
+            }
+            for (k, m) in v.modules.iter_mut().enumerate() {
+                if let Some((a, touched)) = amounts.get(k) {
+                    for (p, &x) in a.iter().enumerate() {
+                        if touched & (1 << p) != 0 {
+                            m.set_modulation(p as ParamId, x);
+                        }
+                    }
+                }
+                if k == 0 {
+                    scratch.fill(0.0);
+                }
+                m.process(scratch);
+            }
+            let g = v.velocity;
+            for (o, s) in out[..n].iter_mut().zip(scratch.iter()) {
+                *o += g * s;
+            }
+            if v.phase == VoicePhase::Released && v.modules.iter().any(|m| m.is_idle()) {
+                v.phase = VoicePhase::Free;
+            }
+        }
+    }
+
+    /// The sounding voices' notes and phases, in voice order (allocates; for tools and tests).
+    pub(crate) fn notes(&self) -> Vec<(u8, VoicePhase)> {
+        self.voices
+            .iter()
+            .filter(|v| v.phase != VoicePhase::Free)
+            .map(|v| (v.note, v.phase))
+            .collect()
+    }
+
+    pub(crate) fn state(&self) -> VoicesState {
+        VoicesState {
+            count: self.count as u8,
+            mode: self.mode,
+            serial: self.serial,
+            held: self.held[..self.held_len].to_vec(),
+            voices: self
+                .voices
+                .iter()
+                .map(|v| VoiceState {
+                    note: v.note,
+                    velocity: v.velocity,
+                    phase: v.phase,
+                    since: v.since,
+                    modules: v.modules.iter().map(|m| m.state()).collect(),
+                })
+                .collect(),
+        }
+    }
+
+    pub(crate) fn restore(&mut self, s: &VoicesState) -> Result<(), DspError> {
+        let mismatch = |reason| Err(DspError::StateMismatch { reason });
+        if s.voices.len() != self.voices.len() {
+            return mismatch("voice pool differs");
+        }
+        if s.held.len() > MONO_STACK || !(1..=MAX_VOICES).contains(&usize::from(s.count)) {
+            return mismatch("voice settings out of range");
+        }
+        for (v, vs) in self.voices.iter().zip(&s.voices) {
+            if vs.modules.len() != v.modules.len() {
+                return mismatch("voice template differs");
+            }
+        }
+        for (v, vs) in self.voices.iter_mut().zip(&s.voices) {
+            for (m, ms) in v.modules.iter_mut().zip(&vs.modules) {
+                m.restore(ms)?;
+            }
+            v.note = vs.note;
+            v.velocity = vs.velocity;
+            v.phase = vs.phase;
+            v.since = vs.since;
+        }
+        self.count = usize::from(s.count);
+        self.mode = s.mode;
+        self.serial = s.serial;
+        self.held_len = s.held.len();
+        self.held[..self.held_len].copy_from_slice(&s.held);
+        Ok(())
+    }
+}
+
+/// The voice in `phase` that has been so the longest.
+fn oldest(voices: &[Voice], phase: VoicePhase) -> Option<usize> {
+    voices
+        .iter()
+        .enumerate()
+        .filter(|(_, v)| v.phase == phase)
+        .min_by_key(|(_, v)| v.since)
+        .map(|(i, _)| i)
+}
+
+/// Gives `v` the note. A free voice starts clean (fresh phase and filter, no glide); a busy
+/// one changes pitch in place; unless `legato`, its envelopes (re)open.
+fn start(v: &mut Voice, note: u8, velocity: f32, serial: u64, legato: bool) {
+    let fresh = v.phase == VoicePhase::Free;
+    for m in &mut v.modules {
+        if m.kind() == ModuleKind::Osc {
+            // In range by construction (a MIDI note's frequency, below any Nyquist limit
+            // clamps it).
+            let _ = m.set_param(osc::FREQ, note_hz(note));
+        }
+        if fresh {
+            m.reset();
+        }
+    }
+    if !legato {
+        for m in &mut v.modules {
+            if m.kind().gateable() {
+                let _ = m.gate(true);
+            }
+        }
+        v.velocity = velocity;
+    }
+    v.note = note;
+    v.phase = VoicePhase::Held;
+    v.since = serial;
+}
+
+fn release(v: &mut Voice, serial: &mut u64) {
+    if v.phase != VoicePhase::Held {
+        return;
+    }
+    for m in &mut v.modules {
+        if m.kind().gateable() {
+            let _ = m.gate(false);
+        }
+    }
+    *serial += 1;
+    v.phase = VoicePhase::Released;
+    v.since = *serial;
+}
