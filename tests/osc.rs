@@ -357,6 +357,51 @@ fn a_timetagged_bundle_lands_on_its_sample() {
 }
 
 #[test]
+fn notes_play_on_voices_and_a_bundled_chord_starts_on_its_sample() {
+    // Two voices: the third note of the chord takes the oldest one (C4's).
+    let synth = Synth::start("notes.wav", 2.5, &["--stall-blocks", "4", "--voices", "2"]);
+    let c = synth.client();
+    c.send(&m("/mod/filter/cutoff", vec![OscType::Float(20_000.0)]));
+    c.sync(1);
+    let origin = c.stat("origin_unix");
+    let at = SystemTime::now() + Duration::from_millis(500);
+    let note = |n: OscType| m("/note/on", vec![n, OscType::Float(0.8)]);
+    let bundle = OscPacket::Bundle(OscBundle {
+        timetag: OscTime::try_from(at).unwrap(),
+        content: vec![
+            note(OscType::Int(60)),
+            note(OscType::Int(64)),
+            note(OscType::String("G4".into())),
+        ],
+    });
+    c.send(&bundle);
+    let at_unix = at
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let expected = ((at_unix - origin) * SR).round() as i64;
+    c.sync(2);
+    // A bad note gets a reason, and changes nothing.
+    let err = c.ask(&m("/note/on", vec![OscType::Int(200)]));
+    assert_eq!(err.addr, "/error");
+    assert!(format!("{:?}", err.args).contains("0..127"), "{err:?}");
+    let (s, _) = synth.finish();
+    // Each voice's sine starts at phase 0 on the note's sample: the first non-zero sample is
+    // the one after it.
+    let first = s.iter().position(|&x| x != 0.0).expect("the chord played") as i64 - 1;
+    println!("chord started at sample {first}, timetag says {expected}");
+    assert!((first - expected).abs() <= 1, "{first} vs {expected}");
+    let from = first as usize + 24_000; // after attack and decay
+    let sustain = &s[from..from + 24_000];
+    let level = |n: f64| analysis::amplitude_at(sustain, 440.0 * ((n - 69.0) / 12.0).exp2(), SR);
+    let (c4, e4, g4) = (level(60.0), level(64.0), level(67.0));
+    println!("C4 {c4:.4}, E4 {e4:.4}, G4 {g4:.4} (0.28 expected for the two held)");
+    // Template gain 0.5 × sustain 0.7 × velocity 0.8.
+    assert!((e4 - 0.28).abs() < 0.01 && (g4 - 0.28).abs() < 0.01);
+    assert!(c4 < 0.005, "C4's voice was taken");
+}
+
+#[test]
 fn steady_traffic_and_bursts_lose_nothing() {
     let synth = Synth::start("load.wav", 16.0, &[]);
     let c = synth.client();
