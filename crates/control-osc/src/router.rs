@@ -672,9 +672,12 @@ impl Router {
 
     fn plan_set(&self, module: &str, param: &str, args: &[Arg<'_>]) -> Result<Plan, Failure> {
         let value = match args {
-            [a] => a
-                .as_f32()
-                .ok_or_else(|| fail("type", "expects a number (int or float)"))?,
+            [a] => a.as_value().ok_or_else(|| {
+                fail(
+                    "type",
+                    "expects a number (int or float), or a note value like 1/8.",
+                )
+            })?,
             _ => {
                 return Err(fail(
                     "arguments",

@@ -49,6 +49,12 @@ pub trait Module: Send {
         })
     }
 
+    /// Tells the module the musical tempo in BPM (the sequencer's), for parameters that
+    /// follow it (the delay's `sync`). Most modules ignore it.
+    fn set_tempo(&mut self, bpm: f32) {
+        let _ = bpm;
+    }
+
     /// True while the module is silent until its gate opens again (an envelope at rest), so
     /// a voice holding it has finished. Modules without a gate are never idle.
     fn is_idle(&self) -> bool {

@@ -368,6 +368,13 @@ impl Patch {
         self.node_mut(id)?.module.gate(on)
     }
 
+    /// Tells every module the tempo (BPM) for tempo-synced parameters. Never allocates.
+    pub fn set_tempo(&mut self, bpm: f32) {
+        for node in self.nodes.iter_mut().flatten() {
+            node.module.set_tempo(bpm);
+        }
+    }
+
     /// Plays MIDI note `note` (0..=127) at `velocity` (0..1, a gain on the voice) on a voice
     /// of the pool (see [`VoiceMode`] for which). Never allocates.
     pub fn note_on(&mut self, note: u8, velocity: f32) -> Result<(), DspError> {

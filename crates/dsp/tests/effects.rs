@@ -53,6 +53,45 @@ fn delay_time_is_exact_to_the_sample() {
 }
 
 #[test]
+fn a_synced_delay_follows_the_tempo() {
+    // (bpm, note value in whole notes, expected delay in samples)
+    for (bpm, sync, want) in [
+        (120.0f32, 0.25f32, 24_000usize), // a quarter at 120: 500 ms
+        (150.0, 0.1875, 14_400),          // a dotted eighth at 150: 300 ms
+        (175.0, 0.125, 8_228),            // an eighth at 175: 171.43 ms
+        (20.0, 1.0, 96_000),              // a whole note at 20 BPM: 12 s, held at 2000 ms
+    ] {
+        let mut d = ModuleKind::Delay.build(SR, BLOCK).unwrap();
+        d.set_tempo(bpm);
+        for (p, v) in [
+            (delay::SYNC, sync),
+            (delay::FEEDBACK, 0.0),
+            (delay::MIX, 1.0),
+        ] {
+            d.set_param(p, v).unwrap();
+        }
+        run(d.as_mut(), &vec![0.0; 9_600]);
+        let out = run(d.as_mut(), &impulse(100_000));
+        let first = out.iter().position(|x| x.abs() > 1e-6).unwrap();
+        println!("sync {sync} at {bpm} BPM: first echo at sample {first} (want {want})");
+        assert_eq!(first, want, "sync {sync} at {bpm} BPM");
+    }
+    // A tempo change moves a synced delay (gliding there); `time` is ignored while synced.
+    let mut d = ModuleKind::Delay.build(SR, BLOCK).unwrap();
+    d.set_param(delay::SYNC, 0.25).unwrap();
+    d.set_param(delay::TIME, 10.0).unwrap();
+    d.set_param(delay::MIX, 1.0).unwrap();
+    run(d.as_mut(), &vec![0.0; 9_600]);
+    assert_eq!(d.effective(delay::TIME), Some(500.0));
+    d.set_tempo(100.0);
+    run(d.as_mut(), &vec![0.0; 9_600]);
+    assert_eq!(d.effective(delay::TIME), Some(600.0));
+    d.set_param(delay::SYNC, 0.0).unwrap();
+    run(d.as_mut(), &vec![0.0; 9_600]);
+    assert_eq!(d.effective(delay::TIME), Some(10.0));
+}
+
+#[test]
 fn feedback_decays_by_its_value_each_repeat() {
     for fb in [0.25f32, 0.5, 0.95] {
         let mut d = settled(

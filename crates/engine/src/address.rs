@@ -40,6 +40,16 @@ impl Arg<'_> {
         }
     }
 
+    /// The argument as a parameter value: a number, or a note value as text for tempo-synced
+    /// parameters: `1/4`, `1/8`, `3/16`, with `.` for dotted (`1/8.` = 3/16) and `t` for a
+    /// triplet (`1/8t` = 1/12); `off` is 0.
+    pub fn as_value(&self) -> Option<f32> {
+        match *self {
+            Arg::Str(s) => note_value(s),
+            other => other.as_f32(),
+        }
+    }
+
     /// The argument as a gate state, if it reads as one.
     pub fn as_gate(&self) -> Option<bool> {
         match *self {
@@ -54,6 +64,22 @@ impl Arg<'_> {
     }
 }
 
+/// A note value in whole notes: `1/4` = 0.25, `1/8.` = 0.1875, `1/8t` = 1/12, `off` = 0.
+pub fn note_value(text: &str) -> Option<f32> {
+    let t = text.trim();
+    if t.eq_ignore_ascii_case("off") {
+        return Some(0.0);
+    }
+    let (t, factor) = match (t.strip_suffix('.'), t.strip_suffix('t')) {
+        (Some(rest), _) => (rest, 1.5),
+        (_, Some(rest)) => (rest, 2.0 / 3.0),
+        _ => (t, 1.0),
+    };
+    let (a, b) = t.split_once('/')?;
+    let (a, b): (u32, u32) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
+    (a > 0 && b > 0).then(|| a as f32 / b as f32 * factor)
+}
+
 fn bad(address: &str, reason: impl Into<String>) -> EngineError {
     EngineError::BadArguments {
         address: address.to_owned(),
@@ -64,7 +90,9 @@ fn bad(address: &str, reason: impl Into<String>) -> EngineError {
 fn one_number(address: &str, args: &[Arg<'_>]) -> Result<f32, EngineError> {
     match args {
         [a] => {
-            let v = a.as_f32().ok_or_else(|| bad(address, "expects a number"))?;
+            let v = a
+                .as_value()
+                .ok_or_else(|| bad(address, "expects a number (or a note value like 1/8.)"))?;
             if v.is_finite() {
                 Ok(v)
             } else {
@@ -324,6 +352,28 @@ mod tests {
         assert!(err("/gate/sine", &[Arg::Int(1)]).contains("no gate"));
         assert!(err("/what", &[]).contains("unknown address"));
         assert!(err("", &[]).contains("unknown address"));
+    }
+
+    #[test]
+    fn note_values_read_as_fractions_of_a_whole_note() {
+        assert_eq!(note_value("1/4"), Some(0.25));
+        assert_eq!(note_value("1/8."), Some(0.1875));
+        assert_eq!(note_value("3/16"), Some(0.1875));
+        assert_eq!(note_value("1/8t"), Some(1.0 / 12.0));
+        assert_eq!(note_value("off"), Some(0.0));
+        for bad in ["", "1/0", "0/4", "x/4", "1/", "quarter"] {
+            assert_eq!(note_value(bad), None, "{bad}");
+        }
+        let p = Patch::default_patch(48_000.0, 64).unwrap();
+        let delay = p.find("delay").unwrap();
+        assert_eq!(
+            parse(&p, "/mod/delay/sync", &[Arg::Str("1/8.")]).unwrap(),
+            Action::Set {
+                module: delay,
+                param: 3,
+                value: 0.1875
+            }
+        );
     }
 
     #[test]

@@ -189,6 +189,8 @@ impl Renderer {
     pub fn render(&mut self, out: &mut [f32]) {
         let n = out.len().min(self.patch.block_size());
         let end = self.now + n as u64;
+        // Tempo-synced parameters (the delay's `sync`) follow the sequencer's tempo.
+        self.patch.set_tempo(self.seq.bpm());
         let mut pos = 0usize;
         loop {
             // The next thing to happen: a command, or a sequencer step or gate (commands first
@@ -289,7 +291,15 @@ mod tests {
     fn a_note_starts_at_its_exact_sample() {
         let patch = Patch::default_patch(48_000.0, 64).unwrap();
         let mut r = Renderer::new(patch);
-        let on = |at, note| Command::new(at, Action::NoteOn { note, velocity: 1.0 });
+        let on = |at, note| {
+            Command::new(
+                at,
+                Action::NoteOn {
+                    note,
+                    velocity: 1.0,
+                },
+            )
+        };
         r.schedule(on(1_003, 60)).unwrap();
         r.schedule(on(1_500, 64)).unwrap();
         r.schedule(Command::new(1_700, Action::NoteOff { note: None }))
@@ -310,6 +320,41 @@ mod tests {
                 (64, chronus_dsp::VoicePhase::Released)
             ]
         );
+    }
+
+    #[cfg(feature = "effects")]
+    #[test]
+    fn a_synced_delay_follows_the_sequencer_tempo() {
+        use crate::sequencer::SeqAction;
+        let patch = Patch::default_patch(48_000.0, 64).unwrap();
+        let delay = patch.find("delay").unwrap();
+        let time = chronus_dsp::modules::delay::TIME;
+        let mut r = Renderer::new(patch);
+        r.apply(Action::Set {
+            module: delay,
+            param: chronus_dsp::modules::delay::SYNC,
+            value: 0.25,
+        })
+        .unwrap();
+        r.apply(Action::Set {
+            module: delay,
+            param: chronus_dsp::modules::delay::MIX,
+            value: 0.5,
+        })
+        .unwrap();
+        let mut out = [0.0f32; 64];
+        for _ in 0..200 {
+            r.render(&mut out);
+        }
+        assert_eq!(r.patch().effective(delay, time).unwrap(), 500.0);
+        r.apply(Action::Seq(SeqAction::Bpm(150.0))).unwrap();
+        for _ in 0..200 {
+            r.render(&mut out);
+        }
+        assert_eq!(r.patch().effective(delay, time).unwrap(), 400.0);
+        // A respawned worker restores the tempo with the rest.
+        let again = Renderer::from_state(&r.state()).unwrap();
+        assert_eq!(again.patch().effective(delay, time).unwrap(), 400.0);
     }
 
     #[test]

@@ -52,7 +52,11 @@ pub fn run(args: RenderArgs) -> Result<()> {
     let mut patch = Patch::default_patch(f64::from(args.sample_rate), args.block)
         .context("cannot build the default patch")?;
     if let Some(Action::Voices { count, mono }) = args.voices.action() {
-        let mode = if mono { VoiceMode::Mono } else { VoiceMode::Poly };
+        let mode = if mono {
+            VoiceMode::Mono
+        } else {
+            VoiceMode::Poly
+        };
         patch.set_voices(usize::from(count), mode)?;
     }
     let sr = patch.sample_rate();

@@ -6,6 +6,11 @@
 //! ramp over 20 ms. At `mix` 0 the module passes its input through untouched and does no work;
 //! when it is turned up again the line starts empty. Values below 1e-20 in the loop are flushed
 //! to zero, so a long silent tail never turns into slow subnormal arithmetic.
+//!
+//! `sync` ties the time to the tempo ([`Module::set_tempo`], the sequencer's BPM): a note value
+//! in whole notes (0.25 = a quarter = one beat, 0.125 an eighth, 0.1875 a dotted eighth); the
+//! time is then `sync · 4 · 60000 / bpm` ms, within 1..2000 ms, and follows tempo changes with
+//! the same glide. `sync` 0 (the default) leaves `time` in charge.
 
 use crate::module::{Module, ModuleKind, ModuleState};
 use crate::param::{Max, ModScale, ParamId, ParamSpec, SetOutcome, Unit};
@@ -18,12 +23,17 @@ pub const TIME: ParamId = 0;
 pub const FEEDBACK: ParamId = 1;
 /// Parameter index of `mix` (0 dry .. 1 wet).
 pub const MIX: ParamId = 2;
+/// Parameter index of `sync` (a note value in whole notes; 0 = off).
+pub const SYNC: ParamId = 3;
+
+/// The tempo a delay assumes until told otherwise (the sequencer's default).
+pub const DEFAULT_TEMPO: f32 = 120.0;
 
 /// The longest delay, in milliseconds.
 pub const MAX_TIME_MS: f32 = 2000.0;
 
 /// Parameters of `delay`.
-pub static PARAMS: [ParamSpec; 3] = [
+pub static PARAMS: [ParamSpec; 4] = [
     ParamSpec {
         name: "time",
         unit: Unit::Ms,
@@ -51,6 +61,15 @@ pub static PARAMS: [ParamSpec; 3] = [
         smoothing_ms: 20.0,
         modulation: ModScale::Linear(1.0),
     },
+    ParamSpec {
+        name: "sync",
+        unit: Unit::Ratio,
+        min: 0.0,
+        max: Max::Fixed(1.0),
+        default: 0.0,
+        smoothing_ms: 0.0,
+        modulation: ModScale::None,
+    },
 ];
 
 /// Complete state of a [`Delay`], the line included.
@@ -58,9 +77,11 @@ pub static PARAMS: [ParamSpec; 3] = [
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct DelayState {
     /// Base parameter values, in table order.
-    pub params: [f32; 3],
+    pub params: [f32; 4],
     /// Modulation amounts, in table order.
-    pub modulation: [f32; 3],
+    pub modulation: [f32; 4],
+    /// The tempo `sync` follows, in BPM.
+    pub tempo: f32,
     /// Smoothers of time, feedback and mix.
     pub ramps: [Ramp; 3],
     /// Next write position in the line.
@@ -91,14 +112,20 @@ pub(crate) fn flush(x: f32) -> f32 {
 impl Delay {
     /// A fresh delay at the default parameters, its line sized for [`MAX_TIME_MS`].
     pub fn new(sample_rate: f64) -> Self {
-        let params = [PARAMS[0].default, PARAMS[1].default, PARAMS[2].default];
+        let params = [
+            PARAMS[0].default,
+            PARAMS[1].default,
+            PARAMS[2].default,
+            PARAMS[3].default,
+        ];
         let len = (f64::from(MAX_TIME_MS) * sample_rate / 1000.0).ceil() as usize + 2;
         Delay {
             sample_rate,
             s: DelayState {
                 params,
-                modulation: [0.0; 3],
-                ramps: params.map(Ramp::at),
+                modulation: [0.0; 4],
+                tempo: DEFAULT_TEMPO,
+                ramps: [params[0], params[1], params[2]].map(Ramp::at),
                 write: 0,
                 idle: true,
                 line: vec![0.0; len],
@@ -108,7 +135,13 @@ impl Delay {
 
     fn target(&self, p: ParamId) -> f32 {
         let i = p as usize;
-        PARAMS[i].modulate(self.s.params[i], self.s.modulation[i], self.sample_rate)
+        let sync = self.s.params[SYNC as usize];
+        let base = if p == TIME && sync > 0.0 {
+            (sync * 4.0 * 60_000.0 / self.s.tempo).clamp(PARAMS[0].min, MAX_TIME_MS)
+        } else {
+            self.s.params[i]
+        };
+        PARAMS[i].modulate(base, self.s.modulation[i], self.sample_rate)
     }
 
     fn retarget(&mut self) {
@@ -147,7 +180,16 @@ impl Module for Delay {
     }
 
     fn effective(&self, param: ParamId) -> Option<f32> {
-        self.s.ramps.get(param as usize).map(Ramp::value)
+        match param {
+            SYNC => Some(self.s.params[SYNC as usize]),
+            _ => self.s.ramps.get(param as usize).map(Ramp::value),
+        }
+    }
+
+    fn set_tempo(&mut self, bpm: f32) {
+        if bpm.is_finite() && bpm > 0.0 {
+            self.s.tempo = bpm;
+        }
     }
 
     fn set_modulation(&mut self, param: ParamId, amount: f32) {
@@ -198,6 +240,7 @@ impl Module for Delay {
             ModuleState::Delay(s) if s.line.len() == self.s.line.len() => {
                 self.s.params = s.params;
                 self.s.modulation = s.modulation;
+                self.s.tempo = s.tempo;
                 self.s.ramps = s.ramps;
                 self.s.write = s.write;
                 self.s.idle = s.idle;
