@@ -58,9 +58,9 @@ fn say_play_a4_is_heard_at_440_hz() {
 }
 
 #[test]
-fn say_a_chord_creates_oscillators_and_all_three_notes_sound() {
+fn say_a_chord_plays_three_notes_and_all_three_sound() {
     let (text, s) = say_and_record("play a C major chord", "3", "chord");
-    assert!(text.contains("/patch/create sine3 osc"), "{text}");
+    assert!(text.contains("/note/on 67 0.333"), "{text}");
     let window = first_second(&s);
     let level = |f: f64| chronus_dsp::analysis::amplitude_at(window, f, 48_000.0);
     let (c, e, g, a) = (level(261.626), level(329.628), level(391.995), level(440.0));
@@ -69,8 +69,9 @@ fn say_a_chord_creates_oscillators_and_all_three_notes_sound() {
         assert!(l > 0.05, "{name} is missing: {l}");
         assert!(l > 20.0 * a, "{name} stands out of the rest: {l} vs {a}");
     }
-    // The three share the gain (0.5 / 3 each) at the envelope's sustain (0.7): 0.117, less
-    // what the 1 kHz lowpass takes (under 0.2 dB this far below its cutoff).
+    // Three voices at velocity 1/3 of the template's gain (0.5) at the envelope's sustain
+    // (0.7): 0.117, less what the 1 kHz lowpass takes (under 0.2 dB this far below its
+    // cutoff).
     for l in [c, e, g] {
         assert!((l - 0.5 / 3.0 * 0.7).abs() < 0.004, "levels {c} {e} {g}");
     }

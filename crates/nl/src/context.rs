@@ -45,6 +45,12 @@ pub struct Context {
     /// Oscillators sounding now (a chord's notes; 1 for a single note). `gain` is shared
     /// among them.
     pub voices: usize,
+    /// The synth plays notes on a pool of voices (`/note/on`, `/note/off`): chords use them
+    /// instead of extra oscillators. False for a patch without a voice template.
+    pub notes: bool,
+    /// Notes of a chord may be sounding on the voice pool: the next note or chord releases
+    /// them first.
+    pub chord_notes: bool,
 }
 
 impl Default for Context {
@@ -70,6 +76,8 @@ impl Default for Context {
             oscillators: 1,
             voices: 1,
             bpm: 120.0,
+            notes: true,
+            chord_notes: false,
         }
     }
 }

@@ -60,6 +60,8 @@ const KNOWN: &[&str] = &[
     "four on the floor",
     "at 120 bpm",
     "stop the beat",
+    "dotted eighth echo",
+    "echo on the beat",
 ];
 
 fn set(addr: &str, v: f32) -> Message {
@@ -243,6 +245,7 @@ impl Out<'_> {
         self.push(set("/mod/sine/freq", f));
     }
     fn note(&mut self, midi: i32, then_gate: bool) {
+        self.release_notes();
         let f = self.ctx.note_freq(midi);
         self.ctx.last_note = Some(midi);
         self.freq(f);
@@ -270,9 +273,35 @@ impl Out<'_> {
         let g = self.ctx.gain;
         self.push(set("/mod/sine/gain", g));
     }
-    /// Plays `notes` together, one oscillator each (created and wired into `adsr` when the
-    /// patch has too few), sharing the gain; then opens the gate.
+    /// Releases every note playing on the voice pool (a chord), when the synth has one.
+    fn release_notes(&mut self) {
+        if self.ctx.notes && self.ctx.chord_notes {
+            self.push(msg("/note/off", vec![]));
+            self.ctx.chord_notes = false;
+        }
+    }
+    /// Plays `notes` together: on the voice pool when the synth has one (each note at
+    /// velocity 1/n, so the chord is as loud as one note; A4 = 440 Hz), else one oscillator each (created
+    /// and wired into `adsr` when the patch has too few) sharing the gain, then the gate.
     fn chord(&mut self, notes: &[i32]) {
+        // Voices play equal temperament at A4 = 440 Hz; another tuning needs oscillators.
+        if self.ctx.notes && self.ctx.a4 == 440.0 {
+            // The single voice and any earlier chord make way.
+            self.push(gate(false));
+            self.release_notes();
+            let n = notes.len().clamp(1, MAX_CHORD_NOTES);
+            let velocity = 1.0 / n as f32;
+            for &note in notes.iter().take(n) {
+                let note = note.clamp(0, 127);
+                self.push(msg(
+                    "/note/on",
+                    vec![Value::Int(note), Value::Float(velocity)],
+                ));
+            }
+            self.ctx.last_note = notes.first().copied();
+            self.ctx.chord_notes = true;
+            return;
+        }
         let n = notes.len().clamp(1, MAX_CHORD_NOTES);
         if self.ctx.oscillators < n {
             for i in self.ctx.oscillators..n {
@@ -408,6 +437,49 @@ impl Out<'_> {
     }
 }
 
+/// A clause that ties the echo to the tempo: the note value in whole notes and its name
+/// (0 to untie it).
+fn echo_sync(c: &str) -> Option<(f32, &'static str)> {
+    let about_echo = c.contains("echo") || c.contains("delay");
+    if !about_echo {
+        return None;
+    }
+    if ["unsync", "free echo", "free delay", "echo free", "no sync"]
+        .iter()
+        .any(|w| c.contains(w))
+    {
+        return Some((0.0, "free"));
+    }
+    let values: [(&str, f32, &str); 6] = [
+        ("sixteenth", 0.0625, "sixteenth"),
+        ("1/16", 0.0625, "sixteenth"),
+        ("eighth", 0.125, "eighth"),
+        ("1/8", 0.125, "eighth"),
+        ("quarter", 0.25, "quarter"),
+        ("beat", 0.25, "quarter"),
+    ];
+    let (mut v, mut name) = values
+        .iter()
+        .find(|(w, _, _)| c.contains(w))
+        .map(|&(_, v, n)| (v, n))?;
+    if c.contains("dotted") {
+        v *= 1.5;
+        name = match name {
+            "eighth" => "dotted eighth",
+            "quarter" => "dotted quarter",
+            _ => "dotted sixteenth",
+        };
+    } else if c.contains("triplet") {
+        v *= 2.0 / 3.0;
+        name = match name {
+            "eighth" => "eighth triplet",
+            "quarter" => "quarter triplet",
+            _ => "sixteenth triplet",
+        };
+    }
+    Some((v, name))
+}
+
 fn number_after(text: &str, word: &str) -> Option<f32> {
     let rest = text.split(word).nth(1)?;
     rest.split_whitespace()
@@ -444,7 +516,13 @@ fn clause(c: &str, scale: f32, o: &mut Out<'_>) -> Result<bool, NlError> {
     match c {
         "stop" | "silence" | "stop playing" | "note off" | "quiet" | "shh" | "stop the note" => {
             o.push(gate(false));
-            o.say("stop: gate off");
+            let chord = o.ctx.chord_notes;
+            o.release_notes();
+            o.say(if chord {
+                "stop: gate off, every note released"
+            } else {
+                "stop: gate off"
+            });
             return Ok(true);
         }
         "play" | "play a note" | "note on" | "start" | "go" | "play something" => {
@@ -810,6 +888,25 @@ fn clause(c: &str, scale: f32, o: &mut Out<'_>) -> Result<bool, NlError> {
         o.say(format!("tempo: {b} BPM (from the next step)"));
         return Ok(true);
     }
+    // Echo in time: "dotted eighth echo", "sync the echo to quarters", "echo on the beat".
+    if let Some((sync, name)) = echo_sync(c) {
+        if sync == 0.0 {
+            o.push(set("/mod/delay/sync", 0.0));
+            o.say("echo free of the tempo: delay time in ms again");
+            return Ok(true);
+        }
+        o.push(set("/mod/delay/sync", sync));
+        if o.ctx.delay_mix == 0.0 {
+            let fb = o.ctx.delay_feedback;
+            o.echo(0.3, fb);
+        }
+        let ms = sync * 4.0 * 60_000.0 / o.ctx.bpm;
+        o.say(format!(
+            "echo on {name}s: {ms:.0} ms at {} BPM, following the tempo",
+            o.ctx.bpm
+        ));
+        return Ok(true);
+    }
     // Volume N (0..10, or 0..1).
     if let Some(v) = number_after(c, "volume ") {
         let g = if v > 1.0 { v / 10.0 } else { v };
@@ -942,11 +1039,12 @@ fn clause(c: &str, scale: f32, o: &mut Out<'_>) -> Result<bool, NlError> {
     // Chords: "C major chord", "play an Am7", "a G sus4 chord".
     if let Some(chord) = parse_chord(raw).or_else(|| parse_chord(target)) {
         o.chord(&chord.notes);
-        o.say(format!(
-            "{} chord: {} oscillators, gate on",
-            chord.name,
-            chord.notes.len()
-        ));
+        let how = if o.ctx.notes {
+            "notes"
+        } else {
+            "oscillators, gate on"
+        };
+        o.say(format!("{} chord: {} {how}", chord.name, chord.notes.len()));
         return Ok(true);
     }
     Ok(false)

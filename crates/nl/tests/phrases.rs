@@ -158,6 +158,14 @@ const PHRASES: &[&str] = &[
     "tempo 90",
     "four on the floor",
     "four on the floor at 128 bpm",
+    "dotted eighth echo",
+    "sync the echo to quarters",
+    "echo on the beat",
+    "echo in eighth triplets",
+    "sixteenth note delay",
+    "unsync the echo",
+    "play a C major chord then play A4",
+    "C major chord, then stop",
     "stop the beat",
     "start the beat",
     "speed up",
@@ -340,8 +348,60 @@ fn context_carries_from_phrase_to_phrase() {
 }
 
 #[test]
-fn chords_create_oscillators_once_and_notes_return_to_one() {
+fn chords_play_notes_on_the_voice_pool_and_a_single_note_releases_them() {
     let mut ctx = Context::default();
+    let p = plan("play a C major chord", &mut ctx).unwrap();
+    let text: Vec<String> = p.messages.iter().map(|m| m.to_string()).collect();
+    assert_eq!(
+        text,
+        [
+            "/gate/adsr off",
+            "/note/on 60 0.333",
+            "/note/on 64 0.333",
+            "/note/on 67 0.333"
+        ]
+    );
+    assert!(ctx.chord_notes);
+    assert_eq!((ctx.oscillators, ctx.voices), (1, 1), "no extra oscillators");
+    // The next chord releases this one first.
+    let p = plan("Am7", &mut ctx).unwrap();
+    assert_eq!(p.messages[1].to_string(), "/note/off");
+    assert_eq!(p.messages.len(), 6);
+    // So does a single note, once; then notes go on as before.
+    let p = plan("play A4", &mut ctx).unwrap();
+    assert_eq!(p.messages[0].to_string(), "/note/off");
+    let p = plan("play C4", &mut ctx).unwrap();
+    assert!(p.messages[0].to_string().starts_with("/mod/sine/freq 261.6"));
+    // "stop" releases a chord too.
+    plan("G7 chord", &mut ctx).unwrap();
+    let p = plan("stop", &mut ctx).unwrap();
+    let text: Vec<String> = p.messages.iter().map(|m| m.to_string()).collect();
+    assert_eq!(text, ["/gate/adsr off", "/note/off"]);
+}
+
+#[test]
+fn echo_follows_the_tempo_in_note_values() {
+    let mut ctx = Context::default();
+    plan("at 150 bpm", &mut ctx).unwrap();
+    let p = plan("dotted eighth echo", &mut ctx).unwrap();
+    let text: Vec<String> = p.messages.iter().map(|m| m.to_string()).collect();
+    assert_eq!(p.messages[0].address, "/mod/delay/sync");
+    assert_eq!(p.messages[0].args, [chronus_nl::Value::Float(0.1875)]);
+    assert!(text.contains(&"/mod/delay/mix 0.3".to_string()), "dry echo turned up: {text:?}");
+    assert!(p.explanation[0].contains("300 ms at 150 BPM"), "{:?}", p.explanation);
+    let p = plan("unsync the echo", &mut ctx).unwrap();
+    assert_eq!(p.messages[0].to_string(), "/mod/delay/sync 0");
+    // Not about the echo: not a sync.
+    assert!(plan("stop the beat", &mut ctx).unwrap().messages[0].address == "/seq/stop");
+}
+
+#[test]
+fn chords_create_oscillators_once_and_notes_return_to_one() {
+    // A synth without a voice pool: one oscillator per note.
+    let mut ctx = Context {
+        notes: false,
+        ..Context::default()
+    };
     let p = plan("play a C major chord", &mut ctx).unwrap();
     let text: Vec<String> = p.messages.iter().map(|m| m.to_string()).collect();
     assert_eq!(

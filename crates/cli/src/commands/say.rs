@@ -81,6 +81,13 @@ fn refresh(client: &mut Client, ctx: &mut Context) {
         gains.push(client.get(&name, "gain").unwrap_or(0.0));
     }
     ctx.oscillators = 1 + gains.len();
+    // Notes need the voice template's oscillator and envelope.
+    ctx.notes = ["sine", "adsr"]
+        .iter()
+        .all(|m| modules.iter().any(|n| n == m));
+    // Whether a chord is still sounding is not something the server says: assume it may be,
+    // so the next note or chord releases it (a release of nothing is harmless).
+    ctx.chord_notes = ctx.notes;
     let sounding = 1 + gains.iter().take_while(|g| **g > 0.0).count();
     if sounding > 1 {
         ctx.voices = sounding;
