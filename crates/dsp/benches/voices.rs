@@ -1,5 +1,7 @@
 //! Voice throughput: voice-seconds rendered per CPU-second for `sine > adsr > filter` at 48 kHz,
-//! block 64, for 1, 16 and 256 voices, beside the same chain built with fundsp in the same run.
+//! block 64, for 1, 16 and 256 voices, beside the same chain built with fundsp in the same run:
+//! bare modules, whole default patches (one voice each), and notes on the patch's voice pool
+//! (`/note/on`; 32 notes per patch at most).
 //!
 //! Run with `cargo bench -p chronus-dsp` (or `make bench`). Reference figures measured on this
 //! kind of machine: the seed system (Python) 19 voice-s/CPU-s, fundsp ~3,300, scsynth ~5,500;
@@ -103,6 +105,33 @@ fn chronus_patches(n: usize) -> f64 {
     r
 }
 
+fn chronus_notes(n: usize) -> f64 {
+    let mut patches = Vec::new();
+    let mut left = n;
+    while left > 0 {
+        let here = Ord::min(left, chronus_dsp::MAX_VOICES);
+        let mut p = Patch::default_patch(SR, BLOCK).unwrap_or_else(|e| panic!("{e}"));
+        p.set_voices(here, chronus_dsp::VoiceMode::Poly)
+            .unwrap_or_else(|e| panic!("{e}"));
+        for i in 0..here {
+            p.note_on(40 + (i % 60) as u8, 0.1)
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        patches.push(p);
+        left -= here;
+    }
+    let mut buf = [0.0f32; BLOCK];
+    let mut sink = 0.0f32;
+    let r = measure(n, || {
+        for p in patches.iter_mut() {
+            p.process(&mut buf);
+            sink += buf[BLOCK - 1];
+        }
+    });
+    std::hint::black_box(sink);
+    r
+}
+
 fn fundsp_voices(n: usize) -> f64 {
     let mut voices: Vec<_> = (0..n)
         .map(|i| {
@@ -131,18 +160,27 @@ fn main() {
     println!("voice throughput, sine > adsr > filter, {SR} Hz, block {BLOCK} (voice-seconds per CPU-second, best of {REPEATS})");
     println!("reference: seed (Python) 19, fundsp ~3,300, scsynth ~5,500; target >= 1.5x fundsp\n");
     println!(
-        "{:>7} {:>14} {:>14} {:>14} {:>10} {:>10}",
-        "voices", "chronus", "chronus patch", "fundsp", "ratio", "patch ratio"
+        "{:>7} {:>14} {:>14} {:>14} {:>14} {:>10} {:>10} {:>10}",
+        "voices",
+        "chronus",
+        "chronus patch",
+        "chronus notes",
+        "fundsp",
+        "ratio",
+        "patch ratio",
+        "notes ratio"
     );
     let rows: &[usize] = if quick { &[1] } else { &[1, 16, 256] };
     for &n in rows {
         let ours = chronus_voices(n);
         let patch = chronus_patches(n);
+        let notes = chronus_notes(n);
         let theirs = fundsp_voices(n);
         println!(
-            "{n:>7} {ours:>14.0} {patch:>14.0} {theirs:>14.0} {:>9.2}x {:>9.2}x",
+            "{n:>7} {ours:>14.0} {patch:>14.0} {notes:>14.0} {theirs:>14.0} {:>9.2}x {:>9.2}x {:>9.2}x",
             ours / theirs,
-            patch / theirs
+            patch / theirs,
+            notes / theirs
         );
     }
 }

@@ -362,7 +362,11 @@ fn chords_play_notes_on_the_voice_pool_and_a_single_note_releases_them() {
         ]
     );
     assert!(ctx.chord_notes);
-    assert_eq!((ctx.oscillators, ctx.voices), (1, 1), "no extra oscillators");
+    assert_eq!(
+        (ctx.oscillators, ctx.voices),
+        (1, 1),
+        "no extra oscillators"
+    );
     // The next chord releases this one first.
     let p = plan("Am7", &mut ctx).unwrap();
     assert_eq!(p.messages[1].to_string(), "/note/off");
@@ -371,7 +375,9 @@ fn chords_play_notes_on_the_voice_pool_and_a_single_note_releases_them() {
     let p = plan("play A4", &mut ctx).unwrap();
     assert_eq!(p.messages[0].to_string(), "/note/off");
     let p = plan("play C4", &mut ctx).unwrap();
-    assert!(p.messages[0].to_string().starts_with("/mod/sine/freq 261.6"));
+    assert!(p.messages[0]
+        .to_string()
+        .starts_with("/mod/sine/freq 261.6"));
     // "stop" releases a chord too.
     plan("G7 chord", &mut ctx).unwrap();
     let p = plan("stop", &mut ctx).unwrap();
@@ -387,8 +393,15 @@ fn echo_follows_the_tempo_in_note_values() {
     let text: Vec<String> = p.messages.iter().map(|m| m.to_string()).collect();
     assert_eq!(p.messages[0].address, "/mod/delay/sync");
     assert_eq!(p.messages[0].args, [chronus_nl::Value::Float(0.1875)]);
-    assert!(text.contains(&"/mod/delay/mix 0.3".to_string()), "dry echo turned up: {text:?}");
-    assert!(p.explanation[0].contains("300 ms at 150 BPM"), "{:?}", p.explanation);
+    assert!(
+        text.contains(&"/mod/delay/mix 0.3".to_string()),
+        "dry echo turned up: {text:?}"
+    );
+    assert!(
+        p.explanation[0].contains("300 ms at 150 BPM"),
+        "{:?}",
+        p.explanation
+    );
     let p = plan("unsync the echo", &mut ctx).unwrap();
     assert_eq!(p.messages[0].to_string(), "/mod/delay/sync 0");
     // Not about the echo: not a sync.
