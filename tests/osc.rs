@@ -753,3 +753,126 @@ fn record_over_osc_stays_inside_the_recordings_folder() {
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     assert!(child.wait().unwrap().success());
 }
+
+/// Every kind of malformed OSC, at the running binary while a note plays: each is answered
+/// with an `/error`, nothing crashes or underruns, the counters add up, the note's pitch never
+/// moves, and a valid message right after is heard. Then a flood over TCP past the per-source
+/// rate limit: the excess is dropped and counted, to the packet.
+#[test]
+fn every_kind_of_malformed_osc_is_refused_and_the_sound_plays_on() {
+    let synth = Synth::start("malformed.wav", 4.0, &["--rate-limit", "1000"]);
+    let c = synth.client();
+    c.send(&m("/mod/filter/cutoff", vec![OscType::Float(20_000.0)]));
+    c.send(&m("/gate/adsr", vec![OscType::Int(1)]));
+    c.sync(1);
+    let before = c.stats(&["messages", "errors", "applied"]);
+    let valid = |p: &OscPacket| rosc::encoder::encode(p).unwrap();
+    let freq = valid(&m("/mod/sine/freq", vec![OscType::Float(660.0)]));
+    let mut nested = OscPacket::Bundle(OscBundle {
+        timetag: OscTime::from((0, 1)),
+        content: vec![m("/mod/sine/freq", vec![OscType::Float(880.0)])],
+    });
+    for _ in 0..20 {
+        nested = OscPacket::Bundle(OscBundle {
+            timetag: OscTime::from((0, 1)),
+            content: vec![nested],
+        });
+    }
+    let mut bundle_cut = valid(&OscPacket::Bundle(OscBundle {
+        timetag: OscTime::from((0, 1)),
+        content: vec![m("/mod/sine/freq", vec![OscType::Float(880.0)])],
+    }));
+    bundle_cut.truncate(bundle_cut.len() - 6);
+    let long_address = format!("/{}\0\0\0,\0\0\0", "a".repeat(10_000));
+    let long_string = valid(&m(
+        "/mod/sine/freq",
+        vec![OscType::String("x".repeat(12_000))],
+    ));
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("empty datagram", Vec::new()),
+        ("truncated message", freq[..freq.len() - 3].to_vec()),
+        ("truncated bundle", bundle_cut),
+        ("bad padding", b"/mod/sine/freq\0,f\0\0\0\0\x44\x25".to_vec()),
+        ("type tags without a comma", b"/status\0ff\0\0".to_vec()),
+        ("unknown type tag", b"/mod/sine/freq\0\0,Q\0\0".to_vec()),
+        ("type tag without its data", b"/mod/sine/freq\0\0,f\0\0".to_vec()),
+        ("non-UTF-8 address", b"/mod/\xff\xfe/freq\0\0\0\0,f\0\0\x44\x25\0\0".to_vec()),
+        ("blob longer than the packet", b"/mod/sine/freq\0\0,b\0\0\x7f\xff\xff\xff".to_vec()),
+        ("wrong arity", valid(&m("/gate/adsr", vec![OscType::Int(1), OscType::Int(0)]))),
+        ("no argument", valid(&m("/mod/sine/freq", vec![]))),
+        ("NaN", valid(&m("/mod/sine/freq", vec![OscType::Float(f32::NAN)]))),
+        ("infinity", valid(&m("/mod/sine/freq", vec![OscType::Double(f64::INFINITY)]))),
+        ("huge address", long_address.into_bytes()),
+        ("huge string argument", long_string),
+        ("65,000-byte datagram", vec![b'/'; 65_000]),
+        ("bundle nested 21 deep", valid(&nested)),
+        ("note out of range", valid(&m("/note/on", vec![OscType::Int(300)]))),
+    ];
+    for (what, bytes) in &cases {
+        c.send_raw(bytes);
+        let r = c.recv();
+        assert_eq!(r.addr, "/error", "{what}: {r:?}");
+        let reply = format!("{:?}", r.args);
+        assert!(reply.len() < 400, "{what}: a short reply, not an echo: {} bytes", reply.len());
+        println!("{what}: {:?}", r.args.get(1));
+    }
+    let after = c.stats(&["messages", "errors", "applied", "underruns", "lost_samples"]);
+    let (messages, errors, applied) = (
+        after[0] - before[0],
+        after[1] - before[1],
+        after[2] - before[2],
+    );
+    assert_eq!(errors as usize, cases.len(), "one error per malformed packet");
+    assert_eq!(applied, 1.0, "only the first /status, nothing malformed");
+    // The first /status is applied inside the window, the last one received but not yet.
+    assert_eq!(messages, errors + applied, "counters add up");
+    assert_eq!((after[3], after[4]), (0.0, 0.0), "no underrun, nothing lost");
+
+    // A flood over TCP: 3,000 malformed frames against a limit of 1,000 packets/s.
+    let mut tcp = TcpStream::connect(("127.0.0.1", synth.port)).unwrap();
+    let base = c.stats(&["messages", "rate_limited"]);
+    let flood: Vec<u8> = (0..3_000)
+        .flat_map(|_| chronus_osc_slip(b"/flood\0\0,Q\0\0"))
+        .collect();
+    tcp.write_all(&flood).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut polls = 0.0;
+    let (taken, limited) = loop {
+        let v = c.stats(&["messages", "rate_limited"]);
+        polls += 1.0; // each poll is a message too, counted in its own reply
+        let (taken, limited) = (v[0] - base[0], v[1] - base[1]);
+        if taken - polls + limited >= 3_000.0 || Instant::now() > deadline {
+            break (taken - polls, limited);
+        }
+        std::thread::sleep(Duration::from_millis(5)); // poll interval
+    };
+    println!("flood: {limited} of 3000 dropped by the rate limit, {taken} handled");
+    assert_eq!(taken + limited, 3_000.0, "every frame handled or dropped, none lost");
+    assert!(limited >= 1_500.0, "most of the flood was over the limit: {limited}");
+
+    // The note plays on for a second after the barrage (polled, not slept), then a valid
+    // message is applied and heard.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while c.played_samples() < 60_000 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20)); // poll interval
+    }
+    let played_before = c.played_samples();
+    c.send_raw(&freq);
+    c.sync(2);
+    let end = c.stats(&["underruns", "lost_samples"]);
+    assert_eq!((end[0], end[1]), (0.0, 0.0));
+    drop(tcp);
+    let (s, stdout) = synth.finish();
+    assert!(stdout.contains("0 underruns"), "{stdout}");
+    // The note played at 440 Hz through all of it, then at 660 Hz.
+    let onset = s.iter().position(|&x| x != 0.0).expect("the note sounds");
+    assert!(played_before > onset + 48_000, "a second of the note after the barrage");
+    let f_before = freq_of(&s[onset + 4_800..played_before]);
+    let f_after = freq_of(&s[s.len() - 30_000..s.len() - 6_000]);
+    println!("pitch {f_before:.2} Hz during the barrage, {f_after:.2} Hz after");
+    assert!((f_before - 440.0).abs() < 0.5 && (f_after - 660.0).abs() < 0.5);
+}
+
+fn freq_of(s: &[f32]) -> f64 {
+    analysis::fundamental(s, SR).unwrap_or(0.0)
+}

@@ -9,6 +9,7 @@
 pub mod cidr;
 mod error;
 pub mod pattern;
+mod ratelimit;
 pub mod recordings;
 pub mod router;
 mod server;

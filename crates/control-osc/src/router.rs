@@ -40,7 +40,28 @@ pub struct Stats {
     pub refused_sources: AtomicU64,
     /// Values clamped into range.
     pub clamped: AtomicU64,
+    /// Packets dropped because their source went over the rate limit.
+    pub rate_limited: AtomicU64,
 }
+
+/// A rate-limited source: a UDP sender's address, or a TCP connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum Source {
+    Ip(std::net::IpAddr),
+    Tcp(u64),
+}
+
+impl From<Peer> for Source {
+    fn from(p: Peer) -> Self {
+        match p {
+            Peer::Udp(a) => Source::Ip(a.ip()),
+            Peer::Tcp(id) => Source::Tcp(id),
+        }
+    }
+}
+
+/// Packets per second each source may send unless told otherwise.
+pub const DEFAULT_RATE_LIMIT: u32 = 20_000;
 
 /// Error replies allowed per sender per second.
 const ERROR_REPLIES_PER_SECOND: u32 = 100;
@@ -59,6 +80,8 @@ struct State {
     announced: (u64, u64, u64),
     /// Per sender: patch edits staged until `/patch/commit`.
     staged: HashMap<Peer, Vec<PatchEdit>>,
+    /// Per source: packets per second.
+    limiter: crate::ratelimit::RateLimiter<Source>,
 }
 
 /// Turns OSC into engine actions and replies. Shared by every transport.
@@ -177,11 +200,19 @@ impl Router {
                 logged: HashMap::new(),
                 announced: (m.failovers, m.respawns, m.underruns),
                 staged: HashMap::new(),
+                limiter: crate::ratelimit::RateLimiter::new(DEFAULT_RATE_LIMIT),
             }),
             started: Instant::now(),
             latencies: Mutex::new(None),
             recordings: None,
         }
+    }
+
+    /// Limits each source to `per_second` packets a second (0: no limit); the excess is dropped
+    /// and counted (`rate_limited`), and the sender told with an `/error` once a second.
+    pub fn with_rate_limit(self, per_second: u32) -> Self {
+        self.state().limiter = crate::ratelimit::RateLimiter::new(per_second);
+        self
     }
 
     /// Lets `/record/start` write new WAV files into `dir` (and nowhere else).
@@ -263,6 +294,30 @@ impl Router {
 
     /// Decodes and handles one datagram (or one TCP frame). Returns the replies.
     pub fn handle_bytes(&self, bytes: &[u8], peer: Peer, max_packet: usize) -> Vec<OscMessage> {
+        let admit = self
+            .state()
+            .limiter
+            .admit(Source::from(peer), Instant::now());
+        match admit {
+            crate::ratelimit::Admit::Yes => {}
+            crate::ratelimit::Admit::No => {
+                self.stats.rate_limited.fetch_add(1, Relaxed);
+                return Vec::new();
+            }
+            crate::ratelimit::Admit::NoTell => {
+                self.stats.rate_limited.fetch_add(1, Relaxed);
+                tracing::warn!("OSC: a source went over the rate limit; its excess is dropped");
+                return vec![msg(
+                    "/error",
+                    vec![
+                        OscType::String("/".into()),
+                        OscType::String(
+                            "rate limit: this source sends too fast; packets over the limit are dropped (chronus run --rate-limit)".into(),
+                        ),
+                    ],
+                )];
+            }
+        }
         if bytes.len() > max_packet {
             self.stats.received.fetch_add(1, Relaxed);
             return self.error(
@@ -278,6 +333,22 @@ impl Router {
             );
         }
         match rosc::decoder::decode_udp(bytes) {
+            Ok((rest, _)) if !rest.is_empty() => {
+                // The decoder stops at what it understood (a bundle element longer than the
+                // packet ends the bundle): the rest is a truncated or misaligned packet.
+                self.stats.received.fetch_add(1, Relaxed);
+                self.error(
+                    peer,
+                    "/",
+                    fail(
+                        "malformed",
+                        format!(
+                            "malformed packet: {} bytes not understood (truncated or misaligned)",
+                            rest.len()
+                        ),
+                    ),
+                )
+            }
             Ok((_, packet)) => self.handle(&packet, peer),
             Err(e) => {
                 self.stats.received.fetch_add(1, Relaxed);
@@ -335,6 +406,8 @@ impl Router {
         failures: &mut Vec<(String, Failure)>,
     ) {
         if depth > 8 {
+            // Its messages are not read: it counts as one message received, and refused.
+            self.stats.received.fetch_add(1, Relaxed);
             failures.push((
                 "#bundle".into(),
                 fail("nesting", "bundles nested deeper than 8 levels"),
@@ -436,7 +509,12 @@ impl Router {
                         let plays_ns = self.engine.origin_ns() as f64 + sample as f64 * 1e9 / sr;
                         l.push((plays_ns - arrival_ns as f64).max(0.0) as u64);
                     }
+                    let played = self.played_samples();
                     let mut st = self.state();
+                    if st.last_stamp.len() >= 4096 {
+                        // Stamps already played order nothing any more: forget them.
+                        st.last_stamp.retain(|_, s| *s > played);
+                    }
                     let last = st.last_stamp.entry(peer).or_insert(0);
                     *last = (*last).max(sample);
                 }
@@ -522,6 +600,14 @@ impl Router {
     /// unless the sender is over its reply budget.
     fn error(&self, peer: Peer, addr: &str, f: Failure) -> Vec<OscMessage> {
         self.stats.errors.fetch_add(1, Relaxed);
+        // A long address is not echoed back (or logged) whole.
+        let addr = shorten(addr);
+        let reason = if f.reason.len() > 200 {
+            format!("{}…", shorten(&f.reason))
+        } else {
+            f.reason
+        };
+        let f = Failure { reason, ..f };
         let mut st = self.state();
         let now = Instant::now();
         let log = st
@@ -535,6 +621,11 @@ impl Router {
                 f.reason,
                 f.kind
             );
+        }
+        if st.error_budget.len() >= 4096 {
+            // Senders quiet for a second have a fresh budget anyway: forget them.
+            st.error_budget
+                .retain(|_, b| now.duration_since(b.0) < Duration::from_secs(1));
         }
         let budget = st.error_budget.entry(peer).or_insert((now, 0));
         if now.duration_since(budget.0) >= Duration::from_secs(1) {
@@ -792,6 +883,19 @@ impl Router {
                 OscType::Long(s.late_bundles.load(Relaxed) as i64),
             ),
             ("xruns", OscType::Long(m.xruns as i64)),
+            (
+                "errors_unsent",
+                OscType::Long(s.errors_unsent.load(Relaxed) as i64),
+            ),
+            (
+                "rate_limited",
+                OscType::Long(s.rate_limited.load(Relaxed) as i64),
+            ),
+            (
+                "refused_sources",
+                OscType::Long(s.refused_sources.load(Relaxed) as i64),
+            ),
+            ("clamped", OscType::Long(s.clamped.load(Relaxed) as i64)),
             ("origin_unix", OscType::Double(origin_unix)),
         ];
         let mut args = Vec::new();
@@ -801,6 +905,18 @@ impl Router {
         }
         msg("/status.reply", args)
     }
+}
+
+/// At most the first 64 bytes of `s` (on a character boundary), with `…` when cut.
+fn shorten(s: &str) -> String {
+    if s.len() <= 64 {
+        return s.to_owned();
+    }
+    let mut end = 64;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
 }
 
 fn expect_args(args: &[Arg<'_>], n: usize) -> Result<(), Failure> {

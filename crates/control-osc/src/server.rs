@@ -40,6 +40,8 @@ pub struct ServerConfig {
     pub max_packet: usize,
     /// The folder `/record/start` writes new WAV files into (`None`: recording over OSC off).
     pub recordings: Option<std::path::PathBuf>,
+    /// Packets per second each source may send (0: no limit).
+    pub rate_limit: u32,
 }
 
 impl Default for ServerConfig {
@@ -51,6 +53,7 @@ impl Default for ServerConfig {
             allow: Vec::new(),
             max_packet: 16 * 1024,
             recordings: None,
+            rate_limit: crate::router::DEFAULT_RATE_LIMIT,
         }
     }
 }
@@ -107,7 +110,11 @@ fn frame(bytes: &[u8], framing: TcpFraming) -> Vec<u8> {
 impl Server {
     /// Binds the sockets and starts serving `engine`.
     pub fn start(engine: Arc<Engine>, config: ServerConfig) -> Result<Server, OscError> {
-        let router = Arc::new(Router::new(engine).with_recordings(config.recordings.clone()));
+        let router = Arc::new(
+            Router::new(engine)
+                .with_recordings(config.recordings.clone())
+                .with_rate_limit(config.rate_limit),
+        );
         let stop = Arc::new(AtomicBool::new(false));
         let udp = UdpSocket::bind(config.addr).map_err(|source| OscError::Socket {
             what: "cannot bind UDP",

@@ -99,6 +99,12 @@ pub struct RunArgs {
     #[cfg(feature = "osc")]
     #[arg(long)]
     allow: Vec<chronus_osc::Cidr>,
+    /// Packets per second each OSC source may send (a UDP address, or a TCP connection); the
+    /// excess is dropped, counted (`rate_limited` in `/status`) and the sender told once a
+    /// second. 0: no limit.
+    #[cfg(feature = "osc")]
+    #[arg(long, default_value_t = chronus_osc::router::DEFAULT_RATE_LIMIT)]
+    rate_limit: u32,
     /// OSC over TCP: int32 length prefix (OSC 1.0) instead of SLIP (OSC 1.1).
     #[cfg(feature = "osc")]
     #[arg(long)]
@@ -128,6 +134,7 @@ fn start_osc(args: &RunArgs, engine: &Arc<Engine>) -> Result<Option<chronus_osc:
         addr,
         allow: args.allow.clone(),
         recordings: Some(args.recordings.clone()),
+        rate_limit: args.rate_limit,
         framing: if args.tcp_length_prefix {
             chronus_osc::TcpFraming::LengthPrefix
         } else {
