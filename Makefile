@@ -1,5 +1,5 @@
 # The seed system's familiar targets, mapped onto cargo. See README.md.
-.PHONY: run test test-quick test-audio failover bench latency fuzz fmt lint
+.PHONY: run test test-quick test-audio failover bench latency fuzz soak fmt lint
 
 run:            ## start the synth (installs what it needs)
 	bash scripts/run.sh
@@ -8,7 +8,7 @@ test:           ## the whole test suite, as CI runs it
 	bash scripts/test.sh
 
 test-quick:     ## everything but the real-time end-to-end tests, fast
-	cargo nextest run --workspace -E 'not binary(/^(failover|lifecycle|run|osc|jack|alsa|say|jam|tour)$$/)'
+	cargo nextest run --workspace -E 'not binary(/^(failover|lifecycle|run|osc|jack|alsa|say|jam|tour|soak)$$/)'
 
 test-audio:     ## the accuracy suite (MUS-01..03, LFO, golden render), printing every figure
 	cargo test -p chronus-dsp --release --tests -- --nocapture --test-threads 1 2>&1 | grep -E '^(MUS|LFO|phase|triangle|square|saw|test result)'
@@ -21,6 +21,9 @@ latency:        ## output latency and xruns of every backend here, 60 s each, th
 
 fuzz:           ## every fuzz target for 5 minutes each (CI gives them a minute in all)
 	CHRONUS_FUZZ_SECONDS=300 cargo nextest run --workspace --release -E 'binary(fuzz)' --no-capture
+
+soak:           ## ten minutes of 5,000 OSC msg/s and a worker killed every few seconds (CI: 60 s)
+	CHRONUS_SOAK_SECONDS=600 cargo nextest run -p chronus --test soak --no-capture
 
 bench:          ## voice throughput against fundsp
 	cargo bench -p chronus-dsp

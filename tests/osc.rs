@@ -792,28 +792,56 @@ fn every_kind_of_malformed_osc_is_refused_and_the_sound_plays_on() {
         ("empty datagram", Vec::new()),
         ("truncated message", freq[..freq.len() - 3].to_vec()),
         ("truncated bundle", bundle_cut),
-        ("bad padding", b"/mod/sine/freq\0,f\0\0\0\0\x44\x25".to_vec()),
+        (
+            "bad padding",
+            b"/mod/sine/freq\0,f\0\0\0\0\x44\x25".to_vec(),
+        ),
         ("type tags without a comma", b"/status\0ff\0\0".to_vec()),
         ("unknown type tag", b"/mod/sine/freq\0\0,Q\0\0".to_vec()),
-        ("type tag without its data", b"/mod/sine/freq\0\0,f\0\0".to_vec()),
-        ("non-UTF-8 address", b"/mod/\xff\xfe/freq\0\0\0\0,f\0\0\x44\x25\0\0".to_vec()),
-        ("blob longer than the packet", b"/mod/sine/freq\0\0,b\0\0\x7f\xff\xff\xff".to_vec()),
-        ("wrong arity", valid(&m("/gate/adsr", vec![OscType::Int(1), OscType::Int(0)]))),
+        (
+            "type tag without its data",
+            b"/mod/sine/freq\0\0,f\0\0".to_vec(),
+        ),
+        (
+            "non-UTF-8 address",
+            b"/mod/\xff\xfe/freq\0\0\0\0,f\0\0\x44\x25\0\0".to_vec(),
+        ),
+        (
+            "blob longer than the packet",
+            b"/mod/sine/freq\0\0,b\0\0\x7f\xff\xff\xff".to_vec(),
+        ),
+        (
+            "wrong arity",
+            valid(&m("/gate/adsr", vec![OscType::Int(1), OscType::Int(0)])),
+        ),
         ("no argument", valid(&m("/mod/sine/freq", vec![]))),
-        ("NaN", valid(&m("/mod/sine/freq", vec![OscType::Float(f32::NAN)]))),
-        ("infinity", valid(&m("/mod/sine/freq", vec![OscType::Double(f64::INFINITY)]))),
+        (
+            "NaN",
+            valid(&m("/mod/sine/freq", vec![OscType::Float(f32::NAN)])),
+        ),
+        (
+            "infinity",
+            valid(&m("/mod/sine/freq", vec![OscType::Double(f64::INFINITY)])),
+        ),
         ("huge address", long_address.into_bytes()),
         ("huge string argument", long_string),
         ("65,000-byte datagram", vec![b'/'; 65_000]),
         ("bundle nested 21 deep", valid(&nested)),
-        ("note out of range", valid(&m("/note/on", vec![OscType::Int(300)]))),
+        (
+            "note out of range",
+            valid(&m("/note/on", vec![OscType::Int(300)])),
+        ),
     ];
     for (what, bytes) in &cases {
         c.send_raw(bytes);
         let r = c.recv();
         assert_eq!(r.addr, "/error", "{what}: {r:?}");
         let reply = format!("{:?}", r.args);
-        assert!(reply.len() < 400, "{what}: a short reply, not an echo: {} bytes", reply.len());
+        assert!(
+            reply.len() < 400,
+            "{what}: a short reply, not an echo: {} bytes",
+            reply.len()
+        );
         println!("{what}: {:?}", r.args.get(1));
     }
     let after = c.stats(&["messages", "errors", "applied", "underruns", "lost_samples"]);
@@ -822,11 +850,19 @@ fn every_kind_of_malformed_osc_is_refused_and_the_sound_plays_on() {
         after[1] - before[1],
         after[2] - before[2],
     );
-    assert_eq!(errors as usize, cases.len(), "one error per malformed packet");
+    assert_eq!(
+        errors as usize,
+        cases.len(),
+        "one error per malformed packet"
+    );
     assert_eq!(applied, 1.0, "only the first /status, nothing malformed");
     // The first /status is applied inside the window, the last one received but not yet.
     assert_eq!(messages, errors + applied, "counters add up");
-    assert_eq!((after[3], after[4]), (0.0, 0.0), "no underrun, nothing lost");
+    assert_eq!(
+        (after[3], after[4]),
+        (0.0, 0.0),
+        "no underrun, nothing lost"
+    );
 
     // A flood over TCP: 3,000 malformed frames against a limit of 1,000 packets/s.
     let mut tcp = TcpStream::connect(("127.0.0.1", synth.port)).unwrap();
@@ -847,8 +883,15 @@ fn every_kind_of_malformed_osc_is_refused_and_the_sound_plays_on() {
         std::thread::sleep(Duration::from_millis(5)); // poll interval
     };
     println!("flood: {limited} of 3000 dropped by the rate limit, {taken} handled");
-    assert_eq!(taken + limited, 3_000.0, "every frame handled or dropped, none lost");
-    assert!(limited >= 1_500.0, "most of the flood was over the limit: {limited}");
+    assert_eq!(
+        taken + limited,
+        3_000.0,
+        "every frame handled or dropped, none lost"
+    );
+    assert!(
+        limited >= 1_500.0,
+        "most of the flood was over the limit: {limited}"
+    );
 
     // The note plays on for a second after the barrage (polled, not slept), then a valid
     // message is applied and heard.
@@ -866,7 +909,10 @@ fn every_kind_of_malformed_osc_is_refused_and_the_sound_plays_on() {
     assert!(stdout.contains("0 underruns"), "{stdout}");
     // The note played at 440 Hz through all of it, then at 660 Hz.
     let onset = s.iter().position(|&x| x != 0.0).expect("the note sounds");
-    assert!(played_before > onset + 48_000, "a second of the note after the barrage");
+    assert!(
+        played_before > onset + 48_000,
+        "a second of the note after the barrage"
+    );
     let f_before = freq_of(&s[onset + 4_800..played_before]);
     let f_after = freq_of(&s[s.len() - 30_000..s.len() - 6_000]);
     println!("pitch {f_before:.2} Hz during the barrage, {f_after:.2} Hz after");

@@ -98,6 +98,10 @@ pub enum InjectedFault {
     Hang,
     /// The worker renders `n` times slower.
     Slow(u32),
+    /// The worker crashes with SIGSEGV (process workers only).
+    Segv,
+    /// The worker aborts (SIGABRT; process workers only).
+    Abort,
 }
 
 struct Control {
@@ -414,6 +418,15 @@ impl Engine {
             InjectedFault::Nan => (kind::INJECT_NAN, 0.0),
             InjectedFault::Hang => (kind::INJECT_HANG, 0.0),
             InjectedFault::Slow(n) => (kind::INJECT_SLOW, n as f32),
+            InjectedFault::Segv | InjectedFault::Abort
+                if self.shared.config.workers == WorkerMode::Thread =>
+            {
+                return Err(EngineError::Start {
+                    reason: "a crash can only be injected into a worker process".into(),
+                });
+            }
+            InjectedFault::Segv => (kind::INJECT_SEGV, 0.0),
+            InjectedFault::Abort => (kind::INJECT_ABORT, 0.0),
         };
         let mut control = self.shared.lock();
         control.seq += 1;
@@ -591,14 +604,41 @@ struct Supervisor {
     shared: Arc<Shared>,
     handles: [Option<WorkerHandle>; 2],
     resync: [Option<Resync>; 2],
+    /// When each slot's worker came online (`None` while it is starting).
+    online_at: [Option<Instant>; 2],
+    /// Per slot: workers in a row that died before coming online or within [`QUICK_DEATH`]
+    /// of it (or could not be started).
+    streak: [u32; 2],
+    /// Per slot: a respawn held back until then.
+    retry_at: [Option<Instant>; 2],
+}
+
+/// A worker that dies before coming online, or this soon after, counts towards a respawn
+/// storm (one that served longer was killed by something else than its own start).
+const QUICK_DEATH: Duration = Duration::from_millis(10);
+/// Quick deaths in a row before respawns are held back.
+const BACKOFF_AFTER: u32 = 3;
+/// The first hold-back; it doubles with each further quick death, up to [`BACKOFF_CAP`].
+const BACKOFF_FIRST: Duration = Duration::from_millis(50);
+/// The longest hold-back between two tries.
+pub const BACKOFF_CAP: Duration = Duration::from_secs(5);
+
+/// How long to wait before the next try after `streak` quick deaths in a row.
+fn backoff(streak: u32) -> Duration {
+    let doublings = streak.saturating_sub(BACKOFF_AFTER).min(16);
+    (BACKOFF_FIRST * 2u32.pow(doublings)).min(BACKOFF_CAP)
 }
 
 impl Supervisor {
     fn new(shared: Arc<Shared>, handles: [Option<WorkerHandle>; 2]) -> Self {
+        let now = Instant::now();
         Supervisor {
             shared,
             handles,
             resync: [None, None],
+            online_at: [Some(now), Some(now)],
+            streak: [0, 0],
+            retry_at: [None, None],
         }
     }
 
@@ -628,6 +668,12 @@ impl Supervisor {
             for i in 0..2 {
                 if let Some(f) = self.detect(i) {
                     self.replace(i, f, woke_ns);
+                }
+                if self.handles[i].is_none()
+                    && self.retry_at[i].is_some_and(|t| Instant::now() >= t)
+                {
+                    self.retry_at[i] = None;
+                    self.respawn(i, crate::rt::monotonic_ns());
                 }
                 self.check_resync(i);
             }
@@ -700,6 +746,22 @@ impl Supervisor {
         let j = i ^ 1;
         let survivor_ok = self.handles[j].is_some() && self.shared.slots[j].online();
         m.workers_alive.store(u32::from(survivor_ok), Relaxed);
+        let quick = self.online_at[i].is_none_or(|t| t.elapsed() < QUICK_DEATH);
+        self.online_at[i] = None;
+        self.streak[i] = if quick { self.streak[i] + 1 } else { 0 };
+        if self.streak[i] >= BACKOFF_AFTER {
+            let delay = backoff(self.streak[i]);
+            m.respawns_delayed.fetch_add(1, Relaxed);
+            tracing::warn!(
+                "worker {i} {f}; it keeps failing ({} times in a row before or within {} ms of coming online), so the next one starts in {} ms{}",
+                self.streak[i],
+                QUICK_DEATH.as_millis(),
+                delay.as_millis(),
+                if survivor_ok { "; the other worker plays on" } else { "; no healthy worker left: silence until then" }
+            );
+            self.retry_at[i] = Some(Instant::now() + delay);
+            return;
+        }
         tracing::warn!(
             "worker {i} {f}; {} it",
             if survivor_ok {
@@ -708,6 +770,16 @@ impl Supervisor {
                 "no healthy worker left; restarting"
             }
         );
+        self.respawn(i, detected_ns);
+    }
+
+    /// Starts a worker in the empty slot `i`: in sync with the other worker when that one is
+    /// healthy, else afresh. A failure to start is retried with the same back-off as deaths.
+    fn respawn(&mut self, i: usize, detected_ns: u64) {
+        let shared = self.shared.clone();
+        let m = &shared.metrics;
+        let j = i ^ 1;
+        let survivor_ok = self.handles[j].is_some() && self.shared.slots[j].online();
         let started = if survivor_ok {
             self.resync_from(i, j)
         } else {
@@ -724,7 +796,17 @@ impl Supervisor {
                     detected_ns,
                 });
             }
-            Err(e) => tracing::error!("could not replace worker {i}: {e}"),
+            Err(e) => {
+                self.shared.lock().accepting[i] = false;
+                self.streak[i] += 1;
+                let delay = backoff(self.streak[i].max(BACKOFF_AFTER));
+                m.respawns_delayed.fetch_add(1, Relaxed);
+                tracing::error!(
+                    "could not start worker {i}: {e}; trying again in {} ms",
+                    delay.as_millis()
+                );
+                self.retry_at[i] = Some(Instant::now() + delay);
+            }
         }
     }
 
@@ -786,6 +868,7 @@ impl Supervisor {
             let now = crate::rt::monotonic_ns();
             let m = &self.shared.metrics;
             m.last_ready_ns.store(now, Relaxed);
+            self.online_at[i] = Some(Instant::now());
             m.last_resync_us
                 .store(r.started.elapsed().as_micros() as u64, Relaxed);
             let alive = self.handles.iter().flatten().count() as u32;

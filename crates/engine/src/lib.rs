@@ -38,7 +38,9 @@ pub mod worker;
 pub use address::Arg;
 pub use command::{Action, Command};
 pub use edit::PatchEdit;
-pub use engine::{run_if_worker, Engine, EngineConfig, InjectedFault, WorkerMode, WorkerStats};
+pub use engine::{
+    run_if_worker, Engine, EngineConfig, InjectedFault, WorkerMode, WorkerStats, BACKOFF_CAP,
+};
 pub use error::EngineError;
 pub use metrics::{Metrics, MetricsSnapshot};
 pub use output::{BlockSource, Output};

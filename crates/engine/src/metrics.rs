@@ -17,6 +17,7 @@ pub struct Metrics {
     pub(crate) verified_blocks: AtomicU64,
     pub(crate) last_failover_ns: AtomicU64,
     pub(crate) respawns: AtomicU64,
+    pub(crate) respawns_delayed: AtomicU64,
     pub(crate) faults_death: AtomicU64,
     pub(crate) faults_stall: AtomicU64,
     pub(crate) faults_panic: AtomicU64,
@@ -85,6 +86,8 @@ pub struct MetricsSnapshot {
     pub late_commands: u64,
     /// Xruns reported by the backend.
     pub xruns: u64,
+    /// Respawns held back because the worker in that slot kept dying right after starting.
+    pub respawns_delayed: u64,
 }
 
 impl Metrics {
@@ -112,6 +115,7 @@ impl Metrics {
             commands: self.commands.load(Relaxed),
             late_commands: self.late_commands.load(Relaxed),
             xruns: self.xruns.load(Relaxed),
+            respawns_delayed: self.respawns_delayed.load(Relaxed),
         }
     }
 

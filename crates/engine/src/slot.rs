@@ -74,6 +74,8 @@ pub(crate) mod kind {
     pub const INJECT_NAN: u32 = 11;
     pub const INJECT_HANG: u32 = 12;
     pub const INJECT_SLOW: u32 = 13;
+    pub const INJECT_SEGV: u32 = 14;
+    pub const INJECT_ABORT: u32 = 15;
 }
 
 /// A command as it travels through shared memory: fixed size, plain data.

@@ -161,6 +161,17 @@ pub(crate) fn run(slot: &Slot, start: Start, generation: u32) {
                     return;
                 }
                 kind::INJECT_SLOW => slow = (cmd.value as u32).clamp(1, 100),
+                kind::INJECT_SEGV => {
+                    // A real invalid memory access (a raised signal would only reach the
+                    // runtime's stack-overflow handler first).
+                    // SAFETY: deliberately not sound: the write faults and SIGSEGV ends this
+                    // process, which is the point (a crash the supervisor must survive). Only
+                    // reached by an explicit fault injection.
+                    unsafe {
+                        std::ptr::write_volatile(std::ptr::without_provenance_mut::<u8>(16), 1);
+                    }
+                }
+                kind::INJECT_ABORT => std::process::abort(),
                 _ => {}
             }
         }

@@ -181,3 +181,226 @@ fn injected_hang_in_a_process_worker() {
 fn injected_hang_in_a_thread_worker() {
     injected(InjectedFault::Hang, WorkerMode::Thread);
 }
+
+/// The faults of the matrix, each applied to a chosen worker.
+#[derive(Debug, Clone, Copy)]
+enum MatrixFault {
+    Kill,
+    Segv,
+    Abort,
+    Panic,
+    Stop,
+    Hang,
+    Nan,
+    Slow,
+}
+
+impl MatrixFault {
+    fn apply(self, engine: &chronus_engine::Engine, slot: usize) {
+        let pid = || engine.worker_pid(slot).expect("process worker");
+        match self {
+            MatrixFault::Kill => signal(pid(), libc::SIGKILL),
+            MatrixFault::Stop => signal(pid(), libc::SIGSTOP),
+            MatrixFault::Segv => engine.inject(slot, InjectedFault::Segv).unwrap(),
+            MatrixFault::Abort => engine.inject(slot, InjectedFault::Abort).unwrap(),
+            MatrixFault::Panic => engine.inject(slot, InjectedFault::Panic).unwrap(),
+            MatrixFault::Hang => engine.inject(slot, InjectedFault::Hang).unwrap(),
+            MatrixFault::Nan => engine.inject(slot, InjectedFault::Nan).unwrap(),
+            MatrixFault::Slow => {
+                // Three times slower for a tenth of a second: late, never lost.
+                engine.inject(slot, InjectedFault::Slow(3)).unwrap();
+                std::thread::sleep(Duration::from_millis(100));
+                engine.inject(slot, InjectedFault::Slow(1)).unwrap();
+            }
+        }
+    }
+}
+
+/// 20 faults into the active worker and 20 into the standby, alternating, in one run: not a
+/// sample lost, the output bit-identical to the fault-free render, every fault replaced.
+fn matrix(fault: MatrixFault) {
+    const MATRIX_SECONDS: f64 = 8.0;
+    let blocks = (MATRIX_SECONDS * SR / BLOCK as f64) as u64;
+    let commands = phrase(MATRIX_SECONDS);
+    let mut rng = Rng::from_clock();
+    let file = format!("matrix-{fault:?}.wav");
+    let (rec, m) = play(WorkerMode::Process, &commands, blocks, &file, |engine| {
+        for k in 0..40 {
+            wait_both_online(engine);
+            std::thread::sleep(Duration::from_micros(rng.range(20_000, 60_000)));
+            let active = engine.active_slot();
+            let target = if k % 2 == 0 { active } else { active ^ 1 };
+            fault.apply(engine, target);
+        }
+        wait_both_online(engine);
+    });
+    let expected = reference(&commands, blocks);
+    println!("matrix {fault:?}: {m:?}");
+    assert_eq!((m.underruns, m.lost_samples), (0, 0), "{fault:?}");
+    assert_eq!(
+        m.faults_diverged, 0,
+        "{fault:?}: a resynced worker diverged"
+    );
+    assert_eq!(
+        m.respawns_delayed, 0,
+        "{fault:?}: no back-off for faults this far apart"
+    );
+    match fault {
+        MatrixFault::Slow => assert_eq!(m.respawns, 0, "slow is late, not dead: {m:?}"),
+        _ => assert!(m.respawns >= 40 && m.faults() >= 40, "{fault:?}: {m:?}"),
+    }
+    assert_eq!(
+        first_difference(&rec, &expected),
+        None,
+        "{fault:?}: output differs from the fault-free render"
+    );
+}
+
+#[test]
+fn matrix_sigkill() {
+    matrix(MatrixFault::Kill);
+}
+
+#[test]
+fn matrix_sigsegv() {
+    matrix(MatrixFault::Segv);
+}
+
+#[test]
+fn matrix_abort() {
+    matrix(MatrixFault::Abort);
+}
+
+#[test]
+fn matrix_panic() {
+    matrix(MatrixFault::Panic);
+}
+
+#[test]
+fn matrix_sigstop() {
+    matrix(MatrixFault::Stop);
+}
+
+#[test]
+fn matrix_hang() {
+    matrix(MatrixFault::Hang);
+}
+
+#[test]
+fn matrix_nan() {
+    matrix(MatrixFault::Nan);
+}
+
+#[test]
+fn matrix_slow_3x() {
+    matrix(MatrixFault::Slow);
+}
+
+/// A worker that dies as soon as it starts, again and again: the respawns are held back (with
+/// a growing delay), the other worker plays on untouched, and once the killing stops a
+/// replacement comes back within the back-off cap.
+#[test]
+fn a_respawn_storm_is_held_back_and_the_other_worker_plays_on() {
+    let commands = phrase(SECONDS);
+    let (rec, m) = play(
+        WorkerMode::Process,
+        &commands,
+        blocks(),
+        "storm.wav",
+        |engine| {
+            wait_both_online(engine);
+            let victim = engine.active_slot() ^ 1;
+            let (mut kills, mut last) = (0, 0);
+            let until = std::time::Instant::now() + Duration::from_secs(3);
+            while std::time::Instant::now() < until {
+                if let Some(pid) = engine.worker_pid(victim).filter(|&p| p != last) {
+                    signal(pid, libc::SIGKILL);
+                    (kills, last) = (kills + 1, pid);
+                }
+                std::thread::sleep(Duration::from_micros(200)); // poll interval
+            }
+            println!("storm: {kills} workers killed as they started, in 3 s");
+            // Without a hold-back a replacement starts every few milliseconds (hundreds in
+            // 3 s); with it, 50, 100, 200, 400, 800 ms … between tries.
+            assert!(kills <= 15, "{kills} respawns in 3 s: a storm");
+            let back = std::time::Instant::now();
+            let deadline = back + chronus_engine::BACKOFF_CAP + Duration::from_secs(2);
+            while !engine.both_online() {
+                assert!(std::time::Instant::now() < deadline, "never came back");
+                std::thread::sleep(Duration::from_millis(5)); // poll interval
+            }
+            println!(
+                "storm: both online again {:?} after the killing stopped",
+                back.elapsed()
+            );
+        },
+    );
+    println!("storm: {m:?}");
+    assert!(m.respawns_delayed >= 3, "{m:?}");
+    check("storm", &rec, &m, &commands);
+}
+
+/// Both workers killed at once: the output plays silence (exact zeros, never garbage), the
+/// gap is counted in samples, both are restarted, and the engine plays again.
+#[test]
+fn both_workers_dying_gives_silence_counted_then_sound_again() {
+    use chronus_engine::Action;
+    let seconds = 4.0;
+    let blocks = (seconds * SR / BLOCK as f64) as u64;
+    let p = chronus_dsp::Patch::default_patch(SR, BLOCK).unwrap();
+    let adsr = p.find("adsr").unwrap();
+    let sine = p.find("sine").unwrap();
+    let gate = chronus_engine::Command::new(
+        0,
+        Action::Gate {
+            module: adsr,
+            on: true,
+        },
+    );
+    let (rec, m) = play(WorkerMode::Process, &[gate], blocks, "both.wav", |engine| {
+        wait_both_online(engine);
+        std::thread::sleep(Duration::from_millis(500)); // let the tone sound first
+        let (a, b) = (engine.worker_pid(0).unwrap(), engine.worker_pid(1).unwrap());
+        signal(a, libc::SIGKILL);
+        signal(b, libc::SIGKILL);
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while !engine.both_online() || engine.metrics().respawns < 2 {
+            assert!(std::time::Instant::now() < deadline, "not restarted");
+            std::thread::sleep(Duration::from_millis(5)); // poll interval
+        }
+        // The state died with them: the restarted engine plays what it is told next.
+        engine
+            .send(Action::Set {
+                module: sine,
+                param: 0,
+                value: 330.0,
+            })
+            .unwrap();
+        engine
+            .send(Action::Gate {
+                module: adsr,
+                on: true,
+            })
+            .unwrap();
+    });
+    println!("both: {m:?}");
+    assert!(
+        rec.iter().all(|x| x.is_finite() && x.abs() <= 1.0),
+        "garbage in the output"
+    );
+    assert!(
+        m.underruns > 0 && m.lost_samples > 0,
+        "the gap is counted: {m:?}"
+    );
+    assert_eq!(m.lost_samples, m.underruns * BLOCK as u64);
+    // The tone, then a gap of exact zeros at least as long as the samples reported lost.
+    let first = rec.iter().position(|&x| x != 0.0).unwrap();
+    let gap_start = first + rec[first..].iter().position(|&x| x == 0.0).unwrap();
+    let gap = rec[gap_start..].iter().take_while(|&&x| x == 0.0).count();
+    println!("both: tone from sample {first}, silence of {gap} samples from {gap_start}, {} reported lost", m.lost_samples);
+    assert!(gap as u64 >= m.lost_samples);
+    // And sound again: 330 Hz in the last half second.
+    let tail = &rec[rec.len() - 24_000..];
+    let f = chronus_dsp::analysis::fundamental(tail, SR).expect("sound again");
+    assert!((f - 330.0).abs() < 0.5, "{f}");
+}
