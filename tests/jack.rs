@@ -205,6 +205,77 @@ fn plays_through_jack_and_a_sigkill_leaves_no_trace() {
     );
 }
 
+/// The fault matrix through JACK: 30 faults (SIGKILL, SIGABRT, SIGSTOP in turn) into either
+/// worker while chronus plays a score into a real JACK server: its own recording stays equal to
+/// the offline render, sample for sample, with no underrun.
+#[test]
+fn fault_matrix_through_jack() {
+    let jackd = Jackd::start("matrix", 256);
+    let score = scratch("matrix.score");
+    std::fs::write(&score, SCORE).unwrap();
+    let client = format!("chm{}", std::process::id());
+    let rec = scratch("matrix.wav");
+    let (child, _) = run_on(
+        &jackd,
+        &client,
+        &[
+            "--lookahead",
+            "8",
+            "--stall-blocks",
+            "4",
+            "--seconds",
+            "9",
+            "--score",
+            score.to_str().unwrap(),
+            "--record",
+            rec.to_str().unwrap(),
+        ],
+    );
+    let main = child.id();
+    let signals = [libc::SIGKILL, libc::SIGABRT, libc::SIGSTOP];
+    let mut faults = 0;
+    let mut last: Vec<u32> = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(7);
+    while faults < 30 && Instant::now() < deadline {
+        // Both workers there, and not the pair just hit (its replacement must be in).
+        let now = support::children(main);
+        if now.len() != 2 || now == last {
+            std::thread::sleep(Duration::from_millis(2)); // poll interval
+            continue;
+        }
+        std::thread::sleep(Duration::from_millis(60)); // let the replacement come online
+        let victim = now[faults % 2];
+        let sig = signals[faults % 3];
+        // SAFETY: a signal to a worker of the chronus under test.
+        assert_eq!(unsafe { libc::kill(victim as i32, sig) }, 0);
+        faults += 1;
+        last = now;
+    }
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    let summary = stdout
+        .lines()
+        .find(|l| l.contains("stopped after"))
+        .unwrap_or("")
+        .to_owned();
+    println!("{faults} faults: {summary}");
+    assert_eq!(faults, 30, "all faults injected");
+    assert!(summary.contains(" 0 underruns"), "{summary}");
+    assert!(summary.contains("30 respawns"), "{summary}");
+    let offline = offline_render(&score, "10", "matrix-reference.wav");
+    let take = read_f32(&rec);
+    assert!(take.len() > 8 * 48_000, "recorded {} samples", take.len());
+    let differs = take
+        .iter()
+        .zip(&offline)
+        .position(|(a, b)| a.to_bits() != b.to_bits());
+    assert_eq!(
+        differs, None,
+        "the recording differs from the offline render"
+    );
+}
+
 #[test]
 fn no_server_is_a_clear_error() {
     let out = chronus()

@@ -1,5 +1,5 @@
 //! The soak: the real binary on the null backend, recording, under 5,000 OSC messages a second
-//! of mixed valid and invalid traffic, with a worker killed every few seconds. Afterwards: no
+//! of mixed valid and invalid traffic, with a worker killed (or stopped) every few seconds. Afterwards: no
 //! underrun, every message accounted for, resident memory flat after warm-up (supervisor and
 //! workers), no leaked file descriptors, processes or shared memory, and a recording that
 //! played all along.
@@ -81,23 +81,7 @@ fn fds(pid: u32) -> (usize, usize) {
 
 /// The worker processes of `parent`.
 fn workers(parent: u32) -> Vec<u32> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        // Fields after the command name (which may hold spaces): state, ppid, …
-        let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
-        let ppid: Option<u32> = after.split_whitespace().nth(1).and_then(|p| p.parse().ok());
-        if ppid == Some(parent) {
-            out.push(pid);
-        }
-    }
-    out.sort_unstable();
-    out
+    support::children(parent)
 }
 
 fn alive(pid: u32) -> bool {
@@ -150,7 +134,15 @@ fn soak_under_traffic_and_faults() {
     let port = support::free_port();
     let wav = support::scratch("soak", "soak.wav");
     let mut child = support::chronus()
-        .args(["run", "--backend", "null", "--lookahead", "8", "--stall-blocks", "4"])
+        .args([
+            "run",
+            "--backend",
+            "null",
+            "--lookahead",
+            "8",
+            "--stall-blocks",
+            "4",
+        ])
         .args(["--seconds", &(secs + 5).to_string(), "--record"])
         .arg(&wav)
         .args(["--osc", &format!("127.0.0.1:{port}")])
@@ -220,9 +212,15 @@ fn soak_under_traffic_and_faults() {
             rng ^= rng >> 7;
             rng ^= rng << 17;
             let victim = now_workers[(rng % 2) as usize];
-            // SAFETY: killing a worker process of the chronus under test.
+            // Killed, or stopped (a stall the supervisor must notice).
+            let sig = if kills % 3 == 2 {
+                libc::SIGSTOP
+            } else {
+                libc::SIGKILL
+            };
+            // SAFETY: signalling a worker process of the chronus under test.
             unsafe {
-                libc::kill(victim as i32, libc::SIGKILL);
+                libc::kill(victim as i32, sig);
             }
             kills += 1;
             next_fault = Instant::now() + Duration::from_millis(2_000 + rng % 3_000);
@@ -281,12 +279,26 @@ fn soak_under_traffic_and_faults() {
     let left: Vec<u32> = seen.iter().copied().filter(|&p| alive(p)).collect();
     assert!(left.is_empty(), "workers left running: {left:?}");
 
-    assert!(sent >= RATE * secs * 9 / 10, "the traffic ran at rate: {sent}");
-    assert_eq!(messages + limited, sent as f64 + 1.0, "every packet handled (+ the /status)");
-    assert_eq!(messages, applied + errors + 1.0, "counters add up (the /status not yet applied)");
+    assert!(
+        sent >= RATE * secs * 9 / 10,
+        "the traffic ran at rate: {sent}"
+    );
+    assert_eq!(
+        messages + limited,
+        sent as f64 + 1.0,
+        "every packet handled (+ the /status)"
+    );
+    assert_eq!(
+        messages,
+        applied + errors + 1.0,
+        "counters add up (the /status not yet applied)"
+    );
     assert!(errors > 0.0 && applied > 0.0);
     assert!(kills >= secs / 6, "faults were injected: {kills}");
-    assert!(respawns >= kills as f64, "every kill replaced: {respawns} of {kills}");
+    assert!(
+        respawns >= kills as f64,
+        "every kill replaced: {respawns} of {kills}"
+    );
     assert_eq!(underruns, 0.0, "no underrun with one worker down at a time");
     assert!(
         main_rss - warm_main < RSS_SLACK_KIB,
@@ -298,11 +310,21 @@ fn soak_under_traffic_and_faults() {
         "worker memory grew {} KiB",
         worker_rss - warm_worker
     );
-    assert_eq!((fds_end, memfds_end), (fds_start, memfds_start), "descriptors leaked");
-    assert!(worker_fds.iter().all(|&n| n == 4), "a worker holds stdio and its slot only: {worker_fds:?}");
+    assert_eq!(
+        (fds_end, memfds_end),
+        (fds_start, memfds_start),
+        "descriptors leaked"
+    );
+    assert!(
+        worker_fds.iter().all(|&n| n == 4),
+        "a worker holds stdio and its slot only: {worker_fds:?}"
+    );
     // The recording played all along: sound in every second of it.
     let rec = support::read_f32(&wav);
-    assert!(rec.len() as f64 >= (secs as f64) * SR, "recorded throughout");
+    assert!(
+        rec.len() as f64 >= (secs as f64) * SR,
+        "recorded throughout"
+    );
     // While the traffic ran (its first and last second aside), no second was silent.
     let silent_seconds = rec
         .chunks(SR as usize)
@@ -310,7 +332,10 @@ fn soak_under_traffic_and_faults() {
         .skip(2)
         .filter(|s| s.iter().all(|&x| x == 0.0))
         .count();
-    println!("soak: recording {:.1} s, {silent_seconds} silent seconds under traffic", rec.len() as f64 / SR);
+    println!(
+        "soak: recording {:.1} s, {silent_seconds} silent seconds under traffic",
+        rec.len() as f64 / SR
+    );
     assert_eq!(silent_seconds, 0);
     assert!(rec.iter().all(|x| x.is_finite() && x.abs() <= 1.0));
 }
