@@ -781,7 +781,13 @@ impl Supervisor {
         let j = i ^ 1;
         let survivor_ok = self.handles[j].is_some() && self.shared.slots[j].online();
         let started = if survivor_ok {
-            self.resync_from(i, j)
+            match self.resync_from(i, j) {
+                // The survivor died while giving its state: both are gone, start afresh.
+                Err(_) if self.handles[j].as_mut().is_none_or(|h| h.has_ended()) => {
+                    self.restart_fresh(i)
+                }
+                other => other,
+            }
         } else {
             self.restart_fresh(i)
         };
@@ -831,7 +837,18 @@ impl Supervisor {
             self.shared.publish(&control);
         }
         let handle = self.shared.spawn(i, Start::Snapshot)?;
-        match survivor.wait_snapshot(Duration::from_millis(500)) {
+        // Waits in short steps so that a survivor that dies meanwhile is noticed at once.
+        let deadline = Instant::now() + Duration::from_millis(500);
+        let snapshot = loop {
+            if let Some(s) = survivor.wait_snapshot(Duration::from_millis(2)) {
+                break Some(s);
+            }
+            let gone = self.handles[j].as_mut().is_none_or(|h| h.has_ended());
+            if gone || Instant::now() >= deadline {
+                break None;
+            }
+        };
+        match snapshot {
             Some((block, bytes)) => {
                 target.set_next_block(block);
                 target.write_snapshot(block, &bytes);
