@@ -611,7 +611,18 @@ struct Supervisor {
     streak: [u32; 2],
     /// Per slot: a respawn held back until then.
     retry_at: [Option<Instant>; 2],
+    /// The last state a healthy worker gave (block, bytes): where a restart after both
+    /// workers died picks up.
+    checkpoint: Option<(u64, Vec<u8>)>,
+    /// A checkpoint asked of this slot and not yet given, and when.
+    checkpoint_asked: Option<(usize, Instant)>,
+    /// When the last checkpoint was asked for.
+    checkpoint_at: Instant,
 }
+
+/// How often the standby worker is asked for its state (kept for a restart after a double
+/// fault; the active worker is never asked, so the output's timing is untouched).
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 
 /// A worker that dies before coming online, or this soon after, counts towards a respawn
 /// storm (one that served longer was killed by something else than its own start).
@@ -639,6 +650,53 @@ impl Supervisor {
             online_at: [Some(now), Some(now)],
             streak: [0, 0],
             retry_at: [None, None],
+            checkpoint: None,
+            checkpoint_asked: None,
+            // The first checkpoint 200 ms after the start.
+            checkpoint_at: now
+                .checked_sub(CHECKPOINT_EVERY - Duration::from_millis(200))
+                .unwrap_or(now),
+        }
+    }
+
+    /// Asks the standby for its state now and then (when both workers are healthy).
+    fn ask_checkpoint(&mut self) {
+        if self.checkpoint_asked.is_some()
+            || self.checkpoint_at.elapsed() < CHECKPOINT_EVERY
+            || self.resync.iter().any(Option::is_some)
+            || self.handles.iter().any(Option::is_none)
+            || !self.shared.slots.iter().all(Slot::online)
+        {
+            return;
+        }
+        let standby = self.shared.metrics.active.load(Acquire) as usize & 1 ^ 1;
+        let slot = &self.shared.slots[standby];
+        slot.clear_snapshot();
+        let mut control = self.shared.lock();
+        control.seq += 1;
+        let req = WireCommand {
+            kind: kind::SNAPSHOT,
+            seq: control.seq,
+            ..Default::default()
+        };
+        if slot.push_command(req) {
+            self.shared.publish(&control);
+            self.checkpoint_asked = Some((standby, Instant::now()));
+        }
+        self.checkpoint_at = Instant::now();
+    }
+
+    /// Keeps a checkpoint once its worker has written it.
+    fn collect_checkpoint(&mut self) {
+        let Some((s, asked)) = self.checkpoint_asked else {
+            return;
+        };
+        if let Some(snap) = self.shared.slots[s].read_snapshot() {
+            self.shared.slots[s].clear_snapshot();
+            self.checkpoint = Some(snap);
+            self.checkpoint_asked = None;
+        } else if asked.elapsed() > CHECKPOINT_EVERY {
+            self.checkpoint_asked = None;
         }
     }
 
@@ -677,6 +735,8 @@ impl Supervisor {
                 }
                 self.check_resync(i);
             }
+            self.collect_checkpoint();
+            self.ask_checkpoint();
         }
         for s in &self.shared.slots {
             s.request_stop();
@@ -743,6 +803,9 @@ impl Supervisor {
         }
         self.shared.pids[i].store(0, Release);
         self.resync[i] = None;
+        if self.checkpoint_asked.is_some_and(|(s, _)| s == i) {
+            self.checkpoint_asked = None;
+        }
         let j = i ^ 1;
         let survivor_ok = self.handles[j].is_some() && self.shared.slots[j].online();
         m.workers_alive.store(u32::from(survivor_ok), Relaxed);
@@ -780,6 +843,11 @@ impl Supervisor {
         let m = &shared.metrics;
         let j = i ^ 1;
         let survivor_ok = self.handles[j].is_some() && self.shared.slots[j].online();
+        if !survivor_ok && self.handles[j].is_some() && self.resync[j].is_some() {
+            // The other slot is starting after a double fault: sync to it once it is up.
+            self.retry_at[i] = Some(Instant::now() + Duration::from_millis(2));
+            return;
+        }
         let started = if survivor_ok {
             match self.resync_from(i, j) {
                 // The survivor died while giving its state: both are gone, start afresh.
@@ -819,6 +887,13 @@ impl Supervisor {
     /// Starts a replacement in slot `i` from the survivor `j`'s state.
     fn resync_from(&mut self, i: usize, j: usize) -> Result<WorkerHandle, EngineError> {
         let (target, survivor) = (&self.shared.slots[i], &self.shared.slots[j]);
+        if self.checkpoint_asked.is_some_and(|(s, _)| s == j) {
+            // A checkpoint asked before would answer the request below: take it first.
+            if let Some(snap) = survivor.wait_snapshot(Duration::from_millis(20)) {
+                self.checkpoint = Some(snap);
+            }
+            self.checkpoint_asked = None;
+        }
         target.reset(0);
         survivor.clear_snapshot();
         {
@@ -867,12 +942,36 @@ impl Supervisor {
     /// Both workers are gone: start slot `i` afresh at the current block (state is lost).
     fn restart_fresh(&mut self, i: usize) -> Result<WorkerHandle, EngineError> {
         let played = self.shared.metrics.played_blocks.load(Acquire);
-        tracing::error!(
-            "no healthy worker left; restarting from the default patch (the sound's state is lost)"
-        );
-        self.shared.slots[i].reset(played + 1);
+        let start = played + 1;
+        let slot = &self.shared.slots[i];
+        // The last checkpoint, moved on to the block the output needs next (commands sent
+        // after it died with the workers).
+        let resumed = self.checkpoint.as_ref().and_then(|(block, bytes)| {
+            let mut state = crate::renderer::RendererState::from_bytes(bytes).ok()?;
+            state.now = start * self.shared.config.block as u64;
+            Some((*block, state.to_bytes().ok()?))
+        });
+        slot.reset(start);
         self.shared.lock().accepting[i] = true;
-        self.shared.spawn(i, Start::Fresh)
+        match resumed {
+            Some((taken, bytes)) => {
+                let age = played.saturating_sub(taken) as f64 * self.shared.config.block as f64
+                    / self.shared.config.sample_rate;
+                tracing::error!(
+                    "no healthy worker left; restarting from the last checkpoint ({age:.2} s old: later changes are lost)"
+                );
+                let handle = self.shared.spawn(i, Start::Snapshot)?;
+                slot.set_next_block(start);
+                slot.write_snapshot(start, &bytes);
+                Ok(handle)
+            }
+            None => {
+                tracing::error!(
+                    "no healthy worker left; restarting from the default patch (the sound's state is lost)"
+                );
+                self.shared.spawn(i, Start::Fresh)
+            }
+        }
     }
 
     /// Puts a replacement online once it has caught up with the output.
