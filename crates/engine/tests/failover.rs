@@ -393,7 +393,10 @@ fn both_workers_dying_restart_from_the_checkpoint_and_the_tone_comes_back() {
         "the gap is counted"
     );
     assert!(m.respawns >= 2 && m.faults_death >= 2, "{m:?}");
-    assert_eq!(m.faults_diverged, 0, "the second restart synced to the first");
+    assert_eq!(
+        m.faults_diverged, 0,
+        "the second restart synced to the first"
+    );
     // Any gap is exact zeros, as long as reported.
     let after = &rec[killed_at..];
     let longest_zeros = after
@@ -419,4 +422,62 @@ fn both_workers_dying_restart_from_the_checkpoint_and_the_tone_comes_back() {
     let tail = &rec[rec.len() - 24_000..];
     let f = chronus_dsp::analysis::fundamental(tail, SR).expect("sound");
     assert!((f - 330.0).abs() < 0.5, "{f}");
+}
+
+/// Both workers killed together, 20 times, 150–350 ms apart: never garbage, every gap counted
+/// as exact zeros, every restart back online in sync, and the tone still there at the end.
+#[test]
+fn both_workers_killed_together_20_times() {
+    use chronus_engine::Action;
+    let seconds = 9.0;
+    let blocks = (seconds * SR / BLOCK as f64) as u64;
+    let p = chronus_dsp::Patch::default_patch(SR, BLOCK).unwrap();
+    let adsr = p.find("adsr").unwrap();
+    let gate = chronus_engine::Command::new(
+        0,
+        Action::Gate {
+            module: adsr,
+            on: true,
+        },
+    );
+    let mut rng = Rng::from_clock();
+    let (rec, m) = play(
+        WorkerMode::Process,
+        &[gate],
+        blocks,
+        "both20.wav",
+        |engine| {
+            wait_both_online(engine);
+            std::thread::sleep(Duration::from_millis(300)); // the first checkpoint
+            for _ in 0..20 {
+                let (a, b) = (engine.worker_pid(0).unwrap(), engine.worker_pid(1).unwrap());
+                signal(a, libc::SIGKILL);
+                signal(b, libc::SIGKILL);
+                // Both gone, then both back.
+                while engine.both_online() {
+                    std::thread::sleep(Duration::from_micros(200)); // poll interval
+                }
+                wait_both_online(engine);
+                std::thread::sleep(Duration::from_micros(rng.range(150_000, 350_000)));
+            }
+        },
+    );
+    println!("both x20: {m:?}");
+    assert!(
+        rec.iter().all(|x| x.is_finite() && x.abs() <= 1.0),
+        "garbage in the output"
+    );
+    assert_eq!(m.lost_samples, m.underruns * BLOCK as u64);
+    assert!(m.faults_death >= 40 && m.respawns >= 40, "{m:?}");
+    assert_eq!(m.faults_diverged, 0);
+    let zeros = rec.iter().filter(|&&x| x == 0.0).count();
+    println!(
+        "both x20: {} samples reported lost ({:.1} ms per double fault), {zeros} zero samples in all",
+        m.lost_samples,
+        m.lost_samples as f64 / 20.0 / SR * 1000.0
+    );
+    assert!(zeros as u64 >= m.lost_samples);
+    let tail = &rec[rec.len() - 24_000..];
+    let f = chronus_dsp::analysis::fundamental(tail, SR).expect("the tone at the end");
+    assert!((f - 440.0).abs() < 0.5, "{f}");
 }
