@@ -3,8 +3,12 @@
 use anyhow::{bail, Result};
 use chronus_engine::backend::{Backend, NullBackend};
 
-/// What the user asked for.
+/// What the user asked for. (A build without some backends leaves their fields unread.)
 #[derive(Debug, Clone)]
+#[cfg_attr(
+    not(all(feature = "jack", feature = "alsa", feature = "cpal")),
+    allow(dead_code)
+)]
 pub struct Choice {
     /// `null`, `jack`, `auto`.
     pub backend: String,
