@@ -2,7 +2,6 @@
 //! file touched): a `jack` PCM paced by a dummy JACK server, tapped by alsa-lib's `file`
 //! plugin, so the bytes chronus hands to ALSA can be compared with the offline render.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -101,34 +100,28 @@ fn lead_in(tap: &[f32], reference: &[f32]) -> usize {
 
 fn run(rig: &Rig, device: &str, format: &str, seconds: &str, score: &Path) -> (String, Duration) {
     let started = Instant::now();
-    let mut child = rig
-        .chronus()
-        .args([
-            "run",
-            "--backend",
-            "alsa",
-            "--device",
-            device,
-            "--alsa-format",
-            format,
-            "--no-osc",
-        ])
-        .args([
-            "--lookahead",
-            "8",
-            "--seconds",
-            seconds,
-            "--score",
-            score.to_str().unwrap(),
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut first = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut first)
-        .unwrap();
+    let (child, first) = support::start_run(
+        rig.chronus()
+            .args([
+                "run",
+                "--backend",
+                "alsa",
+                "--device",
+                device,
+                "--alsa-format",
+                format,
+                "--no-osc",
+            ])
+            .args([
+                "--lookahead",
+                "8",
+                "--seconds",
+                seconds,
+                "--score",
+                score.to_str().unwrap(),
+            ])
+            .stderr(Stdio::piped()),
+    );
     let out = child.wait_with_output().unwrap();
     let took = started.elapsed();
     let text = format!("{first}{}", String::from_utf8_lossy(&out.stdout));

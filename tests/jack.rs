@@ -4,7 +4,6 @@
 //! SIGKILL of a worker.
 
 use chronus_dsp::analysis;
-use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -19,37 +18,27 @@ fn scratch(name: &str) -> PathBuf {
 
 /// Starts `chronus run --backend jack` and returns it with the worker pids from its first line.
 fn run_on(jackd: &Jackd, client: &str, extra: &[&str]) -> (Child, Vec<i32>) {
-    let mut child = jackd
-        .env(&mut chronus())
-        .args([
-            "run",
-            "--backend",
-            "jack",
-            "--jack-name",
-            client,
-            "--no-connect",
-        ])
-        .args(["--osc", &format!("127.0.0.1:{}", free_port())])
-        .args(extra)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let (mut child, line) = support::start_run(
+        jackd
+            .env(&mut chronus())
+            .args([
+                "run",
+                "--backend",
+                "jack",
+                "--jack-name",
+                client,
+                "--no-connect",
+            ])
+            .args(["--osc", &format!("127.0.0.1:{}", free_port())])
+            .args(extra)
+            .stderr(Stdio::piped()),
+    );
     if !line.contains("playing on jack") {
         let mut err = String::new();
         let _ = std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err);
         panic!("chronus did not start on JACK: {line}{err}");
     }
-    let pids = line
-        .split("(pids ")
-        .nth(1)
-        .and_then(|r| r.split(')').next())
-        .map(|p| p.split_whitespace().map(|x| x.parse().unwrap()).collect())
-        .unwrap_or_default();
+    let pids = support::worker_pids(&line);
     (child, pids)
 }
 
@@ -321,26 +310,21 @@ fn cpal_jack_host_plays_through_jack() {
     let jackd = Jackd::start("cpal", 256);
     let score = scratch("cpal.score");
     std::fs::write(&score, "0.0 /mod/filter/cutoff 6000\n0.0 /gate/adsr on\n").unwrap();
-    let mut child = jackd
-        .env(&mut chronus())
-        .args([
-            "run",
-            "--backend",
-            "cpal",
-            "--cpal-host",
-            "jack",
-            "--no-osc",
-        ])
-        .args(["--lookahead", "8", "--seconds", "5", "--score"])
-        .arg(&score)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let (mut child, line) = support::start_run(
+        jackd
+            .env(&mut chronus())
+            .args([
+                "run",
+                "--backend",
+                "cpal",
+                "--cpal-host",
+                "jack",
+                "--no-osc",
+            ])
+            .args(["--lookahead", "8", "--seconds", "5", "--score"])
+            .arg(&score)
+            .stderr(Stdio::piped()),
+    );
     if !line.contains("playing on cpal") {
         let mut err = String::new();
         let _ = std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err);

@@ -3,7 +3,7 @@
 
 use chronus_dsp::analysis;
 use rosc::{OscBundle, OscMessage, OscPacket, OscTime, OscType};
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::{TcpStream, UdpSocket};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -30,26 +30,21 @@ impl Synth {
     fn start(name: &str, seconds: f64, extra: &[&str]) -> Synth {
         let port = free_port();
         let wav = scratch(name);
-        let mut child = Command::new(env!("CARGO_BIN_EXE_chronus"))
-            .args([
-                "run",
-                "--lookahead",
-                "8",
-                "--seconds",
-                &seconds.to_string(),
-                "--record",
-            ])
-            .arg(&wav)
-            .args(["--osc", &format!("127.0.0.1:{port}")])
-            .args(extra)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        BufReader::new(child.stdout.as_mut().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        let (child, line) = support::start_run(
+            Command::new(env!("CARGO_BIN_EXE_chronus"))
+                .args([
+                    "run",
+                    "--lookahead",
+                    "8",
+                    "--seconds",
+                    &seconds.to_string(),
+                    "--record",
+                ])
+                .arg(&wav)
+                .args(["--osc", &format!("127.0.0.1:{port}")])
+                .args(extra)
+                .stderr(Stdio::piped()),
+        );
         assert!(line.contains("OSC on"), "start-up line: {line}");
         Synth { child, port, wav }
     }
@@ -149,6 +144,21 @@ impl Client {
                 )
             })
             .collect()
+    }
+    /// Sends `content` in a bundle timetagged `ms` from now; returns the sample it is due at
+    /// (from the server's `origin_unix`).
+    fn send_timed(&self, ms: u64, content: Vec<OscPacket>) -> i64 {
+        let origin = self.stat("origin_unix");
+        let at = SystemTime::now() + Duration::from_millis(ms);
+        self.send(&OscPacket::Bundle(OscBundle {
+            timetag: OscTime::try_from(at).unwrap(),
+            content,
+        }));
+        let at_unix = at
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_secs_f64();
+        ((at_unix - origin) * SR).round() as i64
     }
     fn played_samples(&self) -> usize {
         self.stat("played_blocks") as usize * 64
@@ -337,18 +347,7 @@ fn a_timetagged_bundle_lands_on_its_sample() {
     let c = synth.client();
     c.send(&m("/mod/adsr/attack", vec![OscType::Float(5.0)]));
     c.sync(1);
-    let origin = c.stat("origin_unix");
-    let at = SystemTime::now() + Duration::from_millis(500);
-    let bundle = OscPacket::Bundle(OscBundle {
-        timetag: OscTime::try_from(at).unwrap(),
-        content: vec![m("/gate/adsr", vec![OscType::Int(1)])],
-    });
-    c.send(&bundle);
-    let at_unix = at
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap()
-        .as_secs_f64();
-    let expected = ((at_unix - origin) * SR).round() as i64;
+    let expected = c.send_timed(500, vec![m("/gate/adsr", vec![OscType::Int(1)])]);
     c.sync(2);
     let (s, _) = synth.finish();
     let first = s.iter().position(|&x| x != 0.0).expect("the gate opened") as i64;
@@ -363,23 +362,13 @@ fn notes_play_on_voices_and_a_bundled_chord_starts_on_its_sample() {
     let c = synth.client();
     c.send(&m("/mod/filter/cutoff", vec![OscType::Float(20_000.0)]));
     c.sync(1);
-    let origin = c.stat("origin_unix");
-    let at = SystemTime::now() + Duration::from_millis(500);
     let note = |n: OscType| m("/note/on", vec![n, OscType::Float(0.8)]);
-    let bundle = OscPacket::Bundle(OscBundle {
-        timetag: OscTime::try_from(at).unwrap(),
-        content: vec![
-            note(OscType::Int(60)),
-            note(OscType::Int(64)),
-            note(OscType::String("G4".into())),
-        ],
-    });
-    c.send(&bundle);
-    let at_unix = at
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .unwrap()
-        .as_secs_f64();
-    let expected = ((at_unix - origin) * SR).round() as i64;
+    let chord = vec![
+        note(OscType::Int(60)),
+        note(OscType::Int(64)),
+        note(OscType::String("G4".into())),
+    ];
+    let expected = c.send_timed(500, chord);
     c.sync(2);
     // A bad note gets a reason, and changes nothing.
     let err = c.ask(&m("/note/on", vec![OscType::Int(200)]));
@@ -680,27 +669,22 @@ fn record_over_osc_stays_inside_the_recordings_folder() {
     let outside = dir.join("outside.wav");
     std::os::unix::fs::symlink(&outside, recs.join("link.wav")).unwrap();
     let port = free_port();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_chronus"))
-        .args([
-            "run",
-            "--backend",
-            "null",
-            "--lookahead",
-            "8",
-            "--seconds",
-            "20",
-        ])
-        .args(["--osc", &format!("127.0.0.1:{port}")])
-        .arg("--recordings")
-        .arg(&recs)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let (mut child, _start_line) = support::start_run(
+        Command::new(env!("CARGO_BIN_EXE_chronus"))
+            .args([
+                "run",
+                "--backend",
+                "null",
+                "--lookahead",
+                "8",
+                "--seconds",
+                "20",
+            ])
+            .args(["--osc", &format!("127.0.0.1:{port}")])
+            .arg("--recordings")
+            .arg(&recs)
+            .stderr(Stdio::null()),
+    );
     let c = Client {
         sock: UdpSocket::bind("127.0.0.1:0").unwrap(),
         port,

@@ -1,6 +1,5 @@
 //! End-to-end: `chronus run` on the null backend, with real worker processes and signals.
 
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::Duration;
@@ -15,23 +14,13 @@ fn scratch(name: &str) -> PathBuf {
 
 /// Starts `chronus run ARGS`, reads its start-up line and returns the child and the worker pids.
 fn start(args: &[&str]) -> (Child, Vec<i32>, String) {
-    let mut child = chronus()
-        .args(["run", "--backend", "null"])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let pids = line
-        .split("(pids ")
-        .nth(1)
-        .and_then(|r| r.split(')').next())
-        .map(|p| p.split_whitespace().map(|x| x.parse().unwrap()).collect())
-        .unwrap_or_default();
+    let (child, line) = support::start_run(
+        chronus()
+            .args(["run", "--backend", "null"])
+            .args(args)
+            .stderr(Stdio::piped()),
+    );
+    let pids = support::worker_pids(&line);
     (child, pids, line)
 }
 

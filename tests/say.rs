@@ -1,7 +1,6 @@
 //! End-to-end: `chronus say "play A4"` against a running `chronus run --backend null --record`
 //! yields 440 Hz in the recording.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 mod support;
@@ -11,19 +10,14 @@ mod support;
 fn say_and_record(phrase: &str, seconds: &str, tag: &str) -> (String, Vec<f32>) {
     let port = support::free_port();
     let wav = support::scratch("say", &format!("{tag}.wav"));
-    let mut run = support::chronus()
-        .args(["run", "--backend", "null", "--seconds", seconds])
-        .args(["--lookahead", "8", "--record"])
-        .arg(&wav)
-        .args(["--osc", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(run.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let (mut run, line) = support::start_run(
+        support::chronus()
+            .args(["run", "--backend", "null", "--seconds", seconds])
+            .args(["--lookahead", "8", "--record"])
+            .arg(&wav)
+            .args(["--osc", &format!("127.0.0.1:{port}")])
+            .stderr(Stdio::null()),
+    );
     assert!(line.contains("OSC on"), "{line}");
     let said = support::chronus()
         .args(["say", "--port", &port.to_string(), phrase])

@@ -9,7 +9,6 @@
 mod support;
 
 use rosc::{OscMessage, OscPacket, OscType};
-use std::io::{BufRead, BufReader};
 use std::net::UdpSocket;
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
@@ -133,27 +132,22 @@ fn soak_under_traffic_and_faults() {
     let secs = seconds();
     let port = support::free_port();
     let wav = support::scratch("soak", "soak.wav");
-    let mut child = support::chronus()
-        .args([
-            "run",
-            "--backend",
-            "null",
-            "--lookahead",
-            "8",
-            "--stall-blocks",
-            "4",
-        ])
-        .args(["--seconds", &(secs + 5).to_string(), "--record"])
-        .arg(&wav)
-        .args(["--osc", &format!("127.0.0.1:{port}")])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    BufReader::new(child.stdout.as_mut().unwrap())
-        .read_line(&mut line)
-        .unwrap();
+    let (child, line) = support::start_run(
+        support::chronus()
+            .args([
+                "run",
+                "--backend",
+                "null",
+                "--lookahead",
+                "8",
+                "--stall-blocks",
+                "4",
+            ])
+            .args(["--seconds", &(secs + 5).to_string(), "--record"])
+            .arg(&wav)
+            .args(["--osc", &format!("127.0.0.1:{port}")])
+            .stderr(Stdio::null()),
+    );
     assert!(line.contains("OSC on"), "{line}");
     let main_pid = child.id();
     let (fds_start, memfds_start) = fds(main_pid);

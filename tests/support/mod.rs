@@ -2,6 +2,7 @@
 //! a JACK server of the test's own.
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -128,4 +129,28 @@ pub fn children(parent: u32) -> Vec<u32> {
     }
     out.sort_unstable();
     out
+}
+
+/// Starts `cmd` (a `chronus run …` whose stderr the caller has set up) with its stdout piped,
+/// and reads its start-up line. Returns the running child and that line.
+pub fn start_run(cmd: &mut Command) -> (Child, String) {
+    let mut child = cmd.stdout(Stdio::piped()).spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    (child, line)
+}
+
+/// The worker pids a start-up line names (`… (pids 123 456)`).
+pub fn worker_pids(line: &str) -> Vec<i32> {
+    line.split("(pids ")
+        .nth(1)
+        .and_then(|r| r.split(')').next())
+        .map(|p| {
+            p.split_whitespace()
+                .filter_map(|x| x.parse().ok())
+                .collect()
+        })
+        .unwrap_or_default()
 }
