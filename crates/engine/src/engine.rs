@@ -671,6 +671,12 @@ impl Supervisor {
         }
         let standby = self.shared.metrics.active.load(Acquire) as usize & 1 ^ 1;
         let slot = &self.shared.slots[standby];
+        // Only a standby with its whole lookahead rendered: the snapshot (about a millisecond)
+        // then costs it nothing it would need if the active worker failed meanwhile.
+        let played = self.shared.metrics.played_blocks.load(Acquire);
+        if slot.next_block() < played + self.shared.config.lookahead as u64 {
+            return;
+        }
         slot.clear_snapshot();
         let mut control = self.shared.lock();
         control.seq += 1;
