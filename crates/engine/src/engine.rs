@@ -856,8 +856,11 @@ impl Supervisor {
         }
         let started = if survivor_ok {
             match self.resync_from(i, j) {
-                // The survivor died while giving its state: both are gone, start afresh.
+                // The survivor died while giving its state: both are gone, start afresh. Its
+                // slot goes offline now, before its death is handled: its stale blocks must not
+                // be played, nor compared with the restarted worker's.
                 Err(_) if self.handles[j].as_mut().is_none_or(|h| h.has_ended()) => {
+                    self.shared.slots[j].set_online(false);
                     self.restart_fresh(i)
                 }
                 other => other,
@@ -894,10 +897,24 @@ impl Supervisor {
     fn resync_from(&mut self, i: usize, j: usize) -> Result<WorkerHandle, EngineError> {
         let (target, survivor) = (&self.shared.slots[i], &self.shared.slots[j]);
         if self.checkpoint_asked.is_some_and(|(s, _)| s == j) {
-            // A checkpoint asked before would answer the request below: take it first.
-            if let Some(snap) = survivor.wait_snapshot(Duration::from_millis(20)) {
-                self.checkpoint = Some(snap);
-            }
+            // A checkpoint asked before would answer the request below: take it first, or
+            // try again later (its answer must not be mistaken for this one's).
+            let deadline = Instant::now() + Duration::from_millis(500);
+            let answered = loop {
+                if let Some(snap) = survivor.wait_snapshot(Duration::from_millis(2)) {
+                    break Some(snap);
+                }
+                let gone = self.handles[j].as_mut().is_none_or(|h| h.has_ended());
+                if gone || Instant::now() >= deadline {
+                    break None;
+                }
+            };
+            let Some(snap) = answered else {
+                return Err(EngineError::Start {
+                    reason: "the surviving worker gave no checkpoint".into(),
+                });
+            };
+            self.checkpoint = Some(snap);
             self.checkpoint_asked = None;
         }
         target.reset(0);
