@@ -490,6 +490,9 @@ impl Patch {
 
     /// Renders the sounding voices into the template's last module's buffer (`end`).
     fn process_voices(&mut self, end: usize, n: usize) {
+        if !self.voices.sounding() {
+            return;
+        }
         let block = self.block;
         let (nodes, buffers, voices) = (&self.nodes, &mut self.buffers, &mut self.voices);
         let (before, rest) = buffers.split_at_mut(end * block);
@@ -509,9 +512,7 @@ impl Patch {
                 });
             }
         }
-        voices.render_into(&mut dst[..n], |k| {
-            amounts.get(k).copied().unwrap_or(([0.0; 8], 0))
-        });
+        voices.render_into(&mut dst[..n], &amounts);
     }
 
     /// A copy of the complete state: layout and every module's state.

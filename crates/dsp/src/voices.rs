@@ -313,22 +313,15 @@ impl VoicePool {
         }
     }
 
-    /// Renders every sounding voice and adds it to `out`. `modulation(k)` gives the template
-    /// module `k`'s modulation amounts this block (and which parameters they touch). Never
-    /// allocates.
-    pub(crate) fn render_into(
-        &mut self,
-        out: &mut [f32],
-        modulation: impl Fn(usize) -> ([f32; 8], u8),
-    ) {
+    /// True while some voice sounds (held, or in its release).
+    pub(crate) fn sounding(&self) -> bool {
+        self.voices.iter().any(|v| v.phase != VoicePhase::Free)
+    }
+
+    /// Renders every sounding voice and adds it to `out`. `amounts[k]` is the template module
+    /// `k`'s modulation this block (and a mask of the parameters it touches). Never allocates.
+    pub(crate) fn render_into(&mut self, out: &mut [f32], amounts: &[([f32; 8], u8)]) {
         let n = out.len().min(self.scratch.len());
-        if self.voices.iter().all(|v| v.phase == VoicePhase::Free) {
-            return;
-        }
-        let mut amounts = [([0.0f32; 8], 0u8); 8];
-        for (k, slot) in amounts.iter_mut().enumerate().take(self.template.len()) {
-            *slot = modulation(k);
-        }
         let scratch = &mut self.scratch[..n];
         for v in self.voices.iter_mut() {
             if v.phase == VoicePhase::Free {

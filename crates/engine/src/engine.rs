@@ -895,23 +895,29 @@ impl Supervisor {
         }
     }
 
+    /// The snapshot slot `j`'s worker writes, waited for in short steps (at most 500 ms) so
+    /// that a worker that dies meanwhile is noticed at once (`None`).
+    fn wait_snapshot_of(&mut self, j: usize) -> Option<(u64, Vec<u8>)> {
+        let deadline = Instant::now() + Duration::from_millis(500);
+        loop {
+            if let Some(s) = self.shared.slots[j].wait_snapshot(Duration::from_millis(2)) {
+                return Some(s);
+            }
+            let gone = self.handles[j].as_mut().is_none_or(|h| h.has_ended());
+            if gone || Instant::now() >= deadline {
+                return None;
+            }
+        }
+    }
+
     /// Starts a replacement in slot `i` from the survivor `j`'s state.
     fn resync_from(&mut self, i: usize, j: usize) -> Result<WorkerHandle, EngineError> {
-        let (target, survivor) = (&self.shared.slots[i], &self.shared.slots[j]);
+        let shared = self.shared.clone();
+        let (target, survivor) = (&shared.slots[i], &shared.slots[j]);
         if self.checkpoint_asked.is_some_and(|(s, _)| s == j) {
             // A checkpoint asked before would answer the request below: take it first, or
             // try again later (its answer must not be mistaken for this one's).
-            let deadline = Instant::now() + Duration::from_millis(500);
-            let answered = loop {
-                if let Some(snap) = survivor.wait_snapshot(Duration::from_millis(2)) {
-                    break Some(snap);
-                }
-                let gone = self.handles[j].as_mut().is_none_or(|h| h.has_ended());
-                if gone || Instant::now() >= deadline {
-                    break None;
-                }
-            };
-            let Some(snap) = answered else {
+            let Some(snap) = self.wait_snapshot_of(j) else {
                 return Err(EngineError::Start {
                     reason: "the surviving worker gave no checkpoint".into(),
                 });
@@ -937,18 +943,7 @@ impl Supervisor {
             self.shared.publish(&control);
         }
         let handle = self.shared.spawn(i, Start::Snapshot)?;
-        // Waits in short steps so that a survivor that dies meanwhile is noticed at once.
-        let deadline = Instant::now() + Duration::from_millis(500);
-        let snapshot = loop {
-            if let Some(s) = survivor.wait_snapshot(Duration::from_millis(2)) {
-                break Some(s);
-            }
-            let gone = self.handles[j].as_mut().is_none_or(|h| h.has_ended());
-            if gone || Instant::now() >= deadline {
-                break None;
-            }
-        };
-        match snapshot {
+        match self.wait_snapshot_of(j) {
             Some((block, bytes)) => {
                 target.set_next_block(block);
                 target.write_snapshot(block, &bytes);

@@ -58,6 +58,9 @@ pub struct Renderer {
     pending: VecDeque<Command>,
     errors: u64,
     seq: crate::sequencer::Sequencer,
+    /// The tempo last told to the patch (`None`: tell it before the next block, as after an
+    /// edit, which may have added a module that follows the tempo).
+    tempo_told: Option<f32>,
 }
 
 impl Renderer {
@@ -70,6 +73,7 @@ impl Renderer {
             pending: VecDeque::with_capacity(SCHEDULE_CAPACITY),
             errors: 0,
             seq,
+            tempo_told: None,
         }
     }
 
@@ -117,6 +121,7 @@ impl Renderer {
 
     /// The patch, for edits between blocks.
     pub fn patch_mut(&mut self) -> &mut Patch {
+        self.tempo_told = None;
         &mut self.patch
     }
 
@@ -189,8 +194,13 @@ impl Renderer {
     pub fn render(&mut self, out: &mut [f32]) {
         let n = out.len().min(self.patch.block_size());
         let end = self.now + n as u64;
-        // Tempo-synced parameters (the delay's `sync`) follow the sequencer's tempo.
-        self.patch.set_tempo(self.seq.bpm());
+        // Tempo-synced parameters (the delay's `sync`) follow the sequencer's tempo: told when
+        // it changes, not every block.
+        let bpm = self.seq.bpm();
+        if self.tempo_told != Some(bpm) {
+            self.patch.set_tempo(bpm);
+            self.tempo_told = Some(bpm);
+        }
         let mut pos = 0usize;
         loop {
             // The next thing to happen: a command, or a sequencer step or gate (commands first
