@@ -86,7 +86,61 @@ fn mutate(rng: &mut Rng, corpus: &[Vec<u8>], max_len: usize) -> Vec<u8> {
 }
 
 /// Runs `check` on the corpus of `target`, then on mutations for the time budget.
-pub fn fuzz(target: &str, default_seconds: f64, max_len: usize, mut check: impl FnMut(&[u8])) {
+#[allow(dead_code)] // each test binary uses one of the two entry points
+pub fn fuzz(target: &str, default_seconds: f64, max_len: usize, check: impl FnMut(&[u8])) {
+    fuzz_inner(target, default_seconds, max_len, None, check)
+}
+
+/// As [`fuzz`], with a progress oracle: an input on which `check` has not returned within
+/// `deadline` is a failure too (a hang: it is saved and shown, and the test process exits).
+#[allow(dead_code)]
+pub fn fuzz_with_deadline(
+    target: &str,
+    default_seconds: f64,
+    max_len: usize,
+    deadline: Duration,
+    check: impl FnMut(&[u8]),
+) {
+    fuzz_inner(target, default_seconds, max_len, Some(deadline), check)
+}
+
+/// The input being checked and since when, for the watchdog of [`fuzz_with_deadline`].
+type Current = std::sync::Arc<std::sync::Mutex<Option<(Instant, Vec<u8>)>>>;
+
+/// Watches `current`: exits the process when one input runs past `deadline`.
+fn watchdog(target: &str, deadline: Duration, current: Current) {
+    let target = target.to_owned();
+    std::thread::spawn(move || loop {
+        std::thread::sleep(Duration::from_millis(50));
+        let guard = current.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((since, input)) = guard.as_ref() {
+            if since.elapsed() > deadline {
+                let path = std::env::temp_dir().join(format!("chronus-fuzz-{target}-hang.bin"));
+                let _ = std::fs::write(&path, input);
+                let hex: String = input.iter().map(|b| format!("{b:02x}")).collect();
+                eprintln!(
+                    "fuzz target {target} hangs: no return within {deadline:?} on {} bytes, \
+                     saved to {}: {hex}\nadd it to fuzz/corpus/{target}/ and fix the code",
+                    input.len(),
+                    path.display()
+                );
+                std::process::exit(101);
+            }
+        }
+    });
+}
+
+fn fuzz_inner(
+    target: &str,
+    default_seconds: f64,
+    max_len: usize,
+    deadline: Option<Duration>,
+    mut check: impl FnMut(&[u8]),
+) {
+    let current: Current = Default::default();
+    if let Some(d) = deadline {
+        watchdog(target, d, current.clone());
+    }
     let mut corpus: Vec<Vec<u8>> = std::fs::read_dir(corpus_dir(target))
         .map(|dir| {
             let mut files: Vec<PathBuf> = dir.flatten().map(|e| e.path()).collect();
@@ -117,7 +171,15 @@ pub fn fuzz(target: &str, default_seconds: f64, max_len: usize, mut check: impl 
         });
     let mut rng = Rng(seed);
     let mut run = |input: &[u8]| {
-        if catch_unwind(AssertUnwindSafe(|| check(input))).is_err() {
+        if deadline.is_some() {
+            *current.lock().unwrap_or_else(|e| e.into_inner()) =
+                Some((Instant::now(), input.to_vec()));
+        }
+        let result = catch_unwind(AssertUnwindSafe(|| check(input)));
+        if deadline.is_some() {
+            *current.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        }
+        if result.is_err() {
             let path = std::env::temp_dir().join(format!("chronus-fuzz-{target}-crash.bin"));
             let _ = std::fs::write(&path, input);
             let hex: String = input.iter().map(|b| format!("{b:02x}")).collect();

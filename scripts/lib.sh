@@ -19,13 +19,21 @@ ensure_apt() {
     $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-# The Rust toolchain and the C pieces the build needs.
+# The one list of the Debian packages that building chronus (default features) needs: the C
+# toolchain, and for every native library a crate links (`links` in cargo metadata) the package
+# with its headers and pkg-config file. scripts/check-packages.sh (a step of the test suite)
+# fails when a linked library has no entry here, so this list cannot drift from the build.
+BUILD_PACKAGES=(pkg-config gcc libjack-jackd2-dev libasound2-dev)
+# A `links` key of a -sys crate, and the package of BUILD_PACKAGES that provides it.
+NATIVE_LIBRARIES=(jack:libjack-jackd2-dev alsa:libasound2-dev)
+
+# The Rust toolchain and the system packages the build needs.
 ensure_build_tools() {
     if ! command -v cargo >/dev/null; then
         echo "chronus: cargo not found: install Rust (https://rustup.rs) and try again" >&2
         return 1
     fi
-    ensure_apt pkg-config gcc
+    ensure_apt "${BUILD_PACKAGES[@]}"
 }
 
 # ensure_cargo_tool BINARY CRATE: installs a cargo subcommand when it is missing.

@@ -12,10 +12,12 @@ cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
 ensure_build_tools
-# liblo's oscsend: a client that is not ours, for the OSC interop test. JACK: the headers the
-# jack crate builds against, the server (dummy driver) and jack_capture for the JACK tests;
-# bsdutils: `script`, the pseudo-terminal for the `chronus say` prompt test; tmux: `chronus jam`.
-ensure_apt liblo-tools libjack-jackd2-dev jackd2 jack-capture libasound2-dev libasound2-plugins alsa-utils bsdutils tmux
+# What the tests need besides the build (scripts/lib.sh has the build's own packages):
+# liblo's oscsend, a client that is not ours, for the OSC interop test; the JACK server (dummy
+# driver) and jack_capture for the JACK tests; ALSA's plugins (file, jack) and utilities for
+# the ALSA tests; bsdutils: `script`, the pseudo-terminal for the `chronus say` prompt test;
+# tmux: `chronus jam`.
+ensure_apt liblo-tools jackd2 jack-capture libasound2-plugins alsa-utils bsdutils tmux
 ensure_cargo_tool cargo-nextest cargo-nextest
 ensure_cargo_tool cargo-deny cargo-deny
 
@@ -60,6 +62,7 @@ has_tests() {
     cargo nextest list --locked "$@" -E "$filter" --message-format oneline 2>/dev/null | grep -q .
 }
 
+step "build packages cover every linked native library" bash scripts/check-packages.sh
 step "format" cargo fmt --all -- --check
 step "clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
 step "doc tests" cargo test --workspace --doc --locked

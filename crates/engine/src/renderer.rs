@@ -235,6 +235,8 @@ impl Renderer {
                         *errors += 1;
                     }
                 });
+                // Progress: whatever was due at `at` has fired (see `Sequencer::fire`).
+                debug_assert!(self.seq.next_event().is_none_or(|t| t > at));
             }
         }
         if pos < n {

@@ -211,11 +211,17 @@ impl Sequencer {
         }
     }
 
-    /// Fires what falls on sample `now` (which must be [`Sequencer::next_event`]): gates
-    /// that close, then the step's hits and notes. `emit` receives the actions in order.
+    /// Fires what is due at sample `now` (at or after [`Sequencer::next_event`]): gates that
+    /// close, then the step's hits and notes. `emit` receives the actions in order.
+    ///
+    /// Anything due in the past fires now: a step that a swing or tempo change moved before
+    /// `now`, or that a clock moved on (a restart from a checkpoint) left behind, plays at
+    /// once, and steps missed in between are skipped, so the next step to fire is always
+    /// after `now` and a caller looping on [`Sequencer::next_event`] always progresses.
+    /// Called on a worker's real-time thread: never allocates.
     pub fn fire(&mut self, now: u64, mut emit: impl FnMut(Action)) {
         for t in 0..TRACKS {
-            if self.off_at[t] == now {
+            if self.off_at[t] <= now {
                 self.off_at[t] = u64::MAX;
                 if let Some(g) = gate_of(self.targets[t]) {
                     emit(Action::Gate {
@@ -225,7 +231,7 @@ impl Sequencer {
                 }
             }
         }
-        if !self.running || self.step_time(self.next) != now {
+        if !self.running || self.step_time(self.next) > now {
             return;
         }
         if let Some(b) = self.pending_bpm.take() {
@@ -268,6 +274,23 @@ impl Sequencer {
             self.off_at[t] = now + len;
         }
         self.next += 1;
+        self.skip_missed(now);
+    }
+
+    /// Moves `next` past every step that falls at or before `now` (steps missed while the
+    /// clock jumped), keeping the pattern in phase with the clock. Constant time.
+    fn skip_missed(&mut self, now: u64) {
+        if self.step_time(self.next) > now {
+            return;
+        }
+        // The straight step at or before `now`, then at most a few steps on (swing delays odd
+        // steps by at most half a step).
+        let since = (now - self.origin) as f64 / self.per_step;
+        let straight = self.base + since.floor() as u64;
+        self.next = self.next.max(straight);
+        while self.step_time(self.next) <= now {
+            self.next += 1;
+        }
     }
 }
 

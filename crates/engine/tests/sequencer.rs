@@ -103,6 +103,45 @@ fn a_tempo_change_lands_on_the_next_step_and_swing_delays_odd_steps() {
 }
 
 #[test]
+fn a_step_that_swing_moves_into_the_past_plays_at_once() {
+    // Swing 0.5 puts step 1 at 33,000 (30,000 + half a step); at 31,200 the swing goes to 0,
+    // so step 1 (now at 30,000) is already past: it plays at 31,200, and step 2 at 36,000 as
+    // ever. (This used to hang both workers: the step was never fired, nor the loop left.)
+    let score = format!("{STEADY}0 /seq/swing 0.5\n0.65 /seq/swing 0\n");
+    let mut r = renderer(&score);
+    let on = onsets(&mut r, 2 * 48_000, 100);
+    assert_eq!(&on[..5], [24_000, 31_200, 36_000, 42_000, 48_000]);
+    // And back to swing 0.5 just after an odd step's straight time: it waits for its swung time.
+    let score = format!("{STEADY}0.63 /seq/swing 0.5\n");
+    let mut r = renderer(&score);
+    let on = onsets(&mut r, 2 * 48_000, 100);
+    assert_eq!(&on[..4], [24_000, 30_000, 36_000, 45_000]);
+}
+
+#[test]
+fn a_restart_from_a_checkpoint_taken_mid_pattern_plays_on_in_phase() {
+    // What the supervisor does after both workers died: the last checkpoint, its clock moved
+    // on to the block the output needs next. The sequencer's next step (step 1, at 30,000) is
+    // then far in the past: it plays at once, on the restart's first sample, and the steps go
+    // on on their old grid (24,000 + 6,000 k). (This used to hang both restarted workers.)
+    let mut a = renderer(STEADY);
+    let mut block = [0.0f32; BLOCK];
+    for _ in 0..(27_100 / BLOCK) {
+        a.render(&mut block);
+    }
+    let mut state = a.state();
+    let restart = state.now + 100_032;
+    state.now = restart;
+    let mut b = Renderer::from_state(&state).unwrap();
+    let on: Vec<u64> = onsets(&mut b, 48_000, 100)
+        .into_iter()
+        .map(|t| t + restart)
+        .collect();
+    assert_eq!(restart, 127_104);
+    assert_eq!(&on[..4], [127_104, 132_000, 138_000, 144_000]);
+}
+
+#[test]
 fn a_note_pattern_plays_its_pitches() {
     let score = "0 /seq/target 0 note\n0 /seq/pattern 0 A3 . E4 . A4 . . .\n0 /seq/start\n";
     let mut r = renderer(score);
