@@ -68,7 +68,7 @@ step "clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
 step "doc tests" cargo test --workspace --doc --locked
 # Tests that run real-time workers against a clock measure "no lost sample": they get the
 # machine to themselves (one at a time, nothing else running), everything else runs in parallel.
-realtime='binary(/^(failover|lifecycle|run|osc|jack|alsa|say|jam|tour|soak)$/)'
+realtime='binary(/^(failover|lifecycle|run|osc|bench|jack|alsa|say|jam|tour|soak)$/)'
 tests() {  # tests NAME CARGO-ARGS...
     local name=$1; shift
     if has_tests "not $realtime" "$@"; then

@@ -228,6 +228,22 @@ fn devices_lists_alsa_pcms_and_jack_ports() {
         "{json}"
     );
     assert!(json.contains("\"backend\":\"null\""), "{json}");
+    // cpal's rows name a device as `--device` takes it (the PCM: the same names as ALSA's
+    // rows), its description in the description column.
+    let names = |backend: &str| -> Vec<String> {
+        json.split(&format!("{{\"backend\":\"{backend}\",\"name\":\""))
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next().map(str::to_owned))
+            .collect()
+    };
+    let (alsa, cpal) = (names("alsa"), names("cpal"));
+    assert!(!cpal.is_empty(), "no cpal device: {json}");
+    for name in &cpal {
+        assert!(
+            alsa.contains(name),
+            "cpal lists '{name}', not an ALSA PCM: {json}"
+        );
+    }
     let table = rig.chronus().arg("devices").output().unwrap();
     let text = String::from_utf8_lossy(&table.stdout);
     assert!(

@@ -143,3 +143,82 @@ fn bad_configuration_is_refused_clearly() {
         );
     }
 }
+
+#[test]
+fn make_install_gives_a_chronus_whose_workers_are_the_installed_binary() {
+    let root = scratch("install");
+    let _ = std::fs::remove_dir_all(&root);
+    // The binary under test stands in for the release build `make install` would make.
+    let out = std::process::Command::new("make")
+        .args([
+            "-s",
+            "-C",
+            env!("CARGO_MANIFEST_DIR"),
+            "-f",
+            "../../Makefile",
+            "install",
+        ])
+        .arg(format!("PREFIX={}", root.display()))
+        .arg(format!("CHRONUS_BIN={}", env!("CARGO_BIN_EXE_chronus")))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let installed = root.join("bin/chronus");
+    let man = std::fs::read_to_string(root.join("share/man/man1/chronus.1")).unwrap();
+    assert!(man.contains(".TH chronus 1"), "{man:.200}");
+    let bash = std::fs::read_to_string(root.join("share/bash-completion/completions/chronus"));
+    assert!(bash.unwrap().contains("complete -F"));
+    assert!(root.join("share/zsh/site-functions/_chronus").exists());
+    assert!(root
+        .join("share/fish/vendor_completions.d/chronus.fish")
+        .exists());
+
+    // Started from where it was installed, its workers are that binary, and so is a worker
+    // that replaces a killed one.
+    let (child, line) = support::start_run(
+        std::process::Command::new(&installed)
+            .args(["run", "--backend", "null", "--no-osc", "--seconds", "2"])
+            .stderr(Stdio::piped()),
+    );
+    let pids = support::worker_pids(&line);
+    assert_eq!(pids.len(), 2, "{line}");
+    let exe = |pid: u32| std::fs::read_link(format!("/proc/{pid}/exe")).ok();
+    let installed = installed.canonicalize().unwrap();
+    for &p in &pids {
+        assert_eq!(exe(p as u32).as_ref(), Some(&installed), "worker {p}");
+    }
+    // SAFETY: SIGKILL to a worker of the chronus under test.
+    assert_eq!(unsafe { libc::kill(pids[0], libc::SIGKILL) }, 0);
+    let host = child.id();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let replacement = loop {
+        let now: Vec<u32> = support::children(host);
+        // A new child that has executed the worker (not one still between fork and exec).
+        let worker = |p: u32| {
+            std::fs::read(format!("/proc/{p}/cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains("__chronus-worker"))
+        };
+        if let Some(&p) = now
+            .iter()
+            .find(|&&p| p as i32 != pids[0] && p as i32 != pids[1] && worker(p))
+        {
+            break p;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no replacement worker"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert_eq!(exe(replacement).as_ref(), Some(&installed));
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("1 respawns"),
+        "{stdout}"
+    );
+}

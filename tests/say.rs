@@ -78,10 +78,17 @@ fn say_explains_what_it_did_not_understand() {
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
+    // Explained, and the exit status says so (scripts notice): 1.
     assert!(
-        out.status.success() && err.contains("did you mean 'brighter'"),
-        "{err}"
+        out.status.code() == Some(1) && err.contains("did you mean 'brighter'"),
+        "{:?} {err}",
+        out.status
     );
+    let out = Command::new(env!("CARGO_BIN_EXE_chronus"))
+        .args(["say", "--dry-run", "blorp the zoink"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
     let out = Command::new(env!("CARGO_BIN_EXE_chronus"))
         .args(["say", "--dry-run"])
         .stdin(Stdio::piped())
@@ -98,8 +105,35 @@ fn say_explains_what_it_did_not_understand() {
         .unwrap();
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
-        text.contains("/mod/sine/freq 261.6") && text.contains("/mod/sine/freq 391.99"),
-        "{text}"
+        out.status.success()
+            && text.contains("/mod/sine/freq 261.6")
+            && text.contains("/mod/sine/freq 391.99"),
+        "{:?} {text}",
+        out.status
+    );
+    // From a pipe, a line not understood: the others are played, the status is 1.
+    let out = Command::new(env!("CARGO_BIN_EXE_chronus"))
+        .args(["say", "--dry-run"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin
+                .take()
+                .unwrap()
+                .write_all(b"play C4\nblorp\nplay E4\n")?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.code() == Some(1)
+            && text.contains("/mod/sine/freq 261.6")
+            && text.contains("/mod/sine/freq 329.6")
+            && String::from_utf8_lossy(&out.stderr).contains("1 phrase(s) not understood"),
+        "{out:?}"
     );
 }
 

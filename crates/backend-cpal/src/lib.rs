@@ -118,7 +118,9 @@ fn find_device(b: &CpalBackend) -> Result<cpal::Device, EngineError> {
         Some(name) => host
             .output_devices()
             .map_err(|e| err(e.to_string()))?
-            .find(|d| d.to_string() == *name)
+            // The device's id (`pulse`, `hw:0,0`), as `chronus devices` lists it; or, as
+            // before, its description.
+            .find(|d| device_id(d).as_deref() == Some(name.as_str()) || d.to_string() == *name)
             .ok_or_else(|| {
                 err(format!(
                     "no output device named '{name}' (see `chronus devices`)"
@@ -132,8 +134,11 @@ fn find_device(b: &CpalBackend) -> Result<cpal::Device, EngineError> {
 pub struct DeviceInfo {
     /// The host's name (`alsa`, `jack`, …).
     pub host: String,
-    /// The device's name, as `--device` takes it.
+    /// The device's name, as `--device` takes it: the host's own id for it (`pulse`,
+    /// `hw:0,0`), or its description where the host has no id.
     pub name: String,
+    /// What the host says the device is (`PulseAudio Sound Server`).
+    pub description: String,
     /// Whether it is the default output device of the default host.
     pub default: bool,
 }
@@ -150,16 +155,22 @@ pub fn devices() -> Vec<DeviceInfo> {
         let default = host.default_output_device().map(|d| d.to_string());
         if let Ok(devs) = host.output_devices() {
             for d in devs {
-                let name = d.to_string();
+                let description = d.to_string();
                 out.push(DeviceInfo {
                     host: id.to_string(),
-                    default: id == default_host && Some(&name) == default.as_ref(),
-                    name,
+                    default: id == default_host && Some(&description) == default.as_ref(),
+                    name: device_id(&d).unwrap_or_else(|| description.clone()),
+                    description,
                 });
             }
         }
     }
     out
+}
+
+/// The host's own id of a device (`pulse`, `hw:0,0`), without the host's prefix.
+fn device_id(d: &cpal::Device) -> Option<String> {
+    d.id().ok().map(|id| id.id().to_owned())
 }
 
 struct Shared {

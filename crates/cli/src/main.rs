@@ -48,9 +48,10 @@ struct Cli {
 }
 
 /// Log lines go to stderr: warnings and progress by default, `-v`/`-q` or `RUST_LOG` to change.
-fn init_logs(verbose: u8, quiet: bool) {
+fn init_logs(verbose: u8, quiet: bool, errors_only: bool) {
     let level = match (quiet, verbose) {
         (true, _) => "error",
+        (false, 0) if errors_only => "error",
         (false, 0) => "info",
         (false, 1) => "debug",
         _ => "trace",
@@ -103,7 +104,10 @@ fn main() -> ExitCode {
     // A worker process is this binary re-executed by the engine: it never returns from here.
     chronus_engine::run_if_worker();
     let cli = Cli::parse();
-    init_logs(cli.verbose, cli.quiet);
+    // Benchmarks print a progress bar and a table: the engine's log lines (two per injected
+    // fault) only with -v; errors (both workers lost) always.
+    let quiet_logs = matches!(cli.command, Command::Bench(_)) && cli.verbose == 0;
+    init_logs(cli.verbose, cli.quiet, quiet_logs);
     if !matches!(cli.command, Command::Run(_)) {
         // Printing commands end quietly when their reader goes away (`chronus analyze | head`),
         // as Unix tools do. Not `run`: its OSC server must outlive a TCP client that vanishes.

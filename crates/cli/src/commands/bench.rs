@@ -28,9 +28,10 @@ pub struct BenchArgs {
     /// Blocks the workers render ahead of the output [default: 4; latency: 2, as `chronus run`].
     #[arg(long)]
     lookahead: Option<usize>,
-    /// How long to play each backend (latency).
-    #[arg(long, default_value_t = 60.0)]
-    seconds: f64,
+    /// How long to play each backend (latency) [default: 60], or to send at each rate (osc)
+    /// [default: 2].
+    #[arg(long)]
+    seconds: Option<f64>,
     /// Backends to measure, comma-separated (latency) [default: every one this build has].
     #[arg(long, value_delimiter = ',')]
     backends: Vec<String>,
@@ -199,6 +200,9 @@ fn failover(args: &BenchArgs) -> Result<()> {
 
 #[cfg(feature = "osc")]
 fn osc(args: &BenchArgs) -> Result<()> {
+    if let Some(s) = args.seconds.filter(|s| !(s.is_finite() && *s > 0.0)) {
+        bail!("--seconds must be a positive number (got {s})");
+    }
     use rosc::{OscMessage, OscPacket, OscType};
     use std::net::UdpSocket;
     use std::sync::atomic::Ordering::Relaxed;
@@ -207,9 +211,12 @@ fn osc(args: &BenchArgs) -> Result<()> {
     let sr = 48_000u32;
     let (engine, stream) = engine_on_null(args, sr)?;
     let engine = Arc::new(engine);
+    // The engine's own capacity: the per-source rate limit (a guard against floods, 20,000/s
+    // by default) is off here; its effect is measured after.
     let server_config = chronus_osc::ServerConfig {
         addr: ([127, 0, 0, 1], 0).into(),
         tcp: false,
+        rate_limit: 0,
         ..Default::default()
     };
     let server = chronus_osc::Server::start(engine.clone(), server_config)?;
@@ -239,7 +246,8 @@ fn osc(args: &BenchArgs) -> Result<()> {
     sync(0)?;
     println!(
         "chronus bench osc: one UDP client on loopback, /mod/filter/cutoff messages \
-         (process workers, {sr} Hz, block {}, lookahead {})\n",
+         (process workers, {sr} Hz, block {}, lookahead {}; rate limit off: \
+         `chronus run --rate-limit 0`)\n",
         args.block,
         args.lookahead.unwrap_or(4)
     );
@@ -257,7 +265,7 @@ fn osc(args: &BenchArgs) -> Result<()> {
         );
         let underruns_before = engine.metrics().underruns;
         let respawns_before = engine.metrics().respawns;
-        let seconds = 2.0;
+        let seconds = args.seconds.unwrap_or(2.0);
         let n = (rate as f64 * seconds) as u64;
         let start = Instant::now();
         for i in 0..n {
@@ -330,6 +338,7 @@ fn osc(args: &BenchArgs) -> Result<()> {
     lat.sort_by(f64::total_cmp);
     let block_ms = args.block as f64 * 1000.0 / f64::from(sr);
     server.stop();
+    let limited = rate_limit_effect(&engine, &encode)?;
     let _ = stream.stop();
     engine.shutdown();
     println!();
@@ -346,5 +355,66 @@ fn osc(args: &BenchArgs) -> Result<()> {
         percentile(&lat, 0.99) / block_ms,
         block_ms * (1.0 + args.lookahead.unwrap_or(4) as f64)
     );
+    println!("{limited}");
     Ok(())
+}
+
+/// Encodes one OSC message.
+#[cfg(feature = "osc")]
+type Encode = dyn Fn(&str, Vec<rosc::OscType>) -> Result<Vec<u8>, rosc::OscError>;
+
+/// The per-source rate limit at its default: one client sending at twice the limit for three
+/// seconds (the bucket holds a second's worth: a burst passes whole). Returns the line that says what got through, what was refused and counted, and
+/// whether the sender was told.
+#[cfg(feature = "osc")]
+fn rate_limit_effect(
+    engine: &std::sync::Arc<Engine>,
+    encode: &Encode,
+) -> Result<String> {
+    use rosc::{OscPacket, OscType};
+    use std::sync::atomic::Ordering::Relaxed;
+    let limit = chronus_osc::router::DEFAULT_RATE_LIMIT;
+    let server = chronus_osc::Server::start(
+        engine.clone(),
+        chronus_osc::ServerConfig {
+            addr: ([127, 0, 0, 1], 0).into(),
+            tcp: false,
+            ..Default::default()
+        },
+    )?;
+    let stats = server.router().stats();
+    let client = std::net::UdpSocket::bind("127.0.0.1:0")?;
+    client.set_read_timeout(Some(Duration::from_millis(500)))?;
+    let to = server.udp_addr();
+    let rate = u64::from(limit) * 2;
+    let seconds = 3;
+    let start = Instant::now();
+    for i in 0..rate * seconds {
+        let due = Duration::from_secs_f64(i as f64 / rate as f64);
+        while start.elapsed() < due {
+            std::hint::spin_loop();
+        }
+        let msg = encode("/mod/filter/cutoff", vec![OscType::Float(700.0)])?;
+        client.send_to(&msg, to)?;
+    }
+    // The replies: `/error ... rate limit ...` at most once a second.
+    let mut told = 0;
+    let mut buf = [0u8; 1024];
+    while let Ok((n, _)) = client.recv_from(&mut buf) {
+        if let Ok((_, OscPacket::Message(m))) = rosc::decoder::decode_udp(&buf[..n]) {
+            if m.addr == "/error" {
+                told += 1;
+            }
+        }
+    }
+    let (applied, refused) = (
+        stats.applied.load(Relaxed),
+        stats.rate_limited.load(Relaxed),
+    );
+    server.stop();
+    Ok(format!(
+        "rate limit (default {limit} msg/s per source, a second's burst; `--rate-limit N`, 0 = \
+         off): a client sending {rate} msg/s for {seconds} s had {applied} applied, {refused} \
+         refused and counted (`rate_limited` in /status), and was told {told} time(s) with /error"
+    ))
 }

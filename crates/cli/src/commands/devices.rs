@@ -75,10 +75,7 @@ fn collect() -> Vec<Device> {
     for d in chronus_backend_cpal::devices() {
         v.push(Device {
             backend: "cpal",
-            description: format!(
-                "cpal output device, host {} (--cpal-host {})",
-                d.host, d.host
-            ),
+            description: format!("{} (cpal, --cpal-host {})", d.description, d.host),
             name: d.name,
             default: d.default,
         });

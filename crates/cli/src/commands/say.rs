@@ -95,17 +95,19 @@ fn refresh(client: &mut Client, ctx: &mut Context) {
     }
 }
 
+/// Plans one phrase and sends it; `Ok(false)` when it was not understood (said on stderr,
+/// nothing sent).
 fn say_one(
     text: &str,
     args: &SayArgs,
     ctx: &mut Context,
     client: Option<&mut Client>,
-) -> Result<()> {
+) -> Result<bool> {
     let p = match plan(text, ctx) {
         Ok(p) => p,
         Err(e) => {
             eprintln!("chronus: {e}; nothing sent");
-            return Ok(());
+            return Ok(false);
         }
     };
     if args.json {
@@ -118,7 +120,9 @@ fn say_one(
             println!("  # {e}");
         }
     }
-    let Some(client) = client else { return Ok(()) };
+    let Some(client) = client else {
+        return Ok(true);
+    };
     let now = SystemTime::now();
     for m in &p.messages {
         let message = OscMessage {
@@ -137,7 +141,7 @@ fn say_one(
         };
         client.send(&packet)?;
     }
-    Ok(())
+    Ok(true)
 }
 
 /// Where the phrases typed at the prompt are kept between sessions.
@@ -174,6 +178,7 @@ fn interactive(args: &SayArgs, ctx: &mut Context, mut client: Option<&mut Client
                     break;
                 }
                 let _ = editor.add_history_entry(text);
+                // At the prompt a phrase not understood is explained and the prompt goes on.
                 say_one(text, args, ctx, client.as_deref_mut())?;
             }
             Err(ReadlineError::Interrupted) => continue,
@@ -190,7 +195,8 @@ fn interactive(args: &SayArgs, ctx: &mut Context, mut client: Option<&mut Client
     Ok(())
 }
 
-/// Runs `chronus say`.
+/// Runs `chronus say`. A phrase (or, from a pipe, any line) that is not understood makes it
+/// exit with status 1, so scripts notice.
 pub fn run(args: SayArgs) -> Result<()> {
     let mut ctx = Context::default();
     let mut client = if args.dry_run {
@@ -207,7 +213,12 @@ pub fn run(args: SayArgs) -> Result<()> {
         Some(c)
     };
     if !args.text.is_empty() {
-        return say_one(&args.text.join(" "), &args, &mut ctx, client.as_mut());
+        if !say_one(&args.text.join(" "), &args, &mut ctx, client.as_mut())? {
+            anyhow::bail!(
+                "the phrase was not understood (see docs/nl.md for what chronus understands)"
+            );
+        }
+        return Ok(());
     }
     if std::io::stdin().is_terminal() {
         return interactive(&args, &mut ctx, client.as_mut());
@@ -215,6 +226,7 @@ pub fn run(args: SayArgs) -> Result<()> {
     // A pipe: one phrase per line.
     let mut line = String::new();
     let stdin = std::io::stdin();
+    let mut missed = 0usize;
     loop {
         line.clear();
         if stdin.lock().read_line(&mut line)? == 0 {
@@ -227,7 +239,14 @@ pub fn run(args: SayArgs) -> Result<()> {
         if matches!(text, "quit" | "exit" | "bye") {
             break;
         }
-        say_one(text, &args, &mut ctx, client.as_mut())?;
+        if !say_one(text, &args, &mut ctx, client.as_mut())? {
+            missed += 1;
+        }
+    }
+    if missed > 0 {
+        anyhow::bail!(
+            "{missed} phrase(s) not understood (see docs/nl.md for what chronus understands)"
+        );
     }
     Ok(())
 }

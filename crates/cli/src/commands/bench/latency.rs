@@ -66,6 +66,7 @@ impl Drop for Load {
 }
 
 fn measure(args: &BenchArgs, backend: &str) -> Result<Row> {
+    let seconds = seconds(args);
     let choice = Choice {
         backend: backend.to_owned(),
         jack_name: "chronus-bench".into(),
@@ -120,12 +121,12 @@ fn measure(args: &BenchArgs, backend: &str) -> Result<Row> {
     let load = (!args.no_load).then(Load::start);
     let before = engine.metrics();
     let xruns_before = stream.xruns();
-    let bar = indicatif::ProgressBar::new(args.seconds.ceil() as u64)
-        .with_message(format!("{name}: playing"));
+    let bar =
+        indicatif::ProgressBar::new(seconds.ceil() as u64).with_message(format!("{name}: playing"));
     let started = Instant::now();
     let mut lat_ms = Vec::new();
     let mut i = 0usize;
-    while started.elapsed().as_secs_f64() < args.seconds {
+    while started.elapsed().as_secs_f64() < seconds {
         if let Some(e) = stream.error() {
             anyhow::bail!("{name}: {e}");
         }
@@ -175,10 +176,16 @@ fn measure(args: &BenchArgs, backend: &str) -> Result<Row> {
     })
 }
 
+/// How long each backend plays: `--seconds`, 60 by default.
+fn seconds(args: &BenchArgs) -> f64 {
+    args.seconds.unwrap_or(60.0)
+}
+
 /// Runs `chronus bench latency`.
 pub fn run(args: &BenchArgs) -> Result<()> {
-    if !(args.seconds.is_finite() && args.seconds > 0.0) {
-        anyhow::bail!("--seconds must be a positive number (got {})", args.seconds);
+    let seconds = seconds(args);
+    if !(seconds.is_finite() && seconds > 0.0) {
+        anyhow::bail!("--seconds must be a positive number (got {})", seconds);
     }
     let wanted: Vec<String> = if args.backends.is_empty() {
         backends::available()
@@ -191,7 +198,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     };
     println!(
         "chronus bench latency: {} s per backend, block {}, {}; process workers",
-        args.seconds,
+        seconds,
         args.block,
         if args.no_load {
             "no load"

@@ -1,0 +1,67 @@
+//! `chronus bench` as a user runs it: the failover benchmark shows a progress bar and its table
+//! (the engine's log lines only with -v), and the OSC benchmark measures with the rate limit
+//! off, says so, and then measures the limit's effect.
+
+mod support;
+
+use std::process::Output;
+
+fn bench(args: &[&str]) -> Output {
+    let out = support::chronus().arg("bench").args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "chronus bench {args:?}: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+#[test]
+fn failover_prints_its_table_and_the_log_lines_only_at_verbose() {
+    let out = bench(&["failover", "--kills", "3"]);
+    let (text, err) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    for row in [
+        "lost samples (all kills)",
+        "detection, median",
+        "replacement ready, median",
+    ] {
+        assert!(text.contains(row), "no '{row}' row: {text}");
+    }
+    let log_lines = |e: &str| e.lines().filter(|l| l.contains("worker")).count();
+    assert_eq!(log_lines(&err), 0, "log lines without -v: {err}");
+    let out = bench(&["-v", "failover", "--kills", "3"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    // Each kill is logged at -v: the death, then the replacement.
+    assert!(log_lines(&err) >= 6, "{err}");
+}
+
+#[test]
+fn osc_measures_with_the_rate_limit_off_and_reports_its_effect() {
+    let out = bench(&["osc", "--seconds", "0.2"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("rate limit off"), "{text}");
+    // 50,000 msg/s (past the default limit of 20,000) is on the ladder and gets through whole.
+    let row = text
+        .lines()
+        .find(|l| l.trim_start().starts_with("50000 "))
+        .unwrap_or_else(|| panic!("no 50,000/s row: {text}"));
+    assert!(row.ends_with(" ok"), "{row}");
+    // The limit at its default: 40,000 msg/s for 3 s against 20,000/s and a second's burst:
+    // at least a third refused, counted, and the sender told.
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("rate limit (default 20000"))
+        .unwrap_or_else(|| panic!("no rate-limit line: {text}"));
+    let number_before = |word: &str| -> u64 {
+        let head = &line[..line.find(word).unwrap()];
+        head.split_whitespace().last().unwrap().parse().unwrap()
+    };
+    let (applied, refused) = (number_before(" applied"), number_before(" refused"));
+    assert_eq!(applied + refused, 120_000, "{line}");
+    assert!(refused >= 30_000 && applied >= 60_000, "{line}");
+    assert!(!line.contains("told 0 time"), "{line}");
+}
