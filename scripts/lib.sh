@@ -54,3 +54,21 @@ workspace_crates() {
         sed -n 's/^name = "\(.*\)"$/\1/p' "$manifest" | head -n 1
     done
 }
+
+# A virtual environment with the MCP Python SDK, a real MCP client for tests/mcp.rs, in
+# target/mcp-client; exports CHRONUS_MCP_PYTHON (its python) for the test.
+ensure_mcp_client() {
+    local venv=target/mcp-client
+    if ! "$venv/bin/python" -c 'import mcp' 2>/dev/null; then
+        if [ "${CHRONUS_NO_INSTALL:-0}" = 1 ]; then
+            echo "chronus: the MCP Python SDK is missing in $venv (CHRONUS_NO_INSTALL=1, not installing)" >&2
+            return 1
+        fi
+        ensure_apt python3 python3-venv
+        echo "chronus: installing the MCP Python SDK into $venv (once)"
+        rm -rf "$venv"
+        python3 -m venv "$venv"
+        "$venv/bin/pip" install --quiet --disable-pip-version-check 'mcp>=2.3,<3'
+    fi
+    export CHRONUS_MCP_PYTHON="$PWD/$venv/bin/python"
+}

@@ -18,6 +18,7 @@ ensure_build_tools
 # the ALSA tests; bsdutils: `script`, the pseudo-terminal for the `chronus say` prompt test;
 # tmux: `chronus jam`.
 ensure_apt liblo-tools jackd2 jack-capture libasound2-plugins alsa-utils bsdutils tmux
+ensure_mcp_client
 ensure_cargo_tool cargo-nextest cargo-nextest
 ensure_cargo_tool cargo-deny cargo-deny
 
@@ -68,7 +69,7 @@ step "clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
 step "doc tests" cargo test --workspace --doc --locked
 # Tests that run real-time workers against a clock measure "no lost sample": they get the
 # machine to themselves (one at a time, nothing else running), everything else runs in parallel.
-realtime='binary(/^(failover|lifecycle|run|osc|bench|jack|alsa|say|jam|tour|soak)$/)'
+realtime='binary(/^(failover|lifecycle|run|osc|bench|mcp|jack|alsa|say|jam|tour|soak)$/)'
 tests() {  # tests NAME CARGO-ARGS...
     local name=$1; shift
     if has_tests "not $realtime" "$@"; then

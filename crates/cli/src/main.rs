@@ -82,6 +82,9 @@ enum Command {
     /// Open a tmux session for playing: the synth, a `say` prompt and a live status meter.
     #[cfg(all(feature = "nl", feature = "osc"))]
     Jam(commands::jam::JamArgs),
+    /// Serve chronus's tools to an AI assistant: MCP on stdio, playing a running chronus.
+    #[cfg(feature = "mcp")]
+    Mcp(commands::mcp::McpArgs),
     /// Show a running chronus's status (workers, failovers, underruns, messages); --watch.
     #[cfg(feature = "osc")]
     Status(commands::status::StatusArgs),
@@ -136,6 +139,8 @@ fn main() -> ExitCode {
         Command::Say(args) => commands::say::run(args),
         #[cfg(all(feature = "nl", feature = "osc"))]
         Command::Jam(args) => commands::jam::run(args),
+        #[cfg(feature = "mcp")]
+        Command::Mcp(args) => commands::mcp::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -94,7 +94,67 @@ pub fn oscillator_name(i: usize) -> String {
 /// Most notes a chord may have (oscillators `sine` … `sine6`).
 pub const MAX_CHORD_NOTES: usize = 6;
 
+/// Where a server's `/get <module> <param>` reply goes in the [`Context`].
+pub type Field = (&'static str, &'static str, fn(&mut Context, f32));
+
+/// The parameters a [`Context`] follows, in the order [`Context::refresh`] asks for them
+/// (`sine.freq` first: no answer to it means no server, or no `sine`).
+pub const SERVER_FIELDS: [Field; 11] = [
+    ("sine", "freq", |c, v| c.freq = v),
+    ("sine", "gain", |c, v| c.gain = v),
+    ("filter", "cutoff", |c, v| c.cutoff = v),
+    ("filter", "q", |c, v| c.q = v),
+    ("adsr", "attack", |c, v| c.attack = v),
+    ("adsr", "release", |c, v| c.release = v),
+    ("lfo", "freq", |c, v| c.lfo_rate = v),
+    ("reverb", "mix", |c, v| c.reverb_mix = v),
+    ("reverb", "size", |c, v| c.reverb_size = v),
+    ("delay", "mix", |c, v| c.delay_mix = v),
+    ("delay", "feedback", |c, v| c.delay_feedback = v),
+];
+
 impl Context {
+    /// Brings the context up to date with a running synth: `get(module, param)` is its
+    /// `/get` (`None`: no answer), `modules()` the names of its patch's modules (`/modules`).
+    /// Best effort: what does not answer keeps its value. Pure: the caller does the asking.
+    pub fn refresh(
+        &mut self,
+        mut get: impl FnMut(&str, &str) -> Option<f32>,
+        modules: impl FnOnce() -> Vec<String>,
+    ) {
+        for (i, (module, param, apply)) in SERVER_FIELDS.into_iter().enumerate() {
+            match get(module, param) {
+                Some(v) => apply(self, v),
+                // No sine.freq: no server answering (or a patch without `sine`); ask no more.
+                None if i == 0 => return,
+                None => {}
+            }
+        }
+        // The chord oscillators already in the patch (sine2, sine3, ...), and how many sound.
+        let modules = modules();
+        let mut gains = Vec::new();
+        for i in 1..MAX_CHORD_NOTES {
+            let name = oscillator_name(i);
+            if !modules.contains(&name) {
+                break;
+            }
+            gains.push(get(&name, "gain").unwrap_or(0.0));
+        }
+        self.oscillators = 1 + gains.len();
+        // Notes need the voice template's oscillator and envelope.
+        self.notes = ["sine", "adsr"]
+            .iter()
+            .all(|m| modules.iter().any(|n| n == m));
+        // Whether a chord is still sounding is not something the server says: assume it may
+        // be, so the next note or chord releases it (a release of nothing is harmless).
+        self.chord_notes = self.notes;
+        let sounding = 1 + gains.iter().take_while(|g| **g > 0.0).count();
+        if sounding > 1 {
+            self.voices = sounding;
+            self.gain = (self.gain * sounding as f32).min(1.0);
+        }
+    }
+
     /// The frequency of MIDI note `n` at this tuning.
     pub fn note_freq(&self, n: i32) -> f32 {
         self.a4 * 2f32.powf((n - 69) as f32 / 12.0)

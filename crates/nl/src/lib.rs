@@ -14,7 +14,7 @@ mod notes;
 mod phrases;
 
 pub use chords::parse_chord;
-pub use context::{oscillator_name, Context, MAX_CHORD_NOTES};
+pub use context::{oscillator_name, Context, Field, MAX_CHORD_NOTES, SERVER_FIELDS};
 pub use notes::{parse_note, NOTE_NAMES};
 pub use phrases::plan;
 

@@ -367,10 +367,7 @@ type Encode = dyn Fn(&str, Vec<rosc::OscType>) -> Result<Vec<u8>, rosc::OscError
 /// seconds (the bucket holds a second's worth: a burst passes whole). Returns the line that says what got through, what was refused and counted, and
 /// whether the sender was told.
 #[cfg(feature = "osc")]
-fn rate_limit_effect(
-    engine: &std::sync::Arc<Engine>,
-    encode: &Encode,
-) -> Result<String> {
+fn rate_limit_effect(engine: &std::sync::Arc<Engine>, encode: &Encode) -> Result<String> {
     use rosc::{OscPacket, OscType};
     use std::sync::atomic::Ordering::Relaxed;
     let limit = chronus_osc::router::DEFAULT_RATE_LIMIT;

@@ -6,6 +6,8 @@ pub mod bench;
 pub mod devices;
 #[cfg(all(feature = "nl", feature = "osc"))]
 pub mod jam;
+#[cfg(feature = "mcp")]
+pub mod mcp;
 pub mod plot;
 pub mod render;
 pub mod run;

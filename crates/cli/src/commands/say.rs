@@ -43,56 +43,14 @@ fn to_osc(v: &Value) -> OscType {
     }
 }
 
-/// Where a `/get` reply goes in the context.
-type Field = (&'static str, &'static str, fn(&mut Context, f32));
-
 /// Asks the server for the values the phrases build on (best effort: what does not answer
 /// keeps its default).
 fn refresh(client: &mut Client, ctx: &mut Context) {
-    let fields: [Field; 11] = [
-        ("sine", "freq", |c, v| c.freq = v),
-        ("sine", "gain", |c, v| c.gain = v),
-        ("filter", "cutoff", |c, v| c.cutoff = v),
-        ("filter", "q", |c, v| c.q = v),
-        ("adsr", "attack", |c, v| c.attack = v),
-        ("adsr", "release", |c, v| c.release = v),
-        ("lfo", "freq", |c, v| c.lfo_rate = v),
-        ("reverb", "mix", |c, v| c.reverb_mix = v),
-        ("reverb", "size", |c, v| c.reverb_size = v),
-        ("delay", "mix", |c, v| c.delay_mix = v),
-        ("delay", "feedback", |c, v| c.delay_feedback = v),
-    ];
-    for (i, (module, param, apply)) in fields.into_iter().enumerate() {
-        match client.get(module, param) {
-            Some(v) => apply(ctx, v),
-            // No sine.freq: no server answering (or a patch without `sine`); ask no more.
-            None if i == 0 => return,
-            None => {}
-        }
-    }
-    // The chord oscillators already in the patch (sine2, sine3, ...), and how many sound.
-    let modules = client.modules();
-    let mut gains = Vec::new();
-    for i in 1..chronus_nl::MAX_CHORD_NOTES {
-        let name = chronus_nl::oscillator_name(i);
-        if !modules.contains(&name) {
-            break;
-        }
-        gains.push(client.get(&name, "gain").unwrap_or(0.0));
-    }
-    ctx.oscillators = 1 + gains.len();
-    // Notes need the voice template's oscillator and envelope.
-    ctx.notes = ["sine", "adsr"]
-        .iter()
-        .all(|m| modules.iter().any(|n| n == m));
-    // Whether a chord is still sounding is not something the server says: assume it may be,
-    // so the next note or chord releases it (a release of nothing is harmless).
-    ctx.chord_notes = ctx.notes;
-    let sounding = 1 + gains.iter().take_while(|g| **g > 0.0).count();
-    if sounding > 1 {
-        ctx.voices = sounding;
-        ctx.gain = (ctx.gain * sounding as f32).min(1.0);
-    }
+    let client = std::cell::RefCell::new(client);
+    ctx.refresh(
+        |module, param| client.borrow_mut().get(module, param),
+        || client.borrow_mut().modules(),
+    );
 }
 
 /// Plans one phrase and sends it; `Ok(false)` when it was not understood (said on stderr,
