@@ -668,6 +668,10 @@ impl Router {
                 expect_args(&args, 0)?;
                 Ok(Plan::Reply(vec![self.status()]))
             }
+            ["meter"] => {
+                expect_args(&args, 0)?;
+                Ok(Plan::Reply(vec![self.meter()]))
+            }
             ["get"] => match args.as_slice() {
                 [Arg::Str(module), Arg::Str(param)] => {
                     let v = self.engine.get(module, param).map_err(|e| fail("unknown", e.to_string()))?;
@@ -844,6 +848,45 @@ impl Router {
             actions,
             notices: Vec::new(),
         })
+    }
+
+    /// `/meter.reply`: key/value pairs (channel `n`'s `peak.n` and `rms.n`, linear; notes
+    /// held and sounding; the pattern's step, -1 when stopped; failovers and underruns so
+    /// far), then `scope` and a blob of the last 1024 samples played (f32, little-endian).
+    fn meter(&self) -> OscMessage {
+        let metrics = self.engine.metrics_handle();
+        let r = metrics.meter();
+        let m = metrics.snapshot();
+        let mut scope = vec![0.0f32; chronus_engine::meter::SCOPE];
+        metrics.scope(&mut scope);
+        let (step, steps) = r
+            .info
+            .step
+            .map_or((-1, 0), |(s, l)| (i32::from(s), i32::from(l)));
+        let pairs: Vec<(&str, OscType)> = vec![
+            ("channels", OscType::Int(1)),
+            ("peak.1", OscType::Float(r.peak)),
+            ("rms.1", OscType::Float(r.rms)),
+            ("notes_held", OscType::Int(i32::from(r.info.notes_held))),
+            (
+                "notes_sounding",
+                OscType::Int(i32::from(r.info.notes_sounding)),
+            ),
+            ("step", OscType::Int(step)),
+            ("steps", OscType::Int(steps)),
+            ("failovers", OscType::Long(m.failovers as i64)),
+            ("underruns", OscType::Long(m.underruns as i64)),
+            (
+                "scope",
+                OscType::Blob(scope.iter().flat_map(|x| x.to_le_bytes()).collect()),
+            ),
+        ];
+        let mut args = Vec::new();
+        for (k, v) in pairs {
+            args.push(OscType::String(k.into()));
+            args.push(v);
+        }
+        msg("/meter.reply", args)
     }
 
     fn status(&self) -> OscMessage {

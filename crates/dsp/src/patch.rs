@@ -406,6 +406,12 @@ impl Patch {
         self.voices.template()
     }
 
+    /// How many notes are held and how many sound (held, or in their release) on the voice
+    /// pool. Never allocates: a worker reports it with every block.
+    pub fn note_counts(&self) -> (usize, usize) {
+        self.voices.counts()
+    }
+
     /// The notes sounding (held, or in their release), in voice order. Allocates.
     pub fn notes(&self) -> Vec<(u8, VoicePhase)> {
         self.voices.notes()

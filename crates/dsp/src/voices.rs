@@ -313,6 +313,21 @@ impl VoicePool {
         }
     }
 
+    /// (held, sounding) voices: sounding counts those in their release too. Never allocates.
+    pub(crate) fn counts(&self) -> (usize, usize) {
+        let held = self
+            .voices
+            .iter()
+            .filter(|v| v.phase == VoicePhase::Held)
+            .count();
+        let sounding = self
+            .voices
+            .iter()
+            .filter(|v| v.phase != VoicePhase::Free)
+            .count();
+        (held, sounding)
+    }
+
     /// True while some voice sounds (held, or in its release).
     pub(crate) fn sounding(&self) -> bool {
         self.voices.iter().any(|v| v.phase != VoicePhase::Free)

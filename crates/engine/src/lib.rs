@@ -22,6 +22,7 @@ pub mod edit;
 mod engine;
 mod error;
 mod futex;
+pub mod meter;
 pub mod metrics;
 pub mod offline;
 mod output;

@@ -39,6 +39,8 @@ pub struct Metrics {
     /// The highest command sequence number pushed to every worker (the output seals blocks
     /// with it).
     pub(crate) published_seq: AtomicU64,
+    /// What the output plays, measured (peak, RMS, scope) and what sounds.
+    pub(crate) meter: crate::meter::Meter,
 }
 
 /// A copy of the metrics at one moment.
@@ -91,6 +93,16 @@ pub struct MetricsSnapshot {
 }
 
 impl Metrics {
+    /// The meter: peak and RMS of what the output plays, and what sounds.
+    pub fn meter(&self) -> crate::meter::MeterReading {
+        self.meter.read()
+    }
+
+    /// The last `out.len()` samples played (at most [`crate::meter::SCOPE`]), oldest first.
+    pub fn scope(&self, out: &mut [f32]) {
+        self.meter.scope(out);
+    }
+
     /// Reads every counter.
     pub fn snapshot(&self) -> MetricsSnapshot {
         MetricsSnapshot {

@@ -28,6 +28,7 @@ pub struct Output {
     next: u64,
     block: usize,
     other: [f32; MAX_BLOCK],
+    meter: crate::meter::MeterWriter,
 }
 
 impl Output {
@@ -38,10 +39,11 @@ impl Output {
         tap: crate::recorder::RecordTap,
     ) -> Self {
         Output {
-            slots,
             tap,
             metrics,
             next: 0,
+            meter: crate::meter::MeterWriter::new(slots[0].sample_rate(), block),
+            slots,
             block,
             other: [0.0; MAX_BLOCK],
         }
@@ -77,11 +79,13 @@ impl Output {
         self.metrics.block_ns[(k % BLOCK_TIMES) as usize].store(now, Relaxed);
         let active = self.metrics.active.load(Acquire) as usize & 1;
         let standby = active ^ 1;
+        let mut info = 0;
         let have_active = self.take(active, k, out);
-        let source = if have_active {
+        let source = if let Some(i) = have_active {
+            info = i;
             // Cross-check the standby when it has the block too: divergence is a fault.
             let other = &mut self.other[..n];
-            if take(&self.slots[standby], k, other) {
+            if take(&self.slots[standby], k, other).is_some() {
                 let same = out
                     .iter()
                     .zip(other.iter())
@@ -93,7 +97,8 @@ impl Output {
                 }
             }
             BlockSource::Active
-        } else if self.take(standby, k, out) {
+        } else if let Some(i) = self.take(standby, k, out) {
+            info = i;
             self.metrics.active.store(standby as u32, Release);
             self.metrics.failovers.fetch_add(1, Relaxed);
             self.metrics
@@ -109,6 +114,7 @@ impl Output {
         // What is played is what is recorded (silence included), before the block counts as
         // played: a recording stopped after that has it.
         self.tap.push(out);
+        self.meter.publish(&self.metrics.meter, out, info);
         self.next = k + 1;
         self.metrics.played_blocks.store(self.next, Release);
         // Seal the block the workers may now render: every command published so far belongs
@@ -124,22 +130,22 @@ impl Output {
         source
     }
 
-    fn take(&self, i: usize, k: u64, out: &mut [f32]) -> bool {
+    fn take(&self, i: usize, k: u64, out: &mut [f32]) -> Option<u64> {
         take(&self.slots[i], k, out)
     }
 }
 
-/// Copies the slot's block `k` into `out` if it is online, present and finite.
-fn take(slot: &Slot, k: u64, out: &mut [f32]) -> bool {
-    {
-        if !slot.online() || !slot.read_block(k, out) {
-            return false;
-        }
-        if out.iter().all(|x| x.is_finite()) {
-            true
-        } else {
-            slot.flag_fault(fault::NAN);
-            false
-        }
+/// Copies the slot's block `k` into `out` if it is online, present and finite; returns the
+/// worker's word about it.
+fn take(slot: &Slot, k: u64, out: &mut [f32]) -> Option<u64> {
+    if !slot.online() {
+        return None;
+    }
+    let info = slot.read_block(k, out)?;
+    if out.iter().all(|x| x.is_finite()) {
+        Some(info)
+    } else {
+        slot.flag_fault(fault::NAN);
+        None
     }
 }

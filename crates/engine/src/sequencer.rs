@@ -126,6 +126,13 @@ impl Sequencer {
         self.running
     }
 
+    /// While it runs: the step of track 0's pattern that played last, and the pattern's
+    /// length (for a meter: "step 5/16"). Never allocates.
+    pub fn position(&self) -> Option<(u8, u8)> {
+        let len = self.lens[0];
+        (self.running && self.next > 0).then(|| (((self.next - 1) % u64::from(len)) as u8, len))
+    }
+
     /// The tempo.
     pub fn bpm(&self) -> f32 {
         self.pending_bpm.unwrap_or(self.bpm)

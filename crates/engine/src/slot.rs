@@ -108,6 +108,8 @@ struct SealCell {
 struct BlockCell {
     /// Index of the block held, plus one (0: empty).
     stamp: AtomicU64,
+    /// What the worker tells about the block ([`crate::meter::BlockInfo`], packed).
+    info: AtomicU64,
     samples: UnsafeCell<[f32; MAX_BLOCK]>,
 }
 
@@ -409,9 +411,10 @@ impl Slot {
 
     /// Worker side: publishes block `index`. The cell is free: the worker never runs more
     /// than `lookahead` < AUDIO_SLOTS - 1 blocks ahead of the output.
-    pub(crate) fn write_block(&self, index: u64, samples: &[f32]) {
+    pub(crate) fn write_block(&self, index: u64, samples: &[f32], info: u64) {
         let cell = &self.layout().blocks[(index % AUDIO_SLOTS as u64) as usize];
         cell.stamp.store(0, Release);
+        cell.info.store(info, Relaxed);
         let n = samples.len().min(MAX_BLOCK);
         // SAFETY: only this worker writes the cell; the output reads it only while the stamp
         // names the index it wants, and re-checks the stamp after copying (seqlock). `n` is
@@ -557,10 +560,12 @@ impl Slot {
 
     /// Output side: copies block `index` into `out` if the slot holds it. Wait-free, no
     /// allocation, no syscall.
-    pub(crate) fn read_block(&self, index: u64, out: &mut [f32]) -> bool {
+    /// Output side: copies block `index` into `out` and returns the worker's word about it
+    /// ([`crate::meter::BlockInfo`], packed), or `None` when the cell does not hold it.
+    pub(crate) fn read_block(&self, index: u64, out: &mut [f32]) -> Option<u64> {
         let cell = &self.layout().blocks[(index % AUDIO_SLOTS as u64) as usize];
         if cell.stamp.load(Acquire) != index + 1 {
-            return false;
+            return None;
         }
         let n = out.len().min(MAX_BLOCK);
         // SAFETY: the stamp says the cell holds `index`; a concurrent rewrite (only possible
@@ -569,7 +574,8 @@ impl Slot {
         unsafe {
             std::ptr::copy_nonoverlapping(cell.samples.get().cast::<f32>(), out.as_mut_ptr(), n);
         }
-        cell.stamp.load(Acquire) == index + 1
+        let info = cell.info.load(Relaxed);
+        (cell.stamp.load(Acquire) == index + 1).then_some(info)
     }
 
     /// Output side: records that block `index` has been played and wakes the worker if it
@@ -638,14 +644,17 @@ mod tests {
     fn blocks_are_found_only_under_their_index() {
         let s = Slot::create(48_000.0, 64, 2).unwrap();
         let data: Vec<f32> = (0..64).map(|i| i as f32).collect();
-        s.write_block(5, &data);
+        s.write_block(5, &data, 42);
         let mut out = vec![0.0; 64];
-        assert!(!s.read_block(4, &mut out));
-        assert!(!s.read_block(5 + AUDIO_SLOTS as u64, &mut out));
-        assert!(s.read_block(5, &mut out));
+        assert!(s.read_block(4, &mut out).is_none());
+        assert!(s.read_block(5 + AUDIO_SLOTS as u64, &mut out).is_none());
+        assert_eq!(s.read_block(5, &mut out), Some(42));
         assert_eq!(out, data);
         s.reset(0);
-        assert!(!s.read_block(5, &mut out), "reset empties the ring");
+        assert!(
+            s.read_block(5, &mut out).is_none(),
+            "reset empties the ring"
+        );
     }
 
     #[test]

@@ -191,7 +191,13 @@ pub(crate) fn run(slot: &Slot, start: Start, generation: u32) {
         if slot.generation() != generation {
             return; // replaced while rendering (a thread worker that was declared stalled)
         }
-        slot.write_block(b, out);
+        let (held, sounding) = renderer.patch().note_counts();
+        let info = crate::meter::BlockInfo {
+            notes_held: held as u16,
+            notes_sounding: sounding as u16,
+            step: renderer.sequencer().position(),
+        };
+        slot.write_block(b, out, info.pack());
         b += 1;
         slot.set_next_block(b);
         slot.beat(crate::rt::monotonic_ns());

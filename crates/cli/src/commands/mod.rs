@@ -8,6 +8,8 @@ pub mod devices;
 pub mod jam;
 #[cfg(feature = "mcp")]
 pub mod mcp;
+#[cfg(feature = "osc")]
+pub mod meter;
 pub mod plot;
 pub mod render;
 pub mod run;

@@ -14,7 +14,8 @@ pub struct StatusArgs {
     /// Port [default: $CHRONUS_OSC_PORT or 5005].
     #[arg(long)]
     port: Option<u16>,
-    /// Refresh every half second until Ctrl-C (a meter for a tmux pane).
+    /// A live meter until q or Ctrl-C: peak and RMS bars, a spectrum, what sounds, faults
+    /// flashing (redrawn 15 times a second; when not a terminal, the text every half second).
     #[arg(long)]
     watch: bool,
     /// Wait up to this many seconds for chronus to answer (for scripts that start it in the
@@ -59,7 +60,7 @@ fn value(t: &OscType) -> String {
 }
 
 /// The status as (key, value) pairs.
-fn pairs(m: &OscMessage) -> Vec<(String, String)> {
+pub(crate) fn pairs(m: &OscMessage) -> Vec<(String, String)> {
     m.args
         .chunks(2)
         .filter_map(|c| match c {
@@ -118,6 +119,15 @@ pub fn run(args: StatusArgs) -> Result<()> {
         .wait
         .filter(|s| s.is_finite() && *s > 0.0)
         .map(|s| std::time::Instant::now() + Duration::from_secs_f64(s));
+    if args.watch && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        return super::meter::watch(&mut client, |c| {
+            let modules = c.modules();
+            let effects = ["reverb", "delay"]
+                .iter()
+                .all(|m| modules.iter().any(|n| n == m));
+            sound_line(c, effects)
+        });
+    }
     loop {
         client.send(&OscPacket::Message(OscMessage {
             addr: "/status".into(),
