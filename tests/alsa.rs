@@ -228,16 +228,17 @@ fn devices_lists_alsa_pcms_and_jack_ports() {
         "{json}"
     );
     assert!(json.contains("\"backend\":\"null\""), "{json}");
-    // cpal's rows name a device as `--device` takes it (the PCM: the same names as ALSA's
-    // rows), its description in the description column.
-    let names = |backend: &str| -> Vec<String> {
+    // cpal's rows of its ALSA host name a device as `--device` takes it (the PCM: the same
+    // names as ALSA's rows), its description in the description column.
+    let names = |backend: &str, host: &str| -> Vec<String> {
         json.split(&format!("{{\"backend\":\"{backend}\",\"name\":\""))
             .skip(1)
+            .filter(|rest| rest.split('}').next().is_some_and(|o| o.contains(host)))
             .filter_map(|rest| rest.split('"').next().map(str::to_owned))
             .collect()
     };
-    let (alsa, cpal) = (names("alsa"), names("cpal"));
-    assert!(!cpal.is_empty(), "no cpal device: {json}");
+    let (alsa, cpal) = (names("alsa", ""), names("cpal", "--cpal-host alsa"));
+    assert!(!cpal.is_empty(), "no cpal device on its ALSA host: {json}");
     for name in &cpal {
         assert!(
             alsa.contains(name),

@@ -149,12 +149,26 @@ fn reading(screen: &str, label: &str, unit: &str) -> Option<f64> {
     head.split_whitespace().last()?.parse().ok()
 }
 
+/// Stops what a test started (its synth, its tmux server) even when the test fails.
+struct Cleanup<'a> {
+    synth: std::process::Child,
+    tmux_dir: &'a Path,
+}
+
+impl Drop for Cleanup<'_> {
+    fn drop(&mut self) {
+        tmux(self.tmux_dir, &["kill-server"]);
+        let _ = self.synth.kill();
+        let _ = self.synth.wait();
+    }
+}
+
 #[test]
 fn the_live_meter_in_tmux_reads_a_tone_at_its_level_and_flashes_a_failover() {
     let dir = support::scratch("jam", "tmux-meter");
     std::fs::create_dir_all(&dir).unwrap();
     let port = support::free_port().to_string();
-    let (mut synth, line) = support::start_run(
+    let (synth, line) = support::start_run(
         support::chronus()
             .args([
                 "run",
@@ -165,6 +179,10 @@ fn the_live_meter_in_tmux_reads_a_tone_at_its_level_and_flashes_a_failover() {
             ])
             .stderr(std::process::Stdio::null()),
     );
+    let mut cleanup = Cleanup {
+        synth,
+        tmux_dir: &dir,
+    };
     let pids = support::worker_pids(&line);
     assert_eq!(pids.len(), 2, "{line}");
     let send = |args: &[&str]| {
@@ -284,6 +302,6 @@ fn the_live_meter_in_tmux_reads_a_tone_at_its_level_and_flashes_a_failover() {
     let _ = piped.wait();
     assert!(first.contains("chronus  48000 Hz"), "{first:?}");
     // SAFETY: SIGINT to the chronus under test.
-    unsafe { libc::kill(synth.id() as i32, libc::SIGINT) };
-    assert!(synth.wait().unwrap().success());
+    unsafe { libc::kill(cleanup.synth.id() as i32, libc::SIGINT) };
+    assert!(cleanup.synth.wait().unwrap().success());
 }

@@ -181,7 +181,7 @@ fn make_install_gives_a_chronus_whose_workers_are_the_installed_binary() {
     // that replaces a killed one.
     let (child, line) = support::start_run(
         std::process::Command::new(&installed)
-            .args(["run", "--backend", "null", "--no-osc", "--seconds", "2"])
+            .args(["run", "--backend", "null", "--seconds", "2"])
             .stderr(Stdio::piped()),
     );
     let pids = support::worker_pids(&line);
@@ -221,4 +221,99 @@ fn make_install_gives_a_chronus_whose_workers_are_the_installed_binary() {
         out.status.success() && stdout.contains("1 respawns"),
         "{stdout}"
     );
+}
+
+/// Starts `chronus run` in a process group of its own, as a shell starts a foreground job.
+fn start_job(args: &[&str]) -> (Child, Vec<i32>) {
+    use std::os::unix::process::CommandExt;
+    let (child, line) = support::start_run(
+        chronus()
+            // --seconds: should the test fail before it signals, the job ends by itself.
+            .args([
+                "run",
+                "--backend",
+                "null",
+                "--workers",
+                "process",
+                "--seconds",
+                "30",
+            ])
+            .args(args)
+            .process_group(0)
+            .stderr(Stdio::piped()),
+    );
+    let pids = support::worker_pids(&line);
+    assert_eq!(pids.len(), 2, "{line}");
+    (child, pids)
+}
+
+#[test]
+fn ctrl_c_sigterm_and_sighup_to_the_job_stop_it_cleanly_without_a_fault() {
+    // Ctrl-C in a terminal or tmux signals the whole foreground process group; `timeout` and
+    // systemd send SIGTERM; tmux closing a pane sends SIGHUP. Each: the host alone gets it,
+    // stops its workers in order, logs no fault and exits 0 with the recording whole.
+    for (name, sig, group) in [
+        ("ctrl-c", libc::SIGINT, true),
+        ("sigterm", libc::SIGTERM, false),
+        ("sighup", libc::SIGHUP, true),
+    ] {
+        let rec = scratch(&format!("{name}.wav"));
+        let (child, pids) = start_job(&["--record", rec.to_str().unwrap()]);
+        // Let it play a little (the workers online, blocks recorded).
+        let until = std::time::Instant::now() + Duration::from_secs(5);
+        while hound::WavReader::open(&rec).map_or(true, |r| r.duration() < 4_800)
+            && std::time::Instant::now() < until
+        {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let target = if group {
+            -(child.id() as i32)
+        } else {
+            child.id() as i32
+        };
+        // SAFETY: a signal to the chronus under test (its process group for Ctrl-C and HUP).
+        assert_eq!(unsafe { libc::kill(target, sig) }, 0);
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{name}: {:?}\n{stderr}", out.status);
+        for bad in ["died", "no healthy worker", "stalled", "restarting"] {
+            assert!(
+                !stderr.contains(bad),
+                "{name}: a fault was logged: {stderr}"
+            );
+        }
+        let reader = hound::WavReader::open(&rec).expect("a finalised WAV");
+        assert!(
+            reader.duration() >= 4_800,
+            "{name}: {} samples",
+            reader.duration()
+        );
+        for p in pids {
+            assert!(!alive(p), "{name}: worker {p} left behind");
+        }
+    }
+}
+
+#[test]
+fn workers_exit_by_themselves_when_the_host_is_killed() {
+    let (mut child, pids) = start_job(&[]);
+    // SAFETY: SIGKILL to the chronus under test: it cannot stop its workers itself.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGKILL) }, 0);
+    let _ = child.wait();
+    // Orphans are reaped by whoever adopts them, maybe late: a zombie has exited.
+    let running = |p: i32| {
+        std::fs::read_to_string(format!("/proc/{p}/stat")).is_ok_and(|s| {
+            s.rsplit_once(')')
+                .and_then(|(_, r)| r.split_whitespace().next())
+                .is_some_and(|state| state != "Z")
+        })
+    };
+    let until = std::time::Instant::now() + Duration::from_secs(2);
+    while pids.iter().any(|&p| running(p)) {
+        assert!(
+            std::time::Instant::now() < until,
+            "workers {pids:?} outlived their host by 2 s"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }

@@ -94,8 +94,11 @@ pub enum InjectedFault {
     Panic,
     /// The worker's next block contains NaN.
     Nan,
-    /// The worker spins forever (a stall).
+    /// The worker spins forever (a stall), at normal priority.
     Hang,
+    /// The worker spins forever at its real-time priority: a render loop that never returns
+    /// (two of these must not starve the supervisor, even on two cores).
+    Spin,
     /// The worker renders `n` times slower.
     Slow(u32),
     /// The worker crashes with SIGSEGV (process workers only).
@@ -417,6 +420,7 @@ impl Engine {
             InjectedFault::Panic => (kind::INJECT_PANIC, 0.0),
             InjectedFault::Nan => (kind::INJECT_NAN, 0.0),
             InjectedFault::Hang => (kind::INJECT_HANG, 0.0),
+            InjectedFault::Spin => (kind::INJECT_SPIN, 0.0),
             InjectedFault::Slow(n) => (kind::INJECT_SLOW, n as f32),
             InjectedFault::Segv | InjectedFault::Abort
                 if self.shared.config.workers == WorkerMode::Thread =>

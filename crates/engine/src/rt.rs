@@ -2,8 +2,14 @@
 
 /// SCHED_FIFO priority of worker threads and processes.
 pub(crate) const WORKER_PRIORITY: i32 = 60;
-/// SCHED_FIFO priority of the supervisor thread (it sleeps in `poll` almost always).
-pub(crate) const SUPERVISOR_PRIORITY: i32 = 40;
+/// SCHED_FIFO priority of the supervisor thread: above the workers, so that two workers
+/// spinning at their real-time priority on a 2-core machine cannot starve the watchdog that
+/// replaces them (it sleeps in `poll` almost always, so it costs them nothing).
+pub(crate) const SUPERVISOR_PRIORITY: i32 = 65;
+/// CPU time a worker process may use at real-time priority without once blocking
+/// (`RLIMIT_RTTIME`, microseconds): past it the kernel kills the runaway itself. A healthy
+/// worker blocks after every block it renders (well under a millisecond).
+pub(crate) const WORKER_RTTIME_US: u64 = 500_000;
 /// SCHED_FIFO priority of the null backend's clock thread.
 pub(crate) const OUTPUT_PRIORITY: i32 = 70;
 

@@ -76,6 +76,7 @@ pub(crate) mod kind {
     pub const INJECT_SLOW: u32 = 13;
     pub const INJECT_SEGV: u32 = 14;
     pub const INJECT_ABORT: u32 = 15;
+    pub const INJECT_SPIN: u32 = 16;
 }
 
 /// A command as it travels through shared memory: fixed size, plain data.

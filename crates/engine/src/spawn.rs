@@ -4,6 +4,7 @@ use crate::slot::Slot;
 use crate::worker::{self, Start, WORKER_ARG};
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::thread::JoinHandle;
@@ -97,8 +98,13 @@ pub(crate) fn spawn_process(exe: &Path, slot: &Slot, start: Start) -> io::Result
             Start::Snapshot => "snapshot",
         })
         .arg(fd.to_string())
+        .arg(std::process::id().to_string())
         .env_clear()
-        .stdin(Stdio::null());
+        .stdin(Stdio::null())
+        // A process group of its own (set by posix_spawn itself, no pre_exec): Ctrl-C in a
+        // terminal or tmux, or `timeout`, signals the foreground group, which is the host's
+        // alone; the host stops its workers in order.
+        .process_group(0);
     let _turn = SPAWN.lock().unwrap_or_else(|e| e.into_inner());
     set_cloexec(fd, false)?;
     let spawned = cmd.spawn();

@@ -55,6 +55,25 @@ pub fn run_if_worker() {
         libc::syscall(libc::SYS_close_range, 3u32, (raw - 1) as u32, 0u32);
         libc::syscall(libc::SYS_close_range, (raw + 1) as u32, u32::MAX, 0u32);
     }
+    // The host's pid: a worker dies with its host (a SIGKILLed `chronus run` must not leave
+    // workers running). PR_SET_PDEATHSIG fires when the thread that spawned us exits; the
+    // host's spawning threads (its main thread, the supervisor) live as long as the engine.
+    let host = args.next().and_then(|a| a.parse::<i32>().ok());
+    // SAFETY: prctl(PR_SET_PDEATHSIG) and getppid only affect this process.
+    unsafe {
+        libc::prctl(
+            libc::PR_SET_PDEATHSIG,
+            libc::SIGKILL as libc::c_ulong,
+            0,
+            0,
+            0,
+        );
+        // The host may have died before the line above: then our parent is already another.
+        if host.is_some_and(|h| libc::getppid() != h) {
+            std::process::exit(3);
+        }
+    }
+    limit_realtime_cpu();
     // SAFETY: the engine left exactly this descriptor open across exec for us (everything
     // else it holds is close-on-exec); nothing else in this fresh process owns it.
     let fd = unsafe { OwnedFd::from_raw_fd(raw) };
@@ -160,6 +179,10 @@ pub(crate) fn run(slot: &Slot, start: Start, generation: u32) {
                     // The slot belongs to a replacement now: touch nothing.
                     return;
                 }
+                kind::INJECT_SPIN => {
+                    spin(slot, generation);
+                    return;
+                }
                 kind::INJECT_SLOW => slow = (cmd.value as u32).clamp(1, 100),
                 kind::INJECT_SEGV => {
                     // A real invalid memory access (a raised signal would only reach the
@@ -244,6 +267,33 @@ fn start_renderer(slot: &Slot, start: Start, generation: u32) -> Option<Renderer
 }
 
 /// An injected stall: spin (at normal priority) until the slot is handed to a new worker.
+/// Caps the CPU time this process may use at real-time priority without blocking
+/// (`RLIMIT_RTTIME`): a render loop that never returns is killed by the kernel itself
+/// (SIGXCPU, then SIGKILL), even where the supervisor could not run.
+fn limit_realtime_cpu() {
+    let soft = crate::rt::WORKER_RTTIME_US;
+    let limit = libc::rlimit {
+        rlim_cur: soft,
+        rlim_max: soft + soft / 5,
+    };
+    // SAFETY: setrlimit with a valid rlimit, on this process only. Lowering a limit needs no
+    // privilege.
+    if unsafe { libc::setrlimit(libc::RLIMIT_RTTIME, &limit) } != 0 {
+        eprintln!(
+            "chronus worker: RLIMIT_RTTIME not set ({})",
+            std::io::Error::last_os_error()
+        );
+    }
+}
+
+/// An injected runaway: spins at the worker's real-time priority, as a render loop that never
+/// returns would (the supervisor, above it, or the kernel's RLIMIT_RTTIME ends it).
+fn spin(slot: &Slot, generation: u32) {
+    while slot.generation() == generation && !slot.stop_requested() {
+        std::hint::spin_loop();
+    }
+}
+
 fn hang(slot: &Slot, generation: u32) {
     crate::rt::drop_realtime();
     while slot.generation() == generation && !slot.stop_requested() {

@@ -481,3 +481,63 @@ fn both_workers_killed_together_20_times() {
     let f = chronus_dsp::analysis::fundamental(tail, SR).expect("the tone at the end");
     assert!((f - 440.0).abs() < 0.5, "{f}");
 }
+
+/// Both workers spin at their real-time priority, as a render loop that never returns would
+/// (the swing bug did): on two cores they would starve a supervisor below them. The
+/// supervisor, above them, sees both stall and restarts them from the checkpoint; the tone
+/// comes back and the gap is counted.
+#[test]
+fn both_workers_spinning_at_real_time_priority_are_replaced() {
+    use chronus_engine::Action;
+    let seconds = 4.0;
+    let blocks = (seconds * SR / BLOCK as f64) as u64;
+    let p = chronus_dsp::Patch::default_patch(SR, BLOCK).unwrap();
+    let adsr = p.find("adsr").unwrap();
+    let gate = chronus_engine::Command::new(
+        0,
+        Action::Gate {
+            module: adsr,
+            on: true,
+        },
+    );
+    let mut spun_at = 0;
+    let mut replaced_after = Duration::ZERO;
+    let (rec, m) = play(WorkerMode::Process, &[gate], blocks, "spin.wav", |engine| {
+        wait_both_online(engine);
+        std::thread::sleep(Duration::from_millis(600)); // the first checkpoint
+        spun_at = engine.metrics().played_blocks as usize * BLOCK;
+        let t0 = std::time::Instant::now();
+        engine.inject(0, InjectedFault::Spin).unwrap();
+        engine.inject(1, InjectedFault::Spin).unwrap();
+        let deadline = t0 + Duration::from_secs(5);
+        while !engine.both_online() || engine.metrics().respawns < 2 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "not replaced: {:?}",
+                engine.metrics()
+            );
+            std::thread::sleep(Duration::from_millis(5)); // poll interval
+        }
+        replaced_after = t0.elapsed();
+    });
+    println!("spin: replaced after {replaced_after:?}: {m:?}");
+    assert!(
+        m.respawns >= 2 && m.faults_stall + m.faults_death >= 2,
+        "{m:?}"
+    );
+    assert_eq!(
+        m.lost_samples,
+        m.underruns * BLOCK as u64,
+        "the gap is counted"
+    );
+    assert!(rec.iter().all(|x| x.is_finite() && x.abs() <= 1.0));
+    // The tone is back by itself and stays.
+    let tail = &rec[rec.len() - 24_000..];
+    let f = chronus_dsp::analysis::fundamental(tail, SR).expect("the tone is back");
+    let level = chronus_dsp::analysis::amplitude_at(tail, 440.0, SR);
+    assert!(
+        (f - 440.0).abs() < 0.5 && (level - 0.35).abs() < 0.02,
+        "{f} Hz, {level}"
+    );
+    assert!(spun_at > 0);
+}
