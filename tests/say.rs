@@ -71,6 +71,22 @@ fn say_a_chord_plays_three_notes_and_all_three_sound() {
     }
 }
 
+/// `chronus say --dry-run` reading `input` from a pipe, one phrase a line.
+fn say_piped(input: &[u8]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_chronus"))
+        .args(["say", "--dry-run"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin.take().unwrap().write_all(input)?;
+            c.wait_with_output()
+        })
+        .unwrap()
+}
+
 #[test]
 fn say_explains_what_it_did_not_understand() {
     let out = Command::new(env!("CARGO_BIN_EXE_chronus"))
@@ -89,20 +105,7 @@ fn say_explains_what_it_did_not_understand() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{out:?}");
-    let out = Command::new(env!("CARGO_BIN_EXE_chronus"))
-        .args(["say", "--dry-run"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .and_then(|mut c| {
-            use std::io::Write;
-            c.stdin
-                .take()
-                .unwrap()
-                .write_all(b"play C4\nplay the fifth\n")?;
-            c.wait_with_output()
-        })
-        .unwrap();
+    let out = say_piped(b"play C4\nplay the fifth\n");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success()
@@ -112,21 +115,7 @@ fn say_explains_what_it_did_not_understand() {
         out.status
     );
     // From a pipe, a line not understood: the others are played, the status is 1.
-    let out = Command::new(env!("CARGO_BIN_EXE_chronus"))
-        .args(["say", "--dry-run"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .and_then(|mut c| {
-            use std::io::Write;
-            c.stdin
-                .take()
-                .unwrap()
-                .write_all(b"play C4\nblorp\nplay E4\n")?;
-            c.wait_with_output()
-        })
-        .unwrap();
+    let out = say_piped(b"play C4\nblorp\nplay E4\n");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.code() == Some(1)

@@ -340,6 +340,18 @@ fn a_respawn_storm_is_held_back_and_the_other_worker_plays_on() {
     check("storm", &rec, &m, &commands);
 }
 
+/// The default patch's envelope opened at sample 0: a steady tone (A4 at 0.35).
+fn gate_on_at_0() -> chronus_engine::Command {
+    let p = chronus_dsp::Patch::default_patch(SR, BLOCK).unwrap();
+    chronus_engine::Command::new(
+        0,
+        chronus_engine::Action::Gate {
+            module: p.find("adsr").unwrap(),
+            on: true,
+        },
+    )
+}
+
 /// Both workers killed at once: the output never plays garbage, any gap is counted in samples
 /// (exact zeros), both are restarted from the last checkpoint (the standby's state, taken
 /// every second), so the tone comes back by itself; and the engine plays what it is told next.
@@ -348,16 +360,11 @@ fn both_workers_dying_restart_from_the_checkpoint_and_the_tone_comes_back() {
     use chronus_engine::Action;
     let seconds = 4.0;
     let blocks = (seconds * SR / BLOCK as f64) as u64;
-    let p = chronus_dsp::Patch::default_patch(SR, BLOCK).unwrap();
-    let adsr = p.find("adsr").unwrap();
-    let sine = p.find("sine").unwrap();
-    let gate = chronus_engine::Command::new(
-        0,
-        Action::Gate {
-            module: adsr,
-            on: true,
-        },
-    );
+    let sine = chronus_dsp::Patch::default_patch(SR, BLOCK)
+        .unwrap()
+        .find("sine")
+        .unwrap();
+    let gate = gate_on_at_0();
     let mut killed_at = 0;
     let mut told_at = 0;
     let (rec, m) = play(WorkerMode::Process, &[gate], blocks, "both.wav", |engine| {
@@ -428,18 +435,9 @@ fn both_workers_dying_restart_from_the_checkpoint_and_the_tone_comes_back() {
 /// as exact zeros, every restart back online in sync, and the tone still there at the end.
 #[test]
 fn both_workers_killed_together_20_times() {
-    use chronus_engine::Action;
     let seconds = 9.0;
     let blocks = (seconds * SR / BLOCK as f64) as u64;
-    let p = chronus_dsp::Patch::default_patch(SR, BLOCK).unwrap();
-    let adsr = p.find("adsr").unwrap();
-    let gate = chronus_engine::Command::new(
-        0,
-        Action::Gate {
-            module: adsr,
-            on: true,
-        },
-    );
+    let gate = gate_on_at_0();
     let mut rng = Rng::from_clock();
     let (rec, m) = play(
         WorkerMode::Process,
@@ -488,18 +486,9 @@ fn both_workers_killed_together_20_times() {
 /// comes back and the gap is counted.
 #[test]
 fn both_workers_spinning_at_real_time_priority_are_replaced() {
-    use chronus_engine::Action;
     let seconds = 4.0;
     let blocks = (seconds * SR / BLOCK as f64) as u64;
-    let p = chronus_dsp::Patch::default_patch(SR, BLOCK).unwrap();
-    let adsr = p.find("adsr").unwrap();
-    let gate = chronus_engine::Command::new(
-        0,
-        Action::Gate {
-            module: adsr,
-            on: true,
-        },
-    );
+    let gate = gate_on_at_0();
     let mut spun_at = 0;
     let mut replaced_after = Duration::ZERO;
     let (rec, m) = play(WorkerMode::Process, &[gate], blocks, "spin.wav", |engine| {
