@@ -906,3 +906,92 @@ fn every_kind_of_malformed_osc_is_refused_and_the_sound_plays_on() {
 fn freq_of(s: &[f32]) -> f64 {
     analysis::fundamental(s, SR).unwrap_or(0.0)
 }
+
+#[test]
+fn far_future_bundles_are_refused_counted_and_never_starve_immediate_commands() {
+    let synth = Synth::start("future.wav", 10.0, &[]);
+    let (c, watcher) = (synth.client(), synth.client());
+    let freq = |hz: f32| m("/mod/sine/freq", vec![OscType::Float(hz)]);
+    // A bundle timetagged `ms` from now, encoded once (a flood sends it again and again).
+    let ahead = |ms: u64| {
+        rosc::encoder::encode(&OscPacket::Bundle(OscBundle {
+            timetag: OscTime::try_from(SystemTime::now() + Duration::from_millis(ms)).unwrap(),
+            content: vec![freq(1_000.0)],
+        }))
+        .unwrap()
+    };
+    // Sends `bytes` `n` times, 64 at a time: each 64 counted in by the server (asked from
+    // the other socket) before the next go, so no datagram is lost in a full socket buffer
+    // (about 160 small datagrams fill a default one).
+    let mut sent = 0.0;
+    let mut asked = 0.0;
+    let mut flood = |bytes: &[u8], n: u32| {
+        for chunk in 0..n.div_ceil(64) {
+            let k = (n - chunk * 64).min(64);
+            for _ in 0..k {
+                c.send_raw(bytes);
+            }
+            sent += f64::from(k);
+            let deadline = Instant::now() + Duration::from_secs(3);
+            loop {
+                asked += 1.0;
+                let got = watcher.stat("messages");
+                if got >= sent + asked {
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "the flood did not arrive: {got} of {sent} + {asked}"
+                );
+                std::thread::sleep(Duration::from_micros(200)); // poll interval
+            }
+        }
+    };
+    // An hour ahead: past the 60 s horizon, every one refused (once this filled the workers'
+    // schedules, and later immediate commands were dropped without a word).
+    let far = 5_000;
+    flood(&ahead(3_600_000), far);
+    // 30 s ahead, within the horizon: the first 2,048 wait for their time, the rest are
+    // refused (half of the workers' schedule is kept for immediate commands).
+    let near = 3_000;
+    flood(&ahead(30_000), near);
+    let first = c.recv();
+    let reason = format!("{:?}", first.args);
+    assert!(
+        first.addr == "/error" && reason.contains("horizon of 60 s"),
+        "{} {reason}",
+        first.addr
+    );
+    // Asked from another socket (`/sync` here would wait 30 s): the refusals counted, until
+    // every bundle has been handled.
+    let expected = f64::from(far + near) - chronus_engine::FUTURE_LIMIT as f64;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut refused = 0.0;
+    while refused < expected && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(5)); // poll interval (under the rate limit)
+        refused = watcher.stat("schedule_refused");
+    }
+    assert_eq!(refused, expected, "refused and counted");
+    // Immediate commands still get through, and are heard.
+    watcher.send(&freq(300.0));
+    watcher.send(&m("/gate/adsr", vec![OscType::String("on".into())]));
+    watcher.sync(1);
+    assert_eq!(
+        watcher.stat("schedule_refused"),
+        expected,
+        "no more refused than that"
+    );
+    let from = watcher.played_samples();
+    let v = watcher.ask(&m(
+        "/get",
+        vec![
+            OscType::String("sine".into()),
+            OscType::String("freq".into()),
+        ],
+    ));
+    assert_eq!(v.args[2], OscType::Float(300.0));
+    let (s, _) = synth.finish();
+    let heard = freq_of(&s[from + 2_400..from + 26_400]);
+    println!("far-future flood: {refused} refused, then {heard:.2} Hz");
+    assert!((heard - 300.0).abs() < 0.2, "{heard} Hz");
+}

@@ -42,6 +42,9 @@ pub struct Stats {
     pub clamped: AtomicU64,
     /// Packets dropped because their source went over the rate limit.
     pub rate_limited: AtomicU64,
+    /// Bundles refused by a schedule limit: a timetag past the horizon, or too many commands
+    /// already waiting for a later time.
+    pub schedule_refused: AtomicU64,
 }
 
 /// A rate-limited source: a UDP sender's address, or a TCP connection.
@@ -519,6 +522,15 @@ impl Router {
                     *last = (*last).max(sample);
                 }
                 Err(e) => {
+                    use chronus_engine::EngineError;
+                    if matches!(
+                        e,
+                        EngineError::TooFarAhead { .. } | EngineError::FutureFull { .. }
+                    ) {
+                        // A limit, not a hiccup: answered, counted, nothing of the bundle applied.
+                        self.stats.schedule_refused.fetch_add(1, Relaxed);
+                        return self.error(peer, "/", fail("limit", format!("not applied: {e}")));
+                    }
                     return self.error(peer, "/", fail("busy", format!("not applied: {e}")));
                 }
             }
@@ -939,6 +951,10 @@ impl Router {
                 OscType::Long(s.refused_sources.load(Relaxed) as i64),
             ),
             ("clamped", OscType::Long(s.clamped.load(Relaxed) as i64)),
+            (
+                "schedule_refused",
+                OscType::Long(s.schedule_refused.load(Relaxed) as i64),
+            ),
             ("origin_unix", OscType::Double(origin_unix)),
         ];
         let mut args = Vec::new();

@@ -53,6 +53,10 @@ pub struct EngineConfig {
     /// The executable that runs a worker process (default: this one, re-executed with
     /// [`worker::WORKER_ARG`]; it must call [`worker::run_if_worker`] first thing).
     pub worker_exe: Option<PathBuf>,
+    /// How far ahead a command may be stamped, in seconds (default 60): a later one is
+    /// refused ([`EngineError::TooFarAhead`]), so far-future traffic cannot fill the workers'
+    /// schedules.
+    pub horizon_seconds: f64,
 }
 
 impl Default for EngineConfig {
@@ -64,9 +68,17 @@ impl Default for EngineConfig {
             workers: WorkerMode::Process,
             stall_blocks: 2,
             worker_exe: None,
+            horizon_seconds: DEFAULT_HORIZON_SECONDS,
         }
     }
 }
+
+/// How far ahead a command may be stamped by default, in seconds.
+pub const DEFAULT_HORIZON_SECONDS: f64 = 60.0;
+/// Most commands that may wait for a later sample than the next block at once: the other
+/// half of a worker's schedule ([`crate::SCHEDULE_CAPACITY`]) is kept for commands that take
+/// effect now, so far-ahead bundles can never crowd them out.
+pub const FUTURE_LIMIT: usize = crate::renderer::SCHEDULE_CAPACITY / 2;
 
 /// One worker's view, read from its slot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -116,6 +128,9 @@ struct Control {
     edit_id: u64,
     /// The patch layout, for resolving names to ids.
     layout: Patch,
+    /// The stamps of commands sent for later than the next block (a min-heap: those the
+    /// output has reached are dropped as it goes), to keep them under [`FUTURE_LIMIT`].
+    future: std::collections::BinaryHeap<std::cmp::Reverse<u64>>,
 }
 
 struct Shared {
@@ -175,6 +190,7 @@ impl Engine {
                 seq: 0,
                 edit_id: 0,
                 layout,
+                future: std::collections::BinaryHeap::new(),
             }),
             stop: AtomicBool::new(false),
             pids: [AtomicU32::new(0), AtomicU32::new(0)],
@@ -336,6 +352,31 @@ impl Engine {
         if busy {
             return Err(EngineError::RingFull);
         }
+        if let Some(a) = at.filter(|&a| a > earliest) {
+            let config = &self.shared.config;
+            let ahead = (a - earliest) as f64 / config.sample_rate;
+            if ahead > config.horizon_seconds {
+                return Err(EngineError::TooFarAhead {
+                    seconds: ahead,
+                    horizon: config.horizon_seconds,
+                });
+            }
+            while control
+                .future
+                .peek()
+                .is_some_and(|std::cmp::Reverse(t)| *t < earliest)
+            {
+                control.future.pop();
+            }
+            if control.future.len() + actions.len() > FUTURE_LIMIT {
+                return Err(EngineError::FutureFull {
+                    limit: FUTURE_LIMIT,
+                });
+            }
+            control
+                .future
+                .extend(std::iter::repeat_n(std::cmp::Reverse(a), actions.len()));
+        }
         if timing == Timing::Late {
             self.shared.metrics.late_commands.fetch_add(1, Relaxed);
         }
@@ -399,12 +440,14 @@ impl Engine {
     }
 
     /// The sample of the output that plays at monotonic time `ns` (sample 0 is the first the
-    /// backend played), or `None` before the backend started.
+    /// backend played). Before the backend has played its first block, counted from now (it
+    /// is about to): a timetagged bundle that arrives that early still waits for its time
+    /// instead of playing at once.
     pub fn sample_at(&self, ns: u64) -> Option<u64> {
-        let origin = self.shared.metrics.origin_ns.load(Acquire);
-        if origin == 0 {
-            return None;
-        }
+        let origin = match self.shared.metrics.origin_ns.load(Acquire) {
+            0 => crate::rt::monotonic_ns(),
+            o => o,
+        };
         let secs = (ns as f64 - origin as f64) / 1e9;
         Some((secs * self.shared.config.sample_rate).round().max(0.0) as u64)
     }
@@ -622,6 +665,8 @@ struct Supervisor {
     checkpoint_asked: Option<(usize, Instant)>,
     /// When the last checkpoint was asked for.
     checkpoint_at: Instant,
+    /// Whether the supervisor runs below the workers for now (doing a replacement's work).
+    lowered: bool,
 }
 
 /// How often the standby worker is asked for its state (kept for a restart after a double
@@ -662,6 +707,7 @@ impl Supervisor {
             checkpoint_at: now
                 .checked_sub(CHECKPOINT_EVERY - Duration::from_millis(200))
                 .unwrap_or(now),
+            lowered: false,
         }
     }
 
@@ -703,6 +749,9 @@ impl Supervisor {
         let Some((s, asked)) = self.checkpoint_asked else {
             return;
         };
+        if self.shared.slots[s].snapshot_ready() {
+            self.work_priority(); // copying megabytes
+        }
         if let Some(snap) = self.shared.slots[s].read_snapshot() {
             self.shared.slots[s].clear_snapshot();
             self.checkpoint = Some(snap);
@@ -712,12 +761,26 @@ impl Supervisor {
         }
     }
 
+    /// Lowers the supervisor below the workers for the work of a replacement (watching and
+    /// killing are done above them; see [`crate::rt::SUPERVISOR_PRIORITY`]).
+    fn work_priority(&mut self) {
+        if !self.lowered {
+            crate::rt::try_realtime(crate::rt::SUPERVISOR_WORK_PRIORITY);
+            self.lowered = true;
+        }
+    }
+
     fn run(mut self) {
-        // Above normal threads so a death is seen at once, below the workers and the output.
+        // Watching above the workers: two of them spinning at their priority on two cores
+        // cannot starve it. The work of a replacement is done below them (`work_priority`).
         crate::rt::try_realtime(crate::rt::SUPERVISOR_PRIORITY);
         let period = self.shared.config.block as f64 / self.shared.config.sample_rate;
         let timeout_ms = ((period * 1000.0).ceil() as i32).max(1);
         while !self.shared.stop.load(Acquire) {
+            if self.lowered {
+                crate::rt::try_realtime(crate::rt::SUPERVISOR_PRIORITY);
+                self.lowered = false;
+            }
             let mut fds: Vec<libc::pollfd> = self
                 .handles
                 .iter()
@@ -743,6 +806,7 @@ impl Supervisor {
                     && self.retry_at[i].is_some_and(|t| Instant::now() >= t)
                 {
                     self.retry_at[i] = None;
+                    self.work_priority();
                     self.respawn(i, crate::rt::monotonic_ns());
                 }
                 self.check_resync(i);
@@ -813,6 +877,8 @@ impl Supervisor {
         if let Some(h) = self.handles[i].take() {
             h.kill();
         }
+        // The faulty worker is gone: the rest is work, done below the workers.
+        self.work_priority();
         self.shared.pids[i].store(0, Release);
         self.resync[i] = None;
         if self.checkpoint_asked.is_some_and(|(s, _)| s == i) {

@@ -75,6 +75,20 @@ pub enum EngineError {
         /// What went wrong.
         reason: String,
     },
+    /// A command stamped further ahead than the horizon.
+    #[error("a timetag {seconds:.1} s ahead is past the horizon of {horizon} s (`chronus run --horizon`); send it closer to its time")]
+    TooFarAhead {
+        /// How far ahead it was, in seconds.
+        seconds: f64,
+        /// The horizon, in seconds.
+        horizon: f64,
+    },
+    /// Too many commands already wait for a later time.
+    #[error("{limit} commands already wait for a later time (the limit for future commands: the rest of the schedule is kept for immediate ones); send far-ahead bundles closer to their time")]
+    FutureFull {
+        /// The limit.
+        limit: usize,
+    },
     /// The command ring to a worker is full.
     #[error("command ring full: the workers are not keeping up; try again")]
     RingFull,

@@ -41,6 +41,7 @@ pub use command::{Action, Command};
 pub use edit::PatchEdit;
 pub use engine::{
     run_if_worker, Engine, EngineConfig, InjectedFault, WorkerMode, WorkerStats, BACKOFF_CAP,
+    DEFAULT_HORIZON_SECONDS, FUTURE_LIMIT,
 };
 pub use error::EngineError;
 pub use metrics::{Metrics, MetricsSnapshot};

@@ -6,6 +6,10 @@ pub(crate) const WORKER_PRIORITY: i32 = 60;
 /// spinning at their real-time priority on a 2-core machine cannot starve the watchdog that
 /// replaces them (it sleeps in `poll` almost always, so it costs them nothing).
 pub(crate) const SUPERVISOR_PRIORITY: i32 = 65;
+/// SCHED_FIFO priority of the supervisor while it does the work of a replacement (starting a
+/// process, copying snapshots) once the faulty worker is killed: below the workers, so that
+/// work never delays the survivor's blocks.
+pub(crate) const SUPERVISOR_WORK_PRIORITY: i32 = 40;
 /// CPU time a worker process may use at real-time priority without once blocking
 /// (`RLIMIT_RTTIME`, microseconds): past it the kernel kills the runaway itself. A healthy
 /// worker blocks after every block it renders (well under a millisecond).

@@ -105,6 +105,10 @@ pub struct RunArgs {
     #[cfg(feature = "osc")]
     #[arg(long, default_value_t = chronus_osc::router::DEFAULT_RATE_LIMIT)]
     rate_limit: u32,
+    /// How far ahead a bundle's timetag (or a score's event) may be, in seconds: a later one
+    /// is refused with /error and counted (`schedule_refused` in `/status`).
+    #[arg(long, default_value_t = chronus_engine::DEFAULT_HORIZON_SECONDS, value_name = "SECONDS")]
+    horizon: f64,
     /// OSC over TCP: int32 length prefix (OSC 1.0) instead of SLIP (OSC 1.1).
     #[cfg(feature = "osc")]
     #[arg(long)]
@@ -152,6 +156,12 @@ fn start_osc(args: &RunArgs, engine: &Arc<Engine>) -> Result<Option<chronus_osc:
 pub fn run(args: RunArgs) -> Result<()> {
     if !(1..=8).contains(&args.channels) {
         bail!("--channels must be 1..=8 (got {})", args.channels);
+    }
+    if !(args.horizon.is_finite() && args.horizon > 0.0) {
+        bail!(
+            "--horizon must be a positive number of seconds (got {})",
+            args.horizon
+        );
     }
     if let Some(s) = args.seconds {
         if !(s.is_finite() && s > 0.0) {
@@ -206,6 +216,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         workers: args.workers,
         stall_blocks: args.stall_blocks,
         worker_exe: None,
+        horizon_seconds: args.horizon,
     };
     // The score's first two seconds go in before anything renders; the rest is fed as it plays.
     let horizon = 2 * u64::from(sample_rate);

@@ -25,6 +25,7 @@ pub fn config(mode: WorkerMode) -> EngineConfig {
         // still catch a stopped worker long before the lookahead runs out.
         stall_blocks: 4,
         worker_exe: Some(PathBuf::from(env!("CARGO_BIN_EXE_chronus-worker"))),
+        ..EngineConfig::default()
     }
 }
 
