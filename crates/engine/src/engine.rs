@@ -665,8 +665,6 @@ struct Supervisor {
     checkpoint_asked: Option<(usize, Instant)>,
     /// When the last checkpoint was asked for.
     checkpoint_at: Instant,
-    /// Whether the supervisor runs below the workers for now (doing a replacement's work).
-    lowered: bool,
 }
 
 /// How often the standby worker is asked for its state (kept for a restart after a double
@@ -707,7 +705,6 @@ impl Supervisor {
             checkpoint_at: now
                 .checked_sub(CHECKPOINT_EVERY - Duration::from_millis(200))
                 .unwrap_or(now),
-            lowered: false,
         }
     }
 
@@ -749,9 +746,6 @@ impl Supervisor {
         let Some((s, asked)) = self.checkpoint_asked else {
             return;
         };
-        if self.shared.slots[s].snapshot_ready() {
-            self.work_priority(); // copying megabytes
-        }
         if let Some(snap) = self.shared.slots[s].read_snapshot() {
             self.shared.slots[s].clear_snapshot();
             self.checkpoint = Some(snap);
@@ -761,26 +755,13 @@ impl Supervisor {
         }
     }
 
-    /// Lowers the supervisor below the workers for the work of a replacement (watching and
-    /// killing are done above them; see [`crate::rt::SUPERVISOR_PRIORITY`]).
-    fn work_priority(&mut self) {
-        if !self.lowered {
-            crate::rt::try_realtime(crate::rt::SUPERVISOR_WORK_PRIORITY);
-            self.lowered = true;
-        }
-    }
-
     fn run(mut self) {
-        // Watching above the workers: two of them spinning at their priority on two cores
-        // cannot starve it. The work of a replacement is done below them (`work_priority`).
+        // Above normal threads so a death is seen at once, below the workers and the output
+        // (workers spinning at their priority are ended by RLIMIT_RTTIME, see `rt`).
         crate::rt::try_realtime(crate::rt::SUPERVISOR_PRIORITY);
         let period = self.shared.config.block as f64 / self.shared.config.sample_rate;
         let timeout_ms = ((period * 1000.0).ceil() as i32).max(1);
         while !self.shared.stop.load(Acquire) {
-            if self.lowered {
-                crate::rt::try_realtime(crate::rt::SUPERVISOR_PRIORITY);
-                self.lowered = false;
-            }
             let mut fds: Vec<libc::pollfd> = self
                 .handles
                 .iter()
@@ -806,7 +787,6 @@ impl Supervisor {
                     && self.retry_at[i].is_some_and(|t| Instant::now() >= t)
                 {
                     self.retry_at[i] = None;
-                    self.work_priority();
                     self.respawn(i, crate::rt::monotonic_ns());
                 }
                 self.check_resync(i);
@@ -877,8 +857,6 @@ impl Supervisor {
         if let Some(h) = self.handles[i].take() {
             h.kill();
         }
-        // The faulty worker is gone: the rest is work, done below the workers.
-        self.work_priority();
         self.shared.pids[i].store(0, Release);
         self.resync[i] = None;
         if self.checkpoint_asked.is_some_and(|(s, _)| s == i) {

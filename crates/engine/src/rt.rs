@@ -2,14 +2,11 @@
 
 /// SCHED_FIFO priority of worker threads and processes.
 pub(crate) const WORKER_PRIORITY: i32 = 60;
-/// SCHED_FIFO priority of the supervisor thread: above the workers, so that two workers
-/// spinning at their real-time priority on a 2-core machine cannot starve the watchdog that
-/// replaces them (it sleeps in `poll` almost always, so it costs them nothing).
-pub(crate) const SUPERVISOR_PRIORITY: i32 = 65;
-/// SCHED_FIFO priority of the supervisor while it does the work of a replacement (starting a
-/// process, copying snapshots) once the faulty worker is killed: below the workers, so that
-/// work never delays the survivor's blocks.
-pub(crate) const SUPERVISOR_WORK_PRIORITY: i32 = 40;
+/// SCHED_FIFO priority of the supervisor thread (it sleeps in `poll` almost always). Below the
+/// workers: the work of a replacement (spawning, copying snapshots) must never delay a
+/// survivor's blocks (the soak saw underruns with the supervisor above them). Workers that
+/// spin at their priority are stopped by the kernel instead ([`WORKER_RTTIME_US`]).
+pub(crate) const SUPERVISOR_PRIORITY: i32 = 40;
 /// CPU time a worker process may use at real-time priority without once blocking
 /// (`RLIMIT_RTTIME`, microseconds): past it the kernel kills the runaway itself. A healthy
 /// worker blocks after every block it renders (well under a millisecond).

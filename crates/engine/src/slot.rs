@@ -448,11 +448,6 @@ impl Slot {
         true
     }
 
-    /// Supervisor side: whether a snapshot is ready to be read.
-    pub(crate) fn snapshot_ready(&self) -> bool {
-        self.layout().header.snap_ready.load(Acquire) == 1
-    }
-
     /// Copies the snapshot out, if one is ready: `(block, bytes)`.
     pub(crate) fn read_snapshot(&self) -> Option<(u64, Vec<u8>)> {
         let h = &self.layout().header;
