@@ -419,7 +419,8 @@ pub(crate) fn parse_note(text: &str) -> Option<u8> {
         },
     };
     let octave: i32 = octave.parse().ok()?;
-    let midi = (octave + 1) * 12 + base + acc;
+    // Checked: `C3000000000` parses as an octave and must not overflow (found by the fuzzer).
+    let midi = octave.checked_add(1)?.checked_mul(12)? + base + acc;
     u8::try_from(midi).ok().filter(|m| *m <= 127)
 }
 
@@ -470,6 +471,10 @@ mod tests {
         );
         assert!(parse_pattern("").is_err());
         assert!(parse_pattern("C3 H2").is_err());
+        assert!(
+            parse_pattern("C3000000000").is_err(),
+            "an octave too large is no note"
+        );
         assert!(parse_pattern(&"x".repeat(33)).is_err());
     }
 

@@ -90,7 +90,7 @@ pub fn parse_chord(text: &str) -> Option<Chord> {
     let octave: i32 = if octave_text.is_empty() {
         4
     } else {
-        octave_text.parse().ok()?
+        octave_text.parse().ok().filter(|o| (-1..=9).contains(o))?
     };
     let root = (octave + 1) * 12 + base + acc;
     let notes: Vec<i32> = intervals.iter().map(|i| root + i).collect();
