@@ -315,17 +315,12 @@ impl VoicePool {
 
     /// (held, sounding) voices: sounding counts those in their release too. Never allocates.
     pub(crate) fn counts(&self) -> (usize, usize) {
-        let held = self
-            .voices
-            .iter()
-            .filter(|v| v.phase == VoicePhase::Held)
-            .count();
-        let sounding = self
-            .voices
-            .iter()
-            .filter(|v| v.phase != VoicePhase::Free)
-            .count();
-        (held, sounding)
+        self.voices.iter().fold((0, 0), |(held, sounding), v| {
+            (
+                held + usize::from(v.phase == VoicePhase::Held),
+                sounding + usize::from(v.phase != VoicePhase::Free),
+            )
+        })
     }
 
     /// True while some voice sounds (held, or in its release).

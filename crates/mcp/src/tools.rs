@@ -176,19 +176,11 @@ fn say(remote: &mut Remote, phrase: &str) -> Result<Value, ToolError> {
                 }
             },
             || {
-                remote
-                    .borrow_mut()
-                    .ask(Outgoing::now("/modules", vec![]), "/modules.reply")
-                    .map(|r| {
-                        r.args
-                            .chunks(2)
-                            .filter_map(|c| match c.first() {
-                                Some(OscType::String(n)) => Some(n.clone()),
-                                _ => None,
-                            })
-                            .collect()
-                    })
-                    .unwrap_or_default()
+                crate::layout_of(&mut remote.borrow_mut())
+                    .modules
+                    .into_iter()
+                    .map(|m| m.name)
+                    .collect()
             },
         );
     }
