@@ -79,7 +79,11 @@ tests() {  # tests NAME CARGO-ARGS...
         step "$name: builds (no tests in this configuration)" cargo build --locked --all-targets "$@"
     fi
     if has_tests "$realtime" "$@"; then
+        bash scripts/quiet.sh
+        local before=$failed
         step "$name: real-time tests, one at a time" nextest --test-threads 1 "$@" -E "$realtime"
+        # What ran beside them, for whoever reads the failure.
+        [ "$failed" -eq "$before" ] || bash scripts/quiet.sh
     fi
 }
 
