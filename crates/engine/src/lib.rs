@@ -18,10 +18,12 @@
 pub mod address;
 pub mod backend;
 mod command;
+mod config;
 pub mod edit;
 mod engine;
 mod error;
 mod futex;
+mod lockstep;
 pub mod meter;
 pub mod metrics;
 pub mod offline;
@@ -34,15 +36,15 @@ pub mod sequencer;
 mod shm;
 mod slot;
 mod spawn;
+mod supervisor;
+mod wire;
 pub mod worker;
 
 pub use address::Arg;
 pub use command::{Action, Command};
+pub use config::{EngineConfig, WorkerMode, DEFAULT_HORIZON_SECONDS, FUTURE_LIMIT};
 pub use edit::PatchEdit;
-pub use engine::{
-    run_if_worker, Engine, EngineConfig, InjectedFault, WorkerMode, WorkerStats, BACKOFF_CAP,
-    DEFAULT_HORIZON_SECONDS, FUTURE_LIMIT,
-};
+pub use engine::{run_if_worker, Engine, InjectedFault, WorkerStats};
 pub use error::EngineError;
 pub use metrics::{Metrics, MetricsSnapshot};
 pub use output::{BlockSource, Output};
@@ -50,3 +52,4 @@ pub use recorder::RecordingReport;
 pub use renderer::{Renderer, RendererState, Timing, SCHEDULE_CAPACITY};
 pub use score::{Score, ScoreEvent};
 pub use slot::{WorkerStatus, AUDIO_SLOTS, MAX_LOOKAHEAD};
+pub use supervisor::BACKOFF_CAP;

@@ -301,56 +301,6 @@ impl Sequencer {
     }
 }
 
-/// A sequencer action in the fields of a ring command: (op, param, module, value).
-pub(crate) fn to_wire(a: SeqAction) -> (u8, u8, u16, f32) {
-    match a {
-        SeqAction::Bpm(b) => (0, 0, 0, b),
-        SeqAction::Swing(s) => (1, 0, 0, s),
-        SeqAction::Run(on) => (2, u8::from(on), 0, 0.0),
-        SeqAction::Step { track, step, code } => (3, track, u16::from(step), f32::from(code)),
-        SeqAction::Length { track, len } => (4, track, u16::from(len), 0.0),
-        SeqAction::Target { track, target } => match target {
-            SeqTarget::Off => (5, track, 0, 0.0),
-            SeqTarget::Gate(g) => (6, track, g.0, 0.0),
-            SeqTarget::Note { osc, gate } => (7, track, osc.0, f32::from(gate.0)),
-        },
-    }
-}
-
-/// The inverse of [`to_wire`]; `None` for fields no sender makes.
-pub(crate) fn from_wire(op: u8, param: u8, module: u16, value: f32) -> Option<SeqAction> {
-    Some(match op {
-        0 => SeqAction::Bpm(value),
-        1 => SeqAction::Swing(value),
-        2 => SeqAction::Run(param != 0),
-        3 => SeqAction::Step {
-            track: param,
-            step: u8::try_from(module).ok()?,
-            code: value as u8,
-        },
-        4 => SeqAction::Length {
-            track: param,
-            len: u8::try_from(module).ok()?,
-        },
-        5 => SeqAction::Target {
-            track: param,
-            target: SeqTarget::Off,
-        },
-        6 => SeqAction::Target {
-            track: param,
-            target: SeqTarget::Gate(ModuleId(module)),
-        },
-        7 => SeqAction::Target {
-            track: param,
-            target: SeqTarget::Note {
-                osc: ModuleId(module),
-                gate: ModuleId(value as u16),
-            },
-        },
-        _ => return None,
-    })
-}
-
 fn gate_of(target: SeqTarget) -> Option<ModuleId> {
     match target {
         SeqTarget::Off => None,

@@ -12,6 +12,7 @@
 //! through atomics with acquire/release ordering on this mapping.
 
 use crate::shm::SharedMemory;
+use crate::wire::WireCommand;
 use chronus_dsp::MAX_BLOCK;
 use std::cell::UnsafeCell;
 use std::io;
@@ -59,42 +60,6 @@ impl WorkerStatus {
             _ => WorkerStatus::Starting,
         }
     }
-}
-
-/// Kinds of [`WireCommand`].
-pub(crate) mod kind {
-    pub const SET: u32 = 1;
-    pub const GATE: u32 = 2;
-    pub const SNAPSHOT: u32 = 3;
-    pub const PATCH: u32 = 4;
-    pub const SEQ: u32 = 5;
-    pub const NOTE: u32 = 6;
-    pub const VOICES: u32 = 7;
-    pub const INJECT_PANIC: u32 = 10;
-    pub const INJECT_NAN: u32 = 11;
-    pub const INJECT_HANG: u32 = 12;
-    pub const INJECT_SLOW: u32 = 13;
-    pub const INJECT_SEGV: u32 = 14;
-    pub const INJECT_ABORT: u32 = 15;
-    pub const INJECT_SPIN: u32 = 16;
-}
-
-/// A command as it travels through shared memory: fixed size, plain data.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-#[repr(C)]
-pub(crate) struct WireCommand {
-    /// Engine-wide sequence number (the seals refer to it).
-    pub seq: u64,
-    /// Sample to take effect at, unless `asap`.
-    pub at: u64,
-    pub kind: u32,
-    pub value: f32,
-    pub module: u16,
-    pub param: u8,
-    pub flag: u8,
-    /// Take effect at the start of the block whose seal first covers it.
-    pub asap: u8,
-    pub _pad: [u8; 3],
 }
 
 #[repr(C)]

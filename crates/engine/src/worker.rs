@@ -5,9 +5,11 @@
 //! [`WORKER_ARG`], and the slot's memfd as fd 3) or as threads; the loop is the same.
 
 use crate::renderer::{Renderer, RendererState};
-use crate::slot::{kind, Slot, WireCommand, WorkerStatus};
-use crate::{Action, Command};
-use chronus_dsp::{ModuleId, Patch, MAX_BLOCK};
+use crate::slot::{Slot, WorkerStatus};
+use crate::wire::Wire;
+use crate::Command;
+use crate::InjectedFault;
+use chronus_dsp::{Patch, MAX_BLOCK};
 use std::os::fd::{FromRawFd, OwnedFd};
 
 /// The first argument that makes a chronus binary run as a worker process.
@@ -111,91 +113,62 @@ pub(crate) fn run(slot: &Slot, start: Start, generation: u32) {
             break;
         };
         while let Some(cmd) = slot.pop_command_upto(sealed) {
-            match cmd.kind {
-                kind::SET | kind::GATE | kind::SEQ | kind::NOTE | kind::VOICES => {
-                    let action = match cmd.kind {
-                        kind::SET => Action::Set {
-                            module: ModuleId(cmd.module),
-                            param: cmd.param,
-                            value: cmd.value,
-                        },
-                        kind::GATE => Action::Gate {
-                            module: ModuleId(cmd.module),
-                            on: cmd.flag != 0,
-                        },
-                        kind::NOTE if cmd.flag != 0 => Action::NoteOn {
-                            note: cmd.param,
-                            velocity: cmd.value,
-                        },
-                        kind::NOTE => Action::NoteOff {
-                            note: (cmd.module == 0).then_some(cmd.param),
-                        },
-                        kind::VOICES => Action::Voices {
-                            count: cmd.param,
-                            mono: cmd.flag != 0,
-                        },
-                        _ => match crate::sequencer::from_wire(
-                            cmd.flag, cmd.param, cmd.module, cmd.value,
-                        ) {
-                            Some(a) => Action::Seq(a),
-                            None => continue,
-                        },
-                    };
-                    let at = if cmd.asap != 0 {
-                        renderer.now()
-                    } else {
-                        cmd.at
-                    };
+            match crate::wire::decode(&cmd) {
+                Some(Wire::Action { at, action }) => {
+                    let at = at.unwrap_or(renderer.now());
                     match renderer.schedule(Command::new(at, action)) {
                         Ok(crate::renderer::Timing::Late) => slot.count_late(),
                         Ok(_) => {}
                         Err(_) => slot.count_dropped(),
                     }
                 }
-                kind::SNAPSHOT => {
+                Some(Wire::Snapshot) => {
                     // Rare and off the steady path: serializing allocates.
                     match renderer.state().to_bytes() {
                         Ok(bytes) if slot.write_snapshot(b, &bytes) => {}
                         _ => eprintln!("chronus worker: snapshot did not fit"),
                     }
                 }
-                kind::PATCH => {
+                Some(Wire::Patch { id }) => {
                     // A graph edit, applied between blocks (it allocates; edits are rare).
                     let applied = slot
-                        .read_edit(cmd.at)
+                        .read_edit(id)
                         .and_then(|bytes| {
                             postcard::from_bytes::<Vec<crate::PatchEdit>>(&bytes).ok()
                         })
                         .map(|edits| crate::edit::apply(renderer.patch_mut(), &edits));
                     if !matches!(applied, Some(Ok(()))) {
-                        eprintln!("chronus worker: patch edit {} could not be applied", cmd.at);
+                        eprintln!("chronus worker: patch edit {id} could not be applied");
                         slot.count_dropped();
                     }
                 }
-                kind::INJECT_PANIC => panic!("injected panic (fault test)"),
-                kind::INJECT_NAN => nan_next = true,
-                kind::INJECT_HANG => {
-                    hang(slot, generation);
-                    // The slot belongs to a replacement now: touch nothing.
-                    return;
-                }
-                kind::INJECT_SPIN => {
-                    spin(slot, generation);
-                    return;
-                }
-                kind::INJECT_SLOW => slow = (cmd.value as u32).clamp(1, 100),
-                kind::INJECT_SEGV => {
-                    // A real invalid memory access (a raised signal would only reach the
-                    // runtime's stack-overflow handler first).
-                    // SAFETY: deliberately not sound: the write faults and SIGSEGV ends this
-                    // process, which is the point (a crash the supervisor must survive). Only
-                    // reached by an explicit fault injection.
-                    unsafe {
-                        std::ptr::write_volatile(std::ptr::without_provenance_mut::<u8>(16), 1);
+                Some(Wire::Inject(fault)) => match fault {
+                    InjectedFault::Panic => panic!("injected panic (fault test)"),
+                    InjectedFault::Nan => nan_next = true,
+                    InjectedFault::Hang => {
+                        hang(slot, generation);
+                        // The slot belongs to a replacement now: touch nothing.
+                        return;
                     }
-                }
-                kind::INJECT_ABORT => std::process::abort(),
-                _ => {}
+                    InjectedFault::Spin => {
+                        spin(slot, generation);
+                        return;
+                    }
+                    InjectedFault::Slow(n) => slow = n.clamp(1, 100),
+                    InjectedFault::Segv => {
+                        // A real invalid memory access (a raised signal would only reach the
+                        // runtime's stack-overflow handler first).
+                        // SAFETY: deliberately not sound: the write faults and SIGSEGV ends
+                        // this process, which is the point (a crash the supervisor must
+                        // survive). Only reached by an explicit fault injection.
+                        unsafe {
+                            std::ptr::write_volatile(std::ptr::without_provenance_mut::<u8>(16), 1);
+                        }
+                    }
+                    InjectedFault::Abort => std::process::abort(),
+                },
+                // No sender makes it: counted, never applied.
+                None => slot.count_dropped(),
             }
         }
         let out = &mut buf[..block];
@@ -305,74 +278,5 @@ fn busy_for(d: std::time::Duration) {
     let end = std::time::Instant::now() + d;
     while std::time::Instant::now() < end {
         std::hint::spin_loop();
-    }
-}
-
-/// Encodes an action for the ring: at sample `at`, or as soon as possible when `None`.
-pub(crate) fn wire(at: Option<u64>, action: Action) -> WireCommand {
-    let (at, asap) = match at {
-        Some(a) => (a, 0),
-        None => (0, 1),
-    };
-    match action {
-        Action::Set {
-            module,
-            param,
-            value,
-        } => WireCommand {
-            at,
-            asap,
-            kind: kind::SET,
-            value,
-            module: module.0,
-            param,
-            ..Default::default()
-        },
-        Action::Gate { module, on } => WireCommand {
-            at,
-            asap,
-            kind: kind::GATE,
-            module: module.0,
-            flag: u8::from(on),
-            ..Default::default()
-        },
-        Action::NoteOn { note, velocity } => WireCommand {
-            at,
-            asap,
-            kind: kind::NOTE,
-            flag: 1,
-            param: note,
-            value: velocity,
-            ..Default::default()
-        },
-        Action::NoteOff { note } => WireCommand {
-            at,
-            asap,
-            kind: kind::NOTE,
-            param: note.unwrap_or(0),
-            module: u16::from(note.is_none()),
-            ..Default::default()
-        },
-        Action::Voices { count, mono } => WireCommand {
-            at,
-            asap,
-            kind: kind::VOICES,
-            param: count,
-            flag: u8::from(mono),
-            ..Default::default()
-        },
-        Action::Seq(a) => {
-            let (op, param, module, value) = crate::sequencer::to_wire(a);
-            WireCommand {
-                at,
-                asap,
-                kind: kind::SEQ,
-                flag: op,
-                param,
-                module,
-                value,
-                ..Default::default()
-            }
-        }
     }
 }

@@ -44,7 +44,7 @@ pub struct RunArgs {
     #[arg(long)]
     alsa_format: Option<String>,
     /// cpal host for --backend cpal: alsa, or jack (cpal's own JACK client, named
-    /// cpal_client_<pid>_out, connected to the system playback ports) [default: cpal's default].
+    /// cpal_client_PID_out, connected to the system playback ports) [default: cpal's default].
     #[arg(long)]
     cpal_host: Option<String>,
     /// Output channels (the mono signal on each).

@@ -1,0 +1,461 @@
+//! THE failover decision: the supervisor notices a faulty worker (death, stall, panic, NaN,
+//! divergence), replaces it with one restored from the survivor's state, keeps checkpoints for
+//! a restart after a double fault, and backs off a respawn storm.
+
+use crate::lockstep::Shared;
+use crate::slot::{fault, Slot, WorkerStatus};
+use crate::spawn::WorkerHandle;
+use crate::wire::{Wire, WireCommand};
+use crate::worker::Start;
+use crate::EngineError;
+use std::sync::atomic::Ordering::*;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Why a worker is replaced.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Fault {
+    Death,
+    Stall,
+    Panic,
+    Nan,
+    Diverged,
+}
+
+impl std::fmt::Display for Fault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Fault::Death => "died (killed or crashed)",
+            Fault::Stall => "stalled (silent and behind the output)",
+            Fault::Panic => "panicked",
+            Fault::Nan => "produced NaN or infinite samples",
+            Fault::Diverged => "diverged from its twin",
+        })
+    }
+}
+
+/// A worker being brought back in sync.
+#[derive(Debug, Clone, Copy)]
+struct Resync {
+    started: Instant,
+    detected_ns: u64,
+}
+
+/// The supervisor thread: notices faults at once (pidfd) or within a block period (stalls,
+/// NaN, divergence), and replaces the faulty worker.
+pub(crate) struct Supervisor {
+    shared: Arc<Shared>,
+    handles: [Option<WorkerHandle>; 2],
+    resync: [Option<Resync>; 2],
+    /// When each slot's worker came online (`None` while it is starting).
+    online_at: [Option<Instant>; 2],
+    /// Per slot: workers in a row that died before coming online or within [`QUICK_DEATH`]
+    /// of it (or could not be started).
+    streak: [u32; 2],
+    /// Per slot: a respawn held back until then.
+    retry_at: [Option<Instant>; 2],
+    /// The last state a healthy worker gave (block, bytes): where a restart after both
+    /// workers died picks up.
+    checkpoint: Option<(u64, Vec<u8>)>,
+    /// A checkpoint asked of this slot and not yet given, and when.
+    checkpoint_asked: Option<(usize, Instant)>,
+    /// When the last checkpoint was asked for.
+    checkpoint_at: Instant,
+}
+
+/// How often the standby worker is asked for its state (kept for a restart after a double
+/// fault; the active worker is never asked, so the output's timing is untouched). A snapshot
+/// costs the standby about a millisecond: rare enough that it seldom coincides with a late
+/// active worker on a noisy machine.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(5);
+
+/// A worker that dies before coming online, or this soon after, counts towards a respawn
+/// storm (one that served longer was killed by something else than its own start).
+const QUICK_DEATH: Duration = Duration::from_millis(10);
+/// Quick deaths in a row before respawns are held back.
+const BACKOFF_AFTER: u32 = 3;
+/// The first hold-back; it doubles with each further quick death, up to [`BACKOFF_CAP`].
+const BACKOFF_FIRST: Duration = Duration::from_millis(50);
+/// The longest hold-back between two tries.
+pub const BACKOFF_CAP: Duration = Duration::from_secs(5);
+
+/// How long to wait before the next try after `streak` quick deaths in a row.
+fn backoff(streak: u32) -> Duration {
+    let doublings = streak.saturating_sub(BACKOFF_AFTER).min(16);
+    (BACKOFF_FIRST * 2u32.pow(doublings)).min(BACKOFF_CAP)
+}
+
+impl Supervisor {
+    pub(crate) fn new(shared: Arc<Shared>, handles: [Option<WorkerHandle>; 2]) -> Self {
+        let now = Instant::now();
+        Supervisor {
+            shared,
+            handles,
+            resync: [None, None],
+            online_at: [Some(now), Some(now)],
+            streak: [0, 0],
+            retry_at: [None, None],
+            checkpoint: None,
+            checkpoint_asked: None,
+            // The first checkpoint 200 ms after the start.
+            checkpoint_at: now
+                .checked_sub(CHECKPOINT_EVERY - Duration::from_millis(200))
+                .unwrap_or(now),
+        }
+    }
+
+    /// Asks the standby for its state now and then (when both workers are healthy).
+    fn ask_checkpoint(&mut self) {
+        if self.checkpoint_asked.is_some()
+            || self.checkpoint_at.elapsed() < CHECKPOINT_EVERY
+            || self.resync.iter().any(Option::is_some)
+            || self.handles.iter().any(Option::is_none)
+            || !self.shared.slots.iter().all(Slot::online)
+        {
+            return;
+        }
+        let standby = self.shared.metrics.active.load(Acquire) as usize & 1 ^ 1;
+        let slot = &self.shared.slots[standby];
+        // Only a standby with its whole lookahead rendered: the snapshot (about a millisecond)
+        // then costs it nothing it would need if the active worker failed meanwhile.
+        let played = self.shared.metrics.played_blocks.load(Acquire);
+        if slot.next_block() < played + self.shared.config.lookahead as u64 {
+            return;
+        }
+        slot.clear_snapshot();
+        let mut control = self.shared.lock();
+        control.seq += 1;
+        let req = WireCommand {
+            seq: control.seq,
+            ..crate::wire::encode(Wire::Snapshot)
+        };
+        if slot.push_command(req) {
+            self.shared.publish(&control);
+            self.checkpoint_asked = Some((standby, Instant::now()));
+        }
+        self.checkpoint_at = Instant::now();
+    }
+
+    /// Keeps a checkpoint once its worker has written it.
+    fn collect_checkpoint(&mut self) {
+        let Some((s, asked)) = self.checkpoint_asked else {
+            return;
+        };
+        if let Some(snap) = self.shared.slots[s].read_snapshot() {
+            self.shared.slots[s].clear_snapshot();
+            self.checkpoint = Some(snap);
+            self.checkpoint_asked = None;
+        } else if asked.elapsed() > CHECKPOINT_EVERY {
+            self.checkpoint_asked = None;
+        }
+    }
+
+    pub(crate) fn run(mut self) {
+        // Above normal threads so a death is seen at once, below the workers and the output
+        // (workers spinning at their priority are ended by RLIMIT_RTTIME, see `rt`).
+        crate::rt::try_realtime(crate::rt::SUPERVISOR_PRIORITY);
+        let period = self.shared.config.block as f64 / self.shared.config.sample_rate;
+        let timeout_ms = ((period * 1000.0).ceil() as i32).max(1);
+        while !self.shared.stop.load(Acquire) {
+            let mut fds: Vec<libc::pollfd> = self
+                .handles
+                .iter()
+                .flatten()
+                .filter_map(|h| h.pidfd())
+                .map(|fd| libc::pollfd {
+                    fd,
+                    events: libc::POLLIN,
+                    revents: 0,
+                })
+                .collect();
+            // SAFETY: `fds` is a valid array of pollfds for the duration of the call.
+            unsafe {
+                libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms);
+            }
+            // The moment a death became visible: taken before anything else is done.
+            let woke_ns = crate::rt::monotonic_ns();
+            for i in 0..2 {
+                if let Some(f) = self.detect(i) {
+                    self.replace(i, f, woke_ns);
+                }
+                if self.handles[i].is_none()
+                    && self.retry_at[i].is_some_and(|t| Instant::now() >= t)
+                {
+                    self.retry_at[i] = None;
+                    self.respawn(i, crate::rt::monotonic_ns());
+                }
+                self.check_resync(i);
+            }
+            self.collect_checkpoint();
+            self.ask_checkpoint();
+        }
+        for s in &self.shared.slots {
+            s.request_stop();
+        }
+        for h in self.handles.iter_mut().filter_map(Option::take) {
+            h.stop(Duration::from_millis(500));
+        }
+        self.shared.metrics.workers_alive.store(0, Relaxed);
+    }
+
+    fn detect(&mut self, i: usize) -> Option<Fault> {
+        let slot = &self.shared.slots[i];
+        let handle = self.handles[i].as_mut()?;
+        if handle.has_ended() {
+            return Some(if slot.status() == WorkerStatus::Panicked {
+                Fault::Panic
+            } else {
+                Fault::Death
+            });
+        }
+        if slot.status() == WorkerStatus::Panicked {
+            return Some(Fault::Panic);
+        }
+        match slot.fault() {
+            fault::NAN => return Some(Fault::Nan),
+            fault::DIVERGED => return Some(Fault::Diverged),
+            _ => {}
+        }
+        let played = self.shared.metrics.played_blocks.load(Acquire);
+        if let Some(r) = self.resync[i] {
+            // A replacement gets time to start and catch up before it counts as stalled.
+            if r.started.elapsed() > Duration::from_secs(3) {
+                return Some(Fault::Stall);
+            }
+        } else if slot.online() && played >= slot.next_block() + self.shared.config.stall_blocks {
+            // Behind the output by the limit, and silent for as long: a worker that is merely
+            // busy (or was scheduled late once) keeps beating and is left alone.
+            let period_ns = self.shared.config.block as f64 * 1e9 / self.shared.config.sample_rate;
+            let silent_ns = crate::rt::monotonic_ns().saturating_sub(slot.heartbeat_ns());
+            if silent_ns as f64 > period_ns * self.shared.config.stall_blocks as f64 {
+                return Some(Fault::Stall);
+            }
+        }
+        None
+    }
+
+    fn replace(&mut self, i: usize, f: Fault, detected_ns: u64) {
+        let shared = self.shared.clone();
+        let m = &shared.metrics;
+        m.last_detect_ns.store(detected_ns, Relaxed);
+        match f {
+            Fault::Death => &m.faults_death,
+            Fault::Stall => &m.faults_stall,
+            Fault::Panic => &m.faults_panic,
+            Fault::Nan => &m.faults_nan,
+            Fault::Diverged => &m.faults_diverged,
+        }
+        .fetch_add(1, Relaxed);
+        let slot = &shared.slots[i];
+        slot.set_online(false);
+        shared.lock().accepting[i] = false;
+        if let Some(h) = self.handles[i].take() {
+            h.kill();
+        }
+        self.shared.pids[i].store(0, Release);
+        self.resync[i] = None;
+        if self.checkpoint_asked.is_some_and(|(s, _)| s == i) {
+            self.checkpoint_asked = None;
+        }
+        let j = i ^ 1;
+        let survivor_ok = self.handles[j].is_some() && self.shared.slots[j].online();
+        m.workers_alive.store(u32::from(survivor_ok), Relaxed);
+        let quick = self.online_at[i].is_none_or(|t| t.elapsed() < QUICK_DEATH);
+        self.online_at[i] = None;
+        self.streak[i] = if quick { self.streak[i] + 1 } else { 0 };
+        if self.streak[i] >= BACKOFF_AFTER {
+            let delay = backoff(self.streak[i]);
+            m.respawns_delayed.fetch_add(1, Relaxed);
+            tracing::warn!(
+                "worker {i} {f}; it keeps failing ({} times in a row before or within {} ms of coming online), so the next one starts in {} ms{}",
+                self.streak[i],
+                QUICK_DEATH.as_millis(),
+                delay.as_millis(),
+                if survivor_ok { "; the other worker plays on" } else { "; no healthy worker left: silence until then" }
+            );
+            self.retry_at[i] = Some(Instant::now() + delay);
+            return;
+        }
+        tracing::warn!(
+            "worker {i} {f}; {} it",
+            if survivor_ok {
+                "the other worker plays on; replacing"
+            } else {
+                "no healthy worker left; restarting"
+            }
+        );
+        self.respawn(i, detected_ns);
+    }
+
+    /// Starts a worker in the empty slot `i`: in sync with the other worker when that one is
+    /// healthy, else afresh. A failure to start is retried with the same back-off as deaths.
+    fn respawn(&mut self, i: usize, detected_ns: u64) {
+        let shared = self.shared.clone();
+        let m = &shared.metrics;
+        let j = i ^ 1;
+        let survivor_ok = self.handles[j].is_some() && self.shared.slots[j].online();
+        if !survivor_ok && self.handles[j].is_some() && self.resync[j].is_some() {
+            // The other slot is starting after a double fault: sync to it once it is up.
+            self.retry_at[i] = Some(Instant::now() + Duration::from_millis(2));
+            return;
+        }
+        let started = if survivor_ok {
+            match self.resync_from(i, j) {
+                // The survivor died while giving its state: both are gone, start afresh. Its
+                // slot goes offline now, before its death is handled: its stale blocks must not
+                // be played, nor compared with the restarted worker's.
+                Err(_) if self.handles[j].as_mut().is_none_or(|h| h.has_ended()) => {
+                    self.shared.slots[j].set_online(false);
+                    self.restart_fresh(i)
+                }
+                other => other,
+            }
+        } else {
+            self.restart_fresh(i)
+        };
+        match started {
+            Ok(h) => {
+                self.handles[i] = Some(h);
+                m.respawns.fetch_add(1, Relaxed);
+                m.last_respawn_us
+                    .store((crate::rt::monotonic_ns() - detected_ns) / 1000, Relaxed);
+                self.resync[i] = Some(Resync {
+                    started: Instant::now(),
+                    detected_ns,
+                });
+            }
+            Err(e) => {
+                self.shared.lock().accepting[i] = false;
+                self.streak[i] += 1;
+                let delay = backoff(self.streak[i].max(BACKOFF_AFTER));
+                m.respawns_delayed.fetch_add(1, Relaxed);
+                tracing::error!(
+                    "could not start worker {i}: {e}; trying again in {} ms",
+                    delay.as_millis()
+                );
+                self.retry_at[i] = Some(Instant::now() + delay);
+            }
+        }
+    }
+
+    /// The snapshot slot `j`'s worker writes, waited for in short steps (at most 500 ms) so
+    /// that a worker that dies meanwhile is noticed at once (`None`).
+    fn wait_snapshot_of(&mut self, j: usize) -> Option<(u64, Vec<u8>)> {
+        let deadline = Instant::now() + Duration::from_millis(500);
+        loop {
+            if let Some(s) = self.shared.slots[j].wait_snapshot(Duration::from_millis(2)) {
+                return Some(s);
+            }
+            let gone = self.handles[j].as_mut().is_none_or(|h| h.has_ended());
+            if gone || Instant::now() >= deadline {
+                return None;
+            }
+        }
+    }
+
+    /// Starts a replacement in slot `i` from the survivor `j`'s state.
+    fn resync_from(&mut self, i: usize, j: usize) -> Result<WorkerHandle, EngineError> {
+        let shared = self.shared.clone();
+        let (target, survivor) = (&shared.slots[i], &shared.slots[j]);
+        if self.checkpoint_asked.is_some_and(|(s, _)| s == j) {
+            // A checkpoint asked before would answer the request below: take it first, or
+            // try again later (its answer must not be mistaken for this one's).
+            let Some(snap) = self.wait_snapshot_of(j) else {
+                return Err(EngineError::Start {
+                    reason: "the surviving worker gave no checkpoint".into(),
+                });
+            };
+            self.checkpoint = Some(snap);
+            self.checkpoint_asked = None;
+        }
+        target.reset(0);
+        survivor.clear_snapshot();
+        {
+            // From here on, every command goes to both; the snapshot request marks the cut.
+            let mut control = self.shared.lock();
+            control.accepting[i] = true;
+            control.seq += 1;
+            let req = WireCommand {
+                seq: control.seq,
+                ..crate::wire::encode(Wire::Snapshot)
+            };
+            if !survivor.push_command(req) {
+                return Err(EngineError::RingFull);
+            }
+            self.shared.publish(&control);
+        }
+        let handle = self.shared.spawn(i, Start::Snapshot)?;
+        match self.wait_snapshot_of(j) {
+            Some((block, bytes)) => {
+                target.set_next_block(block);
+                target.write_snapshot(block, &bytes);
+                survivor.clear_snapshot();
+                Ok(handle)
+            }
+            None => {
+                handle.kill();
+                Err(EngineError::Start {
+                    reason: "the surviving worker gave no snapshot".into(),
+                })
+            }
+        }
+    }
+
+    /// Both workers are gone: start slot `i` afresh at the current block (state is lost).
+    fn restart_fresh(&mut self, i: usize) -> Result<WorkerHandle, EngineError> {
+        let played = self.shared.metrics.played_blocks.load(Acquire);
+        let start = played + 1;
+        let slot = &self.shared.slots[i];
+        // The last checkpoint, moved on to the block the output needs next (commands sent
+        // after it died with the workers).
+        let resumed = self.checkpoint.as_ref().and_then(|(block, bytes)| {
+            let mut state = crate::renderer::RendererState::from_bytes(bytes).ok()?;
+            state.now = start * self.shared.config.block as u64;
+            Some((*block, state.to_bytes().ok()?))
+        });
+        slot.reset(start);
+        self.shared.lock().accepting[i] = true;
+        match resumed {
+            Some((taken, bytes)) => {
+                let age = played.saturating_sub(taken) as f64 * self.shared.config.block as f64
+                    / self.shared.config.sample_rate;
+                tracing::error!(
+                    "no healthy worker left; restarting from the last checkpoint ({age:.2} s old: later changes are lost)"
+                );
+                let handle = self.shared.spawn(i, Start::Snapshot)?;
+                slot.set_next_block(start);
+                slot.write_snapshot(start, &bytes);
+                Ok(handle)
+            }
+            None => {
+                tracing::error!(
+                    "no healthy worker left; restarting from the default patch (the sound's state is lost)"
+                );
+                self.shared.spawn(i, Start::Fresh)
+            }
+        }
+    }
+
+    /// Puts a replacement online once it has caught up with the output.
+    fn check_resync(&mut self, i: usize) {
+        let Some(r) = self.resync[i] else { return };
+        let slot = &self.shared.slots[i];
+        let played = self.shared.metrics.played_blocks.load(Acquire);
+        if slot.status() == WorkerStatus::Running && slot.next_block() > played + 1 {
+            slot.set_online(true);
+            let now = crate::rt::monotonic_ns();
+            let m = &self.shared.metrics;
+            m.last_ready_ns.store(now, Relaxed);
+            self.online_at[i] = Some(Instant::now());
+            m.last_resync_us
+                .store(r.started.elapsed().as_micros() as u64, Relaxed);
+            let alive = self.handles.iter().flatten().count() as u32;
+            m.workers_alive.store(alive, Relaxed);
+            tracing::info!(
+                "worker {i} replaced: in sync and online {:.1} ms after the fault",
+                now.saturating_sub(r.detected_ns) as f64 / 1e6
+            );
+            self.resync[i] = None;
+        }
+    }
+}

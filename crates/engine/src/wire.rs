@@ -1,0 +1,355 @@
+//! The one codec for commands through shared memory: the fixed-size [`WireCommand`], what each
+//! `kind` means, [`encode`] for every sender and [`decode`] (to a typed [`Wire`]) for the
+//! worker. Round trips are tested below.
+
+use crate::sequencer::{SeqAction, SeqTarget};
+use crate::{Action, InjectedFault};
+use chronus_dsp::ModuleId;
+
+/// What a [`WireCommand`] holds (its `kind` field).
+pub(crate) mod kind {
+    pub const SET: u32 = 1;
+    pub const GATE: u32 = 2;
+    pub const SNAPSHOT: u32 = 3;
+    pub const PATCH: u32 = 4;
+    pub const SEQ: u32 = 5;
+    pub const NOTE: u32 = 6;
+    pub const VOICES: u32 = 7;
+    pub const INJECT_PANIC: u32 = 10;
+    pub const INJECT_NAN: u32 = 11;
+    pub const INJECT_HANG: u32 = 12;
+    pub const INJECT_SLOW: u32 = 13;
+    pub const INJECT_SEGV: u32 = 14;
+    pub const INJECT_ABORT: u32 = 15;
+    pub const INJECT_SPIN: u32 = 16;
+}
+
+/// The sequencer's operations (the `flag` of a [`kind::SEQ`] command).
+mod seq_op {
+    pub const BPM: u8 = 0;
+    pub const SWING: u8 = 1;
+    pub const RUN: u8 = 2;
+    pub const STEP: u8 = 3;
+    pub const LENGTH: u8 = 4;
+    pub const TARGET_OFF: u8 = 5;
+    pub const TARGET_GATE: u8 = 6;
+    pub const TARGET_NOTE: u8 = 7;
+}
+
+/// A command as it travels through shared memory: fixed size, plain data.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+#[repr(C)]
+pub(crate) struct WireCommand {
+    /// Engine-wide sequence number (the seals refer to it).
+    pub seq: u64,
+    /// Sample to take effect at, unless `asap`; the edit id of a [`kind::PATCH`].
+    pub at: u64,
+    /// One of [`kind`].
+    pub kind: u32,
+    /// A parameter value, velocity, tempo, swing, or an injected slowness factor.
+    pub value: f32,
+    /// A module, a step or a length.
+    pub module: u16,
+    /// A parameter, note, voice count or track.
+    pub param: u8,
+    /// A gate's state, note on, mono, or the sequencer's operation.
+    pub flag: u8,
+    /// Take effect at the start of the block whose seal first covers it.
+    pub asap: u8,
+    pub _pad: u8,
+    /// A second module (the envelope of a note track).
+    pub module2: u16,
+}
+
+/// A decoded [`WireCommand`]: what a worker does with it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Wire {
+    /// Change the sound, at sample `at` (`None`: at the start of the block it is sealed in).
+    Action { at: Option<u64>, action: Action },
+    /// Write the renderer's state into the slot's snapshot area.
+    Snapshot,
+    /// Apply the patch edit with this id (its bytes are in the slot's edit area).
+    Patch { id: u64 },
+    /// A fault, for tests and demonstrations.
+    Inject(InjectedFault),
+}
+
+/// Encodes a command; the engine gives it its sequence number when it pushes it.
+pub(crate) fn encode(w: Wire) -> WireCommand {
+    let mut c = WireCommand::default();
+    match w {
+        Wire::Action { at, action } => {
+            match at {
+                Some(a) => c.at = a,
+                None => c.asap = 1,
+            }
+            encode_action(&mut c, action);
+        }
+        Wire::Snapshot => c.kind = kind::SNAPSHOT,
+        Wire::Patch { id } => {
+            c.kind = kind::PATCH;
+            c.at = id;
+        }
+        Wire::Inject(f) => {
+            c.kind = match f {
+                InjectedFault::Panic => kind::INJECT_PANIC,
+                InjectedFault::Nan => kind::INJECT_NAN,
+                InjectedFault::Hang => kind::INJECT_HANG,
+                InjectedFault::Spin => kind::INJECT_SPIN,
+                InjectedFault::Slow(n) => {
+                    c.value = n as f32;
+                    kind::INJECT_SLOW
+                }
+                InjectedFault::Segv => kind::INJECT_SEGV,
+                InjectedFault::Abort => kind::INJECT_ABORT,
+            }
+        }
+    }
+    c
+}
+
+fn encode_action(c: &mut WireCommand, action: Action) {
+    match action {
+        Action::Set {
+            module,
+            param,
+            value,
+        } => {
+            c.kind = kind::SET;
+            c.module = module.0;
+            c.param = param;
+            c.value = value;
+        }
+        Action::Gate { module, on } => {
+            c.kind = kind::GATE;
+            c.module = module.0;
+            c.flag = u8::from(on);
+        }
+        Action::NoteOn { note, velocity } => {
+            c.kind = kind::NOTE;
+            c.flag = 1;
+            c.param = note;
+            c.value = velocity;
+        }
+        Action::NoteOff { note } => {
+            c.kind = kind::NOTE;
+            c.param = note.unwrap_or(0);
+            c.module = u16::from(note.is_none());
+        }
+        Action::Voices { count, mono } => {
+            c.kind = kind::VOICES;
+            c.param = count;
+            c.flag = u8::from(mono);
+        }
+        Action::Seq(a) => {
+            c.kind = kind::SEQ;
+            let (op, param, module, module2, value) = match a {
+                SeqAction::Bpm(b) => (seq_op::BPM, 0, 0, 0, b),
+                SeqAction::Swing(s) => (seq_op::SWING, 0, 0, 0, s),
+                SeqAction::Run(on) => (seq_op::RUN, u8::from(on), 0, 0, 0.0),
+                SeqAction::Step { track, step, code } => {
+                    (seq_op::STEP, track, u16::from(step), u16::from(code), 0.0)
+                }
+                SeqAction::Length { track, len } => (seq_op::LENGTH, track, u16::from(len), 0, 0.0),
+                SeqAction::Target { track, target } => match target {
+                    SeqTarget::Off => (seq_op::TARGET_OFF, track, 0, 0, 0.0),
+                    SeqTarget::Gate(g) => (seq_op::TARGET_GATE, track, g.0, 0, 0.0),
+                    SeqTarget::Note { osc, gate } => {
+                        (seq_op::TARGET_NOTE, track, osc.0, gate.0, 0.0)
+                    }
+                },
+            };
+            c.flag = op;
+            c.param = param;
+            c.module = module;
+            c.module2 = module2;
+            c.value = value;
+        }
+    }
+}
+
+/// Decodes a command; `None` for one no sender makes (an unknown kind or field). Called on a
+/// worker's render thread: no allocation.
+pub(crate) fn decode(c: &WireCommand) -> Option<Wire> {
+    let action = match c.kind {
+        kind::SNAPSHOT => return Some(Wire::Snapshot),
+        kind::PATCH => return Some(Wire::Patch { id: c.at }),
+        kind::INJECT_PANIC => return Some(Wire::Inject(InjectedFault::Panic)),
+        kind::INJECT_NAN => return Some(Wire::Inject(InjectedFault::Nan)),
+        kind::INJECT_HANG => return Some(Wire::Inject(InjectedFault::Hang)),
+        kind::INJECT_SPIN => return Some(Wire::Inject(InjectedFault::Spin)),
+        kind::INJECT_SLOW => return Some(Wire::Inject(InjectedFault::Slow(c.value as u32))),
+        kind::INJECT_SEGV => return Some(Wire::Inject(InjectedFault::Segv)),
+        kind::INJECT_ABORT => return Some(Wire::Inject(InjectedFault::Abort)),
+        kind::SET => Action::Set {
+            module: ModuleId(c.module),
+            param: c.param,
+            value: c.value,
+        },
+        kind::GATE => Action::Gate {
+            module: ModuleId(c.module),
+            on: c.flag != 0,
+        },
+        kind::NOTE if c.flag != 0 => Action::NoteOn {
+            note: c.param,
+            velocity: c.value,
+        },
+        kind::NOTE => Action::NoteOff {
+            note: (c.module == 0).then_some(c.param),
+        },
+        kind::VOICES => Action::Voices {
+            count: c.param,
+            mono: c.flag != 0,
+        },
+        kind::SEQ => Action::Seq(decode_seq(c)?),
+        _ => return None,
+    };
+    let at = (c.asap == 0).then_some(c.at);
+    Some(Wire::Action { at, action })
+}
+
+fn decode_seq(c: &WireCommand) -> Option<SeqAction> {
+    let track = c.param;
+    Some(match c.flag {
+        seq_op::BPM => SeqAction::Bpm(c.value),
+        seq_op::SWING => SeqAction::Swing(c.value),
+        seq_op::RUN => SeqAction::Run(c.param != 0),
+        seq_op::STEP => SeqAction::Step {
+            track,
+            step: u8::try_from(c.module).ok()?,
+            code: u8::try_from(c.module2).ok()?,
+        },
+        seq_op::LENGTH => SeqAction::Length {
+            track,
+            len: u8::try_from(c.module).ok()?,
+        },
+        seq_op::TARGET_OFF => SeqAction::Target {
+            track,
+            target: SeqTarget::Off,
+        },
+        seq_op::TARGET_GATE => SeqAction::Target {
+            track,
+            target: SeqTarget::Gate(ModuleId(c.module)),
+        },
+        seq_op::TARGET_NOTE => SeqAction::Target {
+            track,
+            target: SeqTarget::Note {
+                osc: ModuleId(c.module),
+                gate: ModuleId(c.module2),
+            },
+        },
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn module() -> impl Strategy<Value = ModuleId> {
+        any::<u16>().prop_map(ModuleId)
+    }
+
+    fn seq_action() -> impl Strategy<Value = SeqAction> {
+        let target = prop_oneof![
+            Just(SeqTarget::Off),
+            module().prop_map(SeqTarget::Gate),
+            (module(), module()).prop_map(|(osc, gate)| SeqTarget::Note { osc, gate }),
+        ];
+        prop_oneof![
+            any::<f32>().prop_map(SeqAction::Bpm),
+            any::<f32>().prop_map(SeqAction::Swing),
+            any::<bool>().prop_map(SeqAction::Run),
+            (any::<u8>(), any::<u8>(), any::<u8>())
+                .prop_map(|(track, step, code)| SeqAction::Step { track, step, code }),
+            (any::<u8>(), any::<u8>()).prop_map(|(track, len)| SeqAction::Length { track, len }),
+            (any::<u8>(), target).prop_map(|(track, target)| SeqAction::Target { track, target }),
+        ]
+    }
+
+    fn action() -> impl Strategy<Value = Action> {
+        prop_oneof![
+            (module(), any::<u8>(), any::<f32>()).prop_map(|(module, param, value)| {
+                Action::Set {
+                    module,
+                    param,
+                    value,
+                }
+            }),
+            (module(), any::<bool>()).prop_map(|(module, on)| Action::Gate { module, on }),
+            seq_action().prop_map(Action::Seq),
+            (any::<u8>(), any::<f32>())
+                .prop_map(|(note, velocity)| Action::NoteOn { note, velocity }),
+            any::<Option<u8>>().prop_map(|note| Action::NoteOff { note }),
+            (any::<u8>(), any::<bool>()).prop_map(|(count, mono)| Action::Voices { count, mono }),
+        ]
+    }
+
+    fn wire() -> impl Strategy<Value = Wire> {
+        prop_oneof![
+            (any::<Option<u64>>(), action()).prop_map(|(at, action)| Wire::Action { at, action }),
+            Just(Wire::Snapshot),
+            any::<u64>().prop_map(|id| Wire::Patch { id }),
+            prop_oneof![
+                Just(InjectedFault::Panic),
+                Just(InjectedFault::Nan),
+                Just(InjectedFault::Hang),
+                Just(InjectedFault::Spin),
+                (0u32..=1_000_000).prop_map(InjectedFault::Slow),
+                Just(InjectedFault::Segv),
+                Just(InjectedFault::Abort),
+            ]
+            .prop_map(Wire::Inject),
+        ]
+    }
+
+    /// Equality that holds NaN payloads equal bit for bit (a NaN value must survive as is).
+    fn same(a: &Wire, b: &Wire) -> bool {
+        format!("{a:?}") == format!("{b:?}")
+    }
+
+    proptest! {
+        #[test]
+        fn every_command_survives_the_wire(w in wire()) {
+            let back = decode(&encode(w));
+            prop_assert!(back.is_some_and(|b| same(&b, &w)), "{w:?} came back as {back:?}");
+        }
+
+        #[test]
+        fn decoding_any_bytes_never_panics(
+            kind in 0u32..20, value in any::<f32>(), module in any::<u16>(),
+            module2 in any::<u16>(), param in any::<u8>(), flag in any::<u8>(),
+            asap in any::<u8>(), at in any::<u64>(),
+        ) {
+            let c = WireCommand { kind, value, module, module2, param, flag, asap, at,
+                                  ..Default::default() };
+            if let Some(w) = decode(&c) {
+                // What decodes, encodes back to a command that decodes the same.
+                prop_assert!(decode(&encode(w)).is_some_and(|b| same(&b, &w)));
+            }
+        }
+    }
+
+    #[test]
+    fn the_layout_is_32_bytes() {
+        assert_eq!(std::mem::size_of::<WireCommand>(), 32);
+    }
+
+    #[test]
+    fn unknown_kinds_and_operations_decode_to_nothing() {
+        for kind in [0, 8, 9, 17, u32::MAX] {
+            let c = WireCommand {
+                kind,
+                ..Default::default()
+            };
+            assert_eq!(decode(&c), None, "kind {kind}");
+        }
+        let c = WireCommand {
+            kind: kind::SEQ,
+            flag: 8,
+            ..Default::default()
+        };
+        assert_eq!(decode(&c), None);
+    }
+}
