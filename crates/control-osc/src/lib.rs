@@ -8,7 +8,8 @@
 
 pub mod cidr;
 mod error;
-pub mod pattern;
+/// OSC address patterns (they live with the engine's address table).
+pub use chronus_engine::control::pattern;
 mod ratelimit;
 pub mod recordings;
 pub mod router;

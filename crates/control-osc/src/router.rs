@@ -3,9 +3,8 @@
 //! Every message is validated completely before anything is applied; a bundle is applied
 //! whole (all its messages at one sample) or not at all. Replies go back to the sender.
 
-use crate::pattern;
-use chronus_dsp::{ModuleKind, ParamSpec};
-use chronus_engine::{Action, Arg, Engine, PatchEdit, Timing};
+use chronus_dsp::{DspError, ModuleKind};
+use chronus_engine::{Action, Arg, Engine, EngineError, PatchEdit, Timing};
 use rosc::{OscBundle, OscMessage, OscPacket, OscTime, OscType};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -670,11 +669,8 @@ impl Router {
             ));
         };
         match parts.as_slice() {
-            ["mod", module, param] => self.plan_set(module, param, &args),
-            ["gate", module] => self.plan_gate(module, &args),
-            ["engine", _] => {
-                let action = self.engine.resolve(&m.addr, &args).map_err(|e| fail("arguments", e.to_string()))?;
-                Ok(Plan::Apply { actions: vec![action], notices: Vec::new() })
+            ["mod", _, _] | ["gate", _] | ["engine", _] | ["seq", _] | ["note", _] | ["voices"] => {
+                self.plan_actions(&m.addr, &args)
             }
             ["status"] => {
                 expect_args(&args, 0)?;
@@ -697,9 +693,9 @@ impl Router {
             ["modules"] => {
                 expect_args(&args, 0)?;
                 let mut out = Vec::new();
-                for d in self.engine.describe() {
-                    out.push(OscType::String(d.name));
-                    out.push(OscType::String(d.kind.name().into()));
+                for e in self.engine.directory().modules() {
+                    out.push(OscType::String(e.name.clone()));
+                    out.push(OscType::String(e.kind.name().into()));
                 }
                 Ok(Plan::Reply(vec![msg("/modules.reply", out)]))
             }
@@ -736,13 +732,6 @@ impl Router {
                 expect_args(&args, 0)?;
                 Ok(Plan::Abort)
             }
-            ["seq", _] | ["note", _] | ["voices"] => {
-                let actions = self
-                    .engine
-                    .resolve_all(&m.addr, &args)
-                    .map_err(|e| fail("arguments", e.to_string()))?;
-                Ok(Plan::Apply { actions, notices: Vec::new() })
-            }
             ["record", "start"] => self.record(true, &args),
             ["record", "stop"] => self.record(false, &args),
             ["sync"] => match m.args.as_slice() {
@@ -756,109 +745,38 @@ impl Router {
         }
     }
 
-    fn modules_matching(
-        &self,
-        pat: &str,
-    ) -> Result<Vec<(chronus_dsp::ModuleId, String, ModuleKind)>, Failure> {
-        let found: Vec<_> = self
-            .engine
-            .describe()
+    /// Everything that changes the sound goes through the engine's one address table.
+    fn plan_actions(&self, addr: &str, args: &[Arg<'_>]) -> Result<Plan, Failure> {
+        let resolved = self.engine.resolve_address(addr, args).map_err(|e| {
+            let kind = match &e {
+                EngineError::Dsp(
+                    DspError::UnknownModule { .. }
+                    | DspError::UnknownParam { .. }
+                    | DspError::NotGateable { .. },
+                ) => "unknown",
+                EngineError::Dsp(DspError::NonFinite { .. }) => "value",
+                _ => "arguments",
+            };
+            fail(kind, e.to_string())
+        })?;
+        let notices = resolved
+            .clamped
             .into_iter()
-            .filter(|d| pattern::matches(pat, &d.name))
-            .map(|d| (d.id, d.name, d.kind))
-            .collect();
-        if found.is_empty() {
-            return Err(if pattern::is_pattern(pat) {
-                fail("unknown", format!("no module matches '{pat}'"))
-            } else {
-                fail("unknown", format!("unknown module '{pat}'"))
-            });
-        }
-        Ok(found)
-    }
-
-    fn plan_set(&self, module: &str, param: &str, args: &[Arg<'_>]) -> Result<Plan, Failure> {
-        let value = match args {
-            [a] => a.as_value().ok_or_else(|| {
-                fail(
-                    "type",
-                    "expects a number (int or float), or a note value like 1/8.",
+            .map(|c| {
+                self.stats.clamped.fetch_add(1, Relaxed);
+                msg(
+                    "/clamped",
+                    vec![
+                        OscType::String(c.module),
+                        OscType::String(c.param.into()),
+                        OscType::Float(c.value),
+                    ],
                 )
-            })?,
-            _ => {
-                return Err(fail(
-                    "arguments",
-                    format!("expects 1 number, got {} arguments", args.len()),
-                ))
-            }
-        };
-        if !value.is_finite() {
-            return Err(fail("value", "value is not finite"));
-        }
-        let sr = self.engine.config().sample_rate;
-        let mut actions = Vec::new();
-        let mut notices = Vec::new();
-        for (id, name, kind) in self.modules_matching(module)? {
-            for (p, spec) in kind.params().iter().enumerate() {
-                if !pattern::matches(param, spec.name) {
-                    continue;
-                }
-                let outcome =
-                    ParamSpec::accept(spec, value, sr).map_err(|e| fail("value", e.to_string()))?;
-                if outcome.clamped {
-                    self.stats.clamped.fetch_add(1, Relaxed);
-                    notices.push(msg(
-                        "/clamped",
-                        vec![
-                            OscType::String(name.clone()),
-                            OscType::String(spec.name.into()),
-                            OscType::Float(outcome.value),
-                        ],
-                    ));
-                }
-                actions.push(Action::Set {
-                    module: id,
-                    param: p as u8,
-                    value,
-                });
-            }
-        }
-        if actions.is_empty() {
-            return Err(fail(
-                "unknown",
-                format!("no parameter matches '{param}' on '{module}'"),
-            ));
-        }
-        Ok(Plan::Apply { actions, notices })
-    }
-
-    fn plan_gate(&self, module: &str, args: &[Arg<'_>]) -> Result<Plan, Failure> {
-        let on = match args {
-            [a] => a
-                .as_gate()
-                .ok_or_else(|| fail("arguments", "expects on|off|1|0|true|false"))?,
-            _ => {
-                return Err(fail(
-                    "arguments",
-                    format!("expects 1 argument, got {}", args.len()),
-                ))
-            }
-        };
-        let actions: Vec<Action> = self
-            .modules_matching(module)?
-            .into_iter()
-            .filter(|(_, _, k)| k.gateable())
-            .map(|(id, _, _)| Action::Gate { module: id, on })
+            })
             .collect();
-        if actions.is_empty() {
-            return Err(fail(
-                "unknown",
-                format!("'{module}' has no gate (gates: adsr modules)"),
-            ));
-        }
         Ok(Plan::Apply {
-            actions,
-            notices: Vec::new(),
+            actions: resolved.actions,
+            notices,
         })
     }
 

@@ -2,6 +2,7 @@
 //! replaces a faulty worker with one synced to the survivor's exact state.
 
 use crate::config::{EngineConfig, WorkerMode, FUTURE_LIMIT};
+use crate::control::{Directory, Resolved};
 use crate::lockstep::{Control, Shared};
 use crate::metrics::{Metrics, MetricsSnapshot};
 use crate::offline::WavFormat;
@@ -98,8 +99,10 @@ impl Engine {
         };
         let slots = [mk()?, mk()?];
         let metrics = Arc::new(Metrics::default());
+        let directory = arc_swap::ArcSwap::from_pointee(Directory::of(&layout));
         let shared = Arc::new(Shared {
             config,
+            directory,
             slots,
             metrics: metrics.clone(),
             control: Mutex::new(Control {
@@ -226,13 +229,29 @@ impl Engine {
 
     /// Resolves a textual address (`/mod/sine/freq`) with arguments into an action.
     pub fn resolve(&self, address: &str, args: &[Arg<'_>]) -> Result<Action, EngineError> {
-        crate::address::parse(&self.shared.lock().layout, address, args)
+        crate::control::one(self.resolve_all(address, args)?, address)
     }
 
     /// Like [`Engine::resolve`], for addresses that stand for several actions taken together
-    /// (`/seq/pattern`: the length and every step), and the single ones too.
+    /// (`/seq/pattern`: the length and every step; an OSC pattern), and the single ones too.
     pub fn resolve_all(&self, address: &str, args: &[Arg<'_>]) -> Result<Vec<Action>, EngineError> {
-        crate::address::parse_all(&self.shared.lock().layout, address, args)
+        self.resolve_address(address, args).map(|r| r.actions)
+    }
+
+    /// Resolves an address through the one address table ([`crate::control::resolve`])
+    /// against the patch's current names: the actions, and the values that will be clamped.
+    /// Takes no lock (the names are published after each patch edit).
+    pub fn resolve_address(
+        &self,
+        address: &str,
+        args: &[Arg<'_>],
+    ) -> Result<Resolved, EngineError> {
+        crate::control::resolve(&self.shared.directory.load(), address, args)
+    }
+
+    /// The patch's module names, ids and kinds as of the last edit (no lock).
+    pub fn directory(&self) -> Arc<Directory> {
+        self.shared.directory.load_full()
     }
 
     /// Sends an action to both workers, to take effect as soon as possible: at the start of
@@ -337,6 +356,9 @@ impl Engine {
         let cmd = crate::wire::encode(Wire::Patch { id });
         self.shared.push(&mut control, cmd)?;
         crate::edit::apply(&mut control.layout, edits)?;
+        self.shared
+            .directory
+            .store(Arc::new(Directory::of(&control.layout)));
         self.shared.publish(&control);
         Ok(())
     }

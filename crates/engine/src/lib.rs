@@ -15,10 +15,10 @@
 
 #![warn(clippy::unwrap_used)]
 
-pub mod address;
 pub mod backend;
 mod command;
 mod config;
+pub mod control;
 pub mod edit;
 mod engine;
 mod error;
@@ -40,9 +40,11 @@ mod supervisor;
 mod wire;
 pub mod worker;
 
-pub use address::Arg;
 pub use command::{Action, Command};
 pub use config::{EngineConfig, WorkerMode, DEFAULT_HORIZON_SECONDS, FUTURE_LIMIT};
+/// The address table under its first name (`chronus_engine::address::Arg`…).
+pub use control as address;
+pub use control::Arg;
 pub use edit::PatchEdit;
 pub use engine::{run_if_worker, Engine, InjectedFault, WorkerStats};
 pub use error::EngineError;

@@ -28,6 +28,9 @@ pub(crate) struct Control {
 
 pub(crate) struct Shared {
     pub(crate) config: EngineConfig,
+    /// The patch's names, republished after each edit: messages resolve against it without
+    /// the control lock.
+    pub(crate) directory: arc_swap::ArcSwap<crate::control::Directory>,
     pub(crate) slots: [Slot; 2],
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) control: Mutex<Control>,

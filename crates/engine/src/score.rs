@@ -10,7 +10,7 @@
 //! Times may carry a unit (`1.5s`, `250ms`); lines may appear in any order (stable by time);
 //! `#` starts a comment. Every error names its line and column.
 
-use crate::address::{self, Arg};
+use crate::control::{self, Arg, Directory};
 use crate::{Command, EngineError};
 use chronus_dsp::Patch;
 
@@ -156,6 +156,7 @@ impl Score {
     /// line and column of the offending address or argument.
     pub fn resolve(&self, patch: &Patch) -> Result<Vec<Command>, EngineError> {
         let sr = patch.sample_rate();
+        let dir = Directory::of(patch);
         self.events
             .iter()
             .map(|e| {
@@ -168,16 +169,18 @@ impl Score {
                         OwnedArg::Str(s) => Arg::Str(s),
                     })
                     .collect();
-                let actions = address::parse_all(patch, &e.address, &args).map_err(|err| {
-                    let column = match err {
-                        EngineError::BadArguments { .. } => e
-                            .args
-                            .first()
-                            .map_or(e.address_column + e.address.chars().count() + 1, |a| a.1),
-                        _ => e.address_column,
-                    };
-                    score_err(e.line, column, err.to_string())
-                })?;
+                let actions = control::resolve(&dir, &e.address, &args)
+                    .map(|r| r.actions)
+                    .map_err(|err| {
+                        let column = match err {
+                            EngineError::BadArguments { .. } => e
+                                .args
+                                .first()
+                                .map_or(e.address_column + e.address.chars().count() + 1, |a| a.1),
+                            _ => e.address_column,
+                        };
+                        score_err(e.line, column, err.to_string())
+                    })?;
                 let at = (e.time * sr).round() as u64;
                 Ok(actions.into_iter().map(move |a| Command::new(at, a)))
             })

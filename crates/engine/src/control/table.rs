@@ -1,83 +1,178 @@
-//! Parses textual control addresses (the OSC address space) into typed [`Action`]s, once,
-//! at the edge.
+//! The one address table: a control address with its arguments (`/mod/filter/cutoff 800`)
+//! becomes typed [`Action`]s, here and nowhere else, for OSC, scores, `chronus say` and MCP.
 //!
 //! | address | arguments | action |
 //! |---|---|---|
-//! | `/mod/<module>/<param>` | number | set a parameter |
+//! | `/mod/<module>/<param>` | number, or a note value (`1/8.`) | set a parameter |
 //! | `/gate/<module>` | `on`/`off`/`1`/`0`/`true`/`false` or a number or bool | open/close a gate |
 //! | `/engine/freq` | number (Hz) | `sine.freq` (seed compatibility) |
 //! | `/engine/amp` | number 0..1 | `sine.gain` (seed compatibility) |
 //! | `/note/on` | note (0..127 or a name like `C4`), velocity 0..1 (default 1) | play a note |
 //! | `/note/off` | note, or nothing for every note | release |
 //! | `/voices` | count 1..32, then optionally `poly` or `mono` | the voice pool |
+//! | `/seq/bpm`, `/seq/swing`, `/seq/start`, `/seq/stop`, `/seq/pattern`, `/seq/target` | see docs/osc.md | the sequencer |
+//!
+//! Module and parameter names in `/mod` and `/gate` may be OSC patterns (`/mod/s*/gain`):
+//! they stand for every module and parameter they match.
 
+use super::{pattern, Arg, Directory};
 use crate::{Action, EngineError};
-use chronus_dsp::Patch;
+use chronus_dsp::ParamSpec;
 
-/// One argument of a control message.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Arg<'a> {
-    /// A 32-bit float.
-    Float(f32),
-    /// A 32-bit integer.
-    Int(i32),
-    /// A 64-bit float.
-    Double(f64),
-    /// A string.
-    Str(&'a str),
-    /// A boolean.
-    Bool(bool),
+/// What an address stands for: the actions (taken together, at one sample) and the values
+/// that were outside their parameter's range (the modules clamp them).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Resolved {
+    /// The actions, in order.
+    pub actions: Vec<Action>,
+    /// The values that will be clamped.
+    pub clamped: Vec<Clamped>,
 }
 
-impl Arg<'_> {
-    /// The argument as a number, if it is one.
-    pub fn as_f32(&self) -> Option<f32> {
-        match *self {
-            Arg::Float(v) => Some(v),
-            Arg::Int(v) => Some(v as f32),
-            Arg::Double(v) => Some(v as f32),
-            Arg::Str(_) | Arg::Bool(_) => None,
-        }
-    }
+/// A value outside its parameter's range, and what it becomes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Clamped {
+    /// The module's name.
+    pub module: String,
+    /// The parameter's name.
+    pub param: &'static str,
+    /// The value the module will use.
+    pub value: f32,
+}
 
-    /// The argument as a parameter value: a number, or a note value as text for tempo-synced
-    /// parameters: `1/4`, `1/8`, `3/16`, with `.` for dotted (`1/8.` = 3/16) and `t` for a
-    /// triplet (`1/8t` = 1/12); `off` is 0.
-    pub fn as_value(&self) -> Option<f32> {
-        match *self {
-            Arg::Str(s) => note_value(s),
-            other => other.as_f32(),
-        }
-    }
-
-    /// The argument as a gate state, if it reads as one.
-    pub fn as_gate(&self) -> Option<bool> {
-        match *self {
-            Arg::Bool(b) => Some(b),
-            Arg::Str(s) => match s.to_ascii_lowercase().as_str() {
-                "on" | "1" | "true" | "yes" => Some(true),
-                "off" | "0" | "false" | "no" => Some(false),
-                _ => None,
-            },
-            other => other.as_f32().filter(|v| v.is_finite()).map(|v| v > 0.0),
-        }
+/// Resolves `address` with `args` against the patch's names.
+pub fn resolve(dir: &Directory, address: &str, args: &[Arg<'_>]) -> Result<Resolved, EngineError> {
+    let parts: Vec<&str> = address.strip_prefix('/').unwrap_or("").split('/').collect();
+    match parts.as_slice() {
+        ["mod", module, param] => resolve_set_all(dir, module, param, address, args),
+        ["gate", module] => Ok(Resolved {
+            actions: resolve_gate(dir, module, address, args)?,
+            clamped: Vec::new(),
+        }),
+        _ => Ok(Resolved {
+            actions: resolve_other(dir, address, args)?,
+            clamped: Vec::new(),
+        }),
     }
 }
 
-/// A note value in whole notes: `1/4` = 0.25, `1/8.` = 0.1875, `1/8t` = 1/12, `off` = 0.
-pub fn note_value(text: &str) -> Option<f32> {
-    let t = text.trim();
-    if t.eq_ignore_ascii_case("off") {
-        return Some(0.0);
+/// The modules a `/mod` or `/gate` names: one by its name, or those an OSC pattern matches.
+fn modules<'d>(
+    dir: &'d Directory,
+    module: &str,
+    address: &str,
+) -> Result<Vec<&'d super::Entry>, EngineError> {
+    if !pattern::is_pattern(module) {
+        return Ok(vec![dir.lookup(module)?]);
     }
-    let (t, factor) = match (t.strip_suffix('.'), t.strip_suffix('t')) {
-        (Some(rest), _) => (rest, 1.5),
-        (_, Some(rest)) => (rest, 2.0 / 3.0),
-        _ => (t, 1.0),
+    let found: Vec<_> = dir
+        .modules()
+        .iter()
+        .filter(|e| pattern::matches(module, &e.name))
+        .collect();
+    if found.is_empty() {
+        return Err(bad(address, format!("no module matches '{module}'")));
+    }
+    Ok(found)
+}
+
+fn resolve_set_all(
+    dir: &Directory,
+    module: &str,
+    param: &str,
+    address: &str,
+    args: &[Arg<'_>],
+) -> Result<Resolved, EngineError> {
+    let value = one_number(address, args)?;
+    let mut out = Resolved::default();
+    let exact = !pattern::is_pattern(module) && !pattern::is_pattern(param);
+    for e in modules(dir, module, address)? {
+        if exact {
+            // One module, one parameter: an unknown one is named with the module's list.
+            e.kind.param_id(param)?;
+        }
+        for (p, spec) in e.kind.params().iter().enumerate() {
+            if !pattern::matches(param, spec.name) {
+                continue;
+            }
+            let outcome = ParamSpec::accept(spec, value, dir.sample_rate())?;
+            if outcome.clamped {
+                out.clamped.push(Clamped {
+                    module: e.name.clone(),
+                    param: spec.name,
+                    value: outcome.value,
+                });
+            }
+            out.actions.push(Action::Set {
+                module: e.id,
+                param: p as u8,
+                value,
+            });
+        }
+    }
+    if out.actions.is_empty() {
+        return Err(bad(
+            address,
+            format!("no parameter matches '{param}' on '{module}'"),
+        ));
+    }
+    Ok(out)
+}
+
+/// `/engine/freq` and `/engine/amp`: one parameter of the `sine` module.
+fn resolve_set(
+    dir: &Directory,
+    module: &str,
+    param: &str,
+    address: &str,
+    args: &[Arg<'_>],
+) -> Result<Vec<Action>, EngineError> {
+    let e = dir.lookup(module)?;
+    Ok(vec![Action::Set {
+        module: e.id,
+        param: e.kind.param_id(param)?,
+        value: one_number(address, args)?,
+    }])
+}
+
+fn resolve_gate(
+    dir: &Directory,
+    module: &str,
+    address: &str,
+    args: &[Arg<'_>],
+) -> Result<Vec<Action>, EngineError> {
+    let on = match args {
+        [a] => a
+            .as_gate()
+            .ok_or_else(|| bad(address, "expects on|off|1|0|true|false"))?,
+        _ => {
+            return Err(bad(
+                address,
+                format!("expects 1 argument, got {}", args.len()),
+            ))
+        }
     };
-    let (a, b) = t.split_once('/')?;
-    let (a, b): (u32, u32) = (a.trim().parse().ok()?, b.trim().parse().ok()?);
-    (a > 0 && b > 0).then(|| a as f32 / b as f32 * factor)
+    let found = modules(dir, module, address)?;
+    if let [e] = found.as_slice() {
+        if !e.kind.gateable() && !pattern::is_pattern(module) {
+            return Err(chronus_dsp::DspError::NotGateable {
+                module: e.kind.name(),
+            }
+            .into());
+        }
+    }
+    let actions: Vec<Action> = found
+        .into_iter()
+        .filter(|e| e.kind.gateable())
+        .map(|e| Action::Gate { module: e.id, on })
+        .collect();
+    if actions.is_empty() {
+        return Err(bad(
+            address,
+            format!("'{module}' has no gate (gates: adsr modules)"),
+        ));
+    }
+    Ok(actions)
 }
 
 fn bad(address: &str, reason: impl Into<String>) -> EngineError {
@@ -106,10 +201,9 @@ fn one_number(address: &str, args: &[Arg<'_>]) -> Result<f32, EngineError> {
     }
 }
 
-/// Parses `address` with `args` into the actions it stands for: one for `/mod`, `/gate` and
-/// `/engine`, several for `/seq/pattern` (the pattern's length, then each step).
-pub fn parse_all(
-    patch: &Patch,
+/// `/seq`, `/note`, `/voices` and `/engine`.
+fn resolve_other(
+    dir: &Directory,
     address: &str,
     args: &[Arg<'_>],
 ) -> Result<Vec<Action>, EngineError> {
@@ -170,16 +264,16 @@ pub fn parse_all(
             let t = track(args.first())?;
             let target = match args.get(1) {
                 Some(Arg::Str("note")) => SeqTarget::Note {
-                    osc: patch.lookup("sine")?,
-                    gate: patch.lookup("adsr")?,
+                    osc: dir.lookup("sine")?.id,
+                    gate: dir.lookup("adsr")?.id,
                 },
                 Some(Arg::Str("off")) => SeqTarget::Off,
                 Some(Arg::Str(module)) => {
-                    let id = patch.lookup(module)?;
-                    if !patch.kind(id)?.gateable() {
+                    let e = dir.lookup(module)?;
+                    if !e.kind.gateable() {
                         return Err(bad(address, format!("'{module}' has no gate")));
                     }
-                    SeqTarget::Gate(id)
+                    SeqTarget::Gate(e.id)
                 }
                 _ => return Err(bad(address, "expects <track> note|off|<gate module>")),
             };
@@ -200,7 +294,7 @@ pub fn parse_all(
                 }
                 _ => return Err(bad(address, "expects <note> [velocity], e.g. 60 0.8 or C4")),
             };
-            if patch.voice_template().is_empty() {
+            if !dir.has_voices() {
                 return Err(chronus_dsp::DspError::NoVoiceTemplate.into());
             }
             Ok(vec![Action::NoteOn { note, velocity }])
@@ -211,7 +305,7 @@ pub fn parse_all(
                 [n] => Some(note_arg(address, n)?),
                 _ => return Err(bad(address, "expects <note>, or nothing for every note")),
             };
-            if patch.voice_template().is_empty() {
+            if !dir.has_voices() {
                 return Err(chronus_dsp::DspError::NoVoiceTemplate.into());
             }
             Ok(vec![Action::NoteOff { note }])
@@ -231,7 +325,11 @@ pub fn parse_all(
             };
             Ok(vec![Action::Voices { count, mono }])
         }
-        _ => parse(patch, address, args).map(|a| vec![a]),
+        ["engine", "freq"] => resolve_set(dir, "sine", "freq", address, args),
+        ["engine", "amp"] => resolve_set(dir, "sine", "gain", address, args),
+        _ => Err(EngineError::UnknownAddress {
+            address: address.to_owned(),
+        }),
     }
 }
 
@@ -252,58 +350,18 @@ fn note_arg(address: &str, arg: &Arg<'_>) -> Result<u8, EngineError> {
     })
 }
 
-/// Parses `address` with `args` into an action on `patch` (names resolved to ids).
-pub fn parse(patch: &Patch, address: &str, args: &[Arg<'_>]) -> Result<Action, EngineError> {
-    let parts: Vec<&str> = address.strip_prefix('/').unwrap_or("").split('/').collect();
-    match parts.as_slice() {
-        ["mod", module, param] => {
-            let id = patch.lookup(module)?;
-            let p = patch.kind(id)?.param_id(param)?;
-            Ok(Action::Set {
-                module: id,
-                param: p,
-                value: one_number(address, args)?,
-            })
-        }
-        ["gate", module] => {
-            let id = patch.lookup(module)?;
-            if !patch.kind(id)?.gateable() {
-                return Err(chronus_dsp::DspError::NotGateable {
-                    module: patch.kind(id)?.name(),
-                }
-                .into());
-            }
-            let on = match args {
-                [a] => a
-                    .as_gate()
-                    .ok_or_else(|| bad(address, "expects on|off|1|0|true|false"))?,
-                _ => {
-                    return Err(bad(
-                        address,
-                        format!("expects 1 argument, got {}", args.len()),
-                    ))
-                }
-            };
-            Ok(Action::Gate { module: id, on })
-        }
-        ["engine", "freq"] => parse(patch, "/mod/sine/freq", args).map_err(|e| rename(e, address)),
-        ["engine", "amp"] => parse(patch, "/mod/sine/gain", args).map_err(|e| rename(e, address)),
-        _ => Err(EngineError::UnknownAddress {
-            address: address.to_owned(),
-        }),
-    }
-}
-
-fn rename(e: EngineError, address: &str) -> EngineError {
-    match e {
-        EngineError::BadArguments { reason, .. } => bad(address, reason),
-        other => other,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chronus_dsp::Patch;
+
+    fn parse(p: &Patch, a: &str, args: &[Arg<'_>]) -> Result<Action, EngineError> {
+        crate::control::parse(p, a, args)
+    }
+
+    fn parse_all(p: &Patch, a: &str, args: &[Arg<'_>]) -> Result<Vec<Action>, EngineError> {
+        crate::control::parse_all(p, a, args)
+    }
 
     #[test]
     fn parses_the_seed_addresses() {
@@ -356,13 +414,13 @@ mod tests {
 
     #[test]
     fn note_values_read_as_fractions_of_a_whole_note() {
-        assert_eq!(note_value("1/4"), Some(0.25));
-        assert_eq!(note_value("1/8."), Some(0.1875));
-        assert_eq!(note_value("3/16"), Some(0.1875));
-        assert_eq!(note_value("1/8t"), Some(1.0 / 12.0));
-        assert_eq!(note_value("off"), Some(0.0));
+        assert_eq!(super::super::note_value("1/4"), Some(0.25));
+        assert_eq!(super::super::note_value("1/8."), Some(0.1875));
+        assert_eq!(super::super::note_value("3/16"), Some(0.1875));
+        assert_eq!(super::super::note_value("1/8t"), Some(1.0 / 12.0));
+        assert_eq!(super::super::note_value("off"), Some(0.0));
         for bad in ["", "1/0", "0/4", "x/4", "1/", "quarter"] {
-            assert_eq!(note_value(bad), None, "{bad}");
+            assert_eq!(super::super::note_value(bad), None, "{bad}");
         }
         // The delay exists with the effects only.
         #[cfg(feature = "effects")]
@@ -428,5 +486,38 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("no voice template"));
+    }
+
+    #[test]
+    fn patterns_stand_for_every_match_and_out_of_range_values_are_reported() {
+        let mut p = Patch::default_patch(48_000.0, 64).unwrap();
+        p.add("sine2", chronus_dsp::ModuleKind::Osc).unwrap();
+        let dir = Directory::of(&p);
+        let r = resolve(&dir, "/mod/sine*/gain", &[Arg::Float(2.0)]).unwrap();
+        let modules: Vec<_> = r
+            .actions
+            .iter()
+            .map(|a| match a {
+                Action::Set { module, .. } => *module,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(modules, [p.find("sine").unwrap(), p.find("sine2").unwrap()]);
+        assert_eq!(r.clamped.len(), 2, "gain 2 is above 1 on both: {r:?}");
+        assert_eq!((r.clamped[1].module.as_str(), r.clamped[1].param), ("sine2", "gain"));
+        assert_eq!(r.clamped[1].value, 1.0);
+        // The exact address is the same table, with nothing clamped.
+        let r = resolve(&dir, "/mod/sine/gain", &[Arg::Float(0.5)]).unwrap();
+        assert_eq!(r.actions.len(), 1);
+        assert!(r.clamped.is_empty());
+        let err = |a: &str| resolve(&dir, a, &[Arg::Int(1)]).unwrap_err().to_string();
+        assert!(err("/mod/nomatch*/freq").contains("no module matches 'nomatch*'"));
+        assert!(err("/mod/sine/fr?x").contains("no parameter matches 'fr?x'"));
+        assert!(err("/gate/sine*").contains("has no gate"));
+        // One action was asked for, a pattern gives two.
+        assert!(parse(&p, "/mod/sine*/gain", &[Arg::Float(0.5)])
+            .unwrap_err()
+            .to_string()
+            .contains("stands for 2 actions"));
     }
 }

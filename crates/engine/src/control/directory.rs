@@ -1,0 +1,68 @@
+//! The names the address table resolves: the patch's modules (name, id, kind), whether it has
+//! a voice template, its sample rate. The engine publishes a new one after each patch edit,
+//! so resolving a message takes no lock.
+
+use chronus_dsp::{DspError, ModuleId, ModuleKind, Patch};
+
+/// One module of the patch, as the address table sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// Its id in the patch.
+    pub id: ModuleId,
+    /// Its name (`sine`, `filter`, …).
+    pub name: String,
+    /// Its kind.
+    pub kind: ModuleKind,
+}
+
+/// The patch's module names, ids and kinds (not its parameter values).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Directory {
+    modules: Vec<Entry>,
+    voices: bool,
+    sample_rate: f64,
+}
+
+impl Directory {
+    /// The directory of `patch`.
+    pub fn of(patch: &Patch) -> Directory {
+        Directory {
+            modules: patch
+                .describe()
+                .into_iter()
+                .map(|d| Entry {
+                    id: d.id,
+                    name: d.name,
+                    kind: d.kind,
+                })
+                .collect(),
+            voices: !patch.voice_template().is_empty(),
+            sample_rate: patch.sample_rate(),
+        }
+    }
+
+    /// Every module, in the patch's order.
+    pub fn modules(&self) -> &[Entry] {
+        &self.modules
+    }
+
+    /// The module named `name`.
+    pub fn lookup(&self, name: &str) -> Result<&Entry, DspError> {
+        self.modules
+            .iter()
+            .find(|e| e.name == name)
+            .ok_or_else(|| DspError::UnknownModule {
+                name: name.to_owned(),
+            })
+    }
+
+    /// Whether the patch has a voice template (notes can play).
+    pub fn has_voices(&self) -> bool {
+        self.voices
+    }
+
+    /// The patch's sample rate (parameter ranges that depend on it).
+    pub fn sample_rate(&self) -> f64 {
+        self.sample_rate
+    }
+}
