@@ -29,6 +29,7 @@ mod module;
 pub mod modules;
 mod param;
 mod patch;
+pub mod pitch;
 mod ramp;
 mod voices;
 

@@ -347,31 +347,9 @@ pub fn parse_pattern(text: &str) -> Result<Vec<u8>, String> {
     Ok(steps)
 }
 
-/// A note name (`C4` = 60, `A4` = 69, `F#3`, `Bb2`) as a MIDI number.
+/// A note name (`C4` = 60, `A4` = 69, `F#3`, `Bb2`) as a MIDI number; the octave is needed.
 pub(crate) fn parse_note(text: &str) -> Option<u8> {
-    let mut chars = text.chars();
-    let base: i32 = match chars.next()?.to_ascii_uppercase() {
-        'C' => 0,
-        'D' => 2,
-        'E' => 4,
-        'F' => 5,
-        'G' => 7,
-        'A' => 9,
-        'B' => 11,
-        _ => return None,
-    };
-    let rest: String = chars.collect();
-    let (acc, octave) = match rest.strip_prefix('#') {
-        Some(o) => (1, o),
-        None => match rest.strip_prefix('b') {
-            Some(o) => (-1, o),
-            None => (0, rest.as_str()),
-        },
-    };
-    let octave: i32 = octave.parse().ok()?;
-    // Checked: `C3000000000` parses as an octave and must not overflow (found by the fuzzer).
-    let midi = octave.checked_add(1)?.checked_mul(12)? + base + acc;
-    u8::try_from(midi).ok().filter(|m| *m <= 127)
+    chronus_dsp::pitch::parse_note(text, None)
 }
 
 /// The actions that load `pattern` into `track`: its length, then every step.

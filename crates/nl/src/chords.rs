@@ -47,25 +47,12 @@ pub fn parse_chord(text: &str) -> Option<Chord> {
         Some(r) => (r.trim_end().to_owned(), true),
         None => (t, false),
     };
-    let mut chars = t.char_indices().peekable();
-    let (_, letter) = chars.next()?;
+    let mut letters = t.chars();
+    let letter = letters.next()?;
     let base = crate::notes::pitch_class(letter)?;
-    let mut acc = 0;
-    let mut accidental = String::new();
-    while let Some(&(_, c)) = chars.peek() {
-        match c {
-            '#' | '♯' => {
-                acc += 1;
-                accidental.push('#');
-            }
-            'b' | '♭' => {
-                acc -= 1;
-                accidental.push('b');
-            }
-            _ => break,
-        }
-        chars.next();
-    }
+    let (acc, after) = chronus_dsp::pitch::accidentals(letters.as_str());
+    let accidental = if acc < 0 { "b" } else { "#" }.repeat(acc.unsigned_abs() as usize);
+    let mut chars = after.char_indices().peekable();
     let mut octave_text = String::new();
     while let Some(&(_, c)) = chars.peek() {
         if !c.is_ascii_digit() || !octave_text.is_empty() {
@@ -90,7 +77,10 @@ pub fn parse_chord(text: &str) -> Option<Chord> {
     let octave: i32 = if octave_text.is_empty() {
         4
     } else {
-        octave_text.parse().ok().filter(|o| (-1..=9).contains(o))?
+        octave_text
+            .parse()
+            .ok()
+            .filter(|o| chronus_dsp::pitch::OCTAVES.contains(o))?
     };
     let root = (octave + 1) * 12 + base + acc;
     let notes: Vec<i32> = intervals.iter().map(|i| root + i).collect();

@@ -3,21 +3,11 @@
 /// Pitch-class names accepted, sharps and flats.
 pub const NOTE_NAMES: [&str; 7] = ["c", "d", "e", "f", "g", "a", "b"];
 
-/// Semitones above C of a note letter (lower case): `c` 0 … `b` 11.
-pub(crate) fn pitch_class(letter: char) -> Option<i32> {
-    Some(match letter {
-        'c' => 0,
-        'd' => 2,
-        'e' => 4,
-        'f' => 5,
-        'g' => 7,
-        'a' => 9,
-        'b' => 11,
-        _ => return None,
-    })
-}
+/// Semitones above C of a note letter: `c` 0 … `b` 11.
+pub(crate) use chronus_dsp::pitch::pitch_class;
 
-/// Parses a note name into a MIDI number (C4 = 60, A4 = 69). The octave defaults to 4.
+/// Parses a note name into a MIDI number (C4 = 60, A4 = 69) with the one note grammar of
+/// chronus ([`chronus_dsp::pitch`]); the octave defaults to 4, and "middle C" is C4.
 pub fn parse_note(text: &str) -> Option<i32> {
     let t = text.trim().to_lowercase();
     match t.as_str() {
@@ -25,29 +15,7 @@ pub fn parse_note(text: &str) -> Option<i32> {
         "a above middle c" => return Some(69),
         _ => {}
     }
-    let mut chars = t.chars().peekable();
-    let base = pitch_class(chars.next()?)?;
-    let mut acc = 0;
-    while let Some(&c) = chars.peek() {
-        match c {
-            '#' | '♯' => acc += 1,
-            'b' | '♭' => acc -= 1,
-            _ => break,
-        }
-        chars.next();
-    }
-    let rest: String = chars.collect();
-    let octave: i32 = if rest.is_empty() {
-        4
-    } else {
-        let o: i32 = rest.parse().ok()?;
-        if !(-1..=9).contains(&o) {
-            return None;
-        }
-        o
-    };
-    let midi = (octave + 1) * 12 + base + acc;
-    (0..=127).contains(&midi).then_some(midi)
+    chronus_dsp::pitch::parse_note(&t, Some(4)).map(i32::from)
 }
 
 #[cfg(test)]

@@ -53,18 +53,11 @@ fn read(path: &Path) -> Result<(Vec<f32>, u32, u16)> {
 
 /// "A4 +3 c" for a frequency.
 fn note_of(freq: f64) -> String {
-    const NAMES: [&str; 12] = [
-        "C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B",
-    ];
-    let midi = 69.0 + 12.0 * (freq / 440.0).log2();
-    let n = midi.round();
-    let cents = ((midi - n) * 100.0).round() as i64;
-    let name = NAMES[(n as i64).rem_euclid(12) as usize];
-    let octave = (n as i64).div_euclid(12) - 1;
-    if cents == 0 {
-        format!("{name}{octave}")
-    } else {
-        format!("{name}{octave} {cents:+} c")
+    use chronus_dsp::pitch::{nearest_note, note_name};
+    match nearest_note(freq) {
+        Some((n, 0)) => note_name(n),
+        Some((n, cents)) => format!("{} {cents:+} c", note_name(n)),
+        None => "no note".into(),
     }
 }
 

@@ -504,7 +504,10 @@ mod tests {
             .collect();
         assert_eq!(modules, [p.find("sine").unwrap(), p.find("sine2").unwrap()]);
         assert_eq!(r.clamped.len(), 2, "gain 2 is above 1 on both: {r:?}");
-        assert_eq!((r.clamped[1].module.as_str(), r.clamped[1].param), ("sine2", "gain"));
+        assert_eq!(
+            (r.clamped[1].module.as_str(), r.clamped[1].param),
+            ("sine2", "gain")
+        );
         assert_eq!(r.clamped[1].value, 1.0);
         // The exact address is the same table, with nothing clamped.
         let r = resolve(&dir, "/mod/sine/gain", &[Arg::Float(0.5)]).unwrap();
