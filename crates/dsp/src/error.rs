@@ -36,6 +36,15 @@ pub enum DspError {
         /// The parameter name (or index) asked for.
         param: String,
     },
+    /// The module has no parameter with this index (made without allocating: modules answer
+    /// it on the audio thread).
+    #[error("module kind '{module}' has no parameter number {index}")]
+    NoParamIndex {
+        /// The module kind.
+        module: &'static str,
+        /// The index asked for.
+        index: crate::ParamId,
+    },
     /// A module type name that chronus does not know.
     #[error("unknown module type '{name}' (known: osc, adsr, filter, lfo)")]
     UnknownKind {

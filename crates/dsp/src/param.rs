@@ -117,6 +117,25 @@ impl ParamSpec {
     }
 }
 
+/// The one parameter check every module's `set_param` starts with: the spec of index `param`
+/// in `table` accepts `value` (clamped, rounded for choices; NaN and infinities refused).
+/// Never allocates: called on the audio thread.
+pub(crate) fn accept(
+    table: &'static [ParamSpec],
+    module: &'static str,
+    param: ParamId,
+    value: f32,
+    sample_rate: f64,
+) -> Result<SetOutcome, DspError> {
+    table
+        .get(usize::from(param))
+        .ok_or(DspError::NoParamIndex {
+            module,
+            index: param,
+        })?
+        .accept(value, sample_rate)
+}
+
 /// Finds a parameter by name in a table.
 pub(crate) fn find(table: &[ParamSpec], name: &str) -> Option<ParamId> {
     table

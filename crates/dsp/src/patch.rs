@@ -246,9 +246,9 @@ impl Patch {
         }
         let kind = self.node(to)?.desc.kind;
         if (param as usize) >= kind.params().len() {
-            return Err(DspError::UnknownParam {
+            return Err(DspError::NoParamIndex {
                 module: kind.name(),
-                param: param.to_string(),
+                index: param,
             });
         }
         let route = Route { from: lfo, param };
@@ -343,23 +343,19 @@ impl Patch {
     /// A parameter's base value.
     pub fn param(&self, id: ModuleId, param: ParamId) -> Result<f32, DspError> {
         let node = self.node(id)?;
-        node.module
-            .param(param)
-            .ok_or_else(|| DspError::UnknownParam {
-                module: node.desc.kind.name(),
-                param: param.to_string(),
-            })
+        node.module.param(param).ok_or(DspError::NoParamIndex {
+            module: node.desc.kind.name(),
+            index: param,
+        })
     }
 
     /// A parameter's value in effect now (smoothed and modulated).
     pub fn effective(&self, id: ModuleId, param: ParamId) -> Result<f32, DspError> {
         let node = self.node(id)?;
-        node.module
-            .effective(param)
-            .ok_or_else(|| DspError::UnknownParam {
-                module: node.desc.kind.name(),
-                param: param.to_string(),
-            })
+        node.module.effective(param).ok_or(DspError::NoParamIndex {
+            module: node.desc.kind.name(),
+            index: param,
+        })
     }
 
     /// Opens or closes a module's gate (the module itself: a template's envelope gates the

@@ -77,6 +77,15 @@ fn patch_processing_does_not_allocate() {
                     p.note_off(Some(67)).unwrap();
                 }
                 490 => p.note_off(None).unwrap(),
+                // Refusals are made without allocating too: a parameter index no module
+                // has, a value that is no number.
+                495 => {
+                    for id in [sine, filter, adsr, lfo] {
+                        assert!(p.set_param(id, 200, 1.0).is_err());
+                        assert!(p.param(id, 200).is_err());
+                        assert!(p.set_param(id, 0, f32::NAN).is_err());
+                    }
+                }
                 _ => {}
             }
             p.process(&mut out);

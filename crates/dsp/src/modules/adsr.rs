@@ -207,13 +207,7 @@ impl Module for Adsr {
     }
 
     fn set_param(&mut self, param: ParamId, value: f32) -> Result<SetOutcome, DspError> {
-        let spec = PARAMS
-            .get(param as usize)
-            .ok_or_else(|| DspError::UnknownParam {
-                module: "adsr",
-                param: param.to_string(),
-            })?;
-        let out = spec.accept(value, self.sample_rate)?;
+        let out = crate::param::accept(&PARAMS, "adsr", param, value, self.sample_rate)?;
         self.s.params[param as usize] = out.value;
         if param == SUSTAIN && self.s.stage == Stage::Sustain {
             // Glide to the new sustain level over the decay time instead of jumping.

@@ -164,13 +164,7 @@ impl Module for Delay {
     }
 
     fn set_param(&mut self, param: ParamId, value: f32) -> Result<SetOutcome, DspError> {
-        let spec = PARAMS
-            .get(param as usize)
-            .ok_or_else(|| DspError::UnknownParam {
-                module: "delay",
-                param: param.to_string(),
-            })?;
-        let out = spec.accept(value, self.sample_rate)?;
+        let out = crate::param::accept(&PARAMS, "delay", param, value, self.sample_rate)?;
         self.s.params[param as usize] = out.value;
         Ok(out)
     }

@@ -293,13 +293,7 @@ impl Module for Filter {
     }
 
     fn set_param(&mut self, param: ParamId, value: f32) -> Result<SetOutcome, DspError> {
-        let spec = PARAMS
-            .get(param as usize)
-            .ok_or_else(|| DspError::UnknownParam {
-                module: "filter",
-                param: param.to_string(),
-            })?;
-        let out = spec.accept(value, self.sample_rate)?;
+        let out = crate::param::accept(&PARAMS, "filter", param, value, self.sample_rate)?;
         self.s.params[param as usize] = out.value;
         if param == MODE || param == GAIN_DB {
             self.s.coefs = self.coefs_now();

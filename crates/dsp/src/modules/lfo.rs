@@ -119,13 +119,7 @@ impl Module for Lfo {
     }
 
     fn set_param(&mut self, param: ParamId, value: f32) -> Result<SetOutcome, DspError> {
-        let spec = PARAMS
-            .get(param as usize)
-            .ok_or_else(|| DspError::UnknownParam {
-                module: "lfo",
-                param: param.to_string(),
-            })?;
-        let out = spec.accept(value, self.sample_rate)?;
+        let out = crate::param::accept(&PARAMS, "lfo", param, value, self.sample_rate)?;
         if param == RESET {
             self.s.phase = 0;
         }

@@ -154,13 +154,7 @@ impl Module for Osc {
     }
 
     fn set_param(&mut self, param: ParamId, value: f32) -> Result<SetOutcome, DspError> {
-        let spec = PARAMS
-            .get(param as usize)
-            .ok_or_else(|| DspError::UnknownParam {
-                module: "osc",
-                param: param.to_string(),
-            })?;
-        let out = spec.accept(value, self.sample_rate)?;
+        let out = crate::param::accept(&PARAMS, "osc", param, value, self.sample_rate)?;
         if param == FREQ {
             let from = self.glided_freq().log2();
             let to = f64::from(out.value).log2();

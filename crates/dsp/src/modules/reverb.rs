@@ -132,13 +132,7 @@ impl Module for Reverb {
     }
 
     fn set_param(&mut self, param: ParamId, value: f32) -> Result<SetOutcome, DspError> {
-        let spec = PARAMS
-            .get(param as usize)
-            .ok_or_else(|| DspError::UnknownParam {
-                module: "reverb",
-                param: param.to_string(),
-            })?;
-        let out = spec.accept(value, self.sample_rate)?;
+        let out = crate::param::accept(&PARAMS, "reverb", param, value, self.sample_rate)?;
         self.s.params[param as usize] = out.value;
         Ok(out)
     }
