@@ -67,6 +67,17 @@ step "build packages cover every linked native library" bash scripts/check-packa
 step "format" cargo fmt --all -- --check
 step "clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
 step "doc tests" cargo test --workspace --doc --locked
+step "documentation builds without warnings" env RUSTDOCFLAGS="-D warnings" \
+    cargo doc --workspace --no-deps --locked --quiet
+# Every crate's examples build (clippy --all-targets above); those that need no device run
+# (optimised like the tests: unoptimised DSP can be too slow for real time).
+examples() {
+    cargo run --quiet --locked --profile test -p chronus-dsp --example render &&
+        cargo run --quiet --locked --profile test -p chronus-nl --example plan -- "play an A minor chord" &&
+        cargo run --quiet --locked --profile test -p chronus-engine --example own_backend &&
+        cargo run --quiet --locked --profile test -p chronus-osc --example serve
+}
+step "examples run" examples
 # Tests that run real-time workers against a clock measure "no lost sample": they get the
 # machine to themselves (one at a time, nothing else running), everything else runs in parallel.
 realtime='binary(/^(failover|lifecycle|run|osc|bench|mcp|jack|alsa|say|jam|tour|soak)$/)'

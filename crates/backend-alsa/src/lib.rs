@@ -4,6 +4,22 @@
 //! format (f32, s32 or s16: scaled, rounded and clipped, no dither) interleaved over the
 //! channels, and writes one period at a time; the blocking write paces it. An underrun
 //! (`EPIPE`) is counted and recovered with `prepare`.
+//!
+//! ```no_run
+//! use chronus_backend_alsa::AlsaBackend;
+//! use chronus_engine::backend::{Backend, StreamConfig};
+//! use chronus_engine::{Engine, EngineConfig};
+//!
+//! let want = StreamConfig { sample_rate: 48_000, block: 64, channels: 2 };
+//! let mut alsa = AlsaBackend { device: "default".into(), format: None, period: None };
+//! let (period, _buffer) = alsa.prepare(want)?; // the engine renders a period ahead
+//! let config = EngineConfig::default().for_device_period(Some(period));
+//! let (engine, output) = Engine::start(config)?;
+//! let stream = Box::new(alsa).start(want, output, engine.metrics_handle())?;
+//! // … play …
+//! stream.stop()?;
+//! # Ok::<(), chronus_engine::EngineError>(())
+//! ```
 
 #![warn(clippy::unwrap_used)]
 

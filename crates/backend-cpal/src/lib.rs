@@ -8,6 +8,21 @@
 //! The host is cpal's default (ALSA on Linux) unless [`CpalBackend::host`] names another:
 //! with the `jack` feature, cpal's own JACK host (`jack`), whose client registers as
 //! `cpal_client_<pid>_out` with ports `out_0..` connected to the system playback ports.
+//!
+//! ```no_run
+//! use chronus_backend_cpal::CpalBackend;
+//! use chronus_engine::backend::{Backend, StreamConfig};
+//! use chronus_engine::{Engine, EngineConfig};
+//!
+//! let want = StreamConfig { sample_rate: 48_000, block: 64, channels: 2 };
+//! let mut cpal = CpalBackend::default(); // the default host and device
+//! let buffer = cpal.prepare(want)?;
+//! let (engine, output) = Engine::start(EngineConfig::default().for_device_period(Some(buffer)))?;
+//! let stream = Box::new(cpal).start(want, output, engine.metrics_handle())?;
+//! // … play …
+//! stream.stop()?;
+//! # Ok::<(), chronus_engine::EngineError>(())
+//! ```
 
 #![warn(clippy::unwrap_used)]
 

@@ -5,6 +5,25 @@
 //! registers `out_1` (and `out_2`… with more channels), activates the client and connects the
 //! ports to the system's playback ports or to the ones asked for. Xruns are counted; a server
 //! that goes away is reported through [`Stream::error`].
+//!
+//! ```no_run
+//! use chronus_backend_jack::{Connect, JackBackend};
+//! use chronus_engine::backend::{Backend, StreamConfig};
+//! use chronus_engine::{Engine, EngineConfig};
+//!
+//! let jack = JackBackend::open("chronus", Connect::System)?;
+//! let want = StreamConfig { sample_rate: jack.sample_rate(), block: 64, channels: 2 };
+//! let config = EngineConfig {
+//!     sample_rate: f64::from(jack.sample_rate()),
+//!     ..EngineConfig::default()
+//! }
+//! .for_device_period(Some(jack.buffer_size() as usize));
+//! let (engine, output) = Engine::start(config)?;
+//! let stream = Box::new(jack).start(want, output, engine.metrics_handle())?;
+//! // … play …
+//! stream.stop()?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 #![warn(clippy::unwrap_used)]
 

@@ -3,6 +3,20 @@
 //! A [`Server`] listens on UDP (and TCP, SLIP-framed or length-prefixed) and turns each OSC
 //! message into typed engine actions once, at the edge ([`router`]); replies (`/status.reply`,
 //! `/value`, `/error`…) go back to the sender. The address space is documented in `docs/osc.md`.
+//!
+//! Serving an engine (`examples/serve.rs` plays it on the null backend too):
+//!
+//! ```no_run
+//! use chronus_engine::{Engine, EngineConfig};
+//! use chronus_osc::{Server, ServerConfig};
+//! use std::sync::Arc;
+//!
+//! let (engine, output) = Engine::start(EngineConfig::default())?;
+//! // … hand `output` to a backend …
+//! let server = Server::start(Arc::new(engine), ServerConfig::default())?; // 127.0.0.1:5005
+//! println!("send /gate/adsr on to {}", server.udp_addr());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 #![warn(clippy::unwrap_used)]
 

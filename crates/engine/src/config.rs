@@ -58,6 +58,17 @@ impl Default for EngineConfig {
     }
 }
 
+impl EngineConfig {
+    /// The lookahead for a device that takes `period` frames per callback: a device that
+    /// asks for several blocks at once needs them rendered ahead, so the workers' lookahead
+    /// covers the period on top of the one asked for.
+    pub fn for_device_period(mut self, period: Option<usize>) -> Self {
+        let blocks = period.map_or(0, |p| p.div_ceil(self.block));
+        self.lookahead += blocks.saturating_sub(1);
+        self
+    }
+}
+
 /// How far ahead a command may be stamped by default, in seconds.
 pub const DEFAULT_HORIZON_SECONDS: f64 = 60.0;
 /// Most commands that may wait for a later sample than the next block at once: the other

@@ -12,6 +12,36 @@
 //! active worker's block, or the other's when it is missing or faulty, so a worker can die at
 //! any instant without a lost sample. A supervisor replaces the dead worker with one restored
 //! from the survivor's exact state.
+//!
+//! A score rendered offline (no workers, no clock), the way `chronus render` does:
+//!
+//! ```
+//! use chronus_dsp::Patch;
+//! use chronus_engine::{offline, Score};
+//!
+//! let patch = Patch::default_patch(48_000.0, 64)?;
+//! let score = Score::parse("0 /gate/adsr on\n0.25 /mod/sine/freq 330\n0.4 /gate/adsr off")?;
+//! let commands = score.resolve(&patch)?;
+//! let sound = offline::render(patch, &commands, 24_000, |_, _| {})?;
+//! assert_eq!(sound.len(), 24_000);
+//! assert!(sound.iter().any(|s| s.abs() > 0.1));
+//! # Ok::<(), chronus_engine::EngineError>(())
+//! ```
+//!
+//! In real time, two workers (threads here; processes by default) and a backend that calls
+//! [`Output::render`] from its audio callback (`examples/own_backend.rs` has a whole one):
+//!
+//! ```no_run
+//! use chronus_engine::{Action, Arg, Engine, EngineConfig, WorkerMode};
+//!
+//! let config = EngineConfig { workers: WorkerMode::Thread, ..EngineConfig::default() };
+//! let (engine, mut output) = Engine::start(config)?;
+//! engine.send(engine.resolve("/mod/filter/cutoff", &[Arg::Float(800.0)])?)?;
+//! engine.send(Action::NoteOn { note: 60, velocity: 0.8 })?;
+//! let mut block = [0.0f32; 64];
+//! output.render(&mut block); // from your audio callback, once per block
+//! # Ok::<(), chronus_engine::EngineError>(())
+//! ```
 
 #![warn(clippy::unwrap_used)]
 

@@ -5,6 +5,17 @@
 //! explanation. Pure: no I/O, no clock, no randomness; the context is updated as the plan
 //! would leave the synth, so relative phrases ("up an octave") follow on. The mapping is
 //! documented in `docs/nl.md`.
+//!
+//! ```
+//! let mut context = chronus_nl::Context::default();
+//! let plan = chronus_nl::plan("play A4, a bit brighter", &mut context)?;
+//! let first = &plan.messages[0];
+//! assert_eq!(first.to_string(), "/mod/sine/freq 440");
+//! // The context follows the plan: "up an octave" now means A5.
+//! let plan = chronus_nl::plan("up an octave", &mut context)?;
+//! assert_eq!(plan.messages[0].to_string(), "/mod/sine/freq 880");
+//! # Ok::<(), chronus_nl::NlError>(())
+//! ```
 
 #![warn(clippy::unwrap_used)]
 

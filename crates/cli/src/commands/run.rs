@@ -203,21 +203,17 @@ pub fn run(args: RunArgs) -> Result<()> {
         }
         None => Vec::new(),
     };
-    // A device that asks for several blocks per callback needs them rendered ahead: the
-    // workers' lookahead covers the device period on top of what was asked.
-    let period_blocks = opened
-        .period
-        .map_or(0, |p| (p as usize).div_ceil(args.block));
-    let lookahead = args.lookahead + period_blocks.saturating_sub(1);
     let config = EngineConfig {
         sample_rate: f64::from(sample_rate),
         block: args.block,
-        lookahead,
+        lookahead: args.lookahead,
         workers: args.workers,
         stall_blocks: args.stall_blocks,
         worker_exe: None,
         horizon_seconds: args.horizon,
-    };
+    }
+    .for_device_period(opened.period.map(|p| p as usize));
+    let lookahead = config.lookahead;
     // The score's first two seconds go in before anything renders; the rest is fed as it plays.
     let horizon = 2 * u64::from(sample_rate);
     let split = score

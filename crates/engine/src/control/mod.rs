@@ -1,5 +1,5 @@
 //! Control addresses: the one table that turns `/mod/filter/cutoff 800` into typed
-//! [`Action`](crate::Action)s ([`resolve`]), the arguments it reads ([`Arg`]), the patch's
+//! [`Action`]s ([`resolve`]), the arguments it reads ([`Arg`]), the patch's
 //! names it resolves against ([`Directory`]) and OSC address patterns ([`pattern`]).
 //! Parsed once, at the edge; the engine and its workers only see typed commands.
 
