@@ -2,8 +2,8 @@
 //! real-time clocked thread with no device that can record what it plays to a WAV file.
 
 use crate::metrics::Metrics;
-use crate::offline::{to_int, WavFormat};
 use crate::output::Output;
+use crate::wav::{WavFormat, WavWriter};
 use crate::EngineError;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
@@ -145,18 +145,12 @@ impl Backend for NullBackend {
         let (mut tx, rx) = rtrb::RingBuffer::<f32>::new(config.sample_rate as usize * 10);
         let recorder = match self.record {
             Some((path, format)) => {
-                let spec = format.spec(config.channels as u16, config.sample_rate);
-                let writer =
-                    hound::WavWriter::create(&path, spec).map_err(|source| EngineError::Wav {
-                        path: path.clone(),
-                        source,
-                    })?;
+                let writer = WavWriter::create(&path, format, config.channels, config.sample_rate)?;
                 let stop = stop.clone();
-                let channels = config.channels;
                 Some(
                     std::thread::Builder::new()
                         .name("chronus-recorder".into())
-                        .spawn(move || record(rx, writer, path, format, channels, stop))
+                        .spawn(move || record(rx, writer, stop))
                         .map_err(|source| EngineError::Worker {
                             reason: "starting the recorder",
                             source,
@@ -215,16 +209,9 @@ impl Backend for NullBackend {
 
 fn record(
     mut rx: rtrb::Consumer<f32>,
-    mut writer: hound::WavWriter<std::io::BufWriter<std::fs::File>>,
-    path: PathBuf,
-    format: WavFormat,
-    channels: usize,
+    mut writer: WavWriter,
     stop: Arc<AtomicBool>,
 ) -> Result<(), EngineError> {
-    let err = |source| EngineError::Wav {
-        path: path.clone(),
-        source,
-    };
     loop {
         let done = stop.load(Acquire);
         let n = rx.slots();
@@ -232,16 +219,7 @@ fn record(
             let chunk = rx.read_chunk(n).map_err(|_| EngineError::Start {
                 reason: "recorder ring".into(),
             })?;
-            for x in chunk.into_iter() {
-                for _ in 0..channels {
-                    match format {
-                        WavFormat::F32 => writer.write_sample(x),
-                        WavFormat::S24 => writer.write_sample(to_int(x, 24)),
-                        WavFormat::S16 => writer.write_sample(to_int(x, 16) as i16),
-                    }
-                    .map_err(err)?;
-                }
-            }
+            writer.write_mono(chunk)?;
         } else if done {
             break;
         } else {
@@ -249,7 +227,7 @@ fn record(
             std::thread::sleep(std::time::Duration::from_millis(20));
         }
     }
-    writer.finalize().map_err(err)
+    writer.finalize()
 }
 
 impl Stream for NullStream {

@@ -4,17 +4,14 @@
 //! waited for.
 
 use crate::metrics::Metrics;
-use crate::offline::{to_int, WavFormat};
+use crate::wav::{WavFormat, WavWriter};
 use crate::EngineError;
 use std::fs::File;
-use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
 use std::sync::{mpsc, Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
-
-type Wav = hound::WavWriter<BufWriter<File>>;
 
 /// How a recording went.
 #[derive(Debug, Clone, PartialEq)]
@@ -57,7 +54,7 @@ impl RecordTap {
 }
 
 enum Cmd {
-    Start(Box<Wav>, PathBuf, WavFormat),
+    Start(Box<WavWriter>),
     Stop(mpsc::Sender<Result<Option<RecordingReport>, EngineError>>),
 }
 
@@ -126,17 +123,11 @@ impl Recorder {
                 reason: format!("already recording to {}; stop it first", p.display()),
             });
         }
-        let spec = format.spec(1, self.sample_rate);
-        let writer = hound::WavWriter::new(BufWriter::new(file), spec).map_err(|source| {
-            EngineError::Wav {
-                path: path.to_owned(),
-                source,
-            }
-        })?;
+        let writer = WavWriter::new(file, path, format, 1, self.sample_rate)?;
         self.commands
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .send(Cmd::Start(Box::new(writer), path.to_owned(), format))
+            .send(Cmd::Start(Box::new(writer)))
             .map_err(|_| EngineError::Recording {
                 reason: "the recorder thread is gone".into(),
             })?;
@@ -200,7 +191,7 @@ impl Recorder {
 /// keeps the header up to date about once a second (a file cut short by a crash still plays),
 /// finalises on stop.
 fn write_loop(mut rx: rtrb::Consumer<f32>, commands: mpsc::Receiver<Cmd>) {
-    let mut open: Option<(Box<Wav>, PathBuf, WavFormat, u64)> = None;
+    let mut open: Option<Box<WavWriter>> = None;
     let mut error: Option<EngineError> = None;
     let mut flushed = Instant::now();
     loop {
@@ -209,57 +200,48 @@ fn write_loop(mut rx: rtrb::Consumer<f32>, commands: mpsc::Receiver<Cmd>) {
         let n = rx.slots();
         if n > 0 {
             if let Ok(chunk) = rx.read_chunk(n) {
-                if let Some((w, path, format, count)) = open.as_mut() {
-                    for x in chunk.into_iter() {
-                        let r = match format {
-                            WavFormat::F32 => w.write_sample(x),
-                            WavFormat::S24 => w.write_sample(to_int(x, 24)),
-                            WavFormat::S16 => w.write_sample(to_int(x, 16) as i16),
-                        };
-                        match r {
-                            Ok(()) => *count += 1,
-                            Err(source) => {
-                                error.get_or_insert(EngineError::Wav {
-                                    path: path.clone(),
-                                    source,
-                                });
-                            }
+                match open.as_mut() {
+                    Some(w) if error.is_none() => {
+                        // What a failed write leaves in the ring is drained next time round.
+                        if let Err(e) = w.write_mono(chunk) {
+                            error = Some(e);
                         }
                     }
-                } else {
-                    chunk.commit_all();
+                    _ => chunk.commit_all(),
                 }
             }
         }
         if flushed.elapsed() >= Duration::from_secs(1) {
-            if let Some((w, ..)) = open.as_mut() {
+            if let Some(w) = open.as_mut() {
                 let _ = w.flush();
             }
             flushed = Instant::now();
         }
         match cmd {
-            Ok(Cmd::Start(w, path, format)) => {
+            Ok(Cmd::Start(w)) => {
                 error = None;
-                open = Some((w, path, format, 0));
+                open = Some(w);
             }
             Ok(Cmd::Stop(reply)) => {
                 let result = match open.take() {
                     None => Ok(None),
-                    Some((w, path, _, samples)) => match (error.take(), w.finalize()) {
-                        (Some(e), _) => Err(e),
-                        (None, Err(source)) => Err(EngineError::Wav { path, source }),
-                        (None, Ok(())) => Ok(Some(RecordingReport {
-                            path,
-                            samples,
-                            dropped: 0,
-                        })),
-                    },
+                    Some(w) => {
+                        let (path, samples) = (w.path().to_owned(), w.frames());
+                        match (error.take(), w.finalize()) {
+                            (Some(e), _) | (None, Err(e)) => Err(e),
+                            (None, Ok(())) => Ok(Some(RecordingReport {
+                                path,
+                                samples,
+                                dropped: 0,
+                            })),
+                        }
+                    }
                 };
                 let _ = reply.send(result);
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
             Err(mpsc::RecvTimeoutError::Disconnected) => {
-                if let Some((w, ..)) = open.take() {
+                if let Some(w) = open.take() {
                     let _ = w.finalize();
                 }
                 return;

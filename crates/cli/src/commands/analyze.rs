@@ -26,29 +26,8 @@ pub struct AnalyzeArgs {
 
 /// A WAV file as mono f32.
 fn read(path: &Path) -> Result<(Vec<f32>, u32, u16)> {
-    let mut reader = hound::WavReader::open(path)
-        .with_context(|| format!("cannot read {} as WAV", path.display()))?;
-    let spec = reader.spec();
-    let channels = usize::from(spec.channels.max(1));
-    let samples: Vec<f32> = match spec.sample_format {
-        hound::SampleFormat::Float => reader
-            .samples::<f32>()
-            .collect::<Result<_, _>>()
-            .context("a damaged WAV file")?,
-        hound::SampleFormat::Int => {
-            let scale = 1.0 / (1u64 << (spec.bits_per_sample - 1)) as f32;
-            reader
-                .samples::<i32>()
-                .map(|s| s.map(|v| v as f32 * scale))
-                .collect::<Result<_, _>>()
-                .context("a damaged WAV file")?
-        }
-    };
-    let mono = samples
-        .chunks(channels)
-        .map(|frame| frame.iter().sum::<f32>() / frame.len() as f32)
-        .collect();
-    Ok((mono, spec.sample_rate, spec.channels))
+    chronus_engine::wav::read_mono(path)
+        .with_context(|| format!("cannot read {} as WAV", path.display()))
 }
 
 /// "A4 +3 c" for a frequency.

@@ -122,20 +122,6 @@ pub fn run(args: RenderArgs) -> Result<()> {
 
 /// Peak level of the written file (read back, so the figure is what the file holds).
 fn read_peak(path: &std::path::Path) -> Option<f64> {
-    let mut reader = hound::WavReader::open(path).ok()?;
-    let spec = reader.spec();
-    let peak = match spec.sample_format {
-        hound::SampleFormat::Float => reader
-            .samples::<f32>()
-            .filter_map(Result::ok)
-            .fold(0.0f64, |m, x| m.max(f64::from(x).abs())),
-        hound::SampleFormat::Int => {
-            let full = f64::from(1u32 << (spec.bits_per_sample - 1));
-            reader
-                .samples::<i32>()
-                .filter_map(Result::ok)
-                .fold(0.0f64, |m, x| m.max(f64::from(x).abs() / full))
-        }
-    };
-    Some(peak)
+    let (mono, _, _) = chronus_engine::wav::read_mono(path).ok()?;
+    Some(analysis::peak(&mono))
 }

@@ -4,7 +4,7 @@ use anyhow::{bail, Context, Result};
 use chronus_dsp::Patch;
 use chronus_engine::backend::StreamConfig;
 use chronus_engine::offline::WavFormat;
-use chronus_engine::{Command, Engine, EngineConfig, Score, WorkerMode};
+use chronus_engine::{Command, Engine, EngineConfig, Score, ScorePlayer, WorkerMode};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -214,21 +214,15 @@ pub fn run(args: RunArgs) -> Result<()> {
     }
     .for_device_period(opened.period.map(|p| p as usize));
     let lookahead = config.lookahead;
-    // The score's first two seconds go in before anything renders; the rest is fed as it plays.
-    let horizon = 2 * u64::from(sample_rate);
-    let split = score
-        .iter()
-        .position(|c| c.at >= horizon)
-        .unwrap_or(score.len())
-        .min(2_000);
-    let (opening, rest) = score.split_at(split);
+    // The score's first seconds go in before anything renders; the rest is fed as it plays.
+    let (opening, mut player) = ScorePlayer::split(&score, f64::from(sample_rate));
     // The voice pool is set up at sample 0, before the score's first note.
     let opening: Vec<Command> = args
         .voices
         .action()
         .map(|a| Command::new(0, a))
         .into_iter()
-        .chain(opening.iter().copied())
+        .chain(opening)
         .collect();
     let (engine, output) =
         Engine::start_with(config, &opening).context("the engine did not start")?;
@@ -305,7 +299,6 @@ pub fn run(args: RunArgs) -> Result<()> {
     let _ = std::io::stdout().flush();
 
     let started = Instant::now();
-    let mut pending: std::collections::VecDeque<Command> = rest.iter().copied().collect();
     let sr = f64::from(sample_rate);
     let mut failure = None;
     while !stop.load(Ordering::SeqCst) {
@@ -319,16 +312,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         {
             break;
         }
-        // Feed the score a second ahead of the clock.
-        let horizon = engine.metrics().played_blocks * args.block as u64 + sr as u64;
-        while pending.front().is_some_and(|c| c.at <= horizon) {
-            if let Some(c) = pending.pop_front() {
-                if engine.schedule(c.at, c.action).is_err() {
-                    pending.push_front(c);
-                    break;
-                }
-            }
-        }
+        player.feed(&engine);
         std::thread::sleep(Duration::from_millis(20));
     }
     #[cfg(feature = "osc")]
