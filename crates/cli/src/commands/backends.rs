@@ -3,6 +3,50 @@
 use anyhow::{bail, Result};
 use chronus_engine::backend::{Backend, NullBackend};
 
+/// The audio backends by name, as `--backend` takes them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BackendKind {
+    /// A running JACK server, else the default ALSA device, else null with a warning.
+    Auto,
+    /// A real-time clock with no device (plays into nothing; can record).
+    Null,
+    /// A client of a running JACK server.
+    Jack,
+    /// An ALSA PCM.
+    Alsa,
+    /// Any output device cpal offers.
+    Cpal,
+}
+
+impl BackendKind {
+    /// Its name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            BackendKind::Auto => "auto",
+            BackendKind::Null => "null",
+            BackendKind::Jack => "jack",
+            BackendKind::Alsa => "alsa",
+            BackendKind::Cpal => "cpal",
+        }
+    }
+
+    /// Whether this build has it.
+    pub fn built(self) -> bool {
+        match self {
+            BackendKind::Auto | BackendKind::Null => true,
+            BackendKind::Jack => cfg!(feature = "jack"),
+            BackendKind::Alsa => cfg!(feature = "alsa"),
+            BackendKind::Cpal => cfg!(feature = "cpal"),
+        }
+    }
+}
+
+impl std::fmt::Display for BackendKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
 /// What the user asked for. (A build without some backends leaves their fields unread.)
 #[derive(Debug, Clone)]
 #[cfg_attr(
@@ -10,8 +54,8 @@ use chronus_engine::backend::{Backend, NullBackend};
     allow(dead_code)
 )]
 pub struct Choice {
-    /// `null`, `jack`, `auto`.
-    pub backend: String,
+    /// Which backend.
+    pub backend: BackendKind,
     /// JACK client name.
     pub jack_name: String,
     /// JACK ports to connect to (empty: the system playback ports).
@@ -41,18 +85,14 @@ pub struct Opened {
 }
 
 /// Backends compiled into this binary.
-pub fn available() -> Vec<&'static str> {
-    let mut v = vec!["null"];
-    if cfg!(feature = "jack") {
-        v.push("jack");
-    }
-    if cfg!(feature = "alsa") {
-        v.push("alsa");
-    }
-    if cfg!(feature = "cpal") {
-        v.push("cpal");
-    }
-    v.push("auto");
+pub fn available() -> Vec<BackendKind> {
+    use clap::ValueEnum as _;
+    let mut v: Vec<BackendKind> = BackendKind::value_variants()
+        .iter()
+        .copied()
+        .filter(|b| b.built() && *b != BackendKind::Auto)
+        .collect();
+    v.push(BackendKind::Auto);
     v
 }
 
@@ -118,14 +158,14 @@ fn null() -> Opened {
 
 /// Opens the backend the user chose.
 pub fn open(choice: &Choice) -> Result<Opened> {
-    match choice.backend.as_str() {
-        "null" => Ok(null()),
+    match choice.backend {
+        BackendKind::Null => Ok(null()),
         #[cfg(feature = "jack")]
-        "jack" => Ok(open_jack(choice)?),
+        BackendKind::Jack => Ok(open_jack(choice)?),
         #[cfg(feature = "alsa")]
-        "alsa" => open_alsa(choice),
+        BackendKind::Alsa => open_alsa(choice),
         #[cfg(feature = "cpal")]
-        "cpal" => {
+        BackendKind::Cpal => {
             let mut cpal = chronus_backend_cpal::CpalBackend {
                 host: choice.cpal_host.clone(),
                 device: choice.device.clone(),
@@ -140,7 +180,7 @@ pub fn open(choice: &Choice) -> Result<Opened> {
                 period: Some(period as u32),
             })
         }
-        "auto" => {
+        BackendKind::Auto => {
             #[cfg(feature = "jack")]
             if let Ok(o) = open_jack(choice) {
                 return Ok(o);
@@ -152,9 +192,15 @@ pub fn open(choice: &Choice) -> Result<Opened> {
             tracing::warn!("no audio device found (no JACK server answered, no ALSA device opened); playing on the null backend — nothing will be heard");
             Ok(null())
         }
+        #[allow(unreachable_patterns)]
         other => bail!(
-            "unknown backend '{other}': this build has {}",
-            available().join(", ")
+            "this build of chronus has no {other} backend (it has {}): build it with the \
+             feature `{other}`",
+            available()
+                .iter()
+                .map(|b| b.name())
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
     }
 }

@@ -33,8 +33,8 @@ pub struct BenchArgs {
     #[arg(long)]
     seconds: Option<f64>,
     /// Backends to measure, comma-separated (latency) [default: every one this build has].
-    #[arg(long, value_delimiter = ',')]
-    backends: Vec<String>,
+    #[arg(long, value_enum, value_delimiter = ',')]
+    backends: Vec<super::backends::BackendKind>,
     /// Do not load the other core with a busy thread (latency).
     #[arg(long)]
     no_load: bool,

@@ -28,8 +28,8 @@ pub struct JamArgs {
     #[arg(long, default_value = "chronus")]
     session: String,
     /// Audio backend for `chronus run` (auto, jack, alsa, cpal, null).
-    #[arg(long, default_value = "auto")]
-    backend: String,
+    #[arg(long, value_enum, default_value_t = super::backends::BackendKind::Auto)]
+    backend: super::backends::BackendKind,
     /// OSC port the three panes share [default: $CHRONUS_OSC_PORT or 5005].
     #[arg(long)]
     port: Option<u16>,
@@ -79,7 +79,7 @@ pub fn run(args: JamArgs) -> Result<()> {
     };
     let run = hold(format!(
         "{exe} run --backend {} --osc 127.0.0.1:{port}",
-        sh_quote(&args.backend)
+        args.backend
     ));
     let status = format!("{exe} status --watch --port {port}");
     let say = hold(format!(

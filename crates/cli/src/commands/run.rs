@@ -1,5 +1,6 @@
 //! `chronus run`: the engine on a backend, until Ctrl-C.
 
+use super::backends::BackendKind;
 use anyhow::{bail, Context, Result};
 use chronus_dsp::Patch;
 use chronus_engine::backend::StreamConfig;
@@ -23,10 +24,9 @@ EXAMPLES
 Stop with Ctrl-C: the workers are stopped, shared memory is released and the recording is
 finalised.")]
 pub struct RunArgs {
-    /// Audio backend: auto (a running JACK server, else the default ALSA device, else null with
-    /// a warning), jack, alsa, cpal, or null (a real-time clock with no device).
-    #[arg(long, default_value = "auto")]
-    backend: String,
+    /// Audio backend.
+    #[arg(long, value_enum, default_value_t = BackendKind::Auto)]
+    backend: BackendKind,
     /// JACK client name.
     #[arg(long, default_value = "chronus")]
     jack_name: String,
@@ -169,7 +169,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         }
     }
     let choice = super::backends::Choice {
-        backend: args.backend.clone(),
+        backend: args.backend,
         jack_name: args.jack_name.clone(),
         connect: args.connect.clone(),
         no_connect: args.no_connect,

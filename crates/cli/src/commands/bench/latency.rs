@@ -8,7 +8,7 @@
 //! (JACK's port latency, ALSA's buffer, nothing for cpal or null).
 
 use super::{percentile, BenchArgs};
-use crate::commands::backends::{self, Choice};
+use crate::commands::backends::{self, BackendKind, Choice};
 use anyhow::{Context, Result};
 use chronus_engine::backend::StreamConfig;
 use chronus_engine::{Engine, EngineConfig, WorkerMode};
@@ -65,10 +65,10 @@ impl Drop for Load {
     }
 }
 
-fn measure(args: &BenchArgs, backend: &str) -> Result<Row> {
+fn measure(args: &BenchArgs, backend: BackendKind) -> Result<Row> {
     let seconds = seconds(args);
     let choice = Choice {
-        backend: backend.to_owned(),
+        backend,
         jack_name: "chronus-bench".into(),
         connect: Vec::new(),
         no_connect: false,
@@ -187,11 +187,10 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     if !(seconds.is_finite() && seconds > 0.0) {
         anyhow::bail!("--seconds must be a positive number (got {})", seconds);
     }
-    let wanted: Vec<String> = if args.backends.is_empty() {
+    let wanted: Vec<BackendKind> = if args.backends.is_empty() {
         backends::available()
             .into_iter()
-            .filter(|b| *b != "auto")
-            .map(str::to_owned)
+            .filter(|b| *b != BackendKind::Auto)
             .collect()
     } else {
         args.backends.clone()
@@ -208,7 +207,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     );
     let mut rows = Vec::new();
     for b in &wanted {
-        match measure(args, b) {
+        match measure(args, *b) {
             Ok(row) => rows.push(row),
             Err(e) => println!("  {b}: skipped: {e:#}"),
         }
