@@ -5,7 +5,7 @@ use crate::module::{check_config, Module, ModuleKind, ModuleState};
 use crate::voices::{VoiceMode, VoicePhase, VoicePool, VoicesState};
 use crate::{DspError, ParamId, SetOutcome};
 
-/// The name of the oscillator a voice template starts at.
+/// The name of the oscillator a voice template starts at first (the seed's patch).
 const TEMPLATE_HEAD: &str = "sine";
 /// The longest voice template (oscillator, envelopes, filters).
 const MAX_TEMPLATE: usize = 8;
@@ -688,18 +688,33 @@ impl Patch {
             .set_template(template, self.sample_rate, self.block)
     }
 
-    /// The voice template: the oscillator named `sine`, then each module that alone takes its
-    /// audio while it is an envelope or filter with that one input; empty unless it holds an
-    /// envelope.
+    /// The voice template: an oscillator, then each module that alone takes its audio while
+    /// it is an envelope or filter with that one input; it must hold an envelope. The
+    /// oscillator is `sine` when that chain holds one (the seed's patch), else the first
+    /// oscillator in the patch whose chain does; none: empty.
     fn find_template(&self) -> Vec<ModuleId> {
-        let Some(head) = self
+        let oscillators = self
             .nodes
             .iter()
             .flatten()
-            .find(|n| n.desc.name == TEMPLATE_HEAD && n.desc.kind == ModuleKind::Osc)
-        else {
-            return Vec::new();
-        };
+            .filter(|n| n.desc.kind == ModuleKind::Osc);
+        let (named, others): (Vec<&Node>, Vec<&Node>) =
+            oscillators.partition(|n| n.desc.name == TEMPLATE_HEAD);
+        named
+            .into_iter()
+            .chain(others)
+            .map(|head| self.chain_from(head))
+            .find(|chain| {
+                chain
+                    .iter()
+                    .any(|&id| self.kind(id).is_ok_and(ModuleKind::gateable))
+            })
+            .unwrap_or_default()
+    }
+
+    /// `head`, then each module that alone takes the previous one's audio while it is an
+    /// envelope or filter with that one input (at most [`MAX_TEMPLATE`] modules).
+    fn chain_from(&self, head: &Node) -> Vec<ModuleId> {
         let mut chain = vec![head.desc.id];
         let mut cur = head;
         while chain.len() < MAX_TEMPLATE && !cur.desc.to_out {
@@ -719,14 +734,7 @@ impl Patch {
             chain.push(next.desc.id);
             cur = next;
         }
-        let has_envelope = chain
-            .iter()
-            .any(|&id| self.kind(id).is_ok_and(ModuleKind::gateable));
-        if has_envelope {
-            chain
-        } else {
-            Vec::new()
-        }
+        chain
     }
 }
 
@@ -798,5 +806,34 @@ mod tests {
         assert!(p.describe().iter().all(|d| d.routes.is_empty()));
         let again = p.add("lfo2", ModuleKind::Lfo).unwrap();
         assert_eq!(again, lfo, "free slot reused");
+    }
+
+    #[test]
+    fn the_voice_template_is_found_by_its_shape_not_only_by_the_name_sine() {
+        // No `sine` at all: an oscillator called `lead` feeding an envelope plays notes.
+        let mut p = Patch::new(48_000.0, 64).unwrap();
+        let lead = p.add("lead", ModuleKind::Osc).unwrap();
+        let env = p.add("env", ModuleKind::Adsr).unwrap();
+        p.connect(lead, env).unwrap();
+        p.connect_out(env, true).unwrap();
+        assert_eq!(p.voice_template(), [lead, env]);
+        p.note_on(69, 1.0).unwrap();
+        let mut out = [0.0f32; 64];
+        let mut peak = 0.0f32;
+        for _ in 0..40 {
+            p.process(&mut out);
+            peak = out.iter().fold(peak, |m, x| m.max(x.abs()));
+        }
+        assert!(peak > 0.1, "the note sounds: {peak}");
+        // A `sine` with no envelope after it does not stand in the way.
+        let sine = p.add("sine", ModuleKind::Osc).unwrap();
+        p.connect_out(sine, true).unwrap();
+        assert_eq!(p.voice_template(), [lead, env]);
+        // With an envelope after it, `sine` comes first (the seed's patch).
+        let env2 = p.add("env2", ModuleKind::Adsr).unwrap();
+        p.connect_out(sine, false).unwrap();
+        p.connect(sine, env2).unwrap();
+        p.connect_out(env2, true).unwrap();
+        assert_eq!(p.voice_template(), [sine, env2]);
     }
 }
