@@ -1,0 +1,226 @@
+//! Editing the graph: adding and removing modules, audio connections, modulation routes; every
+//! edit re-derives the processing order and the voice template (edits allocate: between blocks).
+
+use super::*;
+
+impl Patch {
+    /// Adds an instance named `name` (letters, digits, `_`, `-`).
+    pub fn add(&mut self, name: &str, kind: ModuleKind) -> Result<ModuleId, DspError> {
+        let valid = !name.is_empty()
+            && name.len() <= 32
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        if !valid {
+            return Err(DspError::BadName {
+                name: name.to_owned(),
+            });
+        }
+        if self.find(name).is_some() {
+            return Err(DspError::DuplicateName {
+                name: name.to_owned(),
+            });
+        }
+        let module = kind.build(self.sample_rate, self.block)?;
+        let slot = self
+            .nodes
+            .iter()
+            .position(Option::is_none)
+            .unwrap_or(self.nodes.len());
+        let id = ModuleId(slot as u16);
+        let node = Node {
+            desc: NodeDesc {
+                id,
+                name: name.to_owned(),
+                kind,
+                inputs: Vec::new(),
+                routes: Vec::new(),
+                to_out: false,
+            },
+            module,
+            audio_used: false,
+        };
+        if slot == self.nodes.len() {
+            self.nodes.push(Some(node));
+        } else {
+            self.nodes[slot] = Some(node);
+        }
+        self.rebuild()?;
+        Ok(id)
+    }
+
+    /// Removes an instance and every connection to or from it.
+    pub fn remove(&mut self, id: ModuleId) -> Result<(), DspError> {
+        self.node(id)?;
+        self.nodes[id.0 as usize] = None;
+        for node in self.nodes.iter_mut().flatten() {
+            node.desc.inputs.retain(|&i| i != id);
+            let removed: Vec<ParamId> = node
+                .desc
+                .routes
+                .iter()
+                .filter(|r| r.from == id)
+                .map(|r| r.param)
+                .collect();
+            node.desc.routes.retain(|r| r.from != id);
+            for p in removed {
+                node.module.set_modulation(p, 0.0);
+            }
+        }
+        self.rebuild()
+    }
+
+    /// Sends `from`'s audio into `to`'s input. Fails (changing nothing) on a cycle.
+    pub fn connect(&mut self, from: ModuleId, to: ModuleId) -> Result<(), DspError> {
+        self.node(from)?;
+        if self.node(to)?.desc.inputs.contains(&from) {
+            return Ok(());
+        }
+        self.node_mut(to)?.desc.inputs.push(from);
+        if self.rebuild().is_err() {
+            self.node_mut(to)?.desc.inputs.retain(|&i| i != from);
+            self.rebuild()?;
+            return Err(self.cycle(from, to));
+        }
+        Ok(())
+    }
+
+    /// Removes the audio connection `from > to`, if there is one.
+    pub fn disconnect(&mut self, from: ModuleId, to: ModuleId) -> Result<(), DspError> {
+        self.node(from)?;
+        self.node_mut(to)?.desc.inputs.retain(|&i| i != from);
+        self.rebuild()
+    }
+
+    /// Routes (or un-routes) a module's output to the patch output.
+    pub fn connect_out(&mut self, id: ModuleId, on: bool) -> Result<(), DspError> {
+        self.node_mut(id)?.desc.to_out = on;
+        self.rebuild()
+    }
+
+    /// Lets the LFO `lfo` modulate `param` of `to`. Fails (changing nothing) on a cycle or when
+    /// `lfo` is not an LFO.
+    pub fn modulate(
+        &mut self,
+        lfo: ModuleId,
+        to: ModuleId,
+        param: ParamId,
+    ) -> Result<(), DspError> {
+        let src = self.node(lfo)?;
+        if src.desc.kind != ModuleKind::Lfo {
+            return Err(DspError::NotAModulator {
+                name: src.desc.name.clone(),
+            });
+        }
+        let kind = self.node(to)?.desc.kind;
+        if (param as usize) >= kind.params().len() {
+            return Err(DspError::NoParamIndex {
+                module: kind.name(),
+                index: param,
+            });
+        }
+        let route = Route { from: lfo, param };
+        if self.node(to)?.desc.routes.contains(&route) {
+            return Ok(());
+        }
+        self.node_mut(to)?.desc.routes.push(route);
+        if self.rebuild().is_err() {
+            self.node_mut(to)?.desc.routes.retain(|r| *r != route);
+            self.rebuild()?;
+            return Err(self.cycle(lfo, to));
+        }
+        Ok(())
+    }
+
+    /// Removes the modulation of `param` of `to` by `lfo`, if there is one.
+    pub fn unmodulate(
+        &mut self,
+        lfo: ModuleId,
+        to: ModuleId,
+        param: ParamId,
+    ) -> Result<(), DspError> {
+        let node = self.node_mut(to)?;
+        node.desc
+            .routes
+            .retain(|r| !(r.from == lfo && r.param == param));
+        if !node.desc.routes.iter().any(|r| r.param == param) {
+            node.module.set_modulation(param, 0.0);
+        }
+        self.rebuild()
+    }
+
+    pub(super) fn cycle(&self, from: ModuleId, to: ModuleId) -> DspError {
+        let name = |id| self.name(id).unwrap_or("?").to_owned();
+        DspError::Cycle {
+            from: name(from),
+            to: name(to),
+        }
+    }
+
+    /// Recomputes the evaluation order (Kahn) and the buffers. Errors on a cycle.
+    pub(super) fn rebuild(&mut self) -> Result<(), DspError> {
+        let n = self.nodes.len();
+        let mut indegree = vec![0usize; n];
+        let mut users: Vec<Vec<usize>> = vec![Vec::new(); n];
+        for node in self.nodes.iter().flatten() {
+            let me = node.desc.id.0 as usize;
+            let sources = node
+                .desc
+                .inputs
+                .iter()
+                .chain(node.desc.routes.iter().map(|r| &r.from));
+            for src in sources {
+                indegree[me] += 1;
+                users[src.0 as usize].push(me);
+            }
+        }
+        let mut ready: Vec<usize> = (0..n)
+            .filter(|&i| self.nodes[i].is_some() && indegree[i] == 0)
+            .rev()
+            .collect();
+        let mut order = Vec::with_capacity(n);
+        while let Some(i) = ready.pop() {
+            order.push(i);
+            for &u in users[i].iter().rev() {
+                indegree[u] -= 1;
+                if indegree[u] == 0 {
+                    ready.push(u);
+                }
+            }
+        }
+        let live = self.nodes.iter().flatten().count();
+        if order.len() != live {
+            return Err(DspError::Cycle {
+                from: String::new(),
+                to: String::new(),
+            });
+        }
+        self.order = order;
+        let mut audio_used = vec![false; n];
+        for node in self.nodes.iter().flatten() {
+            audio_used[node.desc.id.0 as usize] |= node.desc.to_out;
+            for src in &node.desc.inputs {
+                audio_used[src.0 as usize] = true;
+            }
+        }
+        for (node, used) in self.nodes.iter_mut().zip(audio_used) {
+            if let Some(node) = node {
+                node.audio_used = used;
+            }
+        }
+        self.buffers.resize(n * self.block, 0.0);
+        let template = self
+            .find_template()
+            .into_iter()
+            .filter_map(|id| self.node(id).ok())
+            .map(|node| {
+                let params = (0..node.desc.kind.params().len())
+                    .map(|p| node.module.param(p as ParamId).unwrap_or(0.0))
+                    .collect();
+                (node.desc.id, node.desc.kind, params)
+            })
+            .collect();
+        self.voices
+            .set_template(template, self.sample_rate, self.block)
+    }
+}

@@ -1,0 +1,88 @@
+//! The patch's complete state as plain data, and a patch restored from it (bit-exact: a
+//! respawned worker continues from it).
+
+use super::*;
+
+impl Patch {
+    /// A copy of the complete state: layout and every module's state.
+    pub fn state(&self) -> PatchState {
+        PatchState {
+            sample_rate: self.sample_rate,
+            block: self.block,
+            nodes: self
+                .nodes
+                .iter()
+                .flatten()
+                .map(|n| (n.desc.clone(), n.module.state()))
+                .collect(),
+            voices: self.voices.state(),
+        }
+    }
+
+    /// Restores module states into this patch, whose layout must equal the state's.
+    pub fn restore(&mut self, state: &PatchState) -> Result<(), DspError> {
+        if state.sample_rate != self.sample_rate || state.block != self.block {
+            return Err(DspError::StateMismatch {
+                reason: "sample rate or block size differs",
+            });
+        }
+        if self.describe()
+            != state
+                .nodes
+                .iter()
+                .map(|(d, _)| d.clone())
+                .collect::<Vec<_>>()
+        {
+            return Err(DspError::StateMismatch {
+                reason: "patch layout differs",
+            });
+        }
+        for (desc, ms) in &state.nodes {
+            self.node_mut(desc.id)?.module.restore(ms)?;
+        }
+        self.voices.restore(&state.voices)
+    }
+
+    /// Builds a patch with the state's layout and restores every module's state into it.
+    /// The new patch renders exactly what the original would have rendered next.
+    pub fn from_state(state: &PatchState) -> Result<Patch, DspError> {
+        let mut p = Patch::new(state.sample_rate, state.block)?;
+        for (desc, ms) in &state.nodes {
+            if ms.kind() != desc.kind {
+                return Err(DspError::StateMismatch {
+                    reason: "module state of another kind",
+                });
+            }
+            let slot = desc.id.0 as usize;
+            if p.nodes.len() <= slot {
+                p.nodes.resize_with(slot + 1, || None);
+            }
+            if p.nodes[slot].is_some() {
+                return Err(DspError::StateMismatch {
+                    reason: "two modules share an id",
+                });
+            }
+            let mut module = desc.kind.build(state.sample_rate, state.block)?;
+            module.restore(ms)?;
+            p.nodes[slot] = Some(Node {
+                desc: desc.clone(),
+                module,
+                audio_used: false,
+            });
+        }
+        for (desc, _) in &state.nodes {
+            for id in desc
+                .inputs
+                .iter()
+                .chain(desc.routes.iter().map(|r| &r.from))
+            {
+                p.node(*id)?;
+            }
+        }
+        p.rebuild()?;
+        p.voices.restore(&state.voices)?;
+        // Previous blocks' outputs matter only for modulation, which each block re-reads after
+        // its source has processed, so fresh buffers are exact.
+        Ok(p)
+    }
+}
