@@ -102,6 +102,65 @@ pub enum ModuleKind {
     Reverb,
 }
 
+/// What chronus knows of a kind of module, in one row: its names, parameter table, whether it
+/// takes a gate, how to build one.
+struct KindInfo {
+    kind: ModuleKind,
+    /// The type name first, then the other names `/patch/create` takes.
+    names: &'static [&'static str],
+    params: &'static [ParamSpec],
+    gateable: bool,
+    build: fn(f64) -> Box<dyn Module>,
+}
+
+/// Every kind this build has, in [`ModuleKind::ALL`]'s order.
+const KINDS: &[KindInfo] = &[
+    KindInfo {
+        kind: ModuleKind::Osc,
+        names: &["osc", "sine", "oscillator"],
+        params: &osc::PARAMS,
+        gateable: false,
+        build: |sr| Box::new(Osc::new(sr)),
+    },
+    KindInfo {
+        kind: ModuleKind::Adsr,
+        names: &["adsr", "env", "envelope"],
+        params: &adsr::PARAMS,
+        gateable: true,
+        build: |sr| Box::new(Adsr::new(sr)),
+    },
+    KindInfo {
+        kind: ModuleKind::Filter,
+        names: &["filter", "biquad"],
+        params: &filter::PARAMS,
+        gateable: false,
+        build: |sr| Box::new(Filter::new(sr)),
+    },
+    KindInfo {
+        kind: ModuleKind::Lfo,
+        names: &["lfo"],
+        params: &lfo::PARAMS,
+        gateable: false,
+        build: |sr| Box::new(Lfo::new(sr)),
+    },
+    #[cfg(feature = "effects")]
+    KindInfo {
+        kind: ModuleKind::Delay,
+        names: &["delay", "echo"],
+        params: &delay::PARAMS,
+        gateable: false,
+        build: |sr| Box::new(Delay::new(sr)),
+    },
+    #[cfg(feature = "effects")]
+    KindInfo {
+        kind: ModuleKind::Reverb,
+        names: &["reverb", "freeverb"],
+        params: &reverb::PARAMS,
+        gateable: false,
+        build: |sr| Box::new(Reverb::new(sr)),
+    },
+];
+
 impl ModuleKind {
     /// Every kind this build has.
     pub const ALL: &'static [ModuleKind] = &[
@@ -115,49 +174,30 @@ impl ModuleKind {
         ModuleKind::Reverb,
     ];
 
+    fn info(self) -> &'static KindInfo {
+        // Every variant has its row (checked by a test); the index is the variant's place.
+        &KINDS[self as usize]
+    }
+
     /// Type name, as used by `/patch/create <id> <type>`.
     pub fn name(self) -> &'static str {
-        match self {
-            ModuleKind::Osc => "osc",
-            ModuleKind::Adsr => "adsr",
-            ModuleKind::Filter => "filter",
-            ModuleKind::Lfo => "lfo",
-            #[cfg(feature = "effects")]
-            ModuleKind::Delay => "delay",
-            #[cfg(feature = "effects")]
-            ModuleKind::Reverb => "reverb",
-        }
+        self.info().names[0]
     }
 
     /// Parses a type name (`osc` also accepts `sine` and `oscillator`).
     pub fn parse(name: &str) -> Result<Self, DspError> {
-        match name {
-            "osc" | "sine" | "oscillator" => Ok(ModuleKind::Osc),
-            "adsr" | "env" | "envelope" => Ok(ModuleKind::Adsr),
-            "filter" | "biquad" => Ok(ModuleKind::Filter),
-            "lfo" => Ok(ModuleKind::Lfo),
-            #[cfg(feature = "effects")]
-            "delay" | "echo" => Ok(ModuleKind::Delay),
-            #[cfg(feature = "effects")]
-            "reverb" | "freeverb" => Ok(ModuleKind::Reverb),
-            _ => Err(DspError::UnknownKind {
+        KINDS
+            .iter()
+            .find(|k| k.names.contains(&name))
+            .map(|k| k.kind)
+            .ok_or_else(|| DspError::UnknownKind {
                 name: name.to_owned(),
-            }),
-        }
+            })
     }
 
     /// The parameter table of this kind.
     pub fn params(self) -> &'static [ParamSpec] {
-        match self {
-            ModuleKind::Osc => &osc::PARAMS,
-            ModuleKind::Adsr => &adsr::PARAMS,
-            ModuleKind::Filter => &filter::PARAMS,
-            ModuleKind::Lfo => &lfo::PARAMS,
-            #[cfg(feature = "effects")]
-            ModuleKind::Delay => &delay::PARAMS,
-            #[cfg(feature = "effects")]
-            ModuleKind::Reverb => &reverb::PARAMS,
-        }
+        self.info().params
     }
 
     /// Finds a parameter index by name.
@@ -170,22 +210,13 @@ impl ModuleKind {
 
     /// True for kinds that take a gate.
     pub fn gateable(self) -> bool {
-        matches!(self, ModuleKind::Adsr)
+        self.info().gateable
     }
 
     /// Builds a fresh module of this kind.
     pub fn build(self, sample_rate: f64, block: usize) -> Result<Box<dyn Module>, DspError> {
         check_config(sample_rate, block)?;
-        Ok(match self {
-            ModuleKind::Osc => Box::new(Osc::new(sample_rate)),
-            ModuleKind::Adsr => Box::new(Adsr::new(sample_rate)),
-            ModuleKind::Filter => Box::new(Filter::new(sample_rate)),
-            ModuleKind::Lfo => Box::new(Lfo::new(sample_rate)),
-            #[cfg(feature = "effects")]
-            ModuleKind::Delay => Box::new(Delay::new(sample_rate)),
-            #[cfg(feature = "effects")]
-            ModuleKind::Reverb => Box::new(Reverb::new(sample_rate)),
-        })
+        Ok((self.info().build)(sample_rate))
     }
 }
 
@@ -233,5 +264,25 @@ impl ModuleState {
             #[cfg(feature = "effects")]
             ModuleState::Reverb(_) => ModuleKind::Reverb,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_has_its_row_in_order() {
+        assert_eq!(KINDS.len(), ModuleKind::ALL.len());
+        for (i, &k) in ModuleKind::ALL.iter().enumerate() {
+            assert_eq!(k as usize, i);
+            assert_eq!(k.info().kind, k);
+            assert_eq!(ModuleKind::parse(k.name()).unwrap(), k);
+            let built = k.build(48_000.0, 64).unwrap();
+            assert_eq!(built.kind(), k);
+            assert_eq!(built.state().kind(), k);
+        }
+        assert_eq!(ModuleKind::parse("envelope").unwrap(), ModuleKind::Adsr);
+        assert!(ModuleKind::parse("theremin").is_err());
     }
 }
