@@ -29,8 +29,10 @@ pub mod recordings;
 pub mod router;
 mod server;
 pub mod slip;
+mod synth;
 
 pub use cidr::Cidr;
 pub use error::OscError;
 pub use router::{Router, Stats};
 pub use server::{Server, ServerConfig, TcpFraming, DEFAULT_PORT};
+pub use synth::Synth;

@@ -3,6 +3,7 @@
 //! Every message is validated completely before anything is applied; a bundle is applied
 //! whole (all its messages at one sample) or not at all. Replies go back to the sender.
 
+use crate::synth::Synth;
 use chronus_dsp::{DspError, ModuleKind};
 use chronus_engine::{Action, Arg, Engine, EngineError, PatchEdit, Timing};
 use rosc::{OscBundle, OscMessage, OscPacket, OscTime, OscType};
@@ -87,8 +88,8 @@ struct State {
 }
 
 /// Turns OSC into engine actions and replies. Shared by every transport.
-pub struct Router {
-    engine: Arc<Engine>,
+pub struct Router<S: Synth = Engine> {
+    engine: Arc<S>,
     stats: Arc<Stats>,
     state: Mutex<State>,
     started: Instant,
@@ -187,9 +188,9 @@ fn timetag_to_monotonic(tt: OscTime) -> Option<u64> {
     Some((now_mono + (at_ns - now_ns)).max(0) as u64)
 }
 
-impl Router {
+impl<S: Synth> Router<S> {
     /// A router driving `engine`.
-    pub fn new(engine: Arc<Engine>) -> Self {
+    pub fn new(engine: Arc<S>) -> Self {
         let m = engine.metrics();
         Router {
             engine,
@@ -286,7 +287,7 @@ impl Router {
     }
 
     /// The engine.
-    pub fn engine(&self) -> &Arc<Engine> {
+    pub fn engine(&self) -> &Arc<S> {
         &self.engine
     }
 

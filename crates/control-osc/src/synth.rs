@@ -1,0 +1,103 @@
+//! What the router needs of a synth: the [`Synth`] trait, which the engine implements. The
+//! router is generic over it, so its logic (bundles, staged edits, replies, limits) is
+//! unit-tested without a running engine.
+
+use chronus_engine::control::{Directory, Resolved};
+use chronus_engine::offline::WavFormat;
+use chronus_engine::{
+    Action, Arg, Engine, EngineConfig, EngineError, Metrics, MetricsSnapshot, PatchEdit,
+    RecordingReport, Timing,
+};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// The engine as the router sees it (see [`Engine`] for what each method does).
+pub trait Synth: Send + Sync + 'static {
+    /// The engine's settings.
+    fn config(&self) -> &EngineConfig;
+    /// Live metrics.
+    fn metrics(&self) -> MetricsSnapshot;
+    /// The metrics handle (the meter).
+    fn metrics_handle(&self) -> Arc<Metrics>;
+    /// The patch's names as of the last edit.
+    fn directory(&self) -> Arc<Directory>;
+    /// An address through the one address table.
+    fn resolve_address(&self, address: &str, args: &[Arg<'_>]) -> Result<Resolved, EngineError>;
+    /// Actions taken together at one sample (`None`: as soon as possible).
+    fn send_together(
+        &self,
+        at: Option<u64>,
+        actions: &[Action],
+    ) -> Result<(u64, Timing), EngineError>;
+    /// Patch edits applied atomically.
+    fn edit_patch(&self, edits: &[PatchEdit]) -> Result<(), EngineError>;
+    /// A parameter's value as last sent.
+    fn get(&self, module: &str, param: &str) -> Result<f32, EngineError>;
+    /// The output sample that plays at monotonic time `ns`.
+    fn sample_at(&self, ns: u64) -> Option<u64>;
+    /// Monotonic time of sample 0.
+    fn origin_ns(&self) -> u64;
+    /// The file being recorded, if any.
+    fn recording(&self) -> Option<PathBuf>;
+    /// Starts recording into a file the caller created.
+    fn start_recording_into(
+        &self,
+        file: File,
+        path: &Path,
+        format: WavFormat,
+    ) -> Result<(), EngineError>;
+    /// Stops recording.
+    fn stop_recording(&self) -> Result<Option<RecordingReport>, EngineError>;
+}
+
+impl Synth for Engine {
+    fn config(&self) -> &EngineConfig {
+        Engine::config(self)
+    }
+    fn metrics(&self) -> MetricsSnapshot {
+        Engine::metrics(self)
+    }
+    fn metrics_handle(&self) -> Arc<Metrics> {
+        Engine::metrics_handle(self)
+    }
+    fn directory(&self) -> Arc<Directory> {
+        Engine::directory(self)
+    }
+    fn resolve_address(&self, address: &str, args: &[Arg<'_>]) -> Result<Resolved, EngineError> {
+        Engine::resolve_address(self, address, args)
+    }
+    fn send_together(
+        &self,
+        at: Option<u64>,
+        actions: &[Action],
+    ) -> Result<(u64, Timing), EngineError> {
+        Engine::send_together(self, at, actions)
+    }
+    fn edit_patch(&self, edits: &[PatchEdit]) -> Result<(), EngineError> {
+        Engine::edit_patch(self, edits)
+    }
+    fn get(&self, module: &str, param: &str) -> Result<f32, EngineError> {
+        Engine::get(self, module, param)
+    }
+    fn sample_at(&self, ns: u64) -> Option<u64> {
+        Engine::sample_at(self, ns)
+    }
+    fn origin_ns(&self) -> u64 {
+        Engine::origin_ns(self)
+    }
+    fn recording(&self) -> Option<PathBuf> {
+        Engine::recording(self)
+    }
+    fn start_recording_into(
+        &self,
+        file: File,
+        path: &Path,
+        format: WavFormat,
+    ) -> Result<(), EngineError> {
+        Engine::start_recording_into(self, file, path, format)
+    }
+    fn stop_recording(&self) -> Result<Option<RecordingReport>, EngineError> {
+        Engine::stop_recording(self)
+    }
+}
