@@ -10,11 +10,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         workers: WorkerMode::Thread,
         ..EngineConfig::default()
     };
-    let stream_config = StreamConfig {
-        sample_rate: config.sample_rate as u32,
-        block: config.block,
-        channels: 2,
-    };
+    let stream_config = StreamConfig::for_engine(&config, 2);
     let mut cpal = CpalBackend {
         host: std::env::args().nth(1),
         ..CpalBackend::default()

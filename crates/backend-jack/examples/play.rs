@@ -14,11 +14,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         workers: WorkerMode::Thread,
         ..EngineConfig::default()
     };
-    let stream_config = StreamConfig {
-        sample_rate: jack.sample_rate(),
-        block: config.block,
-        channels: 2,
-    };
+    let stream_config = StreamConfig::for_engine(&config, 2);
     let (engine, output) = Engine::start(config)?;
     let stream = Box::new(jack).start(stream_config, output, engine.metrics_handle())?;
     engine.send(Action::NoteOn {

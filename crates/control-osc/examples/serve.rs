@@ -23,11 +23,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         workers: WorkerMode::Thread,
         ..EngineConfig::default()
     };
-    let stream_config = StreamConfig {
-        sample_rate: config.sample_rate as u32,
-        block: config.block,
-        channels: 1,
-    };
+    let stream_config = StreamConfig::for_engine(&config, 1);
     let (engine, output) = Engine::start(config)?;
     let engine = Arc::new(engine);
     let stream =

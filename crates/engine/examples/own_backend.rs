@@ -87,11 +87,7 @@ fn main() -> Result<(), EngineError> {
         workers: WorkerMode::Thread,
         ..EngineConfig::default()
     };
-    let stream_config = StreamConfig {
-        sample_rate: config.sample_rate as u32,
-        block: config.block,
-        channels: 1,
-    };
+    let stream_config = StreamConfig::for_engine(&config, 1);
     let (engine, output) = Engine::start(config)?;
     let peak = Arc::new(Mutex::new(0.0f32));
     let backend = Box::new(PeakBackend { peak: peak.clone() });

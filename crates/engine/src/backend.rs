@@ -21,6 +21,18 @@ pub struct StreamConfig {
     pub channels: usize,
 }
 
+impl StreamConfig {
+    /// What an engine with `config` asks of a device with `channels` outputs: its sample
+    /// rate and block.
+    pub fn for_engine(config: &crate::EngineConfig, channels: usize) -> StreamConfig {
+        StreamConfig {
+            sample_rate: config.sample_rate.round() as u32,
+            block: config.block,
+            channels,
+        }
+    }
+}
+
 /// A running stream. Dropping it stops it too.
 pub trait Stream: Send {
     /// What the device gave.
