@@ -995,3 +995,195 @@ fn far_future_bundles_are_refused_counted_and_never_starve_immediate_commands() 
     println!("far-future flood: {refused} refused, then {heard:.2} Hz");
     assert!((heard - 300.0).abs() < 0.2, "{heard} Hz");
 }
+
+/// An OSC client over TCP (SLIP framing, chronus-osc's codec): nothing is lost however fast
+/// it sends.
+struct TcpClient {
+    stream: TcpStream,
+    decoder: chronus_osc::slip::Decoder,
+    frames: std::collections::VecDeque<Vec<u8>>,
+}
+
+impl TcpClient {
+    fn connect(port: u16) -> TcpClient {
+        let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        TcpClient {
+            stream,
+            decoder: chronus_osc::slip::Decoder::new(65_536),
+            frames: Default::default(),
+        }
+    }
+    fn send(&mut self, p: &OscPacket) {
+        let frame = chronus_osc::slip::encode(&rosc::encoder::encode(p).unwrap());
+        self.stream.write_all(&frame).unwrap();
+    }
+    /// The next reply; `None` when the server closed the connection.
+    fn recv(&mut self) -> Option<OscMessage> {
+        loop {
+            if let Some(body) = self.frames.pop_front() {
+                return match rosc::decoder::decode_udp(&body).unwrap().1 {
+                    OscPacket::Message(m) => Some(m),
+                    OscPacket::Bundle(_) => panic!("a bundle reply"),
+                };
+            }
+            let mut buf = [0u8; 4096];
+            let n = match self.stream.read(&mut buf) {
+                Ok(0) => return None,
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return None,
+                Err(e) => panic!("no reply: {e}"),
+            };
+            for f in self.decoder.feed(&buf[..n]) {
+                match f {
+                    chronus_osc::slip::Frame::Packet(p) => self.frames.push_back(p),
+                    other => panic!("a bad frame from the server: {other:?}"),
+                }
+            }
+        }
+    }
+    fn ask(&mut self, p: &OscPacket) -> OscMessage {
+        self.send(p);
+        self.recv().expect("a reply")
+    }
+}
+
+fn create(name: &str, kind: &str) -> OscPacket {
+    m(
+        "/patch/create",
+        vec![OscType::String(name.into()), OscType::String(kind.into())],
+    )
+}
+
+#[test]
+fn staged_edits_syncs_modules_and_tcp_connections_have_limits_answered_and_counted() {
+    let synth = Synth::start("limits.wav", 6.0, &[]);
+    let watcher = synth.client();
+    let mut a = TcpClient::connect(synth.port);
+    let limits = [
+        "staged_refused",
+        "syncs_refused",
+        "modules_refused",
+        "tcp_refused",
+    ];
+    assert_eq!(watcher.stats(&limits), [0.0; 4]);
+
+    // Staged edits: 1,024 wait for a commit; the next is refused and named.
+    let staged = chronus_osc::router::MAX_STAGED_EDITS;
+    for i in 0..staged {
+        a.send(&create(&format!("m{i}"), "osc"));
+    }
+    let refused = a.ask(&create("one_more", "osc"));
+    let reason = format!("{:?}", refused.args);
+    assert!(
+        refused.addr == "/error" && reason.contains("1024 staged edits per sender"),
+        "{refused:?}"
+    );
+    let aborted = a.ask(&m("/patch/abort", vec![]));
+    assert_eq!(
+        (aborted.addr.as_str(), &aborted.args[0]),
+        ("/patch/aborted", &OscType::Int(staged as i32))
+    );
+
+    // Modules: the default patch's 6 and 251 more is one too many; nothing changes.
+    let before = a.ask(&m("/modules", vec![])).args.len();
+    let room = chronus_dsp::MAX_MODULES - before / 2;
+    for i in 0..=room {
+        a.send(&create(&format!("o{i}"), "osc"));
+    }
+    let refused = a.ask(&m("/patch/commit", vec![]));
+    let reason = format!("{:?}", refused.args);
+    assert!(
+        refused.addr == "/error" && reason.contains("at most 256 modules"),
+        "{refused:?}"
+    );
+    assert_eq!(
+        a.ask(&m("/modules", vec![])).args.len(),
+        before,
+        "nothing changed"
+    );
+    // Exactly as many as there is room for go in.
+    for i in 0..room {
+        a.send(&create(&format!("o{i}"), "osc"));
+    }
+    let committed = a.ask(&m("/patch/commit", vec![]));
+    assert_eq!(committed.addr, "/patch/committed", "{committed:?}");
+
+    // Syncs: behind a command 3 s ahead, 256 /sync replies may wait; the next is refused.
+    let later = OscPacket::Bundle(OscBundle {
+        timetag: OscTime::try_from(SystemTime::now() + Duration::from_secs(3)).unwrap(),
+        content: vec![m("/mod/sine/gain", vec![OscType::Float(0.3)])],
+    });
+    let mut b = TcpClient::connect(synth.port);
+    b.send(&later);
+    let waiting = chronus_osc::router::MAX_PENDING_SYNCS;
+    for i in 0..waiting {
+        b.send(&m("/sync", vec![OscType::Int(i as i32)]));
+    }
+    let refused = b.ask(&m("/sync", vec![OscType::Int(-1)]));
+    let reason = format!("{:?}", refused.args);
+    assert!(
+        refused.addr == "/error" && reason.contains("256 /sync replies waiting"),
+        "{refused:?}"
+    );
+
+    // TCP connections: a and b are two of the 64; the 65th is told why and closed.
+    let max = chronus_osc::MAX_TCP_CONNECTIONS;
+    let mut held: Vec<TcpClient> = (2..max).map(|_| TcpClient::connect(synth.port)).collect();
+    // Each is served (it answers) before the one that is too many connects.
+    for c in held.iter_mut() {
+        assert_eq!(c.ask(&m("/status", vec![])).addr, "/status.reply");
+    }
+    let mut over = TcpClient::connect(synth.port);
+    let told = over.recv().expect("an /error before the close");
+    assert!(
+        format!("{:?}", told.args).contains("at most 64 TCP connections"),
+        "{told:?}"
+    );
+    assert!(over.recv().is_none(), "closed");
+    // One closes: there is room again.
+    drop(held.pop());
+    let deadline = Instant::now() + Duration::from_secs(3);
+    let mut again = loop {
+        let mut c = TcpClient::connect(synth.port);
+        c.send(&m("/status", vec![]));
+        match c.recv() {
+            Some(r) if r.addr == "/status.reply" => break c,
+            _ => assert!(Instant::now() < deadline, "no room after a close"),
+        }
+        std::thread::sleep(Duration::from_millis(20)); // the server notices the close
+    };
+    assert_eq!(again.ask(&m("/status", vec![])).addr, "/status.reply");
+
+    let counted = watcher.stats(&limits);
+    assert_eq!(counted[..3], [1.0, 1.0, 1.0], "{counted:?}");
+    assert!(counted[3] >= 1.0, "{counted:?}");
+    drop((a, b, held, again));
+    let (_, stdout) = synth.finish();
+    assert!(stdout.contains("0 underruns"), "{stdout}");
+}
+
+#[test]
+fn the_rate_limit_is_per_host_however_many_connections_it_opens() {
+    let synth = Synth::start("per-host.wav", 3.0, &["--rate-limit", "200"]);
+    let mut clients: Vec<TcpClient> = (0..4).map(|_| TcpClient::connect(synth.port)).collect();
+    // 150 each: under the limit for any one connection, 600 together from one host.
+    let gain = m("/mod/sine/gain", vec![OscType::Float(0.2)]);
+    for c in clients.iter_mut() {
+        for _ in 0..150 {
+            c.send(&gain);
+        }
+    }
+    // The bucket refills at 200 a second: a second later a question gets through.
+    std::thread::sleep(Duration::from_millis(1_100)); // let the bucket refill
+    let watcher = synth.client();
+    let [limited, messages] = watcher.stats(&["rate_limited", "messages"])[..] else {
+        panic!("two counters")
+    };
+    println!("600 packets from one host: {messages} handled, {limited} over the limit");
+    assert!(limited >= 300.0, "{limited} of 600 limited");
+    drop(clients);
+    synth.finish();
+}

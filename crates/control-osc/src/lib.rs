@@ -34,5 +34,5 @@ mod synth;
 pub use cidr::Cidr;
 pub use error::OscError;
 pub use router::{Router, Stats};
-pub use server::{Server, ServerConfig, TcpFraming, DEFAULT_PORT};
+pub use server::{Server, ServerConfig, TcpFraming, DEFAULT_PORT, MAX_TCP_CONNECTIONS};
 pub use synth::Synth;

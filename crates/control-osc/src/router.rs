@@ -45,7 +45,22 @@ pub struct Stats {
     /// Bundles refused by a schedule limit: a timetag past the horizon, or too many commands
     /// already waiting for a later time.
     pub schedule_refused: AtomicU64,
+    /// Patch edits refused because their sender had [`MAX_STAGED_EDITS`] staged already.
+    pub staged_refused: AtomicU64,
+    /// `/sync`s refused because their sender had [`MAX_PENDING_SYNCS`] waiting already.
+    pub syncs_refused: AtomicU64,
+    /// Commits refused because the patch would hold more than [`chronus_dsp::MAX_MODULES`].
+    pub modules_refused: AtomicU64,
+    /// TCP connections refused because [`crate::server::MAX_TCP_CONNECTIONS`] were open.
+    pub tcp_refused: AtomicU64,
 }
+
+/// Patch edits one sender may stage before `/patch/commit` (or `/patch/abort`).
+pub const MAX_STAGED_EDITS: usize = 1024;
+/// Senders that may have staged edits at once.
+pub const MAX_STAGING_SENDERS: usize = 256;
+/// `/sync` replies one sender may have waiting for their sample.
+pub const MAX_PENDING_SYNCS: usize = 256;
 
 /// A rate-limited source: a UDP sender's address, or a TCP connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -55,6 +70,7 @@ enum Source {
 }
 
 impl From<Peer> for Source {
+    /// A TCP connection the server has not named the host of counts on its own.
     fn from(p: Peer) -> Self {
         match p {
             Peer::Udp(a) => Source::Ip(a.ip()),
@@ -85,6 +101,9 @@ struct State {
     staged: HashMap<Peer, Vec<PatchEdit>>,
     /// Per source: packets per second.
     limiter: crate::ratelimit::RateLimiter<Source>,
+    /// The host of each open TCP connection: the rate limit is per host, so many connections
+    /// (or source ports) from one address share it.
+    tcp_hosts: HashMap<u64, std::net::IpAddr>,
 }
 
 /// Turns OSC into engine actions and replies. Shared by every transport.
@@ -204,6 +223,7 @@ impl<S: Synth> Router<S> {
                 announced: (m.failovers, m.respawns, m.underruns),
                 staged: HashMap::new(),
                 limiter: crate::ratelimit::RateLimiter::new(DEFAULT_RATE_LIMIT),
+                tcp_hosts: HashMap::new(),
             }),
             started: Instant::now(),
             latencies: Mutex::new(None),
@@ -295,12 +315,29 @@ impl<S: Synth> Router<S> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Tells the router which host a TCP connection comes from (it shares that host's rate
+    /// limit); `None` when the connection closes.
+    pub fn tcp_host(&self, id: u64, host: Option<std::net::IpAddr>) {
+        let mut st = self.state();
+        match host {
+            Some(ip) => st.tcp_hosts.insert(id, ip),
+            None => st.tcp_hosts.remove(&id),
+        };
+    }
+
     /// Decodes and handles one datagram (or one TCP frame). Returns the replies.
     pub fn handle_bytes(&self, bytes: &[u8], peer: Peer, max_packet: usize) -> Vec<OscMessage> {
-        let admit = self
-            .state()
-            .limiter
-            .admit(Source::from(peer), Instant::now());
+        let admit = {
+            let mut st = self.state();
+            let source = match peer {
+                Peer::Tcp(id) => st
+                    .tcp_hosts
+                    .get(&id)
+                    .map_or(Source::from(peer), |ip| Source::Ip(*ip)),
+                Peer::Udp(_) => Source::from(peer),
+            };
+            st.limiter.admit(source, Instant::now())
+        };
         match admit {
             crate::ratelimit::Admit::Yes => {}
             crate::ratelimit::Admit::No => {
@@ -467,8 +504,30 @@ impl<S: Synth> Router<S> {
                 }
                 Plan::Sync(id) => syncs.push(id),
                 Plan::Stage(edit) => {
-                    self.state().staged.entry(peer).or_default().push(edit);
-                    applied_msgs += 1;
+                    let mut st = self.state();
+                    let senders = st.staged.len();
+                    let refusal = match st.staged.get(&peer) {
+                        Some(list) if list.len() >= MAX_STAGED_EDITS => Some(format!(
+                            "limit: at most {MAX_STAGED_EDITS} staged edits per sender \
+                             (staged edits); /patch/commit or /patch/abort first"
+                        )),
+                        None if senders >= MAX_STAGING_SENDERS => Some(format!(
+                            "limit: at most {MAX_STAGING_SENDERS} senders with staged edits \
+                             (staging senders); try again once others commit"
+                        )),
+                        _ => None,
+                    };
+                    match refusal {
+                        Some(reason) => {
+                            drop(st);
+                            self.stats.staged_refused.fetch_add(1, Relaxed);
+                            replies.extend(self.error(peer, "/patch", fail("limit", reason)));
+                        }
+                        None => {
+                            st.staged.entry(peer).or_default().push(edit);
+                            applied_msgs += 1;
+                        }
+                    }
                 }
                 Plan::Abort => {
                     let n = self.state().staged.remove(&peer).map_or(0, |v| v.len());
@@ -486,6 +545,9 @@ impl<S: Synth> Router<S> {
                             applied_msgs += 1;
                         }
                         Err(e) => {
+                            if matches!(e, EngineError::Dsp(DspError::TooManyModules { .. })) {
+                                self.stats.modules_refused.fetch_add(1, Relaxed);
+                            }
                             replies.extend(self.error(
                                 peer,
                                 "/patch/commit",
@@ -538,12 +600,32 @@ impl<S: Synth> Router<S> {
         self.stats.applied.fetch_add(applied_msgs, Relaxed);
         for id in syncs {
             let sample = self.state().last_stamp.get(&peer).copied().unwrap_or(0);
-            self.stats.applied.fetch_add(1, Relaxed);
             if self.played_samples() > sample + self.engine.config().block as u64 {
+                self.stats.applied.fetch_add(1, Relaxed);
                 replies.push(msg("/synced", vec![id]));
-            } else {
-                self.state().syncs.push((peer, id, sample));
+                continue;
             }
+            let mut st = self.state();
+            let waiting = st.syncs.iter().filter(|(p, ..)| *p == peer).count();
+            if waiting >= MAX_PENDING_SYNCS {
+                drop(st);
+                self.stats.syncs_refused.fetch_add(1, Relaxed);
+                replies.extend(self.error(
+                    peer,
+                    "/sync",
+                    fail(
+                        "limit",
+                        format!(
+                            "limit: at most {MAX_PENDING_SYNCS} /sync replies waiting per sender \
+                             (pending syncs); wait for the /synced replies first"
+                        ),
+                    ),
+                ));
+                continue;
+            }
+            st.syncs.push((peer, id, sample));
+            drop(st);
+            self.stats.applied.fetch_add(1, Relaxed);
         }
         replies
     }
@@ -873,6 +955,22 @@ impl<S: Synth> Router<S> {
             (
                 "schedule_refused",
                 OscType::Long(s.schedule_refused.load(Relaxed) as i64),
+            ),
+            (
+                "staged_refused",
+                OscType::Long(s.staged_refused.load(Relaxed) as i64),
+            ),
+            (
+                "syncs_refused",
+                OscType::Long(s.syncs_refused.load(Relaxed) as i64),
+            ),
+            (
+                "modules_refused",
+                OscType::Long(s.modules_refused.load(Relaxed) as i64),
+            ),
+            (
+                "tcp_refused",
+                OscType::Long(s.tcp_refused.load(Relaxed) as i64),
             ),
             ("origin_unix", OscType::Double(origin_unix)),
         ];

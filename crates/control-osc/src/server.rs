@@ -107,6 +107,19 @@ fn frame(bytes: &[u8], framing: TcpFraming) -> Vec<u8> {
     }
 }
 
+/// TCP connections open at once; one more is answered with an `/error` and closed (counted
+/// as `tcp_refused` in `/status`).
+pub const MAX_TCP_CONNECTIONS: usize = 64;
+
+/// Counts an open TCP connection for as long as it lives.
+struct Open(Arc<std::sync::atomic::AtomicUsize>);
+
+impl Drop for Open {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Relaxed);
+    }
+}
+
 impl Server {
     /// Binds the sockets and starts serving `engine`.
     pub fn start(engine: Arc<Engine>, config: ServerConfig) -> Result<Server, OscError> {
@@ -195,21 +208,35 @@ impl Server {
                 "chronus-osc-tcp",
                 Box::new(move || {
                     let next_id = AtomicU64::new(1);
+                    let open = Arc::new(std::sync::atomic::AtomicUsize::new(0));
                     while !stop.load(Acquire) {
                         match listener.accept() {
-                            Ok((stream, from)) => {
+                            Ok((mut stream, from)) => {
                                 if !allowed(&cfg.allow, from.ip()) {
                                     router.stats().refused_sources.fetch_add(1, Relaxed);
                                     continue;
                                 }
+                                if open.load(Relaxed) >= MAX_TCP_CONNECTIONS {
+                                    router.stats().tcp_refused.fetch_add(1, Relaxed);
+                                    refuse(&mut stream, cfg.framing);
+                                    continue;
+                                }
+                                open.fetch_add(1, Relaxed);
+                                let guard = Open(open.clone());
                                 let id = next_id.fetch_add(1, Relaxed);
-                                let (router, stop, cfg, clients) =
+                                router.tcp_host(id, Some(from.ip()));
+                                let (r, stop, cfg, clients) =
                                     (router.clone(), stop.clone(), cfg.clone(), clients.clone());
-                                let _ = std::thread::Builder::new()
+                                let spawned = std::thread::Builder::new()
                                     .name("chronus-osc-client".into())
                                     .spawn(move || {
-                                        serve_tcp(stream, id, router, stop, cfg, clients)
+                                        let _open = guard;
+                                        serve_tcp(stream, id, r.clone(), stop, cfg, clients);
+                                        r.tcp_host(id, None);
                                     });
+                                if spawned.is_err() {
+                                    router.tcp_host(id, None);
+                                }
                             }
                             Err(_) => std::thread::sleep(Duration::from_millis(20)),
                         }
@@ -296,6 +323,24 @@ impl Server {
 impl Drop for Server {
     fn drop(&mut self) {
         self.shutdown();
+    }
+}
+
+/// Tells a connection over the limit why it is closed (best effort, never blocking long).
+fn refuse(stream: &mut TcpStream, framing: TcpFraming) {
+    let m = OscMessage {
+        addr: "/error".into(),
+        args: vec![
+            rosc::OscType::String("/".into()),
+            rosc::OscType::String(format!(
+                "limit: at most {MAX_TCP_CONNECTIONS} TCP connections (tcp connections); \
+                 close one, or send over UDP"
+            )),
+        ],
+    };
+    let _ = stream.set_write_timeout(Some(Duration::from_millis(100)));
+    if let Some(bytes) = encode(&m) {
+        let _ = stream.write_all(&frame(&bytes, framing));
     }
 }
 

@@ -45,6 +45,12 @@ pub enum DspError {
         /// The index asked for.
         index: crate::ParamId,
     },
+    /// The patch already holds as many modules as it may.
+    #[error("a patch holds at most {limit} modules (the limit for modules per patch); remove some first")]
+    TooManyModules {
+        /// The limit.
+        limit: usize,
+    },
     /// A module type name that chronus does not know.
     #[error("unknown module type '{name}' (known: osc, adsr, filter, lfo)")]
     UnknownKind {

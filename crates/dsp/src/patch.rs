@@ -15,6 +15,9 @@ use crate::{DspError, ParamId, SetOutcome};
 
 /// The name of the oscillator a voice template starts at first (the seed's patch).
 const TEMPLATE_HEAD: &str = "sine";
+/// The most modules a patch may hold (each is also copied into every voice when it is part of
+/// the voice template, and a delay holds two seconds of memory).
+pub const MAX_MODULES: usize = 256;
 /// The longest voice template (oscillator, envelopes, filters).
 const MAX_TEMPLATE: usize = 8;
 

@@ -6,6 +6,9 @@ use super::*;
 impl Patch {
     /// Adds an instance named `name` (letters, digits, `_`, `-`).
     pub fn add(&mut self, name: &str, kind: ModuleKind) -> Result<ModuleId, DspError> {
+        if self.nodes.iter().flatten().count() >= MAX_MODULES {
+            return Err(DspError::TooManyModules { limit: MAX_MODULES });
+        }
         let valid = !name.is_empty()
             && name.len() <= 32
             && name
