@@ -1187,3 +1187,42 @@ fn the_rate_limit_is_per_host_however_many_connections_it_opens() {
     drop(clients);
     synth.finish();
 }
+
+#[test]
+fn a_tcp_client_that_never_reads_is_disconnected_and_counted_and_stalls_nobody() {
+    let synth = Synth::start("lazy.wav", 6.0, &["--rate-limit", "0"]);
+    let watcher = synth.client();
+    // A subscriber that asks and asks and never reads an answer: ~30 MB of /status replies.
+    let mut lazy = TcpStream::connect(("127.0.0.1", synth.port)).unwrap();
+    let ask = |p: &OscPacket| chronus_osc::slip::encode(&rosc::encoder::encode(p).unwrap());
+    let mut flood = ask(&m("/notify", vec![OscType::Int(1)]));
+    let status = ask(&m("/status", vec![]));
+    for _ in 0..30_000 {
+        flood.extend_from_slice(&status);
+    }
+    // The server closes it part way: the rest of the writes fail, which is the point.
+    let _ = lazy.write_all(&flood);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while watcher.stat("tcp_stalled") < 1.0 {
+        assert!(Instant::now() < deadline, "the lazy client is still connected");
+        std::thread::sleep(Duration::from_millis(20)); // poll interval
+    }
+    // Nobody else waited for it: a /sync over UDP is answered (by the notify thread), and a
+    // new TCP client is served.
+    watcher.send(&m("/mod/sine/freq", vec![OscType::Float(330.0)]));
+    watcher.sync(7);
+    let mut fresh = TcpClient::connect(synth.port);
+    assert_eq!(fresh.ask(&m("/status", vec![])).addr, "/status.reply");
+    assert_eq!(watcher.stat("tcp_stalled"), 1.0, "counted once");
+    // Its side sees the connection closed.
+    lazy.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    let mut sink = Vec::new();
+    let closed = lazy.read_to_end(&mut sink);
+    assert!(
+        closed.is_ok() || closed.is_err_and(|e| e.kind() == std::io::ErrorKind::ConnectionReset),
+        "closed by the server"
+    );
+    drop(fresh);
+    let (_, stdout) = synth.finish();
+    assert!(stdout.contains("0 underruns"), "{stdout}");
+}

@@ -53,6 +53,8 @@ pub struct Stats {
     pub modules_refused: AtomicU64,
     /// TCP connections refused because [`crate::server::MAX_TCP_CONNECTIONS`] were open.
     pub tcp_refused: AtomicU64,
+    /// TCP clients disconnected because they stopped reading their replies.
+    pub tcp_stalled: AtomicU64,
 }
 
 /// Patch edits one sender may stage before `/patch/commit` (or `/patch/abort`).
@@ -971,6 +973,10 @@ impl<S: Synth> Router<S> {
             (
                 "tcp_refused",
                 OscType::Long(s.tcp_refused.load(Relaxed) as i64),
+            ),
+            (
+                "tcp_stalled",
+                OscType::Long(s.tcp_stalled.load(Relaxed) as i64),
             ),
             ("origin_unix", OscType::Double(origin_unix)),
         ];

@@ -58,7 +58,47 @@ impl Default for ServerConfig {
     }
 }
 
-type TcpClients = Arc<Mutex<HashMap<u64, TcpStream>>>;
+type TcpClients = Arc<Mutex<HashMap<u64, Sender>>>;
+
+/// Frames waiting to go out on one TCP connection, at most; a client that lets them pile up
+/// (it does not read) is disconnected.
+pub const TCP_SEND_QUEUE: usize = 1024;
+/// How long one frame may take to go out before its client counts as not reading.
+pub const TCP_SEND_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The sending side of one TCP connection: a bounded queue to its writer thread, so nobody
+/// ever blocks on a client (least of all while holding the client list).
+#[derive(Clone)]
+struct Sender {
+    queue: std::sync::mpsc::SyncSender<Vec<u8>>,
+    /// To close the connection from any thread (shutdown does not block).
+    stream: Arc<TcpStream>,
+    stalled: Arc<AtomicBool>,
+    router: Arc<Router>,
+}
+
+impl Sender {
+    /// Queues a frame; a full queue means the client stopped reading: it is disconnected
+    /// (and counted once). Never blocks.
+    fn send(&self, frame: Vec<u8>) -> bool {
+        match self.queue.try_send(frame) {
+            Ok(()) => true,
+            Err(std::sync::mpsc::TrySendError::Full(_)) => {
+                self.stall();
+                false
+            }
+            Err(std::sync::mpsc::TrySendError::Disconnected(_)) => false,
+        }
+    }
+
+    fn stall(&self) {
+        if !self.stalled.swap(true, AcqRel) {
+            self.router.stats().tcp_stalled.fetch_add(1, Relaxed);
+            tracing::warn!("OSC: a TCP client stopped reading its replies; disconnected");
+        }
+        let _ = self.stream.shutdown(std::net::Shutdown::Both);
+    }
+}
 
 /// A running OSC server. Dropping it stops it.
 pub struct Server {
@@ -268,12 +308,13 @@ impl Server {
                                     let _ = udp.send_to(&bytes, addr);
                                 }
                                 Peer::Tcp(id) => {
-                                    if let Some(s) = clients
+                                    let sender = clients
                                         .lock()
                                         .unwrap_or_else(|e| e.into_inner())
-                                        .get_mut(&id)
-                                    {
-                                        let _ = s.write_all(&frame(&bytes, framing));
+                                        .get(&id)
+                                        .cloned();
+                                    if let Some(s) = sender {
+                                        s.send(frame(&bytes, framing));
                                     }
                                 }
                             }
@@ -354,25 +395,39 @@ fn serve_tcp(
 ) {
     let _ = stream.set_read_timeout(Some(Duration::from_millis(100)));
     let _ = stream.set_nodelay(true);
-    if let Ok(w) = stream.try_clone() {
-        clients
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(id, w);
+    let (Ok(writer), Ok(closer)) = (stream.try_clone(), stream.try_clone()) else {
+        return;
+    };
+    let (queue, frames) = std::sync::mpsc::sync_channel::<Vec<u8>>(TCP_SEND_QUEUE);
+    let sender = Sender {
+        queue,
+        stream: Arc::new(closer),
+        stalled: Arc::new(AtomicBool::new(false)),
+        router: router.clone(),
+    };
+    // The writer: one frame at a time, each within TCP_SEND_TIMEOUT.
+    let writing = {
+        let sender = sender.clone();
+        std::thread::Builder::new()
+            .name("chronus-osc-send".into())
+            .spawn(move || write_frames(writer, frames, sender))
+    };
+    if writing.is_err() {
+        return;
     }
+    clients
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(id, sender.clone());
     let peer = Peer::Tcp(id);
     let mut slip = slip::Decoder::new(cfg.max_packet);
     let mut pending: Vec<u8> = Vec::new();
     let mut buf = vec![0u8; 65_536];
-    let reply = |stream: &mut TcpStream, replies: Vec<OscMessage>| -> bool {
-        for r in replies {
-            if let Some(bytes) = encode(&r) {
-                if stream.write_all(&frame(&bytes, cfg.framing)).is_err() {
-                    return false;
-                }
-            }
-        }
-        true
+    let reply = |_: &mut TcpStream, replies: Vec<OscMessage>| -> bool {
+        replies
+            .iter()
+            .filter_map(encode)
+            .all(|bytes| sender.send(frame(&bytes, cfg.framing)))
     };
     'conn: while !stop.load(Acquire) {
         let n = match stream.read(&mut buf) {
@@ -432,4 +487,39 @@ fn serve_tcp(
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .remove(&id);
+    // The writer ends once the last queue handle is gone (this one, the list's, the notify
+    // thread's copy in flight).
+    let _ = sender.stream.shutdown(std::net::Shutdown::Read);
+    drop(sender);
+    if let Ok(w) = writing {
+        let _ = w.join();
+    }
+}
+
+/// Writes one connection's frames in order; a frame that cannot go out within
+/// [`TCP_SEND_TIMEOUT`] marks the client as not reading and closes the connection.
+fn write_frames(mut stream: TcpStream, frames: std::sync::mpsc::Receiver<Vec<u8>>, sender: Sender) {
+    let _ = stream.set_write_timeout(Some(TCP_SEND_TIMEOUT));
+    // Holding the queue's sending side here would keep it open forever: dropped at once.
+    let Sender {
+        queue,
+        stream: closer,
+        stalled,
+        router,
+    } = sender;
+    drop(queue);
+    for f in frames {
+        if let Err(e) = stream.write_all(&f) {
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ) && !stalled.swap(true, AcqRel)
+            {
+                router.stats().tcp_stalled.fetch_add(1, Relaxed);
+                tracing::warn!("OSC: a TCP client stopped reading its replies; disconnected");
+            }
+            let _ = closer.shutdown(std::net::Shutdown::Both);
+            break;
+        }
+    }
 }
