@@ -1204,7 +1204,10 @@ fn a_tcp_client_that_never_reads_is_disconnected_and_counted_and_stalls_nobody()
     let _ = lazy.write_all(&flood);
     let deadline = Instant::now() + Duration::from_secs(5);
     while watcher.stat("tcp_stalled") < 1.0 {
-        assert!(Instant::now() < deadline, "the lazy client is still connected");
+        assert!(
+            Instant::now() < deadline,
+            "the lazy client is still connected"
+        );
         std::thread::sleep(Duration::from_millis(20)); // poll interval
     }
     // Nobody else waited for it: a /sync over UDP is answered (by the notify thread), and a
@@ -1223,6 +1226,53 @@ fn a_tcp_client_that_never_reads_is_disconnected_and_counted_and_stalls_nobody()
         "closed by the server"
     );
     drop(fresh);
+    let (_, stdout) = synth.finish();
+    assert!(stdout.contains("0 underruns"), "{stdout}");
+}
+
+#[test]
+fn the_largest_delay_edit_allowed_lands_without_an_underrun_and_one_more_is_refused() {
+    use chronus_dsp::ModuleKind;
+    let synth = Synth::start("heavy-edit.wav", 4.0, &[]);
+    let watcher = synth.client();
+    watcher.send(&m("/gate/adsr", vec![OscType::String("on".into())]));
+    watcher.sync(1);
+    // What the default patch holds already (a delay and a reverb), and what each new one takes.
+    let bytes = |k: ModuleKind| k.build(SR, 64).unwrap().memory_bytes();
+    let (delay, reverb) = (bytes(ModuleKind::Delay), bytes(ModuleKind::Reverb));
+    let mut room = chronus_dsp::MAX_DELAY_MEMORY - delay - reverb;
+    let mut c = TcpClient::connect(synth.port);
+    // 20 reverbs wired in, then as many two-second delays as fit, in one commit.
+    for i in 0..20 {
+        c.send(&create(&format!("r{i}"), "reverb"));
+        c.send(&m(
+            "/patch/connect",
+            vec![
+                OscType::String("filter".into()),
+                OscType::String(format!("r{i}")),
+            ],
+        ));
+        room -= reverb;
+    }
+    let delays = room / delay;
+    for i in 0..delays {
+        c.send(&create(&format!("d{i}"), "delay"));
+    }
+    let committed = c.ask(&m("/patch/commit", vec![]));
+    assert_eq!(committed.addr, "/patch/committed", "{committed:?}");
+    println!("one commit: 20 reverbs and {delays} delays");
+    watcher.send(&m("/mod/d0/time", vec![OscType::Float(250.0)]));
+    watcher.sync(2);
+    assert_eq!(watcher.stat("underruns"), 0.0, "no block lost to the edit");
+    // One delay more does not fit: refused, named, nothing changed.
+    c.send(&create("one_more", "delay"));
+    let refused = c.ask(&m("/patch/commit", vec![]));
+    let reason = format!("{:?}", refused.args);
+    assert!(
+        refused.addr == "/error" && reason.contains("MiB of delay and reverb lines"),
+        "{refused:?}"
+    );
+    drop(c);
     let (_, stdout) = synth.finish();
     assert!(stdout.contains("0 underruns"), "{stdout}");
 }

@@ -51,6 +51,14 @@ pub enum DspError {
         /// The limit.
         limit: usize,
     },
+    /// The patch's delay and reverb lines would take more memory than it may hold.
+    #[error("a patch holds at most {limit_mib} MiB of delay and reverb lines (the limit for delay memory per patch; this needs {needed_kib} KiB more than is left); remove a delay or reverb first")]
+    TooMuchDelayMemory {
+        /// The limit, in MiB.
+        limit_mib: usize,
+        /// What did not fit, in KiB.
+        needed_kib: usize,
+    },
     /// A module type name that chronus does not know.
     #[error("unknown module type '{name}' (known: osc, adsr, filter, lfo)")]
     UnknownKind {

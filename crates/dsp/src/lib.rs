@@ -36,7 +36,7 @@ mod voices;
 pub use error::DspError;
 pub use module::{Module, ModuleKind, ModuleState, MAX_BLOCK, MIN_BLOCK};
 pub use param::{ModScale, ParamId, ParamSpec, SetOutcome, Unit};
-pub use patch::{ModuleId, NodeDesc, Patch, PatchState, Route, MAX_MODULES};
+pub use patch::{ModuleId, NodeDesc, Patch, PatchState, Route, MAX_DELAY_MEMORY, MAX_MODULES};
 pub use ramp::Ramp;
 pub use voices::{
     note_hz, VoiceMode, VoicePhase, VoiceState, VoicesState, DEFAULT_VOICES, MAX_VOICES,

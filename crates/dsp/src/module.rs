@@ -80,6 +80,12 @@ pub trait Module: Send {
 
     /// Returns to the state of a freshly built module (parameters keep their values).
     fn reset(&mut self);
+
+    /// Bytes of audio memory it holds (a delay's or reverb's lines): what a snapshot of it
+    /// carries. Most modules hold none.
+    fn memory_bytes(&self) -> usize {
+        0
+    }
 }
 
 /// The kinds of module chronus knows.

@@ -18,6 +18,9 @@ const TEMPLATE_HEAD: &str = "sine";
 /// The most modules a patch may hold (each is also copied into every voice when it is part of
 /// the voice template, and a delay holds two seconds of memory).
 pub const MAX_MODULES: usize = 256;
+/// Bytes of delay and reverb lines a patch may hold (32 two-second delays at 48 kHz): so that
+/// a snapshot of the whole patch, which a failover's resync carries, always fits.
+pub const MAX_DELAY_MEMORY: usize = 12 << 20;
 /// The longest voice template (oscillator, envelopes, filters).
 const MAX_TEMPLATE: usize = 8;
 

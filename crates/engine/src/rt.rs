@@ -11,6 +11,9 @@ pub(crate) const SUPERVISOR_PRIORITY: i32 = 40;
 /// (`RLIMIT_RTTIME`, microseconds): past it the kernel kills the runaway itself. A healthy
 /// worker blocks after every block it renders (well under a millisecond).
 pub(crate) const WORKER_RTTIME_US: u64 = 500_000;
+/// How long a worker may be silent on a job it announced between blocks (a snapshot of a big
+/// patch, a patch edit) before it counts as stalled.
+pub(crate) const BUSY_ALLOWANCE_NS: u64 = 250_000_000;
 /// SCHED_FIFO priority of the null backend's clock thread.
 pub(crate) const OUTPUT_PRIORITY: i32 = 70;
 

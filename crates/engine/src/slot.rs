@@ -90,6 +90,9 @@ struct Header {
     status: AtomicU32,
     next_block: AtomicU64,
     heartbeat_ns: AtomicU64,
+    /// Until then (monotonic ns) the worker is on a long job between blocks (a snapshot, a
+    /// patch edit): silent, but not stalled.
+    busy_until_ns: AtomicU64,
     late: AtomicU64,
     dropped: AtomicU64,
     // engine → worker
@@ -227,6 +230,16 @@ impl Slot {
     /// Monotonic time (ns) of the worker's last rendered block.
     pub fn heartbeat_ns(&self) -> u64 {
         self.layout().header.heartbeat_ns.load(Relaxed)
+    }
+
+    /// Worker side: the worker starts a long job between blocks (0: it is done).
+    pub(crate) fn set_busy_until(&self, ns: u64) {
+        self.layout().header.busy_until_ns.store(ns, Relaxed);
+    }
+
+    /// Until when the worker said it is on a long job (monotonic ns; 0: none).
+    pub(crate) fn busy_until(&self) -> u64 {
+        self.layout().header.busy_until_ns.load(Relaxed)
     }
 
     pub(crate) fn beat(&self, now_ns: u64) {

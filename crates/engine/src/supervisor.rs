@@ -226,8 +226,12 @@ impl Supervisor {
             // Behind the output by the limit, and silent for as long: a worker that is merely
             // busy (or was scheduled late once) keeps beating and is left alone.
             let period_ns = self.shared.config.block as f64 * 1e9 / self.shared.config.sample_rate;
-            let silent_ns = crate::rt::monotonic_ns().saturating_sub(slot.heartbeat_ns());
-            if silent_ns as f64 > period_ns * self.shared.config.stall_blocks as f64 {
+            let now = crate::rt::monotonic_ns();
+            let silent_ns = now.saturating_sub(slot.heartbeat_ns());
+            // A worker on a long job it announced (a snapshot of a big patch, a patch edit)
+            // is given until then.
+            let busy = now < slot.busy_until();
+            if !busy && silent_ns as f64 > period_ns * self.shared.config.stall_blocks as f64 {
                 return Some(Fault::Stall);
             }
         }

@@ -123,14 +123,19 @@ pub(crate) fn run(slot: &Slot, start: Start, generation: u32) {
                     }
                 }
                 Some(Wire::Snapshot) => {
-                    // Rare and off the steady path: serializing allocates.
+                    // Rare and off the steady path: serializing allocates, and a patch with
+                    // big delay lines takes milliseconds (announced, so not a stall).
+                    slot.set_busy_until(crate::rt::monotonic_ns() + crate::rt::BUSY_ALLOWANCE_NS);
                     match renderer.state().to_bytes() {
                         Ok(bytes) if slot.write_snapshot(b, &bytes) => {}
                         _ => eprintln!("chronus worker: snapshot did not fit"),
                     }
+                    slot.set_busy_until(0);
+                    slot.beat(crate::rt::monotonic_ns());
                 }
                 Some(Wire::Patch { id }) => {
                     // A graph edit, applied between blocks (it allocates; edits are rare).
+                    slot.set_busy_until(crate::rt::monotonic_ns() + crate::rt::BUSY_ALLOWANCE_NS);
                     let applied = slot
                         .read_edit(id)
                         .and_then(|bytes| {
@@ -141,6 +146,8 @@ pub(crate) fn run(slot: &Slot, start: Start, generation: u32) {
                         eprintln!("chronus worker: patch edit {id} could not be applied");
                         slot.count_dropped();
                     }
+                    slot.set_busy_until(0);
+                    slot.beat(crate::rt::monotonic_ns());
                 }
                 Some(Wire::Inject(fault)) => match fault {
                     InjectedFault::Panic => panic!("injected panic (fault test)"),

@@ -250,6 +250,10 @@ impl Module for Delay {
         }
     }
 
+    fn memory_bytes(&self) -> usize {
+        self.s.line.len() * std::mem::size_of::<f32>()
+    }
+
     fn reset(&mut self) {
         self.s.line.fill(0.0);
         self.s.write = 0;

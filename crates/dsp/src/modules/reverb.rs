@@ -231,6 +231,10 @@ impl Module for Reverb {
         }
     }
 
+    fn memory_bytes(&self) -> usize {
+        self.s.lines.len() * std::mem::size_of::<f32>()
+    }
+
     fn reset(&mut self) {
         self.clear();
         self.s.idle = true;

@@ -6,50 +6,86 @@ use super::*;
 impl Patch {
     /// Adds an instance named `name` (letters, digits, `_`, `-`).
     pub fn add(&mut self, name: &str, kind: ModuleKind) -> Result<ModuleId, DspError> {
-        if self.nodes.iter().flatten().count() >= MAX_MODULES {
+        Ok(self.add_many(&[(name, kind)])?[0])
+    }
+
+    /// Adds several instances at once, re-deriving the processing order once (the same order
+    /// as adding them one by one: it depends only on the graph). All or none: on an error
+    /// (a bad or taken name, too many modules, too much delay memory) nothing is added.
+    pub fn add_many(&mut self, modules: &[(&str, ModuleKind)]) -> Result<Vec<ModuleId>, DspError> {
+        let live = self.nodes.iter().flatten().count();
+        if live + modules.len() > MAX_MODULES {
             return Err(DspError::TooManyModules { limit: MAX_MODULES });
         }
-        let valid = !name.is_empty()
-            && name.len() <= 32
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
-        if !valid {
-            return Err(DspError::BadName {
-                name: name.to_owned(),
-            });
+        for (i, &(name, _)) in modules.iter().enumerate() {
+            let valid = !name.is_empty()
+                && name.len() <= 32
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+            if !valid {
+                return Err(DspError::BadName {
+                    name: name.to_owned(),
+                });
+            }
+            if self.find(name).is_some() || modules[..i].iter().any(|(n, _)| *n == name) {
+                return Err(DspError::DuplicateName {
+                    name: name.to_owned(),
+                });
+            }
         }
-        if self.find(name).is_some() {
-            return Err(DspError::DuplicateName {
-                name: name.to_owned(),
-            });
-        }
-        let module = kind.build(self.sample_rate, self.block)?;
-        let slot = self
+        let built = modules
+            .iter()
+            .map(|&(_, kind)| kind.build(self.sample_rate, self.block))
+            .collect::<Result<Vec<_>, _>>()?;
+        let held: usize = self
             .nodes
             .iter()
-            .position(Option::is_none)
-            .unwrap_or(self.nodes.len());
-        let id = ModuleId(slot as u16);
-        let node = Node {
-            desc: NodeDesc {
-                id,
-                name: name.to_owned(),
-                kind,
-                inputs: Vec::new(),
-                routes: Vec::new(),
-                to_out: false,
-            },
-            module,
-            audio_used: false,
-        };
-        if slot == self.nodes.len() {
-            self.nodes.push(Some(node));
-        } else {
-            self.nodes[slot] = Some(node);
+            .flatten()
+            .map(|n| n.module.memory_bytes())
+            .sum();
+        let more: usize = built.iter().map(|m| m.memory_bytes()).sum();
+        if held + more > MAX_DELAY_MEMORY {
+            return Err(DspError::TooMuchDelayMemory {
+                limit_mib: MAX_DELAY_MEMORY >> 20,
+                needed_kib: (held + more - MAX_DELAY_MEMORY).div_ceil(1024),
+            });
         }
-        self.rebuild()?;
-        Ok(id)
+        let mut ids = Vec::with_capacity(modules.len());
+        for (&(name, kind), module) in modules.iter().zip(built) {
+            let slot = self
+                .nodes
+                .iter()
+                .position(Option::is_none)
+                .unwrap_or(self.nodes.len());
+            let id = ModuleId(slot as u16);
+            let node = Node {
+                desc: NodeDesc {
+                    id,
+                    name: name.to_owned(),
+                    kind,
+                    inputs: Vec::new(),
+                    routes: Vec::new(),
+                    to_out: false,
+                },
+                module,
+                audio_used: false,
+            };
+            if slot == self.nodes.len() {
+                self.nodes.push(Some(node));
+            } else {
+                self.nodes[slot] = Some(node);
+            }
+            ids.push(id);
+        }
+        if let Err(e) = self.rebuild() {
+            for id in &ids {
+                self.nodes[id.0 as usize] = None;
+            }
+            let _ = self.rebuild();
+            return Err(e);
+        }
+        Ok(ids)
     }
 
     /// Removes an instance and every connection to or from it.

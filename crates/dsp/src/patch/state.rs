@@ -85,4 +85,29 @@ impl Patch {
         // its source has processed, so fresh buffers are exact.
         Ok(p)
     }
+
+    /// A copy of the layout (the same ids, names, kinds, wiring and parameter values) with
+    /// fresh modules: what an edit is checked against. Cheap: no audio memory is copied (a
+    /// fresh line is untouched zero pages), unlike [`Patch::from_state`].
+    pub fn layout_copy(&self) -> Result<Patch, DspError> {
+        let mut p = Patch::new(self.sample_rate, self.block)?;
+        p.nodes.resize_with(self.nodes.len(), || None);
+        for (slot, node) in self.nodes.iter().enumerate() {
+            let Some(node) = node else { continue };
+            let mut module = node.desc.kind.build(self.sample_rate, self.block)?;
+            for i in 0..node.desc.kind.params().len() {
+                let i = i as ParamId;
+                if let Some(v) = node.module.param(i) {
+                    module.set_param(i, v)?;
+                }
+            }
+            p.nodes[slot] = Some(Node {
+                desc: node.desc.clone(),
+                module,
+                audio_used: false,
+            });
+        }
+        p.rebuild()?;
+        Ok(p)
+    }
 }
