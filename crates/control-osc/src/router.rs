@@ -51,7 +51,7 @@ pub struct Stats {
     pub syncs_refused: AtomicU64,
     /// Commits refused because the patch would hold more than [`chronus_dsp::MAX_MODULES`].
     pub modules_refused: AtomicU64,
-    /// TCP connections refused because [`crate::server::MAX_TCP_CONNECTIONS`] were open.
+    /// TCP connections refused because [`crate::MAX_TCP_CONNECTIONS`] were open.
     pub tcp_refused: AtomicU64,
     /// TCP clients disconnected because they stopped reading their replies.
     pub tcp_stalled: AtomicU64,

@@ -37,7 +37,7 @@ impl ScorePlayer {
         (opening.to_vec(), player)
     }
 
-    /// Sends the engine every command due within [`LEAD_SECONDS`] of the output; one the
+    /// Sends the engine every command due within `LEAD_SECONDS` (1 s) of the output; one the
     /// engine cannot take now (its rings are full) waits for the next call, with the rest.
     /// Returns how many were sent. Call it a few times a second (not on an audio thread).
     pub fn feed(&mut self, engine: &Engine) -> usize {

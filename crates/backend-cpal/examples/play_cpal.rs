@@ -1,5 +1,5 @@
 //! Plays the engine on cpal's default output device for two seconds, a note sounding:
-//! `cargo run -p chronus-backend-cpal --example play` (or `-- jack` for cpal's JACK host).
+//! `cargo run -p chronus-backend-cpal --example play_cpal` (or `-- jack` for cpal's JACK host).
 
 use chronus_backend_cpal::CpalBackend;
 use chronus_engine::backend::{Backend, StreamConfig};

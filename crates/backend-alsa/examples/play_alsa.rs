@@ -1,5 +1,5 @@
 //! Plays the engine on an ALSA PCM for two seconds, a note sounding:
-//! `cargo run -p chronus-backend-alsa --example play -- default` (any PCM name: `hw:0`,
+//! `cargo run -p chronus-backend-alsa --example play_alsa -- default` (any PCM name: `hw:0`,
 //! `plughw:1,0`, a `file` plugin PCM…).
 
 use chronus_backend_alsa::AlsaBackend;

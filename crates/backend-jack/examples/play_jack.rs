@@ -1,5 +1,5 @@
 //! Plays the engine through a running JACK server for two seconds, a note sounding:
-//! `cargo run -p chronus-backend-jack --example play` (start `jackd` first; nothing is
+//! `cargo run -p chronus-backend-jack --example play_jack` (start `jackd` first; nothing is
 //! started for you).
 
 use chronus_backend_jack::{Connect, JackBackend};
