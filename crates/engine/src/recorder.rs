@@ -195,7 +195,18 @@ fn write_loop(mut rx: rtrb::Consumer<f32>, commands: mpsc::Receiver<Cmd>) {
     let mut error: Option<EngineError> = None;
     let mut flushed = Instant::now();
     loop {
-        let cmd = commands.recv_timeout(Duration::from_millis(10));
+        let mut cmd = commands.recv_timeout(Duration::from_millis(10));
+        // A new file opens before the ring is drained: the tap is armed right after the
+        // command is sent, so what the ring holds now is the new recording's first blocks
+        // (nothing is pushed while disarmed). Draining first dropped them.
+        if let Ok(Cmd::Start(_)) = &cmd {
+            if let Ok(Cmd::Start(w)) =
+                std::mem::replace(&mut cmd, Err(mpsc::RecvTimeoutError::Timeout))
+            {
+                error = None;
+                open = Some(w);
+            }
+        }
         // Everything played so far goes to the file before a command changes it.
         let n = rx.slots();
         if n > 0 {
@@ -247,5 +258,48 @@ fn write_loop(mut rx: rtrb::Consumer<f32>, commands: mpsc::Receiver<Cmd>) {
                 return;
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A recording holds every block played from its start: the first blocks, pushed the
+    /// moment the tap is armed, are not lost to the writer opening its file.
+    #[test]
+    fn a_recording_keeps_its_first_blocks() {
+        let metrics = Arc::new(Metrics::default());
+        let (recorder, mut tap) = Recorder::new(metrics.clone(), 48_000, 1).unwrap();
+        // The output moving on, as `stop` waits for it to.
+        let ticking = Arc::new(AtomicBool::new(true));
+        let clock = {
+            let (m, t) = (metrics.clone(), ticking.clone());
+            std::thread::spawn(move || {
+                while t.load(Relaxed) {
+                    m.played_blocks.fetch_add(1, Release);
+                    std::thread::sleep(Duration::from_micros(500)); // a fast output clock
+                }
+            })
+        };
+        let dir = std::env::temp_dir().join(format!("chronus-rec-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let block = [0.25f32; 64];
+        for i in 0..20 {
+            let path = dir.join(format!("take{i}.wav"));
+            let file = File::create(&path).unwrap();
+            recorder.start(file, &path, WavFormat::F32).unwrap();
+            for _ in 0..4 {
+                tap.push(&block);
+            }
+            let report = recorder.stop().unwrap().unwrap();
+            assert_eq!(report.samples, 256, "take {i}: every block from the start");
+            let (samples, _, _) = crate::wav::read_mono(&path).unwrap();
+            assert_eq!(samples, vec![0.25; 256], "take {i}");
+        }
+        ticking.store(false, Relaxed);
+        clock.join().unwrap();
+        let _ = recorder.shutdown();
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
