@@ -115,7 +115,6 @@ impl Engine {
             stop: AtomicBool::new(false),
             pids: [AtomicU32::new(0), AtomicU32::new(0)],
         });
-        let mut handles = [None, None];
         for slot in &shared.slots {
             slot.reset(0);
         }
@@ -139,18 +138,16 @@ impl Engine {
                 }
             }
         }
-        for (i, handle) in handles.iter_mut().enumerate() {
-            let h = shared.spawn(i, Start::Fresh)?;
-            *handle = Some(h);
+        // From here on, a failed step kills the workers already started (the guard's drop).
+        let mut starting = crate::spawn::Starting::default();
+        for i in 0..2 {
+            starting.0[i] = Some(shared.spawn(i, Start::Fresh)?);
         }
         // Both must render their lookahead before the output starts playing.
         let deadline = Instant::now() + Duration::from_secs(10);
         let want = shared.config.lookahead as u64 + 1;
         while shared.slots.iter().any(|s| s.next_block() < want) {
-            if Instant::now() > deadline || handles.iter_mut().flatten().any(|h| h.has_ended()) {
-                for h in handles.into_iter().flatten() {
-                    h.kill();
-                }
+            if Instant::now() > deadline || starting.0.iter_mut().flatten().any(|h| h.has_ended()) {
                 return Err(EngineError::Start {
                     reason: "the workers did not start rendering".into(),
                 });
@@ -165,10 +162,21 @@ impl Engine {
         let (recorder, tap) =
             crate::recorder::Recorder::new(metrics.clone(), shared.config.sample_rate as u32, 10)?;
         let output = Output::new(shared.slots.clone(), metrics, shared.config.block, tap);
-        let sup = shared.clone();
+        // The supervisor takes the workers over once its thread runs (if it cannot start,
+        // the guard still holds them and kills them).
+        let handover = Arc::new(Mutex::new(Some(starting)));
+        let (sup, held) = (shared.clone(), handover.clone());
         let supervisor = std::thread::Builder::new()
             .name("chronus-supervisor".into())
-            .spawn(move || Supervisor::new(sup, handles).run())
+            .spawn(move || {
+                let mut starting = held
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .take()
+                    .unwrap_or_default();
+                let handles = std::mem::take(&mut starting.0);
+                Supervisor::new(sup, handles).run()
+            })
             .map_err(|source| EngineError::Worker {
                 reason: "starting the supervisor",
                 source,

@@ -158,3 +158,16 @@ pub(crate) fn spawn_thread(slot: &Slot, start: Start) -> io::Result<WorkerHandle
         })?;
     Ok(WorkerHandle::Thread { join })
 }
+
+/// The workers of a start in progress: those still held when it is dropped are killed and
+/// reaped, so no worker outlives a start that failed at any step.
+#[derive(Default)]
+pub(crate) struct Starting(pub(crate) [Option<WorkerHandle>; 2]);
+
+impl Drop for Starting {
+    fn drop(&mut self) {
+        for h in self.0.iter_mut().filter_map(Option::take) {
+            h.kill();
+        }
+    }
+}

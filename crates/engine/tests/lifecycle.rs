@@ -150,3 +150,49 @@ fn no_spurious_respawn_under_a_command_flood() {
     assert_eq!(m.respawns, 0, "respawns without a fault: {m:?}");
     assert_eq!(m.faults(), 0, "{m:?}");
 }
+
+/// Processes whose command line holds `marker`.
+fn processes_with(marker: &str) -> Vec<u32> {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| String::from_utf8_lossy(&c).contains(marker))
+        })
+        .collect()
+}
+
+#[test]
+fn no_worker_outlives_a_failed_start() {
+    // A "worker" that never renders: the one on the first slot exits at once, the other
+    // waits. The start fails; the one left waiting must not be left behind.
+    let dir = std::env::temp_dir().join(format!("chronus-failed-start-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let exe = dir.join("worker.sh");
+    let marker = format!("29.{}", std::process::id());
+    std::fs::write(
+        &exe,
+        format!(
+            "#!/bin/sh\necho \"$@\" >> {log}\n[ \"$3\" = 3 ] && exit 1\nexec sleep {marker}\n",
+            log = dir.join("args").display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&exe, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut cfg = config(WorkerMode::Process);
+    cfg.worker_exe = Some(exe);
+    let started = Engine::start(cfg);
+    let err = started.err().expect("the start fails");
+    assert!(err.to_string().contains("did not start rendering"), "{err}");
+    let args = std::fs::read_to_string(dir.join("args")).unwrap_or_default();
+    assert_eq!(args.lines().count(), 2, "both workers were started: {args}");
+    assert_eq!(
+        processes_with(&marker),
+        Vec::<u32>::new(),
+        "a worker outlived the start"
+    );
+    assert_eq!(memfd_count(), 0, "no shared memory left");
+    let _ = std::fs::remove_dir_all(&dir);
+}
