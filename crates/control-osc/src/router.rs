@@ -917,6 +917,7 @@ impl<S: Synth> Router<S> {
             now.as_secs_f64() - since_origin as f64 / 1e9
         };
         let s = &self.stats;
+        let count = |c: &AtomicU64| OscType::Long(c.load(Relaxed) as i64);
         let pairs: Vec<(&str, OscType)> = vec![
             ("sample_rate", OscType::Float(c.sample_rate as f32)),
             ("block", OscType::Int(c.block as i32)),
@@ -933,51 +934,21 @@ impl<S: Synth> Router<S> {
                 "uptime",
                 OscType::Double(self.started.elapsed().as_secs_f64()),
             ),
-            ("messages", OscType::Long(s.received.load(Relaxed) as i64)),
-            ("applied", OscType::Long(s.applied.load(Relaxed) as i64)),
-            ("errors", OscType::Long(s.errors.load(Relaxed) as i64)),
-            (
-                "late_bundles",
-                OscType::Long(s.late_bundles.load(Relaxed) as i64),
-            ),
+            ("messages", count(&s.received)),
+            ("applied", count(&s.applied)),
+            ("errors", count(&s.errors)),
+            ("late_bundles", count(&s.late_bundles)),
             ("xruns", OscType::Long(m.xruns as i64)),
-            (
-                "errors_unsent",
-                OscType::Long(s.errors_unsent.load(Relaxed) as i64),
-            ),
-            (
-                "rate_limited",
-                OscType::Long(s.rate_limited.load(Relaxed) as i64),
-            ),
-            (
-                "refused_sources",
-                OscType::Long(s.refused_sources.load(Relaxed) as i64),
-            ),
-            ("clamped", OscType::Long(s.clamped.load(Relaxed) as i64)),
-            (
-                "schedule_refused",
-                OscType::Long(s.schedule_refused.load(Relaxed) as i64),
-            ),
-            (
-                "staged_refused",
-                OscType::Long(s.staged_refused.load(Relaxed) as i64),
-            ),
-            (
-                "syncs_refused",
-                OscType::Long(s.syncs_refused.load(Relaxed) as i64),
-            ),
-            (
-                "modules_refused",
-                OscType::Long(s.modules_refused.load(Relaxed) as i64),
-            ),
-            (
-                "tcp_refused",
-                OscType::Long(s.tcp_refused.load(Relaxed) as i64),
-            ),
-            (
-                "tcp_stalled",
-                OscType::Long(s.tcp_stalled.load(Relaxed) as i64),
-            ),
+            ("errors_unsent", count(&s.errors_unsent)),
+            ("rate_limited", count(&s.rate_limited)),
+            ("refused_sources", count(&s.refused_sources)),
+            ("clamped", count(&s.clamped)),
+            ("schedule_refused", count(&s.schedule_refused)),
+            ("staged_refused", count(&s.staged_refused)),
+            ("syncs_refused", count(&s.syncs_refused)),
+            ("modules_refused", count(&s.modules_refused)),
+            ("tcp_refused", count(&s.tcp_refused)),
+            ("tcp_stalled", count(&s.tcp_stalled)),
             ("origin_unix", OscType::Double(origin_unix)),
         ];
         let mut args = Vec::new();

@@ -66,15 +66,36 @@ pub const TCP_SEND_QUEUE: usize = 1024;
 /// How long one frame may take to go out before its client counts as not reading.
 pub const TCP_SEND_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// One TCP connection as its writers see it: closing it from any thread (shutdown does not
+/// block), counting it once as stalled.
+#[derive(Clone)]
+struct Conn {
+    stream: Arc<TcpStream>,
+    stalled: Arc<AtomicBool>,
+    router: Arc<Router>,
+}
+
+impl Conn {
+    /// The client stopped reading its replies: disconnected, and counted once.
+    fn stall(&self) {
+        if !self.stalled.swap(true, AcqRel) {
+            self.router.stats().tcp_stalled.fetch_add(1, Relaxed);
+            tracing::warn!("OSC: a TCP client stopped reading its replies; disconnected");
+        }
+        self.close();
+    }
+
+    fn close(&self) {
+        let _ = self.stream.shutdown(std::net::Shutdown::Both);
+    }
+}
+
 /// The sending side of one TCP connection: a bounded queue to its writer thread, so nobody
 /// ever blocks on a client (least of all while holding the client list).
 #[derive(Clone)]
 struct Sender {
     queue: std::sync::mpsc::SyncSender<Vec<u8>>,
-    /// To close the connection from any thread (shutdown does not block).
-    stream: Arc<TcpStream>,
-    stalled: Arc<AtomicBool>,
-    router: Arc<Router>,
+    conn: Conn,
 }
 
 impl Sender {
@@ -84,19 +105,11 @@ impl Sender {
         match self.queue.try_send(frame) {
             Ok(()) => true,
             Err(std::sync::mpsc::TrySendError::Full(_)) => {
-                self.stall();
+                self.conn.stall();
                 false
             }
             Err(std::sync::mpsc::TrySendError::Disconnected(_)) => false,
         }
-    }
-
-    fn stall(&self) {
-        if !self.stalled.swap(true, AcqRel) {
-            self.router.stats().tcp_stalled.fetch_add(1, Relaxed);
-            tracing::warn!("OSC: a TCP client stopped reading its replies; disconnected");
-        }
-        let _ = self.stream.shutdown(std::net::Shutdown::Both);
     }
 }
 
@@ -308,12 +321,10 @@ impl Server {
                                     let _ = udp.send_to(&bytes, addr);
                                 }
                                 Peer::Tcp(id) => {
-                                    let sender = clients
-                                        .lock()
-                                        .unwrap_or_else(|e| e.into_inner())
-                                        .get(&id)
-                                        .cloned();
-                                    if let Some(s) = sender {
+                                    // try_send and shutdown never block: fine under the lock.
+                                    if let Some(s) =
+                                        clients.lock().unwrap_or_else(|e| e.into_inner()).get(&id)
+                                    {
                                         s.send(frame(&bytes, framing));
                                     }
                                 }
@@ -399,19 +410,20 @@ fn serve_tcp(
         return;
     };
     let (queue, frames) = std::sync::mpsc::sync_channel::<Vec<u8>>(TCP_SEND_QUEUE);
-    let sender = Sender {
-        queue,
+    let conn = Conn {
         stream: Arc::new(closer),
         stalled: Arc::new(AtomicBool::new(false)),
         router: router.clone(),
     };
-    // The writer: one frame at a time, each within TCP_SEND_TIMEOUT.
+    // The writer: one frame at a time, each within TCP_SEND_TIMEOUT. It holds no sending
+    // side of the queue, so it ends once this thread and the client list drop theirs.
     let writing = {
-        let sender = sender.clone();
+        let conn = conn.clone();
         std::thread::Builder::new()
             .name("chronus-osc-send".into())
-            .spawn(move || write_frames(writer, frames, sender))
+            .spawn(move || write_frames(writer, frames, conn))
     };
+    let sender = Sender { queue, conn };
     if writing.is_err() {
         return;
     }
@@ -487,9 +499,8 @@ fn serve_tcp(
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .remove(&id);
-    // The writer ends once the last queue handle is gone (this one, the list's, the notify
-    // thread's copy in flight).
-    let _ = sender.stream.shutdown(std::net::Shutdown::Read);
+    // The writer ends once the last queue handle is gone (this one; the list's went above).
+    let _ = sender.conn.stream.shutdown(std::net::Shutdown::Read);
     drop(sender);
     if let Ok(w) = writing {
         let _ = w.join();
@@ -498,27 +509,18 @@ fn serve_tcp(
 
 /// Writes one connection's frames in order; a frame that cannot go out within
 /// [`TCP_SEND_TIMEOUT`] marks the client as not reading and closes the connection.
-fn write_frames(mut stream: TcpStream, frames: std::sync::mpsc::Receiver<Vec<u8>>, sender: Sender) {
+fn write_frames(mut stream: TcpStream, frames: std::sync::mpsc::Receiver<Vec<u8>>, conn: Conn) {
     let _ = stream.set_write_timeout(Some(TCP_SEND_TIMEOUT));
-    // Holding the queue's sending side here would keep it open forever: dropped at once.
-    let Sender {
-        queue,
-        stream: closer,
-        stalled,
-        router,
-    } = sender;
-    drop(queue);
     for f in frames {
         if let Err(e) = stream.write_all(&f) {
             if matches!(
                 e.kind(),
                 std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-            ) && !stalled.swap(true, AcqRel)
-            {
-                router.stats().tcp_stalled.fetch_add(1, Relaxed);
-                tracing::warn!("OSC: a TCP client stopped reading its replies; disconnected");
+            ) {
+                conn.stall();
+            } else {
+                conn.close();
             }
-            let _ = closer.shutdown(std::net::Shutdown::Both);
             break;
         }
     }

@@ -162,20 +162,14 @@ impl Engine {
         let (recorder, tap) =
             crate::recorder::Recorder::new(metrics.clone(), shared.config.sample_rate as u32, 10)?;
         let output = Output::new(shared.slots.clone(), metrics, shared.config.block, tap);
-        // The supervisor takes the workers over once its thread runs (if it cannot start,
-        // the guard still holds them and kills them).
-        let handover = Arc::new(Mutex::new(Some(starting)));
-        let (sup, held) = (shared.clone(), handover.clone());
+        // The guard goes with the supervisor's thread, which takes the workers over; if the
+        // thread cannot start, the guard is dropped with it and kills them.
+        let sup = shared.clone();
         let supervisor = std::thread::Builder::new()
             .name("chronus-supervisor".into())
             .spawn(move || {
-                let mut starting = held
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .take()
-                    .unwrap_or_default();
-                let handles = std::mem::take(&mut starting.0);
-                Supervisor::new(sup, handles).run()
+                let mut starting = starting;
+                Supervisor::new(sup, std::mem::take(&mut starting.0)).run()
             })
             .map_err(|source| EngineError::Worker {
                 reason: "starting the supervisor",

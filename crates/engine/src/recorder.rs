@@ -195,18 +195,18 @@ fn write_loop(mut rx: rtrb::Consumer<f32>, commands: mpsc::Receiver<Cmd>) {
     let mut error: Option<EngineError> = None;
     let mut flushed = Instant::now();
     loop {
-        let mut cmd = commands.recv_timeout(Duration::from_millis(10));
         // A new file opens before the ring is drained: the tap is armed right after the
         // command is sent, so what the ring holds now is the new recording's first blocks
         // (nothing is pushed while disarmed). Draining first dropped them.
-        if let Ok(Cmd::Start(_)) = &cmd {
-            if let Ok(Cmd::Start(w)) =
-                std::mem::replace(&mut cmd, Err(mpsc::RecvTimeoutError::Timeout))
-            {
+        let cmd = match commands.recv_timeout(Duration::from_millis(10)) {
+            Ok(Cmd::Start(w)) => {
                 error = None;
                 open = Some(w);
+                // Then on as after a quiet wait: drain into it.
+                Err(mpsc::RecvTimeoutError::Timeout)
             }
-        }
+            other => other,
+        };
         // Everything played so far goes to the file before a command changes it.
         let n = rx.slots();
         if n > 0 {
@@ -229,10 +229,8 @@ fn write_loop(mut rx: rtrb::Consumer<f32>, commands: mpsc::Receiver<Cmd>) {
             flushed = Instant::now();
         }
         match cmd {
-            Ok(Cmd::Start(w)) => {
-                error = None;
-                open = Some(w);
-            }
+            // Taken above, as it arrived.
+            Ok(Cmd::Start(_)) => {}
             Ok(Cmd::Stop(reply)) => {
                 let result = match open.take() {
                     None => Ok(None),

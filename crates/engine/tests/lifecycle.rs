@@ -174,7 +174,11 @@ fn no_worker_outlives_a_failed_start() {
     std::fs::write(
         &exe,
         format!(
-            "#!/bin/sh\necho \"$@\" >> {log}\n[ \"$3\" = 3 ] && exit 1\nexec sleep {marker}\n",
+            // The first exits only once the second has said it runs (for at most 5 s), so the
+            // start fails with one worker really left to clean up.
+            "#!/bin/sh\necho \"$@\" >> {log}\nif [ \"$3\" = 3 ]; then\n  for _ in $(seq 500); do\n    \
+             [ \"$(wc -l < {log})\" -ge 2 ] && exit 1\n    sleep 0.01\n  done\n  exit 1\nfi\n\
+             exec sleep {marker}\n",
             log = dir.join("args").display()
         ),
     )
