@@ -181,7 +181,7 @@ fn make_install_gives_a_chronus_whose_workers_are_the_installed_binary() {
     // that replaces a killed one.
     let (child, line) = support::start_run(
         std::process::Command::new(&installed)
-            .args(["run", "--backend", "null", "--seconds", "2"])
+            .args(["run", "--backend", "null", "--seconds", "3"])
             .stderr(Stdio::piped()),
     );
     let pids = support::worker_pids(&line);
@@ -191,34 +191,50 @@ fn make_install_gives_a_chronus_whose_workers_are_the_installed_binary() {
     for &p in &pids {
         assert_eq!(exe(p as u32).as_ref(), Some(&installed), "worker {p}");
     }
-    // SAFETY: SIGKILL to a worker of the chronus under test.
-    assert_eq!(unsafe { libc::kill(pids[0], libc::SIGKILL) }, 0);
     let host = child.id();
-    let deadline = std::time::Instant::now() + Duration::from_secs(5);
-    let replacement = loop {
-        let now: Vec<u32> = support::children(host);
-        // A new child that has executed the worker (not one still between fork and exec).
-        let worker = |p: u32| {
-            std::fs::read(format!("/proc/{p}/cmdline"))
-                .is_ok_and(|c| String::from_utf8_lossy(&c).contains("__chronus-worker"))
-        };
-        if let Some(&p) = now
-            .iter()
-            .find(|&&p| p as i32 != pids[0] && p as i32 != pids[1] && worker(p))
-        {
-            break p;
+    // Kills worker `pid` and returns the worker that replaces it (a new child that has executed
+    // the worker, not one still between fork and exec).
+    let replace = |pid: u32, known: &[u32]| -> u32 {
+        // SAFETY: SIGKILL to a worker of the chronus under test.
+        assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGKILL) }, 0);
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let worker = |p: u32| {
+                std::fs::read(format!("/proc/{p}/cmdline"))
+                    .is_ok_and(|c| String::from_utf8_lossy(&c).contains("__chronus-worker"))
+            };
+            if let Some(p) = support::children(host)
+                .into_iter()
+                .find(|p| !known.contains(p) && worker(*p))
+            {
+                return p;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no replacement worker"
+            );
+            std::thread::sleep(Duration::from_millis(10));
         }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no replacement worker"
-        );
-        std::thread::sleep(Duration::from_millis(10));
     };
-    assert_eq!(exe(replacement).as_ref(), Some(&installed));
+    let mut known: Vec<u32> = pids.iter().map(|&p| p as u32).collect();
+    let first = replace(known[0], &known);
+    assert_eq!(exe(first).as_ref(), Some(&installed));
+    known.push(first);
+    // An upgrade replaces the binary on disk (here by a program that is not chronus at all):
+    // a worker that dies now is replaced by the build that is running, not by the new file.
+    std::fs::remove_file(&installed).unwrap();
+    std::fs::copy("/bin/true", &installed).unwrap();
+    let second = replace(first, &known);
+    let deleted = format!("{} (deleted)", installed.display());
+    assert_eq!(
+        exe(second).map(|p| p.display().to_string()),
+        Some(deleted),
+        "the replacement runs the build the host started from"
+    );
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        out.status.success() && stdout.contains("1 respawns"),
+        out.status.success() && stdout.contains("2 respawns") && stdout.contains(" 0 underruns"),
         "{stdout}"
     );
 }

@@ -19,13 +19,24 @@ pub fn scratch(suite: &str, name: &str) -> PathBuf {
     dir.join(name)
 }
 
-/// A UDP port nobody uses right now (bound and released).
+/// A port nobody uses right now for UDP nor TCP (both bound and released), for `chronus run
+/// --osc`, which binds both. It is drawn below the kernel's ephemeral range (32768 and up on
+/// Linux): a port from that range, released, can be handed at once to some client socket's
+/// implicit bind, and the synth then fails to start on it.
 pub fn free_port() -> u16 {
-    std::net::UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::hash::{BuildHasher, Hasher};
+    for attempt in 0u64..1_000 {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u64(attempt);
+        h.write_u32(std::process::id());
+        let port = 20_000 + (h.finish() % 12_000) as u16;
+        let udp = std::net::UdpSocket::bind(("127.0.0.1", port));
+        let tcp = std::net::TcpListener::bind(("127.0.0.1", port));
+        if udp.is_ok() && tcp.is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port between 20000 and 32000 after 1,000 tries");
 }
 
 /// The samples of a float WAV file.
@@ -133,12 +144,23 @@ pub fn children(parent: u32) -> Vec<u32> {
 
 /// Starts `cmd` (a `chronus run …` whose stderr the caller has set up) with its stdout piped,
 /// and reads its start-up line. Returns the running child and that line.
+///
+/// When the run ends before saying anything, this panics with its exit status and whatever it
+/// wrote to a piped stderr, so a failed start says why.
 pub fn start_run(cmd: &mut Command) -> (Child, String) {
     let mut child = cmd.stdout(Stdio::piped()).spawn().unwrap();
     let mut line = String::new();
     BufReader::new(child.stdout.as_mut().unwrap())
         .read_line(&mut line)
         .unwrap();
+    if line.is_empty() {
+        let mut err = String::new();
+        if let Some(mut stderr) = child.stderr.take() {
+            let _ = std::io::Read::read_to_string(&mut stderr, &mut err);
+        }
+        let status = child.wait();
+        panic!("chronus run ended before its start-up line ({status:?}): {err}");
+    }
     (child, line)
 }
 

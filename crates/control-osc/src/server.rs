@@ -173,6 +173,40 @@ impl Drop for Open {
     }
 }
 
+/// How many ports `bind` tries when asked for any port (port 0).
+const ANY_PORT_TRIES: usize = 64;
+
+/// Binds UDP at `addr` and, with `tcp`, TCP on the same port. Port 0 means any port free for
+/// both: the kernel picks one for UDP, and when its TCP twin is taken (by some client's
+/// connection, say) another is picked, up to [`ANY_PORT_TRIES`] times.
+fn bind(addr: SocketAddr, tcp: bool) -> Result<(UdpSocket, Option<TcpListener>), OscError> {
+    let tries = if addr.port() == 0 { ANY_PORT_TRIES } else { 1 };
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let udp = UdpSocket::bind(addr).map_err(|source| OscError::Socket {
+            what: "cannot bind UDP",
+            addr,
+            source,
+        })?;
+        if !tcp {
+            return Ok((udp, None));
+        }
+        let port = udp.local_addr().unwrap_or(addr);
+        match TcpListener::bind(port) {
+            Ok(listener) => return Ok((udp, Some(listener))),
+            Err(_) if attempt < tries => continue,
+            Err(source) => {
+                return Err(OscError::Socket {
+                    what: "cannot bind TCP",
+                    addr: port,
+                    source,
+                })
+            }
+        }
+    }
+}
+
 impl Server {
     /// Binds the sockets and starts serving `engine`.
     pub fn start(engine: Arc<Engine>, config: ServerConfig) -> Result<Server, OscError> {
@@ -182,11 +216,7 @@ impl Server {
                 .with_rate_limit(config.rate_limit),
         );
         let stop = Arc::new(AtomicBool::new(false));
-        let udp = UdpSocket::bind(config.addr).map_err(|source| OscError::Socket {
-            what: "cannot bind UDP",
-            addr: config.addr,
-            source,
-        })?;
+        let (udp, listener) = bind(config.addr, config.tcp)?;
         let udp_addr = udp.local_addr().map_err(|source| OscError::Socket {
             what: "UDP",
             addr: config.addr,
@@ -237,12 +267,7 @@ impl Server {
         }
 
         // TCP: a listener and a thread per client.
-        let tcp_addr = if config.tcp {
-            let listener = TcpListener::bind(udp_addr).map_err(|source| OscError::Socket {
-                what: "cannot bind TCP",
-                addr: udp_addr,
-                source,
-            })?;
+        let tcp_addr = if let Some(listener) = listener {
             listener
                 .set_nonblocking(true)
                 .map_err(|source| OscError::Socket {

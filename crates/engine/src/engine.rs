@@ -100,6 +100,17 @@ impl Engine {
         let slots = [mk()?, mk()?];
         let metrics = Arc::new(Metrics::default());
         let directory = arc_swap::ArcSwap::from_pointee(Directory::of(&layout));
+        let exe = match config.workers {
+            WorkerMode::Process => Some(
+                crate::spawn::Executable::open(config.worker_exe.as_deref()).map_err(|source| {
+                    EngineError::Worker {
+                        reason: "opening the worker executable",
+                        source,
+                    }
+                })?,
+            ),
+            WorkerMode::Thread => None,
+        };
         let shared = Arc::new(Shared {
             config,
             directory,
@@ -114,6 +125,7 @@ impl Engine {
             }),
             stop: AtomicBool::new(false),
             pids: [AtomicU32::new(0), AtomicU32::new(0)],
+            exe,
         });
         for slot in &shared.slots {
             slot.reset(0);

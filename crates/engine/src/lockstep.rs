@@ -36,6 +36,8 @@ pub(crate) struct Shared {
     pub(crate) control: Mutex<Control>,
     pub(crate) stop: AtomicBool,
     pub(crate) pids: [AtomicU32; 2],
+    /// The executable worker processes run, opened at start (process workers only).
+    pub(crate) exe: Option<spawn::Executable>,
 }
 
 impl Shared {
@@ -89,14 +91,11 @@ impl Shared {
         let slot = &self.slots[i];
         let handle = match self.config.workers {
             WorkerMode::Process => {
-                let exe = match &self.config.worker_exe {
-                    Some(p) => p.clone(),
-                    None => std::env::current_exe().map_err(|source| EngineError::Worker {
-                        reason: "finding this executable",
-                        source,
-                    })?,
-                };
-                spawn::spawn_process(&exe, slot, start)
+                let exe = self.exe.as_ref().ok_or(EngineError::Worker {
+                    reason: "opening the worker executable",
+                    source: std::io::Error::from(std::io::ErrorKind::NotFound),
+                })?;
+                spawn::spawn_process(exe, slot, start)
             }
             WorkerMode::Thread => spawn::spawn_thread(slot, start),
         }

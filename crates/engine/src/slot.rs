@@ -37,6 +37,14 @@ pub const EDIT_BYTES: usize = 16 * 1024;
 pub const SNAPSHOT_CAPACITY: usize = 16 << 20;
 const MAGIC: u64 = 0x6368_726f_6e75_7331; // "chronus1"
 
+/// This build of the engine (a hash of the sources that shape a slot, the wire and the
+/// snapshots; see build.rs): a host stamps it into each slot, and a worker of another build
+/// refuses the slot rather than misread it.
+pub(crate) const BUILD_ID: u64 = match u64::from_str_radix(env!("CHRONUS_BUILD_ID"), 16) {
+    Ok(id) => id,
+    Err(_) => 0,
+};
+
 /// What a worker is doing, as it reports in its slot.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u32)]
@@ -82,6 +90,8 @@ struct BlockCell {
 #[repr(C, align(64))]
 struct Header {
     magic: AtomicU64,
+    /// The host's [`BUILD_ID`].
+    build: AtomicU64,
     sample_rate_bits: AtomicU64,
     block: AtomicU32,
     lookahead: AtomicU32,
@@ -156,6 +166,7 @@ impl Slot {
         h.sample_rate_bits.store(sample_rate.to_bits(), Relaxed);
         h.block.store(block as u32, Relaxed);
         h.lookahead.store(lookahead as u32, Relaxed);
+        h.build.store(BUILD_ID, Relaxed);
         h.magic.store(MAGIC, Release);
         Ok(slot)
     }
@@ -168,6 +179,17 @@ impl Slot {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidData,
                 "not a chronus slot",
+            ));
+        }
+        let build = slot.layout().header.build.load(Relaxed);
+        if build != BUILD_ID {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!(
+                    "the host is another build of chronus ({build:016x}; this worker is \
+                     {BUILD_ID:016x}): start chronus run again so that host and workers are \
+                     one build"
+                ),
             ));
         }
         Ok(slot)
@@ -586,6 +608,18 @@ impl Slot {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_worker_of_another_build_refuses_the_slot() {
+        use std::os::fd::{FromRawFd, OwnedFd};
+        let s = Slot::create(48_000.0, 64, 2).unwrap();
+        // SAFETY: dup of the slot's open memfd; the new descriptor is owned by the OwnedFd.
+        let dup = || unsafe { OwnedFd::from_raw_fd(libc::dup(s.raw_fd())) };
+        assert!(Slot::open(dup()).is_ok(), "the same build opens it");
+        s.layout().header.build.store(BUILD_ID ^ 1, Relaxed);
+        let err = Slot::open(dup()).unwrap_err();
+        assert!(err.to_string().contains("another build"), "{err}");
+    }
 
     #[test]
     fn command_ring_is_fifo_bounded_and_stops_at_the_seal() {

@@ -79,6 +79,34 @@ impl WorkerHandle {
     }
 }
 
+/// The executable that worker processes run, opened once when the engine starts.
+///
+/// Workers are started through the host's descriptor of it (`/proc/<host>/fd/<n>`, what
+/// `fexecve` does), not by its path: when the file on disk is replaced or removed (an upgrade,
+/// `make install`, `cargo build`), the replacement worker still runs the very build that the
+/// host and the surviving worker run.
+#[derive(Debug)]
+pub(crate) struct Executable {
+    fd: OwnedFd,
+}
+
+impl Executable {
+    /// Opens `path`, or this process's own executable when `None`.
+    pub(crate) fn open(path: Option<&Path>) -> io::Result<Executable> {
+        let file = std::fs::File::open(path.unwrap_or(Path::new("/proc/self/exe")))?; // O_CLOEXEC
+        Ok(Executable { fd: file.into() })
+    }
+
+    /// The path a child execs: the host's descriptor, through /proc.
+    fn exec_path(&self) -> std::path::PathBuf {
+        std::path::PathBuf::from(format!(
+            "/proc/{}/fd/{}",
+            std::process::id(),
+            self.fd.as_raw_fd()
+        ))
+    }
+}
+
 /// Serializes spawns: each clears close-on-exec on its own slot's memfd for the moment of the
 /// spawn, so that no other child inherits it.
 static SPAWN: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -89,9 +117,13 @@ static SPAWN: std::sync::Mutex<()> = std::sync::Mutex::new(());
 /// No `pre_exec` hook, so std spawns with `posix_spawn` (vfork-style): the parent's page tables
 /// are not copied, and the real-time output thread in this process is not stalled on page
 /// faults while a worker starts, as it can be behind a `fork` of a large process.
-pub(crate) fn spawn_process(exe: &Path, slot: &Slot, start: Start) -> io::Result<WorkerHandle> {
+pub(crate) fn spawn_process(
+    exe: &Executable,
+    slot: &Slot,
+    start: Start,
+) -> io::Result<WorkerHandle> {
     let fd = slot.raw_fd();
-    let mut cmd = Command::new(exe);
+    let mut cmd = Command::new(exe.exec_path());
     cmd.arg(WORKER_ARG)
         .arg(match start {
             Start::Fresh => "fresh",
