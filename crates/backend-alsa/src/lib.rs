@@ -3,7 +3,8 @@
 //! A dedicated real-time thread pulls engine blocks, converts them to the device's sample
 //! format (f32, s32 or s16: scaled, rounded and clipped, no dither) interleaved over the
 //! channels, and writes one period at a time; the blocking write paces it. An underrun
-//! (`EPIPE`) is counted and recovered with `prepare`.
+//! (`EPIPE`) is counted, and the device is prepared and filled again as at the start, so the
+//! engine's lookahead is kept and no rendered period is dropped.
 //!
 //! ```no_run
 //! use chronus_backend_alsa::AlsaBackend;
@@ -226,7 +227,7 @@ fn play(
 }
 
 /// Renders, converts and writes one period at a time until asked to stop. No allocation in
-/// the loop: the buffers are made once.
+/// the loop: the buffers are made once. Runs on the real-time output thread.
 fn write_loop<T: alsa::pcm::IoFormat + Copy + Default>(
     pcm: &PCM,
     io: &alsa::pcm::IO<'_, T>,
@@ -238,26 +239,76 @@ fn write_loop<T: alsa::pcm::IoFormat + Copy + Default>(
 ) {
     let mut mono = vec![0.0f32; o.period];
     let mut buf = vec![T::default(); o.period * o.channels];
+    let silence = vec![T::default(); o.buffer.saturating_sub(o.period) * o.channels];
+    let device = Pcm { pcm, io };
     while !shared.stop.load(Acquire) {
         adapter.fill(&mut mono);
         interleave(&mono, o.channels, &mut buf, convert);
-        match io.writei(&buf) {
-            Ok(_) => {
-                shared.periods.fetch_add(1, Relaxed);
-            }
-            Err(e) if e.errno() == libc_epipe() => {
-                shared.underruns.fetch_add(1, Relaxed);
-                metrics.add_xruns(1);
-                let _ = pcm.prepare();
-            }
-            Err(e) => {
-                if pcm.try_recover(e, true).is_err() {
-                    *shared.failure.lock().unwrap_or_else(|p| p.into_inner()) =
-                        Some(format!("ALSA write: {e}"));
-                    return;
-                }
-            }
+        if let Err(e) = write_period(&device, &buf, &silence, shared, metrics) {
+            *shared.failure.lock().unwrap_or_else(|p| p.into_inner()) =
+                Some(format!("ALSA write: {e}"));
+            return;
         }
+    }
+}
+
+/// What [`write_period`] needs of a PCM: alsa-lib's, or a test's.
+trait Device<T> {
+    /// Writes interleaved frames; blocks while the device buffer is full.
+    fn write(&self, buf: &[T]) -> Result<usize, alsa::Error>;
+    /// Makes the device ready to start again after an underrun.
+    fn prepare(&self) -> Result<(), alsa::Error>;
+    /// alsa-lib's recovery for other errors (a suspend, an interrupted call).
+    fn recover(&self, e: alsa::Error) -> Result<(), alsa::Error>;
+}
+
+struct Pcm<'a, 'b, T: Copy> {
+    pcm: &'a PCM,
+    io: &'a alsa::pcm::IO<'b, T>,
+}
+
+impl<T: alsa::pcm::IoFormat + Copy> Device<T> for Pcm<'_, '_, T> {
+    fn write(&self, buf: &[T]) -> Result<usize, alsa::Error> {
+        self.io.writei(buf)
+    }
+    fn prepare(&self) -> Result<(), alsa::Error> {
+        self.pcm.prepare()
+    }
+    fn recover(&self, e: alsa::Error) -> Result<(), alsa::Error> {
+        self.pcm.try_recover(e, true)
+    }
+}
+
+/// Writes one period. After an underrun (`EPIPE`: the device ran dry) the device is prepared
+/// and filled as at the start — silence for the buffer less one period, then the period that
+/// did not get in — so it resumes with its whole buffer queued and each later write again
+/// waits one period: the output does not pull a burst of blocks the workers have not rendered
+/// yet (which would spend their lookahead), and no rendered period is dropped. Counted as an
+/// underrun and a backend xrun. Runs on the real-time output thread; allocates nothing.
+fn write_period<T>(
+    device: &impl Device<T>,
+    buf: &[T],
+    silence: &[T],
+    shared: &Shared,
+    metrics: &Metrics,
+) -> Result<(), alsa::Error> {
+    match device.write(buf) {
+        Ok(_) => {
+            shared.periods.fetch_add(1, Relaxed);
+            Ok(())
+        }
+        Err(e) if e.errno() == libc_epipe() => {
+            shared.underruns.fetch_add(1, Relaxed);
+            metrics.add_xruns(1);
+            device.prepare()?;
+            if !silence.is_empty() {
+                device.write(silence)?;
+            }
+            device.write(buf)?;
+            shared.periods.fetch_add(1, Relaxed);
+            Ok(())
+        }
+        Err(e) => device.recover(e),
     }
 }
 
@@ -393,6 +444,72 @@ pub fn probe(device: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A device that runs dry on the `dry`-th write, and logs what it is asked.
+    struct Fake {
+        dry: usize,
+        log: std::cell::RefCell<Vec<String>>,
+    }
+
+    impl Device<i16> for Fake {
+        fn write(&self, buf: &[i16]) -> Result<usize, alsa::Error> {
+            let mut log = self.log.borrow_mut();
+            let n = log.iter().filter(|l| l.starts_with("write")).count() + 1;
+            if n == self.dry {
+                log.push("write: underrun".into());
+                return Err(alsa::Error::new("snd_pcm_writei", libc_epipe()));
+            }
+            log.push(format!("write {} frames of {}", buf.len(), buf[0]));
+            Ok(buf.len())
+        }
+        fn prepare(&self) -> Result<(), alsa::Error> {
+            self.log.borrow_mut().push("prepare".into());
+            Ok(())
+        }
+        fn recover(&self, _: alsa::Error) -> Result<(), alsa::Error> {
+            self.log.borrow_mut().push("recover".into());
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn after_an_underrun_the_device_is_refilled_and_no_period_is_lost() {
+        let shared = Shared {
+            stop: AtomicBool::new(false),
+            underruns: AtomicU64::new(0),
+            periods: AtomicU64::new(0),
+            failure: Mutex::new(None),
+        };
+        let metrics = Metrics::default();
+        let device = Fake {
+            dry: 3,
+            log: Default::default(),
+        };
+        // Period 4 frames, buffer 12: the refill is 8 frames of silence.
+        let silence = [0i16; 8];
+        for period in 1..=4i16 {
+            write_period(&device, &[period; 4], &silence, &shared, &metrics).unwrap();
+        }
+        assert_eq!(
+            device.log.borrow().as_slice(),
+            [
+                "write 4 frames of 1",
+                "write 4 frames of 2",
+                "write: underrun",
+                "prepare",
+                "write 8 frames of 0",
+                "write 4 frames of 3",
+                "write 4 frames of 4",
+            ]
+        );
+        assert_eq!(
+            shared.periods.load(Relaxed),
+            4,
+            "every period reached the device"
+        );
+        assert_eq!(shared.underruns.load(Relaxed), 1);
+        assert_eq!(metrics.snapshot().xruns, 1);
+    }
 
     #[test]
     fn sample_formats_by_name() {
