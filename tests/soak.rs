@@ -1,5 +1,7 @@
 //! The soak: the real binary on the null backend, recording, under 5,000 OSC messages a second
-//! of mixed valid and invalid traffic, with a worker killed (or stopped) every few seconds. Afterwards: no
+//! of mixed valid and invalid traffic, with a worker killed (or stopped) every few seconds, and
+//! the abuses every limit is for (far-future floods, module spam, a TCP client that never
+//! reads, bursts from many source ports), each answered and counted. Afterwards: no
 //! underrun, every message accounted for, resident memory flat after warm-up (supervisor and
 //! workers), no leaked file descriptors, processes or shared memory, and a recording that
 //! played all along.
@@ -26,7 +28,7 @@ fn seconds() -> u64 {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(60)
-        .max(20)
+        .max(30)
 }
 
 fn m(addr: &str, args: Vec<OscType>) -> Vec<u8> {
@@ -88,19 +90,33 @@ fn alive(pid: u32) -> bool {
     unsafe { libc::kill(pid as i32, 0) == 0 }
 }
 
-fn status(sock: &UdpSocket, port: u16) -> Vec<(String, f64)> {
-    sock.send_to(&m("/status", vec![]), ("127.0.0.1", port))
-        .unwrap();
+/// Sends `ask` (no arguments) and returns its `reply`, passing over anything else.
+fn ask(sock: &UdpSocket, port: u16, ask: &str, reply: &str) -> OscMessage {
+    sock.send_to(&m(ask, vec![]), ("127.0.0.1", port)).unwrap();
     let mut buf = vec![0u8; 65_536];
     loop {
-        let (n, _) = sock.recv_from(&mut buf).expect("a /status reply");
+        let (n, _) = sock.recv_from(&mut buf).expect("a reply");
         let Ok((_, OscPacket::Message(r))) = rosc::decoder::decode_udp(&buf[..n]) else {
             continue;
         };
-        if r.addr != "/status.reply" {
-            continue; // an /error for the traffic
+        if r.addr == reply {
+            return r;
         }
-        return r
+    }
+}
+
+/// The names in `/modules.reply`.
+fn modules(sock: &UdpSocket, port: u16) -> Vec<String> {
+    ask(sock, port, "/modules", "/modules.reply")
+        .args
+        .into_iter()
+        .filter_map(|a| a.string())
+        .collect()
+}
+
+fn status(sock: &UdpSocket, port: u16) -> Vec<(String, f64)> {
+    {
+        return ask(sock, port, "/status", "/status.reply")
             .args
             .chunks(2)
             .filter_map(|c| match c {
@@ -127,6 +143,106 @@ fn get(s: &[(String, f64)], key: &str) -> f64 {
         .1
 }
 
+/// A bundle of one message, timetagged `ahead` from now.
+fn bundle_ahead(ahead: Duration, addr: &str, args: Vec<OscType>) -> Vec<u8> {
+    rosc::encoder::encode(&OscPacket::Bundle(rosc::OscBundle {
+        timetag: rosc::OscTime::try_from(std::time::SystemTime::now() + ahead).unwrap(),
+        content: vec![OscPacket::Message(OscMessage {
+            addr: addr.into(),
+            args,
+        })],
+    }))
+    .unwrap()
+}
+
+/// The abuses, from another loopback host (127.0.0.2: a rate limit of its own), in turn:
+/// far-future floods (past the timetag horizon, and more than the schedule holds), module
+/// spam (more staged edits than a sender may stage, more modules than a patch may hold, then a
+/// commit that must be refused whole), and a burst from many source ports. Returns the
+/// datagrams it sent (each one message).
+fn abuse(kind: u64, port: u16) -> u64 {
+    let to = ("127.0.0.1", port);
+    let f = |v: f64| OscType::Float(v as f32);
+    let mut sent = 0;
+    match kind % 3 {
+        0 => {
+            let sock = UdpSocket::bind("127.0.0.2:0").unwrap();
+            for i in 0..200 {
+                let b = bundle_ahead(Duration::from_secs(3_600), "/mod/filter/q", vec![f(1.0)]);
+                sock.send_to(&b, to).unwrap();
+                // Within the horizon but more than the schedule holds: the excess is refused.
+                let b = bundle_ahead(
+                    Duration::from_secs(45),
+                    "/mod/filter/cutoff",
+                    vec![f(800.0 + f64::from(i))],
+                );
+                for _ in 0..12 {
+                    sock.send_to(&b, to).unwrap();
+                }
+                sent += 13;
+                if i % 20 == 19 {
+                    std::thread::sleep(Duration::from_millis(2)); // pacing, not synchronisation
+                }
+            }
+        }
+        1 => {
+            let sock = UdpSocket::bind("127.0.0.2:0").unwrap();
+            let s = |v: &str| OscType::String(v.into());
+            for i in 0..1_100 {
+                let name = format!("spam{i}");
+                sock.send_to(&m("/patch/create", vec![s(&name), s("delay")]), to)
+                    .unwrap();
+                sent += 1;
+                if i % 50 == 49 {
+                    std::thread::sleep(Duration::from_millis(2)); // pacing, not synchronisation
+                }
+            }
+            sock.send_to(&m("/patch/commit", vec![]), to).unwrap();
+            sock.send_to(&m("/patch/abort", vec![]), to).unwrap();
+            sent += 2;
+        }
+        _ => {
+            for p in 0..200 {
+                let sock = UdpSocket::bind("127.0.0.2:0").unwrap();
+                for i in 0..10 {
+                    sock.send_to(&m("/mod/filter/q", vec![f(0.7 + f64::from(i) * 0.01)]), to)
+                        .unwrap();
+                    sent += 1;
+                }
+                if p % 20 == 19 {
+                    std::thread::sleep(Duration::from_millis(2)); // pacing, not synchronisation
+                }
+            }
+        }
+    }
+    sent
+}
+
+/// A TCP client that asks and asks for replies and never reads one: the server disconnects
+/// it and counts it in `tcp_stalled`. Waits for that (through `control`).
+fn lazy_tcp_client(port: u16, control: &UdpSocket) {
+    use std::io::Write;
+    let mut lazy = std::net::TcpStream::connect(("127.0.0.2", port))
+        .or_else(|_| std::net::TcpStream::connect(("127.0.0.1", port)))
+        .unwrap();
+    let frame = |p: Vec<u8>| chronus_osc::slip::encode(&p);
+    let mut flood = frame(m("/notify", vec![OscType::Int(1)]));
+    let ask = frame(m("/status", vec![]));
+    for _ in 0..30_000 {
+        flood.extend_from_slice(&ask);
+    }
+    // The server closes it part way: the rest of the writes fail, which is the point.
+    let _ = lazy.write_all(&flood);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while get(&status(control, port), "tcp_stalled") < 1.0 {
+        assert!(
+            Instant::now() < deadline,
+            "the lazy TCP client is still connected"
+        );
+        std::thread::sleep(Duration::from_millis(50)); // poll interval
+    }
+}
+
 #[test]
 fn soak_under_traffic_and_faults() {
     let secs = seconds();
@@ -150,6 +266,16 @@ fn soak_under_traffic_and_faults() {
     );
     assert!(line.contains("OSC on"), "{line}");
     let main_pid = child.id();
+    let control = UdpSocket::bind("127.0.0.1:0").unwrap();
+    control
+        .set_read_timeout(Some(Duration::from_secs(3)))
+        .unwrap();
+    // Before the steady traffic: a TCP client that never reads (what it got in before it was
+    // disconnected cannot be known from outside, so it is counted here, alone on the wire).
+    lazy_tcp_client(port, &control);
+    let before = status(&control, port);
+    // Every packet handled so far, the /status that said so included.
+    let handled_before = get(&before, "messages") + get(&before, "rate_limited");
     let (fds_start, memfds_start) = fds(main_pid);
 
     // The traffic: RATE messages a second, sent in batches every 10 ms.
@@ -173,13 +299,30 @@ fn soak_under_traffic_and_faults() {
         })
     };
 
+    // The abuses, one every 1.5 seconds from the first second on (so that each kind has come
+    // round before the memory is measured after warm-up).
+    let abused = Arc::new(AtomicU64::new(0));
+    let abuser = {
+        let (stop, abused) = (stop.clone(), abused.clone());
+        std::thread::spawn(move || {
+            let start = Instant::now();
+            let mut k = 0u64;
+            while !stop.load(Relaxed) {
+                if start.elapsed() >= Duration::from_millis(1_000 + 1_500 * k) {
+                    abused.fetch_add(abuse(k, port), Relaxed);
+                    k += 1;
+                }
+                std::thread::sleep(Duration::from_millis(20)); // pacing, not synchronisation
+            }
+            k
+        })
+    };
+
     // Faults: a worker killed every 2 to 5 seconds; every pid ever seen is remembered.
     let mut seen: Vec<u32> = workers(main_pid);
-    let control = UdpSocket::bind("127.0.0.1:0").unwrap();
-    control
-        .set_read_timeout(Some(Duration::from_secs(3)))
-        .unwrap();
-    let warmup = Duration::from_secs(10);
+    // Warm-up: the bounded structures the abuses fill (schedules, staged edits, per-sender
+    // maps, TCP queues) reach their size by about 15 s.
+    let warmup = Duration::from_secs(20);
     let begin = Instant::now();
     let mut next_fault = begin + Duration::from_secs(3);
     let mut kills = 0;
@@ -201,6 +344,7 @@ fn soak_under_traffic_and_faults() {
         if begin.elapsed() >= warmup {
             peak_main = peak_main.max(rss_kib(main_pid).unwrap_or(0));
         }
+
         if Instant::now() >= next_fault && now_workers.len() == 2 {
             rng ^= rng << 13;
             rng ^= rng >> 7;
@@ -222,15 +366,19 @@ fn soak_under_traffic_and_faults() {
     }
     stop.store(true, Relaxed);
     sender.join().unwrap();
+    let abuses = abuser.join().unwrap();
     let sent = sent.load(Relaxed);
+    let abused = abused.load(Relaxed);
 
     // Afterwards, while it still runs: counters, memory, descriptors.
     let deadline = Instant::now() + Duration::from_secs(5);
+    let mut polls = 0.0;
     let st = loop {
         let st = status(&control, port);
-        let handled = get(&st, "messages") + get(&st, "rate_limited");
-        // Everything sent (plus this /status) has been handled, or the deadline passed.
-        if handled >= sent as f64 + 1.0 || Instant::now() > deadline {
+        polls += 1.0;
+        let handled = get(&st, "messages") + get(&st, "rate_limited") - handled_before;
+        // Everything sent (plus these /status) has been handled, or the deadline passed.
+        if handled >= (sent + abused) as f64 + polls || Instant::now() > deadline {
             break st;
         }
         std::thread::sleep(Duration::from_millis(50)); // poll interval
@@ -253,6 +401,7 @@ fn soak_under_traffic_and_faults() {
             .unwrap_or(0),
     );
     let (fds_end, memfds_end) = fds(main_pid);
+    let modules = modules(&control, port);
     let worker_fds: Vec<usize> = final_workers.iter().map(|&w| fds(w).0).collect();
     let (warm_main, warm_worker) = warm.expect("warm-up measured");
     println!(
@@ -260,6 +409,13 @@ fn soak_under_traffic_and_faults() {
         sent / secs
     );
     println!("soak: {kills} workers killed, {respawns} respawned, {underruns} underruns");
+    println!(
+        "soak: {abuses} abuses ({abused} packets); refused: schedule {}, staged {}, modules {}; tcp stalled {}; rate-limited {limited}",
+        get(&st, "schedule_refused"),
+        get(&st, "staged_refused"),
+        get(&st, "modules_refused"),
+        get(&st, "tcp_stalled"),
+    );
     println!(
         "soak: supervisor RSS {warm_main} KiB after warm-up, {main_rss} KiB at the end (peak {peak_main}); worker RSS {warm_worker} -> {worker_rss} KiB"
     );
@@ -278,9 +434,23 @@ fn soak_under_traffic_and_faults() {
         "the traffic ran at rate: {sent}"
     );
     assert_eq!(
-        messages + limited,
-        sent as f64 + 1.0,
-        "every packet handled (+ the /status)"
+        messages + limited - handled_before,
+        (sent + abused) as f64 + polls,
+        "every packet handled (+ the /status polls)"
+    );
+    // Each abuse was answered and counted, never applied half-way.
+    assert!(abuses >= secs / 2, "abuses ran: {abuses}");
+    for key in [
+        "schedule_refused",
+        "staged_refused",
+        "modules_refused",
+        "tcp_stalled",
+    ] {
+        assert!(get(&st, key) >= 1.0, "{key} counted: {st:?}");
+    }
+    assert!(
+        !modules.iter().any(|m| m.starts_with("spam")),
+        "a refused commit added nothing: {modules:?}"
     );
     assert_eq!(
         messages,

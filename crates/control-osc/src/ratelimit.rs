@@ -41,15 +41,19 @@ impl<K: Hash + Eq + Copy> RateLimiter<K> {
         }
     }
 
+    /// Forgets the sources quiet for a second: their buckets are full again anyway.
+    pub(crate) fn forget_quiet(&mut self, now: Instant) {
+        self.buckets
+            .retain(|_, b| now.duration_since(b.last) < Duration::from_secs(1));
+    }
+
     /// Takes a token for one packet from `source` at `now`.
     pub(crate) fn admit(&mut self, source: K, now: Instant) -> Admit {
         if self.per_second == 0 {
             return Admit::Yes;
         }
         if self.buckets.len() >= PRUNE_AT {
-            // Sources quiet for a second are full again anyway: forget them.
-            self.buckets
-                .retain(|_, b| now.duration_since(b.last) < Duration::from_secs(1));
+            self.forget_quiet(now);
         }
         let rate = f64::from(self.per_second);
         let b = self.buckets.entry(source).or_insert(Bucket {

@@ -106,6 +106,8 @@ struct State {
     /// The host of each open TCP connection: the rate limit is per host, so many connections
     /// (or source ports) from one address share it.
     tcp_hosts: HashMap<u64, std::net::IpAddr>,
+    /// When the per-sender maps were last pruned ([`Router::poll`] does it once a second).
+    pruned: Instant,
 }
 
 /// Turns OSC into engine actions and replies. Shared by every transport.
@@ -226,6 +228,7 @@ impl<S: Synth> Router<S> {
                 staged: HashMap::new(),
                 limiter: crate::ratelimit::RateLimiter::new(DEFAULT_RATE_LIMIT),
                 tcp_hosts: HashMap::new(),
+                pruned: Instant::now(),
             }),
             started: Instant::now(),
             latencies: Mutex::new(None),
@@ -654,6 +657,17 @@ impl<S: Synth> Router<S> {
                 true
             }
         });
+        // Once a second, the per-sender maps forget senders that no longer matter, so they
+        // hold the senders of the last second or so, not every port ever seen (up to the
+        // 4,096 at which the packet path prunes them itself).
+        let now = Instant::now();
+        if now.duration_since(st.pruned) >= Duration::from_secs(1) {
+            st.pruned = now;
+            st.last_stamp.retain(|_, s| *s > played);
+            st.error_budget
+                .retain(|_, b| now.duration_since(b.0) < Duration::from_secs(1));
+            st.limiter.forget_quiet(now);
+        }
         let (f, r, u) = st.announced;
         let mut events = Vec::new();
         if m.failovers > f {
