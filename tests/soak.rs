@@ -115,25 +115,23 @@ fn modules(sock: &UdpSocket, port: u16) -> Vec<String> {
 }
 
 fn status(sock: &UdpSocket, port: u16) -> Vec<(String, f64)> {
-    {
-        return ask(sock, port, "/status", "/status.reply")
-            .args
-            .chunks(2)
-            .filter_map(|c| match c {
-                [OscType::String(k), v] => {
-                    let v = match v {
-                        OscType::Long(x) => *x as f64,
-                        OscType::Int(x) => f64::from(*x),
-                        OscType::Float(x) => f64::from(*x),
-                        OscType::Double(x) => *x,
-                        _ => return None,
-                    };
-                    Some((k.clone(), v))
-                }
-                _ => None,
-            })
-            .collect();
-    }
+    ask(sock, port, "/status", "/status.reply")
+        .args
+        .chunks(2)
+        .filter_map(|c| match c {
+            [OscType::String(k), v] => {
+                let v = match v {
+                    OscType::Long(x) => *x as f64,
+                    OscType::Int(x) => f64::from(*x),
+                    OscType::Float(x) => f64::from(*x),
+                    OscType::Double(x) => *x,
+                    _ => return None,
+                };
+                Some((k.clone(), v))
+            }
+            _ => None,
+        })
+        .collect()
 }
 
 fn get(s: &[(String, f64)], key: &str) -> f64 {
