@@ -1276,3 +1276,116 @@ fn the_largest_delay_edit_allowed_lands_without_an_underrun_and_one_more_is_refu
     let (_, stdout) = synth.finish();
     assert!(stdout.contains("0 underruns"), "{stdout}");
 }
+
+/// Polls `/status` until `key` reaches `at_least` (or fails after 10 s).
+fn wait_stat(c: &Client, key: &str, at_least: f64) -> f64 {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let v = c.stat(key);
+        if v >= at_least {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{key} stayed at {v} (< {at_least})"
+        );
+        std::thread::sleep(Duration::from_millis(20)); // poll interval
+    }
+}
+
+#[test]
+fn injected_faults_are_survived_and_a_poison_command_is_a_double_fault() {
+    let synth = Synth::start("faults.wav", 12.0, &["--fault-injection"]);
+    let c = synth.client();
+    let s = |v: &str| OscType::String(v.into());
+    c.send(&m("/gate/adsr", vec![s("on")]));
+    c.sync(1);
+    let inject = |kind: &str, target: &str| {
+        let r = c.ask(&m("/fault/inject", vec![s(kind), s(target)]));
+        assert_eq!(
+            (r.addr.as_str(), r.args.clone()),
+            ("/fault/injected", vec![s(kind), s(target)]),
+            "{r:?}"
+        );
+    };
+    // One worker at a time: replaced, and not a sample lost.
+    let mut respawns = c.stat("respawns");
+    for (kind, target) in [
+        ("crash", "active"),
+        ("hang", "standby"),
+        ("nan", "active"),
+        ("panic", "standby"),
+    ] {
+        inject(kind, target);
+        respawns = wait_stat(&c, "respawns", respawns + 1.0);
+        wait_stat(&c, "workers_alive", 2.0);
+        println!("{kind} {target}: replaced");
+    }
+    let v = c.stats(&["underruns", "lost_samples", "failovers", "faults_injected"]);
+    assert_eq!((v[0], v[1]), (0.0, 0.0), "no sample lost to single faults");
+    assert!(
+        v[2] >= 2.0,
+        "the active worker's faults were failovers: {v:?}"
+    );
+    assert_eq!(v[3], 4.0);
+    // After the next checkpoint (every 5 s) holds the gate: both workers at once.
+    wait_stat(&c, "uptime", 5.5);
+    inject("crash", "both");
+    respawns = wait_stat(&c, "respawns", respawns + 2.0);
+    wait_stat(&c, "workers_alive", 2.0);
+    let lost_both = c.stat("lost_samples");
+    assert!(lost_both > 0.0, "a double fault loses time");
+    // A poison command: armed, it rides on the next command to both workers, which both fail.
+    inject("panic", "command");
+    assert_eq!(c.stat("respawns"), respawns, "armed, not yet sent");
+    c.send(&m("/mod/sine/freq", vec![OscType::Float(440.0)]));
+    wait_stat(&c, "respawns", respawns + 2.0);
+    wait_stat(&c, "workers_alive", 2.0);
+    let lost = c.stat("lost_samples");
+    println!(
+        "lost samples: crash both {lost_both}, poison command {}",
+        lost - lost_both
+    );
+    assert!(
+        lost > lost_both,
+        "the poison command was a double fault too"
+    );
+    let (rec, stdout) = synth.finish();
+    println!("{}", stdout.lines().last().unwrap_or(""));
+    // The tone plays on after all of it: the last second is A4 at its level.
+    let tail = &rec[rec.len() - SR as usize..];
+    let (f, level) = (freq(tail), analysis::peak(tail));
+    println!("after the faults: {f:.2} Hz, peak {level:.3}");
+    assert!((f - 440.0).abs() < 1.0, "{f} Hz");
+    assert!(level > 0.3, "peak {level}");
+}
+
+#[test]
+fn fault_injection_is_off_by_default_and_loopback_only() {
+    let synth = Synth::start("nofaults.wav", 1.0, &[]);
+    let c = synth.client();
+    let s = |v: &str| OscType::String(v.into());
+    let r = c.ask(&m("/fault/inject", vec![s("crash"), s("active")]));
+    assert_eq!(r.addr, "/error");
+    assert!(
+        format!("{:?}", r.args).contains("--fault-injection"),
+        "{r:?}"
+    );
+    assert_eq!(c.stat("respawns"), 0.0);
+    synth.finish();
+    let out = support::chronus()
+        .args([
+            "run",
+            "--backend",
+            "null",
+            "--seconds",
+            "1",
+            "--fault-injection",
+        ])
+        .args(["--osc", &format!("0.0.0.0:{}", free_port())])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("loopback only"), "{err}");
+}

@@ -20,6 +20,14 @@ pub enum OscError {
         /// The text given.
         text: String,
     },
+    /// A testing aid asked for on an address other machines can reach.
+    #[error("{what} is for loopback only, and OSC would listen on {addr}: bind 127.0.0.1 (--osc 127.0.0.1:PORT) or leave it off")]
+    Unsafe {
+        /// The aid.
+        what: &'static str,
+        /// The address.
+        addr: std::net::SocketAddr,
+    },
     /// A thread could not be started.
     #[error("starting the {what} thread: {source}")]
     Thread {

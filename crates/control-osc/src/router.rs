@@ -5,7 +5,8 @@
 
 use crate::synth::Synth;
 use chronus_dsp::{DspError, ModuleKind};
-use chronus_engine::{Action, Arg, Engine, EngineError, PatchEdit, Timing};
+use chronus_engine::fault::FaultTarget;
+use chronus_engine::{Action, Arg, Engine, EngineError, InjectedFault, PatchEdit, Timing};
 use rosc::{OscBundle, OscMessage, OscPacket, OscTime, OscType};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -55,6 +56,8 @@ pub struct Stats {
     pub tcp_refused: AtomicU64,
     /// TCP clients disconnected because they stopped reading their replies.
     pub tcp_stalled: AtomicU64,
+    /// Faults injected by `/fault/inject` (with `chronus run --fault-injection`).
+    pub faults_injected: AtomicU64,
 }
 
 /// Patch edits one sender may stage before `/patch/commit` (or `/patch/abort`).
@@ -108,6 +111,8 @@ struct State {
     tcp_hosts: HashMap<u64, std::net::IpAddr>,
     /// When the per-sender maps were last pruned ([`Router::poll`] does it once a second).
     pruned: Instant,
+    /// A fault armed by `/fault/inject <kind> command`: it goes with the next command.
+    poison: Option<InjectedFault>,
 }
 
 /// Turns OSC into engine actions and replies. Shared by every transport.
@@ -120,6 +125,8 @@ pub struct Router<S: Synth = Engine> {
     latencies: Mutex<Option<Vec<u64>>>,
     /// Where `/record/start` may write (`None`: recording over OSC is off).
     recordings: Option<PathBuf>,
+    /// Whether `/fault/inject` is on.
+    fault_injection: bool,
 }
 
 /// A failed message: the reply's address and reason, and a kind for logging.
@@ -154,6 +161,12 @@ enum Plan {
     Commit,
     /// Drop the staged edits.
     Abort,
+    /// Inject a fault (`/fault/inject <kind> <target>`).
+    Fault {
+        kind: &'static str,
+        target: FaultTarget,
+        fault: InjectedFault,
+    },
 }
 
 fn msg(addr: &str, args: Vec<OscType>) -> OscMessage {
@@ -229,10 +242,12 @@ impl<S: Synth> Router<S> {
                 limiter: crate::ratelimit::RateLimiter::new(DEFAULT_RATE_LIMIT),
                 tcp_hosts: HashMap::new(),
                 pruned: Instant::now(),
+                poison: None,
             }),
             started: Instant::now(),
             latencies: Mutex::new(None),
             recordings: None,
+            fault_injection: false,
         }
     }
 
@@ -240,6 +255,12 @@ impl<S: Synth> Router<S> {
     /// and counted (`rate_limited`), and the sender told with an `/error` once a second.
     pub fn with_rate_limit(self, per_second: u32) -> Self {
         self.state().limiter = crate::ratelimit::RateLimiter::new(per_second);
+        self
+    }
+
+    /// Turns `/fault/inject` on (for tests and demonstrations; off by default).
+    pub fn with_fault_injection(mut self, on: bool) -> Self {
+        self.fault_injection = on;
         self
     }
 
@@ -539,6 +560,37 @@ impl<S: Synth> Router<S> {
                     replies.push(msg("/patch/aborted", vec![OscType::Int(n as i32)]));
                     applied_msgs += 1;
                 }
+                Plan::Fault {
+                    kind,
+                    target,
+                    fault,
+                } => {
+                    let done = if target == FaultTarget::Command {
+                        self.state().poison = Some(fault);
+                        Ok(())
+                    } else {
+                        self.engine.inject_fault(target, fault)
+                    };
+                    match done {
+                        Ok(()) => {
+                            self.stats.faults_injected.fetch_add(1, Relaxed);
+                            tracing::warn!("OSC: fault injected: {kind} into {}", target.name());
+                            replies.push(msg(
+                                "/fault/injected",
+                                vec![
+                                    OscType::String(kind.into()),
+                                    OscType::String(target.name().into()),
+                                ],
+                            ));
+                            applied_msgs += 1;
+                        }
+                        Err(e) => replies.extend(self.error(
+                            peer,
+                            "/fault/inject",
+                            fail("fault", e.to_string()),
+                        )),
+                    }
+                }
                 Plan::Commit => {
                     let edits = self.state().staged.remove(&peer).unwrap_or_default();
                     match self.engine.edit_patch(&edits) {
@@ -564,6 +616,13 @@ impl<S: Synth> Router<S> {
             }
         }
         if !actions.is_empty() {
+            // A fault armed for the next command travels with it, like a poison command.
+            let poison = self.state().poison.take();
+            if let Some(fault) = poison {
+                if let Err(e) = self.engine.inject_fault(FaultTarget::Command, fault) {
+                    tracing::warn!("OSC: the armed fault did not go out: {e}");
+                }
+            }
             match self.engine.send_together(at, &actions) {
                 Ok((sample, timing)) => {
                     if timing == Timing::Late {
@@ -831,6 +890,7 @@ impl<S: Synth> Router<S> {
                 expect_args(&args, 0)?;
                 Ok(Plan::Abort)
             }
+            ["fault", "inject"] => self.plan_fault(&args),
             ["record", "start"] => self.record(true, &args),
             ["record", "stop"] => self.record(false, &args),
             ["sync"] => match m.args.as_slice() {
@@ -839,9 +899,61 @@ impl<S: Synth> Router<S> {
             },
             _ => Err(fail(
                 "address",
-                format!("unknown address '{}' (see docs/osc.md: /mod, /gate, /note, /voices, /engine, /seq, /patch, /record, /status, /get, /modules, /notify, /sync)", m.addr),
+                format!("unknown address '{}' (see docs/osc.md: /mod, /gate, /note, /voices, /engine, /seq, /patch, /record, /status, /get, /modules, /notify, /sync, /fault)", m.addr),
             )),
         }
+    }
+
+    /// `/fault/inject <kind> <target>`, when fault injection is on.
+    fn plan_fault(&self, args: &[Arg<'_>]) -> Result<Plan, Failure> {
+        if !self.fault_injection {
+            return Err(fail(
+                "disabled",
+                "fault injection is off: start chronus run with --fault-injection (loopback only)",
+            ));
+        }
+        let kinds = || {
+            chronus_engine::fault::KINDS
+                .iter()
+                .map(|(n, _)| *n)
+                .collect::<Vec<_>>()
+                .join("|")
+        };
+        let targets = || {
+            FaultTarget::ALL
+                .iter()
+                .map(|t| t.name())
+                .collect::<Vec<_>>()
+                .join("|")
+        };
+        let [Arg::Str(kind), Arg::Str(target)] = args else {
+            return Err(fail(
+                "arguments",
+                format!(
+                    "expects <kind> <target>: kind {}, target {}",
+                    kinds(),
+                    targets()
+                ),
+            ));
+        };
+        let Some(&(kind, fault)) = chronus_engine::fault::KINDS.iter().find(|(n, _)| n == kind)
+        else {
+            return Err(fail(
+                "arguments",
+                format!("no fault kind '{kind}': one of {}", kinds()),
+            ));
+        };
+        let target = FaultTarget::parse(target).ok_or_else(|| {
+            fail(
+                "arguments",
+                format!("no target '{target}': one of {}", targets()),
+            )
+        })?;
+        Ok(Plan::Fault {
+            kind,
+            target,
+            fault,
+        })
     }
 
     /// Everything that changes the sound goes through the engine's one address table.
@@ -963,6 +1075,7 @@ impl<S: Synth> Router<S> {
             ("modules_refused", count(&s.modules_refused)),
             ("tcp_refused", count(&s.tcp_refused)),
             ("tcp_stalled", count(&s.tcp_stalled)),
+            ("faults_injected", count(&s.faults_injected)),
             ("origin_unix", OscType::Double(origin_unix)),
         ];
         let mut args = Vec::new();

@@ -42,6 +42,8 @@ pub struct ServerConfig {
     pub recordings: Option<std::path::PathBuf>,
     /// Packets per second each source may send (0: no limit).
     pub rate_limit: u32,
+    /// `/fault/inject` on (for tests and demonstrations). Refused unless `addr` is loopback.
+    pub fault_injection: bool,
 }
 
 impl Default for ServerConfig {
@@ -54,6 +56,7 @@ impl Default for ServerConfig {
             max_packet: 16 * 1024,
             recordings: None,
             rate_limit: crate::router::DEFAULT_RATE_LIMIT,
+            fault_injection: false,
         }
     }
 }
@@ -213,8 +216,15 @@ impl Server {
         let router = Arc::new(
             Router::new(engine)
                 .with_recordings(config.recordings.clone())
-                .with_rate_limit(config.rate_limit),
+                .with_rate_limit(config.rate_limit)
+                .with_fault_injection(config.fault_injection),
         );
+        if config.fault_injection && !config.addr.ip().is_loopback() {
+            return Err(OscError::Unsafe {
+                what: "fault injection",
+                addr: config.addr,
+            });
+        }
         let stop = Arc::new(AtomicBool::new(false));
         let (udp, listener) = bind(config.addr, config.tcp)?;
         let udp_addr = udp.local_addr().map_err(|source| OscError::Socket {

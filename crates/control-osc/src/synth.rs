@@ -3,10 +3,11 @@
 //! unit-tested without a running engine.
 
 use chronus_engine::control::{Directory, Resolved};
+use chronus_engine::fault::FaultTarget;
 use chronus_engine::offline::WavFormat;
 use chronus_engine::{
-    Action, Arg, Engine, EngineConfig, EngineError, Metrics, MetricsSnapshot, PatchEdit,
-    RecordingReport, Timing,
+    Action, Arg, Engine, EngineConfig, EngineError, InjectedFault, Metrics, MetricsSnapshot,
+    PatchEdit, RecordingReport, Timing,
 };
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -49,6 +50,8 @@ pub trait Synth: Send + Sync + 'static {
     ) -> Result<(), EngineError>;
     /// Stops recording.
     fn stop_recording(&self) -> Result<Option<RecordingReport>, EngineError>;
+    /// Injects a fault (`/fault/inject`, with `chronus run --fault-injection`).
+    fn inject_fault(&self, target: FaultTarget, fault: InjectedFault) -> Result<(), EngineError>;
 }
 
 impl Synth for Engine {
@@ -99,5 +102,8 @@ impl Synth for Engine {
     }
     fn stop_recording(&self) -> Result<Option<RecordingReport>, EngineError> {
         Engine::stop_recording(self)
+    }
+    fn inject_fault(&self, target: FaultTarget, fault: InjectedFault) -> Result<(), EngineError> {
+        Engine::inject_into(self, target, fault)
     }
 }

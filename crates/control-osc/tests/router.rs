@@ -3,10 +3,11 @@
 
 use chronus_dsp::Patch;
 use chronus_engine::control::{Directory, Resolved};
+use chronus_engine::fault::FaultTarget;
 use chronus_engine::offline::WavFormat;
 use chronus_engine::{
-    Action, Arg, EngineConfig, EngineError, Metrics, MetricsSnapshot, PatchEdit, RecordingReport,
-    Timing,
+    Action, Arg, EngineConfig, EngineError, InjectedFault, Metrics, MetricsSnapshot, PatchEdit,
+    RecordingReport, Timing,
 };
 use chronus_osc::router::Peer;
 use chronus_osc::{Router, Synth};
@@ -23,6 +24,7 @@ struct Recorder {
     patch: Mutex<Patch>,
     sent: Mutex<Vec<(Option<u64>, Vec<Action>)>>,
     edits: Mutex<Vec<Vec<PatchEdit>>>,
+    faults: Mutex<Vec<(FaultTarget, InjectedFault)>>,
 }
 
 impl Recorder {
@@ -35,6 +37,7 @@ impl Recorder {
             patch: Mutex::new(patch),
             sent: Mutex::new(Vec::new()),
             edits: Mutex::new(Vec::new()),
+            faults: Mutex::new(Vec::new()),
         })
     }
 
@@ -92,6 +95,10 @@ impl Synth for Recorder {
     }
     fn stop_recording(&self) -> Result<Option<RecordingReport>, EngineError> {
         Ok(None)
+    }
+    fn inject_fault(&self, target: FaultTarget, fault: InjectedFault) -> Result<(), EngineError> {
+        self.faults.lock().unwrap().push((target, fault));
+        Ok(())
     }
 }
 
@@ -273,4 +280,50 @@ fn get_and_status_answer_from_the_synth() {
     }
     let unknown = router.handle(&m("/what", vec![]), ALICE);
     assert_eq!(unknown[0].addr, "/error");
+}
+
+#[test]
+fn faults_are_injected_only_when_enabled_and_a_command_fault_rides_on_the_next_command() {
+    let s = |v: &str| OscType::String(v.into());
+    let inject = |kind: &str, target: &str| m("/fault/inject", vec![s(kind), s(target)]);
+    // Off by default: refused, nothing injected.
+    let synth = Recorder::new();
+    let router = Router::new(synth.clone());
+    let r = router.handle(&inject("crash", "active"), ALICE);
+    assert_eq!(r[0].addr, "/error");
+    assert!(
+        format!("{:?}", r[0].args).contains("--fault-injection"),
+        "{r:?}"
+    );
+    assert!(synth.faults.lock().unwrap().is_empty());
+
+    let synth = Recorder::new();
+    let router = Router::new(synth.clone()).with_fault_injection(true);
+    let r = router.handle(&inject("hang", "standby"), ALICE);
+    assert_eq!(
+        (r[0].addr.as_str(), r[0].args.clone()),
+        ("/fault/injected", vec![s("hang"), s("standby")])
+    );
+    assert_eq!(
+        synth.faults.lock().unwrap().as_slice(),
+        [(FaultTarget::Standby, InjectedFault::Hang)]
+    );
+    // Bad kinds and targets are refused with the choices.
+    for bad in [inject("explode", "active"), inject("nan", "all")] {
+        let r = router.handle(&bad, ALICE);
+        assert_eq!(r[0].addr, "/error", "{r:?}");
+    }
+    // `command`: armed now, sent with the next command that changes the sound, once.
+    router.handle(&inject("nan", "command"), ALICE);
+    assert_eq!(synth.faults.lock().unwrap().len(), 1, "not yet");
+    router.handle(&m("/mod/sine/freq", vec![OscType::Float(330.0)]), BOB);
+    router.handle(&m("/mod/sine/freq", vec![OscType::Float(331.0)]), BOB);
+    assert_eq!(
+        synth.faults.lock().unwrap().as_slice(),
+        [
+            (FaultTarget::Standby, InjectedFault::Hang),
+            (FaultTarget::Command, InjectedFault::Nan)
+        ]
+    );
+    assert_eq!(router.stats().faults_injected.load(Relaxed), 2);
 }

@@ -439,6 +439,39 @@ impl Engine {
         }
     }
 
+    /// Injects `fault` into the worker(s) `target` names (for tests and demonstrations;
+    /// `chronus run --fault-injection` offers it as `/fault/inject`).
+    pub fn inject_into(
+        &self,
+        target: crate::fault::FaultTarget,
+        fault: InjectedFault,
+    ) -> Result<(), EngineError> {
+        use crate::fault::FaultTarget;
+        let active = self.active_slot();
+        match target {
+            FaultTarget::Active => self.inject(active, fault),
+            FaultTarget::Standby => self.inject(1 - active, fault),
+            FaultTarget::Both => {
+                self.inject(active, fault)?;
+                self.inject(1 - active, fault)
+            }
+            FaultTarget::Command => {
+                if matches!(fault, InjectedFault::Segv | InjectedFault::Abort)
+                    && self.shared.config.workers == WorkerMode::Thread
+                {
+                    return Err(EngineError::Start {
+                        reason: "a crash can only be injected into a worker process".into(),
+                    });
+                }
+                let mut control = self.shared.lock();
+                self.shared
+                    .push(&mut control, crate::wire::encode(Wire::Inject(fault)))?;
+                self.shared.publish(&control);
+                Ok(())
+            }
+        }
+    }
+
     /// Records what the output plays (mono) into a new WAV file at `path` (replacing one that
     /// is there), from the next block on. Failovers leave no gap in it.
     pub fn start_recording(&self, path: &Path, format: WavFormat) -> Result<(), EngineError> {

@@ -52,6 +52,7 @@ pub mod control;
 pub mod edit;
 mod engine;
 mod error;
+pub mod fault;
 mod futex;
 mod lockstep;
 pub mod meter;

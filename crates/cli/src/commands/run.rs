@@ -113,6 +113,11 @@ pub struct RunArgs {
     #[cfg(feature = "osc")]
     #[arg(long)]
     tcp_length_prefix: bool,
+    /// Lets `/fault/inject <crash|panic|hang|nan|slow> <active|standby|both|command>` break
+    /// workers on purpose, to see (and test) what chronus does about it. Loopback only.
+    #[cfg(feature = "osc")]
+    #[arg(long)]
+    fault_injection: bool,
 }
 
 #[cfg(feature = "osc")]
@@ -124,6 +129,12 @@ fn start_osc(args: &RunArgs, engine: &Arc<Engine>) -> Result<Option<chronus_osc:
     let addr = args
         .osc
         .unwrap_or_else(|| std::net::SocketAddr::from(([127, 0, 0, 1], port)));
+    if args.fault_injection && !addr.ip().is_loopback() {
+        bail!(
+            "--fault-injection is for loopback only, and OSC would listen on {addr}: \
+             use --osc 127.0.0.1:PORT, or leave --fault-injection off"
+        );
+    }
     if !addr.ip().is_loopback() {
         tracing::warn!(
             "OSC listens on {addr}, reachable from other machines{}",
@@ -139,6 +150,7 @@ fn start_osc(args: &RunArgs, engine: &Arc<Engine>) -> Result<Option<chronus_osc:
         allow: args.allow.clone(),
         recordings: Some(args.recordings.clone()),
         rate_limit: args.rate_limit,
+        fault_injection: args.fault_injection,
         framing: if args.tcp_length_prefix {
             chronus_osc::TcpFraming::LengthPrefix
         } else {
