@@ -1389,3 +1389,71 @@ fn fault_injection_is_off_by_default_and_loopback_only() {
     assert_eq!(out.status.code(), Some(1), "{err}");
     assert!(err.contains("loopback only"), "{err}");
 }
+
+#[test]
+fn nine_commits_in_one_bundle_are_each_applied_or_refused_never_lost() {
+    let synth = Synth::start("commits.wav", 4.0, &[]);
+    let c = synth.client();
+    let s = |v: &str| OscType::String(v.into());
+    // Nine creates and commits in one bundle; returns (committed, refused).
+    let nine = |tag: &str| {
+        let mut content = Vec::new();
+        for n in 0..9 {
+            content.push(m("/patch/create", vec![s(&format!("{tag}{n}")), s("osc")]));
+            content.push(m("/patch/commit", vec![]));
+        }
+        c.send(&OscPacket::Bundle(OscBundle {
+            timetag: OscTime::from((0, 1)),
+            content,
+        }));
+        let (mut committed, mut refused) = (0u32, 0u32);
+        while committed + refused < 9 {
+            let r = c.recv();
+            match r.addr.as_str() {
+                "/patch/committed" => committed += 1,
+                "/error" => {
+                    assert!(format!("{:?}", r.args).contains("patch commits"), "{r:?}");
+                    refused += 1;
+                }
+                other => panic!("{other}: {r:?}"),
+            }
+        }
+        (committed, refused)
+    };
+    let (committed, refused) = nine("o");
+    println!("one bundle of 9 commits: {committed} committed, {refused} refused");
+    assert!(committed >= 8, "the mailbox takes 8 at once");
+    // And while a worker is being replaced: its replacement must get every edit too, or it
+    // would diverge from the survivor (and be counted).
+    let pid = support::children(synth.child.id())[0];
+    // SAFETY: SIGKILL to a worker of the chronus under test.
+    assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGKILL) }, 0);
+    let (during, refused_during) = nine("r");
+    println!("during a resync: {during} committed, {refused_during} refused");
+    wait_stat(&c, "respawns", 1.0);
+    wait_stat(&c, "workers_alive", 2.0);
+    c.sync(1);
+    let v = c.stats(&[
+        "commits_refused",
+        "diverged",
+        "underruns",
+        "dropped_commands",
+    ]);
+    assert_eq!(
+        v,
+        vec![f64::from(refused + refused_during), 0.0, 0.0, 0.0],
+        "counted; no worker lost an edit"
+    );
+    let modules = format!("{:?}", c.ask(&m("/modules", vec![])).args);
+    let there = |tag: &str| {
+        (0..9)
+            .filter(|n| modules.contains(&format!("\"{tag}{n}\"")))
+            .count() as u32
+    };
+    assert_eq!(
+        (there("o"), there("r")),
+        (committed, during),
+        "what was committed is in the patch, nothing else"
+    );
+    synth.finish();
+}

@@ -56,6 +56,9 @@ pub struct Stats {
     pub tcp_refused: AtomicU64,
     /// TCP clients disconnected because they stopped reading their replies.
     pub tcp_stalled: AtomicU64,
+    /// Commits refused because [`chronus_engine::EDIT_SLOTS`] were still on their way to
+    /// the workers.
+    pub commits_refused: AtomicU64,
     /// Faults injected by `/fault/inject` (with `chronus run --fault-injection`).
     pub faults_injected: AtomicU64,
 }
@@ -605,6 +608,9 @@ impl<S: Synth> Router<S> {
                             if matches!(e, EngineError::Dsp(DspError::TooManyModules { .. })) {
                                 self.stats.modules_refused.fetch_add(1, Relaxed);
                             }
+                            if matches!(e, EngineError::EditsInFlight { .. }) {
+                                self.stats.commits_refused.fetch_add(1, Relaxed);
+                            }
                             replies.extend(self.error(
                                 peer,
                                 "/patch/commit",
@@ -1075,6 +1081,11 @@ impl<S: Synth> Router<S> {
             ("modules_refused", count(&s.modules_refused)),
             ("tcp_refused", count(&s.tcp_refused)),
             ("tcp_stalled", count(&s.tcp_stalled)),
+            ("commits_refused", count(&s.commits_refused)),
+            (
+                "dropped_commands",
+                OscType::Long(self.engine.dropped_commands() as i64),
+            ),
             ("faults_injected", count(&s.faults_injected)),
             ("origin_unix", OscType::Double(origin_unix)),
         ];

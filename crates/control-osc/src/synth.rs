@@ -52,6 +52,9 @@ pub trait Synth: Send + Sync + 'static {
     fn stop_recording(&self) -> Result<Option<RecordingReport>, EngineError>;
     /// Injects a fault (`/fault/inject`, with `chronus run --fault-injection`).
     fn inject_fault(&self, target: FaultTarget, fault: InjectedFault) -> Result<(), EngineError>;
+    /// Commands the workers could not carry out (a full schedule, an edit they could not
+    /// read), added up over both slots.
+    fn dropped_commands(&self) -> u64;
 }
 
 impl Synth for Engine {
@@ -105,5 +108,11 @@ impl Synth for Engine {
     }
     fn inject_fault(&self, target: FaultTarget, fault: InjectedFault) -> Result<(), EngineError> {
         Engine::inject_into(self, target, fault)
+    }
+    fn dropped_commands(&self) -> u64 {
+        (0..2)
+            .filter_map(|i| self.worker_stats(i))
+            .map(|s| s.dropped_commands)
+            .sum()
     }
 }

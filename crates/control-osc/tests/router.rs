@@ -100,6 +100,9 @@ impl Synth for Recorder {
         self.faults.lock().unwrap().push((target, fault));
         Ok(())
     }
+    fn dropped_commands(&self) -> u64 {
+        0
+    }
 }
 
 fn m(addr: &str, args: Vec<OscType>) -> OscPacket {

@@ -360,8 +360,16 @@ impl Engine {
                 reason: "patch edit too large; commit in smaller steps".into(),
             });
         }
-        control.edit_id += 1;
-        let id = control.edit_id;
+        // A mailbox cell is reused only once every worker that takes commands has read the
+        // edit it held: more commits than cells in flight are refused, never overwritten.
+        let id = control.edit_id + 1;
+        let cells = crate::slot::EDIT_SLOTS as u64;
+        if (0..2).any(|i| control.accepting[i] && self.shared.slots[i].edits_read() + cells < id) {
+            return Err(EngineError::EditsInFlight {
+                max: crate::slot::EDIT_SLOTS,
+            });
+        }
+        control.edit_id = id;
         for i in 0..2 {
             if control.accepting[i] {
                 self.shared.slots[i].write_edit(id, &bytes);

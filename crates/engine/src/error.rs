@@ -61,6 +61,16 @@ pub enum EngineError {
         /// The cause.
         source: std::io::Error,
     },
+    /// More patch commits than the workers' mailboxes hold are on their way to the workers.
+    #[error(
+        "limit: at most {max} patch commits may be on their way to the workers at once \
+         (a few milliseconds each); this one was not applied: commit again a moment later, \
+         or put the edits in one commit"
+    )]
+    EditsInFlight {
+        /// How many may be.
+        max: usize,
+    },
     /// The engine could not start.
     #[error("engine did not start: {reason}")]
     Start {

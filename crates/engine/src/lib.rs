@@ -87,5 +87,5 @@ pub use recorder::RecordingReport;
 pub use renderer::{Renderer, RendererState, Timing, SCHEDULE_CAPACITY};
 pub use score::{Score, ScoreEvent};
 pub use score_player::ScorePlayer;
-pub use slot::{WorkerStatus, AUDIO_SLOTS, MAX_LOOKAHEAD};
+pub use slot::{WorkerStatus, AUDIO_SLOTS, EDIT_SLOTS, MAX_LOOKAHEAD};
 pub use supervisor::BACKOFF_CAP;

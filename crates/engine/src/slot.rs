@@ -105,6 +105,9 @@ struct Header {
     busy_until_ns: AtomicU64,
     late: AtomicU64,
     dropped: AtomicU64,
+    /// The last patch edit id the worker has taken from the mailbox (or that its starting
+    /// state already holds): the engine reuses a mailbox cell only once it is read.
+    edits_read: AtomicU64,
     // engine → worker
     consumed: AtomicU64,
     wake: AtomicU32,
@@ -348,6 +351,17 @@ impl Slot {
             }
             h.waiting.store(0, Relaxed);
         }
+    }
+
+    /// The last patch edit id the worker has taken from the mailbox.
+    pub(crate) fn edits_read(&self) -> u64 {
+        self.layout().header.edits_read.load(Acquire)
+    }
+
+    /// Worker side: edit `id` has been taken (applied or not); engine side, as a worker
+    /// starts: every edit up to `id` is in the state it starts from.
+    pub(crate) fn set_edits_read(&self, id: u64) {
+        self.layout().header.edits_read.store(id, Release);
     }
 
     /// Engine side: stores encoded edit list `id` in the mailbox (before the PATCH command

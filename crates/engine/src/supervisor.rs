@@ -378,6 +378,8 @@ impl Supervisor {
             // From here on, every command goes to both; the snapshot request marks the cut.
             let mut control = self.shared.lock();
             control.accepting[i] = true;
+            // The survivor's snapshot, cut here, holds every edit so far.
+            target.set_edits_read(control.edit_id);
             control.seq += 1;
             let req = WireCommand {
                 seq: control.seq,
@@ -418,7 +420,12 @@ impl Supervisor {
             Some((*block, state.to_bytes().ok()?))
         });
         slot.reset(start);
-        self.shared.lock().accepting[i] = true;
+        {
+            // Edits since the checkpoint died with the workers: none is waited for.
+            let mut control = self.shared.lock();
+            control.accepting[i] = true;
+            slot.set_edits_read(control.edit_id);
+        }
         match resumed {
             Some((taken, bytes)) => {
                 let age = played.saturating_sub(taken) as f64 * self.shared.config.block as f64

@@ -146,6 +146,7 @@ pub(crate) fn run(slot: &Slot, start: Start, generation: u32) {
                         eprintln!("chronus worker: patch edit {id} could not be applied");
                         slot.count_dropped();
                     }
+                    slot.set_edits_read(id);
                     slot.set_busy_until(0);
                     slot.beat(crate::rt::monotonic_ns());
                 }

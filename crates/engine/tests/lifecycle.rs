@@ -78,6 +78,56 @@ fn the_output_path_does_not_allocate() {
     engine.shutdown();
 }
 
+#[test]
+fn patch_commits_beyond_the_mailbox_are_refused_and_none_is_lost() {
+    use chronus_dsp::ModuleKind;
+    use chronus_engine::{EngineError, PatchEdit, EDIT_SLOTS};
+    let (engine, mut output) = Engine::start(config(WorkerMode::Thread)).unwrap();
+    let create = |n: usize| {
+        vec![PatchEdit::Create {
+            name: format!("m{n}"),
+            kind: ModuleKind::Osc,
+        }]
+    };
+    // Nothing plays yet, so no worker can take an edit from its mailbox: as many commits as it
+    // has cells go in, the next is refused (it used to overwrite the first one).
+    for n in 0..EDIT_SLOTS {
+        engine.edit_patch(&create(n)).unwrap();
+    }
+    let refused = engine.edit_patch(&create(EDIT_SLOTS));
+    assert!(
+        matches!(refused, Err(EngineError::EditsInFlight { max }) if max == EDIT_SLOTS),
+        "{refused:?}"
+    );
+    // Play: once the workers have taken them, commits go through again.
+    let mut buf = [0.0f32; BLOCK];
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut accepted = false;
+    while output.next_block() < 200 {
+        assert!(Instant::now() < deadline, "the workers did not keep up");
+        if (0..2).all(|i| engine.worker_stats(i).unwrap().next_block > output.next_block()) {
+            output.render(&mut buf);
+            if !accepted {
+                accepted = engine.edit_patch(&create(EDIT_SLOTS)).is_ok();
+            }
+        } else {
+            std::thread::yield_now();
+        }
+    }
+    assert!(accepted, "commits are taken again once the mailbox is read");
+    for i in 0..2 {
+        let s = engine.worker_stats(i).unwrap();
+        assert_eq!(s.dropped_commands, 0, "worker {i} lost an edit: {s:?}");
+    }
+    let names =
+        engine.with_layout(|p| p.describe().into_iter().map(|d| d.name).collect::<Vec<_>>());
+    for n in 0..=EDIT_SLOTS {
+        assert!(names.contains(&format!("m{n}")), "m{n} in {names:?}");
+    }
+    assert_eq!(engine.metrics().underruns, 0);
+    engine.shutdown();
+}
+
 /// Sends `/mod/sine/freq` commands for `seconds` at `rate` per second (0: as fast as the
 /// rings take them) while the null backend plays; returns (sent, refused, metrics).
 fn control_load(
