@@ -333,3 +333,55 @@ fn workers_exit_by_themselves_when_the_host_is_killed() {
         std::thread::sleep(Duration::from_millis(10));
     }
 }
+
+#[test]
+fn a_pause_of_the_host_or_of_everything_is_played_through() {
+    let score = scratch("tone.score");
+    std::fs::write(&score, "0.0 /gate/adsr on\n").unwrap();
+    let rec = scratch("paused.wav");
+    let (child, pids, line) = start(&[
+        "--seconds",
+        "10",
+        "--record",
+        rec.to_str().unwrap(),
+        "--score",
+        score.to_str().unwrap(),
+    ]);
+    assert_eq!(pids.len(), 2, "{line}");
+    let host = child.id() as i32;
+    // Stops `who` for 2 s (over 1,500 blocks: more than the seal ring's 1,024), then goes on.
+    let pause = |who: &[i32]| {
+        for &p in who {
+            // SAFETY: SIGSTOP to the chronus under test or its workers.
+            assert_eq!(unsafe { libc::kill(p, libc::SIGSTOP) }, 0);
+        }
+        std::thread::sleep(Duration::from_secs(2)); // the pause itself
+        for &p in who.iter().rev() {
+            // SAFETY: SIGCONT to the same processes.
+            assert_eq!(unsafe { libc::kill(p, libc::SIGCONT) }, 0);
+        }
+    };
+    std::thread::sleep(Duration::from_millis(800)); // the tone plays a while first
+    pause(&[host]); // Ctrl-Z, then fg: the host alone (its workers are a group of their own)
+    std::thread::sleep(Duration::from_millis(800));
+    pause(&[host, pids[0], pids[1]]); // a VM pause: everything at once
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    println!("{}", stdout.lines().last().unwrap_or(""));
+    // After both pauses the tone plays on: the last two seconds are A4 at its level, whole.
+    let rec = read_f32(&rec);
+    let tail = &rec[rec.len() - 96_000..];
+    let f = chronus_dsp::analysis::zero_crossing_frequency(tail, 48_000.0).unwrap_or(0.0);
+    let low = tail
+        .chunks(4_800)
+        .map(|c| chronus_dsp::analysis::peak(c))
+        .fold(f64::MAX, f64::min);
+    println!("after the pauses: {f:.2} Hz, the quietest 0.1 s peaks at {low:.3}");
+    assert!((f - 440.0).abs() < 0.5, "{f} Hz");
+    assert!(low > 0.3, "a gap after the pauses: {low}");
+}
