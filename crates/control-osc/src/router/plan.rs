@@ -1,0 +1,313 @@
+//! What a message asks for: the address read into a [`Plan`] (through the engine's one
+//! address table for everything that changes the sound), or a [`Failure`] saying why not.
+
+use super::*;
+
+/// A failed message: the reply's address and reason, and a kind for logging.
+pub(super) struct Failure {
+    pub(super) kind: &'static str,
+    pub(super) reason: String,
+}
+
+pub(super) fn fail(kind: &'static str, reason: impl Into<String>) -> Failure {
+    Failure {
+        kind,
+        reason: reason.into(),
+    }
+}
+
+/// What a valid message asks for.
+pub(super) enum Plan {
+    /// Change the sound.
+    Apply {
+        actions: Vec<Action>,
+        notices: Vec<OscMessage>,
+    },
+    /// Answer now.
+    Reply(Vec<OscMessage>),
+    /// Subscribe (true) or unsubscribe.
+    Notify(bool),
+    /// Answer `/synced id` once earlier commands took effect.
+    Sync(OscType),
+    /// Stage a patch edit until `/patch/commit`.
+    Stage(PatchEdit),
+    /// Apply the staged edits atomically.
+    Commit,
+    /// Drop the staged edits.
+    Abort,
+    /// Inject a fault (`/fault/inject <kind> <target>`).
+    Fault {
+        kind: &'static str,
+        target: FaultTarget,
+        fault: InjectedFault,
+    },
+}
+
+pub(super) fn to_arg(t: &OscType) -> Option<Arg<'_>> {
+    Some(match t {
+        OscType::Float(f) => Arg::Float(*f),
+        OscType::Double(d) => Arg::Double(*d),
+        OscType::Int(i) => Arg::Int(*i),
+        OscType::Long(l) => Arg::Double(*l as f64),
+        OscType::String(s) => Arg::Str(s),
+        OscType::Bool(b) => Arg::Bool(*b),
+        _ => return None,
+    })
+}
+
+pub(super) fn type_name(t: &OscType) -> &'static str {
+    match t {
+        OscType::Int(_) => "int",
+        OscType::Float(_) => "float",
+        OscType::String(_) => "string",
+        OscType::Blob(_) => "blob",
+        OscType::Time(_) => "timetag",
+        OscType::Long(_) => "int64",
+        OscType::Double(_) => "double",
+        OscType::Char(_) => "char",
+        OscType::Color(_) => "color",
+        OscType::Midi(_) => "midi",
+        OscType::Bool(_) => "bool",
+        OscType::Array(_) => "array",
+        OscType::Nil => "nil",
+        OscType::Inf => "infinitum",
+    }
+}
+
+pub(super) fn expect_args(args: &[Arg<'_>], n: usize) -> Result<(), Failure> {
+    if args.len() == n {
+        Ok(())
+    } else {
+        Err(fail(
+            "arguments",
+            format!("expects {n} arguments, got {}", args.len()),
+        ))
+    }
+}
+
+impl<S: Synth> Router<S> {
+    pub(super) fn record(&self, start: bool, args: &[Arg<'_>]) -> Result<Plan, Failure> {
+        if !start {
+            expect_args(args, 0)?;
+            let report = self
+                .engine
+                .stop_recording()
+                .map_err(|e| fail("record", e.to_string()))?
+                .ok_or_else(|| fail("record", "nothing is being recorded"))?;
+            let sr = self.engine.config().sample_rate;
+            return Ok(Plan::Reply(vec![msg(
+                "/record/stopped",
+                vec![
+                    OscType::String(report.path.display().to_string()),
+                    OscType::Float((report.samples as f64 / sr) as f32),
+                    OscType::Long(report.dropped as i64),
+                ],
+            )]));
+        }
+        let dir = self.recordings.as_ref().ok_or_else(|| {
+            fail(
+                "record",
+                "recording over OSC is off (chronus run --recordings DIR turns it on)",
+            )
+        })?;
+        if let Some(p) = self.engine.recording() {
+            return Err(fail(
+                "record",
+                format!("already recording to {}; /record/stop first", p.display()),
+            ));
+        }
+        let (file, path) = match args {
+            [] => crate::recordings::create_dated(dir),
+            [Arg::Str(name)] => crate::recordings::create(dir, name),
+            _ => return Err(fail("arguments", "expects an optional file name")),
+        }
+        .map_err(|e| fail("record", e))?;
+        self.engine
+            .start_recording_into(file, &path, chronus_engine::offline::WavFormat::F32)
+            .map_err(|e| fail("record", e.to_string()))?;
+        Ok(Plan::Reply(vec![msg(
+            "/record/started",
+            vec![OscType::String(path.display().to_string())],
+        )]))
+    }
+
+    /// Validates a message and works out what it asks for. Changes nothing.
+    pub(super) fn plan(&self, m: &OscMessage) -> Result<Plan, Failure> {
+        let parts: Vec<&str> = m.addr.strip_prefix('/').unwrap_or("").split('/').collect();
+        let args: Option<Vec<Arg<'_>>> = m.args.iter().map(to_arg).collect();
+        let Some(args) = args else {
+            let t = m
+                .args
+                .iter()
+                .find(|a| to_arg(a).is_none())
+                .map_or("?", type_name);
+            return Err(fail(
+                "type",
+                format!("arguments of type {t} are not understood"),
+            ));
+        };
+        match parts.as_slice() {
+            ["mod", _, _] | ["gate", _] | ["engine", _] | ["seq", _] | ["note", _] | ["voices"] => {
+                self.plan_actions(&m.addr, &args)
+            }
+            ["status"] => {
+                expect_args(&args, 0)?;
+                Ok(Plan::Reply(vec![self.status()]))
+            }
+            ["meter"] => {
+                expect_args(&args, 0)?;
+                Ok(Plan::Reply(vec![self.meter()]))
+            }
+            ["get"] => match args.as_slice() {
+                [Arg::Str(module), Arg::Str(param)] => {
+                    let v = self.engine.get(module, param).map_err(|e| fail("unknown", e.to_string()))?;
+                    Ok(Plan::Reply(vec![msg(
+                        "/value",
+                        vec![OscType::String((*module).into()), OscType::String((*param).into()), OscType::Float(v)],
+                    )]))
+                }
+                _ => Err(fail("arguments", "expects two strings: <module> <param>")),
+            },
+            ["modules"] => {
+                expect_args(&args, 0)?;
+                let mut out = Vec::new();
+                for e in self.engine.directory().modules() {
+                    out.push(OscType::String(e.name.clone()));
+                    out.push(OscType::String(e.kind.name().into()));
+                }
+                Ok(Plan::Reply(vec![msg("/modules.reply", out)]))
+            }
+            ["notify"] => match args.as_slice() {
+                [a] => a.as_gate().map(Plan::Notify).ok_or_else(|| fail("arguments", "expects 1 or 0")),
+                _ => Err(fail("arguments", "expects 1 or 0")),
+            },
+            ["patch", "create"] => match args.as_slice() {
+                [Arg::Str(name), Arg::Str(kind)] => {
+                    let kind = chronus_dsp::ModuleKind::parse(kind).map_err(|e| fail("patch", e.to_string()))?;
+                    Ok(Plan::Stage(PatchEdit::Create { name: (*name).into(), kind }))
+                }
+                _ => Err(fail(
+                    "arguments",
+                    format!(
+                        "expects <id> <type> (types: {})",
+                        ModuleKind::ALL.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ")
+                    ),
+                )),
+            },
+            ["patch", verb @ ("connect" | "disconnect")] => match args.as_slice() {
+                [Arg::Str(from), Arg::Str(to)] => Ok(Plan::Stage(PatchEdit::connection(from, to, *verb == "connect"))),
+                _ => Err(fail("arguments", "expects <src> <dst> (dst: a module, out, or module.param)")),
+            },
+            ["patch", "remove"] => match args.as_slice() {
+                [Arg::Str(name)] => Ok(Plan::Stage(PatchEdit::Remove { name: (*name).into() })),
+                _ => Err(fail("arguments", "expects <id>")),
+            },
+            ["patch", "commit"] => {
+                expect_args(&args, 0)?;
+                Ok(Plan::Commit)
+            }
+            ["patch", "abort"] => {
+                expect_args(&args, 0)?;
+                Ok(Plan::Abort)
+            }
+            ["fault", "inject"] => self.plan_fault(&args),
+            ["record", "start"] => self.record(true, &args),
+            ["record", "stop"] => self.record(false, &args),
+            ["sync"] => match m.args.as_slice() {
+                [id] => Ok(Plan::Sync(id.clone())),
+                _ => Err(fail("arguments", "expects one id")),
+            },
+            _ => Err(fail(
+                "address",
+                format!("unknown address '{}' (see docs/osc.md: /mod, /gate, /note, /voices, /engine, /seq, /patch, /record, /status, /get, /modules, /notify, /sync, /fault)", m.addr),
+            )),
+        }
+    }
+
+    /// `/fault/inject <kind> <target>`, when fault injection is on.
+    pub(super) fn plan_fault(&self, args: &[Arg<'_>]) -> Result<Plan, Failure> {
+        if !self.fault_injection {
+            return Err(fail(
+                "disabled",
+                "fault injection is off: start chronus run with --fault-injection (loopback only)",
+            ));
+        }
+        let kinds = || {
+            chronus_engine::fault::KINDS
+                .iter()
+                .map(|(n, _)| *n)
+                .collect::<Vec<_>>()
+                .join("|")
+        };
+        let targets = || {
+            FaultTarget::ALL
+                .iter()
+                .map(|t| t.name())
+                .collect::<Vec<_>>()
+                .join("|")
+        };
+        let [Arg::Str(kind), Arg::Str(target)] = args else {
+            return Err(fail(
+                "arguments",
+                format!(
+                    "expects <kind> <target>: kind {}, target {}",
+                    kinds(),
+                    targets()
+                ),
+            ));
+        };
+        let Some(&(kind, fault)) = chronus_engine::fault::KINDS.iter().find(|(n, _)| n == kind)
+        else {
+            return Err(fail(
+                "arguments",
+                format!("no fault kind '{kind}': one of {}", kinds()),
+            ));
+        };
+        let target = FaultTarget::parse(target).ok_or_else(|| {
+            fail(
+                "arguments",
+                format!("no target '{target}': one of {}", targets()),
+            )
+        })?;
+        Ok(Plan::Fault {
+            kind,
+            target,
+            fault,
+        })
+    }
+
+    /// Everything that changes the sound goes through the engine's one address table.
+    pub(super) fn plan_actions(&self, addr: &str, args: &[Arg<'_>]) -> Result<Plan, Failure> {
+        let resolved = self.engine.resolve_address(addr, args).map_err(|e| {
+            let kind = match &e {
+                EngineError::Dsp(
+                    DspError::UnknownModule { .. }
+                    | DspError::UnknownParam { .. }
+                    | DspError::NotGateable { .. },
+                ) => "unknown",
+                EngineError::Dsp(DspError::NonFinite { .. }) => "value",
+                _ => "arguments",
+            };
+            fail(kind, e.to_string())
+        })?;
+        let notices = resolved
+            .clamped
+            .into_iter()
+            .map(|c| {
+                self.stats.clamped.fetch_add(1, Relaxed);
+                msg(
+                    "/clamped",
+                    vec![
+                        OscType::String(c.module),
+                        OscType::String(c.param.into()),
+                        OscType::Float(c.value),
+                    ],
+                )
+            })
+            .collect();
+        Ok(Plan::Apply {
+            actions: resolved.actions,
+            notices,
+        })
+    }
+}
