@@ -254,21 +254,7 @@ impl Module for Adsr {
         }
     }
 
-    fn state(&self) -> ModuleState {
-        ModuleState::Adsr(self.s)
-    }
-
-    fn restore(&mut self, state: &ModuleState) -> Result<(), DspError> {
-        match state {
-            ModuleState::Adsr(s) => {
-                self.s = *s;
-                Ok(())
-            }
-            _ => Err(DspError::StateMismatch {
-                reason: "not an adsr state",
-            }),
-        }
-    }
+    super::plain_state!(Adsr, "an adsr");
 
     fn reset(&mut self) {
         let params = self.s.params;

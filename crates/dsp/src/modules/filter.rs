@@ -393,21 +393,7 @@ impl Module for Filter {
         (self.s.x1, self.s.x2, self.s.y1, self.s.y2) = (x1, x2, y1, y2);
     }
 
-    fn state(&self) -> ModuleState {
-        ModuleState::Filter(self.s)
-    }
-
-    fn restore(&mut self, state: &ModuleState) -> Result<(), DspError> {
-        match state {
-            ModuleState::Filter(s) => {
-                self.s = *s;
-                Ok(())
-            }
-            _ => Err(DspError::StateMismatch {
-                reason: "not a filter state",
-            }),
-        }
-    }
+    super::plain_state!(Filter, "a filter");
 
     fn reset(&mut self) {
         let params = self.s.params;

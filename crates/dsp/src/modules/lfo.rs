@@ -145,21 +145,7 @@ impl Module for Lfo {
         }
     }
 
-    fn state(&self) -> ModuleState {
-        ModuleState::Lfo(self.s)
-    }
-
-    fn restore(&mut self, state: &ModuleState) -> Result<(), DspError> {
-        match state {
-            ModuleState::Lfo(s) => {
-                self.s = *s;
-                Ok(())
-            }
-            _ => Err(DspError::StateMismatch {
-                reason: "not an lfo state",
-            }),
-        }
-    }
+    super::plain_state!(Lfo, "an lfo");
 
     fn skip(&mut self, samples: usize) -> Option<f32> {
         let first = self.value();

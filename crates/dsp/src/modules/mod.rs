@@ -1,5 +1,28 @@
 //! The module implementations. Each file holds one module, its parameter table and its state.
 
+/// `state` and `restore` for a module whose state (`self.s`) is plain data kept in
+/// `ModuleState::$variant`: a snapshot is a copy, and restoring one allocates nothing.
+macro_rules! plain_state {
+    ($variant:ident, $what:literal) => {
+        fn state(&self) -> ModuleState {
+            ModuleState::$variant(self.s)
+        }
+
+        fn restore(&mut self, state: &ModuleState) -> Result<(), DspError> {
+            match state {
+                ModuleState::$variant(s) => {
+                    self.s = *s;
+                    Ok(())
+                }
+                _ => Err(DspError::StateMismatch {
+                    reason: concat!("not ", $what, " state"),
+                }),
+            }
+        }
+    };
+}
+pub(crate) use plain_state;
+
 pub mod adsr;
 #[cfg(feature = "effects")]
 pub mod delay;

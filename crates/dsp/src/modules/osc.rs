@@ -231,21 +231,7 @@ impl Module for Osc {
         self.s.phase = phase;
     }
 
-    fn state(&self) -> ModuleState {
-        ModuleState::Osc(self.s)
-    }
-
-    fn restore(&mut self, state: &ModuleState) -> Result<(), DspError> {
-        match state {
-            ModuleState::Osc(s) => {
-                self.s = *s;
-                Ok(())
-            }
-            _ => Err(DspError::StateMismatch {
-                reason: "not an osc state",
-            }),
-        }
-    }
+    super::plain_state!(Osc, "an osc");
 
     fn reset(&mut self) {
         let params = self.s.params;
