@@ -1,6 +1,7 @@
 //! `chronus bench` as a user runs it: the failover benchmark shows a progress bar and its table
-//! (the engine's log lines only with -v), and the OSC benchmark measures with the rate limit
-//! off, says so, and then measures the limit's effect.
+//! (the engine's log lines only with -v), its matrix puts every fault kind into every target,
+//! and the OSC benchmark measures with the rate limit off, says so, and then measures the
+//! limit's effect.
 
 mod support;
 
@@ -37,6 +38,28 @@ fn failover_prints_its_table_and_the_log_lines_only_at_verbose() {
     let err = String::from_utf8_lossy(&out.stderr);
     // Each kill is logged at -v: the death, then the replacement.
     assert!(log_lines(&err) >= 6, "{err}");
+}
+
+#[test]
+fn failover_matrix_puts_every_fault_into_every_target() {
+    let out = bench(&["failover", "--matrix", "--kills", "2"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    println!("{text}");
+    for kind in ["crash", "panic", "hang", "nan"] {
+        for target in ["active", "standby", "both", "command"] {
+            let row = text
+                .lines()
+                .find(|l| l.split_whitespace().take(2).eq([kind, target]))
+                .unwrap_or_else(|| panic!("no {kind} {target} row: {text}"));
+            let lost: f64 = row.split_whitespace().nth(2).unwrap().parse().unwrap();
+            let spurious = row.split_whitespace().last().unwrap();
+            // One worker at a time loses nothing (both at once lose a few ms, counted).
+            if matches!(target, "active" | "standby") {
+                assert_eq!(lost, 0.0, "{row}");
+            }
+            assert_eq!(spurious, "0", "{row}");
+        }
+    }
 }
 
 #[test]

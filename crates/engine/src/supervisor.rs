@@ -303,6 +303,17 @@ impl Supervisor {
             self.retry_at[i] = Some(Instant::now() + Duration::from_millis(2));
             return;
         }
+        if survivor_ok {
+            if let Some(f) = self.detect(j) {
+                // The "survivor" is faulty too (stalled, NaN, …): a double fault. It is
+                // replaced first (from the checkpoint), and this slot then syncs to it,
+                // instead of waiting for a snapshot it will never give.
+                self.shared.lock().accepting[i] = false;
+                self.replace(j, f, crate::rt::monotonic_ns());
+                self.retry_at[i] = Some(Instant::now());
+                return;
+            }
+        }
         let started = if survivor_ok {
             match self.resync_from(i, j) {
                 // The survivor died while giving its state: both are gone, start afresh. Its
@@ -312,6 +323,16 @@ impl Supervisor {
                     self.shared.slots[j].set_online(false);
                     self.restart_fresh(i)
                 }
+                // It failed while giving its state (it stalled): as above.
+                Err(e) => match self.detect(j) {
+                    Some(f) => {
+                        self.shared.lock().accepting[i] = false;
+                        self.replace(j, f, crate::rt::monotonic_ns());
+                        self.retry_at[i] = Some(Instant::now());
+                        return;
+                    }
+                    None => Err(e),
+                },
                 other => other,
             }
         } else {
@@ -351,7 +372,8 @@ impl Supervisor {
                 return Some(s);
             }
             let gone = self.handles[j].as_mut().is_none_or(|h| h.has_ended());
-            if gone || Instant::now() >= deadline {
+            // A worker that stalls (or fails otherwise) will not answer either.
+            if gone || Instant::now() >= deadline || self.detect(j).is_some() {
                 return None;
             }
         }

@@ -480,6 +480,56 @@ fn both_workers_killed_together_20_times() {
     assert!((f - 440.0).abs() < 0.5, "{f}");
 }
 
+/// Both workers hang together: the first one seen stalled is not taken for a survivor to sync
+/// from (it would never give its state: the restart used to wait 500 ms for it, then 50 ms
+/// more); both restart from the checkpoint at once and the gap stays a few blocks.
+#[test]
+fn both_workers_hanging_restart_without_waiting_for_either() {
+    use chronus_engine::fault::FaultTarget;
+    let seconds = 3.0;
+    let blocks = (seconds * SR / BLOCK as f64) as u64;
+    let gate = gate_on_at_0();
+    let (rec, m) = play(
+        WorkerMode::Process,
+        &[gate],
+        blocks,
+        "hang2.wav",
+        |engine| {
+            wait_both_online(engine);
+            std::thread::sleep(Duration::from_millis(600)); // the first checkpoint
+            engine
+                .inject_into(FaultTarget::Both, InjectedFault::Hang)
+                .unwrap();
+            let deadline = std::time::Instant::now() + Duration::from_secs(5);
+            while !engine.both_online() || engine.metrics().respawns < 2 {
+                assert!(std::time::Instant::now() < deadline, "not replaced");
+                std::thread::sleep(Duration::from_millis(5)); // poll interval
+            }
+        },
+    );
+    println!(
+        "hang both: {} samples lost ({:.1} ms): {m:?}",
+        m.lost_samples,
+        m.lost_samples as f64 * 1e3 / SR
+    );
+    assert!(m.respawns >= 2 && m.faults_stall >= 2, "{m:?}");
+    assert_eq!(
+        m.lost_samples,
+        m.underruns * BLOCK as u64,
+        "the gap is counted"
+    );
+    // A quarter of a second is 25 times what it takes (about 9 ms); waiting for the hung
+    // worker's snapshot took over half a second.
+    assert!(
+        m.lost_samples < 12_000,
+        "the restart waited for a hung worker: {} samples lost",
+        m.lost_samples
+    );
+    let tail = &rec[rec.len() - 24_000..];
+    let f = chronus_dsp::analysis::fundamental(tail, SR).expect("the tone at the end");
+    assert!((f - 440.0).abs() < 0.5, "{f}");
+}
+
 /// Both workers spin at their real-time priority, as a render loop that never returns would
 /// (the swing bug did): on two cores they would starve a supervisor below them. The
 /// supervisor, above them, sees both stall and restarts them from the checkpoint; the tone
