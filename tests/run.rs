@@ -379,7 +379,7 @@ fn a_pause_of_the_host_or_of_everything_is_played_through() {
     let f = chronus_dsp::analysis::zero_crossing_frequency(tail, 48_000.0).unwrap_or(0.0);
     let low = tail
         .chunks(4_800)
-        .map(|c| chronus_dsp::analysis::peak(c))
+        .map(chronus_dsp::analysis::peak)
         .fold(f64::MAX, f64::min);
     println!("after the pauses: {f:.2} Hz, the quietest 0.1 s peaks at {low:.3}");
     assert!((f - 440.0).abs() < 0.5, "{f} Hz");
