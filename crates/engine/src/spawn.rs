@@ -182,7 +182,7 @@ pub(crate) fn spawn_thread(slot: &Slot, start: Start) -> io::Result<WorkerHandle
         .spawn(move || {
             crate::rt::try_realtime(crate::rt::WORKER_PRIORITY);
             let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                worker::run(&slot, start, generation)
+                worker::run(&slot, start, generation, worker::Snapshots::Inline)
             }));
             if run.is_err() && slot.generation() == generation {
                 slot.set_status(crate::slot::WorkerStatus::Panicked);

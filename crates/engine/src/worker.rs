@@ -82,7 +82,12 @@ pub fn run_if_worker() {
     let code = match Slot::open(fd) {
         Ok(slot) => {
             crate::rt::try_realtime(crate::rt::WORKER_PRIORITY);
-            run(&slot, start, slot.generation());
+            // Snapshot children (see `snapshot`) are reaped by the kernel.
+            // SAFETY: sets this process's SIGCHLD disposition; no handler is involved.
+            unsafe {
+                libc::signal(libc::SIGCHLD, libc::SIG_IGN);
+            }
+            run(&slot, start, slot.generation(), Snapshots::Fork);
             0
         }
         Err(e) => {
@@ -93,8 +98,18 @@ pub fn run_if_worker() {
     std::process::exit(code);
 }
 
+/// How a worker answers a snapshot request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Snapshots {
+    /// A worker process forks: the child serialises a copy-on-write image of this instant
+    /// while the worker renders on, so its deadline is kept however big the state.
+    Fork,
+    /// A worker thread cannot fork: it serialises between two blocks (announced as busy).
+    Inline,
+}
+
 /// The worker loop. Returns when asked to stop or when the slot is handed to a new worker.
-pub(crate) fn run(slot: &Slot, start: Start, generation: u32) {
+pub(crate) fn run(slot: &Slot, start: Start, generation: u32, snapshots: Snapshots) {
     let mut renderer = match start_renderer(slot, start, generation) {
         Some(r) => r,
         None => return,
@@ -122,17 +137,7 @@ pub(crate) fn run(slot: &Slot, start: Start, generation: u32) {
                         Err(_) => slot.count_dropped(),
                     }
                 }
-                Some(Wire::Snapshot) => {
-                    // Rare and off the steady path: serializing allocates, and a patch with
-                    // big delay lines takes milliseconds (announced, so not a stall).
-                    slot.set_busy_until(crate::rt::monotonic_ns() + crate::rt::BUSY_ALLOWANCE_NS);
-                    match renderer.state().to_bytes() {
-                        Ok(bytes) if slot.write_snapshot(b, &bytes) => {}
-                        _ => eprintln!("chronus worker: snapshot did not fit"),
-                    }
-                    slot.set_busy_until(0);
-                    slot.beat(crate::rt::monotonic_ns());
-                }
+                Some(Wire::Snapshot) => snapshot(slot, &renderer, b, generation, snapshots),
                 Some(Wire::Patch { id }) => {
                     // A graph edit, applied between blocks (it allocates; edits are rare).
                     slot.set_busy_until(crate::rt::monotonic_ns() + crate::rt::BUSY_ALLOWANCE_NS);
@@ -251,6 +256,57 @@ fn start_renderer(slot: &Slot, start: Start, generation: u32) -> Option<Renderer
 /// Caps the CPU time this process may use at real-time priority without blocking
 /// (`RLIMIT_RTTIME`): a render loop that never returns is killed by the kernel itself
 /// (SIGXCPU, then SIGKILL), even where the supervisor could not run.
+/// Writes the state as of block `b` into the slot's snapshot area (for a replacement, or a
+/// checkpoint). Called on the worker's real-time thread, between two blocks.
+///
+/// A process worker forks: the child holds a copy-on-write image of this instant, drops to
+/// normal priority, serialises it (which allocates, and takes milliseconds for big delay
+/// lines) and writes it, then exits; the worker itself only pays for the fork and renders on.
+/// A thread worker (or a failed fork) serialises here, announced as busy so that it is not
+/// taken for stalled.
+fn snapshot(slot: &Slot, renderer: &Renderer, b: u64, generation: u32, how: Snapshots) {
+    if how == Snapshots::Fork {
+        // SAFETY: a worker process has one thread, so the child's copy of memory is
+        // consistent (no lock is held by a thread that does not exist in it); the child uses
+        // only its own copy and the shared slot, and leaves with _exit (no destructors, no
+        // atexit handlers, no flushing of buffers it shares with the parent).
+        match unsafe { libc::fork() } {
+            0 => {
+                // SAFETY: these calls affect only the child.
+                unsafe {
+                    libc::prctl(
+                        libc::PR_SET_PDEATHSIG,
+                        libc::SIGKILL as libc::c_ulong,
+                        0,
+                        0,
+                        0,
+                    );
+                    let normal = libc::sched_param { sched_priority: 0 };
+                    libc::sched_setscheduler(0, libc::SCHED_OTHER, &normal);
+                }
+                let written = renderer.state().to_bytes().is_ok_and(|bytes| {
+                    // The slot may have been handed to a replacement meanwhile.
+                    slot.generation() == generation && slot.write_snapshot(b, &bytes)
+                });
+                if !written {
+                    eprintln!("chronus worker: snapshot did not fit");
+                }
+                // SAFETY: ends the child at once, as above.
+                unsafe { libc::_exit(0) }
+            }
+            pid if pid > 0 => return,
+            _ => {} // fork failed (no memory?): the thread worker's way below
+        }
+    }
+    slot.set_busy_until(crate::rt::monotonic_ns() + crate::rt::BUSY_ALLOWANCE_NS);
+    match renderer.state().to_bytes() {
+        Ok(bytes) if slot.write_snapshot(b, &bytes) => {}
+        _ => eprintln!("chronus worker: snapshot did not fit"),
+    }
+    slot.set_busy_until(0);
+    slot.beat(crate::rt::monotonic_ns());
+}
+
 fn limit_realtime_cpu() {
     let soft = crate::rt::WORKER_RTTIME_US;
     let limit = libc::rlimit {

@@ -530,6 +530,85 @@ fn both_workers_hanging_restart_without_waiting_for_either() {
     assert!((f - 440.0).abs() < 0.5, "{f}");
 }
 
+/// 20 resyncs at 192 kHz / block 64 (a block is 0.33 ms) with the patch holding all the delay
+/// memory it may (12 MiB): the survivor gives its state without missing a deadline (a process
+/// worker forks and its child serialises; inline, this state took longer than the whole
+/// lookahead), and every resync succeeds.
+#[test]
+fn resyncs_of_a_big_state_at_192_khz_keep_the_survivors_deadline() {
+    use chronus_dsp::ModuleKind;
+    use chronus_engine::backend::{Backend, NullBackend, StreamConfig};
+    use chronus_engine::PatchEdit;
+    const HI: f64 = 192_000.0;
+    let config = chronus_engine::EngineConfig {
+        sample_rate: HI,
+        ..common::config(WorkerMode::Process)
+    };
+    let (engine, output) = chronus_engine::Engine::start(config).unwrap();
+    // As many two-second delays as the patch's delay memory holds, each in the signal path.
+    let bytes = |k: ModuleKind| k.build(HI, BLOCK).unwrap().memory_bytes();
+    let room = chronus_dsp::MAX_DELAY_MEMORY - bytes(ModuleKind::Delay) - bytes(ModuleKind::Reverb);
+    let n = room / bytes(ModuleKind::Delay);
+    let mut edits = Vec::new();
+    let mut from = "reverb".to_string();
+    for i in 0..n {
+        let name = format!("d{i}");
+        edits.push(PatchEdit::Create {
+            name: name.clone(),
+            kind: ModuleKind::Delay,
+        });
+        edits.push(PatchEdit::Connect {
+            from: from.clone(),
+            to: name.clone(),
+        });
+        from = name;
+    }
+    engine.edit_patch(&edits).unwrap();
+    let blocks = (8.0 * HI / BLOCK as f64) as u64;
+    let stream = Box::new(NullBackend {
+        record: None,
+        max_blocks: Some(blocks),
+    })
+    .start(
+        StreamConfig {
+            sample_rate: HI as u32,
+            block: BLOCK,
+            channels: 1,
+        },
+        output,
+        engine.metrics_handle(),
+    )
+    .unwrap();
+    let gate = engine
+        .resolve("/gate/adsr", &[chronus_engine::Arg::Int(1)])
+        .unwrap();
+    engine.send(gate).unwrap();
+    let mut rng = Rng::from_clock();
+    for k in 0..20 {
+        wait_both_online(&engine);
+        std::thread::sleep(Duration::from_micros(rng.range(20_000, 60_000)));
+        let active = engine.active_slot();
+        let target = if k % 2 == 0 { active } else { active ^ 1 };
+        signal(engine.worker_pid(target).unwrap(), libc::SIGKILL);
+    }
+    wait_both_online(&engine);
+    let m = engine.metrics();
+    let _ = stream.stop();
+    engine.shutdown();
+    println!(
+        "{n} delays at 192 kHz ({} MiB of lines): {m:?}",
+        (room / bytes(ModuleKind::Delay) * bytes(ModuleKind::Delay)) >> 20
+    );
+    assert!(n >= 3, "the patch holds delays: {n}");
+    assert!(m.respawns >= 20, "every resync succeeded: {m:?}");
+    assert_eq!(
+        m.respawns_delayed, 0,
+        "no resync had to be tried again: {m:?}"
+    );
+    assert_eq!((m.underruns, m.lost_samples), (0, 0), "{m:?}");
+    assert_eq!(m.faults_diverged, 0, "{m:?}");
+}
+
 /// Both workers spin at their real-time priority, as a render loop that never returns would
 /// (the swing bug did): on two cores they would starve a supervisor below them. The
 /// supervisor, above them, sees both stall and restarts them from the checkpoint; the tone
