@@ -534,6 +534,7 @@ fn both_workers_hanging_restart_without_waiting_for_either() {
 /// memory it may (12 MiB): the survivor gives its state without missing a deadline (a process
 /// worker forks and its child serialises; inline, this state took longer than the whole
 /// lookahead), and every resync succeeds.
+#[cfg(feature = "effects")]
 #[test]
 fn resyncs_of_a_big_state_at_192_khz_keep_the_survivors_deadline() {
     use chronus_dsp::ModuleKind;
@@ -589,7 +590,14 @@ fn resyncs_of_a_big_state_at_192_khz_keep_the_survivors_deadline() {
         std::thread::sleep(Duration::from_micros(rng.range(20_000, 60_000)));
         let active = engine.active_slot();
         let target = if k % 2 == 0 { active } else { active ^ 1 };
+        // Each kill is seen and replaced before the next: one worker down at a time.
+        let before = engine.metrics().respawns;
         signal(engine.worker_pid(target).unwrap(), libc::SIGKILL);
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while engine.metrics().respawns == before {
+            assert!(std::time::Instant::now() < deadline, "not replaced");
+            std::thread::sleep(Duration::from_millis(1)); // poll interval
+        }
     }
     wait_both_online(&engine);
     let m = engine.metrics();
