@@ -424,13 +424,7 @@ impl Engine {
 
     /// Injects a fault into the worker in `slot` (for tests and demonstrations).
     pub fn inject(&self, slot: usize, fault: InjectedFault) -> Result<(), EngineError> {
-        if matches!(fault, InjectedFault::Segv | InjectedFault::Abort)
-            && self.shared.config.workers == WorkerMode::Thread
-        {
-            return Err(EngineError::Start {
-                reason: "a crash can only be injected into a worker process".into(),
-            });
-        }
+        self.injectable(fault)?;
         let mut control = self.shared.lock();
         control.seq += 1;
         let cmd = crate::wire::encode(Wire::Inject(fault));
@@ -445,6 +439,18 @@ impl Engine {
         } else {
             Err(EngineError::RingFull)
         }
+    }
+
+    /// A crash needs a worker process: a thread cannot crash alone.
+    fn injectable(&self, fault: InjectedFault) -> Result<(), EngineError> {
+        if matches!(fault, InjectedFault::Segv | InjectedFault::Abort)
+            && self.shared.config.workers == WorkerMode::Thread
+        {
+            return Err(EngineError::Start {
+                reason: "a crash can only be injected into a worker process".into(),
+            });
+        }
+        Ok(())
     }
 
     /// Injects `fault` into the worker(s) `target` names (for tests and demonstrations;
@@ -464,13 +470,7 @@ impl Engine {
                 self.inject(1 - active, fault)
             }
             FaultTarget::Command => {
-                if matches!(fault, InjectedFault::Segv | InjectedFault::Abort)
-                    && self.shared.config.workers == WorkerMode::Thread
-                {
-                    return Err(EngineError::Start {
-                        reason: "a crash can only be injected into a worker process".into(),
-                    });
-                }
+                self.injectable(fault)?;
                 let mut control = self.shared.lock();
                 self.shared
                     .push(&mut control, crate::wire::encode(Wire::Inject(fault)))?;

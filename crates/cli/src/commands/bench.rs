@@ -68,6 +68,15 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
+/// Sleeps a random time between `from_us` and `from_us + span_us` microseconds (xorshift on
+/// `seed`): faults land at no particular point of a block.
+fn random_pause(seed: &mut u64, from_us: u64, span_us: u64) {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    std::thread::sleep(Duration::from_micros(from_us + *seed % span_us));
+}
+
 fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) -> Result<()> {
     let end = Instant::now() + timeout;
     while !done() {
@@ -124,10 +133,7 @@ fn failover(args: &BenchArgs) -> Result<()> {
         wait_until("both workers online", Duration::from_secs(5), || {
             engine.both_online()
         })?;
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        std::thread::sleep(Duration::from_micros(5_000 + seed % 45_000));
+        random_pause(&mut seed, 5_000, 45_000);
         let before = engine.metrics();
         let pid = engine
             .worker_pid(engine.active_slot())
@@ -239,10 +245,7 @@ fn failover_matrix(args: &BenchArgs) -> Result<()> {
                 wait_until("both workers online", Duration::from_secs(10), || {
                     engine.both_online()
                 })?;
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                std::thread::sleep(Duration::from_micros(20_000 + seed % 30_000));
+                random_pause(&mut seed, 20_000, 30_000);
                 let before = engine.metrics();
                 let t0 = chronus_engine::rt::monotonic_ns();
                 engine.inject_into(target, fault)?;

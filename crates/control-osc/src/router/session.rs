@@ -79,34 +79,20 @@ impl<S: Synth> Router<S> {
             st.limiter.forget_quiet(now);
         }
         let (f, r, u) = st.announced;
-        let mut events = Vec::new();
-        if m.failovers > f {
-            events.push(msg(
+        let events: Vec<OscMessage> = [
+            ("failover", m.failovers, f),
+            ("respawn", m.respawns, r),
+            ("underrun", m.underruns, u),
+        ]
+        .into_iter()
+        .filter(|&(_, now, announced)| now > announced)
+        .map(|(kind, now, _)| {
+            msg(
                 "/event",
-                vec![
-                    OscType::String("failover".into()),
-                    OscType::Long(m.failovers as i64),
-                ],
-            ));
-        }
-        if m.respawns > r {
-            events.push(msg(
-                "/event",
-                vec![
-                    OscType::String("respawn".into()),
-                    OscType::Long(m.respawns as i64),
-                ],
-            ));
-        }
-        if m.underruns > u {
-            events.push(msg(
-                "/event",
-                vec![
-                    OscType::String("underrun".into()),
-                    OscType::Long(m.underruns as i64),
-                ],
-            ));
-        }
+                vec![OscType::String(kind.into()), OscType::Long(now as i64)],
+            )
+        })
+        .collect();
         st.announced = (m.failovers, m.respawns, m.underruns);
         for e in events {
             for p in &st.subscribers {
