@@ -140,14 +140,50 @@ pub fn play(
     name: &str,
     during: impl FnOnce(&Engine),
 ) -> (Vec<f32>, chronus_engine::MetricsSnapshot) {
+    play_with(mode, commands, Length::Exactly(blocks), name, during)
+}
+
+/// Like [`play`], but the stream plays on until `during` is done (and at least `blocks`
+/// blocks): a test whose faults take longer on a slow machine never runs out of stream. The
+/// recording is as long as what was played; compare it with `reference(commands,
+/// recording.len() / BLOCK)`.
+pub fn play_until_done(
+    mode: WorkerMode,
+    commands: &[Command],
+    blocks: u64,
+    name: &str,
+    during: impl FnOnce(&Engine),
+) -> (Vec<f32>, chronus_engine::MetricsSnapshot) {
+    play_with(mode, commands, Length::AtLeast(blocks), name, during)
+}
+
+/// How long [`play_with`] plays.
+#[derive(Debug, Clone, Copy)]
+enum Length {
+    Exactly(u64),
+    AtLeast(u64),
+}
+
+fn play_with(
+    mode: WorkerMode,
+    commands: &[Command],
+    length: Length,
+    name: &str,
+    during: impl FnOnce(&Engine),
+) -> (Vec<f32>, chronus_engine::MetricsSnapshot) {
+    show_engine_logs();
     let (engine, output) = Engine::start(config(mode)).unwrap();
     for c in commands {
         engine.schedule(c.at, c.action).unwrap();
     }
     let wav = scratch(name);
+    let (max_blocks, blocks) = match length {
+        Length::Exactly(n) => (Some(n), n),
+        Length::AtLeast(n) => (None, n),
+    };
     let backend = Box::new(NullBackend {
         record: Some((wav.clone(), WavFormat::F32)),
-        max_blocks: Some(blocks),
+        max_blocks,
     });
     let stream = backend
         .start(
@@ -161,7 +197,8 @@ pub fn play(
         )
         .unwrap();
     during(&engine);
-    // The stream stops itself after `blocks` blocks; wait for that by watching the metrics.
+    // A stream of a set length stops itself after `blocks` blocks; wait for that (or for the
+    // least length) by watching the metrics.
     while engine.metrics().played_blocks < blocks {
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -169,7 +206,54 @@ pub fn play(
     assert_eq!(report.dropped_recording, 0);
     let metrics = engine.metrics();
     engine.shutdown();
+    record_clock_lateness(&metrics);
     (read_wav(&wav), metrics)
+}
+
+std::thread_local! {
+    /// Late wake-ups of the null backend's own clock thread in the last [`play`] on this
+    /// thread (see [`retried_when_the_clock_was_late`]).
+    static LAST_XRUNS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
+/// Notes how often the null backend's clock was late in a test's run, for
+/// [`retried_when_the_clock_was_late`] ([`play`] does it itself).
+pub fn record_clock_lateness(metrics: &chronus_engine::MetricsSnapshot) {
+    LAST_XRUNS.set(metrics.xruns);
+}
+
+/// Runs `attempt` (a test body that calls [`play`] and asserts on what it recorded) again when
+/// it fails *and* the null backend's own clock thread woke more than a block period late
+/// during it: that thread stands for the sound card, and when the machine makes it late, it
+/// catches up by taking blocks back to back, faster than any worker renders them; a real card
+/// would have glitched there, and samples lost then say nothing of failover. A failure with a
+/// punctual clock fails at once; three late attempts in a row fail too.
+pub fn retried_when_the_clock_was_late(attempt: impl Fn()) {
+    const ATTEMPTS: u32 = 3;
+    for n in 1..=ATTEMPTS {
+        LAST_XRUNS.set(0);
+        let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(&attempt));
+        let Err(failure) = result else { return };
+        let late = LAST_XRUNS.get();
+        if late == 0 || n == ATTEMPTS {
+            std::panic::resume_unwind(failure);
+        }
+        println!(
+            "attempt {n} failed while the machine made the output's own clock late {late} times; \
+             trying again"
+        );
+    }
+}
+
+/// Shows the engine's log lines (the supervisor's account of every fault, respawn and
+/// back-off) in the test's output, which the test harness prints when the test fails.
+pub fn show_engine_logs() {
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_max_level(tracing::Level::INFO)
+        .with_target(false)
+        .with_ansi(false)
+        .try_init();
 }
 
 /// The same phrase rendered offline with no engine at all.
@@ -216,11 +300,11 @@ impl Rng {
 pub fn wait_both_online(engine: &Engine) {
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     while !engine.both_online() {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "replacement never came online: {:?}",
-            engine.metrics()
-        );
+        if std::time::Instant::now() >= deadline {
+            let m = engine.metrics();
+            record_clock_lateness(&m);
+            panic!("replacement never came online: {m:?}");
+        }
         std::thread::sleep(Duration::from_millis(1));
     }
 }
