@@ -1336,13 +1336,21 @@ fn injected_faults_are_survived_and_a_poison_command_is_a_double_fault() {
         "the active worker's faults were failovers: {v:?}"
     );
     assert_eq!(v[3], 4.0);
-    // After the next checkpoint (every 5 s) holds the gate: both workers at once.
+    // After the next checkpoint (every 5 s) holds the gate, a change it does not hold, then
+    // both workers at once: the restart replays the change (nothing but time is lost).
     wait_stat(&c, "uptime", 5.5);
+    c.send(&m("/mod/sine/freq", vec![OscType::Float(330.0)]));
+    c.sync(2);
     inject("crash", "both");
     respawns = wait_stat(&c, "respawns", respawns + 2.0);
     wait_stat(&c, "workers_alive", 2.0);
     let lost_both = c.stat("lost_samples");
     assert!(lost_both > 0.0, "a double fault loses time");
+    assert!(c.stat("replayed") >= 1.0, "the change was replayed");
+    let block = c.stat("block") as usize;
+    let restarted = c.stat("played_blocks") as usize * block;
+    std::thread::sleep(Duration::from_millis(500)); // the restarted tone plays a while
+    let restarted_until = c.stat("played_blocks") as usize * block;
     // A poison command: armed, it rides on the next command to both workers, which both fail.
     inject("panic", "command");
     assert_eq!(c.stat("respawns"), respawns, "armed, not yet sent");
@@ -1358,13 +1366,24 @@ fn injected_faults_are_survived_and_a_poison_command_is_a_double_fault() {
         lost > lost_both,
         "the poison command was a double fault too"
     );
+    // Both workers failed in the block that first applied it: quarantined, never replayed
+    // (a replay would kill the restarted worker again).
+    assert!(
+        c.stat("quarantined") >= 1.0,
+        "the poison command is quarantined"
+    );
     let (rec, stdout) = synth.finish();
     println!("{}", stdout.lines().last().unwrap_or(""));
-    // The tone plays on after all of it: the last second is A4 at its level.
+    // After the double fault, the pitch set after the checkpoint.
+    let f = freq(&rec[restarted + 4_800..restarted_until]);
+    println!("after crash both: {f:.2} Hz");
+    assert!((f - 330.0).abs() < 1.0, "{f} Hz (440: the change was lost)");
+    // The tone plays on after all of it, at its level, and the quarantined command (A4) never
+    // took effect: the last second is still 330 Hz.
     let tail = &rec[rec.len() - SR as usize..];
     let (f, level) = (freq(tail), analysis::peak(tail));
     println!("after the faults: {f:.2} Hz, peak {level:.3}");
-    assert!((f - 440.0).abs() < 1.0, "{f} Hz");
+    assert!((f - 330.0).abs() < 1.0, "{f} Hz");
     assert!(level > 0.3, "peak {level}");
 }
 

@@ -122,6 +122,7 @@ impl Engine {
                 edit_id: 0,
                 layout,
                 future: std::collections::BinaryHeap::new(),
+                journal: crate::journal::Journal::default(),
             }),
             stop: AtomicBool::new(false),
             pids: [AtomicU32::new(0), AtomicU32::new(0)],
@@ -377,6 +378,8 @@ impl Engine {
         }
         let cmd = crate::wire::encode(Wire::Patch { id });
         self.shared.push(&mut control, cmd)?;
+        let seq = control.seq;
+        control.journal.attach_edit(seq, Arc::from(bytes));
         crate::edit::apply(&mut control.layout, edits)?;
         self.shared
             .directory

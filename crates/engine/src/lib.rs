@@ -54,6 +54,7 @@ mod engine;
 mod error;
 pub mod fault;
 mod futex;
+mod journal;
 mod lockstep;
 pub mod meter;
 pub mod metrics;

@@ -24,6 +24,8 @@ pub(crate) struct Control {
     /// The stamps of commands sent for later than the next block (a min-heap: those the
     /// output has reached are dropped as it goes), to keep them under [`FUTURE_LIMIT`].
     pub(crate) future: std::collections::BinaryHeap<std::cmp::Reverse<u64>>,
+    /// Every command since the last checkpoint, for a restart after a double fault.
+    pub(crate) journal: crate::journal::Journal,
 }
 
 pub(crate) struct Shared {
@@ -77,6 +79,7 @@ impl Shared {
         for s in targets {
             s.push_command(cmd);
         }
+        control.journal.record(cmd);
         if cmd.kind == kind::SET {
             let _ =
                 control

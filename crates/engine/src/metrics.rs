@@ -18,6 +18,8 @@ pub struct Metrics {
     pub(crate) last_failover_ns: AtomicU64,
     pub(crate) respawns: AtomicU64,
     pub(crate) respawns_delayed: AtomicU64,
+    pub(crate) replayed: AtomicU64,
+    pub(crate) quarantined: AtomicU64,
     pub(crate) faults_death: AtomicU64,
     pub(crate) faults_stall: AtomicU64,
     pub(crate) faults_panic: AtomicU64,
@@ -90,6 +92,10 @@ pub struct MetricsSnapshot {
     pub xruns: u64,
     /// Respawns held back because the worker in that slot kept dying right after starting.
     pub respawns_delayed: u64,
+    /// Commands replayed on top of the last checkpoint after both workers failed.
+    pub replayed: u64,
+    /// Commands both workers failed on, taken out of the replay for good.
+    pub quarantined: u64,
 }
 
 impl Metrics {
@@ -128,6 +134,8 @@ impl Metrics {
             late_commands: self.late_commands.load(Relaxed),
             xruns: self.xruns.load(Relaxed),
             respawns_delayed: self.respawns_delayed.load(Relaxed),
+            replayed: self.replayed.load(Relaxed),
+            quarantined: self.quarantined.load(Relaxed),
         }
     }
 

@@ -100,6 +100,9 @@ struct Header {
     status: AtomicU32,
     next_block: AtomicU64,
     heartbeat_ns: AtomicU64,
+    /// The block the worker is rendering, plus one (0: between blocks, waiting for room or
+    /// a seal): which commands a worker that fails was applying.
+    rendering: AtomicU64,
     /// Until then (monotonic ns) the worker is on a long job between blocks (a snapshot, a
     /// patch edit): silent, but not stalled.
     busy_until_ns: AtomicU64,
@@ -265,6 +268,18 @@ impl Slot {
     /// Until when the worker said it is on a long job (monotonic ns; 0: none).
     pub(crate) fn busy_until(&self) -> u64 {
         self.layout().header.busy_until_ns.load(Relaxed)
+    }
+
+    /// Worker side, real-time thread: the block it starts rendering (`None`: it is done with
+    /// it). One relaxed store.
+    pub(crate) fn set_rendering(&self, block: Option<u64>) {
+        let v = block.map_or(0, |b| b + 1);
+        self.layout().header.rendering.store(v, Relaxed);
+    }
+
+    /// The block the worker was rendering when last seen (`None`: between blocks).
+    pub(crate) fn rendering(&self) -> Option<u64> {
+        self.layout().header.rendering.load(Relaxed).checked_sub(1)
     }
 
     pub(crate) fn beat(&self, now_ns: u64) {
@@ -551,6 +566,7 @@ impl Slot {
         l.commands.tail.store(head, Release);
         h.status.store(WorkerStatus::Starting as u32, Release);
         h.next_block.store(start_block, Release);
+        h.rendering.store(0, Relaxed);
         h.fault.store(fault::NONE, Release);
         h.snap_ready.store(0, Release);
         h.stop.store(0, Release);

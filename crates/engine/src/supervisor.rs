@@ -55,19 +55,26 @@ pub(crate) struct Supervisor {
     /// Per slot: a respawn held back until then.
     retry_at: [Option<Instant>; 2],
     /// The last state a healthy worker gave (block, bytes): where a restart after both
-    /// workers died picks up.
+    /// workers died picks up (and replays the engine's journal of the commands since).
     checkpoint: Option<(u64, Vec<u8>)>,
-    /// A checkpoint asked of this slot and not yet given, and when.
-    checkpoint_asked: Option<(usize, Instant)>,
+    /// A checkpoint asked of this slot and not yet given, when, and its request's number
+    /// (the checkpoint holds every command numbered below).
+    checkpoint_asked: Option<(usize, Instant, u64)>,
+    /// Per slot: the block its last worker was rendering when it failed (`None`: it failed
+    /// between blocks, or its replacement is online).
+    failed_in: [Option<u64>; 2],
     /// When the last checkpoint was asked for.
     checkpoint_at: Instant,
 }
 
 /// How often the standby worker is asked for its state (kept for a restart after a double
 /// fault; the active worker is never asked, so the output's timing is untouched). A snapshot
-/// costs the standby about a millisecond: rare enough that it seldom coincides with a late
-/// active worker on a noisy machine.
+/// costs the standby a `fork`: rare enough that it seldom coincides with a late active worker
+/// on a noisy machine.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(5);
+/// The soonest the next checkpoint comes when the journal asks for one early (a patch edit
+/// since the last, or half its room used).
+const CHECKPOINT_EARLY: Duration = Duration::from_millis(100);
 
 /// A worker that dies before coming online, or this soon after, counts towards a respawn
 /// storm (one that served longer was killed by something else than its own start).
@@ -97,6 +104,7 @@ impl Supervisor {
             retry_at: [None, None],
             checkpoint: None,
             checkpoint_asked: None,
+            failed_in: [None, None],
             // The first checkpoint 200 ms after the start.
             checkpoint_at: now
                 .checked_sub(CHECKPOINT_EVERY - Duration::from_millis(200))
@@ -106,8 +114,13 @@ impl Supervisor {
 
     /// Asks the standby for its state now and then (when both workers are healthy).
     fn ask_checkpoint(&mut self) {
+        let every = if self.shared.lock().journal.wants_checkpoint() {
+            CHECKPOINT_EARLY
+        } else {
+            CHECKPOINT_EVERY
+        };
         if self.checkpoint_asked.is_some()
-            || self.checkpoint_at.elapsed() < CHECKPOINT_EVERY
+            || self.checkpoint_at.elapsed() < every
             || self.resync.iter().any(Option::is_some)
             || self.handles.iter().any(Option::is_none)
             || !self.shared.slots.iter().all(Slot::online)
@@ -131,23 +144,30 @@ impl Supervisor {
         };
         if slot.push_command(req) {
             self.shared.publish(&control);
-            self.checkpoint_asked = Some((standby, Instant::now()));
+            self.checkpoint_asked = Some((standby, Instant::now(), req.seq));
         }
         self.checkpoint_at = Instant::now();
     }
 
     /// Keeps a checkpoint once its worker has written it.
     fn collect_checkpoint(&mut self) {
-        let Some((s, asked)) = self.checkpoint_asked else {
+        let Some((s, asked, seq)) = self.checkpoint_asked else {
             return;
         };
         if let Some(snap) = self.shared.slots[s].read_snapshot() {
             self.shared.slots[s].clear_snapshot();
-            self.checkpoint = Some(snap);
-            self.checkpoint_asked = None;
+            self.keep_checkpoint(snap, seq);
         } else if asked.elapsed() > CHECKPOINT_EVERY {
             self.checkpoint_asked = None;
         }
+    }
+
+    /// Keeps a checkpoint that holds every command numbered below `seq`: the journal forgets
+    /// those.
+    fn keep_checkpoint(&mut self, snap: (u64, Vec<u8>), seq: u64) {
+        self.checkpoint = Some(snap);
+        self.checkpoint_asked = None;
+        self.shared.lock().journal.cut(seq);
     }
 
     pub(crate) fn run(mut self) {
@@ -253,12 +273,13 @@ impl Supervisor {
         let slot = &shared.slots[i];
         slot.set_online(false);
         shared.lock().accepting[i] = false;
+        self.failed_in[i] = slot.rendering();
         if let Some(h) = self.handles[i].take() {
             h.kill();
         }
         self.shared.pids[i].store(0, Release);
         self.resync[i] = None;
-        if self.checkpoint_asked.is_some_and(|(s, _)| s == i) {
+        if self.checkpoint_asked.is_some_and(|(s, _, _)| s == i) {
             self.checkpoint_asked = None;
         }
         let j = i ^ 1;
@@ -321,6 +342,7 @@ impl Supervisor {
                 // be played, nor compared with the restarted worker's.
                 Err(_) if self.handles[j].as_mut().is_none_or(|h| h.has_ended()) => {
                     self.shared.slots[j].set_online(false);
+                    self.failed_in[j] = self.shared.slots[j].rendering();
                     self.restart_fresh(i)
                 }
                 // It failed while giving its state (it stalled): as above.
@@ -383,7 +405,7 @@ impl Supervisor {
     fn resync_from(&mut self, i: usize, j: usize) -> Result<WorkerHandle, EngineError> {
         let shared = self.shared.clone();
         let (target, survivor) = (&shared.slots[i], &shared.slots[j]);
-        if self.checkpoint_asked.is_some_and(|(s, _)| s == j) {
+        if let Some((_, _, seq)) = self.checkpoint_asked.filter(|&(s, _, _)| s == j) {
             // A checkpoint asked before would answer the request below: take it first, or
             // try again later (its answer must not be mistaken for this one's).
             let Some(snap) = self.wait_snapshot_of(j) else {
@@ -391,8 +413,7 @@ impl Supervisor {
                     reason: "the surviving worker gave no checkpoint".into(),
                 });
             };
-            self.checkpoint = Some(snap);
-            self.checkpoint_asked = None;
+            self.keep_checkpoint(snap, seq);
         }
         target.reset(0);
         survivor.clear_snapshot();
@@ -429,43 +450,106 @@ impl Supervisor {
         }
     }
 
-    /// Both workers are gone: start slot `i` afresh at the current block (state is lost).
+    /// Both workers are gone: start slot `i` from the last checkpoint (or the default patch)
+    /// at the current block, and replay the journal of every command since, so that nothing
+    /// but time is lost. The commands both workers failed on (first applied in the block both
+    /// died in) are taken out for good.
     fn restart_fresh(&mut self, i: usize) -> Result<WorkerHandle, EngineError> {
         let played = self.shared.metrics.played_blocks.load(Acquire);
         let start = played + 1;
         let slot = &self.shared.slots[i];
-        // The last checkpoint, moved on to the block the output needs next (commands sent
-        // after it died with the workers).
-        let resumed = self.checkpoint.as_ref().and_then(|(block, bytes)| {
+        let block = self.shared.config.block as u64;
+        // The last checkpoint, moved on to the block the output needs next.
+        let resumed = self.checkpoint.as_ref().and_then(|(taken, bytes)| {
             let mut state = crate::renderer::RendererState::from_bytes(bytes).ok()?;
-            state.now = start * self.shared.config.block as u64;
-            Some((*block, state.to_bytes().ok()?))
+            state.now = start * block;
+            Some((*taken, state))
         });
         slot.reset(start);
-        {
-            // Edits since the checkpoint died with the workers: none is waited for.
+        let replay = {
             let mut control = self.shared.lock();
             control.accepting[i] = true;
-            slot.set_edits_read(control.edit_id);
+            let m = &self.shared.metrics;
+            if let Some(b) = self.poisoned_block() {
+                let (from, to) = (slot.seal(b - 1).map_or(0, |s| s + 1), slot.seal(b));
+                if let Some(to) = to {
+                    for e in control.journal.quarantine(from, to) {
+                        m.quarantined.fetch_add(1, Relaxed);
+                        tracing::error!(
+                            "both workers failed in block {b}: command {} quarantined (never replayed): {:?}",
+                            e.cmd.seq,
+                            crate::wire::decode(&e.cmd)
+                        );
+                    }
+                }
+            }
+            if control.journal.complete() {
+                // Before any command sent from now on: the ring is empty, and the journal fits.
+                let mut first_edit = None;
+                for e in control.journal.entries() {
+                    if let Some(bytes) = &e.edit {
+                        slot.write_edit(e.cmd.at, bytes);
+                        first_edit.get_or_insert(e.cmd.at);
+                    }
+                    slot.push_command(e.cmd);
+                }
+                slot.set_edits_read(first_edit.map_or(control.edit_id, |id| id - 1));
+                m.replayed.fetch_add(control.journal.len() as u64, Relaxed);
+                Some(control.journal.len())
+            } else {
+                // The journal lost commands (too many since the checkpoint): the state is the
+                // checkpoint's, and so is the engine's mirror of the patch.
+                slot.set_edits_read(control.edit_id);
+                let layout = match &resumed {
+                    Some((_, state)) => chronus_dsp::Patch::from_state(&state.patch)?,
+                    None => chronus_dsp::Patch::default_patch(
+                        self.shared.config.sample_rate,
+                        self.shared.config.block,
+                    )?,
+                };
+                control.layout = layout;
+                self.shared
+                    .directory
+                    .store(Arc::new(crate::control::Directory::of(&control.layout)));
+                None
+            }
+        };
+        let age = |taken: u64| {
+            played.saturating_sub(taken) as f64 * block as f64 / self.shared.config.sample_rate
+        };
+        match (&resumed, replay) {
+            (Some((taken, _)), Some(n)) => tracing::error!(
+                "no healthy worker left; restarting from the last checkpoint ({:.2} s old) and replaying the {n} commands since",
+                age(*taken)
+            ),
+            (None, Some(n)) => tracing::error!(
+                "no healthy worker left; restarting from the default patch and replaying the {n} commands since the start"
+            ),
+            (Some((taken, _)), None) => tracing::error!(
+                "no healthy worker left; restarting from the last checkpoint ({:.2} s old: too many commands since to replay, later changes are lost)",
+                age(*taken)
+            ),
+            (None, None) => tracing::error!(
+                "no healthy worker left; restarting from the default patch (too many commands to replay: the sound's state is lost)"
+            ),
         }
         match resumed {
-            Some((taken, bytes)) => {
-                let age = played.saturating_sub(taken) as f64 * self.shared.config.block as f64
-                    / self.shared.config.sample_rate;
-                tracing::error!(
-                    "no healthy worker left; restarting from the last checkpoint ({age:.2} s old: later changes are lost)"
-                );
+            Some((_, state)) => {
                 let handle = self.shared.spawn(i, Start::Snapshot)?;
                 slot.set_next_block(start);
-                slot.write_snapshot(start, &bytes);
+                slot.write_snapshot(start, &state.to_bytes()?);
                 Ok(handle)
             }
-            None => {
-                tracing::error!(
-                    "no healthy worker left; restarting from the default patch (the sound's state is lost)"
-                );
-                self.shared.spawn(i, Start::Fresh)
-            }
+            None => self.shared.spawn(i, Start::Fresh),
+        }
+    }
+
+    /// The block both workers failed in, when they failed in the same one (a command first
+    /// applied there is the likely cause: the same input reached both).
+    fn poisoned_block(&self) -> Option<u64> {
+        match self.failed_in {
+            [Some(a), Some(b)] if a == b && a > 0 => Some(a),
+            _ => None,
         }
     }
 
@@ -480,6 +564,7 @@ impl Supervisor {
             let m = &self.shared.metrics;
             m.last_ready_ns.store(now, Relaxed);
             self.online_at[i] = Some(Instant::now());
+            self.failed_in[i] = None;
             m.last_resync_us
                 .store(r.started.elapsed().as_micros() as u64, Relaxed);
             let alive = self.handles.iter().flatten().count() as u32;

@@ -127,6 +127,7 @@ pub(crate) fn run(slot: &Slot, start: Start, generation: u32, snapshots: Snapsho
         let Some(sealed) = slot.wait_for_seal(b, generation) else {
             break;
         };
+        slot.set_rendering(Some(b));
         while let Some(cmd) = slot.pop_command_upto(sealed) {
             match crate::wire::decode(&cmd) {
                 Some(Wire::Action { at, action }) => {
@@ -207,6 +208,7 @@ pub(crate) fn run(slot: &Slot, start: Start, generation: u32, snapshots: Snapsho
             step: renderer.sequencer().position(),
         };
         slot.write_block(b, out, info.pack());
+        slot.set_rendering(None);
         b += 1;
         slot.set_next_block(b);
         slot.beat(crate::rt::monotonic_ns());

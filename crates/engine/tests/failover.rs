@@ -466,7 +466,7 @@ fn both_workers_dying_restart_from_the_checkpoint_and_the_tone_comes_back() {
         m.lost_samples
     );
     assert!(longest_zeros as u64 >= m.lost_samples);
-    // The tone comes back by itself (the gate and pitch were in the checkpoint).
+    // The tone comes back by itself (the gate and pitch were in the checkpoint or replayed).
     let back = &rec[killed_at + 9_600..told_at.min(killed_at + 43_200)];
     let f = chronus_dsp::analysis::fundamental(back, SR).expect("the tone is back");
     let level = chronus_dsp::analysis::amplitude_at(back, 440.0, SR);
@@ -479,6 +479,59 @@ fn both_workers_dying_restart_from_the_checkpoint_and_the_tone_comes_back() {
     let tail = &rec[rec.len() - 24_000..];
     let f = chronus_dsp::analysis::fundamental(tail, SR).expect("sound");
     assert!((f - 330.0).abs() < 0.5, "{f}");
+}
+
+/// A double fault loses nothing but time: a change made after the last checkpoint (the pitch,
+/// here) is replayed on top of it, so the tone that comes back is the one that played before.
+#[test]
+fn a_double_fault_replays_the_commands_since_the_checkpoint() {
+    use chronus_engine::Action;
+    let blocks = (3.0 * SR / BLOCK as f64) as u64;
+    let sine = chronus_dsp::Patch::default_patch(SR, BLOCK)
+        .unwrap()
+        .find("sine")
+        .unwrap();
+    let (mut told_at, mut killed_at) = (0, 0);
+    let (rec, m) = play(
+        WorkerMode::Process,
+        &[gate_on_at_0()],
+        blocks,
+        "replay.wav",
+        |engine| {
+            wait_both_online(engine);
+            // The first checkpoint is taken 0.2 s in, the next one 5 s later.
+            std::thread::sleep(Duration::from_millis(600));
+            let set = Action::Set {
+                module: sine,
+                param: 0,
+                value: 330.0,
+            };
+            told_at = engine.send(set).unwrap() as usize;
+            std::thread::sleep(Duration::from_millis(300));
+            let (a, b) = (engine.worker_pid(0).unwrap(), engine.worker_pid(1).unwrap());
+            killed_at = engine.metrics().played_blocks as usize * BLOCK;
+            signal(a, libc::SIGKILL);
+            signal(b, libc::SIGKILL);
+            let deadline = std::time::Instant::now() + Duration::from_secs(5);
+            while !engine.both_online() || engine.metrics().respawns < 2 {
+                assert!(std::time::Instant::now() < deadline, "not restarted");
+                std::thread::sleep(Duration::from_millis(5)); // poll interval
+            }
+        },
+    );
+    println!("replay: {m:?}");
+    assert!(m.faults_death >= 2 && m.replayed >= 1, "{m:?}");
+    assert_eq!(m.quarantined, 0, "a kill from outside poisons nothing");
+    let before = &rec[told_at + 4_800..killed_at];
+    let after = &rec[killed_at + 9_600..];
+    for (name, part) in [("before", before), ("after", after)] {
+        let f = chronus_dsp::analysis::fundamental(part, SR).expect("a tone");
+        println!("replay: {name} the double fault: {f:.2} Hz");
+        assert!(
+            (f - 330.0).abs() < 0.5,
+            "{name}: {f} Hz (440: the change was lost)"
+        );
+    }
 }
 
 /// Both workers killed together, 20 times, 150–350 ms apart: never garbage, every gap counted

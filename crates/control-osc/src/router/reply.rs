@@ -160,6 +160,8 @@ impl<S: Synth> Router<S> {
                 OscType::Long(self.engine.dropped_commands() as i64),
             ),
             ("faults_injected", count(&s.faults_injected)),
+            ("replayed", OscType::Long(m.replayed as i64)),
+            ("quarantined", OscType::Long(m.quarantined as i64)),
             ("origin_unix", OscType::Double(origin_unix)),
         ];
         let mut args = Vec::new();
