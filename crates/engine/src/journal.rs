@@ -30,6 +30,8 @@ pub(crate) struct Journal {
     lost_upto: u64,
     /// The last checkpoint's cut: it holds everything numbered below.
     cut_at: u64,
+    /// How many entries carry an edit.
+    edits: usize,
 }
 
 impl Journal {
@@ -48,10 +50,10 @@ impl Journal {
 
     /// Attaches a patch edit's bytes to the command `seq` that applies it.
     pub(crate) fn attach_edit(&mut self, seq: u64, bytes: Arc<[u8]>) {
-        let edits = self.edits();
         match self.entries.back_mut() {
-            Some(e) if e.cmd.seq == seq && edits < crate::slot::EDIT_SLOTS => {
+            Some(e) if e.cmd.seq == seq && self.edits < crate::slot::EDIT_SLOTS => {
                 e.edit = Some(bytes);
+                self.edits += 1;
             }
             // More edits than the mailbox holds since the checkpoint: they could not all be
             // replayed (the cells would overwrite each other).
@@ -64,7 +66,9 @@ impl Journal {
     pub(crate) fn cut(&mut self, seq: u64) {
         self.cut_at = self.cut_at.max(seq);
         while self.entries.front().is_some_and(|e| e.cmd.seq < seq) {
-            self.entries.pop_front();
+            if self.entries.pop_front().is_some_and(|e| e.edit.is_some()) {
+                self.edits -= 1;
+            }
         }
     }
 
@@ -76,7 +80,7 @@ impl Journal {
     /// Whether an early checkpoint would keep the journal complete: half of its room used, or
     /// a patch edit in it (edits are rare, and the mailbox replays only a few).
     pub(crate) fn wants_checkpoint(&self) -> bool {
-        self.entries.len() >= JOURNAL_LIMIT / 2 || self.edits() > 0
+        self.entries.len() >= JOURNAL_LIMIT / 2 || self.edits > 0
     }
 
     /// The recorded commands, oldest first.
@@ -96,11 +100,8 @@ impl Journal {
             .drain(..)
             .partition(|e| (from..=to).contains(&e.cmd.seq));
         self.entries = keep.into();
+        self.edits -= out.iter().filter(|e| e.edit.is_some()).count();
         out
-    }
-
-    fn edits(&self) -> usize {
-        self.entries.iter().filter(|e| e.edit.is_some()).count()
     }
 }
 
