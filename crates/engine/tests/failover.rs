@@ -86,27 +86,34 @@ fn no_faults_matches_offline_render() {
     });
 }
 
+/// Sends `sig` to the active worker `times` times, a random `pause` (µs) apart, while the
+/// phrase plays; the output must be untouched. Returns the metrics.
+fn signal_the_active_worker(
+    name: &str,
+    sig: i32,
+    times: u32,
+    pause: (u64, u64),
+) -> chronus_engine::MetricsSnapshot {
+    let commands = phrase(SECONDS);
+    let mut rng = Rng::from_clock();
+    let file = format!("{name}.wav");
+    let (rec, m) = play(WorkerMode::Process, &commands, blocks(), &file, |engine| {
+        let mut sent = 0;
+        while sent < times {
+            wait_both_online(engine);
+            std::thread::sleep(Duration::from_micros(rng.range(pause.0, pause.1)));
+            sent += u32::from(signal_online(engine, engine.active_slot(), sig));
+        }
+        wait_both_online(engine);
+    });
+    check(name, &rec, &m, &commands);
+    m
+}
+
 #[test]
 fn sigkill_the_active_worker_20_times() {
     retried_when_the_clock_was_late(|| {
-        let commands = phrase(SECONDS);
-        let mut rng = Rng::from_clock();
-        let (rec, m) = play(
-            WorkerMode::Process,
-            &commands,
-            blocks(),
-            "sigkill.wav",
-            |engine| {
-                let mut sent = 0;
-                while sent < 20 {
-                    wait_both_online(engine);
-                    std::thread::sleep(Duration::from_micros(rng.range(20_000, 180_000)));
-                    sent += u32::from(signal_online(engine, engine.active_slot(), libc::SIGKILL));
-                }
-                wait_both_online(engine);
-            },
-        );
-        check("sigkill", &rec, &m, &commands);
+        let m = signal_the_active_worker("sigkill", libc::SIGKILL, 20, (20_000, 180_000));
         assert!(
             m.faults_death >= 20 && m.respawns >= 20 && m.failovers >= 20,
             "{m:?}"
@@ -117,24 +124,7 @@ fn sigkill_the_active_worker_20_times() {
 #[test]
 fn sigstop_stalls_the_active_worker() {
     retried_when_the_clock_was_late(|| {
-        let commands = phrase(SECONDS);
-        let mut rng = Rng::from_clock();
-        let (rec, m) = play(
-            WorkerMode::Process,
-            &commands,
-            blocks(),
-            "sigstop.wav",
-            |engine| {
-                let mut sent = 0;
-                while sent < 8 {
-                    wait_both_online(engine);
-                    std::thread::sleep(Duration::from_micros(rng.range(50_000, 250_000)));
-                    sent += u32::from(signal_online(engine, engine.active_slot(), libc::SIGSTOP));
-                }
-                wait_both_online(engine);
-            },
-        );
-        check("sigstop", &rec, &m, &commands);
+        let m = signal_the_active_worker("sigstop", libc::SIGSTOP, 8, (50_000, 250_000));
         assert!(m.faults_stall >= 8, "{m:?}");
     });
 }
@@ -256,29 +246,35 @@ fn matrix_once(fault: MatrixFault) {
     let mut rng = Rng::from_clock();
     let file = format!("matrix-{fault:?}.wav");
     let mut applied = 0u64;
-    let (rec, m) = play_until_done(WorkerMode::Process, &commands, blocks, &file, |engine| {
-        for k in 0.. {
-            // A slow worker is late, not faulty: counted by the test alone.
-            let done = match fault {
-                MatrixFault::Slow => applied,
-                _ => engine.metrics().faults(),
-            };
-            if done >= FAULTS {
-                break;
+    let (rec, m) = play_with(
+        WorkerMode::Process,
+        &commands,
+        Length::AtLeast(blocks),
+        &file,
+        |engine| {
+            for k in 0.. {
+                // A slow worker is late, not faulty: counted by the test alone.
+                let done = match fault {
+                    MatrixFault::Slow => applied,
+                    _ => engine.metrics().faults(),
+                };
+                if done >= FAULTS {
+                    break;
+                }
+                assert!(
+                    k < 10 * FAULTS,
+                    "{fault:?}: faults not taking: {:?}",
+                    engine.metrics()
+                );
+                wait_both_online(engine);
+                std::thread::sleep(Duration::from_micros(rng.range(20_000, 60_000)));
+                let active = engine.active_slot();
+                let target = if k % 2 == 0 { active } else { active ^ 1 };
+                applied += u64::from(fault.apply(engine, target));
             }
-            assert!(
-                k < 10 * FAULTS,
-                "{fault:?}: faults not taking: {:?}",
-                engine.metrics()
-            );
             wait_both_online(engine);
-            std::thread::sleep(Duration::from_micros(rng.range(20_000, 60_000)));
-            let active = engine.active_slot();
-            let target = if k % 2 == 0 { active } else { active ^ 1 };
-            applied += u64::from(fault.apply(engine, target));
-        }
-        wait_both_online(engine);
-    });
+        },
+    );
     let expected = reference(&commands, (rec.len() / BLOCK) as u64);
     println!("matrix {fault:?}: {applied} applied, {m:?}");
     assert_eq!((m.underruns, m.lost_samples), (0, 0), "{fault:?}");
@@ -405,6 +401,21 @@ fn gate_on_at_0() -> chronus_engine::Command {
 /// Both workers killed at once: the output never plays garbage, any gap is counted in samples
 /// (exact zeros), both are restarted from the last checkpoint (the standby's state, taken
 /// every second), so the tone comes back by itself; and the engine plays what it is told next.
+/// SIGKILLs both workers at once and waits (up to 5 s) until both are back online. Returns
+/// the sample the output had reached at the kill.
+fn kill_both_and_wait_for_the_restart(engine: &chronus_engine::Engine) -> usize {
+    let (a, b) = (engine.worker_pid(0).unwrap(), engine.worker_pid(1).unwrap());
+    let at = engine.metrics().played_blocks as usize * BLOCK;
+    signal(a, libc::SIGKILL);
+    signal(b, libc::SIGKILL);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !engine.both_online() || engine.metrics().respawns < 2 {
+        assert!(std::time::Instant::now() < deadline, "not restarted");
+        std::thread::sleep(Duration::from_millis(5)); // poll interval
+    }
+    at
+}
+
 #[test]
 fn both_workers_dying_restart_from_the_checkpoint_and_the_tone_comes_back() {
     use chronus_engine::Action;
@@ -421,15 +432,7 @@ fn both_workers_dying_restart_from_the_checkpoint_and_the_tone_comes_back() {
         wait_both_online(engine);
         // A checkpoint is taken 0.2 s in, then every second.
         std::thread::sleep(Duration::from_millis(1_500));
-        let (a, b) = (engine.worker_pid(0).unwrap(), engine.worker_pid(1).unwrap());
-        killed_at = engine.metrics().played_blocks as usize * BLOCK;
-        signal(a, libc::SIGKILL);
-        signal(b, libc::SIGKILL);
-        let deadline = std::time::Instant::now() + Duration::from_secs(5);
-        while !engine.both_online() || engine.metrics().respawns < 2 {
-            assert!(std::time::Instant::now() < deadline, "not restarted");
-            std::thread::sleep(Duration::from_millis(5)); // poll interval
-        }
+        killed_at = kill_both_and_wait_for_the_restart(engine);
         std::thread::sleep(Duration::from_millis(1_000)); // let the tone be heard
         told_at = engine
             .send(Action::Set {
@@ -508,15 +511,7 @@ fn a_double_fault_replays_the_commands_since_the_checkpoint() {
             };
             told_at = engine.send(set).unwrap() as usize;
             std::thread::sleep(Duration::from_millis(300));
-            let (a, b) = (engine.worker_pid(0).unwrap(), engine.worker_pid(1).unwrap());
-            killed_at = engine.metrics().played_blocks as usize * BLOCK;
-            signal(a, libc::SIGKILL);
-            signal(b, libc::SIGKILL);
-            let deadline = std::time::Instant::now() + Duration::from_secs(5);
-            while !engine.both_online() || engine.metrics().respawns < 2 {
-                assert!(std::time::Instant::now() < deadline, "not restarted");
-                std::thread::sleep(Duration::from_millis(5)); // poll interval
-            }
+            killed_at = kill_both_and_wait_for_the_restart(engine);
         },
     );
     println!("replay: {m:?}");

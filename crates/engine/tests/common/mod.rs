@@ -143,28 +143,19 @@ pub fn play(
     play_with(mode, commands, Length::Exactly(blocks), name, during)
 }
 
-/// Like [`play`], but the stream plays on until `during` is done (and at least `blocks`
-/// blocks): a test whose faults take longer on a slow machine never runs out of stream. The
-/// recording is as long as what was played; compare it with `reference(commands,
-/// recording.len() / BLOCK)`.
-pub fn play_until_done(
-    mode: WorkerMode,
-    commands: &[Command],
-    blocks: u64,
-    name: &str,
-    during: impl FnOnce(&Engine),
-) -> (Vec<f32>, chronus_engine::MetricsSnapshot) {
-    play_with(mode, commands, Length::AtLeast(blocks), name, during)
-}
-
 /// How long [`play_with`] plays.
 #[derive(Debug, Clone, Copy)]
-enum Length {
+pub enum Length {
+    /// This many blocks.
     Exactly(u64),
+    /// Until `during` is done, and at least this many blocks: a test whose faults take longer
+    /// on a slow machine never runs out of stream. The recording is as long as what was
+    /// played; compare it with `reference(commands, recording.len() / BLOCK)`.
     AtLeast(u64),
 }
 
-fn play_with(
+/// Like [`play`], for as long as `length` says.
+pub fn play_with(
     mode: WorkerMode,
     commands: &[Command],
     length: Length,
