@@ -123,7 +123,7 @@ impl Client {
     }
     fn status(&self) -> Vec<(String, OscType)> {
         let r = self.ask(&m("/status", vec![]));
-        assert_eq!(r.addr, "/status.reply");
+        assert_eq!(r.addr, "/status.reply", "{r:?}");
         r.args
             .chunks(2)
             .map(|c| match c {
@@ -1354,7 +1354,9 @@ fn injected_faults_are_survived_and_a_poison_command_is_a_double_fault() {
     // A poison command: armed, it rides on the next command to both workers, which both fail.
     inject("panic", "command");
     assert_eq!(c.stat("respawns"), respawns, "armed, not yet sent");
-    c.send(&m("/mod/sine/freq", vec![OscType::Float(440.0)]));
+    // From a client of its own, which hears what became of its command.
+    let sender = synth.client_from("127.0.0.3");
+    sender.send(&m("/mod/sine/freq", vec![OscType::Float(440.0)]));
     wait_stat(&c, "respawns", respawns + 2.0);
     wait_stat(&c, "workers_alive", 2.0);
     let lost = c.stat("lost_samples");
@@ -1371,6 +1373,14 @@ fn injected_faults_are_survived_and_a_poison_command_is_a_double_fault() {
     assert!(
         c.stat("quarantined") >= 1.0,
         "the poison command is quarantined"
+    );
+    let told = sender.recv();
+    println!("the poison command's sender: {} {:?}", told.addr, told.args);
+    assert_eq!(told.addr, "/error", "{told:?}");
+    assert_eq!(told.args[0], s("/mod/sine/freq"), "{told:?}");
+    assert!(
+        matches!(&told.args[1], OscType::String(r) if r.starts_with("quarantined:")),
+        "{told:?}"
     );
     let (rec, stdout) = synth.finish();
     println!("{}", stdout.lines().last().unwrap_or(""));

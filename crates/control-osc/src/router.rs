@@ -17,7 +17,7 @@ use session::State;
 use crate::synth::Synth;
 use chronus_dsp::{DspError, ModuleKind};
 use chronus_engine::fault::FaultTarget;
-use chronus_engine::{Action, Arg, Engine, EngineError, InjectedFault, PatchEdit, Timing};
+use chronus_engine::{Action, Arg, Engine, EngineError, InjectedFault, PatchEdit, Sent, Timing};
 use rosc::{OscBundle, OscMessage, OscPacket, OscTime, OscType};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -154,6 +154,7 @@ impl<S: Synth> Router<S> {
                 tcp_hosts: HashMap::new(),
                 pruned: Instant::now(),
                 poison: None,
+                sent: std::collections::VecDeque::new(),
             }),
             started: Instant::now(),
             latencies: Mutex::new(None),
@@ -356,14 +357,17 @@ impl<S: Synth> Router<S> {
     ) -> Vec<OscMessage> {
         let mut replies = Vec::new();
         let mut actions = Vec::new();
+        // Each message's address and how many of the actions are its (in order).
+        let mut origins: Vec<(String, usize)> = Vec::new();
         let mut applied_msgs = 0u64;
         let mut syncs = Vec::new();
-        for (_, plan) in plans {
+        for (addr, plan) in plans {
             match plan {
                 Plan::Apply {
                     actions: a,
                     notices,
                 } => {
+                    origins.push((addr, a.len()));
                     actions.extend(a);
                     replies.extend(notices);
                     applied_msgs += 1;
@@ -478,8 +482,12 @@ impl<S: Synth> Router<S> {
                     tracing::warn!("OSC: the armed fault did not go out: {e}");
                 }
             }
-            match self.engine.send_together(at, &actions) {
-                Ok((sample, timing)) => {
+            match self.engine.send_numbered(at, &actions) {
+                Ok(Sent {
+                    sample,
+                    timing,
+                    first_seq,
+                }) => {
                     if timing == Timing::Late {
                         self.stats.late_bundles.fetch_add(1, Relaxed);
                     }
@@ -501,6 +509,7 @@ impl<S: Synth> Router<S> {
                     }
                     let last = st.last_stamp.entry(peer).or_insert(0);
                     *last = (*last).max(sample);
+                    st.remember_sent(first_seq, peer, origins);
                 }
                 Err(e) => {
                     use chronus_engine::EngineError;

@@ -7,7 +7,7 @@ use chronus_engine::fault::FaultTarget;
 use chronus_engine::offline::WavFormat;
 use chronus_engine::{
     Action, Arg, Engine, EngineConfig, EngineError, InjectedFault, Metrics, MetricsSnapshot,
-    PatchEdit, RecordingReport, Timing,
+    PatchEdit, RecordingReport, Sent, Timing,
 };
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -31,6 +31,21 @@ pub trait Synth: Send + Sync + 'static {
         at: Option<u64>,
         actions: &[Action],
     ) -> Result<(u64, Timing), EngineError>;
+    /// Like [`Synth::send_together`], with the actions' sequence numbers (for matching
+    /// [`Synth::take_quarantined`] to their senders). A synth without them says 0.
+    fn send_numbered(&self, at: Option<u64>, actions: &[Action]) -> Result<Sent, EngineError> {
+        let (sample, timing) = self.send_together(at, actions)?;
+        Ok(Sent {
+            sample,
+            timing,
+            first_seq: 0,
+        })
+    }
+    /// The sequence numbers of commands quarantined since the last call (both workers failed
+    /// on them). A synth without workers has none.
+    fn take_quarantined(&self) -> Vec<u64> {
+        Vec::new()
+    }
     /// Patch edits applied atomically.
     fn edit_patch(&self, edits: &[PatchEdit]) -> Result<(), EngineError>;
     /// A parameter's value as last sent.
@@ -79,6 +94,12 @@ impl Synth for Engine {
         actions: &[Action],
     ) -> Result<(u64, Timing), EngineError> {
         Engine::send_together(self, at, actions)
+    }
+    fn send_numbered(&self, at: Option<u64>, actions: &[Action]) -> Result<Sent, EngineError> {
+        Engine::send_numbered(self, at, actions)
+    }
+    fn take_quarantined(&self) -> Vec<u64> {
+        Engine::take_quarantined(self)
     }
     fn edit_patch(&self, edits: &[PatchEdit]) -> Result<(), EngineError> {
         Engine::edit_patch(self, edits)

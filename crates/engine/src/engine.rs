@@ -123,6 +123,7 @@ impl Engine {
                 layout,
                 future: std::collections::BinaryHeap::new(),
                 journal: crate::journal::Journal::default(),
+                quarantined: Vec::new(),
             }),
             stop: AtomicBool::new(false),
             pids: [AtomicU32::new(0), AtomicU32::new(0)],
@@ -290,6 +291,13 @@ impl Engine {
         at: Option<u64>,
         actions: &[Action],
     ) -> Result<(u64, Timing), EngineError> {
+        self.send_numbered(at, actions)
+            .map(|s| (s.sample, s.timing))
+    }
+
+    /// Like [`Engine::send_together`], and says which sequence numbers the actions got (for
+    /// matching [`Engine::take_quarantined`] to whoever sent them).
+    pub fn send_numbered(&self, at: Option<u64>, actions: &[Action]) -> Result<Sent, EngineError> {
         let mut control = self.shared.lock();
         let earliest = self.shared.earliest();
         let block = self.shared.config.block as u64;
@@ -337,6 +345,7 @@ impl Engine {
         if timing == Timing::Late {
             self.shared.metrics.late_commands.fetch_add(1, Relaxed);
         }
+        let first_seq = control.seq + 1;
         for &a in actions {
             self.shared.push(
                 &mut control,
@@ -345,7 +354,18 @@ impl Engine {
         }
         // Published together: the output seals them into the same block.
         self.shared.publish(&control);
-        Ok((told, timing))
+        Ok(Sent {
+            sample: told,
+            timing,
+            first_seq,
+        })
+    }
+
+    /// The sequence numbers of the commands quarantined since the last call (both workers
+    /// failed in the block that first applied them: never replayed, never applied again). At
+    /// most [`QUARANTINE_REPORTS`] are kept between calls; `/status quarantined` counts all.
+    pub fn take_quarantined(&self) -> Vec<u64> {
+        std::mem::take(&mut self.shared.lock().quarantined)
     }
 
     /// Applies patch edits atomically, at one block boundary in both workers. They are
@@ -539,3 +559,17 @@ impl Drop for Engine {
 
 /// Runs a worker process if this process was started as one (see [`worker::run_if_worker`]).
 pub use worker::run_if_worker;
+
+/// What [`Engine::send_numbered`] did with a group of actions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sent {
+    /// The sample they take effect at.
+    pub sample: u64,
+    /// Whether that was the sample asked for.
+    pub timing: Timing,
+    /// The first action's sequence number; the others follow it one by one.
+    pub first_seq: u64,
+}
+
+/// How many quarantined sequence numbers [`Engine::take_quarantined`] keeps between calls.
+pub const QUARANTINE_REPORTS: usize = 256;

@@ -80,7 +80,7 @@ pub use config::{EngineConfig, WorkerMode, DEFAULT_HORIZON_SECONDS, FUTURE_LIMIT
 pub use control as address;
 pub use control::Arg;
 pub use edit::PatchEdit;
-pub use engine::{run_if_worker, Engine, InjectedFault, WorkerStats};
+pub use engine::{run_if_worker, Engine, InjectedFault, Sent, WorkerStats, QUARANTINE_REPORTS};
 pub use error::EngineError;
 pub use metrics::{Metrics, MetricsSnapshot};
 pub use output::{BlockSource, Output};

@@ -26,6 +26,8 @@ pub(crate) struct Control {
     pub(crate) future: std::collections::BinaryHeap<std::cmp::Reverse<u64>>,
     /// Every command since the last checkpoint, for a restart after a double fault.
     pub(crate) journal: crate::journal::Journal,
+    /// Commands quarantined and not yet reported (see `Engine::take_quarantined`).
+    pub(crate) quarantined: Vec<u64>,
 }
 
 pub(crate) struct Shared {

@@ -475,6 +475,9 @@ impl Supervisor {
                 if let Some(to) = to {
                     for e in control.journal.quarantine(from, to) {
                         m.quarantined.fetch_add(1, Relaxed);
+                        if control.quarantined.len() < crate::engine::QUARANTINE_REPORTS {
+                            control.quarantined.push(e.cmd.seq);
+                        }
                         tracing::error!(
                             "both workers failed in block {b}: command {} quarantined (never replayed): {:?}",
                             e.cmd.seq,

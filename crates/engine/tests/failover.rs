@@ -529,6 +529,56 @@ fn a_double_fault_replays_the_commands_since_the_checkpoint() {
     }
 }
 
+/// A command that makes both workers output NaN (as a poison command would): a double fault,
+/// and the command is quarantined — reported with its number, never applied, never replayed.
+#[test]
+fn a_poison_command_that_makes_both_workers_output_nan_is_quarantined() {
+    use chronus_engine::{fault::FaultTarget, Action};
+    let blocks = (2.0 * SR / BLOCK as f64) as u64;
+    let sine = chronus_dsp::Patch::default_patch(SR, BLOCK)
+        .unwrap()
+        .find("sine")
+        .unwrap();
+    let mut poison_seq = 0;
+    let mut quarantined = Vec::new();
+    let (rec, m) = play(
+        WorkerMode::Process,
+        &[gate_on_at_0()],
+        blocks,
+        "poison.wav",
+        |engine| {
+            wait_both_online(engine);
+            std::thread::sleep(Duration::from_millis(300));
+            engine
+                .inject_into(FaultTarget::Command, InjectedFault::Nan)
+                .unwrap();
+            let set = Action::Set {
+                module: sine,
+                param: 0,
+                value: 330.0,
+            };
+            poison_seq = engine.send_numbered(None, &[set]).unwrap().first_seq;
+            let deadline = std::time::Instant::now() + Duration::from_secs(5);
+            while !engine.both_online() || engine.metrics().respawns < 2 {
+                assert!(std::time::Instant::now() < deadline, "not restarted");
+                std::thread::sleep(Duration::from_millis(5)); // poll interval
+            }
+            quarantined = engine.take_quarantined();
+        },
+    );
+    println!("poison: {m:?}, quarantined {quarantined:?}");
+    assert!(m.faults_nan >= 2, "both workers output NaN: {m:?}");
+    assert_eq!(m.quarantined, 1, "{m:?}");
+    assert_eq!(quarantined, [poison_seq], "the sender can be told");
+    assert!(rec.iter().all(|x| x.is_finite()), "no NaN is ever played");
+    let tail = &rec[rec.len() - 24_000..];
+    let f = chronus_dsp::analysis::fundamental(tail, SR).expect("the tone plays on");
+    assert!(
+        (f - 440.0).abs() < 0.5,
+        "{f} Hz: the quarantined command never took effect"
+    );
+}
+
 /// Both workers killed together, 20 times, 150–350 ms apart: never garbage, every gap counted
 /// as exact zeros, every restart back online in sync, and the tone still there at the end.
 #[test]

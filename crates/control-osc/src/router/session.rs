@@ -3,6 +3,7 @@
 //! go quiet; and the delayed replies that come of it ([`Router::poll`]).
 
 use super::*;
+use std::collections::VecDeque;
 
 /// What the router keeps between packets, under one lock.
 pub(super) struct State {
@@ -28,9 +29,78 @@ pub(super) struct State {
     pub(super) pruned: Instant,
     /// A fault armed by `/fault/inject <kind> command`: it goes with the next command.
     pub(super) poison: Option<InjectedFault>,
+    /// The last [`SENT_REMEMBERED`] groups of commands sent: their first sequence number, the
+    /// sender, and each message's address with its number of commands. A quarantined command
+    /// is found here, so its sender hears of it.
+    pub(super) sent: VecDeque<SentGroup>,
+}
+
+/// A group of commands sent together: the first one's sequence number, the sender, and each
+/// message's address with how many of the commands are its.
+pub(super) type SentGroup = (u64, Peer, Vec<(String, usize)>);
+
+/// How many groups of commands the router remembers the senders of.
+pub(super) const SENT_REMEMBERED: usize = 1024;
+
+impl State {
+    /// Remembers who sent the commands numbered from `first_seq` on.
+    pub(super) fn remember_sent(
+        &mut self,
+        first_seq: u64,
+        peer: Peer,
+        origins: Vec<(String, usize)>,
+    ) {
+        if self.sent.len() >= SENT_REMEMBERED {
+            self.sent.pop_front();
+        }
+        self.sent.push_back((first_seq, peer, origins));
+    }
+
+    /// The sender and address of command `seq`, if it is remembered.
+    fn sender_of(&self, seq: u64) -> Option<(Peer, String)> {
+        sender_of(&self.sent, seq)
+    }
+}
+
+/// The sender and address of command `seq` among the groups `sent`.
+fn sender_of(sent: &VecDeque<SentGroup>, seq: u64) -> Option<(Peer, String)> {
+    sent.iter().rev().find_map(|(first, peer, origins)| {
+        let mut at = *first;
+        for (addr, n) in origins {
+            if (at..at + *n as u64).contains(&seq) {
+                return Some((*peer, addr.clone()));
+            }
+            at += *n as u64;
+        }
+        None
+    })
 }
 
 impl<S: Synth> Router<S> {
+    /// `/error <address> quarantined: …` to the sender of each command both workers failed
+    /// on (when the router still remembers who sent it; the count is in `/status` anyway).
+    fn quarantine_errors(&self) -> Vec<(Peer, OscMessage)> {
+        let seqs = self.engine.take_quarantined();
+        if seqs.is_empty() {
+            return Vec::new();
+        }
+        let senders: Vec<Option<(Peer, String)>> = {
+            let st = self.state();
+            seqs.iter().map(|&seq| st.sender_of(seq)).collect()
+        };
+        let mut out = Vec::new();
+        for (peer, addr) in senders.into_iter().flatten() {
+            let f = super::plan::fail(
+                "quarantined",
+                "quarantined: both workers failed in the block that applied it, so it was \
+                 taken out and never applied (the sound plays on without it); check its \
+                 values, or report it as a bug",
+            );
+            out.extend(self.error(peer, &addr, f).into_iter().map(|m| (peer, m)));
+        }
+        out
+    }
+
     pub(super) fn state(&self) -> MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -52,10 +122,10 @@ impl<S: Synth> Router<S> {
     /// Replies that became due: `/synced` for syncs whose sample has been played, and
     /// `/event` messages for subscribers. Call every few milliseconds.
     pub fn poll(&self) -> Vec<(Peer, OscMessage)> {
+        let mut out = self.quarantine_errors();
         let played = self.played_samples();
         let m = self.engine.metrics();
         let mut st = self.state();
-        let mut out = Vec::new();
         // A command told sample S may land one block later (if the output ticked while it was
         // sent): wait for that block to have played too.
         let block = self.engine.config().block as u64;
@@ -100,5 +170,34 @@ impl<S: Synth> Router<S> {
             }
         }
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_command_number_finds_its_sender_and_address() {
+        let (a, b) = (Peer::Tcp(1), Peer::Tcp(2));
+        let sent: VecDeque<SentGroup> = [
+            (10, a, vec![("/mod/sine/freq".to_string(), 1)]),
+            // A bundle: a pattern of 3 actions, then a gate.
+            (
+                11,
+                b,
+                vec![
+                    ("/seq/pattern".to_string(), 3),
+                    ("/gate/adsr".to_string(), 1),
+                ],
+            ),
+        ]
+        .into();
+        let at = |seq| sender_of(&sent, seq);
+        assert_eq!(at(10), Some((a, "/mod/sine/freq".into())));
+        assert_eq!(at(13), Some((b, "/seq/pattern".into())));
+        assert_eq!(at(14), Some((b, "/gate/adsr".into())));
+        assert_eq!(at(9), None);
+        assert_eq!(at(15), None);
     }
 }
