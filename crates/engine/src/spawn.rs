@@ -43,6 +43,22 @@ impl WorkerHandle {
         }
     }
 
+    /// Whether the worker process was ended from outside (SIGKILL, SIGTERM or SIGINT: the OOM
+    /// killer, a user, a test) rather than by a fault of its own (a crash signal, an exit).
+    /// False while it runs, and for threads.
+    pub(crate) fn killed_from_outside(&mut self) -> bool {
+        use std::os::unix::process::ExitStatusExt;
+        match self {
+            WorkerHandle::Process { child, .. } => child
+                .try_wait()
+                .ok()
+                .flatten()
+                .and_then(|status| status.signal())
+                .is_some_and(|sig| [libc::SIGKILL, libc::SIGTERM, libc::SIGINT].contains(&sig)),
+            WorkerHandle::Thread { .. } => false,
+        }
+    }
+
     /// Ends the worker now: SIGKILL and reap a process; a thread is left to notice that its
     /// slot has a new generation (it cannot be killed) and is detached.
     pub(crate) fn kill(self) {

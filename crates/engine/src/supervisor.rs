@@ -273,7 +273,7 @@ impl Supervisor {
         let slot = &shared.slots[i];
         slot.set_online(false);
         shared.lock().accepting[i] = false;
-        self.failed_in[i] = slot.rendering();
+        self.failed_in[i] = self.failed_rendering(i);
         if let Some(h) = self.handles[i].take() {
             h.kill();
         }
@@ -342,7 +342,7 @@ impl Supervisor {
                 // be played, nor compared with the restarted worker's.
                 Err(_) if self.handles[j].as_mut().is_none_or(|h| h.has_ended()) => {
                     self.shared.slots[j].set_online(false);
-                    self.failed_in[j] = self.shared.slots[j].rendering();
+                    self.failed_in[j] = self.failed_rendering(j);
                     self.restart_fresh(i)
                 }
                 // It failed while giving its state (it stalled): as above.
@@ -545,6 +545,18 @@ impl Supervisor {
             }
             None => self.shared.spawn(i, Start::Fresh),
         }
+    }
+
+    /// The block slot `i`'s worker was rendering when it failed, unless it was killed from
+    /// outside (a kill says nothing of the commands it was applying).
+    fn failed_rendering(&mut self, i: usize) -> Option<u64> {
+        if self.handles[i]
+            .as_mut()
+            .is_some_and(|h| h.killed_from_outside())
+        {
+            return None;
+        }
+        self.shared.slots[i].rendering()
     }
 
     /// The block both workers failed in, when they failed in the same one (a command first

@@ -579,6 +579,70 @@ fn a_poison_command_that_makes_both_workers_output_nan_is_quarantined() {
     );
 }
 
+/// Two workers killed from outside (SIGKILL) while both are inside the same block are not a
+/// poison: the command first applied in that block is replayed, not quarantined. (They are
+/// held inside the block by a hang sent right after the command.)
+#[test]
+fn a_kill_from_outside_in_the_middle_of_a_block_quarantines_nothing() {
+    use chronus_engine::{fault::FaultTarget, Action};
+    let blocks = (2.0 * SR / BLOCK as f64) as u64;
+    let sine = chronus_dsp::Patch::default_patch(SR, BLOCK)
+        .unwrap()
+        .find("sine")
+        .unwrap();
+    // The hung workers spin at normal priority beside this thread: if it is scheduled so late
+    // that the supervisor sees the hang first, the case did not happen and is tried again.
+    for attempt in 1..=3 {
+        let mut killed = false;
+        let (rec, m) = play(
+            WorkerMode::Process,
+            &[gate_on_at_0()],
+            blocks,
+            "killed-mid-block.wav",
+            |engine| {
+                wait_both_online(engine);
+                std::thread::sleep(Duration::from_millis(300));
+                let sent_at = engine.metrics().played_blocks;
+                let set = Action::Set {
+                    module: sine,
+                    param: 0,
+                    value: 330.0,
+                };
+                engine.send(set).unwrap();
+                // Right behind it (before any hang takes the CPU from this thread), a hang.
+                engine
+                    .inject_into(FaultTarget::Command, InjectedFault::Hang)
+                    .unwrap();
+                // The next tick seals both into one block, which both workers start at once
+                // and hang in; before the hang is seen (the lookahead plus 4 blocks), kill them.
+                while engine.metrics().played_blocks < sent_at + 3 {
+                    std::thread::sleep(Duration::from_micros(200)); // poll interval
+                }
+                if engine.metrics().faults() == 0 {
+                    killed = true;
+                    kill_both_and_wait_for_the_restart(engine);
+                } else {
+                    wait_both_online(engine);
+                }
+            },
+        );
+        println!("killed mid-block, attempt {attempt}: {m:?}");
+        if !killed {
+            continue;
+        }
+        assert!(m.faults_death >= 2, "{m:?}");
+        assert_eq!(
+            m.quarantined, 0,
+            "a kill from outside is not a poison: {m:?}"
+        );
+        let tail = &rec[rec.len() - 24_000..];
+        let f = chronus_dsp::analysis::fundamental(tail, SR).expect("the tone plays on");
+        assert!((f - 330.0).abs() < 0.5, "{f} Hz: the command was replayed");
+        return;
+    }
+    panic!("the supervisor saw the hang before the kill in 3 attempts: this thread ran too late");
+}
+
 /// Both workers killed together, 20 times, 150–350 ms apart: never garbage, every gap counted
 /// as exact zeros, every restart back online in sync, and the tone still there at the end.
 #[test]
