@@ -103,6 +103,8 @@ struct Header {
     /// The block the worker is rendering, plus one (0: between blocks, waiting for room or
     /// a seal): which commands a worker that fails was applying.
     rendering: AtomicU64,
+    /// The first block the worker rendered that was not finite, plus one (0: none).
+    not_finite: AtomicU64,
     /// Until then (monotonic ns) the worker is on a long job between blocks (a snapshot, a
     /// patch edit): silent, but not stalled.
     busy_until_ns: AtomicU64,
@@ -275,6 +277,20 @@ impl Slot {
     pub(crate) fn set_rendering(&self, block: Option<u64>) {
         let v = block.map_or(0, |b| b + 1);
         self.layout().header.rendering.store(v, Relaxed);
+    }
+
+    /// Worker side, real-time thread: block `b` came out not finite (the first such block is
+    /// kept). One relaxed load, and a store the first time.
+    pub(crate) fn note_not_finite(&self, b: u64) {
+        let h = &self.layout().header;
+        if h.not_finite.load(Relaxed) == 0 {
+            h.not_finite.store(b + 1, Relaxed);
+        }
+    }
+
+    /// The first block the worker rendered that was not finite.
+    pub(crate) fn first_not_finite(&self) -> Option<u64> {
+        self.layout().header.not_finite.load(Relaxed).checked_sub(1)
     }
 
     /// The block the worker was rendering when last seen (`None`: between blocks).
@@ -567,6 +583,7 @@ impl Slot {
         h.status.store(WorkerStatus::Starting as u32, Release);
         h.next_block.store(start_block, Release);
         h.rendering.store(0, Relaxed);
+        h.not_finite.store(0, Relaxed);
         h.fault.store(fault::NONE, Release);
         h.snap_ready.store(0, Release);
         h.stop.store(0, Release);

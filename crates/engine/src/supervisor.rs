@@ -60,8 +60,8 @@ pub(crate) struct Supervisor {
     /// A checkpoint asked of this slot and not yet given, when, and its request's number
     /// (the checkpoint holds every command numbered below).
     checkpoint_asked: Option<(usize, Instant, u64)>,
-    /// Per slot: the block its last worker was rendering when it failed (`None`: it failed
-    /// between blocks, or its replacement is online).
+    /// Per slot: the block its worker was rendering when it failed (`None`: it failed between
+    /// blocks, or a replacement is online again); the first failure is kept until then.
     failed_in: [Option<u64>; 2],
     /// When the last checkpoint was asked for.
     checkpoint_at: Instant,
@@ -273,7 +273,14 @@ impl Supervisor {
         let slot = &shared.slots[i];
         slot.set_online(false);
         shared.lock().accepting[i] = false;
-        self.failed_in[i] = self.failed_rendering(i);
+        // The first failure counts until the slot is online again (a replacement that fails
+        // while being synced from a poisoned twin says nothing of the poison).
+        let failed_in = match f {
+            // Found when the output played it, blocks after the worker rendered it.
+            Fault::Nan => slot.first_not_finite(),
+            _ => self.failed_rendering(i),
+        };
+        self.failed_in[i] = self.failed_in[i].or(failed_in);
         if let Some(h) = self.handles[i].take() {
             h.kill();
         }
@@ -342,7 +349,7 @@ impl Supervisor {
                 // be played, nor compared with the restarted worker's.
                 Err(_) if self.handles[j].as_mut().is_none_or(|h| h.has_ended()) => {
                     self.shared.slots[j].set_online(false);
-                    self.failed_in[j] = self.failed_rendering(j);
+                    self.failed_in[j] = self.failed_in[j].or(self.failed_rendering(j));
                     self.restart_fresh(i)
                 }
                 // It failed while giving its state (it stalled): as above.
@@ -568,12 +575,17 @@ impl Supervisor {
         }
     }
 
-    /// Puts a replacement online once it has caught up with the output.
+    /// Puts a replacement online once it has caught up with the output and rendered its
+    /// lookahead (less one block, which the output may have taken meanwhile): online, it must
+    /// be able to take over at once, with as many blocks in hand as its twin. (Online with
+    /// only a block or two in hand, a fault of the active worker right then — seen at once, as
+    /// a crash or a flagged NaN is — left the output short of blocks.)
     fn check_resync(&mut self, i: usize) {
         let Some(r) = self.resync[i] else { return };
         let slot = &self.shared.slots[i];
         let played = self.shared.metrics.played_blocks.load(Acquire);
-        if slot.status() == WorkerStatus::Running && slot.next_block() > played + 1 {
+        let in_hand = (self.shared.config.lookahead as u64).max(2);
+        if slot.status() == WorkerStatus::Running && slot.next_block() >= played + in_hand {
             slot.set_online(true);
             let now = crate::rt::monotonic_ns();
             let m = &self.shared.metrics;

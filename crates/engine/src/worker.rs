@@ -5,7 +5,7 @@
 //! [`WORKER_ARG`], and the slot's memfd as fd 3) or as threads; the loop is the same.
 
 use crate::renderer::{Renderer, RendererState};
-use crate::slot::{fault, Slot, WorkerStatus};
+use crate::slot::{Slot, WorkerStatus};
 use crate::wire::Wire;
 use crate::Command;
 use crate::InjectedFault;
@@ -199,12 +199,9 @@ pub(crate) fn run(slot: &Slot, start: Start, generation: u32, snapshots: Snapsho
             nan_next = false;
         }
         if out.iter().any(|x| !x.is_finite()) {
-            // Never published: the fault is flagged with this block still marked as the one
-            // being rendered (which commands were applied in it), and the worker waits to be
-            // replaced.
-            slot.flag_fault(fault::NAN);
-            wait_for_replacement(slot, generation);
-            return;
+            // Published all the same (the output finds it when it plays it, and fails over):
+            // noted, so that a NaN in both workers names the block whose commands caused it.
+            slot.note_not_finite(b);
         }
         if slot.generation() != generation {
             return; // replaced while rendering (a thread worker that was declared stalled)
@@ -345,14 +342,6 @@ fn hang(slot: &Slot, generation: u32) {
     crate::rt::drop_realtime();
     while slot.generation() == generation && !slot.stop_requested() {
         std::hint::spin_loop();
-    }
-}
-
-/// A worker that has failed waits, asleep, until the slot is handed to a new worker.
-fn wait_for_replacement(slot: &Slot, generation: u32) {
-    crate::rt::drop_realtime();
-    while slot.generation() == generation && !slot.stop_requested() {
-        std::thread::sleep(std::time::Duration::from_millis(1));
     }
 }
 
