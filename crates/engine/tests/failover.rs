@@ -418,13 +418,8 @@ fn kill_both_and_wait_for_the_restart(engine: &chronus_engine::Engine) -> usize 
 
 #[test]
 fn both_workers_dying_restart_from_the_checkpoint_and_the_tone_comes_back() {
-    use chronus_engine::Action;
     let seconds = 4.0;
     let blocks = (seconds * SR / BLOCK as f64) as u64;
-    let sine = chronus_dsp::Patch::default_patch(SR, BLOCK)
-        .unwrap()
-        .find("sine")
-        .unwrap();
     let gate = gate_on_at_0();
     let mut killed_at = 0;
     let mut told_at = 0;
@@ -434,13 +429,7 @@ fn both_workers_dying_restart_from_the_checkpoint_and_the_tone_comes_back() {
         std::thread::sleep(Duration::from_millis(1_500));
         killed_at = kill_both_and_wait_for_the_restart(engine);
         std::thread::sleep(Duration::from_millis(1_000)); // let the tone be heard
-        told_at = engine
-            .send(Action::Set {
-                module: sine,
-                param: 0,
-                value: 330.0,
-            })
-            .unwrap() as usize;
+        told_at = engine.send(pitch(330.0)).unwrap() as usize;
     });
     println!("both: {m:?}");
     assert!(
@@ -488,12 +477,7 @@ fn both_workers_dying_restart_from_the_checkpoint_and_the_tone_comes_back() {
 /// here) is replayed on top of it, so the tone that comes back is the one that played before.
 #[test]
 fn a_double_fault_replays_the_commands_since_the_checkpoint() {
-    use chronus_engine::Action;
     let blocks = (3.0 * SR / BLOCK as f64) as u64;
-    let sine = chronus_dsp::Patch::default_patch(SR, BLOCK)
-        .unwrap()
-        .find("sine")
-        .unwrap();
     let (mut told_at, mut killed_at) = (0, 0);
     let (rec, m) = play(
         WorkerMode::Process,
@@ -504,11 +488,7 @@ fn a_double_fault_replays_the_commands_since_the_checkpoint() {
             wait_both_online(engine);
             // The first checkpoint is taken 0.2 s in, the next one 5 s later.
             std::thread::sleep(Duration::from_millis(600));
-            let set = Action::Set {
-                module: sine,
-                param: 0,
-                value: 330.0,
-            };
+            let set = pitch(330.0);
             told_at = engine.send(set).unwrap() as usize;
             std::thread::sleep(Duration::from_millis(300));
             killed_at = kill_both_and_wait_for_the_restart(engine);
@@ -533,12 +513,8 @@ fn a_double_fault_replays_the_commands_since_the_checkpoint() {
 /// and the command is quarantined — reported with its number, never applied, never replayed.
 #[test]
 fn a_poison_command_that_makes_both_workers_output_nan_is_quarantined() {
-    use chronus_engine::{fault::FaultTarget, Action};
+    use chronus_engine::fault::FaultTarget;
     let blocks = (2.0 * SR / BLOCK as f64) as u64;
-    let sine = chronus_dsp::Patch::default_patch(SR, BLOCK)
-        .unwrap()
-        .find("sine")
-        .unwrap();
     let mut poison_seq = 0;
     let mut quarantined = Vec::new();
     let (rec, m) = play(
@@ -552,11 +528,7 @@ fn a_poison_command_that_makes_both_workers_output_nan_is_quarantined() {
             engine
                 .inject_into(FaultTarget::Command, InjectedFault::Nan)
                 .unwrap();
-            let set = Action::Set {
-                module: sine,
-                param: 0,
-                value: 330.0,
-            };
+            let set = pitch(330.0);
             poison_seq = engine.send_numbered(None, &[set]).unwrap().first_seq;
             let deadline = std::time::Instant::now() + Duration::from_secs(5);
             while !engine.both_online() || engine.metrics().respawns < 2 {
@@ -584,12 +556,8 @@ fn a_poison_command_that_makes_both_workers_output_nan_is_quarantined() {
 /// held inside the block by a hang sent right after the command.)
 #[test]
 fn a_kill_from_outside_in_the_middle_of_a_block_quarantines_nothing() {
-    use chronus_engine::{fault::FaultTarget, Action};
+    use chronus_engine::fault::FaultTarget;
     let blocks = (2.0 * SR / BLOCK as f64) as u64;
-    let sine = chronus_dsp::Patch::default_patch(SR, BLOCK)
-        .unwrap()
-        .find("sine")
-        .unwrap();
     // The hung workers spin at normal priority beside this thread: if it is scheduled so late
     // that the supervisor sees the hang first, the case did not happen and is tried again.
     for attempt in 1..=3 {
@@ -603,11 +571,7 @@ fn a_kill_from_outside_in_the_middle_of_a_block_quarantines_nothing() {
                 wait_both_online(engine);
                 std::thread::sleep(Duration::from_millis(300));
                 let sent_at = engine.metrics().played_blocks;
-                let set = Action::Set {
-                    module: sine,
-                    param: 0,
-                    value: 330.0,
-                };
+                let set = pitch(330.0);
                 engine.send(set).unwrap();
                 // Right behind it (before any hang takes the CPU from this thread), a hang.
                 engine

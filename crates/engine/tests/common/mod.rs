@@ -247,6 +247,16 @@ pub fn show_engine_logs() {
         .try_init();
 }
 
+/// Sets the default patch's sine to `hz`.
+pub fn pitch(hz: f32) -> Action {
+    let p = Patch::default_patch(SR, BLOCK).unwrap();
+    Action::Set {
+        module: p.find("sine").unwrap(),
+        param: 0,
+        value: hz,
+    }
+}
+
 /// The same phrase rendered offline with no engine at all.
 pub fn reference(commands: &[Command], blocks: u64) -> Vec<f32> {
     let p = Patch::default_patch(SR, BLOCK).unwrap();
