@@ -477,12 +477,7 @@ impl<S: Synth> Router<S> {
         if !actions.is_empty() {
             // A fault armed for the next command travels with it, like a poison command.
             let poison = self.state().poison.take();
-            if let Some(fault) = poison {
-                if let Err(e) = self.engine.inject_fault(FaultTarget::Command, fault) {
-                    tracing::warn!("OSC: the armed fault did not go out: {e}");
-                }
-            }
-            match self.engine.send_numbered(at, &actions) {
+            match self.engine.send_with_fault(at, &actions, poison) {
                 Ok(Sent {
                     sample,
                     timing,

@@ -41,6 +41,19 @@ pub trait Synth: Send + Sync + 'static {
             first_seq: 0,
         })
     }
+    /// Like [`Synth::send_numbered`], with an armed fault riding on the actions (see
+    /// [`Engine::send_with_fault`]). A synth without workers injects it first.
+    fn send_with_fault(
+        &self,
+        at: Option<u64>,
+        actions: &[Action],
+        fault: Option<InjectedFault>,
+    ) -> Result<Sent, EngineError> {
+        if let Some(f) = fault {
+            self.inject_fault(FaultTarget::Command, f)?;
+        }
+        self.send_numbered(at, actions)
+    }
     /// The sequence numbers of commands quarantined since the last call (both workers failed
     /// on them). A synth without workers has none.
     fn take_quarantined(&self) -> Vec<u64> {
@@ -97,6 +110,14 @@ impl Synth for Engine {
     }
     fn send_numbered(&self, at: Option<u64>, actions: &[Action]) -> Result<Sent, EngineError> {
         Engine::send_numbered(self, at, actions)
+    }
+    fn send_with_fault(
+        &self,
+        at: Option<u64>,
+        actions: &[Action],
+        fault: Option<InjectedFault>,
+    ) -> Result<Sent, EngineError> {
+        Engine::send_with_fault(self, at, actions, fault)
     }
     fn take_quarantined(&self) -> Vec<u64> {
         Engine::take_quarantined(self)

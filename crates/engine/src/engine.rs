@@ -298,6 +298,22 @@ impl Engine {
     /// Like [`Engine::send_together`], and says which sequence numbers the actions got (for
     /// matching [`Engine::take_quarantined`] to whoever sent them).
     pub fn send_numbered(&self, at: Option<u64>, actions: &[Action]) -> Result<Sent, EngineError> {
+        self.send_with_fault(at, actions, None)
+    }
+
+    /// Like [`Engine::send_numbered`], with `fault` (if any) riding on the actions like a
+    /// poison command: pushed right before them under the same lock and published with them,
+    /// so every worker applies it in the very block that first applies them (`/fault/inject
+    /// <kind> command`).
+    pub fn send_with_fault(
+        &self,
+        at: Option<u64>,
+        actions: &[Action],
+        fault: Option<InjectedFault>,
+    ) -> Result<Sent, EngineError> {
+        if let Some(f) = fault {
+            self.injectable(f)?;
+        }
         let mut control = self.shared.lock();
         let earliest = self.shared.earliest();
         let block = self.shared.config.block as u64;
@@ -344,6 +360,10 @@ impl Engine {
         }
         if timing == Timing::Late {
             self.shared.metrics.late_commands.fetch_add(1, Relaxed);
+        }
+        if let Some(f) = fault {
+            self.shared
+                .push(&mut control, crate::wire::encode(Wire::Inject(f)))?;
         }
         let first_seq = control.seq + 1;
         for &a in actions {

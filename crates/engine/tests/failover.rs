@@ -513,7 +513,6 @@ fn a_double_fault_replays_the_commands_since_the_checkpoint() {
 /// and the command is quarantined — reported with its number, never applied, never replayed.
 #[test]
 fn a_poison_command_that_makes_both_workers_output_nan_is_quarantined() {
-    use chronus_engine::fault::FaultTarget;
     let blocks = (2.0 * SR / BLOCK as f64) as u64;
     let mut poison_seq = 0;
     let mut quarantined = Vec::new();
@@ -525,11 +524,9 @@ fn a_poison_command_that_makes_both_workers_output_nan_is_quarantined() {
         |engine| {
             wait_both_online(engine);
             std::thread::sleep(Duration::from_millis(300));
-            engine
-                .inject_into(FaultTarget::Command, InjectedFault::Nan)
-                .unwrap();
-            let set = pitch(330.0);
-            poison_seq = engine.send_numbered(None, &[set]).unwrap().first_seq;
+            // The NaN rides on the pitch change, as a poison command would.
+            let sent = engine.send_with_fault(None, &[pitch(330.0)], Some(InjectedFault::Nan));
+            poison_seq = sent.unwrap().first_seq;
             let deadline = std::time::Instant::now() + Duration::from_secs(5);
             while !engine.both_online() || engine.metrics().respawns < 2 {
                 assert!(std::time::Instant::now() < deadline, "not restarted");
