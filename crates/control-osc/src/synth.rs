@@ -31,18 +31,10 @@ pub trait Synth: Send + Sync + 'static {
         at: Option<u64>,
         actions: &[Action],
     ) -> Result<(u64, Timing), EngineError>;
-    /// Like [`Synth::send_together`], with the actions' sequence numbers (for matching
-    /// [`Synth::take_quarantined`] to their senders). A synth without them says 0.
-    fn send_numbered(&self, at: Option<u64>, actions: &[Action]) -> Result<Sent, EngineError> {
-        let (sample, timing) = self.send_together(at, actions)?;
-        Ok(Sent {
-            sample,
-            timing,
-            first_seq: 0,
-        })
-    }
-    /// Like [`Synth::send_numbered`], with an armed fault riding on the actions (see
-    /// [`Engine::send_with_fault`]). A synth without workers injects it first.
+    /// Like [`Synth::send_together`], with an armed fault (if any) riding on the actions (see
+    /// [`Engine::send_with_fault`]) and the actions' first sequence number, for matching
+    /// [`Synth::take_quarantined`] to their senders. A synth without workers injects the
+    /// fault first and numbers nothing (0).
     fn send_with_fault(
         &self,
         at: Option<u64>,
@@ -52,7 +44,12 @@ pub trait Synth: Send + Sync + 'static {
         if let Some(f) = fault {
             self.inject_fault(FaultTarget::Command, f)?;
         }
-        self.send_numbered(at, actions)
+        let (sample, timing) = self.send_together(at, actions)?;
+        Ok(Sent {
+            sample,
+            timing,
+            first_seq: 0,
+        })
     }
     /// The sequence numbers of commands quarantined since the last call (both workers failed
     /// on them). A synth without workers has none.
@@ -107,9 +104,6 @@ impl Synth for Engine {
         actions: &[Action],
     ) -> Result<(u64, Timing), EngineError> {
         Engine::send_together(self, at, actions)
-    }
-    fn send_numbered(&self, at: Option<u64>, actions: &[Action]) -> Result<Sent, EngineError> {
-        Engine::send_numbered(self, at, actions)
     }
     fn send_with_fault(
         &self,
