@@ -22,8 +22,11 @@ latency:        ## output latency and xruns of every backend here, 60 s each, th
 fuzz:           ## every fuzz target for 5 minutes each (CI gives them a minute in all)
 	CHRONUS_FUZZ_SECONDS=300 cargo nextest run --workspace --release -E 'binary(fuzz)' --no-capture
 
-soak:           ## ten minutes of 5,000 OSC msg/s and a worker killed every few seconds (CI: 60 s)
-	CHRONUS_SOAK_SECONDS=600 cargo nextest run -p chronus --test soak --no-capture
+soak:           ## ten minutes of 5,000 OSC msg/s and a worker killed every few seconds (CI: 60 s),
+                ## then ten of 50,000 commands/s into the engine (CI: 20 s)
+	CHRONUS_SOAK_SECONDS=600 cargo nextest run --profile soak -p chronus --test soak --no-capture
+	CHRONUS_LOAD_SECONDS=600 cargo nextest run --profile soak -p chronus-engine --test lifecycle --no-capture \
+		-E 'test(full_control_load)'
 
 bench:          ## voice throughput against fundsp
 	cargo bench -p chronus-dsp

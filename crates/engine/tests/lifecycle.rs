@@ -177,10 +177,19 @@ fn control_load(
 
 #[test]
 fn no_spurious_respawn_under_full_control_load() {
-    // 60 s at 50,000 commands per second (the control plane's target rate): every command
-    // taken, no respawn, no underrun.
-    let (sent, refused, m) = control_load(60.0, 50_000, "load");
-    assert!(sent > 50_000 * 58, "the load was real: {sent} commands");
+    // 20 s (CI; `CHRONUS_LOAD_SECONDS` sets another length: `scripts/test.sh` with
+    // `CHRONUS_SOAK=1` makes it 600) at 50,000 commands per second (the control plane's target
+    // rate): every command taken, no respawn, no underrun.
+    let secs: u64 = std::env::var("CHRONUS_LOAD_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20);
+    let (sent, refused, m) = control_load(secs as f64, 50_000, "load");
+    assert!(
+        // It sends for all but the last second; a second of that may go to scheduling.
+        sent > 50_000 * secs.saturating_sub(2),
+        "the load was real: {sent} commands in {secs} s"
+    );
     assert_eq!(refused, 0, "no command refused at 50k/s");
     assert_eq!(m.respawns, 0, "respawns without a fault: {m:?}");
     assert_eq!(m.faults(), 0, "{m:?}");
