@@ -133,4 +133,12 @@ pub enum NlError {
         /// The closest known phrase.
         suggestion: Option<String>,
     },
+    /// The phrase reads more than one way; nothing is sent, the readings are offered.
+    #[error("'{text}' could mean {}: say which", readings.join(" or "))]
+    Ambiguous {
+        /// The part that reads more than one way.
+        text: String,
+        /// What it could mean, each as a phrase that is understood.
+        readings: Vec<String>,
+    },
 }
