@@ -51,7 +51,22 @@ pub struct Context {
     /// Notes of a chord may be sounding on the voice pool: the next note or chord releases
     /// them first.
     pub chord_notes: bool,
+    /// The states before the latest phrases, oldest first (at most [`HISTORY`]): what "undo"
+    /// goes back to.
+    pub history: Vec<Earlier>,
 }
+
+/// A state the context was in before a phrase changed it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Earlier {
+    /// The phrase that changed it.
+    pub phrase: String,
+    /// The state before that phrase (with no history of its own).
+    pub state: Context,
+}
+
+/// How many phrases "undo" can take back.
+pub const HISTORY: usize = 32;
 
 impl Default for Context {
     fn default() -> Self {
@@ -78,6 +93,7 @@ impl Default for Context {
             bpm: 120.0,
             notes: true,
             chord_notes: false,
+            history: Vec::new(),
         }
     }
 }

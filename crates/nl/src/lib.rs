@@ -19,13 +19,17 @@
 
 #![warn(clippy::unwrap_used)]
 
+mod ask;
 mod chords;
 mod context;
+mod intent;
 mod notes;
 mod phrases;
+mod words;
 
 pub use chords::parse_chord;
-pub use context::{oscillator_name, Context, Field, MAX_CHORD_NOTES, SERVER_FIELDS};
+pub use ask::asks;
+pub use context::{oscillator_name, Context, Earlier, Field, HISTORY, MAX_CHORD_NOTES, SERVER_FIELDS};
 pub use notes::{parse_note, NOTE_NAMES};
 pub use phrases::plan;
 
@@ -81,6 +85,8 @@ pub struct Plan {
     pub messages: Vec<Message>,
     /// One line per understood part of the phrase.
     pub explanation: Vec<String>,
+    /// The answer to a question ("what note is that?"); a question sends nothing.
+    pub answer: Option<String>,
 }
 
 impl Plan {
@@ -113,8 +119,13 @@ impl Plan {
             .iter()
             .map(|e| format!("\"{}\"", esc(e)))
             .collect();
+        let answer = self
+            .answer
+            .as_ref()
+            .map(|a| format!(",\"answer\":\"{}\"", esc(a)))
+            .unwrap_or_default();
         format!(
-            "{{\"messages\":[{}],\"explanation\":[{}]}}",
+            "{{\"messages\":[{}],\"explanation\":[{}]{answer}}}",
             msgs.join(","),
             expl.join(",")
         )

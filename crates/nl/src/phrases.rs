@@ -3,13 +3,17 @@
 use crate::chords::parse_chord;
 use crate::context::{oscillator_name, MAX_CHORD_NOTES};
 use crate::notes::parse_note;
-use crate::{Context, Message, NlError, Plan, Value};
+use crate::context::{Earlier, HISTORY};
+use crate::intent::{self, Reading};
+use crate::words::{normalize, strip_politeness};
+use crate::{ask, Context, Message, NlError, Plan, Value};
 
 mod dynamics;
 mod effects;
 mod pitch;
 mod rhythm;
 mod timbre;
+mod undo;
 
 /// Phrases offered as suggestions when nothing matched.
 const KNOWN: &[&str] = &[
@@ -547,15 +551,36 @@ fn clause(c: &str, scale: f32, o: &mut Out<'_>) -> Result<bool, NlError> {
 
 /// Turns a phrase into a plan, updating `ctx` as the plan would leave the synth.
 ///
-/// Text that is not understood at all gives [`NlError::NotUnderstood`] (nothing to send), with
-/// the closest known phrase. In a compound phrase, the parts understood are planned and the
-/// others named in the explanation.
+/// The phrase is first brought to one spelling (numbers, notes and units in words,
+/// politeness), then read clause by clause: the exact phrases and forms of the grammar first,
+/// then by the roles of its words (`intent`). Text that is not understood at all gives
+/// [`NlError::NotUnderstood`] (nothing to send), with the closest known phrase; a phrase that
+/// reads more than one way gives [`NlError::Ambiguous`]. In a compound phrase, the parts
+/// understood are planned and the others named in the explanation. "undo" and questions
+/// ("what note is that?") are whole phrases.
 pub fn plan(text: &str, ctx: &mut Context) -> Result<Plan, NlError> {
+    let normal = normalize(text);
     let mut plan = Plan::default();
+    let whole = strip_politeness(&normal);
+    let whole = whole.trim_end_matches(" ?").trim_end_matches('?').trim();
+    if let Some(answer) = ask::answer(&normal, ctx) {
+        plan.explanation.push(answer.clone());
+        plan.answer = Some(answer);
+        return Ok(plan);
+    }
+    if matches!(
+        whole,
+        "undo" | "undo that" | "undo it" | "undo the last change" | "revert" | "revert that"
+            | "back" | "oops" | "take it back"
+    ) {
+        return undo_last(ctx);
+    }
     let mut work = ctx.clone();
     let mut missed = Vec::new();
+    let mut ambiguous: Vec<(String, Vec<String>)> = Vec::new();
     let mut understood = 0;
-    for c in clauses(text).into_iter().take(64) {
+    for c in clauses(&normal).into_iter().take(64) {
+        let c = strip_politeness(&c).to_owned();
         let lead = c
             .strip_prefix("make it ")
             .or_else(|| c.strip_prefix("make "))
@@ -568,17 +593,33 @@ pub fn plan(text: &str, ctx: &mut Context) -> Result<Plan, NlError> {
         };
         if clause(&bare, scale, &mut out)? {
             understood += 1;
-        } else {
-            missed.push(c);
+            continue;
+        }
+        match intent::read(&bare) {
+            Some(Reading::Phrase(canonical, k)) if clause(&canonical, scale * k, &mut out)? => {
+                understood += 1;
+                out.say(format!("(read '{c}' as '{canonical}')"));
+            }
+            Some(Reading::Ambiguous(readings)) => ambiguous.push((c, readings)),
+            _ => missed.push(c),
         }
     }
     if understood == 0 {
         let text: String = text.trim().chars().take(200).collect();
+        if let Some((_, readings)) = ambiguous.into_iter().next() {
+            return Err(NlError::Ambiguous { text, readings });
+        }
         let probe = missed.first().cloned().unwrap_or_else(|| text.clone());
         return Err(NlError::NotUnderstood {
             suggestion: suggest(&probe),
             text,
         });
+    }
+    for (c, readings) in ambiguous {
+        plan.explanation.push(format!(
+            "'{c}' could mean {}: skipped, say which",
+            readings.join(" or ")
+        ));
     }
     for m in missed {
         let hint = suggest(&m)
@@ -587,6 +628,39 @@ pub fn plan(text: &str, ctx: &mut Context) -> Result<Plan, NlError> {
         plan.explanation
             .push(format!("did not understand '{m}'{hint}; skipped"));
     }
+    // What "undo" goes back to.
+    let mut earlier = ctx.clone();
+    earlier.history.clear();
+    work.history.push(Earlier {
+        phrase: text.trim().chars().take(200).collect(),
+        state: earlier,
+    });
+    if work.history.len() > HISTORY {
+        work.history.remove(0);
+    }
+    *ctx = work;
+    Ok(plan)
+}
+
+/// "undo": back to the state before the latest phrase (settings only).
+fn undo_last(ctx: &mut Context) -> Result<Plan, NlError> {
+    let mut plan = Plan::default();
+    let mut work = ctx.clone();
+    let Some(earlier) = work.history.pop() else {
+        return Err(NlError::NotUnderstood {
+            text: "undo".into(),
+            suggestion: None,
+        });
+    };
+    let mut out = Out {
+        ctx: &mut work,
+        plan: &mut plan,
+    };
+    undo::restore(&mut out, &earlier.state);
+    out.say(format!(
+        "undo: the settings as they were before '{}'",
+        earlier.phrase
+    ));
     *ctx = work;
     Ok(plan)
 }

@@ -196,9 +196,14 @@ fn the_main_corpus_is_understood_in_full() {
 
 #[test]
 fn held_out_score() {
-    let (n, failures) = run("heldout.txt");
+    score("heldout.txt");
+    score("heldout-late.txt");
+}
+
+fn score(name: &str) {
+    let (n, failures) = run(name);
     println!(
-        "held-out corpus: {} of {n} understood as meant ({:.0} %)",
+        "{name}: {} of {n} understood as meant ({:.0} %)",
         n - failures.len(),
         100.0 * (n - failures.len()) as f32 / n as f32
     );

@@ -1,0 +1,68 @@
+//! "undo", "go back": the settings as they were before the latest phrase.
+
+use super::*;
+use crate::Context;
+
+/// Sends what takes the synth from the context now to `to`, and makes `to` the context
+/// (keeping the history that is left). Notes and chords that sounded are not taken back, nor
+/// the sequencer started or stopped: only settings.
+pub(super) fn restore(o: &mut Out<'_>, to: &Context) {
+    let from = o.ctx.clone();
+    if from.a4 != to.a4 {
+        o.ctx.a4 = to.a4;
+    }
+    if from.shape != to.shape {
+        o.shape(to.shape);
+    }
+    if from.freq != to.freq {
+        o.freq(to.freq);
+    }
+    if from.gain != to.gain {
+        o.gain(to.gain);
+    }
+    if from.cutoff != to.cutoff {
+        o.cutoff(to.cutoff);
+    }
+    if from.q != to.q {
+        o.q(to.q);
+    }
+    if from.attack != to.attack {
+        o.attack(to.attack);
+    }
+    if from.release != to.release {
+        o.release(to.release);
+    }
+    if from.glide != to.glide {
+        o.ctx.glide = to.glide;
+        o.push(set("/mod/sine/glide_time", to.glide));
+    }
+    let lfo_changed = from.lfo_target != to.lfo_target
+        || from.lfo_rate != to.lfo_rate
+        || from.lfo_depth != to.lfo_depth;
+    if lfo_changed {
+        match &to.lfo_target {
+            Some(t) => o.lfo(t, to.lfo_rate, to.lfo_depth),
+            None if from.lfo_target.is_some() => o.lfo_off(),
+            None => {}
+        }
+    }
+    if (from.reverb_mix, from.reverb_size) != (to.reverb_mix, to.reverb_size) {
+        o.reverb(to.reverb_mix, to.reverb_size);
+    }
+    if (from.delay_mix, from.delay_feedback) != (to.delay_mix, to.delay_feedback) {
+        o.echo(to.delay_mix, to.delay_feedback);
+    }
+    if from.bpm != to.bpm {
+        o.push(set("/seq/bpm", to.bpm));
+    }
+    let history = std::mem::take(&mut o.ctx.history);
+    *o.ctx = Context {
+        history,
+        // What sounds is not undone: the oscillators and chord notes stay as they are.
+        oscillators: o.ctx.oscillators,
+        voices: o.ctx.voices,
+        chord_notes: o.ctx.chord_notes,
+        notes: o.ctx.notes,
+        ..to.clone()
+    };
+}
