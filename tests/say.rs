@@ -211,3 +211,52 @@ fn the_prompt_edits_lines_and_keeps_a_history() {
         "{history}"
     );
 }
+
+/// Plain speech, as people type it, against a running chronus: the note is heard at its
+/// pitch, and a question is answered from the server (`/get`), not from what `say` sent.
+#[test]
+fn say_understands_plain_speech_and_answers_from_the_server() {
+    let (text, s) = say_and_record(
+        "could you play E flat 4, a bit brighter please",
+        "2.5",
+        "plain",
+    );
+    assert!(text.contains("/mod/filter/cutoff"), "{text}");
+    let f = chronus_dsp::analysis::zero_crossing_frequency(first_second(&s), 48_000.0).unwrap();
+    println!("chronus say \"could you play E flat 4\": {f:.3} Hz in the recording");
+    assert!((f - 311.127).abs() < 0.05, "{f}");
+
+    let port = support::free_port();
+    let (mut run, line) = support::start_run(
+        support::chronus()
+            .args(["run", "--backend", "null", "--seconds", "30"])
+            .args(["--osc", &format!("127.0.0.1:{port}")])
+            .stderr(Stdio::null()),
+    );
+    assert!(line.contains("OSC on"), "{line}");
+    let port = port.to_string();
+    // Another client sets C5; `say` has sent nothing.
+    let sent = support::chronus()
+        .args(["send", "--port", &port, "/mod/sine/freq", "523.2511"])
+        .output()
+        .unwrap();
+    assert!(sent.status.success(), "{sent:?}");
+    let asked = support::chronus()
+        .args(["say", "--port", &port, "what note is that?"])
+        .output()
+        .unwrap();
+    let answer = String::from_utf8_lossy(&asked.stdout);
+    assert!(asked.status.success(), "{asked:?}");
+    println!("chronus say \"what note is that?\": {answer}");
+    assert!(answer.contains("C5"), "{answer}");
+    let asked = support::chronus()
+        .args(["say", "--port", &port, "how loud is it"])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&asked.stdout).contains("0.50"),
+        "{asked:?}"
+    );
+    let _ = run.kill();
+    let _ = run.wait();
+}

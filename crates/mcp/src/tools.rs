@@ -210,6 +210,7 @@ fn say(remote: &mut Remote, phrase: &str) -> Result<Value, ToolError> {
     Ok(json!({
         "sent": plan.messages.iter().map(|m| m.to_string()).collect::<Vec<_>>(),
         "understood": plan.explanation,
+        "answer": plan.answer,
     }))
 }
 

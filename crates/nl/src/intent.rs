@@ -27,6 +27,12 @@ enum Role {
     Shorter,
     Open,
     Close,
+    /// Turns an adjective around: "too bright", "less muffled", "not so loud".
+    Invert,
+    /// No effects at all.
+    Dry,
+    /// A level named in words: "half" 0.5, "full" 1.
+    Level(f32),
     Topic(Topic),
     /// A word that is a topic and a direction at once: "louder", "muffled".
     Adjective(Topic, i32),
@@ -76,7 +82,7 @@ fn role(word: &str) -> Option<Role> {
         | "kinda" | "sort" | "kind" | "pretty" | "quite" | "rather" | "overall" | "all"
         | "everything" | "keep" | "have" | "add" | "out" | "off" | "up" | "down" | "crank"
         | "cranked" | "bump" | "pump" | "half" | "whole" | "minor" | "major" | "am" | "are"
-        | "little" => {
+        | "little" | "perfect" | "any" | "as" | "at" | "roll" | "with" => {
             return role_of_small_word(word)
         }
         "touch" | "tad" | "hair" | "smidge" | "slightly" | "somewhat" | "gently" | "subtle"
@@ -90,14 +96,17 @@ fn role(word: &str) -> Option<Role> {
         "no" | "without" | "remove" | "kill" | "lose" | "disable" | "cut" | "ditch"
         | "none" | "mute" | "dump" | "nix" | "zero" => Remove,
         "start" | "begin" | "resume" | "enable" => Start,
-        "stop" | "halt" | "end" | "silence" | "silent" | "hush" | "shush" | "shh" | "quiet"
-        | "enough" | "pause" => Stop,
+        "stop" | "halt" | "end" | "silence" | "silent" | "hush" | "shush" | "shh" | "enough"
+        | "pause" => Stop,
         "faster" | "quicker" | "quick" | "fast" | "snappier" | "snappy" | "speed" | "hurry" => {
             Faster
         }
         "slower" | "slow" | "lazier" => Slower,
-        "longer" | "long" => Longer,
-        "shorter" | "short" => Shorter,
+        "longer" | "long" | "lengthen" | "extend" => Longer,
+        "shorter" | "short" | "shorten" => Shorter,
+        "too" | "not" | "overly" => Invert,
+        "dry" | "drier" | "dryer" => Dry,
+        "full" | "max" | "maximum" => Level(1.0),
         "open" | "opened" | "opening" => Open,
         "close" | "closed" | "closing" | "shut" => Close,
         "volume" | "level" | "gain" | "loudness" => Topic(Volume),
@@ -115,7 +124,7 @@ fn role(word: &str) -> Option<Role> {
         "beat" | "beats" | "drums" | "drum" | "pattern" | "sequencer" | "groove" | "rhythm"
         | "loop" => Topic(Beat),
         "louder" | "loud" | "loudly" | "boomier" => Adjective(Volume, 1),
-        "quieter" | "softer" | "softly" | "quietly" | "soft" | "gentler" => {
+        "quieter" | "softer" | "softly" | "quietly" | "soft" | "gentler" | "quiet" => {
             Adjective(Volume, -1)
         }
         "brighter" | "bright" | "crisper" | "crisp" | "clearer" | "airier" | "airy"
@@ -123,7 +132,7 @@ fn role(word: &str) -> Option<Role> {
             Adjective(Tone, 1)
         }
         "darker" | "dark" | "duller" | "dull" | "muffled" | "muffle" | "murkier" | "murky"
-        | "muted" | "rounder" | "mellower" | "deeper" | "thicker" | "muddier" => {
+        | "muted" | "rounder" | "mellower" | "deeper" | "thicker" | "muddier" | "warmer" | "warm" => {
             Adjective(Tone, -1)
         }
         "sine" | "sin" | "pure" => Shape(0),
@@ -142,7 +151,7 @@ fn role(word: &str) -> Option<Role> {
         "octave" | "octaves" => Interval(12),
         "hz" | "khz" => Hz,
         "percent" => Percent,
-        "play" | "playing" | "sing" | "hit" => Play,
+        "play" | "playing" | "hit" | "hear" => Play,
         "glide" | "slide" | "portamento" | "bend" => Glide,
         "tune" | "tuned" | "retune" => Tune,
         _ => return note(word),
@@ -157,6 +166,7 @@ fn role_of_small_word(word: &str) -> Option<Role> {
         "off" | "out" | "rid" => Role::Remove,
         "add" | "some" | "give" | "put" | "on" => Role::Add,
         "bit" | "little" => Role::Amount(0.5),
+        "half" => Role::Level(0.5),
         _ => Role::Filler,
     })
 }
@@ -210,9 +220,11 @@ pub(crate) fn read(clause: &str) -> Option<Reading> {
         })
         .sum::<i32>()
         .signum();
+    // "too bright", "less muffled": the adjective says what there is too much of.
+    let invert = has(Role::Invert) || has(Role::Less);
     let adjective = |t: Topic| {
         roles.iter().find_map(|r| match r {
-            Role::Adjective(x, d) if *x == t => Some(*d),
+            Role::Adjective(x, d) if *x == t => Some(if invert { -*d } else { *d }),
             _ => None,
         })
     };
@@ -267,6 +279,9 @@ pub(crate) fn read(clause: &str) -> Option<Reading> {
     // A note or a frequency to play.
     if let Some(n) = note {
         return phrase(&format!("play {}", name(n)));
+    }
+    if has(Role::Dry) && !topic(Topic::Reverb) && !topic(Topic::Echo) {
+        return phrase("dry");
     }
     if let Some(v) = number {
         if has(Role::Hz) {
@@ -390,6 +405,13 @@ pub(crate) fn read(clause: &str) -> Option<Reading> {
         .any(|w| matches!(*w, "turn" | "crank" | "bump" | "pump" | "cranked"));
     if let Some(d) = adjective(Topic::Volume) {
         return phrase(if d > 0 { "louder" } else { "quieter" });
+    }
+    let level = roles.iter().find_map(|r| match r {
+        Role::Level(v) => Some(*v),
+        _ => None,
+    });
+    if let (Some(v), true) = (level, topic(Topic::Volume)) {
+        return phrase(&format!("volume {v}"));
     }
     if topic(Topic::Volume) || turned {
         let up = has(Role::More) || dir > 0;

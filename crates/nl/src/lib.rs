@@ -144,6 +144,9 @@ pub enum NlError {
         /// The closest known phrase.
         suggestion: Option<String>,
     },
+    /// "undo" with nothing to take back.
+    #[error("nothing to undo: no change since this context began (say what you want instead)")]
+    NothingToUndo,
     /// The phrase reads more than one way; nothing is sent, the readings are offered.
     #[error("'{text}' could mean {}: say which", readings.join(" or "))]
     Ambiguous {

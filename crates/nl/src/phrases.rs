@@ -647,10 +647,7 @@ fn undo_last(ctx: &mut Context) -> Result<Plan, NlError> {
     let mut plan = Plan::default();
     let mut work = ctx.clone();
     let Some(earlier) = work.history.pop() else {
-        return Err(NlError::NotUnderstood {
-            text: "undo".into(),
-            suggestion: None,
-        });
+        return Err(NlError::NothingToUndo);
     };
     let mut out = Out {
         ctx: &mut work,

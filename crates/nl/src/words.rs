@@ -63,6 +63,9 @@ pub(crate) fn normalize(text: &str) -> String {
         (" turn off ", " remove "),
         (" switch off ", " remove "),
         (" go back ", " undo "),
+        (" shut up ", " stop "),
+        (" be quiet ", " stop "),
+        (" roll off ", " cut "),
         (" take that back ", " undo "),
         (" never mind ", " undo "),
     ] {
@@ -182,6 +185,16 @@ fn notes(tokens: &[String]) -> Vec<String> {
             [n, way @ ("above" | "below"), "middle", "c", ..] if pitch_without_octave(n) => {
                 out.push(placed(n, way));
                 i += 4;
+            }
+            // "f 3": a note and its octave ("a 3" is too easily something else).
+            [n, octave, ..]
+                if pitch_without_octave(n)
+                    && *n != "a"
+                    && octave.len() == 1
+                    && octave.chars().all(|c| ('0'..='8').contains(&c)) =>
+            {
+                out.push(format!("{n}{octave}"));
+                i += 2;
             }
             [height @ ("low" | "high"), n, ..] if pitch_without_octave(n) => {
                 let octave = if *height == "low" { 2 } else { 5 };

@@ -506,4 +506,32 @@ proptest! {
         prop_assert!((0.1..=20.0).contains(&ctx.q));
         prop_assert!((0.01..=20.0).contains(&ctx.lfo_rate));
     }
+
+    /// Words that mean nothing to a synth, among the filler words people use around a
+    /// request: never a change, whatever the mix.
+    #[test]
+    fn nonsense_of_random_words_is_refused(
+        nonsense in prop::collection::vec(prop::sample::select(vec!["banana", "table", "river",
+            "green", "computer", "yesterday", "walk", "cat", "window", "apple", "idea", "paper",
+            "blorp", "zoink", "car", "pizza", "email", "garden", "tax", "spoon", "dog", "cloud",
+            "ladder", "weather", "homework", "trumpet"]), 1..4),
+        fillers in prop::collection::vec(prop::sample::select(vec!["the", "a", "it", "make",
+            "please", "can", "you", "some", "very", "more", "up", "sound", "of", "just", "less",
+            "too", "my", "our"]), 0..5),
+    ) {
+        let mut words = Vec::new();
+        for i in 0..nonsense.len().max(fillers.len()) {
+            if let Some(f) = fillers.get(i) { words.push(*f); }
+            if let Some(n) = nonsense.get(i) { words.push(*n); }
+        }
+        let text = words.join(" ");
+        let mut ctx = Context::default();
+        let before = ctx.clone();
+        let result = plan(&text, &mut ctx);
+        prop_assert!(
+            matches!(result, Err(NlError::NotUnderstood { .. })),
+            "{text:?} made {result:?}"
+        );
+        prop_assert_eq!(ctx, before);
+    }
 }

@@ -14,6 +14,7 @@ EXAMPLES
   chronus say \"play A4, a bit brighter, with vibrato\"
   chronus say --dry-run \"techno bass, wobble\"      print the OSC, send nothing
   chronus say --json \"play C4\"
+  chronus say \"what note is that?\"                  asks the server (/get), sends nothing
   chronus say                                       one phrase per line (a tmux pane)
   printf 'play C4\\nup a fifth\\n' | chronus say
 
@@ -59,8 +60,14 @@ fn say_one(
     text: &str,
     args: &SayArgs,
     ctx: &mut Context,
-    client: Option<&mut Client>,
+    mut client: Option<&mut Client>,
 ) -> Result<bool> {
+    // A question is answered from the synth as it is now, not from what was last asked for.
+    if chronus_nl::asks(text) {
+        if let Some(c) = client.as_deref_mut() {
+            refresh(c, ctx);
+        }
+    }
     let p = match plan(text, ctx) {
         Ok(p) => p,
         Err(e) => {
@@ -70,6 +77,8 @@ fn say_one(
     };
     if args.json {
         println!("{}", p.to_json());
+    } else if let Some(answer) = &p.answer {
+        println!("{answer}");
     } else {
         for m in &p.messages {
             println!("  {m}");
