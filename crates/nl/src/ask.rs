@@ -34,8 +34,8 @@ fn subject(word: &str) -> Option<Option<Subject>> {
         | "this" | "you" | "now" | "right" | "currently" | "current" | "does" | "do" | "at"
         | "to" | "a" | "an" | "of" | "its" | "much" | "set" | "sound" | "sounding" | "there"
         | "kind" | "sort" | "type" | "value" | "?" | "we" | "am" | "i" | "hearing" | "hear"
-        | "on" | "in" | "please" | "can" | "could" | "any" | "some" | "many" | "has"
-        | "have" | "got" | "going" | "being" | "played" => return Some(None),
+        | "on" | "in" | "please" | "can" | "could" | "any" | "some" | "many" | "has" | "have"
+        | "got" | "going" | "being" | "played" => return Some(None),
         _ => return None,
     }))
 }
@@ -45,8 +45,10 @@ fn subject(word: &str) -> Option<Option<Subject>> {
 pub fn asks(text: &str) -> bool {
     let normal = crate::words::normalize(text);
     let first = normal.split_whitespace().next().unwrap_or("");
-    matches!(first, "what" | "how" | "which" | "tell" | "is" | "are" | "does")
-        || normal.ends_with('?')
+    matches!(
+        first,
+        "what" | "how" | "which" | "tell" | "is" | "are" | "does"
+    ) || normal.ends_with('?')
 }
 
 /// The answer to a question, from the context; `None`: not a question, or one about

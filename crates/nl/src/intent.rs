@@ -66,8 +66,8 @@ enum Topic {
 }
 
 fn role(word: &str) -> Option<Role> {
-    use Role::*;
     use self::Topic::*;
+    use Role::*;
     if let Ok(v) = word.parse::<f32>() {
         return v.is_finite().then_some(Number(v));
     }
@@ -76,15 +76,13 @@ fn role(word: &str) -> Option<Role> {
         | "can" | "could" | "would" | "will" | "please" | "just" | "make" | "let" | "sound"
         | "sounds" | "sounding" | "is" | "be" | "to" | "of" | "on" | "in" | "for" | "by"
         | "now" | "right" | "so" | "ok" | "okay" | "hey" | "want" | "like" | "need" | "give"
-        | "put" | "set" | "get" | "go" | "turn" | "do" | "thing" | "stuff" | "synth"
-        | "again" | "instead" | "back" | "change" | "switch" | "use" | "bring" | "take"
-        | "move" | "shift" | "transpose" | "into" | "some" | "bit" | "rid" | "there"
-        | "kinda" | "sort" | "kind" | "pretty" | "quite" | "rather" | "overall" | "all"
-        | "everything" | "keep" | "have" | "add" | "out" | "off" | "up" | "down" | "crank"
-        | "cranked" | "bump" | "pump" | "half" | "whole" | "minor" | "major" | "am" | "are"
-        | "little" | "perfect" | "any" | "as" | "at" | "roll" | "with" => {
-            return role_of_small_word(word)
-        }
+        | "put" | "set" | "get" | "go" | "turn" | "do" | "thing" | "stuff" | "synth" | "again"
+        | "instead" | "back" | "change" | "switch" | "use" | "bring" | "take" | "move"
+        | "shift" | "transpose" | "into" | "some" | "bit" | "rid" | "there" | "kinda" | "sort"
+        | "kind" | "pretty" | "quite" | "rather" | "overall" | "all" | "everything" | "keep"
+        | "have" | "add" | "out" | "off" | "up" | "down" | "crank" | "cranked" | "bump"
+        | "pump" | "half" | "whole" | "minor" | "major" | "am" | "are" | "little" | "perfect"
+        | "any" | "as" | "at" | "roll" | "with" => return role_of_small_word(word),
         "touch" | "tad" | "hair" | "smidge" | "slightly" | "somewhat" | "gently" | "subtle"
         | "subtly" => Amount(0.5),
         "lot" | "lots" | "much" | "way" | "very" | "really" | "super" | "far" | "loads"
@@ -93,8 +91,8 @@ fn role(word: &str) -> Option<Role> {
         "lower" | "drop" | "flatten" => Dir(-1),
         "more" | "increase" | "extra" | "bigger" | "drown" | "boost" | "plenty" => More,
         "less" | "reduce" | "decrease" | "fewer" | "smaller" | "lessen" => Less,
-        "no" | "without" | "remove" | "kill" | "lose" | "disable" | "cut" | "ditch"
-        | "none" | "mute" | "dump" | "nix" | "zero" => Remove,
+        "no" | "without" | "remove" | "kill" | "lose" | "disable" | "cut" | "ditch" | "none"
+        | "mute" | "dump" | "nix" | "zero" => Remove,
         "start" | "begin" | "resume" | "enable" => Start,
         "stop" | "halt" | "end" | "silence" | "silent" | "hush" | "shush" | "shh" | "enough"
         | "pause" => Stop,
@@ -127,14 +125,11 @@ fn role(word: &str) -> Option<Role> {
         "quieter" | "softer" | "softly" | "quietly" | "soft" | "gentler" | "quiet" => {
             Adjective(Volume, -1)
         }
-        "brighter" | "bright" | "crisper" | "crisp" | "clearer" | "airier" | "airy"
-        | "shinier" | "shiny" | "sharper" | "brilliant" | "thinner" | "buzzier" => {
-            Adjective(Tone, 1)
-        }
+        "brighter" | "bright" | "crisper" | "crisp" | "clearer" | "airier" | "airy" | "shinier"
+        | "shiny" | "sharper" | "brilliant" | "thinner" | "buzzier" => Adjective(Tone, 1),
         "darker" | "dark" | "duller" | "dull" | "muffled" | "muffle" | "murkier" | "murky"
-        | "muted" | "rounder" | "mellower" | "deeper" | "thicker" | "muddier" | "warmer" | "warm" => {
-            Adjective(Tone, -1)
-        }
+        | "muted" | "rounder" | "mellower" | "deeper" | "thicker" | "muddier" | "warmer"
+        | "warm" => Adjective(Tone, -1),
         "sine" | "sin" | "pure" => Shape(0),
         "triangle" | "tri" => Shape(1),
         "square" => Shape(2),
@@ -285,7 +280,11 @@ pub(crate) fn read(clause: &str) -> Option<Reading> {
     }
     if let Some(v) = number {
         if has(Role::Hz) {
-            let hz = if words.contains(&"khz") { v * 1000.0 } else { v };
+            let hz = if words.contains(&"khz") {
+                v * 1000.0
+            } else {
+                v
+            };
             return phrase(&format!("play {hz} hz"));
         }
         if topic(Topic::Tempo) {
@@ -431,7 +430,11 @@ pub(crate) fn read(clause: &str) -> Option<Reading> {
     }
     // Said without saying of what: not guessed.
     if has(Role::Faster) || has(Role::Slower) {
-        let w = if has(Role::Faster) { "faster" } else { "slower" };
+        let w = if has(Role::Faster) {
+            "faster"
+        } else {
+            "slower"
+        };
         return Some(Reading::Ambiguous(vec![
             format!("{w} tempo"),
             format!("{w} vibrato"),
@@ -473,9 +476,15 @@ mod tests {
     #[test]
     fn readings() {
         let phrase = |s: &str, k: f32| Some(Reading::Phrase(s.into(), k));
-        assert_eq!(p("make the sound a little more muffled"), phrase("darker", 0.5));
+        assert_eq!(
+            p("make the sound a little more muffled"),
+            phrase("darker", 0.5)
+        );
         assert_eq!(p("take it up an octave"), phrase("up 12 semitones", 1.0));
-        assert_eq!(p("shift it up an octave and a fifth"), phrase("up 19 semitones", 1.0));
+        assert_eq!(
+            p("shift it up an octave and a fifth"),
+            phrase("up 19 semitones", 1.0)
+        );
         assert_eq!(p("go up a minor third"), phrase("up 3 semitones", 1.0));
         assert_eq!(p("raise it a half step"), phrase("up 1 semitones", 1.0));
         assert_eq!(p("give it some vibrato"), phrase("add vibrato", 1.0));

@@ -27,9 +27,11 @@ mod notes;
 mod phrases;
 mod words;
 
-pub use chords::parse_chord;
 pub use ask::asks;
-pub use context::{oscillator_name, Context, Earlier, Field, HISTORY, MAX_CHORD_NOTES, SERVER_FIELDS};
+pub use chords::parse_chord;
+pub use context::{
+    oscillator_name, Context, Earlier, Field, HISTORY, MAX_CHORD_NOTES, SERVER_FIELDS,
+};
 pub use notes::{parse_note, NOTE_NAMES};
 pub use phrases::plan;
 

@@ -2,9 +2,9 @@
 
 use crate::chords::parse_chord;
 use crate::context::{oscillator_name, MAX_CHORD_NOTES};
-use crate::notes::parse_note;
 use crate::context::{Earlier, HISTORY};
 use crate::intent::{self, Reading};
+use crate::notes::parse_note;
 use crate::words::{normalize, strip_politeness};
 use crate::{ask, Context, Message, NlError, Plan, Value};
 
@@ -570,8 +570,15 @@ pub fn plan(text: &str, ctx: &mut Context) -> Result<Plan, NlError> {
     }
     if matches!(
         whole,
-        "undo" | "undo that" | "undo it" | "undo the last change" | "revert" | "revert that"
-            | "back" | "oops" | "take it back"
+        "undo"
+            | "undo that"
+            | "undo it"
+            | "undo the last change"
+            | "revert"
+            | "revert that"
+            | "back"
+            | "oops"
+            | "take it back"
     ) {
         return undo_last(ctx);
     }

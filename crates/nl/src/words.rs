@@ -176,9 +176,7 @@ fn notes(tokens: &[String]) -> Vec<String> {
                 out.push("c4".into());
                 i += 2;
             }
-            ["the", n, way @ ("above" | "below"), "middle", "c", ..]
-                if pitch_without_octave(n) =>
-            {
+            ["the", n, way @ ("above" | "below"), "middle", "c", ..] if pitch_without_octave(n) => {
                 out.push(placed(n, way));
                 i += 5;
             }
@@ -308,10 +306,7 @@ mod tests {
 
     #[test]
     fn politeness() {
-        assert_eq!(
-            strip_politeness("can you just play c4 please"),
-            "play c4"
-        );
+        assert_eq!(strip_politeness("can you just play c4 please"), "play c4");
         assert_eq!(strip_politeness("please"), "please");
     }
 }

@@ -218,9 +218,6 @@ fn score(name: &str) {
         println!("  {f}");
     }
     // Nonsense is never mapped to a change, held out or not.
-    let refusals: Vec<&String> = failures
-        .iter()
-        .filter(|f| f.contains("planned"))
-        .collect();
+    let refusals: Vec<&String> = failures.iter().filter(|f| f.contains("planned")).collect();
     assert!(refusals.is_empty(), "nonsense made a plan: {refusals:?}");
 }
