@@ -105,6 +105,16 @@ fn say_explains_what_it_did_not_understand() {
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1), "{out:?}");
+    // Ambiguity is said, not guessed: nothing planned, the readings named, exit 1.
+    let out = Command::new(env!("CARGO_BIN_EXE_chronus"))
+        .args(["say", "--dry-run", "higher"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.code() == Some(1) && err.contains("up an octave") && out.stdout.is_empty(),
+        "{out:?}"
+    );
     let out = say_piped(b"play C4\nplay the fifth\n");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
