@@ -72,6 +72,12 @@ pub(crate) fn answer(normal: &str, ctx: &Context) -> Option<String> {
                 ctx.freq
             ),
             _ => match chronus_dsp::pitch::nearest_note(f64::from(ctx.freq)) {
+                // Set some other way (another client, a frequency): named when it is a note.
+                Some((n, 0)) => format!(
+                    "that is {} ({:.2} Hz)",
+                    chronus_dsp::pitch::note_name(n),
+                    ctx.freq
+                ),
                 Some((n, cents)) => format!(
                     "that is {:.2} Hz ({}, {cents:+} cents)",
                     ctx.freq,
