@@ -42,7 +42,10 @@ trap 'rm -f "$log"' EXIT
 step() {  # step NAME COMMAND...
     local name=$1; shift
     echo "==> $name"
+    local start=$SECONDS
     if "$@"; then passed=$((passed + 1)); else echo "FAILED: $name" >&2; failed=$((failed + 1)); fi
+    # How long each step took: what a run's time is spent on, for whoever keeps CI short.
+    echo "<== $name: $((SECONDS - start)) s"
 }
 # nextest NEXTEST-ARGS...: runs nextest and adds its summary ("N tests run: N passed, N failed")
 # to the run's totals.
@@ -75,12 +78,23 @@ step "doc tests" cargo test --workspace --doc --locked
 step "documentation builds without warnings" env RUSTDOCFLAGS="-D warnings" \
     cargo doc --workspace --no-deps --locked --quiet
 # Every crate's examples build (clippy --all-targets above); those that need no device run
-# (optimised like the tests: unoptimised DSP can be too slow for real time).
+# (optimised like the tests: unoptimised DSP can be too slow for real time). One build with the
+# workspace's features, which reuses what the doc tests built; `cargo run -p` would build each
+# package again with its own features (minutes on 2 cores).
 examples() {
-    cargo run --quiet --locked --profile test -p chronus-dsp --example render &&
-        cargo run --quiet --locked --profile test -p chronus-nl --example plan -- "play an A minor chord" &&
-        cargo run --quiet --locked --profile test -p chronus-engine --example own_backend &&
-        cargo run --quiet --locked --profile test -p chronus-osc --example serve
+    local built
+    built=$(cargo build --locked --profile test --workspace --examples --message-format json) || return 1
+    example() {  # example NAME ARGS...: runs the example built above
+        local name=$1; shift
+        local exe
+        exe=$(grep -o "\"executable\":\"[^\"]*/examples/$name\"" <<<"$built" | cut -d'"' -f4)
+        [ -n "$exe" ] || { echo "example $name was not built" >&2; return 1; }
+        "$exe" "$@"
+    }
+    example render &&
+        example plan "play an A minor chord" &&
+        example own_backend &&
+        example serve
 }
 step "examples run" examples
 # Tests that run real-time workers against a clock measure "no lost sample": they get the
@@ -110,6 +124,7 @@ done
 step "dependency policy (cargo deny)" cargo deny --locked check bans licenses sources
 
 echo
+echo "whole run: $SECONDS s"
 echo "checks: $passed passed, $failed failed"
 echo "tests: $tests_passed passed, $tests_failed failed"
 [ "$failed" -eq 0 ]
