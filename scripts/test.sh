@@ -57,6 +57,10 @@ nextest() {
     run=$(sed -nE 's/.* ([0-9]+) tests? run:.*/\1/p' <<<"$summary")
     ok=$(sed -nE 's/.* ([0-9]+) passed.*/\1/p' <<<"$summary")
     bad=$(sed -nE 's/.* ([0-9]+) failed.*/\1/p' <<<"$summary")
+    # A test that hangs past its limit counts as failed too.
+    local hung
+    hung=$(sed -nE 's/.* ([0-9]+) timed out.*/\1/p' <<<"$summary")
+    bad=$(( ${bad:-0} + ${hung:-0} ))
     tests_passed=$((tests_passed + ${ok:-0}))
     tests_failed=$((tests_failed + ${bad:-0}))
     if [ "${run:-0}" -eq 0 ]; then
