@@ -72,6 +72,12 @@ const KNOWN: &[&str] = &[
     "stop the beat",
     "dotted eighth echo",
     "echo on the beat",
+    "more resonance",
+    "less resonance",
+    "add glide",
+    "no glide",
+    "add swing",
+    "no swing",
 ];
 
 fn set(addr: &str, v: f32) -> Message {
@@ -375,6 +381,16 @@ impl Out<'_> {
         self.ctx.q = q.clamp(0.1, 20.0);
         let q = self.ctx.q;
         self.push(set("/mod/filter/q", q));
+    }
+    fn glide(&mut self, ms: f32) {
+        self.ctx.glide = ms.clamp(0.0, 5_000.0);
+        let g = self.ctx.glide;
+        self.push(set("/mod/sine/glide_time", g));
+    }
+    fn swing(&mut self, amount: f32) {
+        self.ctx.swing = amount.clamp(0.0, 0.5);
+        let s = self.ctx.swing;
+        self.push(set("/seq/swing", s));
     }
     fn shape(&mut self, s: i32) {
         self.ctx.shape = s;

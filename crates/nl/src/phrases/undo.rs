@@ -52,6 +52,9 @@ pub(super) fn restore(o: &mut Out<'_>, to: &Context) {
     if (from.delay_mix, from.delay_feedback) != (to.delay_mix, to.delay_feedback) {
         o.echo(to.delay_mix, to.delay_feedback);
     }
+    if from.swing != to.swing {
+        o.swing(to.swing);
+    }
     if from.bpm != to.bpm {
         o.push(set("/seq/bpm", to.bpm));
     }
