@@ -33,6 +33,8 @@ enum Role {
     Dry,
     /// A level named in words: "half" 0.5, "full" 1.
     Level(f32),
+    /// One note at a time.
+    Mono,
     Topic(Topic),
     /// A word that is a topic and a direction at once: "louder", "muffled".
     Adjective(Topic, i32),
@@ -65,6 +67,7 @@ enum Topic {
     Beat,
     Resonance,
     Swing,
+    Voices,
 }
 
 fn role(word: &str) -> Option<Role> {
@@ -124,6 +127,8 @@ fn role(word: &str) -> Option<Role> {
         "resonance" | "resonant" | "q" | "squelch" | "squelchy" => Topic(Resonance),
         "swing" | "shuffle" | "swung" | "groovy" => Topic(Swing),
         "straight" => Remove,
+        "voices" | "voice" | "polyphony" | "polyphonic" | "poly" => Topic(Voices),
+        "mono" | "monophonic" => Role::Mono,
         "beat" | "beats" | "drums" | "drum" | "pattern" | "sequencer" | "groove" | "rhythm"
         | "loop" => Topic(Beat),
         "louder" | "loud" | "loudly" | "boomier" => Adjective(Volume, 1),
@@ -338,6 +343,16 @@ pub(crate) fn read(clause: &str) -> Option<Reading> {
                 _ => phrase(&format!("add {name}")),
             };
         }
+    }
+    // Polyphony: "make it polyphonic", "switch to mono", "give me 16 voices".
+    if has(Role::Mono) {
+        return phrase("mono");
+    }
+    if topic(Topic::Voices) {
+        return match number {
+            Some(n) => phrase(&format!("{n} voices")),
+            None => phrase("polyphonic"),
+        };
     }
     for (t, name) in [(Topic::Resonance, "resonance"), (Topic::Swing, "swing")] {
         if topic(t) {

@@ -14,6 +14,7 @@ mod pitch;
 mod rhythm;
 mod timbre;
 mod undo;
+mod voicing;
 
 /// Phrases offered as suggestions when nothing matched.
 const KNOWN: &[&str] = &[
@@ -542,6 +543,7 @@ fn clause(c: &str, scale: f32, o: &mut Out<'_>) -> Result<bool, NlError> {
         timbre::exact,
         effects::exact,
         rhythm::exact,
+        voicing::exact,
         pitch::exact,
     ] {
         if let Some(done) = exact(c, scale, o)? {

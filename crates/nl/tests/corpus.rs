@@ -21,6 +21,7 @@
 //! | `shape N` | the wave shape is N |
 //! | `route T` / `route none` | the LFO is routed to T / nowhere |
 //! | `sync X` | `/mod/delay/sync X` is sent |
+//! | `sent MESSAGE` | this message is sent (`sent /voices 8 poly`) |
 //! | `gate on` / `gate off` | `/gate/adsr on` / `off` is sent |
 //! | `seq start` / `seq stop` | `/seq/start` / `/seq/stop` is sent |
 //! | `answer TEXT` | nothing is sent and the answer says TEXT |
@@ -128,6 +129,7 @@ fn check(
         ["route", "none"] => after.lfo_target.is_none(),
         ["route", target] => after.lfo_target.as_deref() == Some(*target),
         ["sync", v] => sent(plan, &format!("/mod/delay/sync {v}")),
+        ["sent", message @ ..] => sent(plan, &message.join(" ")),
         ["gate", on] => sent(plan, &format!("/gate/adsr {on}")),
         ["seq", what] => sent(plan, &format!("/seq/{what}")),
         ["answer", text @ ..] => {
