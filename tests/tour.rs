@@ -1,6 +1,7 @@
 //! The README's first tour, run verbatim: the block is read out of README.md (so the two cannot
 //! drift apart) and run by bash, with this build's chronus on the PATH, on the null backend.
 
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::Command;
 
@@ -41,18 +42,31 @@ fn the_readme_tour_runs_as_written() {
         bin.display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    let out = Command::new("bash")
+    // Output to files, not pipes: a tour that fails half-way leaves its background `chronus
+    // run` holding them, and waiting for their end would wait for that. The tour is waited
+    // for, then whatever it left running (its process group) is ended.
+    let (out_path, err_path) = (dir.join("tour.out"), dir.join("tour.err"));
+    let status = Command::new("bash")
         .args(["-e", "tour.sh"])
         .current_dir(&dir)
         .env("PATH", path)
         // Its own port, so a chronus already on 5005 is neither disturbed nor mistaken for it.
         .env("CHRONUS_OSC_PORT", support::free_port().to_string())
-        .output()
+        .stdout(std::fs::File::create(&out_path).unwrap())
+        .stderr(std::fs::File::create(&err_path).unwrap())
+        .process_group(0)
+        .spawn()
+        .and_then(|mut tour| {
+            let status = tour.wait();
+            // SAFETY: kill(2) on the tour's own process group (its pid), no memory involved.
+            unsafe { libc::kill(-(tour.id() as i32), libc::SIGKILL) };
+            status
+        })
         .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = std::fs::read_to_string(&out_path).unwrap_or_default();
+    let stderr = std::fs::read_to_string(&err_path).unwrap_or_default();
     println!("{stdout}");
-    assert!(out.status.success(), "the tour failed:\n{stdout}\n{stderr}");
+    assert!(status.success(), "the tour failed:\n{stdout}\n{stderr}");
     // What each step promises, from what it printed.
     assert!(stdout.contains("playing on null"), "{stdout}");
     assert!(stdout.contains("2 alive"), "status: {stdout}");

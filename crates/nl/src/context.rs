@@ -42,6 +42,8 @@ pub struct Context {
     pub oscillators: usize,
     /// The sequencer's tempo, BPM.
     pub bpm: f32,
+    /// The sequencer's swing, 0..0.5 (`/seq/swing`).
+    pub swing: f32,
     /// Oscillators sounding now (a chord's notes; 1 for a single note). `gain` is shared
     /// among them.
     pub voices: usize,
@@ -91,6 +93,7 @@ impl Default for Context {
             oscillators: 1,
             voices: 1,
             bpm: 120.0,
+            swing: 0.0,
             notes: true,
             chord_notes: false,
             history: Vec::new(),

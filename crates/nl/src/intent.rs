@@ -33,6 +33,8 @@ enum Role {
     Dry,
     /// A level named in words: "half" 0.5, "full" 1.
     Level(f32),
+    /// One note at a time.
+    Mono,
     Topic(Topic),
     /// A word that is a topic and a direction at once: "louder", "muffled".
     Adjective(Topic, i32),
@@ -63,6 +65,9 @@ enum Topic {
     Release,
     Tempo,
     Beat,
+    Resonance,
+    Swing,
+    Voices,
 }
 
 fn role(word: &str) -> Option<Role> {
@@ -119,6 +124,11 @@ fn role(word: &str) -> Option<Role> {
         "attack" | "onset" => Topic(Attack),
         "release" | "tail" | "decay" => Topic(Release),
         "tempo" | "bpm" | "pace" => Topic(Tempo),
+        "resonance" | "resonant" | "q" | "squelch" | "squelchy" => Topic(Resonance),
+        "swing" | "shuffle" | "swung" | "groovy" => Topic(Swing),
+        "straight" => Remove,
+        "voices" | "voice" | "polyphony" | "polyphonic" | "poly" => Topic(Voices),
+        "mono" | "monophonic" => Role::Mono,
         "beat" | "beats" | "drums" | "drum" | "pattern" | "sequencer" | "groove" | "rhythm"
         | "loop" => Topic(Beat),
         "louder" | "loud" | "loudly" | "boomier" => Adjective(Volume, 1),
@@ -263,9 +273,14 @@ pub(crate) fn read(clause: &str) -> Option<Reading> {
     }
     let phrase = |p: &str| Some(Reading::Phrase(p.to_owned(), scale));
 
-    // Glide and tuning.
+    // Glide to a note, and how much glide.
     if has(Role::Glide) {
-        let n = note?;
+        let Some(n) = note else {
+            return Some(Reading::Phrase(
+                format!("{} glide", op_word(&roles, dir)),
+                scale,
+            ));
+        };
         return phrase(&format!("glide to {}", name(n)));
     }
     if has(Role::Tune) {
@@ -307,15 +322,7 @@ pub(crate) fn read(clause: &str) -> Option<Reading> {
         };
     }
     // Effects and modulation.
-    let op = if has(Role::Remove) || has(Role::Stop) {
-        "no"
-    } else if has(Role::Less) || dir < 0 {
-        "less"
-    } else if has(Role::More) || dir > 0 {
-        "more"
-    } else {
-        "add"
-    };
+    let op = op_word(&roles, dir);
     for (t, name) in [(Topic::Reverb, "reverb"), (Topic::Echo, "echo")] {
         if topic(t) {
             return phrase(&format!("{op} {name}"));
@@ -335,6 +342,21 @@ pub(crate) fn read(clause: &str) -> Option<Reading> {
                 "less" => Some(Reading::Phrase(format!("add {name}"), scale * 0.5)),
                 _ => phrase(&format!("add {name}")),
             };
+        }
+    }
+    // Polyphony: "make it polyphonic", "switch to mono", "give me 16 voices".
+    if has(Role::Mono) {
+        return phrase("mono");
+    }
+    if topic(Topic::Voices) {
+        return match number {
+            Some(n) => phrase(&format!("{n} voices")),
+            None => phrase("polyphonic"),
+        };
+    }
+    for (t, name) in [(Topic::Resonance, "resonance"), (Topic::Swing, "swing")] {
+        if topic(t) {
+            return phrase(&format!("{} {name}", op_word(&roles, dir)));
         }
     }
     // The envelope.
@@ -451,6 +473,20 @@ pub(crate) fn read(clause: &str) -> Option<Reading> {
         return Some(Reading::Ambiguous(vec![a.into(), b.into(), loud.into()]));
     }
     None
+}
+
+/// The operation a clause asks of a topic, as the canonical phrases say it: "no", "less",
+/// "more" or "add".
+fn op_word(roles: &[Role], dir: i32) -> &'static str {
+    if roles.contains(&Role::Remove) || roles.contains(&Role::Stop) {
+        "no"
+    } else if roles.contains(&Role::Less) || dir < 0 {
+        "less"
+    } else if roles.contains(&Role::More) || dir > 0 {
+        "more"
+    } else {
+        "add"
+    }
 }
 
 /// Whether the clause names its tone by an adjective ("more muffled": the adjective says

@@ -14,6 +14,7 @@ mod pitch;
 mod rhythm;
 mod timbre;
 mod undo;
+mod voicing;
 
 /// Phrases offered as suggestions when nothing matched.
 const KNOWN: &[&str] = &[
@@ -72,6 +73,12 @@ const KNOWN: &[&str] = &[
     "stop the beat",
     "dotted eighth echo",
     "echo on the beat",
+    "more resonance",
+    "less resonance",
+    "add glide",
+    "no glide",
+    "add swing",
+    "no swing",
 ];
 
 fn set(addr: &str, v: f32) -> Message {
@@ -376,6 +383,16 @@ impl Out<'_> {
         let q = self.ctx.q;
         self.push(set("/mod/filter/q", q));
     }
+    fn glide(&mut self, ms: f32) {
+        self.ctx.glide = ms.clamp(0.0, 5_000.0);
+        let g = self.ctx.glide;
+        self.push(set("/mod/sine/glide_time", g));
+    }
+    fn swing(&mut self, amount: f32) {
+        self.ctx.swing = amount.clamp(0.0, 0.5);
+        let s = self.ctx.swing;
+        self.push(set("/seq/swing", s));
+    }
     fn shape(&mut self, s: i32) {
         self.ctx.shape = s;
         for i in 0..self.ctx.voices {
@@ -526,6 +543,7 @@ fn clause(c: &str, scale: f32, o: &mut Out<'_>) -> Result<bool, NlError> {
         timbre::exact,
         effects::exact,
         rhythm::exact,
+        voicing::exact,
         pitch::exact,
     ] {
         if let Some(done) = exact(c, scale, o)? {

@@ -16,11 +16,12 @@
 //! | `note N` | the last note is MIDI N and `sine.freq` within 0.05 Hz of it (A4 = 440 Hz) |
 //! | `freq HZ` | `sine.freq` within 0.05 Hz of HZ |
 //! | `chord N N N` | `/note/on` for exactly these notes |
-//! | `FIELD up` / `FIELD down` | the field rose / fell (gain, cutoff, q, attack, release, lfo_rate, lfo_depth, reverb_mix, reverb_size, delay_mix, bpm, a4) |
+//! | `FIELD up` / `FIELD down` | the field rose / fell (gain, cutoff, q, attack, release, lfo_rate, lfo_depth, reverb_mix, reverb_size, delay_mix, bpm, a4, freq, glide, swing) |
 //! | `FIELD X` | the field is X (within 0.005) |
 //! | `shape N` | the wave shape is N |
 //! | `route T` / `route none` | the LFO is routed to T / nowhere |
 //! | `sync X` | `/mod/delay/sync X` is sent |
+//! | `sent MESSAGE` | this message is sent (`sent /voices 8 poly`) |
 //! | `gate on` / `gate off` | `/gate/adsr on` / `off` is sent |
 //! | `seq start` / `seq stop` | `/seq/start` / `/seq/stop` is sent |
 //! | `answer TEXT` | nothing is sent and the answer says TEXT |
@@ -77,6 +78,7 @@ fn field(ctx: &Context, name: &str) -> Option<f32> {
         "a4" => ctx.a4,
         "freq" => ctx.freq,
         "glide" => ctx.glide,
+        "swing" => ctx.swing,
         _ => return None,
     })
 }
@@ -127,6 +129,7 @@ fn check(
         ["route", "none"] => after.lfo_target.is_none(),
         ["route", target] => after.lfo_target.as_deref() == Some(*target),
         ["sync", v] => sent(plan, &format!("/mod/delay/sync {v}")),
+        ["sent", message @ ..] => sent(plan, &message.join(" ")),
         ["gate", on] => sent(plan, &format!("/gate/adsr {on}")),
         ["seq", what] => sent(plan, &format!("/seq/{what}")),
         ["answer", text @ ..] => {

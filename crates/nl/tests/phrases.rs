@@ -123,6 +123,10 @@ const PHRASES: &[&str] = &[
     "no wobble",
     "stop the wobble",
     "no modulation",
+    "more resonance",
+    "less resonance",
+    "add glide",
+    "no glide",
     // 6. effects
     "add reverb",
     "a bit of reverb",
@@ -170,6 +174,8 @@ const PHRASES: &[&str] = &[
     "start the beat",
     "speed up",
     "a bit slower tempo",
+    "add swing",
+    "no swing",
     // 8. presets
     "techno bass",
     "flute",

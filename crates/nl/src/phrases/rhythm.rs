@@ -35,6 +35,38 @@ pub(super) fn exact(c: &str, scale: f32, o: &mut Out<'_>) -> Result<Option<bool>
             o.say("start the beat: sequencer started");
             return Ok(Some(true));
         }
+        "add swing" | "swing" | "some swing" | "swing it" | "shuffle" | "add shuffle" => {
+            let amount = 0.2 * scale;
+            o.swing(amount);
+            o.say(format!(
+                "swing: odd steps {:.0} % of a step late",
+                o.ctx.swing * 100.0
+            ));
+            return Ok(Some(true));
+        }
+        "more swing" | "more shuffle" => {
+            let amount = o.ctx.swing + 0.1 * scale;
+            o.swing(amount);
+            o.say(format!(
+                "more swing: {:.0} % of a step",
+                o.ctx.swing * 100.0
+            ));
+            return Ok(Some(true));
+        }
+        "less swing" | "less shuffle" => {
+            let amount = o.ctx.swing - 0.1 * scale;
+            o.swing(amount);
+            o.say(format!(
+                "less swing: {:.0} % of a step",
+                o.ctx.swing * 100.0
+            ));
+            return Ok(Some(true));
+        }
+        "no swing" | "straight" | "play it straight" | "no shuffle" | "straight time" => {
+            o.swing(0.0);
+            o.say("no swing: straight steps");
+            return Ok(Some(true));
+        }
         "faster tempo" | "speed up" | "slower tempo" | "slow down" => {
             let up = matches!(c, "faster tempo" | "speed up");
             let f = if up { 1.1f32 } else { 1.0 / 1.1 }.powf(scale);

@@ -122,6 +122,46 @@ pub(super) fn exact(c: &str, scale: f32, o: &mut Out<'_>) -> Result<Option<bool>
             o.say("no modulation: lfo depth 0, route removed");
             return Ok(Some(true));
         }
+        "more resonance" | "add resonance" | "resonant" | "more resonant" | "more q" => {
+            let q = o.ctx.q * 1.5f32.powf(scale);
+            o.q(q);
+            o.say(format!("more resonance: filter q {:.2}", o.ctx.q));
+            return Ok(Some(true));
+        }
+        "less resonance" | "less resonant" | "less q" => {
+            let q = o.ctx.q / 1.5f32.powf(scale);
+            o.q(q);
+            o.say(format!("less resonance: filter q {:.2}", o.ctx.q));
+            return Ok(Some(true));
+        }
+        "no resonance" => {
+            o.q(0.707);
+            o.say("no resonance: filter q 0.707 (flat)");
+            return Ok(Some(true));
+        }
+        "add glide" | "glide" | "some glide" | "portamento" | "add portamento" => {
+            let ms = 200.0 * scale;
+            o.glide(ms);
+            o.say(format!("glide: {ms:.0} ms between notes"));
+            return Ok(Some(true));
+        }
+        "more glide" | "longer glide" | "slower glide" => {
+            let ms = o.ctx.glide.max(100.0) * 2f32.powf(scale);
+            o.glide(ms);
+            o.say(format!("more glide: {:.0} ms between notes", o.ctx.glide));
+            return Ok(Some(true));
+        }
+        "less glide" | "shorter glide" | "faster glide" => {
+            let ms = o.ctx.glide * 0.5f32.powf(scale);
+            o.glide(ms);
+            o.say(format!("less glide: {:.0} ms between notes", o.ctx.glide));
+            return Ok(Some(true));
+        }
+        "no glide" | "no portamento" => {
+            o.glide(0.0);
+            o.say("no glide: notes jump");
+            return Ok(Some(true));
+        }
         "techno bass" => {
             o.shape(3);
             o.note(33, false);

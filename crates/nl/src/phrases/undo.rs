@@ -3,6 +3,21 @@
 use super::*;
 use crate::Context;
 
+/// A setting that is one number: how to read it from a context, how to send it.
+type Setting = (fn(&Context) -> f32, fn(&mut Out<'_>, f32));
+
+/// The settings undo puts back one by one.
+const SETTINGS: [Setting; 8] = [
+    (|c| c.freq, |o, v| o.freq(v)),
+    (|c| c.gain, |o, v| o.gain(v)),
+    (|c| c.cutoff, |o, v| o.cutoff(v)),
+    (|c| c.q, |o, v| o.q(v)),
+    (|c| c.attack, |o, v| o.attack(v)),
+    (|c| c.release, |o, v| o.release(v)),
+    (|c| c.glide, |o, v| o.glide(v)),
+    (|c| c.swing, |o, v| o.swing(v)),
+];
+
 /// Sends what takes the synth from the context now to `to`, and makes `to` the context
 /// (keeping the history that is left). Notes and chords that sounded are not taken back, nor
 /// the sequencer started or stopped: only settings.
@@ -14,27 +29,10 @@ pub(super) fn restore(o: &mut Out<'_>, to: &Context) {
     if from.shape != to.shape {
         o.shape(to.shape);
     }
-    if from.freq != to.freq {
-        o.freq(to.freq);
-    }
-    if from.gain != to.gain {
-        o.gain(to.gain);
-    }
-    if from.cutoff != to.cutoff {
-        o.cutoff(to.cutoff);
-    }
-    if from.q != to.q {
-        o.q(to.q);
-    }
-    if from.attack != to.attack {
-        o.attack(to.attack);
-    }
-    if from.release != to.release {
-        o.release(to.release);
-    }
-    if from.glide != to.glide {
-        o.ctx.glide = to.glide;
-        o.push(set("/mod/sine/glide_time", to.glide));
+    for (get, put) in SETTINGS {
+        if get(&from) != get(to) {
+            put(o, get(to));
+        }
     }
     let lfo_changed = from.lfo_target != to.lfo_target
         || from.lfo_rate != to.lfo_rate
