@@ -43,7 +43,11 @@ fn subject(word: &str) -> Option<Option<Subject>> {
 /// Whether `text` asks a question (rather than asking for a change): `chronus say` then
 /// refreshes its context from the server before planning.
 pub fn asks(text: &str) -> bool {
-    let normal = crate::words::normalize(text);
+    is_question(&crate::words::normalize(text))
+}
+
+/// Whether a phrase already brought to one spelling is a question.
+fn is_question(normal: &str) -> bool {
     let first = normal.split_whitespace().next().unwrap_or("");
     matches!(
         first,
@@ -54,7 +58,7 @@ pub fn asks(text: &str) -> bool {
 /// The answer to a question, from the context; `None`: not a question, or one about
 /// something chronus cannot say (not understood).
 pub(crate) fn answer(normal: &str, ctx: &Context) -> Option<String> {
-    if !asks(normal) {
+    if !is_question(normal) {
         return None;
     }
     let mut about = None;
