@@ -101,6 +101,74 @@ fn sigkill_a_worker_while_recording_loses_nothing() {
     }
 }
 
+/// Splits an interleaved two-channel file into its sides.
+fn sides(path: &Path) -> (Vec<f32>, Vec<f32>) {
+    let reader = hound::WavReader::open(path).unwrap();
+    assert_eq!(reader.spec().channels, 2, "{}: two channels", path.display());
+    let all = read_f32(path);
+    (
+        all.iter().step_by(2).copied().collect(),
+        all.iter().skip(1).step_by(2).copied().collect(),
+    )
+}
+
+#[test]
+fn sigkill_during_a_stereo_phrase_leaves_both_channels_bit_identical() {
+    // The phrase above, in stereo: notes spread across the pool, the pan moving, ping-pong
+    // echoes and a wide reverb, so that left and right differ all along.
+    let stereo = "0.0 /mod/pan/spread 1\n0.0 /mod/delay/pingpong 1\n0.0 /mod/delay/time 125\n\
+                  0.0 /mod/delay/mix 0.4\n0.0 /mod/reverb/mix 0.25\n0.3 /mod/pan/pos -0.6\n\
+                  1.4 /mod/pan/pos 0.5\n";
+    let score = scratch("stereo.score");
+    std::fs::write(&score, format!("{stereo}{SCORE}")).unwrap();
+    let rec = scratch("stereo-take.wav");
+    let (child, pids, line) = start(&[
+        "--channels",
+        "2",
+        "--seconds",
+        "3",
+        "--lookahead",
+        "4",
+        "--record",
+        rec.to_str().unwrap(),
+        "--score",
+        score.to_str().unwrap(),
+    ]);
+    assert_eq!(pids.len(), 2, "start-up line names the workers: {line}");
+    std::thread::sleep(Duration::from_millis(900));
+    // SAFETY: SIGKILL to a worker process of the chronus under test.
+    assert_eq!(unsafe { libc::kill(pids[1], libc::SIGKILL) }, 0);
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("1 respawns"), "replaced: {stdout}");
+    assert!(stdout.contains("0 underruns (0 samples lost)"), "{stdout}");
+
+    let reference = scratch("stereo-reference.wav");
+    let r = chronus()
+        .args(["render", "--channels", "2", "--seconds", "4", "--score"])
+        .arg(&score)
+        .arg("--out")
+        .arg(&reference)
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let ((live_l, live_r), (ref_l, ref_r)) = (sides(&rec), sides(&reference));
+    assert!(live_l.len() > 140_000, "about 3 s recorded: {}", live_l.len());
+    for (side, live, offline) in [("left", &live_l, &ref_l), ("right", &live_r, &ref_r)] {
+        let diff = live
+            .iter()
+            .zip(offline.iter())
+            .position(|(a, b)| a.to_bits() != b.to_bits());
+        assert_eq!(diff, None, "{side}: the live recording differs from the offline render");
+    }
+    // Really two sides: they differ (the pan, the ping-pong), and both sound.
+    let differ = live_l.iter().zip(&live_r).filter(|(a, b)| a != b).count();
+    assert!(differ > live_l.len() / 2, "left and right differ: {differ} samples");
+    let level = |x: &[f32]| x.iter().map(|s| s * s).sum::<f32>() / x.len() as f32;
+    assert!(level(&live_l) > 1e-4 && level(&live_r) > 1e-4);
+}
+
 #[test]
 fn ctrl_c_stops_cleanly_with_a_valid_recording() {
     let rec = scratch("ctrlc.wav");

@@ -183,13 +183,6 @@ struct Shared {
     failure: Mutex<Option<String>>,
 }
 
-/// Interleaves `mono` over `channels` into `out`, converting with `convert`.
-fn interleave<T: Copy>(mono: &[f32], channels: usize, out: &mut [T], convert: impl Fn(f32) -> T) {
-    for (frame, &x) in out.chunks_exact_mut(channels).zip(mono) {
-        frame.fill(convert(x));
-    }
-}
-
 fn play(
     pcm: PCM,
     o: Obtained,
@@ -237,13 +230,11 @@ fn write_loop<T: alsa::pcm::IoFormat + Copy + Default>(
     metrics: &Metrics,
     convert: fn(f32) -> T,
 ) {
-    let mut mono = vec![0.0f32; o.period];
     let mut buf = vec![T::default(); o.period * o.channels];
     let silence = vec![T::default(); o.buffer.saturating_sub(o.period) * o.channels];
     let device = Pcm { pcm, io };
     while !shared.stop.load(Acquire) {
-        adapter.fill(&mut mono);
-        interleave(&mono, o.channels, &mut buf, convert);
+        adapter.fill_frames(&mut buf, o.channels, convert);
         if let Err(e) = write_period(&device, &buf, &silence, shared, metrics) {
             *shared.failure.lock().unwrap_or_else(|p| p.into_inner()) =
                 Some(format!("ALSA write: {e}"));

@@ -201,29 +201,6 @@ struct CpalStream {
     config: StreamConfig,
 }
 
-fn fill<T: Copy>(
-    adapter: &mut BlockAdapter,
-    mono: &mut [f32],
-    data: &mut [T],
-    channels: usize,
-    convert: impl Fn(f32) -> T,
-) {
-    // The mono scratch holds one device period (preallocated large enough).
-    let frames = data.len() / channels;
-    let mut done = 0;
-    while done < frames {
-        let n = (frames - done).min(mono.len());
-        adapter.fill(&mut mono[..n]);
-        for (frame, &x) in data[done * channels..(done + n) * channels]
-            .chunks_exact_mut(channels)
-            .zip(&mono[..n])
-        {
-            frame.fill(convert(x));
-        }
-        done += n;
-    }
-}
-
 impl Backend for CpalBackend {
     fn name(&self) -> &'static str {
         "cpal"
@@ -283,7 +260,6 @@ fn build_typed<T: cpal::SizedSample + Send + 'static>(
     convert: fn(f32) -> T,
 ) -> Result<cpal::Stream, cpal::Error> {
     let mut adapter: Option<BlockAdapter> = None;
-    let mut mono = vec![0.0f32; 8192];
     let counter = shared.clone();
     device.build_output_stream(
         config,
@@ -292,7 +268,7 @@ fn build_typed<T: cpal::SizedSample + Send + 'static>(
                 adapter = cell.try_lock().ok().and_then(|mut g| g.take());
             }
             match adapter.as_mut() {
-                Some(a) => fill(a, &mut mono, data, channels, convert),
+                Some(a) => a.fill_frames(data, channels, convert),
                 None => data.fill(convert(0.0)),
             }
             counter.callbacks.fetch_add(1, Relaxed);

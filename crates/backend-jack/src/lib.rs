@@ -151,14 +151,18 @@ struct Process {
 
 impl jack::ProcessHandler for Process {
     fn process(&mut self, _: &jack::Client, ps: &jack::ProcessScope) -> jack::Control {
-        // Real-time: the adapter renders engine blocks into the first port; the others copy it.
-        if let Some((first, rest)) = self.ports.split_first_mut() {
-            let out = first.as_mut_slice(ps);
-            self.adapter.fill(out);
-            for p in rest {
-                p.as_mut_slice(ps).copy_from_slice(out);
+        // Real-time: the adapter renders engine blocks and hands each port its channel
+        // (a mono engine's one channel to every port).
+        let frames = ps.n_frames() as usize;
+        let (ports, adapter) = (&mut self.ports, &mut self.adapter);
+        let count = ports.len();
+        adapter.fill_ports(frames, count, |port, offset, samples| {
+            if let Some(p) = ports.get_mut(port) {
+                if let Some(dst) = p.as_mut_slice(ps).get_mut(offset..offset + samples.len()) {
+                    dst.copy_from_slice(samples);
+                }
             }
-        }
+        });
         self.blocks.fetch_add(1, Relaxed);
         jack::Control::Continue
     }

@@ -6,6 +6,7 @@
 //! This file decodes and carries out; `plan.rs` reads a message into what it asks for,
 //! `session.rs` holds what the router remembers of its senders, `reply.rs` builds the replies.
 
+mod commit;
 mod plan;
 mod reply;
 mod session;
@@ -449,29 +450,22 @@ impl<S: Synth> Router<S> {
                 }
                 Plan::Commit => {
                     let edits = self.state().staged.remove(&peer).unwrap_or_default();
-                    match self.engine.edit_patch(&edits) {
-                        Ok(()) => {
-                            replies.push(msg(
-                                "/patch/committed",
-                                vec![OscType::Int(edits.len() as i32)],
-                            ));
+                    let done = msg("/patch/committed", vec![OscType::Int(edits.len() as i32)]);
+                    match self.commit(peer, &edits, done, "/patch/commit") {
+                        Ok(reply) => {
+                            replies.push(reply);
                             applied_msgs += 1;
                         }
-                        Err(e) => {
-                            if matches!(e, EngineError::Dsp(DspError::TooManyModules { .. })) {
-                                self.stats.modules_refused.fetch_add(1, Relaxed);
-                            }
-                            if matches!(e, EngineError::EditsInFlight { .. }) {
-                                self.stats.commits_refused.fetch_add(1, Relaxed);
-                            }
-                            replies.extend(self.error(
-                                peer,
-                                "/patch/commit",
-                                fail("patch", format!("{e}; nothing was changed")),
-                            ));
-                        }
+                        Err(error) => replies.extend(error),
                     }
                 }
+                Plan::EditNow { edits, done } => match self.commit(peer, &edits, done, &addr) {
+                    Ok(reply) => {
+                        replies.push(reply);
+                        applied_msgs += 1;
+                    }
+                    Err(error) => replies.extend(error),
+                },
             }
         }
         if !actions.is_empty() {

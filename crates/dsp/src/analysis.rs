@@ -37,6 +37,26 @@ pub fn rms(samples: &[f32]) -> f64 {
     (sum / samples.len() as f64).sqrt()
 }
 
+/// The correlation of two channels (Pearson's, -1..1): 1 when they move together (mono),
+/// near 0 when unrelated (a wide reverb's tails), -1 when opposite. `None` when either is
+/// silent (or constant) or they differ in length.
+pub fn correlation(left: &[f32], right: &[f32]) -> Option<f64> {
+    if left.len() != right.len() || left.is_empty() {
+        return None;
+    }
+    let n = left.len() as f64;
+    let mean = |s: &[f32]| s.iter().map(|&x| f64::from(x)).sum::<f64>() / n;
+    let (ml, mr) = (mean(left), mean(right));
+    let (mut lr, mut ll, mut rr) = (0.0, 0.0, 0.0);
+    for (&l, &r) in left.iter().zip(right) {
+        let (a, b) = (f64::from(l) - ml, f64::from(r) - mr);
+        lr += a * b;
+        ll += a * a;
+        rr += b * b;
+    }
+    (ll > 0.0 && rr > 0.0).then(|| lr / (ll * rr).sqrt())
+}
+
 /// Largest absolute sample value.
 pub fn peak(samples: &[f32]) -> f64 {
     samples

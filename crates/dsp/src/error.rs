@@ -60,10 +60,18 @@ pub enum DspError {
         needed_kib: usize,
     },
     /// A module type name that chronus does not know.
-    #[error("unknown module type '{name}' (known: osc, adsr, filter, lfo)")]
+    #[error(
+        "unknown module type '{name}' (known: osc, adsr, filter, lfo, pan, bus, delay, reverb)"
+    )]
     UnknownKind {
         /// The name given.
         name: String,
+    },
+    /// A connection level (a send) out of range or not finite; nothing was changed.
+    #[error("send level {level} is out of range (0..=2); use 1 for as it is, 0.3 for a send")]
+    BadLevel {
+        /// The level asked for.
+        level: f32,
     },
     /// A NaN or infinite parameter value; nothing was changed.
     #[error("value for '{param}' is not finite")]

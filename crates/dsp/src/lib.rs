@@ -1,8 +1,8 @@
 //! chronus-dsp: the sound of chronus, and nothing else.
 //!
-//! Audio-rate [`Module`]s (oscillator, ADSR, RBJ biquad, LFO) with typed parameters and plain-data
-//! state, wired into a [`Patch`] that renders one block at a time into a mono output behind a soft
-//! limiter. Nothing here does I/O, knows about processes, backends or OSC, or allocates while
+//! Audio-rate [`Module`]s (oscillator, ADSR, RBJ biquad, LFO, pan, bus, delay, reverb) with
+//! typed parameters and plain-data state, wired into a [`Patch`] that renders one block at a
+//! time into a mono or stereo output behind a soft limiter. Nothing here does I/O, knows about processes, backends or OSC, or allocates while
 //! processing: graph edits and construction allocate, [`Patch::process`] never does.
 //!
 //! Every module can copy out its complete state as plain data ([`ModuleState`]) and restore it
@@ -34,9 +34,12 @@ mod ramp;
 mod voices;
 
 pub use error::DspError;
-pub use module::{Module, ModuleKind, ModuleState, MAX_BLOCK, MIN_BLOCK};
+pub use module::{Module, ModuleKind, ModuleState, Stereo, MAX_BLOCK, MIN_BLOCK};
 pub use param::{ModScale, ParamId, ParamSpec, SetOutcome, Unit};
-pub use patch::{ModuleId, NodeDesc, Patch, PatchState, Route, MAX_DELAY_MEMORY, MAX_MODULES};
+pub use patch::{
+    Input, ModuleId, NodeDesc, Patch, PatchState, Route, MAX_DELAY_MEMORY, MAX_MODULES,
+    MAX_SEND_LEVEL,
+};
 pub use ramp::Ramp;
 pub use voices::{
     note_hz, VoiceMode, VoicePhase, VoiceState, VoicesState, DEFAULT_VOICES, MAX_VOICES,

@@ -2,9 +2,11 @@
 
 use crate::modules::{
     adsr::{self, Adsr, AdsrState},
+    bus::{self, Bus, BusState},
     filter::{self, Filter, FilterState},
     lfo::{self, Lfo, LfoState},
     osc::{self, Osc, OscState},
+    pan::{self, Pan, PanState},
 };
 #[cfg(feature = "effects")]
 use crate::modules::{
@@ -64,6 +66,18 @@ pub trait Module: Send {
     /// Processes one block in place. Sources overwrite it; processors transform it.
     fn process(&mut self, block: &mut [f32]);
 
+    /// Processes one stereo block in place (a stereo patch's two-channel modules: see
+    /// [`ModuleKind::stereo`]). `input_stereo` tells whether the input was two channels, or
+    /// one mono signal copied into both (a pan places the latter, balances the former).
+    ///
+    /// The default is a mono module's: it renders `left` and copies it into `right`
+    /// (sources, which take no input).
+    fn process_stereo(&mut self, left: &mut [f32], right: &mut [f32], input_stereo: bool) {
+        let _ = input_stereo;
+        self.process(left);
+        right[..left.len()].copy_from_slice(left);
+    }
+
     /// Moves on by `samples` samples without rendering them and returns what the first of
     /// them would have been, where the module can do so cheaply and leave exactly the state
     /// `process` would (the LFO, read at control rate). `None`: the caller must `process`.
@@ -100,6 +114,10 @@ pub enum ModuleKind {
     Filter,
     /// Low-frequency oscillator for modulation.
     Lfo,
+    /// Places a mono signal between the two sides (equal power), balances a stereo one.
+    Pan,
+    /// A mixer bus: sums what is sent to it (each send at its level), at a gain.
+    Bus,
     /// Feedback delay (echo).
     #[cfg(feature = "effects")]
     Delay,
@@ -108,15 +126,27 @@ pub enum ModuleKind {
     Reverb,
 }
 
+/// How many channels a kind of module renders in a stereo patch (in a mono patch, one).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stereo {
+    /// One: a source (its audio is copied into both sides where a stereo module takes it).
+    Never,
+    /// Two when some input is stereo (envelopes, filters: each side alike).
+    FollowsInput,
+    /// Always two (pan, delay, reverb, bus).
+    Always,
+}
+
 /// What chronus knows of a kind of module, in one row: its names, parameter table, whether it
-/// takes a gate, how to build one.
+/// takes a gate, how many channels it renders, how to build one (for a stereo patch or not).
 struct KindInfo {
     kind: ModuleKind,
     /// The type name first, then the other names `/patch/create` takes.
     names: &'static [&'static str],
     params: &'static [ParamSpec],
     gateable: bool,
-    build: fn(f64) -> Box<dyn Module>,
+    stereo: Stereo,
+    build: fn(f64, bool) -> Box<dyn Module>,
 }
 
 /// Every kind this build has, in [`ModuleKind::ALL`]'s order.
@@ -126,28 +156,48 @@ const KINDS: &[KindInfo] = &[
         names: &["osc", "sine", "oscillator"],
         params: &osc::PARAMS,
         gateable: false,
-        build: |sr| Box::new(Osc::new(sr)),
+        stereo: Stereo::Never,
+        build: |sr, _| Box::new(Osc::new(sr)),
     },
     KindInfo {
         kind: ModuleKind::Adsr,
         names: &["adsr", "env", "envelope"],
         params: &adsr::PARAMS,
         gateable: true,
-        build: |sr| Box::new(Adsr::new(sr)),
+        stereo: Stereo::FollowsInput,
+        build: |sr, _| Box::new(Adsr::new(sr)),
     },
     KindInfo {
         kind: ModuleKind::Filter,
         names: &["filter", "biquad"],
         params: &filter::PARAMS,
         gateable: false,
-        build: |sr| Box::new(Filter::new(sr)),
+        stereo: Stereo::FollowsInput,
+        build: |sr, _| Box::new(Filter::new(sr)),
     },
     KindInfo {
         kind: ModuleKind::Lfo,
         names: &["lfo"],
         params: &lfo::PARAMS,
         gateable: false,
-        build: |sr| Box::new(Lfo::new(sr)),
+        stereo: Stereo::Never,
+        build: |sr, _| Box::new(Lfo::new(sr)),
+    },
+    KindInfo {
+        kind: ModuleKind::Pan,
+        names: &["pan", "panner"],
+        params: &pan::PARAMS,
+        gateable: false,
+        stereo: Stereo::Always,
+        build: |sr, _| Box::new(Pan::new(sr)),
+    },
+    KindInfo {
+        kind: ModuleKind::Bus,
+        names: &["bus", "mixer"],
+        params: &bus::PARAMS,
+        gateable: false,
+        stereo: Stereo::Always,
+        build: |sr, _| Box::new(Bus::new(sr)),
     },
     #[cfg(feature = "effects")]
     KindInfo {
@@ -155,7 +205,8 @@ const KINDS: &[KindInfo] = &[
         names: &["delay", "echo"],
         params: &delay::PARAMS,
         gateable: false,
-        build: |sr| Box::new(Delay::new(sr)),
+        stereo: Stereo::Always,
+        build: |sr, stereo| Box::new(Delay::new_with(sr, stereo)),
     },
     #[cfg(feature = "effects")]
     KindInfo {
@@ -163,7 +214,8 @@ const KINDS: &[KindInfo] = &[
         names: &["reverb", "freeverb"],
         params: &reverb::PARAMS,
         gateable: false,
-        build: |sr| Box::new(Reverb::new(sr)),
+        stereo: Stereo::Always,
+        build: |sr, stereo| Box::new(Reverb::new_with(sr, stereo)),
     },
 ];
 
@@ -174,6 +226,8 @@ impl ModuleKind {
         ModuleKind::Adsr,
         ModuleKind::Filter,
         ModuleKind::Lfo,
+        ModuleKind::Pan,
+        ModuleKind::Bus,
         #[cfg(feature = "effects")]
         ModuleKind::Delay,
         #[cfg(feature = "effects")]
@@ -219,10 +273,26 @@ impl ModuleKind {
         self.info().gateable
     }
 
-    /// Builds a fresh module of this kind.
+    /// How many channels this kind renders in a stereo patch.
+    pub fn stereo(self) -> Stereo {
+        self.info().stereo
+    }
+
+    /// Builds a fresh module of this kind for a mono patch.
     pub fn build(self, sample_rate: f64, block: usize) -> Result<Box<dyn Module>, DspError> {
+        self.build_for(sample_rate, block, false)
+    }
+
+    /// Builds a fresh module of this kind, for a stereo patch when `stereo` (a delay or reverb
+    /// then holds lines for both sides).
+    pub fn build_for(
+        self,
+        sample_rate: f64,
+        block: usize,
+        stereo: bool,
+    ) -> Result<Box<dyn Module>, DspError> {
         check_config(sample_rate, block)?;
-        Ok((self.info().build)(sample_rate))
+        Ok((self.info().build)(sample_rate, stereo))
     }
 }
 
@@ -249,6 +319,10 @@ pub enum ModuleState {
     Filter(FilterState),
     /// An LFO's state.
     Lfo(LfoState),
+    /// A pan's state.
+    Pan(PanState),
+    /// A bus's state.
+    Bus(BusState),
     /// A delay's state.
     #[cfg(feature = "effects")]
     Delay(DelayState),
@@ -265,6 +339,8 @@ impl ModuleState {
             ModuleState::Adsr(_) => ModuleKind::Adsr,
             ModuleState::Filter(_) => ModuleKind::Filter,
             ModuleState::Lfo(_) => ModuleKind::Lfo,
+            ModuleState::Pan(_) => ModuleKind::Pan,
+            ModuleState::Bus(_) => ModuleKind::Bus,
             #[cfg(feature = "effects")]
             ModuleState::Delay(_) => ModuleKind::Delay,
             #[cfg(feature = "effects")]

@@ -9,7 +9,7 @@ mod state;
 mod template;
 
 use crate::limiter::soft_limit_block;
-use crate::module::{check_config, Module, ModuleKind, ModuleState};
+use crate::module::{check_config, Module, ModuleKind, ModuleState, Stereo};
 use crate::voices::{VoiceMode, VoicePhase, VoicePool, VoicesState};
 use crate::{DspError, ParamId, SetOutcome};
 
@@ -40,6 +40,19 @@ pub struct Route {
     pub param: ParamId,
 }
 
+/// An audio connection into a module: whose audio, at what level (a send: 1 as it is).
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Input {
+    /// The module whose audio is taken.
+    pub from: ModuleId,
+    /// The gain it is taken at (0..=[`MAX_SEND_LEVEL`]).
+    pub level: f32,
+}
+
+/// The highest level of a connection (a send): +6 dB.
+pub const MAX_SEND_LEVEL: f32 = 2.0;
+
 /// The description of one instance: what it is and how it is wired.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
@@ -50,8 +63,8 @@ pub struct NodeDesc {
     pub name: String,
     /// Its kind.
     pub kind: ModuleKind,
-    /// Modules whose audio is summed into its input.
-    pub inputs: Vec<ModuleId>,
+    /// Modules whose audio is summed into its input, each at its level.
+    pub inputs: Vec<Input>,
     /// LFOs modulating its parameters.
     pub routes: Vec<Route>,
     /// Whether its output goes to the patch output.
@@ -66,6 +79,8 @@ pub struct PatchState {
     pub sample_rate: f64,
     /// Block size.
     pub block: usize,
+    /// Two channels (left, right) or one.
+    pub stereo: bool,
     /// Each instance (in id order) with its state.
     pub nodes: Vec<(NodeDesc, ModuleState)>,
     /// The voices playing notes.
@@ -78,19 +93,32 @@ struct Node {
     /// True when some module or the output reads this one's audio (not only its first
     /// sample, as modulation does).
     audio_used: bool,
+    /// True when it renders two channels (a stereo patch's pan, delay, reverb, bus, and what
+    /// follows them).
+    wide: bool,
+    /// True when some input renders two channels.
+    input_wide: bool,
 }
 
-/// Named module instances wired as a graph, rendered one block at a time into a mono output
-/// with a final soft limiter.
+/// Named module instances wired as a graph, rendered one block at a time into a mono or a
+/// stereo output with a final soft limiter.
+///
+/// A stereo patch gives each module one or two channels by its kind ([`crate::Stereo`]):
+/// oscillators and LFOs one, pan, delay, reverb and buses two, envelopes and filters as many
+/// as their input. A one-channel signal meets a two-channel module in both sides alike. A mono
+/// patch is one channel throughout (pan passes through), exactly as before stereo.
 ///
 /// Editing (add, remove, connect, …) allocates and must happen between blocks; [`Patch::process`]
 /// and the parameter and gate setters never allocate.
 pub struct Patch {
     sample_rate: f64,
     block: usize,
+    stereo: bool,
     nodes: Vec<Option<Node>>,
     order: Vec<usize>,
     buffers: Vec<f32>,
+    /// The right side of the output, for a stereo patch asked for one channel.
+    spare: Vec<f32>,
     voices: VoicePool,
 }
 
@@ -99,45 +127,79 @@ impl std::fmt::Debug for Patch {
         f.debug_struct("Patch")
             .field("sample_rate", &self.sample_rate)
             .field("block", &self.block)
+            .field("stereo", &self.stereo)
             .field("nodes", &self.describe())
             .finish()
     }
 }
 
 impl Patch {
-    /// An empty patch (renders silence).
+    /// An empty mono patch (renders silence).
     pub fn new(sample_rate: f64, block: usize) -> Result<Self, DspError> {
+        Patch::with_stereo(sample_rate, block, false)
+    }
+
+    /// An empty patch, stereo or mono (renders silence).
+    pub fn with_stereo(sample_rate: f64, block: usize, stereo: bool) -> Result<Self, DspError> {
         check_config(sample_rate, block)?;
         Ok(Patch {
             sample_rate,
             block,
+            stereo,
             nodes: Vec::new(),
             order: Vec::new(),
             buffers: Vec::new(),
+            spare: vec![0.0; if stereo { block } else { 0 }],
             voices: VoicePool::new(block),
         })
     }
 
-    /// The seed chain: `sine > adsr > filter > out`, with an unrouted `lfo`; with the
-    /// `effects` feature, `filter > delay > reverb > out`, both dry (mix 0) until turned up.
+    /// The seed chain, mono: `sine > adsr > filter > pan > out`, with an unrouted `lfo`; with
+    /// the `effects` feature, `pan > delay > reverb > out`, both dry (mix 0) until turned up.
     pub fn default_patch(sample_rate: f64, block: usize) -> Result<Self, DspError> {
-        let mut p = Patch::new(sample_rate, block)?;
+        Patch::default_patch_for(sample_rate, block, false)
+    }
+
+    /// The seed chain (see [`Patch::default_patch`]), stereo or mono. In stereo, `pan` places
+    /// the notes (centre: -3.01 dB on each side); in mono it passes them through.
+    pub fn default_patch_for(
+        sample_rate: f64,
+        block: usize,
+        stereo: bool,
+    ) -> Result<Self, DspError> {
+        let mut p = Patch::with_stereo(sample_rate, block, stereo)?;
         let sine = p.add("sine", ModuleKind::Osc)?;
         let adsr = p.add("adsr", ModuleKind::Adsr)?;
         let filter = p.add("filter", ModuleKind::Filter)?;
         p.add("lfo", ModuleKind::Lfo)?;
+        let pan = p.add("pan", ModuleKind::Pan)?;
         p.connect(sine, adsr)?;
         p.connect(adsr, filter)?;
+        p.connect(filter, pan)?;
         #[cfg(feature = "effects")]
-        let filter = {
+        let pan = {
             let delay = p.add("delay", ModuleKind::Delay)?;
             let reverb = p.add("reverb", ModuleKind::Reverb)?;
-            p.connect(filter, delay)?;
+            p.connect(pan, delay)?;
             p.connect(delay, reverb)?;
             reverb
         };
-        p.connect_out(filter, true)?;
+        p.connect_out(pan, true)?;
         Ok(p)
+    }
+
+    /// True for a stereo patch (two output channels).
+    pub fn is_stereo(&self) -> bool {
+        self.stereo
+    }
+
+    /// Output channels: 2 for a stereo patch, 1 for a mono one.
+    pub fn channels(&self) -> usize {
+        if self.stereo {
+            2
+        } else {
+            1
+        }
     }
 
     /// Sample rate in Hz.

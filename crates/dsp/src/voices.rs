@@ -11,7 +11,7 @@
 //! allocates.
 
 use crate::module::{Module, ModuleKind, ModuleState};
-use crate::modules::osc;
+use crate::modules::{osc, pan};
 use crate::{DspError, ModuleId, ParamId};
 
 /// Voices built for every template; `count` may use up to this many.
@@ -103,6 +103,8 @@ pub(crate) struct VoicePool {
     held_len: usize,
     voices: Vec<Voice>,
     scratch: Vec<f32>,
+    /// The right side of a voice that ends in a pan.
+    scratch_right: Vec<f32>,
 }
 
 impl VoicePool {
@@ -117,6 +119,7 @@ impl VoicePool {
             held_len: 0,
             voices: Vec::new(),
             scratch: vec![0.0; block],
+            scratch_right: vec![0.0; block],
         }
     }
 
@@ -328,12 +331,23 @@ impl VoicePool {
         self.voices.iter().any(|v| v.phase != VoicePhase::Free)
     }
 
-    /// Renders every sounding voice and adds it to `out`. `amounts[k]` is the template module
-    /// `k`'s modulation this block (and a mask of the parameters it touches). Never allocates.
-    pub(crate) fn render_into(&mut self, out: &mut [f32], amounts: &[([f32; 8], u8)]) {
+    /// Renders every sounding voice and adds it to `out` (and `right`: a stereo patch whose
+    /// template ends in a pan, which places each voice, spread across the pool by its
+    /// `spread`). `amounts[k]` is the template module `k`'s modulation this block (and a mask
+    /// of the parameters it touches). Never allocates. Real-time thread.
+    pub(crate) fn render_into(
+        &mut self,
+        out: &mut [f32],
+        mut right: Option<&mut [f32]>,
+        amounts: &[([f32; 8], u8)],
+    ) {
         let n = out.len().min(self.scratch.len());
         let scratch = &mut self.scratch[..n];
-        for v in self.voices.iter_mut() {
+        let scratch_right = &mut self.scratch_right[..n];
+        let panned = right.is_some() && self.kinds.last() == Some(&ModuleKind::Pan);
+        let last = self.kinds.len().saturating_sub(1);
+        let count = self.count;
+        for (index, v) in self.voices.iter_mut().enumerate() {
             if v.phase == VoicePhase::Free {
                 continue;
             }
@@ -348,11 +362,32 @@ impl VoicePool {
                 if k == 0 {
                     scratch.fill(0.0);
                 }
-                m.process(scratch);
+                if panned && k == last {
+                    // This voice's place: the template's, moved by its share of the spread.
+                    let routed = amounts.get(k).map_or(0.0, |(a, t)| {
+                        if t & (1 << pan::POS) != 0 {
+                            a[pan::POS as usize]
+                        } else {
+                            0.0
+                        }
+                    });
+                    let spread = m.param(pan::SPREAD).unwrap_or(0.0);
+                    m.set_modulation(pan::POS, routed + spread * pan::voice_offset(index, count));
+                    scratch_right.copy_from_slice(scratch);
+                    m.process_stereo(scratch, scratch_right, false);
+                } else {
+                    m.process(scratch);
+                }
             }
             let g = v.velocity;
             for (o, s) in out[..n].iter_mut().zip(scratch.iter()) {
                 *o += g * s;
+            }
+            if let Some(right) = right.as_deref_mut() {
+                let side = if panned { &*scratch_right } else { &*scratch };
+                for (o, s) in right[..n].iter_mut().zip(side) {
+                    *o += g * s;
+                }
             }
             if v.phase == VoicePhase::Released && v.modules.iter().any(|m| m.is_idle()) {
                 v.phase = VoicePhase::Free;

@@ -6,15 +6,32 @@ use std::sync::Mutex;
 
 /// The violation counter is global: the two tests take turns.
 static SERIAL: Mutex<()> = Mutex::new(());
-use chronus_dsp::{Patch, VoiceMode};
+use chronus_dsp::{ModuleKind, Patch, VoiceMode};
 
 #[global_allocator]
 static ALLOCATOR: AllocDisabler = AllocDisabler;
 
 #[test]
 fn patch_processing_does_not_allocate() {
+    exercise(false);
+}
+
+#[test]
+fn stereo_patch_processing_does_not_allocate() {
+    exercise(true);
+}
+
+/// The default patch (mono or stereo) through every path: modulation, parameters, gates,
+/// notes, effects wet and dry; in stereo also a bus taking a send, pan moves and spread,
+/// ping-pong, reverb width, and both outputs (two sides, and the downmix).
+fn exercise(stereo: bool) {
     let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    let mut p = Patch::default_patch(48_000.0, 64).unwrap();
+    let mut p = Patch::default_patch_for(48_000.0, 64, stereo).unwrap();
+    let bus = p.add("verb", ModuleKind::Bus).unwrap();
+    let pan = p.find("pan").unwrap();
+    p.connect_at(p.find("filter").unwrap(), bus, 0.3).unwrap();
+    p.connect_out(bus, true).unwrap();
+    p.set("pan", "spread", 1.0).unwrap();
     let (lfo, sine, filter, adsr) = (
         p.find("lfo").unwrap(),
         p.find("sine").unwrap(),
@@ -29,7 +46,7 @@ fn patch_processing_does_not_allocate() {
         p.set("delay", "mix", 0.4).unwrap();
         p.set("reverb", "mix", 0.3).unwrap();
     }
-    let mut out = [0.0f32; 64];
+    let (mut out, mut right) = ([0.0f32; 64], [0.0f32; 64]);
     reset_violation_count();
     assert_no_alloc(|| {
         for i in 0..2000u32 {
@@ -37,14 +54,21 @@ fn patch_processing_does_not_allocate() {
                 0 => p.gate(adsr, true).unwrap(),
                 100 => {
                     p.set_param(sine, 0, 220.0 + i as f32).unwrap();
+                    p.set_param(pan, 0, -0.7).unwrap();
+                    p.set("verb", "gain", 0.5).unwrap();
                 }
                 200 => {
                     p.set_param(filter, 1, 3000.0).unwrap();
                 }
                 300 => {
                     p.set_param(sine, 2, (i % 4) as f32).unwrap();
+                    p.set_param(pan, 0, 0.4).unwrap();
                     #[cfg(feature = "effects")]
-                    p.set("delay", "time", 100.0 + i as f32).unwrap();
+                    {
+                        p.set("delay", "time", 100.0 + i as f32).unwrap();
+                        p.set("delay", "pingpong", (i / 500 % 2) as f32).unwrap();
+                        p.set("reverb", "width", 0.5).unwrap();
+                    }
                 }
                 350 => {
                     #[cfg(feature = "effects")]
@@ -88,7 +112,11 @@ fn patch_processing_does_not_allocate() {
                 }
                 _ => {}
             }
-            p.process(&mut out);
+            if stereo && i % 2 == 0 {
+                p.process_stereo(&mut out, &mut right);
+            } else {
+                p.process(&mut out);
+            }
         }
     });
     assert_eq!(violation_count(), 0, "allocations while processing");

@@ -8,8 +8,8 @@ use chronus_dsp::{Module, ModuleKind, Patch};
 const SR: f64 = 48_000.0;
 const BLOCK: usize = 64;
 
-fn busy(kind: ModuleKind) -> Box<dyn Module> {
-    let mut m = kind.build(SR, BLOCK).unwrap();
+fn busy(kind: ModuleKind, stereo: bool) -> Box<dyn Module> {
+    let mut m = kind.build_for(SR, BLOCK, stereo).unwrap();
     match kind {
         ModuleKind::Osc => {
             m.set_param(3, 50.0).unwrap(); // glide
@@ -30,11 +30,20 @@ fn busy(kind: ModuleKind) -> Box<dyn Module> {
             m.set_param(0, 7.5).unwrap();
             m.set_param(2, 1.0).unwrap();
         }
+        ModuleKind::Pan => {
+            m.set_param(0, -0.4).unwrap(); // pos, moving
+            m.set_param(1, 0.5).unwrap(); // width
+            m.set_modulation(0, 0.2);
+        }
+        ModuleKind::Bus => {
+            m.set_param(0, 0.7).unwrap(); // gain, moving
+        }
         #[cfg(feature = "effects")]
         ModuleKind::Delay => {
             m.set_param(0, 3.3).unwrap(); // a short time, so the echoes come back in the test
             m.set_param(1, 0.8).unwrap(); // feedback
             m.set_param(2, 0.6).unwrap(); // mix
+            m.set_param(4, 1.0).unwrap(); // ping-pong (stereo)
             m.set_modulation(0, 0.1);
         }
         #[cfg(feature = "effects")]
@@ -54,36 +63,56 @@ fn input(i: usize) -> [f32; BLOCK] {
     b
 }
 
+/// One block of either side's input (the right side another signal than the left).
+fn input_side(i: usize, side: usize) -> [f32; BLOCK] {
+    let mut b = input(i);
+    if side == 1 {
+        b.iter_mut().for_each(|x| *x = -0.5 * *x + 0.1);
+    }
+    b
+}
+
+/// One block through `m`: mono, or both sides (the same stereo input each time).
+fn run(m: &mut Box<dyn Module>, i: usize, stereo: bool) -> Vec<f32> {
+    let (mut l, mut r) = (input_side(i, 0), input_side(i, 1));
+    if stereo {
+        m.process_stereo(&mut l, &mut r, true);
+        l.iter().chain(&r).copied().collect()
+    } else {
+        m.process(&mut l);
+        l.to_vec()
+    }
+}
+
 #[test]
-fn every_module_restores_bit_exactly() {
-    for &kind in ModuleKind::ALL {
-        let mut original = busy(kind);
-        for i in 0..7 {
-            let mut b = input(i);
-            original.process(&mut b);
-        }
-        let snapshot = original.state();
-        let mut copy = kind.build(SR, BLOCK).unwrap();
-        copy.restore(&snapshot).unwrap();
-        for i in 7..200 {
-            if i == 50 {
-                // The same command reaches both after the snapshot.
-                for m in [&mut original, &mut copy] {
-                    let _ = m.set_param(1, 0.3);
-                    let _ = m.gate(false);
-                }
+fn every_module_restores_bit_exactly_mono_and_stereo() {
+    for stereo in [false, true] {
+        for &kind in ModuleKind::ALL {
+            let mut original = busy(kind, stereo);
+            for i in 0..7 {
+                run(&mut original, i, stereo);
             }
-            let (mut a, mut b) = (input(i), input(i));
-            original.process(&mut a);
-            copy.process(&mut b);
-            let same = a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits());
-            assert!(same, "{kind:?} diverged at block {i}");
+            let snapshot = original.state();
+            let mut copy = kind.build_for(SR, BLOCK, stereo).unwrap();
+            copy.restore(&snapshot).unwrap();
+            for i in 7..200 {
+                if i == 50 {
+                    // The same command reaches both after the snapshot.
+                    for m in [&mut original, &mut copy] {
+                        let _ = m.set_param(1, 0.3);
+                        let _ = m.gate(false);
+                    }
+                }
+                let (a, b) = (run(&mut original, i, stereo), run(&mut copy, i, stereo));
+                let same = a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits());
+                assert!(same, "{kind:?} (stereo {stereo}) diverged at block {i}");
+            }
+            // A state of another kind is refused.
+            let other = ModuleKind::ALL.iter().find(|k| **k != kind).unwrap();
+            assert!(copy
+                .restore(&other.build(SR, BLOCK).unwrap().state())
+                .is_err());
         }
-        // A state of another kind is refused.
-        let other = ModuleKind::ALL.iter().find(|k| **k != kind).unwrap();
-        assert!(copy
-            .restore(&other.build(SR, BLOCK).unwrap().state())
-            .is_err());
     }
 }
 

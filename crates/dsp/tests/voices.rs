@@ -33,7 +33,7 @@ fn default_patch_has_the_seed_chain_as_template() {
         .iter()
         .map(|&id| p.name(id).unwrap())
         .collect();
-    assert_eq!(names, ["sine", "adsr", "filter"]);
+    assert_eq!(names, ["sine", "adsr", "filter", "pan"]);
     assert_eq!(p.voices(), (8, VoiceMode::Poly));
 }
 

@@ -17,7 +17,8 @@ pub struct StreamConfig {
     pub sample_rate: u32,
     /// Frames per callback.
     pub block: usize,
-    /// Output channels (the mono output is copied to each).
+    /// Output channels of the device (see [`BlockAdapter`] for how the engine's channels
+    /// meet them).
     pub channels: usize,
 }
 
@@ -51,13 +52,20 @@ pub trait Stream: Send {
     }
 }
 
-/// Feeds device buffers of any size from the engine's fixed-size blocks. Real-time safe: no
-/// allocation, no lock.
+/// Feeds device buffers of any size (and any channel count) from the engine's fixed-size
+/// blocks. Real-time safe: no allocation, no lock.
+///
+/// Engine channels go to the device's channels in order. A mono engine's one channel goes to
+/// every device channel; a stereo engine on a one-channel device gets the equal-power downmix
+/// (L + R) · √½; device channels past the engine's are silent.
 pub struct BlockAdapter {
     output: Output,
-    block: [f32; chronus_dsp::MAX_BLOCK],
+    /// The block being handed out, planar (`len` frames of each channel).
+    block: Box<[f32; chronus_dsp::MAX_BLOCK * crate::MAX_CHANNELS]>,
     pos: usize,
     len: usize,
+    /// A downmix for a one-channel device, or silence for channels past the engine's.
+    scratch: Box<[f32; chronus_dsp::MAX_BLOCK]>,
 }
 
 impl BlockAdapter {
@@ -65,9 +73,56 @@ impl BlockAdapter {
     pub fn new(output: Output) -> Self {
         BlockAdapter {
             output,
-            block: [0.0; chronus_dsp::MAX_BLOCK],
+            block: Box::new([0.0; chronus_dsp::MAX_BLOCK * crate::MAX_CHANNELS]),
             pos: 0,
             len: 0,
+            scratch: Box::new([0.0; chronus_dsp::MAX_BLOCK]),
+        }
+    }
+
+    /// Hands the next `frames` frames to a device with `ports` planar channels (JACK's
+    /// ports): `write(port, offset, samples)` copies `samples` into `port` from frame
+    /// `offset`, in pieces as blocks are rendered. Real-time thread.
+    pub fn fill_ports(
+        &mut self,
+        frames: usize,
+        ports: usize,
+        mut write: impl FnMut(usize, usize, &[f32]),
+    ) {
+        let ec = self.output.channels();
+        let mut done = 0;
+        while done < frames {
+            if self.pos == self.len {
+                let n = self.output.block_size();
+                self.output.render(&mut self.block[..n * ec]);
+                self.pos = 0;
+                self.len = n;
+            }
+            let take = (self.len - self.pos).min(frames - done);
+            let (len, pos) = (self.len, self.pos);
+            for port in 0..ports {
+                let samples: &[f32] = match (ec, ports) {
+                    (1, _) => &self.block[pos..pos + take],
+                    (_, 1) => {
+                        let (l, r) = (
+                            &self.block[pos..pos + take],
+                            &self.block[len + pos..][..take],
+                        );
+                        for ((d, a), b) in self.scratch.iter_mut().zip(l).zip(r) {
+                            *d = (a + b) * std::f32::consts::FRAC_1_SQRT_2;
+                        }
+                        &self.scratch[..take]
+                    }
+                    _ if port < ec => &self.block[port * len + pos..][..take],
+                    _ => {
+                        self.scratch[..take].fill(0.0);
+                        &self.scratch[..take]
+                    }
+                };
+                write(port, done, samples);
+            }
+            self.pos += take;
+            done += take;
         }
     }
 
@@ -76,18 +131,57 @@ impl BlockAdapter {
         self.output.block_size()
     }
 
-    /// Fills `out` with the next samples, rendering blocks as needed.
+    /// The engine's channels.
+    pub fn channels(&self) -> usize {
+        self.output.channels()
+    }
+
+    /// Fills `out` with the next frames of one channel (a stereo engine's downmix),
+    /// rendering blocks as needed. Real-time thread.
     pub fn fill(&mut self, out: &mut [f32]) {
+        self.fill_frames(out, 1, |x| x);
+    }
+
+    /// Fills `out` with the next frames for a device of `device_channels` channels,
+    /// interleaved, each sample converted by `convert` (to the device's format). Renders
+    /// blocks as needed. Real-time thread.
+    pub fn fill_frames<T: Copy>(
+        &mut self,
+        out: &mut [T],
+        device_channels: usize,
+        convert: impl Fn(f32) -> T,
+    ) {
+        let dc = device_channels.max(1);
+        let ec = self.output.channels();
+        let frames = out.len() / dc;
         let mut done = 0;
-        while done < out.len() {
+        while done < frames {
             if self.pos == self.len {
                 let n = self.output.block_size();
-                self.output.render(&mut self.block[..n]);
+                self.output.render(&mut self.block[..n * ec]);
                 self.pos = 0;
                 self.len = n;
             }
-            let take = (self.len - self.pos).min(out.len() - done);
-            out[done..done + take].copy_from_slice(&self.block[self.pos..self.pos + take]);
+            let take = (self.len - self.pos).min(frames - done);
+            let (len, block) = (self.len, &self.block[..]);
+            for (f, frame) in out[done * dc..(done + take) * dc]
+                .chunks_exact_mut(dc)
+                .enumerate()
+            {
+                let i = self.pos + f;
+                match (ec, dc) {
+                    (1, _) => frame.fill(convert(block[i])),
+                    (_, 1) => {
+                        let mix = (block[i] + block[len + i]) * std::f32::consts::FRAC_1_SQRT_2;
+                        frame[0] = convert(mix);
+                    }
+                    _ => {
+                        for (c, d) in frame.iter_mut().enumerate() {
+                            *d = convert(if c < ec { block[c * len + i] } else { 0.0 });
+                        }
+                    }
+                }
+            }
             self.pos += take;
             done += take;
         }
@@ -148,16 +242,22 @@ impl Backend for NullBackend {
         mut output: Output,
         metrics: Arc<Metrics>,
     ) -> Result<Box<dyn Stream>, EngineError> {
-        let block = output.block_size();
-        let config = StreamConfig { block, ..config };
+        // No device: the "device" has the engine's channels.
+        let (block, channels) = (output.block_size(), output.channels());
+        let config = StreamConfig {
+            block,
+            channels,
+            ..config
+        };
         let stop = Arc::new(AtomicBool::new(false));
         let dropped = Arc::new(AtomicU64::new(0));
         let xruns = Arc::new(AtomicU64::new(0));
         // Ten seconds of audio between the clock thread and the file writer.
-        let (mut tx, rx) = rtrb::RingBuffer::<f32>::new(config.sample_rate as usize * 10);
+        let (mut tx, rx) =
+            rtrb::RingBuffer::<f32>::new(config.sample_rate as usize * 10 * channels);
         let recorder = match self.record {
             Some((path, format)) => {
-                let writer = WavWriter::create(&path, format, config.channels, config.sample_rate)?;
+                let writer = WavWriter::create(&path, format, channels, config.sample_rate)?;
                 let stop = stop.clone();
                 Some(
                     std::thread::Builder::new()
@@ -179,7 +279,7 @@ impl Backend for NullBackend {
             .name("chronus-null-clock".into())
             .spawn(move || {
                 crate::rt::try_realtime(crate::rt::OUTPUT_PRIORITY);
-                let mut buf = [0.0f32; chronus_dsp::MAX_BLOCK];
+                let mut buf = [0.0f32; chronus_dsp::MAX_BLOCK * crate::MAX_CHANNELS];
                 let mut deadline = crate::rt::monotonic_ns();
                 let mut blocks = 0u64;
                 while !s.load(Acquire) && max_blocks.is_none_or(|m| blocks < m) {
@@ -190,12 +290,17 @@ impl Backend for NullBackend {
                         x.fetch_add(1, Relaxed);
                         metrics.add_xruns(1);
                     }
-                    let out = &mut buf[..block];
+                    let out = &mut buf[..block * channels];
                     output.render(out);
                     blocks += 1;
                     if recording && tx.slots() >= out.len() {
                         if let Ok(chunk) = tx.write_chunk_uninit(out.len()) {
-                            chunk.fill_from_iter(out.iter().copied());
+                            // Interleaved, as the file holds it.
+                            let out = &*out;
+                            chunk.fill_from_iter(
+                                (0..block)
+                                    .flat_map(|i| (0..channels).map(move |c| out[c * block + i])),
+                            );
                         }
                     } else if recording {
                         d.fetch_add(out.len() as u64, Relaxed);
@@ -231,7 +336,7 @@ fn record(
             let chunk = rx.read_chunk(n).map_err(|_| EngineError::Start {
                 reason: "recorder ring".into(),
             })?;
-            writer.write_mono(chunk)?;
+            writer.write_interleaved(chunk)?;
         } else if done {
             break;
         } else {

@@ -29,6 +29,10 @@ pub struct EngineConfig {
     pub sample_rate: f64,
     /// Samples per block (16..=1024).
     pub block: usize,
+    /// Output channels (1..=[`MAX_CHANNELS`]): 1 is mono (the patch renders one channel,
+    /// exactly as before stereo); 2 or more renders a stereo patch into the first two, the
+    /// others silent.
+    pub channels: usize,
     /// Blocks the workers render ahead of the output (1..=14, default 2).
     pub lookahead: usize,
     /// Processes or threads.
@@ -49,6 +53,7 @@ impl Default for EngineConfig {
         EngineConfig {
             sample_rate: 48_000.0,
             block: 64,
+            channels: 1,
             lookahead: 2,
             workers: WorkerMode::Process,
             stall_blocks: 2,
@@ -68,6 +73,9 @@ impl EngineConfig {
         self
     }
 }
+
+/// The most output channels an engine renders.
+pub const MAX_CHANNELS: usize = 8;
 
 /// How far ahead a command may be stamped by default, in seconds.
 pub const DEFAULT_HORIZON_SECONDS: f64 = 60.0;

@@ -13,12 +13,15 @@ pub enum PatchEdit {
         /// Its kind.
         kind: ModuleKind,
     },
-    /// Audio `from > to`; `to` may be `out` (the patch output).
+    /// Audio `from > to` at `level` (1: as it is; less: a send to a bus); `to` may be `out`
+    /// (the patch output, at level 1 only).
     Connect {
         /// Source module.
         from: String,
         /// Destination module, or `out`.
         to: String,
+        /// The gain of the connection (0..=[`chronus_dsp::MAX_SEND_LEVEL`]).
+        level: f32,
     },
     /// The LFO `from` modulates `to.param`.
     Modulate {
@@ -67,7 +70,11 @@ impl PatchEdit {
                 to: m.into(),
                 param: p.into(),
             },
-            None if connect => PatchEdit::Connect { from, to },
+            None if connect => PatchEdit::Connect {
+                from,
+                to,
+                level: 1.0,
+            },
             None => PatchEdit::Disconnect { from, to },
         }
     }
@@ -103,13 +110,22 @@ fn apply_one(patch: &mut Patch, e: &PatchEdit) -> Result<(), EngineError> {
         PatchEdit::Create { name, kind } => {
             patch.add(name, *kind)?;
         }
-        PatchEdit::Connect { from, to } => {
+        PatchEdit::Connect { from, to, level } => {
             let f = patch.lookup(from)?;
             if to == "out" {
+                if *level != 1.0 {
+                    return Err(EngineError::BadArguments {
+                        address: "/patch/connect".into(),
+                        reason: format!(
+                            "the output takes no send level ({level}); send to a bus instead \
+                             (/bus/new <name>, then /patch/connect {from} <name> {level})"
+                        ),
+                    });
+                }
                 patch.connect_out(f, true)?;
             } else {
                 let t = patch.lookup(to)?;
-                patch.connect(f, t)?;
+                patch.connect_at(f, t, *level)?;
             }
         }
         PatchEdit::Disconnect { from, to } => {
@@ -165,7 +181,7 @@ mod tests {
         apply(&mut p, &edits).unwrap();
         let sine2 = p.find("sine2").unwrap();
         let adsr = p.describe().into_iter().find(|d| d.name == "adsr").unwrap();
-        assert!(adsr.inputs.contains(&sine2));
+        assert!(adsr.inputs.iter().any(|i| i.from == sine2));
         let before = p.describe();
         let cycle = vec![PatchEdit::connection("filter", "sine2", true)];
         assert!(validate(&p, &cycle).is_err());

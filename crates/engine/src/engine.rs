@@ -80,7 +80,17 @@ impl Engine {
         config: EngineConfig,
         initial: &[crate::Command],
     ) -> Result<(Engine, Output), EngineError> {
-        let layout = Patch::default_patch(config.sample_rate, config.block)?;
+        if !(1..=crate::MAX_CHANNELS).contains(&config.channels) {
+            return Err(EngineError::Start {
+                reason: format!(
+                    "{} channels is out of range (1..={}); use 1 for mono, 2 for stereo",
+                    config.channels,
+                    crate::MAX_CHANNELS
+                ),
+            });
+        }
+        let layout =
+            Patch::default_patch_for(config.sample_rate, config.block, config.channels >= 2)?;
         if !(1..=MAX_LOOKAHEAD).contains(&config.lookahead) {
             return Err(EngineError::Start {
                 reason: format!(
@@ -90,11 +100,15 @@ impl Engine {
             });
         }
         let mk = || {
-            Slot::create(config.sample_rate, config.block, config.lookahead).map_err(|source| {
-                EngineError::Worker {
-                    reason: "creating shared memory",
-                    source,
-                }
+            Slot::create(
+                config.sample_rate,
+                config.block,
+                config.channels,
+                config.lookahead,
+            )
+            .map_err(|source| EngineError::Worker {
+                reason: "creating shared memory",
+                source,
             })
         };
         let slots = [mk()?, mk()?];
@@ -173,8 +187,12 @@ impl Engine {
         }
         metrics.workers_alive.store(2, Relaxed);
         // Ten seconds of played audio between the output and the recording's writer.
-        let (recorder, tap) =
-            crate::recorder::Recorder::new(metrics.clone(), shared.config.sample_rate as u32, 10)?;
+        let (recorder, tap) = crate::recorder::Recorder::new(
+            metrics.clone(),
+            shared.config.sample_rate as u32,
+            shared.config.channels,
+            10,
+        )?;
         let output = Output::new(shared.slots.clone(), metrics, shared.config.block, tap);
         // The guard goes with the supervisor's thread, which takes the workers over; if the
         // thread cannot start, the guard is dropped with it and kills them.

@@ -75,7 +75,7 @@ mod wire;
 pub mod worker;
 
 pub use command::{Action, Command};
-pub use config::{EngineConfig, WorkerMode, DEFAULT_HORIZON_SECONDS, FUTURE_LIMIT};
+pub use config::{EngineConfig, WorkerMode, DEFAULT_HORIZON_SECONDS, FUTURE_LIMIT, MAX_CHANNELS};
 /// The address table under its first name (`chronus_engine::address::Arg`…).
 pub use control as address;
 pub use control::Arg;

@@ -2,6 +2,7 @@
 //! last samples) and what sounds (notes, the pattern's step), filled by the output stage
 //! with relaxed atomic stores — no allocation, no lock — and read by anyone (`/meter`).
 
+use crate::MAX_CHANNELS;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 
 /// Samples the scope keeps (the last ones played).
@@ -51,6 +52,12 @@ pub struct MeterReading {
     pub rms: f32,
     /// What sounds, from the block last played.
     pub info: BlockInfo,
+    /// Channels the output plays.
+    pub channels: usize,
+    /// Peak level of each channel (the first `channels` count), linear, falling like `peak`.
+    pub channel_peaks: [f32; MAX_CHANNELS],
+    /// RMS level of each channel, like `rms`.
+    pub channel_rms: [f32; MAX_CHANNELS],
 }
 
 /// The shared meter block (in [`crate::Metrics`]).
@@ -59,6 +66,9 @@ pub(crate) struct Meter {
     peak: AtomicU32,
     rms: AtomicU32,
     info: AtomicU64,
+    channels: AtomicU32,
+    channel_peaks: [AtomicU32; MAX_CHANNELS],
+    channel_rms: [AtomicU32; MAX_CHANNELS],
     scope: [AtomicU32; SCOPE],
     /// Samples written to the scope so far.
     scope_pos: AtomicU64,
@@ -70,6 +80,9 @@ impl Default for Meter {
             peak: AtomicU32::new(0),
             rms: AtomicU32::new(0),
             info: AtomicU64::new(0),
+            channels: AtomicU32::new(1),
+            channel_peaks: std::array::from_fn(|_| AtomicU32::new(0)),
+            channel_rms: std::array::from_fn(|_| AtomicU32::new(0)),
             scope: std::array::from_fn(|_| AtomicU32::new(0)),
             scope_pos: AtomicU64::new(0),
         }
@@ -83,6 +96,11 @@ impl Meter {
             peak: f32::from_bits(self.peak.load(Relaxed)),
             rms: f32::from_bits(self.rms.load(Relaxed)),
             info: BlockInfo::unpack(self.info.load(Relaxed)),
+            channels: (self.channels.load(Relaxed) as usize).clamp(1, MAX_CHANNELS),
+            channel_peaks: std::array::from_fn(|c| {
+                f32::from_bits(self.channel_peaks[c].load(Relaxed))
+            }),
+            channel_rms: std::array::from_fn(|c| f32::from_bits(self.channel_rms[c].load(Relaxed))),
         }
     }
 
@@ -103,6 +121,8 @@ impl Meter {
 pub(crate) struct MeterWriter {
     mean_square: f64,
     peak: f64,
+    channel_peaks: [f64; MAX_CHANNELS],
+    channel_ms: [f64; MAX_CHANNELS],
     /// Per-block coefficients of the RMS window and the peak's fall.
     smooth: f64,
     fall: f64,
@@ -114,6 +134,8 @@ impl MeterWriter {
         MeterWriter {
             mean_square: 0.0,
             peak: 0.0,
+            channel_peaks: [0.0; MAX_CHANNELS],
+            channel_ms: [0.0; MAX_CHANNELS],
             smooth: 1.0 - (-1.0 / (RMS_SECONDS * blocks_per_s)).exp(),
             fall: 10f64.powf(-PEAK_FALL_DB_PER_S / 20.0 / blocks_per_s),
         }
@@ -121,12 +143,30 @@ impl MeterWriter {
 
     /// Measures the block just played. Called on the output's real-time thread: plain
     /// arithmetic and relaxed atomic stores, no allocation, no lock.
-    pub(crate) fn publish(&mut self, meter: &Meter, block: &[f32], info: u64) {
+    /// Measures one played block of `channels` channels, planar (`block.len()` is a
+    /// multiple of it): the levels over all of them, each channel's peak, the scope of their
+    /// mean. Real-time thread: no allocation, relaxed stores only.
+    pub(crate) fn publish(&mut self, meter: &Meter, block: &[f32], channels: usize, info: u64) {
+        let channels = channels.clamp(1, MAX_CHANNELS);
+        let n = block.len() / channels;
         let mut sum = 0.0f64;
         let mut peak = 0.0f32;
-        for &x in block {
-            sum += f64::from(x) * f64::from(x);
-            peak = peak.max(x.abs());
+        for (c, side) in block.chunks_exact(n.max(1)).take(channels).enumerate() {
+            let (mut side_peak, mut side_sum) = (0.0f32, 0.0f64);
+            for &x in side {
+                side_sum += f64::from(x) * f64::from(x);
+                side_peak = side_peak.max(x.abs());
+            }
+            sum += side_sum;
+            peak = peak.max(side_peak);
+            let p = &mut self.channel_peaks[c];
+            *p = (*p * self.fall).max(f64::from(side_peak));
+            meter.channel_peaks[c].store((*p as f32).to_bits(), Relaxed);
+            if !side.is_empty() {
+                let ms = &mut self.channel_ms[c];
+                *ms += (side_sum / side.len() as f64 - *ms) * self.smooth;
+                meter.channel_rms[c].store((ms.sqrt() as f32).to_bits(), Relaxed);
+            }
         }
         if !block.is_empty() {
             self.mean_square += (sum / block.len() as f64 - self.mean_square) * self.smooth;
@@ -137,11 +177,14 @@ impl MeterWriter {
             .rms
             .store((self.mean_square.sqrt() as f32).to_bits(), Relaxed);
         meter.info.store(info, Relaxed);
+        meter.channels.store(channels as u32, Relaxed);
         let start = meter.scope_pos.load(Relaxed);
-        for (i, &x) in block.iter().enumerate() {
+        let scale = 1.0 / channels as f32;
+        for i in 0..n {
+            let x = (0..channels).map(|c| block[c * n + i]).sum::<f32>() * scale;
             meter.scope[((start + i as u64) % SCOPE as u64) as usize].store(x.to_bits(), Relaxed);
         }
-        meter.scope_pos.store(start + block.len() as u64, Relaxed);
+        meter.scope_pos.store(start + n as u64, Relaxed);
     }
 }
 
@@ -162,7 +205,7 @@ mod tests {
                     amp * phase.sin() as f32
                 })
                 .collect();
-            w.publish(&meter, &block, 7);
+            w.publish(&meter, &block, 1, 7);
         }
         let r = meter.read();
         assert!((r.peak - amp).abs() < 1e-3, "{r:?}");
@@ -173,7 +216,7 @@ mod tests {
         // Silence after: the RMS window empties within a few time constants, the peak falls
         // 20 dB a second.
         for _ in 0..750 {
-            w.publish(&meter, &[0.0; 64], 0);
+            w.publish(&meter, &[0.0; 64], 1, 0);
         }
         let r = meter.read();
         assert!(r.rms < 1e-3, "{r:?}");

@@ -7,37 +7,59 @@ use crate::{Command, EngineError, Renderer};
 use chronus_dsp::Patch;
 use std::path::Path;
 
-/// Renders `samples` samples of `patch`, applying `commands` at their stamps. `progress` is
-/// called after each block with (samples done, samples in all).
+/// Renders `samples` samples of `patch` (one channel: a stereo patch's downmix), applying
+/// `commands` at their stamps. `progress` is called after each block with (samples done,
+/// samples in all).
 pub fn render(
     patch: Patch,
     commands: &[Command],
     samples: u64,
-    mut progress: impl FnMut(u64, u64),
+    progress: impl FnMut(u64, u64),
 ) -> Result<Vec<f32>, EngineError> {
-    let mut out = Vec::with_capacity(samples as usize);
-    render_with(patch, commands, samples, |block, done| {
-        out.extend_from_slice(block);
+    let mut channels = render_channels(patch, commands, samples, 1, progress)?;
+    Ok(channels.pop().unwrap_or_default())
+}
+
+/// Renders `samples` frames of `patch` in `channels` channels (as the engine plays them: one
+/// is mono or a stereo patch's downmix; two or more are left, right and silence), each
+/// channel's samples in one vector.
+pub fn render_channels(
+    patch: Patch,
+    commands: &[Command],
+    samples: u64,
+    channels: usize,
+    mut progress: impl FnMut(u64, u64),
+) -> Result<Vec<Vec<f32>>, EngineError> {
+    let channels = channels.clamp(1, crate::MAX_CHANNELS);
+    let mut out = vec![Vec::with_capacity(samples as usize); channels];
+    render_with(patch, commands, samples, channels, |block, done| {
+        let n = block.len() / channels;
+        for (side, planar) in out.iter_mut().zip(block.chunks_exact(n.max(1))) {
+            side.extend_from_slice(planar);
+        }
         progress(done, samples);
         Ok(())
     })?;
     Ok(out)
 }
 
-/// Renders into a WAV file (mono). Nothing is left behind on error: the file is written to a
-/// temporary name next to `path` and renamed when complete.
+/// Renders into a WAV file of `channels` channels (see [`render_channels`]). Nothing is left
+/// behind on error: the file is written to a temporary name next to `path` and renamed when
+/// complete.
 pub fn render_to_wav(
     patch: Patch,
     commands: &[Command],
     samples: u64,
-    path: &Path,
-    format: WavFormat,
+    (path, format, channels): (&Path, WavFormat, usize),
     mut progress: impl FnMut(u64, u64),
 ) -> Result<(), EngineError> {
+    let channels = channels.clamp(1, crate::MAX_CHANNELS);
     let tmp = path.with_extension("wav.partial");
-    let mut writer = WavWriter::create(&tmp, format, 1, patch.sample_rate() as u32)?;
-    let result = render_with(patch, commands, samples, |block, done| {
-        writer.write_mono(block.iter().copied())?;
+    let mut writer = WavWriter::create(&tmp, format, channels, patch.sample_rate() as u32)?;
+    let result = render_with(patch, commands, samples, channels, |block, done| {
+        let n = block.len() / channels;
+        writer
+            .write_interleaved((0..n).flat_map(|i| (0..channels).map(move |c| block[c * n + i])))?;
         progress(done, samples);
         Ok(())
     })
@@ -54,10 +76,13 @@ pub fn render_to_wav(
     }
 }
 
+/// Renders block by block, handing each planar block (`channels` channels) and the samples
+/// done so far to `sink`.
 fn render_with(
     patch: Patch,
     commands: &[Command],
     samples: u64,
+    channels: usize,
     mut sink: impl FnMut(&[f32], u64) -> Result<(), EngineError>,
 ) -> Result<(), EngineError> {
     let block = patch.block_size();
@@ -66,7 +91,7 @@ fn render_with(
     let mut commands = commands.to_vec();
     commands.sort_by_key(|c| c.at);
     let mut next = 0;
-    let mut buf = vec![0.0f32; block];
+    let mut buf = vec![0.0f32; block * channels];
     while r.now() < samples {
         let n = (samples - r.now()).min(block as u64) as usize;
         let end = r.now() + n as u64;
@@ -75,8 +100,8 @@ fn render_with(
             r.schedule(commands[next])?;
             next += 1;
         }
-        r.render(&mut buf[..n]);
-        sink(&buf[..n], r.now())?;
+        r.render_planar(&mut buf[..n * channels], channels);
+        sink(&buf[..n * channels], r.now())?;
     }
     Ok(())
 }

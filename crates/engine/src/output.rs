@@ -4,6 +4,7 @@
 
 use crate::metrics::{Metrics, BLOCK_TIMES};
 use crate::slot::{fault, Slot};
+use crate::MAX_CHANNELS;
 use chronus_dsp::MAX_BLOCK;
 use std::sync::atomic::Ordering::*;
 use std::sync::Arc;
@@ -27,7 +28,9 @@ pub struct Output {
     metrics: Arc<Metrics>,
     next: u64,
     block: usize,
-    other: [f32; MAX_BLOCK],
+    channels: usize,
+    /// The standby's copy of the block, for the bit-exact comparison (every channel).
+    other: Box<[f32; MAX_BLOCK * MAX_CHANNELS]>,
     meter: crate::meter::MeterWriter,
 }
 
@@ -43,15 +46,21 @@ impl Output {
             metrics,
             next: 0,
             meter: crate::meter::MeterWriter::new(slots[0].sample_rate(), block),
+            channels: slots[0].channels(),
             slots,
             block,
-            other: [0.0; MAX_BLOCK],
+            other: Box::new([0.0; MAX_BLOCK * MAX_CHANNELS]),
         }
     }
 
-    /// Samples per block: `render` takes exactly this many.
+    /// Frames per block: `render` takes this many of every channel.
     pub fn block_size(&self) -> usize {
         self.block
+    }
+
+    /// Channels per block (1..=[`crate::MAX_CHANNELS`]).
+    pub fn channels(&self) -> usize {
+        self.channels
     }
 
     /// Sample rate of the rendered audio.
@@ -64,11 +73,13 @@ impl Output {
         self.next
     }
 
-    /// Fills `out` (one block, mono) with the next block. Real-time safe: no allocation, no
-    /// lock; at most one non-blocking futex wake per worker that waits for room.
+    /// Fills `out` with the next block: [`Output::channels`] channels, planar (channel `c`
+    /// at `out[c * n..(c + 1) * n]`, `n` the block size; one channel: the whole of `out`).
+    /// Real-time safe: no allocation, no lock; at most one non-blocking futex wake per worker
+    /// that waits for room.
     pub fn render(&mut self, out: &mut [f32]) -> BlockSource {
-        let n = out.len().min(self.block);
-        let out = &mut out[..n];
+        let n = (out.len() / self.channels).min(self.block);
+        let out = &mut out[..n * self.channels];
         let k = self.next;
         // vDSO clock read, no syscall: when the backend asked for this block.
         let now = crate::rt::monotonic_ns();
@@ -84,7 +95,7 @@ impl Output {
         let source = if let Some(i) = have_active {
             info = i;
             // Cross-check the standby when it has the block too: divergence is a fault.
-            let other = &mut self.other[..n];
+            let other = &mut self.other[..out.len()];
             if take(&self.slots[standby], k, other).is_some() {
                 let same = out
                     .iter()
@@ -113,8 +124,9 @@ impl Output {
         };
         // What is played is what is recorded (silence included), before the block counts as
         // played: a recording stopped after that has it.
-        self.tap.push(out);
-        self.meter.publish(&self.metrics.meter, out, info);
+        self.tap.push(out, self.channels);
+        self.meter
+            .publish(&self.metrics.meter, out, self.channels, info);
         self.next = k + 1;
         self.metrics.played_blocks.store(self.next, Release);
         // Seal the block the workers may now render: every command published so far belongs

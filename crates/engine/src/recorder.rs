@@ -36,15 +36,20 @@ struct TapShared {
 }
 
 impl RecordTap {
-    /// Copies one played block into the ring, if recording. Real-time safe.
+    /// Copies one played block of `channels` channels (planar) into the ring, interleaved as
+    /// a WAV file holds it, if recording. Real-time safe.
     #[inline]
-    pub(crate) fn push(&mut self, block: &[f32]) {
+    pub(crate) fn push(&mut self, block: &[f32], channels: usize) {
         if !self.shared.armed.load(Acquire) {
             return;
         }
-        match self.tx.write_chunk_uninit(block.len()) {
+        let channels = channels.max(1);
+        let n = block.len() / channels;
+        match self.tx.write_chunk_uninit(n * channels) {
             Ok(chunk) => {
-                chunk.fill_from_iter(block.iter().copied());
+                chunk.fill_from_iter(
+                    (0..n).flat_map(|i| (0..channels).map(move |c| block[c * n + i])),
+                );
             }
             Err(_) => {
                 self.shared.dropped.fetch_add(block.len() as u64, Relaxed);
@@ -66,16 +71,20 @@ pub(crate) struct Recorder {
     thread: Mutex<Option<JoinHandle<()>>>,
     metrics: Arc<Metrics>,
     sample_rate: u32,
+    channels: usize,
 }
 
 impl Recorder {
-    /// A recorder and the tap for the output; `seconds` of audio fit in the ring.
+    /// A recorder of `channels` channels and the tap for the output; `seconds` of audio fit
+    /// in the ring.
     pub(crate) fn new(
         metrics: Arc<Metrics>,
         sample_rate: u32,
+        channels: usize,
         seconds: usize,
     ) -> Result<(Recorder, RecordTap), EngineError> {
-        let (tx, rx) = rtrb::RingBuffer::<f32>::new(sample_rate as usize * seconds);
+        let channels = channels.max(1);
+        let (tx, rx) = rtrb::RingBuffer::<f32>::new(sample_rate as usize * seconds * channels);
         let shared = Arc::new(TapShared {
             armed: AtomicBool::new(false),
             dropped: AtomicU64::new(0),
@@ -96,6 +105,7 @@ impl Recorder {
                 thread: Mutex::new(Some(thread)),
                 metrics,
                 sample_rate,
+                channels,
             },
             RecordTap { tx, shared },
         ))
@@ -123,7 +133,7 @@ impl Recorder {
                 reason: format!("already recording to {}; stop it first", p.display()),
             });
         }
-        let writer = WavWriter::new(file, path, format, 1, self.sample_rate)?;
+        let writer = WavWriter::new(file, path, format, self.channels, self.sample_rate)?;
         self.commands
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -214,7 +224,7 @@ fn write_loop(mut rx: rtrb::Consumer<f32>, commands: mpsc::Receiver<Cmd>) {
                 match open.as_mut() {
                     Some(w) if error.is_none() => {
                         // What a failed write leaves in the ring is drained next time round.
-                        if let Err(e) = w.write_mono(chunk) {
+                        if let Err(e) = w.write_interleaved(chunk) {
                             error = Some(e);
                         }
                     }
@@ -268,7 +278,7 @@ mod tests {
     #[test]
     fn a_recording_keeps_its_first_blocks() {
         let metrics = Arc::new(Metrics::default());
-        let (recorder, mut tap) = Recorder::new(metrics.clone(), 48_000, 1).unwrap();
+        let (recorder, mut tap) = Recorder::new(metrics.clone(), 48_000, 1, 1).unwrap();
         // The output moving on, as `stop` waits for it to.
         let ticking = Arc::new(AtomicBool::new(true));
         let clock = {
@@ -288,7 +298,7 @@ mod tests {
             let file = File::create(&path).unwrap();
             recorder.start(file, &path, WavFormat::F32).unwrap();
             for _ in 0..4 {
-                tap.push(&block);
+                tap.push(&block, 1);
             }
             let report = recorder.stop().unwrap().unwrap();
             assert_eq!(report.samples, 256, "take {i}: every block from the start");

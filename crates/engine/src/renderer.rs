@@ -189,10 +189,26 @@ impl Renderer {
         self.apply_at(action, self.now)
     }
 
-    /// Renders the next `out.len()` samples (at most the patch's block size), applying
-    /// scheduled commands at their samples. Never allocates.
+    /// Renders the next `out.len()` samples (at most the patch's block size) of one channel
+    /// (a stereo patch's downmix), applying scheduled commands at their samples. Never
+    /// allocates. Real-time thread (a worker's render loop).
     pub fn render(&mut self, out: &mut [f32]) {
         let n = out.len().min(self.patch.block_size());
+        self.render_planar(&mut out[..n], 1);
+    }
+
+    /// Renders the next `out.len() / channels` frames into `out`, planar: channel `c` at
+    /// `out[c * n..(c + 1) * n]` (at most the patch's block size each). One channel: the
+    /// patch's mono output (a stereo patch's downmix); two or more: left and right, and
+    /// silence in the channels after them. Applies scheduled commands at their samples.
+    /// Never allocates. Real-time thread (a worker's render loop).
+    pub fn render_planar(&mut self, out: &mut [f32], channels: usize) {
+        let channels = channels.max(1);
+        let n = (out.len() / channels).min(self.patch.block_size());
+        let out = &mut out[..n * channels];
+        if channels > 2 {
+            out[2 * n..].fill(0.0);
+        }
         let end = self.now + n as u64;
         // Tempo-synced parameters (the delay's `sync`) follow the sequencer's tempo: told when
         // it changes, not every block.
@@ -219,7 +235,7 @@ impl Renderer {
             }
             let offset = (at - self.now) as usize;
             if offset > pos {
-                self.patch.process(&mut out[pos..offset]);
+                self.process_span(out, n, channels, pos..offset);
                 pos = offset;
             }
             if cmd_at == Some(at) {
@@ -240,9 +256,26 @@ impl Renderer {
             }
         }
         if pos < n {
-            self.patch.process(&mut out[pos..n]);
+            self.process_span(out, n, channels, pos..n);
         }
         self.now = end;
+    }
+
+    /// Renders the frames `span` of a planar block of `n` frames.
+    fn process_span(
+        &mut self,
+        out: &mut [f32],
+        n: usize,
+        channels: usize,
+        span: std::ops::Range<usize>,
+    ) {
+        if channels == 1 {
+            self.patch.process(&mut out[span]);
+        } else {
+            let (left, rest) = out.split_at_mut(n);
+            self.patch
+                .process_stereo(&mut left[span.clone()], &mut rest[span]);
+        }
     }
 }
 

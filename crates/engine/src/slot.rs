@@ -13,6 +13,7 @@
 
 use crate::shm::SharedMemory;
 use crate::wire::WireCommand;
+use crate::MAX_CHANNELS;
 use chronus_dsp::MAX_BLOCK;
 use std::cell::UnsafeCell;
 use std::io;
@@ -84,7 +85,8 @@ struct BlockCell {
     stamp: AtomicU64,
     /// What the worker tells about the block ([`crate::meter::BlockInfo`], packed).
     info: AtomicU64,
-    samples: UnsafeCell<[f32; MAX_BLOCK]>,
+    /// The block, planar: channel `c` at `[c * block..(c + 1) * block]`.
+    samples: UnsafeCell<[f32; MAX_BLOCK * MAX_CHANNELS]>,
 }
 
 #[repr(C, align(64))]
@@ -94,6 +96,7 @@ struct Header {
     build: AtomicU64,
     sample_rate_bits: AtomicU64,
     block: AtomicU32,
+    channels: AtomicU32,
     lookahead: AtomicU32,
     generation: AtomicU32,
     // worker → engine
@@ -166,13 +169,21 @@ pub struct Slot {
 }
 
 impl Slot {
-    /// Creates a fresh slot region for a patch at `sample_rate` / `block`.
-    pub(crate) fn create(sample_rate: f64, block: usize, lookahead: usize) -> io::Result<Slot> {
+    /// Creates a fresh slot region for a patch at `sample_rate` / `block`, rendering
+    /// `channels` channels.
+    pub(crate) fn create(
+        sample_rate: f64,
+        block: usize,
+        channels: usize,
+        lookahead: usize,
+    ) -> io::Result<Slot> {
         let mem = SharedMemory::create("chronus-slot", std::mem::size_of::<Layout>())?;
         let slot = Slot { mem: Arc::new(mem) };
         let h = &slot.layout().header;
         h.sample_rate_bits.store(sample_rate.to_bits(), Relaxed);
         h.block.store(block as u32, Relaxed);
+        h.channels
+            .store(channels.clamp(1, MAX_CHANNELS) as u32, Relaxed);
         h.lookahead.store(lookahead as u32, Relaxed);
         h.build.store(BUILD_ID, Relaxed);
         h.magic.store(MAGIC, Release);
@@ -225,6 +236,11 @@ impl Slot {
     /// Block size.
     pub fn block(&self) -> usize {
         self.layout().header.block.load(Relaxed) as usize
+    }
+
+    /// Channels per block (1..=[`MAX_CHANNELS`]).
+    pub fn channels(&self) -> usize {
+        (self.layout().header.channels.load(Relaxed) as usize).clamp(1, MAX_CHANNELS)
     }
 
     /// Blocks the worker may render ahead of the output.
@@ -461,7 +477,7 @@ impl Slot {
         let cell = &self.layout().blocks[(index % AUDIO_SLOTS as u64) as usize];
         cell.stamp.store(0, Release);
         cell.info.store(info, Relaxed);
-        let n = samples.len().min(MAX_BLOCK);
+        let n = samples.len().min(MAX_BLOCK * MAX_CHANNELS);
         // SAFETY: only this worker writes the cell; the output reads it only while the stamp
         // names the index it wants, and re-checks the stamp after copying (seqlock). `n` is
         // within the cell.
@@ -615,7 +631,7 @@ impl Slot {
         if cell.stamp.load(Acquire) != index + 1 {
             return None;
         }
-        let n = out.len().min(MAX_BLOCK);
+        let n = out.len().min(MAX_BLOCK * MAX_CHANNELS);
         // SAFETY: the stamp says the cell holds `index`; a concurrent rewrite (only possible
         // after a reset) is caught by the second stamp check below, and the copy is of plain
         // floats, so a torn read is harmless once discarded. `n` is within both buffers.
@@ -659,7 +675,7 @@ mod tests {
     #[test]
     fn a_worker_of_another_build_refuses_the_slot() {
         use std::os::fd::{FromRawFd, OwnedFd};
-        let s = Slot::create(48_000.0, 64, 2).unwrap();
+        let s = Slot::create(48_000.0, 64, 1, 2).unwrap();
         // SAFETY: dup of the slot's open memfd; the new descriptor is owned by the OwnedFd.
         let dup = || unsafe { OwnedFd::from_raw_fd(libc::dup(s.raw_fd())) };
         assert!(Slot::open(dup()).is_ok(), "the same build opens it");
@@ -670,7 +686,7 @@ mod tests {
 
     #[test]
     fn command_ring_is_fifo_bounded_and_stops_at_the_seal() {
-        let s = Slot::create(48_000.0, 64, 2).unwrap();
+        let s = Slot::create(48_000.0, 64, 1, 2).unwrap();
         for i in 0..COMMAND_CAPACITY as u64 {
             assert!(s.push_command(WireCommand {
                 seq: i,
@@ -691,7 +707,7 @@ mod tests {
 
     #[test]
     fn seals_are_found_only_under_their_block() {
-        let s = Slot::create(48_000.0, 64, 2).unwrap();
+        let s = Slot::create(48_000.0, 64, 1, 2).unwrap();
         assert_eq!(s.seal(3), None);
         s.write_seal(3, 77);
         assert_eq!(s.seal(3), Some(77));
@@ -702,7 +718,7 @@ mod tests {
 
     #[test]
     fn blocks_are_found_only_under_their_index() {
-        let s = Slot::create(48_000.0, 64, 2).unwrap();
+        let s = Slot::create(48_000.0, 64, 1, 2).unwrap();
         let data: Vec<f32> = (0..64).map(|i| i as f32).collect();
         s.write_block(5, &data, 42);
         let mut out = vec![0.0; 64];
@@ -720,7 +736,7 @@ mod tests {
     #[test]
     fn two_thread_stress_keeps_order_and_content() {
         // One writer thread, one reader thread, a million commands through the 4096-cell ring.
-        let s = Slot::create(48_000.0, 64, 2).unwrap();
+        let s = Slot::create(48_000.0, 64, 1, 2).unwrap();
         let writer = s.clone();
         const N: u64 = 1_000_000;
         let t = std::thread::spawn(move || {

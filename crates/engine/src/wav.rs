@@ -73,6 +73,9 @@ pub struct WavWriter {
     channels: usize,
     path: PathBuf,
     frames: u64,
+    /// Samples written by [`WavWriter::write_interleaved`] (frames times channels, plus a
+    /// partly written frame).
+    written: u64,
 }
 
 impl std::fmt::Debug for WavWriter {
@@ -123,6 +126,7 @@ impl WavWriter {
             channels: channels.max(1),
             path: path.to_owned(),
             frames: 0,
+            written: 0,
         })
     }
 
@@ -148,6 +152,26 @@ impl WavWriter {
                 r.map_err(|e| self.err(e))?;
             }
             self.frames += 1;
+        }
+        Ok(())
+    }
+
+    /// Appends interleaved samples (one per channel, frame after frame), each written once.
+    pub fn write_interleaved(
+        &mut self,
+        samples: impl IntoIterator<Item = f32>,
+    ) -> Result<(), EngineError> {
+        for x in samples {
+            let r = match self.format {
+                WavFormat::F32 => self.inner.write_sample(x),
+                WavFormat::S24 => self.inner.write_sample(to_int(x, 24)),
+                WavFormat::S16 => self.inner.write_sample(to_int(x, 16) as i16),
+            };
+            r.map_err(|e| self.err(e))?;
+            self.written += 1;
+            if self.written.is_multiple_of(self.channels as u64) {
+                self.frames += 1;
+            }
         }
         Ok(())
     }
@@ -203,6 +227,36 @@ pub fn read_mono(path: &Path) -> Result<(Vec<f32>, u32, u16), EngineError> {
         .map(|frame| frame.iter().sum::<f32>() / frame.len() as f32)
         .collect();
     Ok((mono, spec.sample_rate, spec.channels))
+}
+
+/// A WAV file read back channel by channel, in ±1.0 whatever its sample format: the
+/// channels (each the same length) and the sample rate.
+pub fn read_channels(path: &Path) -> Result<(Vec<Vec<f32>>, u32), EngineError> {
+    let err = |source| EngineError::Wav {
+        path: path.to_owned(),
+        source,
+    };
+    let mut reader = hound::WavReader::open(path).map_err(err)?;
+    let spec = reader.spec();
+    let samples: Vec<f32> = match spec.sample_format {
+        hound::SampleFormat::Float => reader.samples::<f32>().collect::<Result<_, _>>(),
+        hound::SampleFormat::Int => {
+            let scale = 1.0 / (1u64 << (spec.bits_per_sample.clamp(1, 32) - 1)) as f32;
+            reader
+                .samples::<i32>()
+                .map(|s| s.map(|v| v as f32 * scale))
+                .collect::<Result<_, _>>()
+        }
+    }
+    .map_err(err)?;
+    let channels = usize::from(spec.channels.max(1));
+    let mut out = vec![Vec::with_capacity(samples.len() / channels); channels];
+    for frame in samples.chunks_exact(channels) {
+        for (side, &x) in out.iter_mut().zip(frame) {
+            side.push(x);
+        }
+    }
+    Ok((out, spec.sample_rate))
 }
 
 #[cfg(test)]

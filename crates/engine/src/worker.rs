@@ -114,11 +114,12 @@ pub(crate) fn run(slot: &Slot, start: Start, generation: u32, snapshots: Snapsho
         Some(r) => r,
         None => return,
     };
-    let block = slot.block();
+    let (block, channels) = (slot.block(), slot.channels());
     let mut b = renderer.now() / block as u64;
     slot.set_next_block(b);
     slot.set_status(WorkerStatus::Running);
-    let mut buf = [0.0f32; MAX_BLOCK];
+    // One block of every channel, planar.
+    let mut buf = [0.0f32; MAX_BLOCK * crate::MAX_CHANNELS];
     let mut slow = 1u32;
     let mut nan_next = false;
     while slot.wait_for_room(b, generation) {
@@ -185,8 +186,8 @@ pub(crate) fn run(slot: &Slot, start: Start, generation: u32, snapshots: Snapsho
                 None => slot.count_dropped(),
             }
         }
-        let out = &mut buf[..block];
-        renderer.render(out);
+        let out = &mut buf[..block * channels];
+        renderer.render_planar(out, channels);
         if slow > 1 {
             // Injected slowness: each extra factor costs a fifth of a block period of CPU.
             let period_us = block as f64 / slot.sample_rate() * 1e6;
@@ -226,7 +227,8 @@ pub(crate) fn run(slot: &Slot, start: Start, generation: u32, snapshots: Snapsho
 fn start_renderer(slot: &Slot, start: Start, generation: u32) -> Option<Renderer> {
     match start {
         Start::Fresh => {
-            let patch = match Patch::default_patch(slot.sample_rate(), slot.block()) {
+            let stereo = slot.channels() >= 2;
+            let patch = match Patch::default_patch_for(slot.sample_rate(), slot.block(), stereo) {
                 Ok(p) => p,
                 Err(e) => {
                     eprintln!("chronus worker: {e}");

@@ -740,6 +740,7 @@ fn resyncs_of_a_big_state_at_192_khz_keep_the_survivors_deadline() {
             edits.push(PatchEdit::Connect {
                 from: from.clone(),
                 to: name.clone(),
+                level: 1.0,
             });
             from = name;
         }

@@ -42,6 +42,7 @@ fn edits(bytes: &[u8]) -> Vec<PatchEdit> {
             1 => PatchEdit::Connect {
                 from: name(it.next()),
                 to: name(it.next()),
+                level: f32::from(it.next().unwrap_or(0)) / 100.0,
             },
             2 => PatchEdit::Disconnect {
                 from: name(it.next()),

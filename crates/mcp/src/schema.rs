@@ -193,7 +193,8 @@ pub fn tools(layout: &Layout) -> Vec<ToolSpec> {
         },
         ToolSpec {
             name: "note_on",
-            description: "Play a note on the pool of voices (sine > adsr > filter copies).".into(),
+            description: "Play a note on the pool of voices (sine > adsr > filter > pan copies)."
+                .into(),
             input_schema: object(
                 json!({"note": note, "velocity": {"type": "number", "minimum": 0, "maximum": 1, "default": 1}}),
                 &["note"],
@@ -226,6 +227,8 @@ pub fn tools(layout: &Layout) -> Vec<ToolSpec> {
                                  "description": "create: the module's kind"},
                         "from": {"type": "string", "description": "connect/disconnect: the source module"},
                         "to": {"type": "string", "description": "connect/disconnect: a module, `out`, or `module.param` (modulation)"},
+                        "level": {"type": "number", "minimum": 0, "maximum": 2, "default": 1,
+                                  "description": "connect: the connection's gain (a send to a bus: 0.3)"},
                     }, "required": ["op"]}},
                     "commit": {"type": "boolean", "default": true, "description": "apply the staged edits now"},
                 }),

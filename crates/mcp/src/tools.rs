@@ -235,7 +235,15 @@ fn patch(remote: &mut Remote, args: &Args) -> Result<Value, ToolError> {
                 } else {
                     "/patch/disconnect"
                 },
-                vec![s(field("from")?), s(field("to")?)],
+                {
+                    let mut a = vec![s(field("from")?), s(field("to")?)];
+                    if let (true, Some(level)) =
+                        (op == "connect", e.get("level").and_then(Value::as_f64))
+                    {
+                        a.push(OscType::Float(level as f32));
+                    }
+                    a
+                },
             ),
             other => {
                 return Err(bad(

@@ -43,14 +43,27 @@ pub struct RenderArgs {
     /// Sample format of the file: f32, s24 or s16.
     #[arg(long, default_value = "f32")]
     format: WavFormat,
+    /// Channels of the file, 1..=8: 1 renders the mono patch (bit-identical to renders from
+    /// before stereo), 2 or more a stereo patch (left, right, then silence), as `chronus run
+    /// --channels` plays it.
+    #[arg(long, default_value_t = 1)]
+    channels: usize,
     #[command(flatten)]
     voices: super::voices::VoiceArgs,
 }
 
 /// Runs `chronus render`.
 pub fn run(args: RenderArgs) -> Result<()> {
-    let mut patch = Patch::default_patch(f64::from(args.sample_rate), args.block)
-        .context("cannot build the default patch")?;
+    if !(1..=chronus_engine::MAX_CHANNELS).contains(&args.channels) {
+        bail!(
+            "--channels must be 1..={} (got {}): 1 for mono, 2 for stereo",
+            chronus_engine::MAX_CHANNELS,
+            args.channels
+        );
+    }
+    let mut patch =
+        Patch::default_patch_for(f64::from(args.sample_rate), args.block, args.channels >= 2)
+            .context("cannot build the default patch")?;
     if let Some(Action::Voices { count, mono }) = args.voices.action() {
         let mode = if mono {
             VoiceMode::Mono
@@ -96,8 +109,7 @@ pub fn run(args: RenderArgs) -> Result<()> {
         patch,
         &commands,
         samples,
-        &args.out,
-        args.format,
+        (&args.out, args.format, args.channels),
         |done, _| {
             if done - last_tick >= sr as u64 || done == samples {
                 bar.set_position(done);

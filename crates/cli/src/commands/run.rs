@@ -47,11 +47,13 @@ pub struct RunArgs {
     /// cpal_client_PID_out, connected to the system playback ports) [default: cpal's default].
     #[arg(long)]
     cpal_host: Option<String>,
-    /// Output channels (the mono signal on each).
+    /// Output channels, 1..=8: 1 plays the mono patch (as before stereo), 2 or more a stereo
+    /// patch (left, right; channels past the second silent). A one-channel device gets the
+    /// equal-power downmix.
     #[arg(long, default_value_t = 1)]
     channels: usize,
-    /// Record what is played (mono, at the output: failovers leave no gap) to this WAV file,
-    /// on any backend. Ctrl-C finalises it.
+    /// Record what is played (every channel, at the output: failovers leave no gap) to this
+    /// WAV file, on any backend. Ctrl-C finalises it.
     #[arg(long)]
     record: Option<PathBuf>,
     /// The folder `/record/start [name]` over OSC writes new WAV files into (created when
@@ -207,8 +209,9 @@ pub fn run(args: RunArgs) -> Result<()> {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read the score {}", path.display()))?;
-            let layout = Patch::default_patch(f64::from(sample_rate), args.block)
-                .context("invalid --sample-rate or --block")?;
+            let layout =
+                Patch::default_patch_for(f64::from(sample_rate), args.block, args.channels >= 2)
+                    .context("invalid --sample-rate or --block")?;
             Score::parse(&text)
                 .and_then(|s| s.resolve(&layout))
                 .with_context(|| format!("{}: fix the score and try again", path.display()))?
@@ -218,6 +221,7 @@ pub fn run(args: RunArgs) -> Result<()> {
     let config = EngineConfig {
         sample_rate: f64::from(sample_rate),
         block: args.block,
+        channels: args.channels,
         lookahead: args.lookahead,
         workers: args.workers,
         stall_blocks: args.stall_blocks,

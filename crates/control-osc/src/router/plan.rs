@@ -33,6 +33,11 @@ pub(super) enum Plan {
     Stage(PatchEdit),
     /// Apply the staged edits atomically.
     Commit,
+    /// Apply these edits atomically now (not staged), answering `done`.
+    EditNow {
+        edits: Vec<PatchEdit>,
+        done: OscMessage,
+    },
     /// Drop the staged edits.
     Abort,
     /// Inject a fault (`/fault/inject <kind> <target>`).
@@ -196,7 +201,24 @@ impl<S: Synth> Router<S> {
             },
             ["patch", verb @ ("connect" | "disconnect")] => match args.as_slice() {
                 [Arg::Str(from), Arg::Str(to)] => Ok(Plan::Stage(PatchEdit::connection(from, to, *verb == "connect"))),
-                _ => Err(fail("arguments", "expects <src> <dst> (dst: a module, out, or module.param)")),
+                [Arg::Str(from), Arg::Str(to), level] if *verb == "connect" && !to.contains('.') => {
+                    let level = level
+                        .as_f32()
+                        .filter(|l| (0.0..=chronus_dsp::MAX_SEND_LEVEL).contains(l))
+                        .ok_or_else(|| fail("arguments", "the send level is a number 0..2 (1: as it is)"))?;
+                    Ok(Plan::Stage(PatchEdit::Connect { from: (*from).into(), to: (*to).into(), level }))
+                }
+                _ => Err(fail(
+                    "arguments",
+                    "expects <src> <dst> [level] (dst: a module, out, or module.param; level 0..2, a send)",
+                )),
+            },
+            ["bus", "new"] => match args.as_slice() {
+                [Arg::Str(name)] => Ok(Plan::EditNow {
+                    edits: vec![PatchEdit::Create { name: (*name).into(), kind: ModuleKind::Bus }],
+                    done: msg("/bus/created", vec![OscType::String((*name).into())]),
+                }),
+                _ => Err(fail("arguments", "expects <name> (then /patch/connect <module> <name> <level>)")),
             },
             ["patch", "remove"] => match args.as_slice() {
                 [Arg::Str(name)] => Ok(Plan::Stage(PatchEdit::Remove { name: (*name).into() })),
@@ -219,7 +241,7 @@ impl<S: Synth> Router<S> {
             },
             _ => Err(fail(
                 "address",
-                format!("unknown address '{}' (see docs/osc.md: /mod, /gate, /note, /voices, /engine, /seq, /patch, /record, /status, /get, /modules, /notify, /sync, /fault)", m.addr),
+                format!("unknown address '{}' (see docs/osc.md: /mod, /gate, /note, /voices, /engine, /seq, /patch, /bus, /record, /status, /get, /modules, /notify, /sync, /fault)", m.addr),
             )),
         }
     }

@@ -83,10 +83,16 @@ impl<S: Synth> Router<S> {
             .info
             .step
             .map_or((-1, 0), |(s, l)| (i32::from(s), i32::from(l)));
-        let pairs: Vec<(&str, OscType)> = vec![
-            ("channels", OscType::Int(1)),
-            ("peak.1", OscType::Float(r.peak)),
-            ("rms.1", OscType::Float(r.rms)),
+        let mut pairs: Vec<(String, OscType)> =
+            vec![("channels".into(), OscType::Int(r.channels as i32))];
+        for c in 0..r.channels {
+            pairs.push((
+                format!("peak.{}", c + 1),
+                OscType::Float(r.channel_peaks[c]),
+            ));
+            pairs.push((format!("rms.{}", c + 1), OscType::Float(r.channel_rms[c])));
+        }
+        let rest: Vec<(&str, OscType)> = vec![
             ("notes_held", OscType::Int(i32::from(r.info.notes_held))),
             (
                 "notes_sounding",
@@ -101,9 +107,10 @@ impl<S: Synth> Router<S> {
                 OscType::Blob(scope.iter().flat_map(|x| x.to_le_bytes()).collect()),
             ),
         ];
+        pairs.extend(rest.into_iter().map(|(k, v)| (k.to_owned(), v)));
         let mut args = Vec::new();
         for (k, v) in pairs {
-            args.push(OscType::String(k.into()));
+            args.push(OscType::String(k));
             args.push(v);
         }
         msg("/meter.reply", args)
@@ -163,11 +170,18 @@ impl<S: Synth> Router<S> {
             ("replayed", OscType::Long(m.replayed as i64)),
             ("quarantined", OscType::Long(m.quarantined as i64)),
             ("origin_unix", OscType::Double(origin_unix)),
+            ("channels", OscType::Int(c.channels as i32)),
         ];
         let mut args = Vec::new();
         for (k, v) in pairs {
             args.push(OscType::String(k.into()));
             args.push(v);
+        }
+        // Each channel's peak level (linear, falling 20 dB/s), as the meter reads it.
+        let r = self.engine.metrics_handle().meter();
+        for (c, peak) in r.channel_peaks.iter().take(c.channels).enumerate() {
+            args.push(OscType::String(format!("peak.{}", c + 1)));
+            args.push(OscType::Float(*peak));
         }
         msg("/status.reply", args)
     }

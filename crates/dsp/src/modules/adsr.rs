@@ -254,6 +254,28 @@ impl Module for Adsr {
         }
     }
 
+    fn process_stereo(&mut self, left: &mut [f32], right: &mut [f32], _input_stereo: bool) {
+        let right = &mut right[..left.len()];
+        match self.s.stage {
+            Stage::Idle => {
+                left.fill(0.0);
+                right.fill(0.0);
+            }
+            Stage::Sustain => {
+                let l = self.s.level;
+                left.iter_mut().for_each(|x| *x *= l);
+                right.iter_mut().for_each(|x| *x *= l);
+            }
+            _ => {
+                // One envelope, both sides.
+                for (l, r) in left.iter_mut().zip(right.iter_mut()) {
+                    let g = self.tick();
+                    (*l, *r) = (*l * g, *r * g);
+                }
+            }
+        }
+    }
+
     super::plain_state!(Adsr, "an adsr");
 
     fn reset(&mut self) {

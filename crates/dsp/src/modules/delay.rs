@@ -7,6 +7,11 @@
 //! when it is turned up again the line starts empty. Values below 1e-20 in the loop are flushed
 //! to zero, so a long silent tail never turns into slow subnormal arithmetic.
 //!
+//! In a stereo patch the delay has a line per side: each side echoes itself, or with
+//! `pingpong` 1 the repeats alternate sides exactly on the delay time: the input (both sides'
+//! mean) is heard first on the left after `time`, then on the right after twice that, then on
+//! the left again, each repeat `feedback` times the one before.
+//!
 //! `sync` ties the time to the tempo ([`Module::set_tempo`], the sequencer's BPM): a note value
 //! in whole notes (0.25 = a quarter = one beat, 0.125 an eighth, 0.1875 a dotted eighth); the
 //! time is then `sync · 4 · 60000 / bpm` ms, within 1..2000 ms, and follows tempo changes with
@@ -25,6 +30,8 @@ pub const FEEDBACK: ParamId = 1;
 pub const MIX: ParamId = 2;
 /// Parameter index of `sync` (a note value in whole notes; 0 = off).
 pub const SYNC: ParamId = 3;
+/// Parameter index of `pingpong` (0 off, 1 on; stereo patches).
+pub const PINGPONG: ParamId = 4;
 
 /// The tempo a delay assumes until told otherwise (the sequencer's default).
 pub const DEFAULT_TEMPO: f32 = 120.0;
@@ -33,7 +40,7 @@ pub const DEFAULT_TEMPO: f32 = 120.0;
 pub const MAX_TIME_MS: f32 = 2000.0;
 
 /// Parameters of `delay`.
-pub static PARAMS: [ParamSpec; 4] = [
+pub static PARAMS: [ParamSpec; 5] = [
     ParamSpec {
         name: "time",
         unit: Unit::Ms,
@@ -70,6 +77,15 @@ pub static PARAMS: [ParamSpec; 4] = [
         smoothing_ms: 0.0,
         modulation: ModScale::None,
     },
+    ParamSpec {
+        name: "pingpong",
+        unit: Unit::Choice,
+        min: 0.0,
+        max: Max::Fixed(1.0),
+        default: 0.0,
+        smoothing_ms: 0.0,
+        modulation: ModScale::None,
+    },
 ];
 
 /// Complete state of a [`Delay`], the line included.
@@ -77,9 +93,9 @@ pub static PARAMS: [ParamSpec; 4] = [
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct DelayState {
     /// Base parameter values, in table order.
-    pub params: [f32; 4],
+    pub params: [f32; 5],
     /// Modulation amounts, in table order.
-    pub modulation: [f32; 4],
+    pub modulation: [f32; 5],
     /// The tempo `sync` follows, in BPM.
     pub tempo: f32,
     /// Smoothers of time, feedback and mix.
@@ -88,8 +104,10 @@ pub struct DelayState {
     pub write: u32,
     /// True while bypassed at mix 0 (the line is stale and is cleared on the way back).
     pub idle: bool,
-    /// The delay line.
+    /// The delay line (the left side's in a stereo patch).
     pub line: Vec<f32>,
+    /// The right side's line in a stereo patch (empty in a mono one).
+    pub right: Vec<f32>,
 }
 
 /// Feedback delay.
@@ -112,23 +130,24 @@ pub(crate) fn flush(x: f32) -> f32 {
 impl Delay {
     /// A fresh delay at the default parameters, its line sized for [`MAX_TIME_MS`].
     pub fn new(sample_rate: f64) -> Self {
-        let params = [
-            PARAMS[0].default,
-            PARAMS[1].default,
-            PARAMS[2].default,
-            PARAMS[3].default,
-        ];
+        Delay::new_with(sample_rate, false)
+    }
+
+    /// A fresh delay for a stereo patch (a line per side) or a mono one.
+    pub fn new_with(sample_rate: f64, stereo: bool) -> Self {
+        let params = PARAMS.each_ref().map(|p| p.default);
         let len = (f64::from(MAX_TIME_MS) * sample_rate / 1000.0).ceil() as usize + 2;
         Delay {
             sample_rate,
             s: DelayState {
                 params,
-                modulation: [0.0; 4],
+                modulation: [0.0; 5],
                 tempo: DEFAULT_TEMPO,
                 ramps: [params[0], params[1], params[2]].map(Ramp::at),
                 write: 0,
                 idle: true,
                 line: vec![0.0; len],
+                right: if stereo { vec![0.0; len] } else { Vec::new() },
             },
         }
     }
@@ -175,7 +194,7 @@ impl Module for Delay {
 
     fn effective(&self, param: ParamId) -> Option<f32> {
         match param {
-            SYNC => Some(self.s.params[SYNC as usize]),
+            SYNC | PINGPONG => Some(self.s.params[param as usize]),
             _ => self.s.ramps.get(param as usize).map(Ramp::value),
         }
     }
@@ -225,13 +244,59 @@ impl Module for Delay {
         self.s.write = w as u32;
     }
 
+    fn process_stereo(&mut self, left: &mut [f32], right: &mut [f32], _input_stereo: bool) {
+        self.retarget();
+        let [time, feedback, mix] = &mut self.s.ramps;
+        if mix.to == 0.0 && !mix.is_moving() {
+            self.s.idle = true;
+            return;
+        }
+        if self.s.idle {
+            self.s.line.fill(0.0);
+            self.s.right.fill(0.0);
+            self.s.idle = false;
+        }
+        let pingpong = self.s.params[PINGPONG as usize] >= 0.5;
+        let (line_l, line_r) = (&mut self.s.line[..], &mut self.s.right[..]);
+        let len = line_l.len();
+        if line_r.len() != len {
+            return; // built for a mono patch: no right line (the graph never asks this)
+        }
+        let mut w = self.s.write as usize;
+        let per_ms = self.sample_rate / 1000.0;
+        for (xl, xr) in left.iter_mut().zip(right.iter_mut()) {
+            let d = f64::from(time.tick()) * per_ms;
+            let whole = d.floor();
+            let frac = (d - whole) as f32;
+            let i0 = (w + len - whole as usize) % len;
+            let i1 = (i0 + len - 1) % len;
+            let wet_l = line_l[i0] + (line_l[i1] - line_l[i0]) * frac;
+            let wet_r = line_r[i0] + (line_r[i1] - line_r[i0]) * frac;
+            let fb = feedback.tick();
+            let m = mix.tick();
+            if pingpong {
+                line_l[w] = flush((*xl + *xr) * 0.5 + fb * wet_r);
+                line_r[w] = flush(fb * wet_l);
+            } else {
+                line_l[w] = flush(*xl + fb * wet_l);
+                line_r[w] = flush(*xr + fb * wet_r);
+            }
+            *xl = *xl * (1.0 - m) + wet_l * m;
+            *xr = *xr * (1.0 - m) + wet_r * m;
+            w = (w + 1) % len;
+        }
+        self.s.write = w as u32;
+    }
+
     fn state(&self) -> ModuleState {
         ModuleState::Delay(self.s.clone())
     }
 
     fn restore(&mut self, state: &ModuleState) -> Result<(), DspError> {
         match state {
-            ModuleState::Delay(s) if s.line.len() == self.s.line.len() => {
+            ModuleState::Delay(s)
+                if s.line.len() == self.s.line.len() && s.right.len() == self.s.right.len() =>
+            {
                 self.s.params = s.params;
                 self.s.modulation = s.modulation;
                 self.s.tempo = s.tempo;
@@ -239,10 +304,11 @@ impl Module for Delay {
                 self.s.write = s.write;
                 self.s.idle = s.idle;
                 self.s.line.copy_from_slice(&s.line);
+                self.s.right.copy_from_slice(&s.right);
                 Ok(())
             }
             ModuleState::Delay(_) => Err(DspError::StateMismatch {
-                reason: "delay line of another length (another sample rate)",
+                reason: "delay line of another length (another sample rate or channel count)",
             }),
             _ => Err(DspError::StateMismatch {
                 reason: "not a delay state",
@@ -251,11 +317,12 @@ impl Module for Delay {
     }
 
     fn memory_bytes(&self) -> usize {
-        self.s.line.len() * std::mem::size_of::<f32>()
+        (self.s.line.len() + self.s.right.len()) * std::mem::size_of::<f32>()
     }
 
     fn reset(&mut self) {
         self.s.line.fill(0.0);
+        self.s.right.fill(0.0);
         self.s.write = 0;
         self.s.idle = true;
         self.s.ramps = [TIME, FEEDBACK, MIX].map(|p| Ramp::at(self.target(p)));

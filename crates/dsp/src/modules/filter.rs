@@ -228,6 +228,8 @@ pub struct FilterState {
     pub y1: f64,
     /// Output before that.
     pub y2: f64,
+    /// The right side's history (x1, x2, y1, y2) in a stereo patch.
+    pub right: [f64; 4],
 }
 
 /// RBJ biquad filter.
@@ -258,6 +260,7 @@ impl Filter {
                 x2: 0.0,
                 y1: 0.0,
                 y2: 0.0,
+                right: [0.0; 4],
             },
         };
         f.s.coefs = f.coefs_now();
@@ -391,6 +394,23 @@ impl Module for Filter {
             }
         }
         (self.s.x1, self.s.x2, self.s.y1, self.s.y2) = (x1, x2, y1, y2);
+    }
+
+    fn process_stereo(&mut self, left: &mut [f32], right: &mut [f32], _input_stereo: bool) {
+        // The same coefficients (and their glide) on both sides: the left pass moves the
+        // smoothers on; the right one replays them from where they started, with its own
+        // history.
+        let (cutoff, q, coefs) = (self.s.cutoff, self.s.q, self.s.coefs);
+        self.process(left);
+        let after = (self.s.cutoff, self.s.q, self.s.coefs);
+        let [x1, x2, y1, y2] = self.s.right;
+        let left_history = [self.s.x1, self.s.x2, self.s.y1, self.s.y2];
+        (self.s.cutoff, self.s.q, self.s.coefs) = (cutoff, q, coefs);
+        (self.s.x1, self.s.x2, self.s.y1, self.s.y2) = (x1, x2, y1, y2);
+        self.process(&mut right[..left.len()]);
+        self.s.right = [self.s.x1, self.s.x2, self.s.y1, self.s.y2];
+        [self.s.x1, self.s.x2, self.s.y1, self.s.y2] = left_history;
+        (self.s.cutoff, self.s.q, self.s.coefs) = after;
     }
 
     super::plain_state!(Filter, "a filter");

@@ -24,11 +24,13 @@ macro_rules! plain_state {
 pub(crate) use plain_state;
 
 pub mod adsr;
+pub mod bus;
 #[cfg(feature = "effects")]
 pub mod delay;
 pub mod filter;
 pub mod lfo;
 pub mod osc;
+pub mod pan;
 #[cfg(feature = "effects")]
 pub mod reverb;
 mod waves;

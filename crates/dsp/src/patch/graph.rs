@@ -36,7 +36,7 @@ impl Patch {
         }
         let built = modules
             .iter()
-            .map(|&(_, kind)| kind.build(self.sample_rate, self.block))
+            .map(|&(_, kind)| kind.build_for(self.sample_rate, self.block, self.stereo))
             .collect::<Result<Vec<_>, _>>()?;
         let held: usize = self
             .nodes
@@ -70,6 +70,8 @@ impl Patch {
                 },
                 module,
                 audio_used: false,
+                wide: false,
+                input_wide: false,
             };
             if slot == self.nodes.len() {
                 self.nodes.push(Some(node));
@@ -93,7 +95,7 @@ impl Patch {
         self.node(id)?;
         self.nodes[id.0 as usize] = None;
         for node in self.nodes.iter_mut().flatten() {
-            node.desc.inputs.retain(|&i| i != id);
+            node.desc.inputs.retain(|i| i.from != id);
             let removed: Vec<ParamId> = node
                 .desc
                 .routes
@@ -111,13 +113,30 @@ impl Patch {
 
     /// Sends `from`'s audio into `to`'s input. Fails (changing nothing) on a cycle.
     pub fn connect(&mut self, from: ModuleId, to: ModuleId) -> Result<(), DspError> {
+        self.connect_at(from, to, 1.0)
+    }
+
+    /// Sends `from`'s audio into `to`'s input at `level` (0..=[`MAX_SEND_LEVEL`]; a send to a
+    /// bus); an existing connection takes the new level. Fails (changing nothing) on a cycle
+    /// or a level out of range.
+    pub fn connect_at(&mut self, from: ModuleId, to: ModuleId, level: f32) -> Result<(), DspError> {
+        if !(0.0..=MAX_SEND_LEVEL).contains(&level) {
+            return Err(DspError::BadLevel { level });
+        }
         self.node(from)?;
-        if self.node(to)?.desc.inputs.contains(&from) {
+        if let Some(input) = self
+            .node_mut(to)?
+            .desc
+            .inputs
+            .iter_mut()
+            .find(|i| i.from == from)
+        {
+            input.level = level;
             return Ok(());
         }
-        self.node_mut(to)?.desc.inputs.push(from);
+        self.node_mut(to)?.desc.inputs.push(Input { from, level });
         if self.rebuild().is_err() {
-            self.node_mut(to)?.desc.inputs.retain(|&i| i != from);
+            self.node_mut(to)?.desc.inputs.retain(|i| i.from != from);
             self.rebuild()?;
             return Err(self.cycle(from, to));
         }
@@ -127,7 +146,7 @@ impl Patch {
     /// Removes the audio connection `from > to`, if there is one.
     pub fn disconnect(&mut self, from: ModuleId, to: ModuleId) -> Result<(), DspError> {
         self.node(from)?;
-        self.node_mut(to)?.desc.inputs.retain(|&i| i != from);
+        self.node_mut(to)?.desc.inputs.retain(|i| i.from != from);
         self.rebuild()
     }
 
@@ -207,6 +226,7 @@ impl Patch {
                 .desc
                 .inputs
                 .iter()
+                .map(|i| &i.from)
                 .chain(node.desc.routes.iter().map(|r| &r.from));
             for src in sources {
                 indegree[me] += 1;
@@ -239,7 +259,7 @@ impl Patch {
         for node in self.nodes.iter().flatten() {
             audio_used[node.desc.id.0 as usize] |= node.desc.to_out;
             for src in &node.desc.inputs {
-                audio_used[src.0 as usize] = true;
+                audio_used[src.from.0 as usize] = true;
             }
         }
         for (node, used) in self.nodes.iter_mut().zip(audio_used) {
@@ -247,7 +267,23 @@ impl Patch {
                 node.audio_used = used;
             }
         }
-        self.buffers.resize(n * self.block, 0.0);
+        // Channels, in processing order: each module after its inputs.
+        let mut wide = vec![false; n];
+        for &i in &self.order {
+            let Some(node) = self.nodes[i].as_mut() else {
+                continue;
+            };
+            let input_wide = node.desc.inputs.iter().any(|s| wide[s.from.0 as usize]);
+            node.input_wide = self.stereo && input_wide;
+            node.wide = self.stereo
+                && match node.desc.kind.stereo() {
+                    Stereo::Never => false,
+                    Stereo::FollowsInput => input_wide,
+                    Stereo::Always => true,
+                };
+            wide[i] = node.wide;
+        }
+        self.buffers.resize(n * self.channels() * self.block, 0.0);
         let template = self
             .find_template()
             .into_iter()

@@ -1,13 +1,45 @@
 //! Rendering one block: each module in order, the voices after the template's last module, the
-//! soft limiter. Called on the audio thread: no allocation, no lock.
+//! sum of what goes to the output, the soft limiter. Called on the audio thread: no allocation,
+//! no lock.
 
 use super::*;
 
 impl Patch {
-    /// Renders one block into `out` (whose length must be the block size; a shorter slice
-    /// renders that many samples of each module's next block). Never allocates.
+    /// Renders one block of one channel into `out` (whose length must be the block size; a
+    /// shorter slice renders that many samples of each module's next block). A stereo patch
+    /// gives the equal-power downmix of its two sides, (L + R) · √½ (a centred mono source at
+    /// the level a mono patch gives it). Never allocates. Real-time thread.
     pub fn process(&mut self, out: &mut [f32]) {
-        let n = out.len().min(self.block);
+        if self.stereo {
+            let n = out.len().min(self.block);
+            let mut right = std::mem::take(&mut self.spare);
+            self.process_stereo(&mut out[..n], &mut right[..n]);
+            for (l, r) in out[..n].iter_mut().zip(&right[..n]) {
+                *l = (*l + *r) * std::f32::consts::FRAC_1_SQRT_2;
+            }
+            self.spare = right;
+        } else {
+            let n = self.render(out.len());
+            self.mix_out(out, n, 0);
+        }
+    }
+
+    /// Renders one block of both sides into `left` and `right` (of equal length, at most the
+    /// block size). A mono patch gives its one channel to both. Never allocates. Real-time
+    /// thread.
+    pub fn process_stereo(&mut self, left: &mut [f32], right: &mut [f32]) {
+        let n = self.render(left.len().min(right.len()));
+        self.mix_out(left, n, 0);
+        if self.stereo {
+            self.mix_out(right, n, 1);
+        } else {
+            right[..n].copy_from_slice(&left[..n]);
+        }
+    }
+
+    /// Renders every module's next `n` samples (at most the block); returns `n`.
+    fn render(&mut self, n: usize) -> usize {
+        let n = n.min(self.block);
         let voices_end = self.voices.end().map(|id| id.0 as usize);
         for k in 0..self.order.len() {
             let i = self.order[k];
@@ -16,11 +48,22 @@ impl Patch {
                 self.process_voices(i, n);
             }
         }
-        let block = self.block;
+        n
+    }
+
+    /// Where node `i`'s channel `side` starts in the buffers.
+    fn at(&self, i: usize, side: usize) -> usize {
+        (i * self.channels() + side) * self.block
+    }
+
+    /// The sum of the modules routed to the output, side `side` (a one-channel module in both
+    /// sides), soft-limited, into `out[..n]`.
+    fn mix_out(&self, out: &mut [f32], n: usize, side: usize) {
         let out = &mut out[..n];
         let mut first = true;
         for node in self.nodes.iter().flatten().filter(|n| n.desc.to_out) {
-            let src = &self.buffers[node.desc.id.0 as usize * block..][..n];
+            let side = if node.wide { side } else { 0 };
+            let src = &self.buffers[self.at(node.desc.id.0 as usize, side)..][..n];
             if first {
                 out.copy_from_slice(src);
                 first = false;
@@ -36,76 +79,109 @@ impl Patch {
         soft_limit_block(out);
     }
 
-    /// Renders node `i`'s next `n` samples into its buffer.
+    /// Renders node `i`'s next `n` samples into its buffer (both sides when it is wide).
     pub(super) fn process_node(&mut self, i: usize, n: usize) {
-        let block = self.block;
+        let (block, chans) = (self.block, self.channels());
         let Some(node) = self.nodes[i].as_mut() else {
             return;
         };
         // Control-rate modulation: the first sample of each LFO's block.
-        let (amounts, touched) = modulation(&node.desc.routes, |src| self.buffers[src * block]);
+        let (amounts, touched) =
+            modulation(&node.desc.routes, |src| self.buffers[src * chans * block]);
         for (p, &a) in amounts.iter().enumerate() {
             if touched & (1 << p) != 0 {
                 node.module.set_modulation(p as ParamId, a);
             }
         }
+        let me = i * chans * block;
         if !node.audio_used {
             // Only read at control rate (or not at all): skip the audio where the module can.
             if let Some(first) = node.module.skip(n) {
-                self.buffers[i * block] = first;
+                self.buffers[me] = first;
                 return;
             }
         }
-        // The sum of the inputs, straight into this module's own buffer.
-        match node.desc.inputs.split_first() {
-            None => self.buffers[i * block..][..n].fill(0.0),
-            Some((first, rest)) => {
-                let src = first.0 as usize * block;
-                self.buffers.copy_within(src..src + n, i * block);
-                for input in rest {
-                    let j = input.0 as usize;
-                    // Distinct buffers (a module never feeds itself): split to borrow both.
-                    let (dst, src) = if j < i {
-                        let (a, b) = self.buffers.split_at_mut(i * block);
-                        (&mut b[..n], &a[j * block..][..n])
-                    } else {
-                        let (a, b) = self.buffers.split_at_mut(j * block);
-                        (&mut a[i * block..][..n], &b[..n])
-                    };
-                    for (d, s) in dst.iter_mut().zip(src) {
-                        *d += s;
-                    }
-                }
+        // The sum of the inputs (each at its level), straight into this module's own buffer.
+        let Some(node) = self.nodes[i].as_ref() else {
+            return;
+        };
+        let sides = if node.wide { 2 } else { 1 };
+        for side in 0..sides {
+            let dst = me + side * block;
+            let mut first = true;
+            for input in &node.desc.inputs {
+                let j = input.from.0 as usize;
+                let src_wide = self.nodes[j].as_ref().is_some_and(|s| s.wide);
+                let src = j * chans * block + if src_wide { side * block } else { 0 };
+                mix_into(&mut self.buffers, dst, src, n, input.level, first);
+                first = false;
+            }
+            if first {
+                self.buffers[dst..dst + n].fill(0.0);
             }
         }
-        node.module.process(&mut self.buffers[i * block..][..n]);
+        let Some(node) = self.nodes[i].as_mut() else {
+            return;
+        };
+        if node.wide {
+            let (left, right) = self.buffers[me..me + 2 * block].split_at_mut(block);
+            node.module
+                .process_stereo(&mut left[..n], &mut right[..n], node.input_wide);
+        } else {
+            node.module.process(&mut self.buffers[me..me + n]);
+        }
     }
 
-    /// Renders the sounding voices into the template's last module's buffer (`end`).
+    /// Renders the sounding voices into the template's last module's buffer (`end`; both
+    /// sides when it is wide: the voices then end in a pan).
     pub(super) fn process_voices(&mut self, end: usize, n: usize) {
         if !self.voices.sounding() {
             return;
         }
-        let block = self.block;
+        let (block, chans) = (self.block, self.channels());
+        let wide = self.nodes[end].as_ref().is_some_and(|e| e.wide);
         let (nodes, buffers, voices) = (&self.nodes, &mut self.buffers, &mut self.voices);
-        let (before, rest) = buffers.split_at_mut(end * block);
-        let (dst, after) = rest.split_at_mut(block);
+        let (before, rest) = buffers.split_at_mut(end * chans * block);
+        let (dst, after) = rest.split_at_mut(chans * block);
         let mut amounts = [([0.0f32; 8], 0u8); MAX_TEMPLATE];
         for (slot, id) in amounts.iter_mut().zip(voices.template()) {
             if let Some(Some(node)) = nodes.get(id.0 as usize) {
                 // An LFO's first sample, from whichever side of the split holds it.
                 *slot = modulation(&node.desc.routes, |src| {
                     if src < end {
-                        before[src * block]
+                        before[src * chans * block]
                     } else if src > end {
-                        after[(src - end - 1) * block]
+                        after[(src - end - 1) * chans * block]
                     } else {
                         dst[0]
                     }
                 });
             }
         }
-        voices.render_into(&mut dst[..n], &amounts);
+        if wide {
+            let (left, right) = dst.split_at_mut(block);
+            voices.render_into(&mut left[..n], Some(&mut right[..n]), &amounts);
+        } else {
+            voices.render_into(&mut dst[..n], None, &amounts);
+        }
+    }
+}
+
+/// Adds (or, when `first`, copies) `buffers[src..src + n]` times `level` into
+/// `buffers[dst..dst + n]`; the two ranges never overlap (a module never feeds itself).
+fn mix_into(buffers: &mut [f32], dst: usize, src: usize, n: usize, level: f32, first: bool) {
+    let (d, s) = if src < dst {
+        let (a, b) = buffers.split_at_mut(dst);
+        (&mut b[..n], &a[src..src + n])
+    } else {
+        let (a, b) = buffers.split_at_mut(src);
+        (&mut a[dst..dst + n], &b[..n])
+    };
+    match (first, level == 1.0) {
+        (true, true) => d.copy_from_slice(s),
+        (true, false) => d.iter_mut().zip(s).for_each(|(d, s)| *d = s * level),
+        (false, true) => d.iter_mut().zip(s).for_each(|(d, s)| *d += s),
+        (false, false) => d.iter_mut().zip(s).for_each(|(d, s)| *d += s * level),
     }
 }
 

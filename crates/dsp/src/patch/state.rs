@@ -9,6 +9,7 @@ impl Patch {
         PatchState {
             sample_rate: self.sample_rate,
             block: self.block,
+            stereo: self.stereo,
             nodes: self
                 .nodes
                 .iter()
@@ -21,9 +22,12 @@ impl Patch {
 
     /// Restores module states into this patch, whose layout must equal the state's.
     pub fn restore(&mut self, state: &PatchState) -> Result<(), DspError> {
-        if state.sample_rate != self.sample_rate || state.block != self.block {
+        if state.sample_rate != self.sample_rate
+            || state.block != self.block
+            || state.stereo != self.stereo
+        {
             return Err(DspError::StateMismatch {
-                reason: "sample rate or block size differs",
+                reason: "sample rate, block size or channels differ",
             });
         }
         if self.describe()
@@ -46,7 +50,7 @@ impl Patch {
     /// Builds a patch with the state's layout and restores every module's state into it.
     /// The new patch renders exactly what the original would have rendered next.
     pub fn from_state(state: &PatchState) -> Result<Patch, DspError> {
-        let mut p = Patch::new(state.sample_rate, state.block)?;
+        let mut p = Patch::with_stereo(state.sample_rate, state.block, state.stereo)?;
         for (desc, ms) in &state.nodes {
             if ms.kind() != desc.kind {
                 return Err(DspError::StateMismatch {
@@ -62,18 +66,23 @@ impl Patch {
                     reason: "two modules share an id",
                 });
             }
-            let mut module = desc.kind.build(state.sample_rate, state.block)?;
+            let mut module = desc
+                .kind
+                .build_for(state.sample_rate, state.block, state.stereo)?;
             module.restore(ms)?;
             p.nodes[slot] = Some(Node {
                 desc: desc.clone(),
                 module,
                 audio_used: false,
+                wide: false,
+                input_wide: false,
             });
         }
         for (desc, _) in &state.nodes {
             for id in desc
                 .inputs
                 .iter()
+                .map(|i| &i.from)
                 .chain(desc.routes.iter().map(|r| &r.from))
             {
                 p.node(*id)?;
@@ -90,11 +99,14 @@ impl Patch {
     /// fresh modules: what an edit is checked against. Cheap: no audio memory is copied (a
     /// fresh line is untouched zero pages), unlike [`Patch::from_state`].
     pub fn layout_copy(&self) -> Result<Patch, DspError> {
-        let mut p = Patch::new(self.sample_rate, self.block)?;
+        let mut p = Patch::with_stereo(self.sample_rate, self.block, self.stereo)?;
         p.nodes.resize_with(self.nodes.len(), || None);
         for (slot, node) in self.nodes.iter().enumerate() {
             let Some(node) = node else { continue };
-            let mut module = node.desc.kind.build(self.sample_rate, self.block)?;
+            let mut module = node
+                .desc
+                .kind
+                .build_for(self.sample_rate, self.block, self.stereo)?;
             for i in 0..node.desc.kind.params().len() {
                 let i = i as ParamId;
                 if let Some(v) = node.module.param(i) {
@@ -105,6 +117,8 @@ impl Patch {
                 desc: node.desc.clone(),
                 module,
                 audio_used: false,
+                wide: false,
+                input_wide: false,
             });
         }
         p.rebuild()?;

@@ -71,7 +71,8 @@ impl Patch {
     }
 
     /// `head`, then each module that alone takes the previous one's audio while it is an
-    /// envelope or filter with that one input (at most [`MAX_TEMPLATE`] modules).
+    /// envelope, filter or pan with that one input (at most [`MAX_TEMPLATE`] modules; a pan
+    /// ends the chain).
     pub(super) fn chain_from(&self, head: &Node) -> Vec<ModuleId> {
         let mut chain = vec![head.desc.id];
         let mut cur = head;
@@ -80,16 +81,22 @@ impl Patch {
                 .nodes
                 .iter()
                 .flatten()
-                .filter(|n| n.desc.inputs.contains(&cur.desc.id));
+                .filter(|n| n.desc.inputs.iter().any(|i| i.from == cur.desc.id));
             let (Some(next), None) = (users.next(), users.next()) else {
                 break;
             };
-            let chainable = matches!(next.desc.kind, ModuleKind::Adsr | ModuleKind::Filter)
-                && next.desc.inputs.len() == 1;
+            let chainable = matches!(
+                next.desc.kind,
+                ModuleKind::Adsr | ModuleKind::Filter | ModuleKind::Pan
+            ) && next.desc.inputs.len() == 1
+                && next.desc.inputs[0].level == 1.0;
             if !chainable {
                 break;
             }
             chain.push(next.desc.id);
+            if next.desc.kind == ModuleKind::Pan {
+                break; // a pan ends a voice: after it, a note has two sides
+            }
             cur = next;
         }
         chain
