@@ -21,16 +21,26 @@ struct Rig {
 }
 
 impl Rig {
-    /// A dummy JACK server and an ALSA configuration with PCMs on it.
+    /// A dummy JACK server and an ALSA configuration with PCMs on it (one channel).
     fn start(tag: &str) -> Rig {
+        Rig::with_channels(tag, 1)
+    }
+
+    /// The same with `channels` channels (1 or 2): the `jack` PCM plays on that many of the
+    /// server's playback ports, and the `file` tap holds interleaved frames.
+    fn with_channels(tag: &str, channels: usize) -> Rig {
         let jackd = Jackd::start(&format!("alsa-{tag}"), 256);
         let dir = scratch(tag);
         std::fs::create_dir_all(&dir).unwrap();
         let conf = dir.join("asoundrc");
+        let ports = (0..channels)
+            .map(|c| format!("{c} system:playback_{}", c + 1))
+            .collect::<Vec<_>>()
+            .join(" ");
         std::fs::write(
             &conf,
             format!(
-                "pcm.cijack {{ type jack playback_ports {{ 0 system:playback_1 }} }}\n\
+                "pcm.cijack {{ type jack playback_ports {{ {ports} }} }}\n\
                  pcm.tap {{ type file slave.pcm \"cijack\" file \"{0}/tap.raw\" format \"raw\" }}\n\
                  pcm.tapplug {{ type plug slave.pcm \"tap\" }}\n\
                  pcm.!default {{ type plug slave.pcm \"tap\" }}\n",
@@ -65,10 +75,17 @@ const SCORE: &str = "0.0 /mod/filter/cutoff 5000\n0.0 /gate/adsr on\n0.8 /mod/si
                      1.4 /mod/sine/shape 2\n2.0 /gate/adsr off\n";
 
 fn offline(score: &Path) -> Vec<f32> {
-    let out = scratch("reference.wav");
+    offline_channels(score, 1)
+}
+
+/// The score rendered offline in `channels` channels, interleaved as the file holds it.
+fn offline_channels(score: &Path, channels: usize) -> Vec<f32> {
+    let out = scratch(&format!("reference-{channels}.wav"));
     let r = Command::new(env!("CARGO_BIN_EXE_chronus"))
         .args([
             "render",
+            "--channels",
+            &channels.to_string(),
             "--seconds",
             "4",
             "--score",
@@ -99,6 +116,17 @@ fn lead_in(tap: &[f32], reference: &[f32]) -> usize {
 }
 
 fn run(rig: &Rig, device: &str, format: &str, seconds: &str, score: &Path) -> (String, Duration) {
+    run_with(rig, device, format, seconds, score, &[])
+}
+
+fn run_with(
+    rig: &Rig,
+    device: &str,
+    format: &str,
+    seconds: &str,
+    score: &Path,
+    extra: &[&str],
+) -> (String, Duration) {
     let started = Instant::now();
     let (child, first) = support::start_run(
         rig.chronus()
@@ -120,6 +148,7 @@ fn run(rig: &Rig, device: &str, format: &str, seconds: &str, score: &Path) -> (S
                 "--score",
                 score.to_str().unwrap(),
             ])
+            .args(extra)
             .stderr(Stdio::piped()),
     );
     let out = child.wait_with_output().unwrap();
@@ -185,6 +214,60 @@ fn s16_is_converted_exactly() {
         diff, None,
         "s16 conversion differs (scaled, rounded, clipped, no dither)"
     );
+}
+
+/// A stereo score: the pan left of centre, ping-pong echoes, so the sides differ.
+const STEREO: &str = "0.0 /mod/pan/pos -0.6\n0.0 /mod/delay/pingpong 1\n0.0 /mod/delay/time 125\n\
+                      0.0 /mod/delay/mix 0.4\n";
+
+/// The frame at which the engine's interleaved samples start in `tap` (after the silent
+/// lead-in), for 2-channel frames.
+fn stereo_lead_in<T: PartialEq>(tap: &[T], reference: &[T]) -> usize {
+    (0..4096)
+        .find(|&o| tap[2 * o..2 * o + 4096] == reference[..4096])
+        .expect("the engine's samples follow a short silent lead-in")
+}
+
+#[test]
+fn stereo_f32_is_interleaved_byte_exact() {
+    let rig = Rig::with_channels("stereo-f32", 2);
+    let score = rig.dir.join("s.score");
+    std::fs::write(&score, format!("{STEREO}{SCORE}")).unwrap();
+    let (text, _) = run_with(&rig, "tap", "f32", "2", &score, &["--channels", "2"]);
+    assert!(text.contains("0 underruns"), "{text}");
+    let bits = |x: &[f32]| x.iter().map(|v| v.to_bits()).collect::<Vec<u32>>();
+    let (tap, reference) = (bits(&rig.tap()), bits(&offline_channels(&score, 2)));
+    assert!(tap.len() > 2 * 90_000, "{} samples reached ALSA", tap.len());
+    let lead = stereo_lead_in(&tap, &reference);
+    let diff = tap[2 * lead..]
+        .iter()
+        .zip(&reference)
+        .position(|(a, b)| a != b);
+    assert_eq!(diff, None, "the interleaved frames that reached ALSA differ (at sample {diff:?})");
+    let differ = reference.chunks_exact(2).filter(|f| f[0] != f[1]).count();
+    assert!(differ > reference.len() / 4, "the two sides differ: {differ} frames");
+}
+
+#[test]
+fn stereo_s16_is_interleaved_and_converted_exactly() {
+    let rig = Rig::with_channels("stereo-s16", 2);
+    let score = rig.dir.join("s.score");
+    std::fs::write(&score, format!("{STEREO}{SCORE}")).unwrap();
+    run_with(&rig, "tapplug", "s16", "2", &score, &["--channels", "2"]);
+    // plug turns each s16 into s16/32768 on its way to the float tap: undo that exactly.
+    let tap: Vec<i32> = rig
+        .tap()
+        .iter()
+        .map(|x| (x * 32_768.0).round() as i32)
+        .collect();
+    let want: Vec<i32> = offline_channels(&score, 2)
+        .iter()
+        .map(|&x| chronus_engine::offline::to_int(x, 16))
+        .collect();
+    assert!(tap.len() > 2 * 90_000);
+    let lead = stereo_lead_in(&tap, &want);
+    let diff = tap[2 * lead..].iter().zip(&want).position(|(a, b)| a != b);
+    assert_eq!(diff, None, "s16 interleaving or conversion differs");
 }
 
 #[test]

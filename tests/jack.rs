@@ -194,6 +194,82 @@ fn plays_through_jack_and_a_sigkill_leaves_no_trace() {
     );
 }
 
+/// Two channels through JACK: `out_1` and `out_2`, recorded by jack_capture (a client we did
+/// not write) from both ports, each a bit-exact stretch of the same side of the offline stereo
+/// render, and the two sides different (the pan and the ping-pong echoes place the sound).
+#[test]
+fn stereo_through_jack_both_ports_carry_their_side() {
+    let jackd = Jackd::start("stereo", 256);
+    let score = scratch("stereo.score");
+    let stereo = "0.0 /mod/pan/pos -0.6\n0.0 /mod/delay/pingpong 1\n0.0 /mod/delay/time 125\n\
+                  0.0 /mod/delay/mix 0.4\n0.0 /mod/reverb/mix 0.2\n";
+    std::fs::write(&score, format!("{stereo}{SCORE}")).unwrap();
+    let client = format!("chs{}", std::process::id());
+    let (child, _) = run_on(
+        &jackd,
+        &client,
+        &[
+            "--channels",
+            "2",
+            "--lookahead",
+            "8",
+            "--seconds",
+            "4",
+            "--score",
+            score.to_str().unwrap(),
+        ],
+    );
+    let wav = scratch("stereo-capture.wav");
+    let mut capture = jackd
+        .env(&mut Command::new("jack_capture"))
+        .args(["-d", "3", "-p", &format!("{client}:out_1")])
+        .args(["-p", &format!("{client}:out_2"), "--daemon"])
+        .arg(&wav)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("jack_capture (Debian package jack-capture) is installed by scripts/test.sh");
+    assert!(capture.wait().unwrap().success());
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+
+    let reference = scratch("stereo-reference.wav");
+    let r = chronus()
+        .args(["render", "--channels", "2", "--seconds", "5", "--score"])
+        .arg(&score)
+        .arg("--out")
+        .arg(&reference)
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let split = |path: &std::path::Path| {
+        let reader = hound::WavReader::open(path).unwrap();
+        assert_eq!(reader.spec().channels, 2, "{}: two channels", path.display());
+        let all = read_f32(path);
+        let left: Vec<f32> = all.iter().step_by(2).copied().collect();
+        let right: Vec<f32> = all.iter().skip(1).step_by(2).copied().collect();
+        (left, right)
+    };
+    let ((cap_l, cap_r), (off_l, off_r)) = (split(&wav), split(&reference));
+    const P: usize = 256;
+    for (side, cap, offline) in [("out_1", &cap_l, &off_l), ("out_2", &cap_r, &off_r)] {
+        let (exact, jumps, bad) = walk_periods(cap, offline, P);
+        println!("{side}: {exact} periods exact, {jumps} jumps, {bad} foreign periods");
+        assert!(
+            exact * 100 >= (exact + jumps + bad) * 95,
+            "{side}: most of the capture is bit-exact"
+        );
+        assert!(analysis::peak(cap) > 0.05, "{side} is audible");
+    }
+    // Left of centre: the left side louder; and the sides are not copies of each other.
+    let rms = |x: &[f32]| analysis::rms(x);
+    println!("levels: left {:.4}, right {:.4}", rms(&cap_l), rms(&cap_r));
+    assert!(rms(&cap_l) > 1.2 * rms(&cap_r));
+    let differ = cap_l.iter().zip(&cap_r).filter(|(a, b)| a != b).count();
+    assert!(differ > cap_l.len() / 2, "the ports carry different sides");
+}
+
 /// The fault matrix through JACK: 30 faults (SIGKILL, SIGABRT, SIGSTOP in turn) into either
 /// worker while chronus plays a score into a real JACK server: its own recording stays equal to
 /// the offline render, sample for sample, with no underrun.
