@@ -38,6 +38,14 @@ pub struct Context {
     pub delay_mix: f32,
     /// `delay.feedback`, 0..0.95.
     pub delay_feedback: f32,
+    /// `delay.pingpong`: the repeats alternate sides (stereo).
+    pub pingpong: bool,
+    /// `pan.pos`, -1 left .. 1 right.
+    pub pan: f32,
+    /// `pan.spread`, 0..1: how far apart the voice pool's notes are placed.
+    pub spread: f32,
+    /// `reverb.width`, 0..1.
+    pub reverb_width: f32,
     /// Oscillators in the patch: `sine`, then `sine2`, `sine3`, … (chords create them).
     pub oscillators: usize,
     /// The sequencer's tempo, BPM.
@@ -90,6 +98,10 @@ impl Default for Context {
             reverb_size: 0.5,
             delay_mix: 0.0,
             delay_feedback: 0.35,
+            pingpong: false,
+            pan: 0.0,
+            spread: 0.0,
+            reverb_width: 1.0,
             oscillators: 1,
             voices: 1,
             bpm: 120.0,
@@ -118,7 +130,7 @@ pub type Field = (&'static str, &'static str, fn(&mut Context, f32));
 
 /// The parameters a [`Context`] follows, in the order [`Context::refresh`] asks for them
 /// (`sine.freq` first: no answer to it means no server, or no `sine`).
-pub const SERVER_FIELDS: [Field; 11] = [
+pub const SERVER_FIELDS: [Field; 15] = [
     ("sine", "freq", |c, v| c.freq = v),
     ("sine", "gain", |c, v| c.gain = v),
     ("filter", "cutoff", |c, v| c.cutoff = v),
@@ -130,6 +142,10 @@ pub const SERVER_FIELDS: [Field; 11] = [
     ("reverb", "size", |c, v| c.reverb_size = v),
     ("delay", "mix", |c, v| c.delay_mix = v),
     ("delay", "feedback", |c, v| c.delay_feedback = v),
+    ("delay", "pingpong", |c, v| c.pingpong = v >= 0.5),
+    ("pan", "pos", |c, v| c.pan = v),
+    ("pan", "spread", |c, v| c.spread = v),
+    ("reverb", "width", |c, v| c.reverb_width = v),
 ];
 
 impl Context {

@@ -12,6 +12,7 @@ mod dynamics;
 mod effects;
 mod pitch;
 mod rhythm;
+mod space;
 mod timbre;
 mod undo;
 mod voicing;
@@ -388,6 +389,25 @@ impl Out<'_> {
         let g = self.ctx.glide;
         self.push(set("/mod/sine/glide_time", g));
     }
+    fn pan(&mut self, pos: f32) {
+        self.ctx.pan = pos.clamp(-1.0, 1.0);
+        let p = self.ctx.pan;
+        self.push(set("/mod/pan/pos", p));
+    }
+    fn spread(&mut self, amount: f32) {
+        self.ctx.spread = amount.clamp(0.0, 1.0);
+        let s = self.ctx.spread;
+        self.push(set("/mod/pan/spread", s));
+    }
+    fn reverb_width(&mut self, width: f32) {
+        self.ctx.reverb_width = width.clamp(0.0, 1.0);
+        let w = self.ctx.reverb_width;
+        self.push(set("/mod/reverb/width", w));
+    }
+    fn pingpong(&mut self, on: bool) {
+        self.ctx.pingpong = on;
+        self.push(set("/mod/delay/pingpong", if on { 1.0 } else { 0.0 }));
+    }
     fn swing(&mut self, amount: f32) {
         self.ctx.swing = amount.clamp(0.0, 0.5);
         let s = self.ctx.swing;
@@ -544,6 +564,7 @@ fn clause(c: &str, scale: f32, o: &mut Out<'_>) -> Result<bool, NlError> {
         effects::exact,
         rhythm::exact,
         voicing::exact,
+        space::exact,
         pitch::exact,
     ] {
         if let Some(done) = exact(c, scale, o)? {

@@ -16,7 +16,7 @@
 //! | `note N` | the last note is MIDI N and `sine.freq` within 0.05 Hz of it (A4 = 440 Hz) |
 //! | `freq HZ` | `sine.freq` within 0.05 Hz of HZ |
 //! | `chord N N N` | `/note/on` for exactly these notes |
-//! | `FIELD up` / `FIELD down` | the field rose / fell (gain, cutoff, q, attack, release, lfo_rate, lfo_depth, reverb_mix, reverb_size, delay_mix, bpm, a4, freq, glide, swing) |
+//! | `FIELD up` / `FIELD down` | the field rose / fell (gain, cutoff, q, attack, release, lfo_rate, lfo_depth, reverb_mix, reverb_size, delay_mix, bpm, a4, freq, glide, swing, pan, spread, reverb_width) |
 //! | `FIELD X` | the field is X (within 0.005) |
 //! | `shape N` | the wave shape is N |
 //! | `route T` / `route none` | the LFO is routed to T / nowhere |
@@ -79,6 +79,9 @@ fn field(ctx: &Context, name: &str) -> Option<f32> {
         "freq" => ctx.freq,
         "glide" => ctx.glide,
         "swing" => ctx.swing,
+        "pan" => ctx.pan,
+        "spread" => ctx.spread,
+        "reverb_width" => ctx.reverb_width,
         _ => return None,
     })
 }

@@ -7,7 +7,7 @@ use crate::Context;
 type Setting = (fn(&Context) -> f32, fn(&mut Out<'_>, f32));
 
 /// The settings undo puts back one by one.
-const SETTINGS: [Setting; 8] = [
+const SETTINGS: [Setting; 11] = [
     (|c| c.freq, |o, v| o.freq(v)),
     (|c| c.gain, |o, v| o.gain(v)),
     (|c| c.cutoff, |o, v| o.cutoff(v)),
@@ -16,6 +16,9 @@ const SETTINGS: [Setting; 8] = [
     (|c| c.release, |o, v| o.release(v)),
     (|c| c.glide, |o, v| o.glide(v)),
     (|c| c.swing, |o, v| o.swing(v)),
+    (|c| c.pan, |o, v| o.pan(v)),
+    (|c| c.spread, |o, v| o.spread(v)),
+    (|c| c.reverb_width, |o, v| o.reverb_width(v)),
 ];
 
 /// Sends what takes the synth from the context now to `to`, and makes `to` the context
@@ -49,6 +52,9 @@ pub(super) fn restore(o: &mut Out<'_>, to: &Context) {
     }
     if (from.delay_mix, from.delay_feedback) != (to.delay_mix, to.delay_feedback) {
         o.echo(to.delay_mix, to.delay_feedback);
+    }
+    if from.pingpong != to.pingpong {
+        o.pingpong(to.pingpong);
     }
     if from.bpm != to.bpm {
         o.push(set("/seq/bpm", to.bpm));
