@@ -109,6 +109,63 @@ fn the_plot_shows_the_notes_where_they_are() {
 }
 
 #[test]
+fn a_stereo_file_is_measured_per_channel_and_plotted_side_by_side() {
+    // Hard left for the first second, then hard right: a level on each side, the balance
+    // leaning left (the first second is louder: the note's attack), unrelated sides.
+    let score = support::scratch("analyze", "pan.score");
+    std::fs::write(&score, "0.0 /mod/pan/pos -1\n0.0 /gate/adsr on\n1.0 /mod/pan/pos 1\n")
+        .unwrap();
+    let wav = support::scratch("analyze", "stereo.wav");
+    let png_path = support::scratch("analyze", "stereo.png");
+    let r = support::chronus()
+        .args(["render", "--channels", "2", "--seconds", "2", "--score"])
+        .arg(&score)
+        .arg("--out")
+        .arg(&wav)
+        .output()
+        .unwrap();
+    assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
+    let out = support::chronus()
+        .args(["analyze", "--json"])
+        .arg(&wav)
+        .arg("--plot")
+        .arg(&png_path)
+        .output()
+        .unwrap();
+    let json = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{json}");
+    println!("{json}");
+    assert_eq!(numbers(&json, "channels"), [2.0]);
+    let rms = numbers(&json, "rms_dbfs");
+    assert_eq!(rms.len(), 3, "the whole file, then each channel: {rms:?}");
+    assert!((rms[1] - rms[2]).abs() < 1.0, "a second on each side: {rms:?}");
+    let balance = numbers(&json, "balance_db")[0];
+    assert!((balance - (rms[2] - rms[1])).abs() < 0.01, "{balance}");
+    let correlation = numbers(&json, "correlation")[0];
+    assert!(correlation.abs() < 0.1, "one side sounds at a time: {correlation}");
+    // The plot: the left lane (top) drawn in the first half only, the right lane in the second.
+    let decoder = png::Decoder::new(std::io::BufReader::new(
+        std::fs::File::open(&png_path).unwrap(),
+    ));
+    let mut reader = decoder.read_info().unwrap();
+    let mut px = vec![0; reader.output_buffer_size().unwrap()];
+    let info = reader.next_frame(&mut px).unwrap();
+    assert_eq!((info.width, info.height), (1200, 600));
+    let lit = |x: usize, rows: std::ops::Range<usize>| {
+        rows.filter(|&y| {
+            let i = (y * 1200 + x) * 3;
+            px[i] > 100 || px[i + 2] > 100
+        })
+        .count()
+    };
+    for (x, left, right) in [(300, true, false), (900, false, true)] {
+        let (l, r) = (lit(x, 0..100), lit(x, 100..200));
+        println!("column {x}: left lane {l} px, right lane {r} px");
+        assert_eq!((l > 20, r > 20), (left, right), "column {x}");
+    }
+}
+
+#[test]
 fn clipping_and_integer_files_are_reported() {
     let wav = support::scratch("analyze", "clipped.wav");
     let spec = hound::WavSpec {

@@ -54,27 +54,45 @@ fn heat(v: f64) -> [u8; 3] {
 }
 
 /// Draws `samples` (mono) with onset markers into a PNG at `path`.
-pub fn draw(samples: &[f32], sample_rate: u32, onsets: &[f64], path: &Path) -> Result<()> {
+pub fn draw(
+    channels: &[Vec<f32>],
+    samples: &[f32],
+    sample_rate: u32,
+    onsets: &[f64],
+    path: &Path,
+) -> Result<()> {
     let mut canvas = Canvas::new([16, 16, 24]);
     let n = samples.len();
     let per_column = n as f64 / WIDTH as f64;
-    // Waveform: the min..max of each column's samples.
-    let mid = WAVE_HEIGHT / 2;
-    for x in 0..WIDTH {
-        canvas.set(x, mid, [60, 60, 70]);
-        let a = (x as f64 * per_column) as usize;
-        let b = (((x + 1) as f64 * per_column) as usize).clamp(a + 1, n.max(a + 1));
-        let Some(slice) = samples.get(a..b.min(n)) else {
-            continue;
-        };
-        let (lo, hi) = slice
-            .iter()
-            .fold((0.0f32, 0.0f32), |(lo, hi), &s| (lo.min(s), hi.max(s)));
-        let y = |v: f32| {
-            ((1.0 - f64::from(v.clamp(-1.0, 1.0))) * 0.5 * (WAVE_HEIGHT - 1) as f64) as usize
-        };
-        for yy in y(hi)..=y(lo) {
-            canvas.set(x, yy, [120, 200, 255]);
+    // Waveforms: one lane per channel (the mix when there is none), each the min..max of
+    // each column's samples.
+    let lanes: Vec<&[f32]> = if channels.len() > 1 {
+        channels.iter().map(Vec::as_slice).collect()
+    } else {
+        vec![samples]
+    };
+    let lane_height = WAVE_HEIGHT / lanes.len().max(1);
+    for (k, lane) in lanes.iter().enumerate() {
+        let top = k * lane_height;
+        let mid = top + lane_height / 2;
+        let colour = if k % 2 == 0 { [120, 200, 255] } else { [255, 190, 110] };
+        for x in 0..WIDTH {
+            canvas.set(x, mid, [60, 60, 70]);
+            let a = (x as f64 * per_column) as usize;
+            let b = (((x + 1) as f64 * per_column) as usize).clamp(a + 1, n.max(a + 1));
+            let Some(slice) = lane.get(a..b.min(lane.len())) else {
+                continue;
+            };
+            let (lo, hi) = slice
+                .iter()
+                .fold((0.0f32, 0.0f32), |(lo, hi), &s| (lo.min(s), hi.max(s)));
+            let y = |v: f32| {
+                top + ((1.0 - f64::from(v.clamp(-1.0, 1.0))) * 0.5 * (lane_height - 1) as f64)
+                    as usize
+            };
+            for yy in y(hi)..=y(lo) {
+                canvas.set(x, yy, colour);
+            }
         }
     }
     let seconds = n as f64 / f64::from(sample_rate);
