@@ -1,7 +1,8 @@
 //! Voice throughput: voice-seconds rendered per CPU-second for `sine > adsr > filter` at 48 kHz,
 //! block 64, for 1, 16 and 256 voices, beside the same chain built with fundsp in the same run:
 //! bare modules, whole default patches (one voice each), and notes on the patch's voice pool
-//! (`/note/on`; 32 notes per patch at most).
+//! (`/note/on`; 32 notes per patch at most), mono and stereo (the cost of stereo per voice:
+//! target at most 1.3x mono).
 //!
 //! Run with `cargo bench -p chronus-dsp` (or `make bench`). Reference figures measured on this
 //! kind of machine: the seed system (Python) 19 voice-s/CPU-s, fundsp ~3,300, scsynth ~5,500;
@@ -82,13 +83,19 @@ fn chronus_voices(n: usize) -> f64 {
     r
 }
 
-/// Voice-seconds per CPU-second of `patches` sounding `n` voices in all.
+/// Voice-seconds per CPU-second of `patches` sounding `n` voices in all (both sides of a
+/// stereo patch).
 fn measure_patches(n: usize, mut patches: Vec<Patch>) -> f64 {
-    let mut buf = [0.0f32; BLOCK];
+    let (mut buf, mut right) = ([0.0f32; BLOCK], [0.0f32; BLOCK]);
     let mut sink = 0.0f32;
     let r = measure(n, || {
         for p in patches.iter_mut() {
-            p.process(&mut buf);
+            if p.is_stereo() {
+                p.process_stereo(&mut buf, &mut right);
+                sink += right[BLOCK - 1];
+            } else {
+                p.process(&mut buf);
+            }
             sink += buf[BLOCK - 1];
         }
     });
@@ -110,12 +117,16 @@ fn chronus_patches(n: usize) -> f64 {
     measure_patches(n, patches)
 }
 
-fn chronus_notes(n: usize) -> f64 {
+/// Notes on the default patch's voice pool, mono or stereo (each note panned, spread across
+/// the pool).
+fn chronus_notes(n: usize, stereo: bool) -> f64 {
     let mut patches = Vec::new();
     let mut left = n;
     while left > 0 {
         let here = Ord::min(left, chronus_dsp::MAX_VOICES);
-        let mut p = Patch::default_patch(SR, BLOCK).unwrap_or_else(|e| panic!("{e}"));
+        let mut p = Patch::default_patch_for(SR, BLOCK, stereo).unwrap_or_else(|e| panic!("{e}"));
+        p.set("pan", "spread", 1.0)
+            .unwrap_or_else(|e| panic!("{e}"));
         p.set_voices(here, chronus_dsp::VoiceMode::Poly)
             .unwrap_or_else(|e| panic!("{e}"));
         for i in 0..here {
@@ -154,29 +165,34 @@ fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing: run a quick check.
     let quick = !std::env::args().any(|a| a == "--bench");
     println!("voice throughput, sine > adsr > filter, {SR} Hz, block {BLOCK} (voice-seconds per CPU-second, best of {REPEATS})");
-    println!("reference: seed (Python) 19, fundsp ~3,300, scsynth ~5,500; target >= 1.5x fundsp\n");
+    println!("reference: seed (Python) 19, fundsp ~3,300, scsynth ~5,500; target >= 1.5x fundsp");
+    println!("stereo notes: the default patch in stereo (each note panned); target: a stereo voice costs at most 1.3x a mono one (mono/stereo cost <= 1.3)\n");
     println!(
-        "{:>7} {:>14} {:>14} {:>14} {:>14} {:>10} {:>10} {:>10}",
+        "{:>7} {:>14} {:>14} {:>14} {:>14} {:>14} {:>10} {:>10} {:>10} {:>12}",
         "voices",
         "chronus",
         "chronus patch",
         "chronus notes",
+        "stereo notes",
         "fundsp",
         "ratio",
         "patch ratio",
-        "notes ratio"
+        "notes ratio",
+        "stereo cost"
     );
     let rows: &[usize] = if quick { &[1] } else { &[1, 16, 256] };
     for &n in rows {
         let ours = chronus_voices(n);
         let patch = chronus_patches(n);
-        let notes = chronus_notes(n);
+        let notes = chronus_notes(n, false);
+        let stereo = chronus_notes(n, true);
         let theirs = fundsp_voices(n);
         println!(
-            "{n:>7} {ours:>14.0} {patch:>14.0} {notes:>14.0} {theirs:>14.0} {:>9.2}x {:>9.2}x {:>9.2}x",
+            "{n:>7} {ours:>14.0} {patch:>14.0} {notes:>14.0} {stereo:>14.0} {theirs:>14.0} {:>9.2}x {:>9.2}x {:>9.2}x {:>11.2}x",
             ours / theirs,
             patch / theirs,
-            notes / theirs
+            notes / theirs,
+            notes / stereo
         );
     }
 }
