@@ -79,6 +79,60 @@ fn the_output_path_does_not_allocate() {
 }
 
 #[test]
+fn the_stereo_output_path_does_not_allocate_recording_and_through_an_adapter() {
+    use chronus_engine::backend::BlockAdapter;
+    let config = chronus_engine::EngineConfig {
+        channels: 2,
+        ..config(WorkerMode::Thread)
+    };
+    let (engine, output) = Engine::start(config).unwrap();
+    let rec = std::env::temp_dir().join(format!("chronus-stereo-trap-{}.wav", std::process::id()));
+    engine
+        .start_recording(&rec, chronus_engine::offline::WavFormat::F32)
+        .unwrap();
+    engine
+        .send(Action::NoteOn {
+            note: 60,
+            velocity: 1.0,
+        })
+        .unwrap();
+    let mut adapter = BlockAdapter::new(output);
+    // Device buffers of odd sizes: interleaved for 2 and 1 (the downmix) and 3 channels
+    // (silence past the engine's), planar for 2 ports.
+    let mut frames = [0.0f32; 3 * 100];
+    let (mut played, mut consumed) = (0usize, 0u64);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    reset_violation_count();
+    while played < 300 && Instant::now() < deadline {
+        // Both workers hold every block the next round may take (37 + 29 frames).
+        let needed = (consumed + 66) / BLOCK as u64 + 1;
+        let ready = (0..2).all(|i| engine.worker_stats(i).unwrap().next_block > needed);
+        if ready {
+            let device_channels = [2, 1, 3][played % 3];
+            assert_no_alloc(|| {
+                adapter.fill_frames(&mut frames[..device_channels * 37], device_channels, |x| x);
+                adapter.fill_ports(29, 2, |_, _, s| {
+                    std::hint::black_box(s);
+                });
+            });
+            played += 1;
+            consumed += 66;
+        } else {
+            std::thread::yield_now();
+        }
+    }
+    assert_eq!(played, 300);
+    assert_eq!(violation_count(), 0, "the stereo output path allocated");
+    assert_eq!(engine.metrics().underruns, 0);
+    let report = engine.stop_recording().unwrap().unwrap();
+    assert!(report.samples > 0);
+    let reader = hound::WavReader::open(&rec).unwrap();
+    assert_eq!(reader.spec().channels, 2);
+    let _ = std::fs::remove_file(&rec);
+    engine.shutdown();
+}
+
+#[test]
 fn patch_commits_beyond_the_mailbox_are_refused_and_none_is_lost() {
     use chronus_dsp::ModuleKind;
     use chronus_engine::{EngineError, PatchEdit, EDIT_SLOTS};
