@@ -1494,3 +1494,51 @@ fn nine_commits_in_one_bundle_are_each_applied_or_refused_never_lost() {
     );
     synth.finish();
 }
+
+#[test]
+fn stereo_a_bus_takes_a_send_at_its_level_and_status_reports_each_channel() {
+    let synth = Synth::start("stereo-bus.wav", 3.0, &["--channels", "2"]);
+    let c = synth.client();
+    let status = c.status();
+    let has = |k: &str| status.iter().any(|(key, _)| key == k);
+    assert_eq!(c.stat("channels"), 2.0);
+    assert!(has("peak.1") && has("peak.2") && !has("peak.3"));
+    // Hard left (the pan glides there over 20 ms), then a steady note 100 ms later.
+    c.send(&m("/mod/pan/pos", vec![OscType::Int(-1)]));
+    c.send(&m("/mod/filter/cutoff", vec![OscType::Int(8000)]));
+    c.send_timed(
+        100,
+        vec![m("/gate/adsr", vec![OscType::String("on".into())])],
+    );
+    c.sync(1);
+    std::thread::sleep(Duration::from_millis(400));
+    let before = c.played_samples();
+    let peaks = c.stats(&["peak.1", "peak.2"]);
+    println!("peaks with the note hard left: {peaks:?}");
+    assert!(peaks[0] > 0.2 && peaks[1] < 1e-3, "{peaks:?}");
+    // A bus taking half of the pan, to the output: the left side 1.5 times as loud.
+    let created = c.ask(&m("/bus/new", vec![OscType::String("verb".into())]));
+    assert_eq!(created.addr, "/bus/created", "{created:?}");
+    let s = |v: &str| OscType::String(v.into());
+    c.send(&m("/patch/connect", vec![s("pan"), s("verb"), OscType::Float(0.5)]));
+    c.send(&m("/patch/connect", vec![s("verb"), s("out")]));
+    let committed = c.ask(&m("/patch/commit", vec![]));
+    assert_eq!(committed.args, vec![OscType::Int(2)], "{committed:?}");
+    c.sync(2);
+    let after = c.played_samples();
+    // Refused, counted: a level out of range, a bus that exists.
+    let errors = c.stat("errors");
+    let bad = c.ask(&m("/patch/connect", vec![s("pan"), s("verb"), OscType::Float(3.0)]));
+    assert_eq!(bad.addr, "/error", "{bad:?}");
+    let again = c.ask(&m("/bus/new", vec![s("verb")]));
+    assert_eq!(again.addr, "/error", "{again:?}");
+    assert_eq!(c.stat("errors"), errors + 2.0);
+    let (rec, _) = synth.finish();
+    let left: Vec<f32> = rec.iter().step_by(2).copied().collect();
+    let right: Vec<f32> = rec.iter().skip(1).step_by(2).copied().collect();
+    let level = |a: usize| analysis::rms(&left[a..a + 9_600]);
+    let (l1, l2) = (level(before - 9_600), level(after + 4_800));
+    println!("left RMS before the send {l1:.4}, after {l2:.4}");
+    assert!((l2 / l1 - 1.5).abs() < 0.01, "{l1} -> {l2}");
+    assert!(analysis::peak(&right) < 1e-3, "nothing on the right");
+}

@@ -1,4 +1,6 @@
-//! `chronus send`: one OSC message to a running chronus (or any OSC server).
+//! `chronus send`: OSC messages to a running chronus (or any OSC server): one, or several
+//! separated by `,` from one socket (staged patch edits and their commit come from one
+//! sender).
 
 use anyhow::{bail, Context, Result};
 use rosc::{OscMessage, OscPacket, OscType};
@@ -16,12 +18,16 @@ EXAMPLES
   chronus send --types s /mod/sine/freq 440     force types: i int, f float, s string
   chronus send --wait-reply /status
   chronus send --wait-reply /get sine freq
+  chronus send /patch/create hall reverb , /patch/connect pan hall , /patch/connect hall out , /patch/commit
+                                                several messages, in order, from one sender
 
-Types are inferred: 440 is an int, 0.5 a float, anything else a string.")]
+Types are inferred: 440 is an int, 0.5 a float, anything else a string. Patch edits are
+staged per sender: stage and commit them in one `chronus send` (separated by `,`); each
+`chronus send` is a sender of its own.")]
 pub struct SendArgs {
     /// OSC address, e.g. /mod/sine/freq.
     address: String,
-    /// Arguments.
+    /// Arguments; a lone `,` starts another message (`, /patch/commit`).
     #[arg(allow_hyphen_values = true)]
     args: Vec<String>,
     /// Host of the OSC server.
@@ -230,38 +236,59 @@ impl Client {
 
 /// Runs `chronus send`.
 pub fn run(args: SendArgs) -> Result<()> {
-    if !args.address.starts_with('/') {
-        bail!(
-            "'{}' is not an OSC address: it must start with '/' (e.g. /mod/sine/freq)",
-            args.address
-        );
-    }
-    let osc_args = match &args.types {
-        Some(t) => {
-            let letters: Vec<char> = t.chars().collect();
-            if letters.len() != args.args.len() {
-                bail!(
-                    "--types has {} letters for {} arguments",
-                    letters.len(),
-                    args.args.len()
-                );
-            }
-            args.args
-                .iter()
-                .zip(letters)
-                .map(|(a, t)| typed(a, t))
-                .collect::<Result<Vec<_>>>()?
+    // The messages: the address and its arguments, then after each lone `,` another.
+    let mut messages: Vec<(String, Vec<String>)> = vec![(args.address.clone(), Vec::new())];
+    let mut words = args.args.iter();
+    while let Some(w) = words.next() {
+        if w == "," {
+            let Some(address) = words.next() else {
+                bail!("a ',' must be followed by another message's address");
+            };
+            messages.push((address.clone(), Vec::new()));
+        } else if let Some((_, a)) = messages.last_mut() {
+            a.push(w.clone());
         }
-        None => args.args.iter().map(|a| infer(a)).collect(),
-    };
+    }
+    if args.types.is_some() && messages.len() > 1 {
+        bail!("--types applies to one message; send typed messages one at a time");
+    }
+    let mut packets = Vec::new();
+    for (address, words) in &messages {
+        if !address.starts_with('/') {
+            bail!(
+                "'{address}' is not an OSC address: it must start with '/' (e.g. /mod/sine/freq)"
+            );
+        }
+        let osc_args = match &args.types {
+            Some(t) => {
+                let letters: Vec<char> = t.chars().collect();
+                if letters.len() != words.len() {
+                    bail!(
+                        "--types has {} letters for {} arguments",
+                        letters.len(),
+                        words.len()
+                    );
+                }
+                words
+                    .iter()
+                    .zip(letters)
+                    .map(|(a, t)| typed(a, t))
+                    .collect::<Result<Vec<_>>>()?
+            }
+            None => words.iter().map(|a| infer(a)).collect(),
+        };
+        packets.push(OscPacket::Message(OscMessage {
+            addr: address.clone(),
+            args: osc_args,
+        }));
+    }
     let timeout = Duration::from_millis(args.timeout_ms);
     let mut client = Client::connect(&args.host, port(args.port)?, args.tcp, timeout)?;
-    let message = OscMessage {
-        addr: args.address.clone(),
-        args: osc_args,
-    };
-    client.send(&OscPacket::Message(message))?;
+    for packet in &packets {
+        client.send(packet)?;
+    }
     if args.wait_reply {
+        // The first answer: an /error for any of them, else the last one's reply.
         let reply = client.receive()?;
         println!("{}", show(&reply));
         if reply.addr == "/error" {

@@ -100,6 +100,29 @@ fn render(m: &OscMessage) -> String {
         get("lost_samples"),
         get("xruns")
     ));
+    // Each channel's peak, in dBFS (the meter's, falling 20 dB/s).
+    let peaks: Vec<String> = (1..)
+        .map_while(|c| {
+            p.iter()
+                .find(|(key, _)| *key == format!("peak.{c}"))
+                .map(|(_, v)| v.parse::<f64>().unwrap_or(0.0))
+        })
+        .map(|v| {
+            if v > 1e-6 {
+                format!("{:.1}", 20.0 * v.log10())
+            } else {
+                "-inf".to_owned()
+            }
+        })
+        .collect();
+    if !peaks.is_empty() {
+        out.push_str(&format!(
+            "output   {} channel{}   peak {} dBFS\n",
+            get("channels"),
+            if get("channels") == "1" { "" } else { "s" },
+            peaks.join(" / ")
+        ));
+    }
     out.push_str(&format!(
         "control  {} messages   {} applied   {} errors   {} late bundles\n",
         get("messages"),
