@@ -243,9 +243,15 @@ fn stereo_f32_is_interleaved_byte_exact() {
         .iter()
         .zip(&reference)
         .position(|(a, b)| a != b);
-    assert_eq!(diff, None, "the interleaved frames that reached ALSA differ (at sample {diff:?})");
+    assert_eq!(
+        diff, None,
+        "the interleaved frames that reached ALSA differ (at sample {diff:?})"
+    );
     let differ = reference.chunks_exact(2).filter(|f| f[0] != f[1]).count();
-    assert!(differ > reference.len() / 4, "the two sides differ: {differ} frames");
+    assert!(
+        differ > reference.len() / 4,
+        "the two sides differ: {differ} frames"
+    );
 }
 
 #[test]

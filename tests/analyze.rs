@@ -113,8 +113,11 @@ fn a_stereo_file_is_measured_per_channel_and_plotted_side_by_side() {
     // Hard left for the first second, then hard right: a level on each side, the balance
     // leaning left (the first second is louder: the note's attack), unrelated sides.
     let score = support::scratch("analyze", "pan.score");
-    std::fs::write(&score, "0.0 /mod/pan/pos -1\n0.0 /gate/adsr on\n1.0 /mod/pan/pos 1\n")
-        .unwrap();
+    std::fs::write(
+        &score,
+        "0.0 /mod/pan/pos -1\n0.0 /gate/adsr on\n1.0 /mod/pan/pos 1\n",
+    )
+    .unwrap();
     let wav = support::scratch("analyze", "stereo.wav");
     let png_path = support::scratch("analyze", "stereo.png");
     let r = support::chronus()
@@ -138,11 +141,17 @@ fn a_stereo_file_is_measured_per_channel_and_plotted_side_by_side() {
     assert_eq!(numbers(&json, "channels"), [2.0]);
     let rms = numbers(&json, "rms_dbfs");
     assert_eq!(rms.len(), 3, "the whole file, then each channel: {rms:?}");
-    assert!((rms[1] - rms[2]).abs() < 1.0, "a second on each side: {rms:?}");
+    assert!(
+        (rms[1] - rms[2]).abs() < 1.0,
+        "a second on each side: {rms:?}"
+    );
     let balance = numbers(&json, "balance_db")[0];
     assert!((balance - (rms[2] - rms[1])).abs() < 0.01, "{balance}");
     let correlation = numbers(&json, "correlation")[0];
-    assert!(correlation.abs() < 0.1, "one side sounds at a time: {correlation}");
+    assert!(
+        correlation.abs() < 0.1,
+        "one side sounds at a time: {correlation}"
+    );
     // The plot: the left lane (top) drawn in the first half only, the right lane in the second.
     let decoder = png::Decoder::new(std::io::BufReader::new(
         std::fs::File::open(&png_path).unwrap(),

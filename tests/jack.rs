@@ -245,7 +245,12 @@ fn stereo_through_jack_both_ports_carry_their_side() {
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     let split = |path: &std::path::Path| {
         let reader = hound::WavReader::open(path).unwrap();
-        assert_eq!(reader.spec().channels, 2, "{}: two channels", path.display());
+        assert_eq!(
+            reader.spec().channels,
+            2,
+            "{}: two channels",
+            path.display()
+        );
         let all = read_f32(path);
         let left: Vec<f32> = all.iter().step_by(2).copied().collect();
         let right: Vec<f32> = all.iter().skip(1).step_by(2).copied().collect();

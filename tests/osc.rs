@@ -1520,7 +1520,10 @@ fn stereo_a_bus_takes_a_send_at_its_level_and_status_reports_each_channel() {
     let created = c.ask(&m("/bus/new", vec![OscType::String("verb".into())]));
     assert_eq!(created.addr, "/bus/created", "{created:?}");
     let s = |v: &str| OscType::String(v.into());
-    c.send(&m("/patch/connect", vec![s("pan"), s("verb"), OscType::Float(0.5)]));
+    c.send(&m(
+        "/patch/connect",
+        vec![s("pan"), s("verb"), OscType::Float(0.5)],
+    ));
     c.send(&m("/patch/connect", vec![s("verb"), s("out")]));
     let committed = c.ask(&m("/patch/commit", vec![]));
     assert_eq!(committed.args, vec![OscType::Int(2)], "{committed:?}");
@@ -1528,7 +1531,10 @@ fn stereo_a_bus_takes_a_send_at_its_level_and_status_reports_each_channel() {
     let after = c.played_samples();
     // Refused, counted: a level out of range, a bus that exists.
     let errors = c.stat("errors");
-    let bad = c.ask(&m("/patch/connect", vec![s("pan"), s("verb"), OscType::Float(3.0)]));
+    let bad = c.ask(&m(
+        "/patch/connect",
+        vec![s("pan"), s("verb"), OscType::Float(3.0)],
+    ));
     assert_eq!(bad.addr, "/error", "{bad:?}");
     let again = c.ask(&m("/bus/new", vec![s("verb")]));
     assert_eq!(again.addr, "/error", "{again:?}");

@@ -104,7 +104,12 @@ fn sigkill_a_worker_while_recording_loses_nothing() {
 /// Splits an interleaved two-channel file into its sides.
 fn sides(path: &Path) -> (Vec<f32>, Vec<f32>) {
     let reader = hound::WavReader::open(path).unwrap();
-    assert_eq!(reader.spec().channels, 2, "{}: two channels", path.display());
+    assert_eq!(
+        reader.spec().channels,
+        2,
+        "{}: two channels",
+        path.display()
+    );
     let all = read_f32(path);
     (
         all.iter().step_by(2).copied().collect(),
@@ -154,17 +159,27 @@ fn sigkill_during_a_stereo_phrase_leaves_both_channels_bit_identical() {
         .unwrap();
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
     let ((live_l, live_r), (ref_l, ref_r)) = (sides(&rec), sides(&reference));
-    assert!(live_l.len() > 140_000, "about 3 s recorded: {}", live_l.len());
+    assert!(
+        live_l.len() > 140_000,
+        "about 3 s recorded: {}",
+        live_l.len()
+    );
     for (side, live, offline) in [("left", &live_l, &ref_l), ("right", &live_r, &ref_r)] {
         let diff = live
             .iter()
             .zip(offline.iter())
             .position(|(a, b)| a.to_bits() != b.to_bits());
-        assert_eq!(diff, None, "{side}: the live recording differs from the offline render");
+        assert_eq!(
+            diff, None,
+            "{side}: the live recording differs from the offline render"
+        );
     }
     // Really two sides: they differ (the pan, the ping-pong), and both sound.
     let differ = live_l.iter().zip(&live_r).filter(|(a, b)| a != b).count();
-    assert!(differ > live_l.len() / 2, "left and right differ: {differ} samples");
+    assert!(
+        differ > live_l.len() / 2,
+        "left and right differ: {differ} samples"
+    );
     let level = |x: &[f32]| x.iter().map(|s| s * s).sum::<f32>() / x.len() as f32;
     assert!(level(&live_l) > 1e-4 && level(&live_r) > 1e-4);
 }

@@ -2,7 +2,7 @@
 //! decorrelated tails, the voice pool's spread, sends to a bus, and the stereo default patch
 //! against the mono one.
 
-use chronus_dsp::analysis::{amplitude_at, correlation, rms, to_db};
+use chronus_dsp::analysis::{amplitude_at, rms, to_db};
 use chronus_dsp::{ModuleKind, Patch};
 
 const SR: f64 = 48_000.0;
@@ -136,6 +136,7 @@ fn ping_pong_repeats_alternate_sides_exactly_on_the_delay_time() {
 #[cfg(feature = "effects")]
 #[test]
 fn the_stereo_reverb_tail_is_decorrelated_at_full_width() {
+    use chronus_dsp::analysis::correlation;
     let tail = |width: f32| {
         let mut reverb = ModuleKind::Reverb.build_for(SR, BLOCK, true).unwrap();
         for (param, value) in [(0, 1.0), (1, 0.8), (3, width)] {

@@ -75,7 +75,11 @@ pub fn draw(
     for (k, lane) in lanes.iter().enumerate() {
         let top = k * lane_height;
         let mid = top + lane_height / 2;
-        let colour = if k % 2 == 0 { [120, 200, 255] } else { [255, 190, 110] };
+        let colour = if k % 2 == 0 {
+            [120, 200, 255]
+        } else {
+            [255, 190, 110]
+        };
         for x in 0..WIDTH {
             canvas.set(x, mid, [60, 60, 70]);
             let a = (x as f64 * per_column) as usize;

@@ -5,12 +5,60 @@ use super::*;
 
 /// Words a placement clause may hold besides its side ("a bit more to the left").
 const PLACE_WORDS: &[&str] = &[
-    "pan", "panned", "panning", "it", "the", "to", "a", "bit", "little", "more", "further",
-    "farther", "hard", "fully", "all", "way", "slightly", "tad", "touch", "smidge", "over",
-    "move", "put", "place", "sound", "of", "toward", "towards", "side", "in", "back", "on",
-    "notes", "everything", "make", "go", "just", "bring", "shift", "nudge", "keep", "now",
-    "and", "only", "completely", "extreme", "far", "left", "right", "centre", "center",
-    "middle", "centred", "centered",
+    "pan",
+    "panned",
+    "panning",
+    "it",
+    "the",
+    "to",
+    "a",
+    "bit",
+    "little",
+    "more",
+    "further",
+    "farther",
+    "hard",
+    "fully",
+    "all",
+    "way",
+    "slightly",
+    "tad",
+    "touch",
+    "smidge",
+    "over",
+    "move",
+    "put",
+    "place",
+    "sound",
+    "of",
+    "toward",
+    "towards",
+    "side",
+    "in",
+    "back",
+    "on",
+    "notes",
+    "everything",
+    "make",
+    "go",
+    "just",
+    "bring",
+    "shift",
+    "nudge",
+    "keep",
+    "now",
+    "and",
+    "only",
+    "completely",
+    "extreme",
+    "far",
+    "left",
+    "right",
+    "centre",
+    "center",
+    "middle",
+    "centred",
+    "centered",
 ];
 
 /// How far one step of "a bit more to the left" moves the pan.
@@ -54,7 +102,9 @@ fn placement(c: &str, scale: f32, o: &mut Out<'_>) -> Result<Option<bool>, NlErr
     let pos = if scale > 1.0 || has(&["hard", "fully", "all", "completely", "extreme", "far"]) {
         side
     } else if scale < 1.0
-        || has(&["bit", "little", "slightly", "tad", "touch", "smidge", "more", "further", "farther"])
+        || has(&[
+            "bit", "little", "slightly", "tad", "touch", "smidge", "more", "further", "farther",
+        ])
     {
         o.ctx.pan + side * STEP
     } else {
@@ -68,10 +118,23 @@ fn placement(c: &str, scale: f32, o: &mut Out<'_>) -> Result<Option<bool>, NlErr
 /// Wider, narrower, ping-pong. Exact phrases; `None`: not one of them.
 pub(super) fn exact(c: &str, scale: f32, o: &mut Out<'_>) -> Result<Option<bool>, NlError> {
     match c {
-        "wider" | "wide" | "make it wider" | "wider stereo" | "more stereo" | "widen"
-        | "widen it" | "widen the stereo" | "spread the notes" | "spread the notes out"
-        | "spread out" | "spread it out" | "spread the voices" | "spread the voices out"
-        | "more width" | "stereo" | "make it stereo" => {
+        "wider"
+        | "wide"
+        | "make it wider"
+        | "wider stereo"
+        | "more stereo"
+        | "widen"
+        | "widen it"
+        | "widen the stereo"
+        | "spread the notes"
+        | "spread the notes out"
+        | "spread out"
+        | "spread it out"
+        | "spread the voices"
+        | "spread the voices out"
+        | "more width"
+        | "stereo"
+        | "make it stereo" => {
             let spread = o.ctx.spread + 0.5 * scale;
             o.spread(spread);
             o.reverb_width(1.0);
@@ -81,8 +144,8 @@ pub(super) fn exact(c: &str, scale: f32, o: &mut Out<'_>) -> Result<Option<bool>
             ));
             return Ok(Some(true));
         }
-        "narrower" | "narrow" | "make it narrower" | "less wide" | "less stereo"
-        | "narrow it" | "less width" | "tighter" => {
+        "narrower" | "narrow" | "make it narrower" | "less wide" | "less stereo" | "narrow it"
+        | "less width" | "tighter" => {
             let spread = o.ctx.spread - 0.5 * scale;
             let width = o.ctx.reverb_width - 0.5 * scale;
             o.spread(spread);
@@ -98,9 +161,16 @@ pub(super) fn exact(c: &str, scale: f32, o: &mut Out<'_>) -> Result<Option<bool>
     if let Some(done) = placement(c, scale, o)? {
         return Ok(Some(done));
     }
-    let pingpong = ["ping pong", "ping-pong", "pingpong", "bounce", "bouncing", "bouncy"]
-        .iter()
-        .any(|w| c.contains(w));
+    let pingpong = [
+        "ping pong",
+        "ping-pong",
+        "pingpong",
+        "bounce",
+        "bouncing",
+        "bouncy",
+    ]
+    .iter()
+    .any(|w| c.contains(w));
     if !pingpong {
         return Ok(None);
     }
