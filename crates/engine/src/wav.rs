@@ -204,29 +204,13 @@ impl WavWriter {
 /// A WAV file read back as mono (channels averaged), in ±1.0 whatever its sample format:
 /// the samples, the sample rate and the channel count it had.
 pub fn read_mono(path: &Path) -> Result<(Vec<f32>, u32, u16), EngineError> {
-    let err = |source| EngineError::Wav {
-        path: path.to_owned(),
-        source,
-    };
-    let mut reader = hound::WavReader::open(path).map_err(err)?;
-    let spec = reader.spec();
-    let samples: Vec<f32> = match spec.sample_format {
-        hound::SampleFormat::Float => reader.samples::<f32>().collect::<Result<_, _>>(),
-        hound::SampleFormat::Int => {
-            let scale = 1.0 / (1u64 << (spec.bits_per_sample.clamp(1, 32) - 1)) as f32;
-            reader
-                .samples::<i32>()
-                .map(|s| s.map(|v| v as f32 * scale))
-                .collect::<Result<_, _>>()
-        }
-    }
-    .map_err(err)?;
-    let channels = usize::from(spec.channels.max(1));
-    let mono = samples
-        .chunks(channels)
-        .map(|frame| frame.iter().sum::<f32>() / frame.len() as f32)
+    let (channels, rate) = read_channels(path)?;
+    let count = channels.len().max(1);
+    let n = channels.first().map_or(0, Vec::len);
+    let mono = (0..n)
+        .map(|i| channels.iter().map(|c| c[i]).sum::<f32>() / count as f32)
         .collect();
-    Ok((mono, spec.sample_rate, spec.channels))
+    Ok((mono, rate, count as u16))
 }
 
 /// A WAV file read back channel by channel, in ±1.0 whatever its sample format: the
