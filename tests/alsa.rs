@@ -277,6 +277,31 @@ fn stereo_s16_is_interleaved_and_converted_exactly() {
 }
 
 #[test]
+fn a_stereo_engine_on_a_mono_device_plays_the_equal_power_downmix() {
+    // The one-channel rig: the device takes 1 channel, the engine renders 2.
+    let rig = Rig::start("downmix");
+    let score = rig.dir.join("s.score");
+    std::fs::write(&score, format!("{STEREO}{SCORE}")).unwrap();
+    let (text, _) = run_with(&rig, "tap", "f32", "2", &score, &["--channels", "2"]);
+    assert!(text.contains("0 underruns"), "{text}");
+    let stereo = offline_channels(&score, 2);
+    let want: Vec<u32> = stereo
+        .chunks_exact(2)
+        .map(|f| ((f[0] + f[1]) * std::f32::consts::FRAC_1_SQRT_2).to_bits())
+        .collect();
+    let tap: Vec<u32> = rig.tap().iter().map(|x| x.to_bits()).collect();
+    assert!(tap.len() > 90_000, "{} frames reached ALSA", tap.len());
+    let lead = (0..4096)
+        .find(|&o| tap[o..o + 2048] == want[..2048])
+        .expect("the downmix follows a short silent lead-in");
+    let diff = tap[lead..].iter().zip(&want).position(|(a, b)| a != b);
+    assert_eq!(
+        diff, None,
+        "the device got something else than (L + R) · √½"
+    );
+}
+
+#[test]
 fn bad_alsa_configuration_is_refused_clearly() {
     let rig = Rig::start("bad");
     for (args, says) in [
@@ -285,7 +310,12 @@ fn bad_alsa_configuration_is_refused_clearly() {
             vec!["--device", "cijack", "--sample-rate", "44100"],
             "cannot run at 44100 Hz",
         ),
-        (vec!["--device", "cijack", "--channels", "4"], "channels"),
+        // A device with fewer channels than asked plays them mapped (a stereo engine on a
+        // mono device: the downmix, tested above); a channel count no engine has is refused.
+        (
+            vec!["--device", "cijack", "--channels", "9"],
+            "--channels must be 1..=8",
+        ),
     ] {
         let out = rig
             .chronus()

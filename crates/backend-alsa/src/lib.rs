@@ -124,13 +124,27 @@ fn configure(pcm: &PCM, b: &AlsaBackend, want: StreamConfig) -> Result<Obtained,
     let hw = HwParams::any(pcm).map_err(|e| err(format!("{}: {e}", b.device)))?;
     hw.set_access(Access::RWInterleaved)
         .map_err(|e| err(format!("interleaved access: {e}")))?;
-    if hw.set_channels(want.channels as u32).is_err() {
-        let max = hw.get_channels_max().unwrap_or(0);
-        return Err(err(format!(
-            "{} cannot play {} channels (it takes up to {max})",
-            b.device, want.channels
-        )));
-    }
+    // The engine's channel count, or the nearest the device has (the adapter maps them: a
+    // stereo engine on a mono device plays the downmix).
+    let channels = match hw.set_channels(want.channels as u32) {
+        Ok(()) => want.channels,
+        Err(_) => {
+            let (lo, hi) = (
+                hw.get_channels_min().unwrap_or(0),
+                hw.get_channels_max().unwrap_or(0),
+            );
+            hw.set_channels_near(want.channels as u32)
+                .ok()
+                .map(|c| c as usize)
+                .filter(|&c| c >= 1)
+                .ok_or_else(|| {
+                    err(format!(
+                        "{} cannot play {} channels, nor any near it (it takes {lo}..{hi})",
+                        b.device, want.channels
+                    ))
+                })?
+        }
+    };
     let (lo, hi) = (
         hw.get_rate_min().unwrap_or(0),
         hw.get_rate_max().unwrap_or(0),
@@ -169,7 +183,7 @@ fn configure(pcm: &PCM, b: &AlsaBackend, want: StreamConfig) -> Result<Obtained,
         .map_err(|e| err(format!("{}: {e}", b.device)))?;
     Ok(Obtained {
         rate: want.sample_rate,
-        channels: want.channels,
+        channels,
         period: period as usize,
         buffer: buffer as usize,
         format,

@@ -292,17 +292,35 @@ fn choose_range(
         .supported_output_configs()
         .map_err(|e| err(e.to_string()))?
         .collect();
-    let fits = |r: &&cpal::SupportedStreamConfigRange| {
-        r.channels() as usize == want.channels
-            && (r.min_sample_rate()..=r.max_sample_rate()).contains(&want.sample_rate)
+    let rate_fits = |r: &&cpal::SupportedStreamConfigRange| {
+        (r.min_sample_rate()..=r.max_sample_rate()).contains(&want.sample_rate)
     };
+    // The engine's channel count if the device has it; else the most it has below it (a
+    // stereo engine on a mono device: the downmix), else the fewest above it (the extra
+    // channels silent, or a mono engine copied to each).
+    let channels = |r: &cpal::SupportedStreamConfigRange| usize::from(r.channels());
+    let near = ranges
+        .iter()
+        .filter(rate_fits)
+        .map(channels)
+        .min_by_key(|&c| match c.cmp(&want.channels) {
+            std::cmp::Ordering::Equal => (0, 0),
+            std::cmp::Ordering::Less => (1, want.channels - c),
+            std::cmp::Ordering::Greater => (2, c - want.channels),
+        });
     [
         cpal::SampleFormat::F32,
         cpal::SampleFormat::I32,
         cpal::SampleFormat::I16,
     ]
     .iter()
-    .find_map(|f| ranges.iter().filter(fits).find(|r| r.sample_format() == *f))
+    .find_map(|f| {
+        ranges
+            .iter()
+            .filter(rate_fits)
+            .filter(|r| Some(channels(r)) == near)
+            .find(|r| r.sample_format() == *f)
+    })
     .copied()
     .ok_or_else(|| {
         let offered: Vec<String> = ranges
@@ -340,7 +358,8 @@ fn build(
         Some(n) => cpal::BufferSize::Fixed(n),
         None => cpal::BufferSize::Fixed(want.block as u32),
     };
-    let channels = want.channels;
+    // What the device has (see `choose_range`); the adapter maps the engine's channels.
+    let channels = usize::from(range.channels());
     // The adapter goes to whichever stream gets built: its callback takes it out of the cell
     // on the first call (one non-blocking try_lock) and owns it from then on.
     let cell = Arc::new(Mutex::new(Some(BlockAdapter::new(output))));
