@@ -119,6 +119,13 @@ fn a_real_mcp_client_lists_the_tools_plays_a_note_and_hears_it_in_the_recording(
         "{refusal}"
     );
     assert_eq!(seen["say_not_understood"]["error"], true);
+    assert_eq!(seen["bus"]["error"], false, "{}", seen["bus"]);
+    assert_eq!(seen["bad_level"]["error"], true, "{}", seen["bad_level"]);
+    assert!(
+        seen["bad_level"]["text"].as_str().unwrap().contains("level"),
+        "{}",
+        seen["bad_level"]
+    );
     let preview = &seen["preview"];
     let pitch = preview["pitch_hz"].as_f64().unwrap();
     assert!((pitch - 330.0).abs() < 1.0, "preview pitch {pitch}");

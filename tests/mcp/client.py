@@ -56,6 +56,24 @@ async def main(binary, port):
             seen["cutoff"] = json.loads(text_of(got))
             said = await session.call_tool("say", {"text": "blorp the zoink"})
             seen["say_not_understood"] = {"error": said.is_error, "text": text_of(said)}
+            # A bus taking a send from the pan at 0.3, to the output; a level out of range is
+            # refused whole.
+            bus = await session.call_tool(
+                "patch",
+                {
+                    "edits": [
+                        {"op": "create", "id": "verb", "type": "bus"},
+                        {"op": "connect", "from": "pan", "to": "verb", "level": 0.3},
+                        {"op": "connect", "from": "verb", "to": "out"},
+                    ]
+                },
+            )
+            seen["bus"] = {"error": bus.is_error, "text": text_of(bus)}
+            loud = await session.call_tool(
+                "patch",
+                {"edits": [{"op": "connect", "from": "pan", "to": "verb", "level": 5}]},
+            )
+            seen["bad_level"] = {"error": loud.is_error, "text": text_of(loud)}
             preview = await session.call_tool(
                 "render_preview",
                 {"score": "0 /mod/sine/freq 330\n0.1 /gate/adsr on\n1.1 /gate/adsr off\n"},
