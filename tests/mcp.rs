@@ -122,7 +122,10 @@ fn a_real_mcp_client_lists_the_tools_plays_a_note_and_hears_it_in_the_recording(
     assert_eq!(seen["bus"]["error"], false, "{}", seen["bus"]);
     assert_eq!(seen["bad_level"]["error"], true, "{}", seen["bad_level"]);
     assert!(
-        seen["bad_level"]["text"].as_str().unwrap().contains("level"),
+        seen["bad_level"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("level"),
         "{}",
         seen["bad_level"]
     );
