@@ -163,6 +163,24 @@ impl Delay {
         PARAMS[i].modulate(base, self.s.modulation[i], self.sample_rate)
     }
 
+    /// The start of every block: the smoothers aimed, and whether there is work. Dry (mix 0,
+    /// not moving): nothing to add, nothing to keep, the input passes untouched. Wet again
+    /// after that: the lines start empty.
+    fn begin_block(&mut self) -> bool {
+        self.retarget();
+        let mix = &self.s.ramps[MIX as usize];
+        if mix.to == 0.0 && !mix.is_moving() {
+            self.s.idle = true;
+            return false;
+        }
+        if self.s.idle {
+            self.s.line.fill(0.0);
+            self.s.right.fill(0.0);
+            self.s.idle = false;
+        }
+        true
+    }
+
     fn retarget(&mut self) {
         for p in [TIME, FEEDBACK, MIX] {
             let to = self.target(p);
@@ -212,17 +230,10 @@ impl Module for Delay {
     }
 
     fn process(&mut self, block: &mut [f32]) {
-        self.retarget();
-        let [time, feedback, mix] = &mut self.s.ramps;
-        if mix.to == 0.0 && !mix.is_moving() {
-            // Dry: nothing to add, nothing to keep.
-            self.s.idle = true;
+        if !self.begin_block() {
             return;
         }
-        if self.s.idle {
-            self.s.line.fill(0.0);
-            self.s.idle = false;
-        }
+        let [time, feedback, mix] = &mut self.s.ramps;
         let line = &mut self.s.line[..];
         let len = line.len();
         let mut w = self.s.write as usize;
@@ -245,17 +256,10 @@ impl Module for Delay {
     }
 
     fn process_stereo(&mut self, left: &mut [f32], right: &mut [f32], _input_stereo: bool) {
-        self.retarget();
-        let [time, feedback, mix] = &mut self.s.ramps;
-        if mix.to == 0.0 && !mix.is_moving() {
-            self.s.idle = true;
+        if !self.begin_block() {
             return;
         }
-        if self.s.idle {
-            self.s.line.fill(0.0);
-            self.s.right.fill(0.0);
-            self.s.idle = false;
-        }
+        let [time, feedback, mix] = &mut self.s.ramps;
         let pingpong = self.s.params[PINGPONG as usize] >= 0.5;
         let (line_l, line_r) = (&mut self.s.line[..], &mut self.s.right[..]);
         let len = line_l.len();

@@ -197,6 +197,23 @@ impl Reverb {
         }
     }
 
+    /// The start of every block: the smoothers aimed, and whether there is work. Dry (mix 0,
+    /// not moving): nothing to do, the input passes untouched. Wet again after that: an empty
+    /// room.
+    fn begin_block(&mut self) -> bool {
+        self.retarget();
+        let mix = &self.s.ramps[MIX as usize];
+        if mix.to == 0.0 && !mix.is_moving() {
+            self.s.idle = true;
+            return false;
+        }
+        if self.s.idle {
+            self.clear();
+            self.s.idle = false;
+        }
+        true
+    }
+
     fn retarget(&mut self) {
         for p in [MIX, SIZE, DAMP, WIDTH] {
             let to = self.target(p);
@@ -248,15 +265,8 @@ impl Module for Reverb {
     }
 
     fn process(&mut self, block: &mut [f32]) {
-        self.retarget();
-        let mix = &self.s.ramps[MIX as usize];
-        if mix.to == 0.0 && !mix.is_moving() {
-            self.s.idle = true;
+        if !self.begin_block() {
             return;
-        }
-        if self.s.idle {
-            self.clear();
-            self.s.idle = false;
         }
         let ReverbState {
             ramps,
@@ -282,18 +292,11 @@ impl Module for Reverb {
     }
 
     fn process_stereo(&mut self, left: &mut [f32], right: &mut [f32], _input_stereo: bool) {
-        self.retarget();
-        let mix = &self.s.ramps[MIX as usize];
-        if mix.to == 0.0 && !mix.is_moving() {
-            self.s.idle = true;
-            return;
-        }
         if self.s.right_lines.is_empty() {
             return; // built for a mono patch (the graph never asks this)
         }
-        if self.s.idle {
-            self.clear();
-            self.s.idle = false;
+        if !self.begin_block() {
+            return;
         }
         let ReverbState {
             ramps,
