@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 mod support;
 
-use support::{chronus, free_port, read_f32, stop_jackd, Jackd};
+use support::{chronus, free_port, read_f32, read_sides, stop_jackd, Jackd};
 
 fn scratch(name: &str) -> PathBuf {
     support::scratch("jack", name)
@@ -243,20 +243,7 @@ fn stereo_through_jack_both_ports_carry_their_side() {
         .output()
         .unwrap();
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
-    let split = |path: &std::path::Path| {
-        let reader = hound::WavReader::open(path).unwrap();
-        assert_eq!(
-            reader.spec().channels,
-            2,
-            "{}: two channels",
-            path.display()
-        );
-        let all = read_f32(path);
-        let left: Vec<f32> = all.iter().step_by(2).copied().collect();
-        let right: Vec<f32> = all.iter().skip(1).step_by(2).copied().collect();
-        (left, right)
-    };
-    let ((cap_l, cap_r), (off_l, off_r)) = (split(&wav), split(&reference));
+    let ((cap_l, cap_r), (off_l, off_r)) = (read_sides(&wav), read_sides(&reference));
     const P: usize = 256;
     for (side, cap, offline) in [("out_1", &cap_l, &off_l), ("out_2", &cap_r, &off_r)] {
         let (exact, jumps, bad) = walk_periods(cap, offline, P);

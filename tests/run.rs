@@ -6,7 +6,7 @@ use std::time::Duration;
 
 mod support;
 
-use support::{chronus, read_f32};
+use support::{chronus, read_f32, read_sides};
 
 fn scratch(name: &str) -> PathBuf {
     support::scratch("run", name)
@@ -101,22 +101,6 @@ fn sigkill_a_worker_while_recording_loses_nothing() {
     }
 }
 
-/// Splits an interleaved two-channel file into its sides.
-fn sides(path: &Path) -> (Vec<f32>, Vec<f32>) {
-    let reader = hound::WavReader::open(path).unwrap();
-    assert_eq!(
-        reader.spec().channels,
-        2,
-        "{}: two channels",
-        path.display()
-    );
-    let all = read_f32(path);
-    (
-        all.iter().step_by(2).copied().collect(),
-        all.iter().skip(1).step_by(2).copied().collect(),
-    )
-}
-
 #[test]
 fn sigkill_during_a_stereo_phrase_leaves_both_channels_bit_identical() {
     // The phrase above, in stereo: notes spread across the pool, the pan moving, and (with
@@ -162,7 +146,7 @@ fn sigkill_during_a_stereo_phrase_leaves_both_channels_bit_identical() {
         .output()
         .unwrap();
     assert!(r.status.success(), "{}", String::from_utf8_lossy(&r.stderr));
-    let ((live_l, live_r), (ref_l, ref_r)) = (sides(&rec), sides(&reference));
+    let ((live_l, live_r), (ref_l, ref_r)) = (read_sides(&rec), read_sides(&reference));
     assert!(
         live_l.len() > 140_000,
         "about 3 s recorded: {}",

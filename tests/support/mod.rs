@@ -48,6 +48,23 @@ pub fn read_f32(path: &Path) -> Vec<f32> {
         .collect()
 }
 
+/// A two-channel f32 WAV file's sides (left, right), checked to have two channels.
+#[allow(dead_code)]
+pub fn read_sides(path: &Path) -> (Vec<f32>, Vec<f32>) {
+    let reader = hound::WavReader::open(path).unwrap();
+    assert_eq!(
+        reader.spec().channels,
+        2,
+        "{}: two channels",
+        path.display()
+    );
+    let all = read_f32(path);
+    (
+        all.iter().step_by(2).copied().collect(),
+        all.iter().skip(1).step_by(2).copied().collect(),
+    )
+}
+
 /// A JACK server with the dummy driver, under a name of its own, stopped on drop.
 pub struct Jackd {
     pub child: Child,

@@ -92,12 +92,7 @@ impl BlockAdapter {
         let ec = self.output.channels();
         let mut done = 0;
         while done < frames {
-            if self.pos == self.len {
-                let n = self.output.block_size();
-                self.output.render(&mut self.block[..n * ec]);
-                self.pos = 0;
-                self.len = n;
-            }
+            self.refill();
             let take = (self.len - self.pos).min(frames - done);
             let (len, pos) = (self.len, self.pos);
             for port in 0..ports {
@@ -131,6 +126,17 @@ impl BlockAdapter {
         self.output.block_size()
     }
 
+    /// Renders the next block once the last one is handed out. Real-time thread.
+    fn refill(&mut self) {
+        if self.pos == self.len {
+            let n = self.output.block_size();
+            self.output
+                .render(&mut self.block[..n * self.output.channels()]);
+            self.pos = 0;
+            self.len = n;
+        }
+    }
+
     /// The engine's channels.
     pub fn channels(&self) -> usize {
         self.output.channels()
@@ -156,12 +162,7 @@ impl BlockAdapter {
         let frames = out.len() / dc;
         let mut done = 0;
         while done < frames {
-            if self.pos == self.len {
-                let n = self.output.block_size();
-                self.output.render(&mut self.block[..n * ec]);
-                self.pos = 0;
-                self.len = n;
-            }
+            self.refill();
             let take = (self.len - self.pos).min(frames - done);
             let (len, block) = (self.len, &self.block[..]);
             for (f, frame) in out[done * dc..(done + take) * dc]
@@ -296,11 +297,7 @@ impl Backend for NullBackend {
                     if recording && tx.slots() >= out.len() {
                         if let Ok(chunk) = tx.write_chunk_uninit(out.len()) {
                             // Interleaved, as the file holds it.
-                            let out = &*out;
-                            chunk.fill_from_iter(
-                                (0..block)
-                                    .flat_map(|i| (0..channels).map(move |c| out[c * block + i])),
-                            );
+                            chunk.fill_from_iter(crate::wav::interleave(out, channels));
                         }
                     } else if recording {
                         d.fetch_add(out.len() as u64, Relaxed);

@@ -57,9 +57,7 @@ pub fn render_to_wav(
     let tmp = path.with_extension("wav.partial");
     let mut writer = WavWriter::create(&tmp, format, channels, patch.sample_rate() as u32)?;
     let result = render_with(patch, commands, samples, channels, |block, done| {
-        let n = block.len() / channels;
-        writer
-            .write_interleaved((0..n).flat_map(|i| (0..channels).map(move |c| block[c * n + i])))?;
+        writer.write_interleaved(crate::wav::interleave(block, channels))?;
         progress(done, samples);
         Ok(())
     })

@@ -47,9 +47,7 @@ impl RecordTap {
         let n = block.len() / channels;
         match self.tx.write_chunk_uninit(n * channels) {
             Ok(chunk) => {
-                chunk.fill_from_iter(
-                    (0..n).flat_map(|i| (0..channels).map(move |c| block[c * n + i])),
-                );
+                chunk.fill_from_iter(crate::wav::interleave(block, channels));
             }
             Err(_) => {
                 self.shared.dropped.fetch_add(block.len() as u64, Relaxed);

@@ -66,6 +66,16 @@ pub fn to_int(x: f32, bits: u32) -> i32 {
     (x * max).round().clamp(-max - 1.0, max) as i32
 }
 
+/// The samples of a planar block (`channels` channels of equal length, one after the other)
+/// in the order a WAV file holds them: frame by frame, each frame's channels in turn. An
+/// iterator over the block itself: no allocation (the recorder's tap uses it on the real-time
+/// output thread).
+pub fn interleave(planar: &[f32], channels: usize) -> impl Iterator<Item = f32> + '_ {
+    let channels = channels.max(1);
+    let n = planar.len() / channels;
+    (0..n).flat_map(move |i| (0..channels).map(move |c| planar[c * n + i]))
+}
+
 /// A WAV file being written.
 pub struct WavWriter {
     inner: hound::WavWriter<BufWriter<File>>,
