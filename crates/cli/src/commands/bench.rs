@@ -335,10 +335,7 @@ fn osc(args: &BenchArgs) -> Result<()> {
         let mut buf = [0u8; 1024];
         for _ in 0..5 {
             client.send_to(&encode("/sync", vec![OscType::Int(id)])?, to)?;
-            loop {
-                let Ok((n, _)) = client.recv_from(&mut buf) else {
-                    break;
-                };
+            while let Ok((n, _)) = client.recv_from(&mut buf) {
                 if let Ok((_, OscPacket::Message(m))) = rosc::decoder::decode_udp(&buf[..n]) {
                     if m.addr == "/synced" && m.args == vec![OscType::Int(id)] {
                         return Ok(());
