@@ -115,8 +115,9 @@ fn lead_in(tap: &[f32], reference: &[f32]) -> usize {
         .expect("the engine's samples follow a short silent lead-in")
 }
 
+/// A mono run (`--channels 1`, the patch from before stereo) on a one-channel rig.
 fn run(rig: &Rig, device: &str, format: &str, seconds: &str, score: &Path) -> (String, Duration) {
-    run_with(rig, device, format, seconds, score, &[])
+    run_with(rig, device, format, seconds, score, &["--channels", "1"])
 }
 
 fn run_with(
@@ -233,7 +234,8 @@ fn stereo_f32_is_interleaved_byte_exact() {
     let rig = Rig::with_channels("stereo-f32", 2);
     let score = rig.dir.join("s.score");
     std::fs::write(&score, format!("{STEREO}{SCORE}")).unwrap();
-    let (text, _) = run_with(&rig, "tap", "f32", "2", &score, &["--channels", "2"]);
+    // The default: two channels.
+    let (text, _) = run_with(&rig, "tap", "f32", "2", &score, &[]);
     assert!(text.contains("0 underruns"), "{text}");
     let bits = |x: &[f32]| x.iter().map(|v| v.to_bits()).collect::<Vec<u32>>();
     let (tap, reference) = (bits(&rig.tap()), bits(&offline_channels(&score, 2)));
@@ -259,7 +261,7 @@ fn stereo_s16_is_interleaved_and_converted_exactly() {
     let rig = Rig::with_channels("stereo-s16", 2);
     let score = rig.dir.join("s.score");
     std::fs::write(&score, format!("{STEREO}{SCORE}")).unwrap();
-    run_with(&rig, "tapplug", "s16", "2", &score, &["--channels", "2"]);
+    run_with(&rig, "tapplug", "s16", "2", &score, &[]);
     // plug turns each s16 into s16/32768 on its way to the float tap: undo that exactly.
     let tap: Vec<i32> = rig
         .tap()
@@ -282,7 +284,8 @@ fn a_stereo_engine_on_a_mono_device_plays_the_equal_power_downmix() {
     let rig = Rig::start("downmix");
     let score = rig.dir.join("s.score");
     std::fs::write(&score, format!("{STEREO}{SCORE}")).unwrap();
-    let (text, _) = run_with(&rig, "tap", "f32", "2", &score, &["--channels", "2"]);
+    // The default: two channels.
+    let (text, _) = run_with(&rig, "tap", "f32", "2", &score, &[]);
     assert!(text.contains("0 underruns"), "{text}");
     let stereo = offline_channels(&score, 2);
     let want: Vec<u32> = stereo

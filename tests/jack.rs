@@ -83,7 +83,8 @@ fn walk_periods(cap: &[f32], offline: &[f32], p: usize) -> (usize, usize, usize)
     (exact, jumps, bad)
 }
 
-/// Renders `score` offline for `seconds` and returns the samples.
+/// Renders `score` offline for `seconds` (two channels, the default) and returns the
+/// samples, interleaved.
 fn offline_render(score: &std::path::Path, seconds: &str, name: &str) -> Vec<f32> {
     let reference = scratch(name);
     let r = chronus()
@@ -101,7 +102,7 @@ const SCORE: &str = "0.0 /mod/filter/cutoff 6000\n0.0 /gate/adsr on\n1.0 /mod/si
                      1.7 /mod/sine/shape 3\n2.4 /engine/freq 330\n3.2 /gate/adsr off\n3.6 /gate/adsr on\n";
 
 #[test]
-fn plays_through_jack_and_a_sigkill_leaves_no_trace() {
+fn plays_through_jack_and_a_sigkill_leaves_no_trace_on_either_side() {
     // Period 256: this VM wakes even SCHED_FIFO threads ~2 ms late at times, so at period 64
     // every JACK client (jack_capture alone included) sees dozens of xruns a second.
     let jackd = Jackd::start("play", 256);
@@ -126,7 +127,8 @@ fn plays_through_jack_and_a_sigkill_leaves_no_trace() {
     let wav = scratch("capture.wav");
     let mut capture = jackd
         .env(&mut Command::new("jack_capture"))
-        .args(["-d", "3", "-p", &format!("{client}:out_1"), "--daemon"])
+        .args(["-d", "3", "-p", &format!("{client}:out_1")])
+        .args(["-p", &format!("{client}:out_2"), "--daemon"])
         .arg(&wav)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -154,9 +156,14 @@ fn plays_through_jack_and_a_sigkill_leaves_no_trace() {
     // cycles of the capture excluded: jack_capture may catch them half-written).
     let offline = offline_render(&score, "6", "reference.wav");
     // chronus's own recording (at its output stage) is the render, from sample 0, bit for bit,
-    // across the SIGKILL: the backend's periods played as they were made.
+    // on both channels, across the SIGKILL: the backend's periods played as they were made.
+    assert_eq!(hound::WavReader::open(&rec).unwrap().spec().channels, 2);
     let take = read_f32(&rec);
-    assert!(take.len() > 4 * 48_000, "recorded {} samples", take.len());
+    assert!(
+        take.len() > 2 * 4 * 48_000,
+        "recorded {} samples",
+        take.len()
+    );
     let differs = take
         .iter()
         .zip(&offline)
@@ -165,8 +172,8 @@ fn plays_through_jack_and_a_sigkill_leaves_no_trace() {
         differs, None,
         "the recording differs from the offline render"
     );
-    let cap = read_f32(&wav);
-    assert!(cap.len() > 100_000, "captured {} samples", cap.len());
+    let (cap_l, cap_r) = read_sides(&wav);
+    assert!(cap_l.len() > 100_000, "captured {} frames", cap_l.len());
     let xruns: u64 = stdout
         .lines()
         .find(|l| l.contains(" backend xruns"))
@@ -175,17 +182,22 @@ fn plays_through_jack_and_a_sigkill_leaves_no_trace() {
         .and_then(|n| n.parse().ok())
         .expect("the stop line reports xruns");
     const P: usize = 256;
-    let (exact, jumps, bad) = walk_periods(&cap, &offline, P);
-    println!("capture: {exact} periods exact, {jumps} jumps, {bad} foreign periods; chronus saw {xruns} JACK xruns");
-    assert!(
-        jumps + bad <= 2 * xruns as usize,
-        "discontinuities without xruns: the failover left a trace"
-    );
-    assert!(
-        exact * 100 >= (exact + jumps + bad) * 95,
-        "most of the capture is bit-exact"
-    );
-    assert!(analysis::peak(&cap) > 0.2, "the capture is audible");
+    let off = support::split_sides(&offline);
+    for (side, cap, offline) in [("out_1", &cap_l, &off.0), ("out_2", &cap_r, &off.1)] {
+        let (exact, jumps, bad) = walk_periods(cap, offline, P);
+        println!("{side}: {exact} periods exact, {jumps} jumps, {bad} foreign periods; chronus saw {xruns} JACK xruns");
+        assert!(
+            jumps + bad <= 2 * xruns as usize,
+            "{side}: discontinuities without xruns: the failover left a trace"
+        );
+        assert!(
+            exact * 100 >= (exact + jumps + bad) * 95,
+            "{side}: most of the capture is bit-exact"
+        );
+        // Centred: 0.7 sustain × 0.5 gain × √½ on each side.
+        assert!(analysis::peak(cap) > 0.2, "{side}: the capture is audible");
+    }
+    let cap = cap_l;
     let f = analysis::zero_crossing_frequency(&cap[P..P + 4_800], 48_000.0).unwrap();
     println!("pitch at the start of the capture: {f:.2} Hz");
     assert!(
@@ -205,12 +217,11 @@ fn stereo_through_jack_both_ports_carry_their_side() {
                   0.0 /mod/delay/mix 0.4\n0.0 /mod/reverb/mix 0.2\n";
     std::fs::write(&score, format!("{stereo}{SCORE}")).unwrap();
     let client = format!("chs{}", std::process::id());
+    // Two channels: the default.
     let (child, _) = run_on(
         &jackd,
         &client,
         &[
-            "--channels",
-            "2",
             "--lookahead",
             "8",
             "--seconds",
@@ -417,8 +428,9 @@ fn cpal_jack_host_plays_through_jack() {
         "{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // cpal's first port carries the left side.
     let cap = read_f32(&wav);
-    let offline = offline_render(&score, "6", "cpal-reference.wav");
+    let offline = support::split_sides(&offline_render(&score, "6", "cpal-reference.wav")).0;
     let (exact, jumps, bad) = walk_periods(&cap, &offline, 256);
     println!("cpal/JACK capture: {exact} periods exact, {jumps} jumps, {bad} foreign periods");
     assert_eq!(bad, 0, "periods that are not the engine's samples");
@@ -493,7 +505,7 @@ fn bench_latency_measures_jack_and_null() {
 fn ten_seconds_through_jack_hold_pitch_and_envelope() {
     let jackd = Jackd::start("steady", 256);
     let score = scratch("steady.score");
-    // 0.7 sustain of gain 0.5; the filter far above the pitch.
+    // 0.7 sustain of gain 0.5, centred: × √½ on each side; the filter far above the pitch.
     std::fs::write(
         &score,
         "0 /mod/filter/cutoff 8000\n1.0 /gate/adsr on\n6.0 /gate/adsr off\n",
@@ -575,5 +587,8 @@ fn ten_seconds_through_jack_hold_pitch_and_envelope() {
     );
     println!("pitch {f:.3} Hz, sustain amplitude {level:.4}");
     assert!((f - 440.0).abs() < 0.2, "{f}");
-    assert!((level - 0.35).abs() < 0.01, "{level}");
+    assert!(
+        (level - 0.35 * std::f64::consts::FRAC_1_SQRT_2).abs() < 0.01,
+        "{level}"
+    );
 }

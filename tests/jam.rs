@@ -194,7 +194,8 @@ fn the_live_meter_in_tmux_reads_a_tone_at_its_level_and_flashes_a_failover() {
         assert!(out.status.success(), "send {args:?}: {out:?}");
     };
     // A4 at velocity 1: the template's gain 0.5 at the envelope's sustain 0.7 = 0.35 peak,
-    // less the 1 kHz lowpass's 0.16 dB at 440 Hz: -9.28 dBFS peak, -12.29 dBFS RMS.
+    // less the 1 kHz lowpass's 0.16 dB at 440 Hz: -9.28 dBFS peak, -12.29 dBFS RMS; in the
+    // centre of the stereo field (the default), each side 3.01 dB below: -12.29 and -15.30.
     send(&["/note/on", "A4", "1"]);
     let session = format!("meter{}", std::process::id());
     let bin = env!("CARGO_BIN_EXE_chronus");
@@ -224,25 +225,35 @@ fn the_live_meter_in_tmux_reads_a_tone_at_its_level_and_flashes_a_failover() {
                     .and_then(|l| l.rsplit("hold").next())
                     .and_then(|h| h.split_whitespace().next())
                     .and_then(|h| h.parse::<f64>().ok());
-                hold.is_some_and(|h| (h - p).abs() < 0.05) && p < -9.0
+                hold.is_some_and(|h| (h - p).abs() < 0.05) && p < -12.0
             })
     });
-    let (peak, rms) = (
-        reading(&screen, "peak", "dBFS"),
-        reading(&screen, "rms", "dBFS"),
-    );
     println!("{screen}");
-    let (peak, rms) = (peak.expect(&screen), rms.expect(&screen));
-    assert!((peak + 9.28).abs() < 0.3, "peak {peak} dBFS:\n{screen}");
-    assert!((rms + 12.29).abs() < 0.3, "rms {rms} dBFS:\n{screen}");
-    // The bar is drawn to the level: -9.3 dBFS on a 60 dB scale fills 85 % of it.
-    let bar_line = screen.lines().find(|l| l.starts_with("peak")).unwrap();
-    let (full, empty) = (
-        bar_line.matches('█').count() as f64,
-        bar_line.matches('·').count() as f64 + bar_line.matches('│').count() as f64,
-    );
-    let share = full / (full + empty);
-    assert!((share - 0.845).abs() < 0.03, "bar {share:.3}: {bar_line}");
+    for side in ["1", "2"] {
+        let (peak, rms) = (
+            reading(&screen, &format!("peak {side}"), "dBFS").expect(&screen),
+            reading(&screen, &format!("rms  {side}"), "dBFS").expect(&screen),
+        );
+        assert!(
+            (peak + 12.29).abs() < 0.3,
+            "peak {side}: {peak} dBFS:\n{screen}"
+        );
+        assert!(
+            (rms + 15.30).abs() < 0.3,
+            "rms {side}: {rms} dBFS:\n{screen}"
+        );
+        // The bar is drawn to the level: -12.3 dBFS on a 60 dB scale fills 79.5 % of it.
+        let bar_line = screen
+            .lines()
+            .find(|l| l.starts_with(&format!("peak {side}")))
+            .unwrap();
+        let (full, empty) = (
+            bar_line.matches('█').count() as f64,
+            bar_line.matches('·').count() as f64 + bar_line.matches('│').count() as f64,
+        );
+        let share = full / (full + empty);
+        assert!((share - 0.795).abs() < 0.03, "bar {share:.3}: {bar_line}");
+    }
     // The spectrum's loudest band is the one holding 440 Hz.
     let spectrum_line = screen.lines().find(|l| l.starts_with("spectrum")).unwrap();
     assert!(

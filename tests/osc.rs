@@ -13,7 +13,7 @@ const SR: f64 = 48_000.0;
 
 mod support;
 
-use support::{free_port, read_f32};
+use support::free_port;
 
 fn scratch(name: &str) -> PathBuf {
     support::scratch("osc", name)
@@ -63,8 +63,23 @@ impl Synth {
         }
     }
 
-    /// Waits for the run to end by itself and returns the recording.
+    /// Waits for the run to end by itself and returns the recording as one channel (the
+    /// stereo recording's mid: the centred patch's sound at the mono level) and the output.
     fn finish(self) -> (Vec<f32>, String) {
+        let wav = self.wav.clone();
+        let stdout = self.wait();
+        (support::read_mid(&wav), stdout)
+    }
+
+    /// Waits for the run to end by itself and returns the stereo recording's sides.
+    fn finish_sides(self) -> ((Vec<f32>, Vec<f32>), String) {
+        let wav = self.wav.clone();
+        let stdout = self.wait();
+        (support::read_sides(&wav), stdout)
+    }
+
+    /// Waits for the run to end by itself, checks it ended well, returns its standard output.
+    fn wait(self) -> String {
         let out = self.child.wait_with_output().unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         assert!(
@@ -72,12 +87,7 @@ impl Synth {
             "{stdout}\n{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let samples = hound::WavReader::open(&self.wav)
-            .unwrap()
-            .samples::<f32>()
-            .map(Result::unwrap)
-            .collect();
-        (samples, stdout)
+        stdout
     }
 }
 
@@ -728,7 +738,7 @@ fn record_over_osc_stays_inside_the_recordings_folder() {
         other => panic!("{other:?}"),
     };
     assert!(seconds >= 0.5, "{seconds}");
-    let take = read_f32(&recs.join("take.wav"));
+    let take = support::read_mid(&recs.join("take.wav"));
     assert!(
         (take.len() as f64 / SR - f64::from(seconds)).abs() < 1e-5,
         "the reply says how long: {seconds} s, {} samples",
@@ -1245,8 +1255,9 @@ fn the_largest_delay_edit_allowed_lands_without_an_underrun_and_one_more_is_refu
     let watcher = synth.client();
     watcher.send(&m("/gate/adsr", vec![OscType::String("on".into())]));
     watcher.sync(1);
-    // What the default patch holds already (a delay and a reverb), and what each new one takes.
-    let bytes = |k: ModuleKind| k.build(SR, 64).unwrap().memory_bytes();
+    // What the default patch holds already (a delay and a reverb), and what each new one takes
+    // (stereo, the default: lines for both sides).
+    let bytes = |k: ModuleKind| k.build_for(SR, 64, true).unwrap().memory_bytes();
     let (delay, reverb) = (bytes(ModuleKind::Delay), bytes(ModuleKind::Reverb));
     let mut room = chronus_dsp::MAX_DELAY_MEMORY - delay - reverb;
     let mut c = TcpClient::connect(synth.port);
@@ -1497,7 +1508,8 @@ fn nine_commits_in_one_bundle_are_each_applied_or_refused_never_lost() {
 
 #[test]
 fn stereo_a_bus_takes_a_send_at_its_level_and_status_reports_each_channel() {
-    let synth = Synth::start("stereo-bus.wav", 3.0, &["--channels", "2"]);
+    // Two channels: the default.
+    let synth = Synth::start("stereo-bus.wav", 3.0, &[]);
     let c = synth.client();
     let status = c.status();
     let has = |k: &str| status.iter().any(|(key, _)| key == k);
@@ -1539,9 +1551,7 @@ fn stereo_a_bus_takes_a_send_at_its_level_and_status_reports_each_channel() {
     let again = c.ask(&m("/bus/new", vec![s("verb")]));
     assert_eq!(again.addr, "/error", "{again:?}");
     assert_eq!(c.stat("errors"), errors + 2.0);
-    let (rec, _) = synth.finish();
-    let left: Vec<f32> = rec.iter().step_by(2).copied().collect();
-    let right: Vec<f32> = rec.iter().skip(1).step_by(2).copied().collect();
+    let ((left, right), _) = synth.finish_sides();
     let level = |a: usize| analysis::rms(&left[a..a + 9_600]);
     let (l1, l2) = (level(before - 9_600), level(after + 4_800));
     println!("left RMS before the send {l1:.4}, after {l2:.4}");

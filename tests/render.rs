@@ -5,6 +5,8 @@ use chronus_dsp::analysis;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod support;
+
 fn chronus() -> Command {
     Command::new(env!("CARGO_BIN_EXE_chronus"))
 }
@@ -52,12 +54,15 @@ fn render_a_score_and_measure_the_file() {
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
-    let (spec, s) = read_wav(&out);
+    let (spec, both) = read_wav(&out);
+    // Stereo by default; the patch plays in the centre: both sides the same.
     assert_eq!(
         (spec.sample_rate, spec.channels, spec.bits_per_sample),
-        (48_000, 1, 32)
+        (48_000, 2, 32)
     );
+    let (s, right) = support::split_sides(&both);
     assert_eq!(s.len(), 144_000);
+    assert_eq!(s, right, "centred: the sides are identical");
     let sr = 48_000.0;
     // Pitch of each note, measured away from the transitions.
     let f1 = analysis::zero_crossing_frequency(&s[4_800..43_200], sr).unwrap();
@@ -68,24 +73,25 @@ fn render_a_score_and_measure_the_file() {
         "{f1} {f2}"
     );
     // Envelope: silent before the score starts it? It starts at 0: the first 10 ms rise
-    // (attack), then settle at sustain 0.7 × gain 0.5 = 0.35 peak.
+    // (attack), then settle at sustain 0.7 × gain 0.5 = 0.35 peak, each side of the centre
+    // -3.01 dB of that (equal power: 0.35 × √½ = 0.2475).
     let first = s.iter().position(|&x| x.abs() > 1e-6).unwrap();
     assert!(first < 48, "sound starts at once, first sample {first}");
     let sustain_peak = analysis::peak(&s[24_000..43_200]);
     assert!(
-        (sustain_peak - 0.35).abs() < 0.01,
+        (sustain_peak - 0.35 * std::f64::consts::FRAC_1_SQRT_2).abs() < 0.005,
         "sustain peak {sustain_peak}"
     );
     let attack_peak = analysis::peak(&s[..240]);
     assert!(
-        attack_peak < 0.3,
+        attack_peak < 0.2,
         "5 ms into a 10 ms attack the level is still rising: {attack_peak}"
     );
     // Release: 200 ms after the gate-off at 2.0 s, silence.
     let tail = analysis::peak(&s[96_000 + 9_700..]);
     let releasing = analysis::peak(&s[96_000 + 2_400..96_000 + 4_800]);
     assert!(
-        releasing > 0.1 && tail < 1e-6,
+        releasing > 0.07 && tail < 1e-6,
         "releasing {releasing}, tail {tail} (want below -120 dBFS)"
     );
     assert!(String::from_utf8_lossy(&run.stdout).contains("wrote"));
@@ -104,8 +110,9 @@ fn render_without_a_score_plays_a4_and_ends_silent() {
         "{}",
         String::from_utf8_lossy(&run.stderr)
     );
-    let (spec, s) = read_wav(&out);
-    assert_eq!(spec.bits_per_sample, 16);
+    let (spec, both) = read_wav(&out);
+    assert_eq!((spec.bits_per_sample, spec.channels), (16, 2));
+    let (s, _) = support::split_sides(&both);
     let f = analysis::zero_crossing_frequency(&s[4_800..48_000], 48_000.0).unwrap();
     assert!((f - 440.0).abs() < 0.05, "{f}");
     assert!(
@@ -159,4 +166,54 @@ fn impossible_settings_are_refused_clearly() {
         assert!(err.contains("error"), "{args:?}: {err}");
     }
     assert!(!out.exists());
+}
+
+/// FNV-1a (64 bits) of a file's bytes: header and samples.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+/// `--channels 1` keeps the sound from before stereo: the example and fuzz-corpus scores
+/// render to the very bytes the binary from before the stereo work wrote for them (8 s each,
+/// f32; the hashes taken from that binary's files, the default build, effects included).
+#[cfg(feature = "effects")]
+#[test]
+fn channels_1_renders_the_old_scores_byte_identical() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    for (score, want) in [
+        ("examples/demo.score", 0x4afd_01d3_4c93_4401_u64),
+        ("examples/phrase.score", 0x0d03_edb8_6541_7b9c),
+        ("fuzz/corpus/render/notes.score", 0xbaba_8ba7_17dd_eb1d),
+        (
+            "fuzz/corpus/render/swing-toggle.score",
+            0xc75a_0f5e_64fe_4dcc,
+        ),
+        (
+            "fuzz/corpus/render/tempo-start-stop.score",
+            0x7fc7_3d1c_a9ae_6d56,
+        ),
+    ] {
+        let out = scratch("golden.wav");
+        let run = chronus()
+            .args(["render", "--channels", "1", "--seconds", "8", "--score"])
+            .arg(root.join(score))
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "{score}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let bytes = std::fs::read(&out).unwrap();
+        assert_eq!(
+            bytes.len(),
+            1_536_068,
+            "{score}: 8 s of mono f32 and a header"
+        );
+        assert_eq!(fnv1a(&bytes), want, "{score}: the mono render changed");
+    }
 }

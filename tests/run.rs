@@ -444,8 +444,9 @@ fn a_pause_of_the_host_or_of_everything_is_played_through() {
         String::from_utf8_lossy(&out.stderr)
     );
     println!("{}", stdout.lines().last().unwrap_or(""));
-    // After both pauses the tone plays on: the last two seconds are A4 at its level, whole.
-    let rec = read_f32(&rec);
+    // After both pauses the tone plays on: the last two seconds are A4 at its level, whole
+    // (the centred stereo recording's mid: the mono level).
+    let rec = support::read_mid(&rec);
     let tail = &rec[rec.len() - 96_000..];
     let f = chronus_dsp::analysis::zero_crossing_frequency(tail, 48_000.0).unwrap_or(0.0);
     let low = tail

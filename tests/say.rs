@@ -30,7 +30,7 @@ fn say_and_record(phrase: &str, seconds: &str, tag: &str) -> (String, Vec<f32>) 
         String::from_utf8_lossy(&said.stderr)
     );
     assert!(run.wait().unwrap().success());
-    (text, support::read_f32(&wav))
+    (text, support::read_mid(&wav))
 }
 
 /// One second of the recording, starting 0.1 s after the first sound.

@@ -48,6 +48,21 @@ pub fn read_f32(path: &Path) -> Vec<f32> {
         .collect()
 }
 
+/// A float WAV file as one channel: a mono file's samples, or a stereo file's mid
+/// `(L + R) · √½` — for a centred patch, the mono patch's signal at its level (to rounding).
+pub fn read_mid(path: &Path) -> Vec<f32> {
+    let channels = hound::WavReader::open(path).unwrap().spec().channels;
+    let all = read_f32(path);
+    match channels {
+        1 => all,
+        2 => all
+            .chunks_exact(2)
+            .map(|f| (f[0] + f[1]) * std::f32::consts::FRAC_1_SQRT_2)
+            .collect(),
+        n => panic!("{}: {n} channels, 1 or 2 expected", path.display()),
+    }
+}
+
 /// A two-channel f32 WAV file's sides (left, right), checked to have two channels.
 #[allow(dead_code)]
 pub fn read_sides(path: &Path) -> (Vec<f32>, Vec<f32>) {
@@ -58,10 +73,14 @@ pub fn read_sides(path: &Path) -> (Vec<f32>, Vec<f32>) {
         "{}: two channels",
         path.display()
     );
-    let all = read_f32(path);
+    split_sides(&read_f32(path))
+}
+
+/// Interleaved two-channel samples as (left, right).
+pub fn split_sides(both: &[f32]) -> (Vec<f32>, Vec<f32>) {
     (
-        all.iter().step_by(2).copied().collect(),
-        all.iter().skip(1).step_by(2).copied().collect(),
+        both.iter().step_by(2).copied().collect(),
+        both.iter().skip(1).step_by(2).copied().collect(),
     )
 }
 

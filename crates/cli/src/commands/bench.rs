@@ -88,11 +88,15 @@ fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) -> 
     Ok(())
 }
 
+/// The channels the benchmarks render: `chronus run`'s default (stereo).
+pub(crate) const CHANNELS: usize = 2;
+
 /// Process workers on the default patch, playing on the null backend (the benchmarks' rig).
 fn engine_on_null(args: &BenchArgs, sr: u32) -> Result<(Engine, Box<dyn Stream>)> {
     let config = EngineConfig {
         sample_rate: f64::from(sr),
         block: args.block,
+        channels: CHANNELS,
         lookahead: args.lookahead.unwrap_or(4),
         workers: WorkerMode::Process,
         ..EngineConfig::default()
@@ -103,7 +107,7 @@ fn engine_on_null(args: &BenchArgs, sr: u32) -> Result<(Engine, Box<dyn Stream>)
             StreamConfig {
                 sample_rate: sr,
                 block: args.block,
-                channels: 1,
+                channels: CHANNELS,
             },
             output,
             engine.metrics_handle(),
@@ -120,7 +124,7 @@ fn failover(args: &BenchArgs) -> Result<()> {
     engine.send(gate)?;
     println!(
         "chronus bench failover: {} SIGKILLs of the active worker at random instants \
-         (process workers, {sr} Hz, block {}, lookahead {})",
+         (process workers, {sr} Hz, {CHANNELS} channels, block {}, lookahead {})",
         kills,
         args.block,
         args.lookahead.unwrap_or(4)
@@ -223,7 +227,7 @@ fn failover_matrix(args: &BenchArgs) -> Result<()> {
     engine.send(gate)?;
     println!(
         "chronus bench failover --matrix: each fault {per_cell} times into each target \
-         (process workers, {sr} Hz, block {}, lookahead {})",
+         (process workers, {sr} Hz, {CHANNELS} channels, block {}, lookahead {})",
         args.block,
         args.lookahead.unwrap_or(4)
     );
@@ -348,7 +352,7 @@ fn osc(args: &BenchArgs) -> Result<()> {
     sync(0)?;
     println!(
         "chronus bench osc: one UDP client on loopback, /mod/filter/cutoff messages \
-         (process workers, {sr} Hz, block {}, lookahead {}; rate limit off: \
+         (process workers, {sr} Hz, {CHANNELS} channels, block {}, lookahead {}; rate limit off: \
          `chronus run --rate-limit 0`)\n",
         args.block,
         args.lookahead.unwrap_or(4)

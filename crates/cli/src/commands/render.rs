@@ -43,10 +43,10 @@ pub struct RenderArgs {
     /// Sample format of the file: f32, s24 or s16.
     #[arg(long, default_value = "f32")]
     format: WavFormat,
-    /// Channels of the file, 1..=8: 1 renders the mono patch (bit-identical to renders from
-    /// before stereo), 2 or more a stereo patch (left, right, then silence), as `chronus run
-    /// --channels` plays it.
-    #[arg(long, default_value_t = 1)]
+    /// Channels of the file, 1..=8: 2 (the default) renders the stereo patch (left, right),
+    /// more adds silent channels, 1 renders the mono patch (bit-identical to renders from
+    /// before stereo), as `chronus run --channels` plays it.
+    #[arg(long, default_value_t = 2)]
     channels: usize,
     #[command(flatten)]
     voices: super::voices::VoiceArgs,

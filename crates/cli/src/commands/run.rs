@@ -47,10 +47,10 @@ pub struct RunArgs {
     /// cpal_client_PID_out, connected to the system playback ports) [default: cpal's default].
     #[arg(long)]
     cpal_host: Option<String>,
-    /// Output channels, 1..=8: 1 plays the mono patch (as before stereo), 2 or more a stereo
-    /// patch (left, right; channels past the second silent). A one-channel device gets the
-    /// equal-power downmix.
-    #[arg(long, default_value_t = 1)]
+    /// Output channels, 1..=8: 2 (the default) plays the stereo patch (left, right), more
+    /// leaves the channels past the second silent, 1 plays the mono patch exactly as before
+    /// stereo. A one-channel device gets the equal-power downmix of the stereo patch.
+    #[arg(long, default_value_t = 2)]
     channels: usize,
     /// Record what is played (every channel, at the output: failovers leave no gap) to this
     /// WAV file, on any backend. Ctrl-C finalises it.

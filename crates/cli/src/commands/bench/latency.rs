@@ -78,7 +78,7 @@ fn measure(args: &BenchArgs, backend: BackendKind) -> Result<Row> {
         want: StreamConfig {
             sample_rate: 48_000,
             block: args.block,
-            channels: 1,
+            channels: super::CHANNELS,
         },
     };
     let opened = backends::open(&choice)?;
@@ -92,6 +92,7 @@ fn measure(args: &BenchArgs, backend: BackendKind) -> Result<Row> {
     let config = EngineConfig {
         sample_rate: f64::from(rate),
         block: args.block,
+        channels: super::CHANNELS,
         lookahead,
         workers: WorkerMode::Process,
         ..EngineConfig::default()
@@ -103,7 +104,7 @@ fn measure(args: &BenchArgs, backend: BackendKind) -> Result<Row> {
             StreamConfig {
                 sample_rate: rate,
                 block: args.block,
-                channels: 1,
+                channels: super::CHANNELS,
             },
             output,
             engine.metrics_handle(),
