@@ -292,14 +292,28 @@ impl Module for Delay {
         self.s.write = w as u32;
     }
 
+    /// The state; a dry (idle) delay's lines are stale, cleared when it turns wet again, so
+    /// they are left out: the default patch's snapshot is a few bytes, not a second of audio.
     fn state(&self) -> ModuleState {
-        ModuleState::Delay(self.s.clone())
+        let lines = |l: &Vec<f32>| if self.s.idle { Vec::new() } else { l.clone() };
+        ModuleState::Delay(DelayState {
+            params: self.s.params,
+            modulation: self.s.modulation,
+            tempo: self.s.tempo,
+            ramps: self.s.ramps,
+            write: self.s.write,
+            idle: self.s.idle,
+            line: lines(&self.s.line),
+            right: lines(&self.s.right),
+        })
     }
 
     fn restore(&mut self, state: &ModuleState) -> Result<(), DspError> {
         match state {
             ModuleState::Delay(s)
-                if s.line.len() == self.s.line.len() && s.right.len() == self.s.right.len() =>
+                if (s.idle && s.line.is_empty() && s.right.is_empty())
+                    || (s.line.len() == self.s.line.len()
+                        && s.right.len() == self.s.right.len()) =>
             {
                 self.s.params = s.params;
                 self.s.modulation = s.modulation;
@@ -307,8 +321,11 @@ impl Module for Delay {
                 self.s.ramps = s.ramps;
                 self.s.write = s.write;
                 self.s.idle = s.idle;
-                self.s.line.copy_from_slice(&s.line);
-                self.s.right.copy_from_slice(&s.right);
+                // An idle state without lines: this delay's own are cleared on the way back.
+                if !s.line.is_empty() {
+                    self.s.line.copy_from_slice(&s.line);
+                    self.s.right.copy_from_slice(&s.right);
+                }
                 Ok(())
             }
             ModuleState::Delay(_) => Err(DspError::StateMismatch {

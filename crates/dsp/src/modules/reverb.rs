@@ -336,15 +336,30 @@ impl Module for Reverb {
         }
     }
 
+    /// The state; a dry (idle) reverb's lines are stale, cleared when it turns wet again, so
+    /// they are left out of it.
     fn state(&self) -> ModuleState {
-        ModuleState::Reverb(self.s.clone())
+        let lines = |l: &Vec<f32>| if self.s.idle { Vec::new() } else { l.clone() };
+        ModuleState::Reverb(ReverbState {
+            params: self.s.params,
+            modulation: self.s.modulation,
+            ramps: self.s.ramps,
+            comb_lowpass: self.s.comb_lowpass,
+            pos: self.s.pos,
+            idle: self.s.idle,
+            lines: lines(&self.s.lines),
+            right_lowpass: self.s.right_lowpass,
+            right_pos: self.s.right_pos,
+            right_lines: lines(&self.s.right_lines),
+        })
     }
 
     fn restore(&mut self, state: &ModuleState) -> Result<(), DspError> {
         match state {
             ModuleState::Reverb(s)
-                if s.lines.len() == self.s.lines.len()
-                    && s.right_lines.len() == self.s.right_lines.len() =>
+                if (s.idle && s.lines.is_empty() && s.right_lines.is_empty())
+                    || (s.lines.len() == self.s.lines.len()
+                        && s.right_lines.len() == self.s.right_lines.len()) =>
             {
                 self.s.params = s.params;
                 self.s.modulation = s.modulation;
@@ -352,10 +367,13 @@ impl Module for Reverb {
                 self.s.comb_lowpass = s.comb_lowpass;
                 self.s.pos = s.pos;
                 self.s.idle = s.idle;
-                self.s.lines.copy_from_slice(&s.lines);
                 self.s.right_lowpass = s.right_lowpass;
                 self.s.right_pos = s.right_pos;
-                self.s.right_lines.copy_from_slice(&s.right_lines);
+                // An idle state without lines: this reverb's own are cleared on the way back.
+                if !s.lines.is_empty() {
+                    self.s.lines.copy_from_slice(&s.lines);
+                    self.s.right_lines.copy_from_slice(&s.right_lines);
+                }
                 Ok(())
             }
             ModuleState::Reverb(_) => Err(DspError::StateMismatch {
