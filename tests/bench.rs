@@ -53,8 +53,9 @@ fn failover_matrix_puts_every_fault_into_every_target() {
                 .unwrap_or_else(|| panic!("no {kind} {target} row: {text}"));
             let lost: f64 = row.split_whitespace().nth(2).unwrap().parse().unwrap();
             let spurious = row.split_whitespace().last().unwrap();
-            // One worker at a time loses nothing (both at once lose a few ms, counted).
-            if matches!(target, "active" | "standby") {
+            // One worker at a time loses nothing, nor does a poison command (its follower
+            // passes over it), unless it hangs (both at once lose a few ms, counted).
+            if matches!(target, "active" | "standby") || (target == "command" && kind != "hang") {
                 assert_eq!(lost, 0.0, "{row}");
             }
             assert_eq!(spurious, "0", "{row}");

@@ -488,7 +488,7 @@ impl Engine {
         self.injectable(fault)?;
         let mut control = self.shared.lock();
         control.seq += 1;
-        let cmd = crate::wire::encode(Wire::Inject(fault));
+        let cmd = crate::wire::aimed(crate::wire::encode(Wire::Inject(fault)));
         if self.shared.slots.get(slot).is_some_and(|s| {
             s.push_command(WireCommand {
                 seq: control.seq,

@@ -52,6 +52,7 @@ pub mod control;
 pub mod edit;
 mod engine;
 mod error;
+mod failure_mark;
 pub mod fault;
 mod futex;
 mod journal;

@@ -100,9 +100,9 @@ impl Shared {
                     reason: "opening the worker executable",
                     source: std::io::Error::from(std::io::ErrorKind::NotFound),
                 })?;
-                spawn::spawn_process(exe, slot, start)
+                spawn::spawn_process(exe, slot, &self.slots[i ^ 1], start)
             }
-            WorkerMode::Thread => spawn::spawn_thread(slot, start),
+            WorkerMode::Thread => spawn::spawn_thread(slot, &self.slots[i ^ 1], start),
         }
         .map_err(|source| EngineError::Worker {
             reason: "starting a worker",

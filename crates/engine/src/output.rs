@@ -133,6 +133,13 @@ impl Output {
         // to it or an earlier one. Then make room for it.
         let sealed = self.next + self.slots[0].lookahead();
         let seq = self.metrics.published_seq.load(Acquire);
+        // Poison containment: while both are online, the standby follows the active worker
+        // (it takes a block's commands once the active one has rendered the block with them,
+        // and passes over them if it failed there: see `worker::leader_failed_in`).
+        let active = self.metrics.active.load(Acquire) as usize & 1;
+        let both = self.slots[0].online() && self.slots[1].online();
+        self.slots[active].set_follows(false);
+        self.slots[active ^ 1].set_follows(both);
         for slot in &self.slots {
             slot.write_seal(sealed, seq);
         }

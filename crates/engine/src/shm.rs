@@ -35,11 +35,20 @@ impl SharedMemory {
         if unsafe { libc::ftruncate(fd.as_raw_fd(), len as libc::off_t) } != 0 {
             return Err(io::Error::last_os_error());
         }
-        Self::map(fd, len)
+        Self::map(fd, len, libc::PROT_READ | libc::PROT_WRITE)
     }
 
     /// Maps an inherited memfd (in a worker process), checking its size.
     pub(crate) fn open(fd: OwnedFd, len: usize) -> io::Result<Self> {
+        Self::map(
+            Self::at_least(fd, len)?,
+            len,
+            libc::PROT_READ | libc::PROT_WRITE,
+        )
+    }
+
+    /// `fd`, if the memory behind it has at least `len` bytes.
+    fn at_least(fd: OwnedFd, len: usize) -> io::Result<OwnedFd> {
         // SAFETY: `st` is written by fstat before it is read.
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
         // SAFETY: `fd` is a valid fd and `st` a valid out-pointer.
@@ -52,16 +61,22 @@ impl SharedMemory {
                 "shared region too small",
             ));
         }
-        Self::map(fd, len)
+        Ok(fd)
     }
 
-    fn map(fd: OwnedFd, len: usize) -> io::Result<Self> {
+    /// Maps the first `len` bytes of a memfd read only (a worker's view of its twin's slot:
+    /// a worker gone wrong cannot write into its twin's memory through it).
+    pub(crate) fn open_read_only(fd: OwnedFd, len: usize) -> io::Result<Self> {
+        Self::map(Self::at_least(fd, len)?, len, libc::PROT_READ)
+    }
+
+    fn map(fd: OwnedFd, len: usize, prot: libc::c_int) -> io::Result<Self> {
         // SAFETY: a fresh shared mapping of a valid fd; the kernel picks the address.
         let ptr = unsafe {
             libc::mmap(
                 std::ptr::null_mut(),
                 len,
-                libc::PROT_READ | libc::PROT_WRITE,
+                prot,
                 libc::MAP_SHARED,
                 fd.as_raw_fd(),
                 0,
@@ -82,6 +97,11 @@ impl SharedMemory {
     /// The memfd, to hand to a child process.
     pub(crate) fn raw_fd(&self) -> RawFd {
         self.fd.as_raw_fd()
+    }
+
+    /// A new descriptor of the same memory (close-on-exec).
+    pub(crate) fn dup_fd(&self) -> io::Result<OwnedFd> {
+        self.fd.try_clone()
     }
 }
 

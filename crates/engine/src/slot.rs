@@ -108,6 +108,16 @@ struct Header {
     rendering: AtomicU64,
     /// The first block the worker rendered that was not finite, plus one (0: none).
     not_finite: AtomicU64,
+    /// The block the worker was rendering when it crashed or panicked, plus one (0: none),
+    /// marked by the worker itself on its way down (a signal handler, the panic hook).
+    failing: AtomicU64,
+    /// engine → worker: a block whose commands the worker must pass over, plus one (0:
+    /// none): its twin failed applying them (see [`Slot::skip_commands_of`]).
+    skip_block: AtomicU64,
+    /// worker → engine: the last block whose commands the worker did pass over, plus one.
+    skipped_block: AtomicU64,
+    /// engine → worker: 1 while the worker follows its twin (see [`Slot::set_follows`]).
+    follows: AtomicU32,
     /// Until then (monotonic ns) the worker is on a long job between blocks (a snapshot, a
     /// patch edit): silent, but not stalled.
     busy_until_ns: AtomicU64,
@@ -153,6 +163,61 @@ struct Layout {
     commands: CommandRing,
     blocks: [BlockCell; AUDIO_SLOTS],
     snapshot: UnsafeCell<[u8; SNAPSHOT_CAPACITY]>,
+}
+
+/// Marks the block being rendered (`rendering`, plus one) as the one the worker failed in
+/// (`failing`), if it was inside one. Async-signal-safe: two lock-free atomic operations.
+pub(crate) fn mark_failing(rendering: &AtomicU64, failing: &AtomicU64) {
+    let b = rendering.load(Relaxed);
+    if b != 0 {
+        failing.store(b, Release);
+    }
+}
+
+/// A worker's read-only view of its twin's slot header: how far the twin has rendered and
+/// whether it failed in a block (poison containment). Mapped read only, so a worker gone
+/// wrong cannot write into its twin's slot through it.
+pub(crate) struct Twin {
+    mem: SharedMemory,
+}
+
+impl Twin {
+    /// Maps the header of the slot behind `fd` (the twin's memfd) read only.
+    pub(crate) fn open(fd: std::os::fd::OwnedFd) -> io::Result<Twin> {
+        let mem = SharedMemory::open_read_only(fd, std::mem::size_of::<Header>())?;
+        let twin = Twin { mem };
+        let h = twin.header();
+        if h.magic.load(Acquire) != MAGIC || h.build.load(Relaxed) != BUILD_ID {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "the twin's slot is not one of this build",
+            ));
+        }
+        Ok(twin)
+    }
+
+    fn header(&self) -> &Header {
+        // SAFETY: the mapping holds at least size_of::<Header>() bytes (checked when opened),
+        // page-aligned (the header is the layout's first field, at offset 0), and all-zero
+        // bytes are a valid Header (atomics). It is read only: only loads are made through it,
+        // which plain shared memory allows.
+        unsafe { &*self.mem.as_ptr().cast::<Header>() }
+    }
+
+    /// Real-time thread: the blocks the twin has rendered (its next block). One load.
+    pub(crate) fn next_block(&self) -> u64 {
+        self.header().next_block.load(Acquire)
+    }
+
+    /// Real-time thread: the block the twin crashed or panicked in, as it marked it.
+    pub(crate) fn failing(&self) -> Option<u64> {
+        self.header().failing.load(Acquire).checked_sub(1)
+    }
+
+    /// Real-time thread: the first block the twin rendered not finite.
+    pub(crate) fn first_not_finite(&self) -> Option<u64> {
+        self.header().not_finite.load(Acquire).checked_sub(1)
+    }
 }
 
 /// Faults the output flags on a slot.
@@ -224,6 +289,11 @@ impl Slot {
 
     pub(crate) fn raw_fd(&self) -> std::os::fd::RawFd {
         self.mem.raw_fd()
+    }
+
+    /// A new descriptor of this slot's memory (for a worker thread's view of its twin).
+    pub(crate) fn dup_fd(&self) -> io::Result<std::os::fd::OwnedFd> {
+        self.mem.dup_fd()
     }
 
     // ---------------------------------------------------------------- configuration
@@ -307,6 +377,81 @@ impl Slot {
     /// The first block the worker rendered that was not finite.
     pub(crate) fn first_not_finite(&self) -> Option<u64> {
         self.layout().header.not_finite.load(Relaxed).checked_sub(1)
+    }
+
+    /// Engine side (the output, or the supervisor): the worker is to pass over the commands
+    /// first applied in block `b` (those its seal of `b` takes from the ring), bar snapshot
+    /// requests, because its twin failed on them. A worker that reads this before it starts
+    /// `b` obeys, and says so ([`Slot::skipped_block`]). One store.
+    pub(crate) fn skip_commands_of(&self, b: u64) {
+        self.layout().header.skip_block.store(b + 1, SeqCst);
+    }
+
+    /// Worker side, real-time thread: whether the commands of block `b` are to be passed
+    /// over. One load.
+    pub(crate) fn skips(&self, b: u64) -> bool {
+        self.layout().header.skip_block.load(SeqCst) == b + 1
+    }
+
+    /// Worker side, real-time thread: the commands of block `b` were passed over. One store,
+    /// before the block is published.
+    pub(crate) fn note_skipped(&self, b: u64) {
+        self.layout().header.skipped_block.store(b + 1, Release);
+    }
+
+    /// Output side: whether this slot's worker follows its twin (the leader): before it
+    /// takes a block's commands it waits until its twin has rendered that block, and passes
+    /// over them if the twin failed there (see `worker::leader_failed_in`). One store, on the
+    /// output's real-time thread.
+    pub(crate) fn set_follows(&self, on: bool) {
+        self.layout().header.follows.store(u32::from(on), Release);
+    }
+
+    /// Worker side, real-time thread: whether it follows its twin. One load.
+    pub(crate) fn follows(&self) -> bool {
+        self.layout().header.follows.load(Acquire) != 0
+    }
+
+    /// Worker side, real-time thread: whether the ring holds a command for a block sealed at
+    /// `max_seq` (one that [`Slot::pop_command_upto`] would return). Two loads.
+    pub(crate) fn has_command_upto(&self, max_seq: u64) -> bool {
+        let ring = &self.layout().commands;
+        let tail = ring.tail.load(Relaxed);
+        if tail == ring.head.load(Acquire) {
+            return false;
+        }
+        // SAFETY: as in `pop_command_upto`: the cell at tail was fully written before head
+        // was released past it, and only this reader moves tail.
+        let cmd = unsafe { *ring.cells[(tail % COMMAND_CAPACITY as u64) as usize].get() };
+        cmd.seq <= max_seq
+    }
+
+    /// The last block whose commands the worker passed over.
+    pub(crate) fn skipped_block(&self) -> Option<u64> {
+        self.layout()
+            .header
+            .skipped_block
+            .load(Acquire)
+            .checked_sub(1)
+    }
+
+    /// The block the worker was rendering when it crashed or panicked, as it marked it.
+    pub(crate) fn failing(&self) -> Option<u64> {
+        self.layout().header.failing.load(Acquire).checked_sub(1)
+    }
+
+    /// Worker side, on its way down (a caught panic): marks the block it was rendering as
+    /// the one it failed in. Two atomic operations.
+    pub(crate) fn mark_failing(&self) {
+        let h = &self.layout().header;
+        mark_failing(&h.rendering, &h.failing);
+    }
+
+    /// The words a crash handler marks with [`mark_failing`]: (rendering, failing). They stay
+    /// valid as long as this slot's mapping does.
+    pub(crate) fn failure_words(&self) -> (&AtomicU64, &AtomicU64) {
+        let h = &self.layout().header;
+        (&h.rendering, &h.failing)
     }
 
     /// The block the worker was rendering when last seen (`None`: between blocks).
@@ -600,6 +745,10 @@ impl Slot {
         h.next_block.store(start_block, Release);
         h.rendering.store(0, Relaxed);
         h.not_finite.store(0, Relaxed);
+        h.skip_block.store(0, Relaxed);
+        h.failing.store(0, Relaxed);
+        h.skipped_block.store(0, Relaxed);
+        h.follows.store(0, Relaxed);
         h.fault.store(fault::NONE, Release);
         h.snap_ready.store(0, Release);
         h.stop.store(0, Release);

@@ -127,7 +127,9 @@ impl Executable {
 /// spawn, so that no other child inherits it.
 static SPAWN: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
-/// Starts a worker process running `exe WORKER_ARG <start> <fd>`, inheriting the slot's memfd
+/// Starts a worker process running `exe WORKER_ARG <start> <fd> <host pid> <twin fd>`,
+/// inheriting the slot's memfd and its twin's (which the worker maps read only, see
+/// [`crate::slot::Twin`])
 /// (and nothing else of ours: every other descriptor is close-on-exec) with an empty environment.
 ///
 /// No `pre_exec` hook, so std spawns with `posix_spawn` (vfork-style): the parent's page tables
@@ -136,9 +138,11 @@ static SPAWN: std::sync::Mutex<()> = std::sync::Mutex::new(());
 pub(crate) fn spawn_process(
     exe: &Executable,
     slot: &Slot,
+    twin: &Slot,
     start: Start,
 ) -> io::Result<WorkerHandle> {
     let fd = slot.raw_fd();
+    let twin_fd = twin.raw_fd();
     let mut cmd = Command::new(exe.exec_path());
     cmd.arg(WORKER_ARG)
         .arg(match start {
@@ -147,6 +151,7 @@ pub(crate) fn spawn_process(
         })
         .arg(fd.to_string())
         .arg(std::process::id().to_string())
+        .arg(twin_fd.to_string())
         .env_clear()
         .stdin(Stdio::null())
         // A process group of its own (set by posix_spawn itself, no pre_exec): Ctrl-C in a
@@ -155,8 +160,13 @@ pub(crate) fn spawn_process(
         .process_group(0);
     let _turn = SPAWN.lock().unwrap_or_else(|e| e.into_inner());
     set_cloexec(fd, false)?;
+    if let Err(e) = set_cloexec(twin_fd, false) {
+        set_cloexec(fd, true)?;
+        return Err(e);
+    }
     let spawned = cmd.spawn();
     set_cloexec(fd, true)?;
+    set_cloexec(twin_fd, true)?;
     let child = spawned?;
     // SAFETY: pidfd_open on our own child's pid; the child cannot be reaped before we wait on
     // it, so the pid cannot be reused meanwhile.
@@ -190,17 +200,27 @@ fn set_cloexec(fd: i32, on: bool) -> io::Result<()> {
 }
 
 /// Starts a worker thread on the slot. A panic is caught and reported in the slot's status.
-pub(crate) fn spawn_thread(slot: &Slot, start: Start) -> io::Result<WorkerHandle> {
+pub(crate) fn spawn_thread(slot: &Slot, twin: &Slot, start: Start) -> io::Result<WorkerHandle> {
     let slot = slot.clone();
+    // The twin's slot seen read only, as a worker process sees it.
+    let twin = crate::slot::Twin::open(twin.dup_fd()?)?;
     let generation = slot.generation();
     let join = std::thread::Builder::new()
         .name("chronus-worker".into())
         .spawn(move || {
             crate::rt::try_realtime(crate::rt::WORKER_PRIORITY);
+            crate::failure_mark::arm_thread(&slot);
             let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                worker::run(&slot, start, generation, worker::Snapshots::Inline)
+                worker::run(
+                    &slot,
+                    Some(&twin),
+                    start,
+                    generation,
+                    worker::Snapshots::Inline,
+                )
             }));
             if run.is_err() && slot.generation() == generation {
+                slot.mark_failing();
                 slot.set_status(crate::slot::WorkerStatus::Panicked);
             }
         })?;

@@ -65,6 +65,8 @@ pub(crate) struct Supervisor {
     failed_in: [Option<u64>; 2],
     /// When the last checkpoint was asked for.
     checkpoint_at: Instant,
+    /// Per slot: the first block its worker renders (where its snapshot or restart puts it).
+    first_block: [u64; 2],
 }
 
 /// How often the standby worker is asked for its state (kept for a restart after a double
@@ -75,6 +77,12 @@ const CHECKPOINT_EVERY: Duration = Duration::from_secs(5);
 /// The soonest the next checkpoint comes when the journal asks for one early (a patch edit
 /// since the last, or half its room used).
 const CHECKPOINT_EARLY: Duration = Duration::from_millis(100);
+
+/// How many block periods (1 ms at the least) the supervisor waits for a follower to render
+/// the block its leader failed in: the output gives it the block at its next period, and it
+/// renders it in a fraction of one. A follower stuck in it too is a double fault, handled
+/// after (every period waited here is silence then).
+const CONTAINMENT_WAIT_BLOCKS: f64 = 2.0;
 
 /// A worker that dies before coming online, or this soon after, counts towards a respawn
 /// storm (one that served longer was killed by something else than its own start).
@@ -105,6 +113,7 @@ impl Supervisor {
             checkpoint: None,
             checkpoint_asked: None,
             failed_in: [None, None],
+            first_block: [0, 0],
             // The first checkpoint 200 ms after the start.
             checkpoint_at: now
                 .checked_sub(CHECKPOINT_EVERY - Duration::from_millis(200))
@@ -271,25 +280,42 @@ impl Supervisor {
         }
         .fetch_add(1, Relaxed);
         let slot = &shared.slots[i];
-        slot.set_online(false);
-        shared.lock().accepting[i] = false;
         // The first failure counts until the slot is online again (a replacement that fails
         // while being synced from a poisoned twin says nothing of the poison).
         let failed_in = match f {
-            // Found when the output played it, blocks after the worker rendered it.
+            // Noted by the worker when it rendered it.
             Fault::Nan => slot.first_not_finite(),
             _ => self.failed_rendering(i),
         };
+        // A worker that failed in a block: its twin passes over the commands first applied
+        // there if it has not started it. Most often the output has already told it (from the
+        // mark a crashing leader leaves, or its NaN block: see `Output::release`); this
+        // covers a death that left no mark (told before the worker goes offline, which lets
+        // the output give its follower the block). Whether the twin did is in its slot.
+        // (A worker that marked a crash or panic counts so whatever was seen first: a thread
+        // printing its panic's backtrace can be taken for stalled.)
+        let j = i ^ 1;
+        let contain = slot
+            .failing()
+            .or(failed_in.filter(|_| matches!(f, Fault::Death | Fault::Panic | Fault::Nan)))
+            .filter(|_| slot.online() && shared.slots[j].online() && self.handles[j].is_some());
+        if let Some(b) = contain {
+            shared.slots[j].skip_commands_of(b);
+        }
+        slot.set_online(false);
+        shared.lock().accepting[i] = false;
         self.failed_in[i] = self.failed_in[i].or(failed_in);
         if let Some(h) = self.handles[i].take() {
             h.kill();
         }
         self.shared.pids[i].store(0, Release);
+        if let Some(b) = contain {
+            self.await_containment(j, b, f);
+        }
         self.resync[i] = None;
         if self.checkpoint_asked.is_some_and(|(s, _, _)| s == i) {
             self.checkpoint_asked = None;
         }
-        let j = i ^ 1;
         let survivor_ok = self.handles[j].is_some() && self.shared.slots[j].online();
         m.workers_alive.store(u32::from(survivor_ok), Relaxed);
         let quick = self.online_at[i].is_none_or(|t| t.elapsed() < QUICK_DEATH);
@@ -443,6 +469,7 @@ impl Supervisor {
         let handle = self.shared.spawn(i, Start::Snapshot)?;
         match self.wait_snapshot_of(j) {
             Some((block, bytes)) => {
+                self.first_block[i] = block;
                 target.set_next_block(block);
                 target.write_snapshot(block, &bytes);
                 survivor.clear_snapshot();
@@ -473,25 +500,18 @@ impl Supervisor {
             Some((*taken, state))
         });
         slot.reset(start);
+        self.first_block[i] = start;
         let replay = {
             let mut control = self.shared.lock();
             control.accepting[i] = true;
             let m = &self.shared.metrics;
             if let Some(b) = self.poisoned_block() {
-                let (from, to) = (slot.seal(b - 1).map_or(0, |s| s + 1), slot.seal(b));
-                if let Some(to) = to {
-                    for e in control.journal.quarantine(from, to) {
-                        m.quarantined.fetch_add(1, Relaxed);
-                        if control.quarantined.len() < crate::engine::QUARANTINE_REPORTS {
-                            control.quarantined.push(e.cmd.seq);
-                        }
-                        tracing::error!(
-                            "both workers failed in block {b}: command {} quarantined (never replayed): {:?}",
-                            e.cmd.seq,
-                            crate::wire::decode(&e.cmd)
-                        );
-                    }
-                }
+                self.quarantine(
+                    &mut control,
+                    slot,
+                    b,
+                    "both workers failed in it; never replayed",
+                );
             }
             if control.journal.complete() {
                 // Before any command sent from now on: the ring is empty, and the journal fits.
@@ -554,6 +574,51 @@ impl Supervisor {
         }
     }
 
+    /// Waits (briefly) for the follower `j` to render block `b`, whose commands it was told to
+    /// pass over when its leader failed there, and quarantines them if it did. (It did not
+    /// when it had started `b` before it was told: the output gives a follower a block
+    /// when it is due next even if its leader has not rendered it.)
+    fn await_containment(&mut self, j: usize, b: u64, f: Fault) {
+        let twin = &self.shared.slots[j];
+        let period = self.shared.config.block as f64 / self.shared.config.sample_rate;
+        let wait = Duration::from_secs_f64((CONTAINMENT_WAIT_BLOCKS * period).max(0.001));
+        let deadline = Instant::now() + wait;
+        while twin.next_block() <= b
+            && Instant::now() < deadline
+            && self.handles[j].as_mut().is_some_and(|h| !h.has_ended())
+        {
+            std::thread::sleep(Duration::from_micros(100)); // the output's next block, then the render
+        }
+        if twin.skipped_block() == Some(b) {
+            let shared = self.shared.clone();
+            let mut control = shared.lock();
+            let why = format!("the leading worker {f} in it; the other played on without it");
+            self.quarantine(&mut control, &shared.slots[j], b, &why);
+        }
+    }
+
+    /// Takes the commands first applied in block `b` (by the seals in `slot`) out of the
+    /// journal for good, and counts, logs and reports each.
+    fn quarantine(&self, control: &mut crate::lockstep::Control, slot: &Slot, b: u64, why: &str) {
+        let from = b
+            .checked_sub(1)
+            .and_then(|p| slot.seal(p))
+            .map_or(0, |s| s + 1);
+        let Some(to) = slot.seal(b) else { return };
+        let m = &self.shared.metrics;
+        for e in control.journal.quarantine(from, to) {
+            m.quarantined.fetch_add(1, Relaxed);
+            if control.quarantined.len() < crate::engine::QUARANTINE_REPORTS {
+                control.quarantined.push(e.cmd.seq);
+            }
+            tracing::error!(
+                "command {} quarantined (block {b}: {why}): {:?}",
+                e.cmd.seq,
+                crate::wire::decode(&e.cmd)
+            );
+        }
+    }
+
     /// The block slot `i`'s worker was rendering when it failed, unless it was killed from
     /// outside (a kill says nothing of the commands it was applying).
     fn failed_rendering(&mut self, i: usize) -> Option<u64> {
@@ -585,7 +650,13 @@ impl Supervisor {
         let slot = &self.shared.slots[i];
         let played = self.shared.metrics.played_blocks.load(Acquire);
         let in_hand = (self.shared.config.lookahead as u64).max(2);
-        if slot.status() == WorkerStatus::Running && slot.next_block() >= played + in_hand {
+        // It must hold every block the output may ask of it from now on (the next to play is
+        // `played`): a replacement restored from a snapshot taken a few blocks ahead of the
+        // output lacks the blocks before it, and online too soon, a failover to it found them
+        // missing (an underrun in `matrix_nan` 2 runs in 5, once NaN was flagged early).
+        let whole = self.first_block[i] <= played;
+        if slot.status() == WorkerStatus::Running && whole && slot.next_block() >= played + in_hand
+        {
             slot.set_online(true);
             let now = crate::rt::monotonic_ns();
             let m = &self.shared.metrics;

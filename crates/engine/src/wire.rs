@@ -108,6 +108,22 @@ pub(crate) fn encode(w: Wire) -> WireCommand {
     c
 }
 
+/// Marks an injected fault as aimed at one worker (`Engine::inject`), not riding to both on
+/// a command as a poison does: a worker that passes over a block's commands (its twin failed
+/// in that block) still carries it out.
+pub(crate) fn aimed(mut c: WireCommand) -> WireCommand {
+    c.module = AIMED;
+    c
+}
+
+/// Whether `c` is an injected fault aimed at one worker (see [`aimed`]).
+pub(crate) fn is_aimed(c: &WireCommand) -> bool {
+    c.kind >= kind::INJECT_PANIC && c.module == AIMED
+}
+
+/// The `module` field of an aimed fault (an injected fault has no module otherwise).
+const AIMED: u16 = 1;
+
 fn encode_action(c: &mut WireCommand, action: Action) {
     match action {
         Action::Set {

@@ -5,7 +5,7 @@
 //! [`WORKER_ARG`], and the slot's memfd as fd 3) or as threads; the loop is the same.
 
 use crate::renderer::{Renderer, RendererState};
-use crate::slot::{Slot, WorkerStatus};
+use crate::slot::{Slot, Twin, WorkerStatus};
 use crate::wire::Wire;
 use crate::Command;
 use crate::InjectedFault;
@@ -50,17 +50,37 @@ pub fn run_if_worker() {
         eprintln!("chronus worker: slot descriptor {raw} is not open");
         std::process::exit(2);
     }
-    // Keep stdin/stdout/stderr and the slot; close anything else the parent's parent may have
-    // left inheritable.
-    // SAFETY: close_range only closes descriptors; none of them is used by this fresh process.
-    unsafe {
-        libc::syscall(libc::SYS_close_range, 3u32, (raw - 1) as u32, 0u32);
-        libc::syscall(libc::SYS_close_range, (raw + 1) as u32, u32::MAX, 0u32);
-    }
     // The host's pid: a worker dies with its host (a SIGKILLed `chronus run` must not leave
     // workers running). PR_SET_PDEATHSIG fires when the thread that spawned us exits; the
     // host's spawning threads (its main thread, the supervisor) live as long as the engine.
     let host = args.next().and_then(|a| a.parse::<i32>().ok());
+    // The twin's slot (poison containment: this worker may follow it), if the host gave it.
+    let twin_fd = args
+        .next()
+        .and_then(|a| a.parse::<i32>().ok())
+        .filter(|&fd| fd > 2 && fd != raw && is_open(fd));
+    // Keep stdin/stdout/stderr, the slot and the twin's; close anything else the parent's
+    // parent may have left inheritable.
+    let (low, high) = match twin_fd {
+        Some(t) => (raw.min(t), raw.max(t)),
+        None => (raw, raw),
+    };
+    // SAFETY: close_range only closes descriptors; none of them is used by this fresh process.
+    unsafe {
+        libc::syscall(libc::SYS_close_range, 3u32, (low - 1) as u32, 0u32);
+        if high > low + 1 {
+            libc::syscall(
+                libc::SYS_close_range,
+                (low + 1) as u32,
+                (high - 1) as u32,
+                0u32,
+            );
+        }
+        libc::syscall(libc::SYS_close_range, (high + 1) as u32, u32::MAX, 0u32);
+    }
+    // SAFETY: the engine left this descriptor open across exec for us, as the slot's; nothing
+    // else in this fresh process owns it.
+    let twin = twin_fd.and_then(|t| Twin::open(unsafe { OwnedFd::from_raw_fd(t) }).ok());
     // SAFETY: prctl(PR_SET_PDEATHSIG) and getppid only affect this process.
     unsafe {
         libc::prctl(
@@ -87,7 +107,15 @@ pub fn run_if_worker() {
             unsafe {
                 libc::signal(libc::SIGCHLD, libc::SIG_IGN);
             }
-            run(&slot, start, slot.generation(), Snapshots::Fork);
+            crate::failure_mark::arm(&slot);
+            run(
+                &slot,
+                twin.as_ref(),
+                start,
+                slot.generation(),
+                Snapshots::Fork,
+            );
+            crate::failure_mark::disarm();
             0
         }
         Err(e) => {
@@ -96,6 +124,12 @@ pub fn run_if_worker() {
         }
     };
     std::process::exit(code);
+}
+
+/// Whether `fd` is an open descriptor of this process.
+fn is_open(fd: i32) -> bool {
+    // SAFETY: F_GETFD on any integer is harmless; it fails for a descriptor that is not open.
+    unsafe { libc::fcntl(fd, libc::F_GETFD) >= 0 }
 }
 
 /// How a worker answers a snapshot request.
@@ -109,7 +143,13 @@ pub(crate) enum Snapshots {
 }
 
 /// The worker loop. Returns when asked to stop or when the slot is handed to a new worker.
-pub(crate) fn run(slot: &Slot, start: Start, generation: u32, snapshots: Snapshots) {
+pub(crate) fn run(
+    slot: &Slot,
+    twin: Option<&Twin>,
+    start: Start,
+    generation: u32,
+    snapshots: Snapshots,
+) {
     let mut renderer = match start_renderer(slot, start, generation) {
         Some(r) => r,
         None => return,
@@ -128,9 +168,27 @@ pub(crate) fn run(slot: &Slot, start: Start, generation: u32, snapshots: Snapsho
         let Some(sealed) = slot.wait_for_seal(b, generation) else {
             break;
         };
+        // Poison containment: a follower takes a block's commands only once its leader has
+        // rendered the block with them; if the leader failed there, they are passed over (a
+        // snapshot request changes no sound, and a fault aimed at this worker alone is its
+        // own: both are kept). The engine may say so too (a leader that died unmarked).
+        let followed = twin.is_some_and(|t| {
+            slot.follows()
+                && slot.has_command_upto(sealed)
+                && leader_failed_in(slot, t, b, generation)
+        });
         slot.set_rendering(Some(b));
+        let skipping = followed || slot.skips(b);
         while let Some(cmd) = slot.pop_command_upto(sealed) {
-            match crate::wire::decode(&cmd) {
+            let wire = crate::wire::decode(&cmd);
+            let kept = matches!(wire, Some(Wire::Snapshot)) || crate::wire::is_aimed(&cmd);
+            if skipping && !kept {
+                if let Some(Wire::Patch { id }) = wire {
+                    slot.set_edits_read(id);
+                }
+                continue;
+            }
+            match wire {
                 Some(Wire::Action { at, action }) => {
                     let at = at.unwrap_or(renderer.now());
                     match renderer.schedule(Command::new(at, action)) {
@@ -185,6 +243,9 @@ pub(crate) fn run(slot: &Slot, start: Start, generation: u32, snapshots: Snapsho
                 // No sender makes it: counted, never applied.
                 None => slot.count_dropped(),
             }
+        }
+        if skipping {
+            slot.note_skipped(b);
         }
         let out = &mut buf[..block * channels];
         renderer.render_planar(out, channels);
@@ -258,6 +319,34 @@ fn start_renderer(slot: &Slot, start: Start, generation: u32) -> Option<Renderer
                 }
             }
         }
+    }
+}
+
+/// Poison containment, on the follower's real-time thread, between two blocks: waits until
+/// its leader (`twin`) has rendered block `b` or failed in it; true if it failed there (a
+/// crash or panic it marked, or its first non-finite block). A bounded wait: it sleeps in
+/// slices of 50 µs, and gives up after a quarter of the lookahead's time (a leader that is
+/// late, hung, or no longer led: the block is then rendered as it comes), so the follower
+/// keeps its deadline.
+fn leader_failed_in(slot: &Slot, twin: &Twin, b: u64, generation: u32) -> bool {
+    let period_ns = slot.block() as f64 * 1e9 / slot.sample_rate();
+    let patience_ns = (period_ns * slot.lookahead() as f64 / 4.0).max(period_ns / 2.0) as u64;
+    let deadline = crate::rt::monotonic_ns() + patience_ns;
+    loop {
+        if twin.failing() == Some(b) {
+            return true;
+        }
+        if twin.next_block() > b {
+            return twin.first_not_finite() == Some(b);
+        }
+        if !slot.follows()
+            || slot.stop_requested()
+            || slot.generation() != generation
+            || crate::rt::monotonic_ns() >= deadline
+        {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_micros(50));
     }
 }
 

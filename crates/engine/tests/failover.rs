@@ -509,10 +509,113 @@ fn a_double_fault_replays_the_commands_since_the_checkpoint() {
     }
 }
 
-/// A command that makes both workers output NaN (as a poison command would): a double fault,
-/// and the command is quarantined — reported with its number, never applied, never replayed.
+/// 0.3 s after both workers are online, a pitch change to 330 Hz with `fault` riding on it,
+/// as a poison command would; then waits (up to 5 s) for `respawns` respawns and both workers
+/// online. Returns the pitch change's number and the numbers quarantined.
+fn send_poison(
+    engine: &chronus_engine::Engine,
+    fault: InjectedFault,
+    respawns: u64,
+) -> (u64, Vec<u64>) {
+    wait_both_online(engine);
+    std::thread::sleep(Duration::from_millis(300));
+    let sent = engine.send_with_fault(None, &[pitch(330.0)], Some(fault));
+    let seq = sent.unwrap().first_seq;
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !engine.both_online() || engine.metrics().respawns < respawns {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "not replaced: {:?}",
+            engine.metrics()
+        );
+        std::thread::sleep(Duration::from_millis(5)); // poll interval
+    }
+    (seq, engine.take_quarantined())
+}
+
+/// A poison command — one that makes the worker applying it crash, panic or output NaN —
+/// fails the leading worker alone: the follower renders a block only after the leader has
+/// rendered it well, and passes over the commands of the block its leader failed in. Not a
+/// sample is lost, the command is quarantined (reported with its number) and never takes
+/// effect: the recording is bit-identical to a render without it.
+fn a_poison_command_fails_the_leading_worker_alone(
+    fault: InjectedFault,
+    mode: WorkerMode,
+    name: &str,
+) {
+    retried_when_the_clock_was_late(|| {
+        let blocks = (2.0 * SR / BLOCK as f64) as u64;
+        let mut poison_seq = 0;
+        let mut quarantined = Vec::new();
+        // Far enough ahead to be on time: the recording is compared with a render.
+        let gate = gate_on_at_0();
+        let commands = [chronus_engine::Command::new(4_800, gate.action)];
+        let (rec, m) = play(
+            mode,
+            &commands,
+            blocks,
+            &format!("poison-{name}.wav"),
+            |engine| (poison_seq, quarantined) = send_poison(engine, fault, 1),
+        );
+        println!("poison {name}: {m:?}, quarantined {quarantined:?}");
+        assert_eq!(
+            m.faults(),
+            1,
+            "{name}: the leading worker alone failed: {m:?}"
+        );
+        assert_eq!(m.respawns, 1, "{name}: {m:?}");
+        assert_eq!((m.underruns, m.lost_samples), (0, 0), "{name}: {m:?}");
+        assert_eq!(m.quarantined, 1, "{name}: {m:?}");
+        assert_eq!(quarantined, [poison_seq], "{name}: the sender can be told");
+        assert_eq!(
+            m.faults_diverged, 0,
+            "{name}: the replacement synced to the follower"
+        );
+        let expected = reference(&commands, blocks);
+        if let Some(i) = first_difference(&rec, &expected) {
+            panic!("{name}: the recording differs from a render without the poison command at sample {i}");
+        }
+    });
+}
+
 #[test]
-fn a_poison_command_that_makes_both_workers_output_nan_is_quarantined() {
+fn a_poison_command_that_crashes_a_worker_fails_it_alone() {
+    a_poison_command_fails_the_leading_worker_alone(
+        InjectedFault::Segv,
+        WorkerMode::Process,
+        "crash",
+    );
+}
+
+#[test]
+fn a_poison_command_that_panics_a_worker_fails_it_alone() {
+    a_poison_command_fails_the_leading_worker_alone(
+        InjectedFault::Panic,
+        WorkerMode::Process,
+        "panic",
+    );
+}
+
+#[test]
+fn a_poison_command_that_panics_a_thread_worker_fails_it_alone() {
+    a_poison_command_fails_the_leading_worker_alone(
+        InjectedFault::Panic,
+        WorkerMode::Thread,
+        "thread-panic",
+    );
+}
+
+#[test]
+fn a_poison_command_that_makes_a_worker_output_nan_fails_it_alone() {
+    a_poison_command_fails_the_leading_worker_alone(InjectedFault::Nan, WorkerMode::Process, "nan");
+}
+
+/// A poison command that hangs the worker applying it reaches the follower too: a hang is
+/// seen only blocks later, and the follower has been given the block by then (when it was due
+/// next). A double fault, restarted from the checkpoint; the command both workers failed on
+/// is quarantined then, never replayed, and its sender can be told.
+#[test]
+fn a_poison_command_that_hangs_both_workers_is_quarantined_at_the_restart() {
     let blocks = (2.0 * SR / BLOCK as f64) as u64;
     let mut poison_seq = 0;
     let mut quarantined = Vec::new();
@@ -520,26 +623,15 @@ fn a_poison_command_that_makes_both_workers_output_nan_is_quarantined() {
         WorkerMode::Process,
         &[gate_on_at_0()],
         blocks,
-        "poison.wav",
-        |engine| {
-            wait_both_online(engine);
-            std::thread::sleep(Duration::from_millis(300));
-            // The NaN rides on the pitch change, as a poison command would.
-            let sent = engine.send_with_fault(None, &[pitch(330.0)], Some(InjectedFault::Nan));
-            poison_seq = sent.unwrap().first_seq;
-            let deadline = std::time::Instant::now() + Duration::from_secs(5);
-            while !engine.both_online() || engine.metrics().respawns < 2 {
-                assert!(std::time::Instant::now() < deadline, "not restarted");
-                std::thread::sleep(Duration::from_millis(5)); // poll interval
-            }
-            quarantined = engine.take_quarantined();
-        },
+        "poison-hang.wav",
+        |engine| (poison_seq, quarantined) = send_poison(engine, InjectedFault::Hang, 2),
     );
-    println!("poison: {m:?}, quarantined {quarantined:?}");
-    assert!(m.faults_nan >= 2, "both workers output NaN: {m:?}");
+    println!("poison hang: {m:?}, quarantined {quarantined:?}");
+    assert!(m.faults_stall >= 2, "both workers hung: {m:?}");
+    assert!(m.lost_samples > 0, "a double fault loses time: {m:?}");
     assert_eq!(m.quarantined, 1, "{m:?}");
     assert_eq!(quarantined, [poison_seq], "the sender can be told");
-    assert!(rec.iter().all(|x| x.is_finite()), "no NaN is ever played");
+    assert!(rec.iter().all(|x| x.is_finite()));
     let tail = &rec[rec.len() - 24_000..];
     let f = chronus_dsp::analysis::fundamental(tail, SR).expect("the tone plays on");
     assert!(

@@ -30,7 +30,8 @@ fn shutdown_leaves_no_process_and_no_shared_memory() {
     let pids: Vec<u32> = (0..2).map(|i| engine.worker_pid(i).unwrap()).collect();
     assert!(pids.iter().all(|&p| is_running(p)));
     for p in &pids {
-        // A worker holds stdin/stdout/stderr and its own slot, nothing else of ours.
+        // A worker holds stdin/stdout/stderr, its own slot and its twin's (mapped read only,
+        // for poison containment), nothing else of ours.
         let fds: Vec<String> = std::fs::read_dir(format!("/proc/{p}/fd"))
             .unwrap()
             .filter_map(|e| std::fs::read_link(e.ok()?.path()).ok())
@@ -39,7 +40,7 @@ fn shutdown_leaves_no_process_and_no_shared_memory() {
         let slots = fds.iter().filter(|l| l.contains("chronus-slot")).count();
         assert_eq!(
             (fds.len(), slots),
-            (4, 1),
+            (5, 2),
             "worker {p} descriptors: {fds:?}"
         );
     }

@@ -92,7 +92,7 @@ impl<S: Synth> Router<S> {
         for (peer, addr) in senders.into_iter().flatten() {
             let f = super::plan::fail(
                 "quarantined",
-                "quarantined: both workers failed in the block that applied it, so it was \
+                "quarantined: a worker failed in the block that applied it, so it was \
                  taken out and never applied (the sound plays on without it); check its \
                  values, or report it as a bug",
             );
