@@ -161,6 +161,24 @@ fn fundsp_voices(n: usize) -> f64 {
     r
 }
 
+/// Oscillator-seconds per CPU-second of one `osc` of `shape` at `freq` (the sources' cost).
+fn osc_alone(shape: f32, freq: f32) -> f64 {
+    use chronus_dsp::modules::osc::{self, Osc};
+    use chronus_dsp::Module;
+    let mut o = Osc::new(SR);
+    o.set_param(osc::FREQ, freq).unwrap();
+    o.set_param(osc::SHAPE, shape).unwrap();
+    o.set_param(osc::PW, 0.3).unwrap();
+    let mut buf = [0.0f32; BLOCK];
+    let mut sink = 0.0f32;
+    let r = measure(1, || {
+        o.process(&mut buf);
+        sink += buf[BLOCK - 1];
+    });
+    std::hint::black_box(sink);
+    r
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing: run a quick check.
     let quick = !std::env::args().any(|a| a == "--bench");
@@ -180,6 +198,28 @@ fn main() {
         "notes ratio",
         "stereo cost"
     );
+    // The sources alone: the band-limited jumps (minBLEP) beside the sine, at two pitches (the
+    // cost of a jump is paid once a period: a higher note has more of them).
+    println!(
+        "one osc alone (oscillator-seconds per CPU-second; cost: the sine's rate / this one's)"
+    );
+    for freq in [220.0, 2_000.0] {
+        let sine = osc_alone(0.0, freq);
+        for (shape, name) in [
+            (0.0, "sine"),
+            (1.0, "triangle"),
+            (2.0, "square"),
+            (3.0, "saw"),
+            (4.0, "pulse"),
+        ] {
+            let rate = osc_alone(shape, freq);
+            println!(
+                "  {name:<9} {freq:>6.0} Hz {rate:>12.0}   cost {:>5.2}x the sine",
+                sine / rate
+            );
+        }
+    }
+    println!();
     let rows: &[usize] = if quick { &[1] } else { &[1, 16, 256] };
     for &n in rows {
         let ours = chronus_voices(n);

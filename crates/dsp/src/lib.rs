@@ -25,6 +25,7 @@ pub mod analysis;
 mod error;
 mod fastmath;
 pub mod limiter;
+pub mod minblep;
 mod module;
 pub mod modules;
 mod param;

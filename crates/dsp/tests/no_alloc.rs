@@ -59,9 +59,11 @@ fn exercise(stereo: bool) {
                 }
                 200 => {
                     p.set_param(filter, 1, 3000.0).unwrap();
+                    p.set("sine", "pw", 0.2 + (i / 500) as f32 * 0.2).unwrap(); // PWM
                 }
                 300 => {
-                    p.set_param(sine, 2, (i % 4) as f32).unwrap();
+                    // triangle, square, saw, pulse in turn: their band-limited jumps.
+                    p.set_param(sine, 2, ((i / 500 + 1) % 5) as f32).unwrap();
                     p.set_param(pan, 0, 0.4).unwrap();
                     #[cfg(feature = "effects")]
                     {

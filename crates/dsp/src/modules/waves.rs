@@ -7,20 +7,8 @@ pub(crate) const SINE: u8 = 0;
 pub(crate) const TRIANGLE: u8 = 1;
 pub(crate) const SQUARE: u8 = 2;
 pub(crate) const SAW: u8 = 3;
-
-/// The PolyBLEP residual of a step of height 2 at phase 0, for phase increment `dt`.
-#[inline]
-pub(crate) fn poly_blep(t: f32, dt: f32) -> f32 {
-    if t < dt {
-        let x = t / dt;
-        x + x - x * x - 1.0
-    } else if t > 1.0 - dt {
-        let x = (t - 1.0) / dt;
-        x * x + x + x + 1.0
-    } else {
-        0.0
-    }
-}
+/// A pulse of the width `pw` (the oscillator only).
+pub(crate) const PULSE: u8 = 4;
 
 /// The PolyBLAMP residual (integrated PolyBLEP, peak 1/3) of a corner at phase 0.
 #[inline]
@@ -45,25 +33,16 @@ fn wrap(t: f32) -> f32 {
     }
 }
 
-/// Band-limited wave at phase `t` in `[0, 1)` with phase increment `dt` per sample.
+/// A triangle at phase `t` in `[0, 1)` with phase increment `dt` per sample, its corners
+/// band-limited (PolyBLAMP: its partials fall 12 dB an octave, so that is enough).
 #[inline]
-pub(crate) fn band_limited(shape: u8, t: f32, dt: f32) -> f32 {
-    match shape {
-        SINE => sin_turns(t),
-        TRIANGLE => {
-            let naive = if t < 0.5 {
-                4.0 * t - 1.0
-            } else {
-                3.0 - 4.0 * t
-            };
-            naive + 4.0 * dt * (poly_blamp(t, dt) - poly_blamp(wrap(t + 0.5), dt))
-        }
-        SQUARE => {
-            let naive = if t < 0.5 { 1.0 } else { -1.0 };
-            naive + poly_blep(t, dt) - poly_blep(wrap(t + 0.5), dt)
-        }
-        _ => 2.0 * t - 1.0 - poly_blep(t, dt),
-    }
+pub(crate) fn triangle(t: f32, dt: f32) -> f32 {
+    let naive = if t < 0.5 {
+        4.0 * t - 1.0
+    } else {
+        3.0 - 4.0 * t
+    };
+    naive + 4.0 * dt * (poly_blamp(t, dt) - poly_blamp(wrap(t + 0.5), dt))
 }
 
 /// Naive (not band-limited) wave at phase `t`, for control-rate use.
