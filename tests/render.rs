@@ -169,6 +169,7 @@ fn impossible_settings_are_refused_clearly() {
 }
 
 /// FNV-1a (64 bits) of a file's bytes: header and samples.
+#[cfg(feature = "effects")]
 fn fnv1a(bytes: &[u8]) -> u64 {
     bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)

@@ -10,7 +10,7 @@
 //! Nyquist, so next to nothing folds back at all (and no ringing at Nyquist muddles the wave).
 //! It is made minimum-phase, so the band-limited step starts at the jump (no delay: notes keep
 //! their exact sample). The table holds its residual (band-limited step minus ideal step) at
-//! [`PHASES`] points a sample; a jump at a fraction of a sample adds the residual, interpolated,
+//! 256 points a sample; a jump at a fraction of a sample adds the residual, interpolated,
 //! to the next [`LEN`] samples (see [`add_step`]).
 //!
 //! The table (64 KiB) is computed once, the first time an oscillator is made

@@ -1,6 +1,8 @@
 //! What a snapshot carries: the default stereo patch's is small (a dry delay and reverb leave
 //! their stale lines out), so a replacement worker is synced in a few milliseconds; a wet
-//! delay's lines (a second of audio a side) are in it whole.
+//! delay's lines (two seconds of audio a side) are in it whole. (The default patch has a delay
+//! and a reverb with the `effects` feature only.)
+#![cfg(feature = "effects")]
 
 use chronus_dsp::Patch;
 use chronus_engine::Renderer;
@@ -17,7 +19,6 @@ fn snapshot_bytes(mut patch: Patch, wet: bool) -> usize {
     r.state().to_bytes().unwrap().len()
 }
 
-#[cfg(feature = "effects")]
 #[test]
 fn a_dry_default_patch_snapshots_in_a_few_kilobytes_and_a_wet_delay_whole() {
     let stereo = || Patch::default_patch_for(48_000.0, 64, true).unwrap();
