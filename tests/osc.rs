@@ -1569,3 +1569,33 @@ fn stereo_a_bus_takes_a_send_at_its_level_and_status_reports_each_channel() {
     assert!((l2 / l1 - 1.5).abs() < 0.01, "{l1} -> {l2}");
     assert!(analysis::peak(&right) < 1e-3, "nothing on the right");
 }
+
+/// A noise source made over OSC plays in its colour: pink, wired straight to the output, on
+/// both sides alike, with 12 dB less in the octave four above than in the octave below (white
+/// would have as much), measured in the recording.
+#[test]
+fn a_pink_noise_made_over_osc_is_heard_in_its_colour() {
+    let synth = Synth::start("noise.wav", 2.0, &[]);
+    let c = synth.client();
+    let s = |v: &str| OscType::String(v.into());
+    c.send(&create("hiss", "noise"));
+    c.send(&m("/patch/connect", vec![s("hiss"), s("out")]));
+    let r = c.ask(&m("/patch/commit", vec![]));
+    assert_eq!(r.addr, "/patch/committed", "{r:?}");
+    c.send(&m("/mod/hiss/color", vec![OscType::Int(1)]));
+    c.sync(1);
+    let from = c.played_samples() + 480;
+    let ((left, right), _) = synth.finish_sides();
+    assert_eq!(left, right, "a mono source to the output: both sides alike");
+    let x = &left[from..from + 38_400];
+    let band = |lo: f64| {
+        let power: f64 = (0..40)
+            .map(|k| analysis::amplitude_at(x, lo * (1.0 + k as f64 / 40.0), SR).powi(2))
+            .sum();
+        10.0 * (power / 40.0).log10()
+    };
+    let (low, high) = (band(200.0), band(3_200.0));
+    println!("pink noise: 200-400 Hz {low:.1} dB, 3.2-6.4 kHz {high:.1} dB (four octaves: -12.0)");
+    assert!(((high - low) + 12.04).abs() < 2.0, "{low} {high}");
+    assert!(analysis::rms(x) > 0.03, "audible: {}", analysis::rms(x));
+}

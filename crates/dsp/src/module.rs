@@ -5,6 +5,7 @@ use crate::modules::{
     bus::{self, Bus, BusState},
     filter::{self, Filter, FilterState},
     lfo::{self, Lfo, LfoState},
+    noise::{self, Noise, NoiseState},
     osc::{self, Osc, OscState},
     pan::{self, Pan, PanState},
 };
@@ -118,6 +119,8 @@ pub enum ModuleKind {
     Pan,
     /// A mixer bus: sums what is sent to it (each send at its level), at a gain.
     Bus,
+    /// Noise: white, pink or brown.
+    Noise,
     /// Feedback delay (echo).
     #[cfg(feature = "effects")]
     Delay,
@@ -199,6 +202,14 @@ const KINDS: &[KindInfo] = &[
         stereo: Stereo::Always,
         build: |sr, _| Box::new(Bus::new(sr)),
     },
+    KindInfo {
+        kind: ModuleKind::Noise,
+        names: &["noise"],
+        params: &noise::PARAMS,
+        gateable: false,
+        stereo: Stereo::Never,
+        build: |sr, _| Box::new(Noise::new(sr)),
+    },
     #[cfg(feature = "effects")]
     KindInfo {
         kind: ModuleKind::Delay,
@@ -228,6 +239,7 @@ impl ModuleKind {
         ModuleKind::Lfo,
         ModuleKind::Pan,
         ModuleKind::Bus,
+        ModuleKind::Noise,
         #[cfg(feature = "effects")]
         ModuleKind::Delay,
         #[cfg(feature = "effects")]
@@ -323,6 +335,8 @@ pub enum ModuleState {
     Pan(PanState),
     /// A bus's state.
     Bus(BusState),
+    /// A noise source's state.
+    Noise(NoiseState),
     /// A delay's state.
     #[cfg(feature = "effects")]
     Delay(DelayState),
@@ -341,6 +355,7 @@ impl ModuleState {
             ModuleState::Lfo(_) => ModuleKind::Lfo,
             ModuleState::Pan(_) => ModuleKind::Pan,
             ModuleState::Bus(_) => ModuleKind::Bus,
+            ModuleState::Noise(_) => ModuleKind::Noise,
             #[cfg(feature = "effects")]
             ModuleState::Delay(_) => ModuleKind::Delay,
             #[cfg(feature = "effects")]

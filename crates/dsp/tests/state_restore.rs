@@ -38,6 +38,10 @@ fn busy(kind: ModuleKind, stereo: bool) -> Box<dyn Module> {
         ModuleKind::Bus => {
             m.set_param(0, 0.7).unwrap(); // gain, moving
         }
+        ModuleKind::Noise => {
+            m.set_param(0, 1.0).unwrap(); // pink: the filters' memories
+            m.set_param(1, 0.9).unwrap(); // gain, moving
+        }
         #[cfg(feature = "effects")]
         ModuleKind::Delay => {
             m.set_param(0, 3.3).unwrap(); // a short time, so the echoes come back in the test

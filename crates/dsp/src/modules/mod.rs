@@ -29,6 +29,7 @@ pub mod bus;
 pub mod delay;
 pub mod filter;
 pub mod lfo;
+pub mod noise;
 pub mod osc;
 pub mod pan;
 #[cfg(feature = "effects")]
