@@ -1,5 +1,6 @@
 //! Typed parameters: name, unit, range, default, smoothing and modulation scale.
 
+use crate::ramp::{ms_to_samples, Ramp};
 use crate::DspError;
 
 /// Index of a parameter within its module's [`ParamSpec`] table.
@@ -95,6 +96,16 @@ impl ParamSpec {
             v = v.round();
         }
         Ok(SetOutcome { value: v, clamped })
+    }
+
+    /// Aims `ramp` at `target` over this parameter's smoothing time, unless it is aimed there
+    /// already (a smoother keeps gliding to an unchanged target). Called on the audio thread
+    /// at the start of a block: no allocation.
+    #[inline]
+    pub(crate) fn aim(&self, ramp: &mut Ramp, target: f32, sample_rate: f64) {
+        if target != ramp.to {
+            ramp.retarget(target, ms_to_samples(self.smoothing_ms, sample_rate));
+        }
     }
 
     /// Applies a modulation amount (already scaled by [`ModScale`] units of depth) to `base`,

@@ -5,7 +5,7 @@
 
 use crate::module::{Module, ModuleKind, ModuleState};
 use crate::param::{Max, ModScale, ParamId, ParamSpec, SetOutcome, Unit};
-use crate::ramp::{ms_to_samples, Ramp};
+use crate::ramp::Ramp;
 use crate::DspError;
 
 /// Parameter index of `gain` (0..2; 1 as summed).
@@ -56,10 +56,7 @@ impl Bus {
 
     fn retarget(&mut self) {
         let to = PARAMS[0].modulate(self.s.gain, self.s.modulation, self.sample_rate);
-        if to != self.s.ramp.to {
-            let len = ms_to_samples(PARAMS[0].smoothing_ms, self.sample_rate);
-            self.s.ramp.retarget(to, len);
-        }
+        PARAMS[0].aim(&mut self.s.ramp, to, self.sample_rate);
     }
 }
 

@@ -19,7 +19,7 @@
 
 use crate::module::{Module, ModuleKind, ModuleState};
 use crate::param::{Max, ModScale, ParamId, ParamSpec, SetOutcome, Unit};
-use crate::ramp::{ms_to_samples, Ramp};
+use crate::ramp::Ramp;
 use crate::DspError;
 
 /// Parameter index of `time` (ms).
@@ -184,13 +184,7 @@ impl Delay {
     fn retarget(&mut self) {
         for p in [TIME, FEEDBACK, MIX] {
             let to = self.target(p);
-            let r = &mut self.s.ramps[p as usize];
-            if to != r.to {
-                r.retarget(
-                    to,
-                    ms_to_samples(PARAMS[p as usize].smoothing_ms, self.sample_rate),
-                );
-            }
+            PARAMS[p as usize].aim(&mut self.s.ramps[p as usize], to, self.sample_rate);
         }
     }
 }

@@ -8,7 +8,7 @@
 
 use crate::module::{Module, ModuleKind, ModuleState};
 use crate::param::{Max, ModScale, ParamId, ParamSpec, SetOutcome, Unit};
-use crate::ramp::{ms_to_samples, Ramp};
+use crate::ramp::Ramp;
 use crate::DspError;
 
 /// Parameter index of `color` (0 white, 1 pink, 2 brown).
@@ -189,10 +189,7 @@ impl Module for Noise {
             self.s.modulation[GAIN as usize],
             sr,
         );
-        if target != self.s.gain.to {
-            let len = ms_to_samples(PARAMS[GAIN as usize].smoothing_ms, sr);
-            self.s.gain.retarget(target, len);
-        }
+        PARAMS[GAIN as usize].aim(&mut self.s.gain, target, sr);
         let color = self.s.params[COLOR as usize] as u8;
         for out in block.iter_mut() {
             let w = self.white();

@@ -101,6 +101,19 @@ pub struct OscState {
     pub blep_pending: u8,
 }
 
+impl OscState {
+    /// Frequency before modulation (gliding), in Hz. Real-time safe.
+    #[inline]
+    fn glided_freq(&self) -> f64 {
+        if self.glide_pos >= self.glide_len {
+            f64::from(self.params[FREQ as usize])
+        } else {
+            let k = f64::from(self.glide_pos) / f64::from(self.glide_len);
+            (self.glide_from + (self.glide_to - self.glide_from) * k).exp2()
+        }
+    }
+}
+
 /// Band-limited oscillator. Phase is a 64-bit fixed-point accumulator (a turn is 2^64), so the
 /// pitch is exact to about 1e-16 and does not drift over hours.
 #[derive(Debug, Clone)]
@@ -136,13 +149,7 @@ impl Osc {
 
     /// Frequency before modulation (gliding), in Hz.
     fn glided_freq(&self) -> f64 {
-        let s = &self.s;
-        if s.glide_pos >= s.glide_len {
-            f64::from(s.params[FREQ as usize])
-        } else {
-            let k = f64::from(s.glide_pos) / f64::from(s.glide_len);
-            (s.glide_from + (s.glide_to - s.glide_from) * k).exp2()
-        }
+        self.s.glided_freq()
     }
 
     fn mod_factor(&self) -> f64 {
@@ -268,22 +275,13 @@ impl Module for Osc {
             self.s.modulation[GAIN as usize],
             sr,
         );
-        if gain_target != self.s.gain.to {
-            self.s
-                .gain
-                .retarget(gain_target, ms_to_samples(PARAMS[1].smoothing_ms, sr));
-        }
+        PARAMS[GAIN as usize].aim(&mut self.s.gain, gain_target, sr);
         let pw_target = PARAMS[PW as usize].modulate(
             self.s.params[PW as usize],
             self.s.modulation[PW as usize],
             sr,
         );
-        if pw_target != self.s.pw.to {
-            self.s.pw.retarget(
-                pw_target,
-                ms_to_samples(PARAMS[PW as usize].smoothing_ms, sr),
-            );
-        }
+        PARAMS[PW as usize].aim(&mut self.s.pw, pw_target, sr);
         let shape = self.s.params[SHAPE as usize] as u8;
         let factor = self.mod_factor();
         let limit = self.nyquist_limit();
@@ -307,9 +305,7 @@ impl Module for Osc {
             let mut w_prev = width(shape, s.pw.value());
             for out in block.iter_mut() {
                 if s.glide_pos < s.glide_len {
-                    let k = f64::from(s.glide_pos) / f64::from(s.glide_len);
-                    let glided = (s.glide_from + (s.glide_to - s.glide_from) * k).exp2();
-                    inc = turns_to_fixed((glided * factor).min(limit) / sr);
+                    inc = turns_to_fixed((s.glided_freq() * factor).min(limit) / sr);
                     s.glide_pos += 1;
                 }
                 let g = s.gain.tick();

@@ -15,7 +15,7 @@
 use super::delay::flush;
 use crate::module::{Module, ModuleKind, ModuleState};
 use crate::param::{Max, ModScale, ParamId, ParamSpec, SetOutcome, Unit};
-use crate::ramp::{ms_to_samples, Ramp};
+use crate::ramp::Ramp;
 use crate::DspError;
 
 /// Parameter index of `mix` (0 dry .. 1 wet).
@@ -217,10 +217,7 @@ impl Reverb {
     fn retarget(&mut self) {
         for p in [MIX, SIZE, DAMP, WIDTH] {
             let to = self.target(p);
-            if to != self.s.ramps[p as usize].to {
-                let len = ms_to_samples(PARAMS[p as usize].smoothing_ms, self.sample_rate);
-                self.s.ramps[p as usize].retarget(to, len);
-            }
+            PARAMS[p as usize].aim(&mut self.s.ramps[p as usize], to, self.sample_rate);
         }
     }
 
