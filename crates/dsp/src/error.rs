@@ -119,7 +119,7 @@ pub enum DspError {
     },
     /// Notes need a voice template (`sine > adsr …`), and this patch has none.
     #[error(
-        "this patch has no voice template: notes need an oscillator named 'sine' feeding an adsr"
+        "this patch has no voice template: notes need an oscillator feeding an adsr (or make an instrument: /inst/new <name> \"osc > adsr > filter\")"
     )]
     NoVoiceTemplate,
     /// A MIDI note outside 0..=127.
@@ -133,5 +133,45 @@ pub enum DspError {
     BadVoiceCount {
         /// The count asked for.
         count: usize,
+    },
+    /// No instrument of that name (or with that head module).
+    #[error(
+        "no instrument '{name}' (/inst/list names them; /inst/new <name> \"osc > adsr\" makes one)"
+    )]
+    UnknownInstrument {
+        /// The name (or the head module's id) asked for.
+        name: String,
+    },
+    /// No instrument starts at this module (it was removed). Allocates nothing: the audio
+    /// thread's error.
+    #[error(
+        "no instrument starts at module id {id} (it was removed; /inst/list names those there are)"
+    )]
+    NoInstrumentAt {
+        /// The module id.
+        id: u16,
+    },
+    /// An instrument's name is taken, empty, too long or has characters other than letters,
+    /// digits, `_` and `-`.
+    #[error("'{name}' cannot name an instrument: {reason}")]
+    BadInstrumentName {
+        /// The name.
+        name: String,
+        /// Why not.
+        reason: &'static str,
+    },
+    /// An instrument's chain is not a voice.
+    #[error("the chain '{chain}' is not a voice: {reason}")]
+    BadChain {
+        /// The chain as given.
+        chain: String,
+        /// What is wrong, and what would do.
+        reason: String,
+    },
+    /// Too many instruments.
+    #[error("a patch holds at most {limit} instruments (the default one included: the limit for instruments); /inst/remove one first")]
+    TooManyInstruments {
+        /// The limit.
+        limit: usize,
     },
 }

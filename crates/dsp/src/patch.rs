@@ -3,6 +3,7 @@
 //! voice `template`, `render`, `state`.
 
 mod graph;
+mod instruments;
 mod params;
 mod render;
 mod state;
@@ -13,8 +14,6 @@ use crate::module::{check_config, Module, ModuleKind, ModuleState, Stereo};
 use crate::voices::{VoiceMode, VoicePhase, VoicePool, VoicesState};
 use crate::{DspError, ParamId, SetOutcome};
 
-/// The name of the oscillator a voice template starts at first (the seed's patch).
-const TEMPLATE_HEAD: &str = "sine";
 /// The most modules a patch may hold (each is also copied into every voice when it is part of
 /// the voice template, and a delay holds two seconds of memory).
 pub const MAX_MODULES: usize = 256;
@@ -23,6 +22,13 @@ pub const MAX_MODULES: usize = 256;
 pub const MAX_DELAY_MEMORY: usize = 12 << 20;
 /// The longest voice template (oscillator, envelopes, filters).
 const MAX_TEMPLATE: usize = 8;
+/// The most instruments a patch may hold, the default one included. Each holds
+/// [`crate::MAX_VOICES`] voices, built when it is made: at most 256 voices in all.
+pub const MAX_INSTRUMENTS: usize = 8;
+/// The name of the default instrument (the template found by the patch's shape).
+pub const DEFAULT_INSTRUMENT: &str = "default";
+
+pub use instruments::{InstrumentInfo, InstrumentState};
 
 /// Identifies a module instance within one patch. Ids are stable: removing a module never
 /// changes the ids of the others.
@@ -83,8 +89,8 @@ pub struct PatchState {
     pub stereo: bool,
     /// Each instance (in id order) with its state.
     pub nodes: Vec<(NodeDesc, ModuleState)>,
-    /// The voices playing notes.
-    pub voices: VoicesState,
+    /// The instruments (the default one first), with the voices playing their notes.
+    pub instruments: Vec<InstrumentState>,
 }
 
 struct Node {
@@ -119,7 +125,9 @@ pub struct Patch {
     buffers: Vec<f32>,
     /// The right side of the output, for a stereo patch asked for one channel.
     spare: Vec<f32>,
-    voices: VoicePool,
+    /// The default instrument first (its template found by the patch's shape), then the
+    /// named ones (`/inst/new`), each with its voice pool.
+    instruments: Vec<instruments::Instrument>,
 }
 
 impl std::fmt::Debug for Patch {
@@ -150,7 +158,7 @@ impl Patch {
             order: Vec::new(),
             buffers: Vec::new(),
             spare: vec![0.0; if stereo { block } else { 0 }],
-            voices: VoicePool::new(block),
+            instruments: vec![instruments::Instrument::default_one(block)],
         })
     }
 
@@ -319,7 +327,7 @@ mod tests {
     }
 
     #[test]
-    fn the_voice_template_is_found_by_its_shape_not_only_by_the_name_sine() {
+    fn the_voice_template_is_found_by_its_shape_not_by_a_name() {
         // No `sine` at all: an oscillator called `lead` feeding an envelope plays notes.
         let mut p = Patch::new(48_000.0, 64).unwrap();
         let lead = p.add("lead", ModuleKind::Osc).unwrap();
@@ -339,11 +347,92 @@ mod tests {
         let sine = p.add("sine", ModuleKind::Osc).unwrap();
         p.connect_out(sine, true).unwrap();
         assert_eq!(p.voice_template(), [lead, env]);
-        // With an envelope after it, `sine` comes first (the seed's patch).
+        // With an envelope after it, it is a voice too, but the first one found stays: the
+        // name `sine` counts for nothing.
         let env2 = p.add("env2", ModuleKind::Adsr).unwrap();
         p.connect_out(sine, false).unwrap();
         p.connect(sine, env2).unwrap();
         p.connect_out(env2, true).unwrap();
+        assert_eq!(p.voice_template(), [lead, env]);
+        // Take the first one's envelope away: the next oscillator with one is the voice.
+        p.remove(env).unwrap();
         assert_eq!(p.voice_template(), [sine, env2]);
+    }
+
+    #[test]
+    fn an_instrument_is_made_from_a_chain_and_plays_beside_the_default_one() {
+        let mut p = Patch::default_patch(48_000.0, 64).unwrap();
+        let default_template = p.voice_template().to_vec();
+        let bass = p
+            .add_instrument("bass", "osc > adsr > filter", None)
+            .unwrap();
+        assert_eq!(p.name(bass).unwrap(), "bass.osc");
+        assert_eq!(
+            p.voice_template(),
+            default_template,
+            "the default one is unchanged"
+        );
+        let list = p.instruments();
+        assert_eq!(list.len(), 2);
+        assert_eq!(list[1].name, "bass");
+        let names: Vec<&str> = list[1]
+            .template
+            .iter()
+            .map(|&id| p.name(id).unwrap())
+            .collect();
+        assert_eq!(names, ["bass.osc", "bass.adsr", "bass.filter"]);
+        assert_eq!(p.instrument("bass").unwrap(), Some(bass));
+        assert_eq!(p.instrument(DEFAULT_INSTRUMENT).unwrap(), None);
+
+        p.note_on_in(Some(bass), 36, 1.0).unwrap();
+        p.note_on(69, 1.0).unwrap();
+        assert_eq!(p.notes_in(Some(bass)).unwrap().len(), 1);
+        assert_eq!(p.notes_in(None).unwrap().len(), 1);
+        assert_eq!(p.note_counts(), (2, 2));
+        // A snapshot carries both, and a patch built from it renders the same.
+        let mut out = [0.0f32; 64];
+        p.process(&mut out);
+        let mut copy = Patch::from_state(&p.state()).unwrap();
+        let (mut a, mut b) = ([0.0f32; 64], [0.0f32; 64]);
+        for _ in 0..20 {
+            p.process(&mut a);
+            copy.process(&mut b);
+            assert_eq!(a, b);
+        }
+        // Errors: names, chains, limits.
+        for (name, chain) in [
+            ("bass", "osc > adsr"),
+            ("default", "osc > adsr"),
+            ("a b", "osc > adsr"),
+            ("pad", "osc > filter"),
+            ("pad", "adsr > osc"),
+            ("pad", "osc > pan > adsr"),
+            ("pad", "osc >> adsr"),
+            ("pad", "osc > delay > adsr"),
+        ] {
+            let before = p.describe();
+            assert!(
+                p.add_instrument(name, chain, None).is_err(),
+                "{name} {chain}"
+            );
+            assert_eq!(p.describe(), before, "{name} {chain}: nothing changed");
+        }
+        for i in 0..MAX_INSTRUMENTS - 2 {
+            p.add_instrument(&format!("i{i}"), "noise > adsr", None)
+                .unwrap();
+        }
+        assert!(matches!(
+            p.add_instrument("one-more", "osc > adsr", None),
+            Err(DspError::TooManyInstruments { .. })
+        ));
+        // Removing takes its modules and voices; its head no longer plays.
+        p.remove_instrument("bass").unwrap();
+        assert!(p.find("bass.osc").is_none() && p.find("bass.filter").is_none());
+        assert!(matches!(
+            p.note_on_in(Some(bass), 36, 1.0),
+            Err(DspError::NoInstrumentAt { .. })
+        ));
+        assert!(p.instruments().iter().all(|i| i.name != "bass"));
+        assert!(p.remove_instrument(DEFAULT_INSTRUMENT).is_err());
     }
 }

@@ -40,6 +40,12 @@ fn exercise(stereo: bool) {
     );
     p.modulate(lfo, sine, 0).unwrap();
     p.modulate(lfo, filter, 1).unwrap();
+    // A second instrument (its own voices, ending in a pan), modulated too.
+    let bass = p
+        .add_instrument("bass", "osc > adsr > filter > pan", None)
+        .unwrap();
+    p.set("bass.osc", "shape", 3.0).unwrap();
+    p.modulate(lfo, p.find("bass.filter").unwrap(), 1).unwrap();
     // The effects wet, and a delay time that glides (the line reads between samples).
     #[cfg(feature = "effects")]
     {
@@ -90,6 +96,10 @@ fn exercise(stereo: bool) {
                         p.note_on(48 + n * 3, 0.5).unwrap();
                     }
                     p.note_off(Some(51)).unwrap();
+                    for n in 0..5u8 {
+                        p.note_on_in(Some(bass), 36 + n, 0.5).unwrap();
+                    }
+                    p.note_off_in(Some(bass), Some(37)).unwrap();
                 }
                 470 => {
                     let mode = if i < 1000 {
@@ -102,7 +112,11 @@ fn exercise(stereo: bool) {
                     p.note_on(67, 1.0).unwrap();
                     p.note_off(Some(67)).unwrap();
                 }
-                490 => p.note_off(None).unwrap(),
+                490 => {
+                    p.note_off(None).unwrap();
+                    p.set_voices_in(Some(bass), 2, VoiceMode::Poly).unwrap();
+                    p.note_off_in(Some(bass), None).unwrap();
+                }
                 // Refusals are made without allocating too: a parameter index no module
                 // has, a value that is no number.
                 495 => {
@@ -111,6 +125,8 @@ fn exercise(stereo: bool) {
                         assert!(p.param(id, 200).is_err());
                         assert!(p.set_param(id, 0, f32::NAN).is_err());
                     }
+                    // An instrument that is not there (a removed head).
+                    assert!(p.note_on_in(Some(lfo), 60, 1.0).is_err());
                 }
                 _ => {}
             }

@@ -13,6 +13,16 @@ impl Patch {
     /// as adding them one by one: it depends only on the graph). All or none: on an error
     /// (a bad or taken name, too many modules, too much delay memory) nothing is added.
     pub fn add_many(&mut self, modules: &[(&str, ModuleKind)]) -> Result<Vec<ModuleId>, DspError> {
+        self.add_many_named(modules, false)
+    }
+
+    /// [`Patch::add_many`]; `dotted` lets a name hold a `.` (an instrument's modules,
+    /// `bass.osc`: only instruments make such names).
+    pub(super) fn add_many_named(
+        &mut self,
+        modules: &[(&str, ModuleKind)],
+        dotted: bool,
+    ) -> Result<Vec<ModuleId>, DspError> {
         let live = self.nodes.iter().flatten().count();
         if live + modules.len() > MAX_MODULES {
             return Err(DspError::TooManyModules { limit: MAX_MODULES });
@@ -20,9 +30,9 @@ impl Patch {
         for (i, &(name, _)) in modules.iter().enumerate() {
             let valid = !name.is_empty()
                 && name.len() <= 32
-                && name
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                && name.chars().all(|c| {
+                    c.is_ascii_alphanumeric() || c == '_' || c == '-' || (dotted && c == '.')
+                });
             if !valid {
                 return Err(DspError::BadName {
                     name: name.to_owned(),
@@ -93,6 +103,12 @@ impl Patch {
     /// Removes an instance and every connection to or from it.
     pub fn remove(&mut self, id: ModuleId) -> Result<(), DspError> {
         self.node(id)?;
+        self.detach(id);
+        self.rebuild()
+    }
+
+    /// Takes module `id` out with every connection to or from it (the caller rebuilds).
+    pub(super) fn detach(&mut self, id: ModuleId) {
         self.nodes[id.0 as usize] = None;
         for node in self.nodes.iter_mut().flatten() {
             node.desc.inputs.retain(|i| i.from != id);
@@ -108,7 +124,6 @@ impl Patch {
                 node.module.set_modulation(p, 0.0);
             }
         }
-        self.rebuild()
     }
 
     /// Sends `from`'s audio into `to`'s input. Fails (changing nothing) on a cycle.
@@ -284,18 +299,6 @@ impl Patch {
             wide[i] = node.wide;
         }
         self.buffers.resize(n * self.channels() * self.block, 0.0);
-        let template = self
-            .find_template()
-            .into_iter()
-            .filter_map(|id| self.node(id).ok())
-            .map(|node| {
-                let params = (0..node.desc.kind.params().len())
-                    .map(|p| node.module.param(p as ParamId).unwrap_or(0.0))
-                    .collect();
-                (node.desc.id, node.desc.kind, params)
-            })
-            .collect();
-        self.voices
-            .set_template(template, self.sample_rate, self.block)
+        self.rebuild_instruments()
     }
 }

@@ -14,8 +14,10 @@ impl Patch {
         let node = self.node_mut(id)?;
         let kind = node.desc.kind;
         let out = node.module.set_param(param, value)?;
-        if let Some(k) = self.voices.position(id) {
-            self.voices.set_param(k, kind, param, out.value);
+        for inst in &mut self.instruments {
+            if let Some(k) = inst.pool.position(id) {
+                inst.pool.set_param(k, kind, param, out.value);
+            }
         }
         Ok(out)
     }

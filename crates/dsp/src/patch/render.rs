@@ -40,12 +40,13 @@ impl Patch {
     /// Renders every module's next `n` samples (at most the block); returns `n`.
     fn render(&mut self, n: usize) -> usize {
         let n = n.min(self.block);
-        let voices_end = self.voices.end().map(|id| id.0 as usize);
         for k in 0..self.order.len() {
             let i = self.order[k];
             self.process_node(i, n);
-            if Some(i) == voices_end {
-                self.process_voices(i, n);
+            for j in 0..self.instruments.len() {
+                if self.instruments[j].pool.end().map(|id| id.0 as usize) == Some(i) {
+                    self.process_voices(j, i, n);
+                }
             }
         }
         n
@@ -132,15 +133,19 @@ impl Patch {
         }
     }
 
-    /// Renders the sounding voices into the template's last module's buffer (`end`; both
-    /// sides when it is wide: the voices then end in a pan).
-    pub(super) fn process_voices(&mut self, end: usize, n: usize) {
-        if !self.voices.sounding() {
+    /// Renders the sounding voices of instrument `inst` into its template's last module's
+    /// buffer (`end`; both sides when it is wide: the voices then end in a pan).
+    pub(super) fn process_voices(&mut self, inst: usize, end: usize, n: usize) {
+        if !self.instruments[inst].pool.sounding() {
             return;
         }
         let (block, chans) = (self.block, self.channels());
         let wide = self.nodes[end].as_ref().is_some_and(|e| e.wide);
-        let (nodes, buffers, voices) = (&self.nodes, &mut self.buffers, &mut self.voices);
+        let (nodes, buffers, voices) = (
+            &self.nodes,
+            &mut self.buffers,
+            &mut self.instruments[inst].pool,
+        );
         let (before, rest) = buffers.split_at_mut(end * chans * block);
         let (dst, after) = rest.split_at_mut(chans * block);
         let mut amounts = [([0.0f32; 8], 0u8); MAX_TEMPLATE];

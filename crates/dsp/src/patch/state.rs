@@ -16,7 +16,7 @@ impl Patch {
                 .flatten()
                 .map(|n| (n.desc.clone(), n.module.state()))
                 .collect(),
-            voices: self.voices.state(),
+            instruments: self.instruments_state(),
         }
     }
 
@@ -44,7 +44,7 @@ impl Patch {
         for (desc, ms) in &state.nodes {
             self.node_mut(desc.id)?.module.restore(ms)?;
         }
-        self.voices.restore(&state.voices)
+        self.restore_instruments(&state.instruments)
     }
 
     /// Builds a patch with the state's layout and restores every module's state into it.
@@ -88,8 +88,14 @@ impl Patch {
                 p.node(*id)?;
             }
         }
+        let instruments: Vec<(String, Option<ModuleId>)> = state
+            .instruments
+            .iter()
+            .map(|i| (i.name.clone(), i.head))
+            .collect();
+        p.set_instruments(&instruments);
         p.rebuild()?;
-        p.voices.restore(&state.voices)?;
+        p.restore_instruments(&state.instruments)?;
         // Previous blocks' outputs matter only for modulation, which each block re-reads after
         // its source has processed, so fresh buffers are exact.
         Ok(p)
@@ -121,6 +127,12 @@ impl Patch {
                 input_wide: false,
             });
         }
+        let instruments: Vec<(String, Option<ModuleId>)> = self
+            .instruments
+            .iter()
+            .map(|i| (i.name.clone(), i.head))
+            .collect();
+        p.set_instruments(&instruments);
         p.rebuild()?;
         Ok(p)
     }

@@ -5,62 +5,103 @@ use super::*;
 
 impl Patch {
     /// Plays MIDI note `note` (0..=127) at `velocity` (0..1, a gain on the voice) on a voice
-    /// of the pool (see [`VoiceMode`] for which). Never allocates.
+    /// of the default instrument (see [`VoiceMode`] for which). Never allocates.
     pub fn note_on(&mut self, note: u8, velocity: f32) -> Result<(), DspError> {
-        self.voices.note_on(note, velocity)
+        self.note_on_in(None, note, velocity)
     }
 
-    /// Releases `note`, or every note for `None`. Never allocates.
+    /// Plays `note` on the instrument whose head is `inst` (`None`: the default one). Never
+    /// allocates. Real-time thread.
+    pub fn note_on_in(
+        &mut self,
+        inst: Option<ModuleId>,
+        note: u8,
+        velocity: f32,
+    ) -> Result<(), DspError> {
+        self.instrument_mut(inst)?.pool.note_on(note, velocity)
+    }
+
+    /// Releases `note`, or every note for `None`, on the default instrument. Never allocates.
     pub fn note_off(&mut self, note: Option<u8>) -> Result<(), DspError> {
-        if self.voices.template().is_empty() {
+        self.note_off_in(None, note)
+    }
+
+    /// Releases `note` (every note for `None`) on the instrument whose head is `inst` (`None`:
+    /// the default one). Never allocates. Real-time thread.
+    pub fn note_off_in(
+        &mut self,
+        inst: Option<ModuleId>,
+        note: Option<u8>,
+    ) -> Result<(), DspError> {
+        let pool = &mut self.instrument_mut(inst)?.pool;
+        if pool.template().is_empty() {
             return Err(DspError::NoVoiceTemplate);
         }
-        self.voices.note_off(note);
+        pool.note_off(note);
         Ok(())
     }
 
-    /// Sets how many notes may sound at once (1..=[`crate::MAX_VOICES`]) and the
-    /// [`VoiceMode`]. Never allocates.
+    /// Sets how many notes may sound at once on the default instrument (1..=
+    /// [`crate::MAX_VOICES`]) and the [`VoiceMode`]. Never allocates.
     pub fn set_voices(&mut self, count: usize, mode: VoiceMode) -> Result<(), DspError> {
-        self.voices.configure(count, mode)
+        self.set_voices_in(None, count, mode)
     }
 
-    /// How many notes may sound at once, and the mode.
+    /// [`Patch::set_voices`] for the instrument whose head is `inst` (`None`: the default
+    /// one). Never allocates. Real-time thread.
+    pub fn set_voices_in(
+        &mut self,
+        inst: Option<ModuleId>,
+        count: usize,
+        mode: VoiceMode,
+    ) -> Result<(), DspError> {
+        self.instrument_mut(inst)?.pool.configure(count, mode)
+    }
+
+    /// How many notes may sound at once on the default instrument, and the mode.
     pub fn voices(&self) -> (usize, VoiceMode) {
-        (self.voices.count(), self.voices.mode())
+        let pool = &self.instruments[0].pool;
+        (pool.count(), pool.mode())
     }
 
-    /// The voice template's modules, oscillator first (empty: this patch plays no notes).
+    /// The default instrument's voice template, oscillator first (empty: it plays no notes).
     pub fn voice_template(&self) -> &[ModuleId] {
-        self.voices.template()
+        self.instruments[0].pool.template()
     }
 
-    /// How many notes are held and how many sound (held, or in their release) on the voice
-    /// pool. Never allocates: a worker reports it with every block.
+    /// How many notes are held and how many sound (held, or in their release), over every
+    /// instrument. Never allocates: a worker reports it with every block.
     pub fn note_counts(&self) -> (usize, usize) {
-        self.voices.counts()
+        self.instruments.iter().fold((0, 0), |(h, s), i| {
+            let (ih, is) = i.pool.counts();
+            (h + ih, s + is)
+        })
     }
 
-    /// The notes sounding (held, or in their release), in voice order. Allocates.
+    /// The notes sounding (held, or in their release) on the instrument whose head is `inst`
+    /// (`None`: the default one), in voice order. Allocates.
+    pub fn notes_in(&self, inst: Option<ModuleId>) -> Result<Vec<(u8, VoicePhase)>, DspError> {
+        Ok(self.instrument_ref(inst)?.pool.notes())
+    }
+
+    /// The notes sounding (held, or in their release) on every instrument, the default one's
+    /// first, each in voice order. Allocates.
     pub fn notes(&self) -> Vec<(u8, VoicePhase)> {
-        self.voices.notes()
+        self.instruments
+            .iter()
+            .flat_map(|i| i.pool.notes())
+            .collect()
     }
 
-    /// The voice template: an oscillator, then each module that alone takes its audio while
-    /// it is an envelope or filter with that one input; it must hold an envelope. The
-    /// oscillator is `sine` when that chain holds one (the seed's patch), else the first
-    /// oscillator in the patch whose chain does; none: empty.
+    /// The default instrument's voice template: the first oscillator (by id) whose chain
+    /// holds an envelope — each module that alone takes the previous one's audio while it is
+    /// an envelope, filter or pan with that one input. The named instruments' modules (their
+    /// names hold a `.`) are not looked at. None: empty.
     pub(super) fn find_template(&self) -> Vec<ModuleId> {
-        let oscillators = self
-            .nodes
+        self.nodes
             .iter()
             .flatten()
-            .filter(|n| n.desc.kind == ModuleKind::Osc);
-        let (named, others): (Vec<&Node>, Vec<&Node>) =
-            oscillators.partition(|n| n.desc.name == TEMPLATE_HEAD);
-        named
-            .into_iter()
-            .chain(others)
+            .filter(|n| n.desc.kind == ModuleKind::Osc && !n.desc.name.contains('.'))
             .map(|head| self.chain_from(head))
             .find(|chain| {
                 chain
