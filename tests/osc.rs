@@ -1599,3 +1599,77 @@ fn a_pink_noise_made_over_osc_is_heard_in_its_colour() {
     assert!(((high - low) + 12.04).abs() < 2.0, "{low} {high}");
     assert!(analysis::rms(x) > 0.03, "audible: {}", analysis::rms(x));
 }
+
+#[test]
+fn two_instruments_made_over_osc_are_each_heard_at_their_pitch() {
+    let synth = Synth::start("instruments.wav", 3.0, &[]);
+    let c = synth.client();
+    let s = |v: &str| OscType::String(v.into());
+    let r = c.ask(&m("/inst/new", vec![s("bass"), s("osc > adsr > filter")]));
+    assert_eq!(
+        (r.addr.as_str(), r.args.clone()),
+        ("/inst/created", vec![s("bass")])
+    );
+    // Its modules answer to their names.
+    c.send(&m("/mod/bass.osc/shape", vec![OscType::Int(3)]));
+    c.send(&m("/mod/bass.osc/gain", vec![OscType::Float(0.3)]));
+    c.send(&m("/mod/bass.filter/cutoff", vec![OscType::Int(8000)]));
+    let list = c.ask(&m("/inst/list", vec![]));
+    assert_eq!(list.addr, "/inst/list.reply");
+    assert_eq!(
+        list.args[2..].to_vec(),
+        vec![s("bass"), s("bass.osc > bass.adsr > bass.filter")],
+        "{list:?}"
+    );
+    assert_eq!(list.args[0], s("default"));
+    // Refusals: a taken name, a chain that is no voice; nothing changes, each answered.
+    for (name, chain) in [("bass", "osc > adsr"), ("pad", "osc > filter")] {
+        let r = c.ask(&m("/inst/new", vec![s(name), s(chain)]));
+        assert_eq!(r.addr, "/error", "{name} {chain}: {r:?}");
+    }
+    let r = c.ask(&m("/note/on", vec![OscType::Int(60), s("drums")]));
+    assert!(format!("{r:?}").contains("no instrument 'drums'"), "{r:?}");
+
+    // The bass alone, then the default instrument's A4 joins it at a known sample.
+    c.send(&m(
+        "/note/on",
+        vec![OscType::Int(34), OscType::Float(1.0), s("bass")],
+    ));
+    c.sync(1);
+    let alone_from = c.played_samples() + 4_800;
+    let both_at = c.send_timed(
+        700,
+        vec![m("/note/on", vec![OscType::Int(69), OscType::Float(1.0)])],
+    ) as usize;
+    let (x, _) = synth.finish();
+    assert!(both_at > alone_from + 9_600, "the run was slow to start");
+    let alone = &x[alone_from..both_at - 480];
+    let both = &x[both_at + 4_800..both_at + 4_800 + 24_000];
+    let bass_hz = 440.0 * 2f64.powf((34.0 - 69.0) / 12.0);
+    let f = analysis::fundamental(alone, SR).unwrap();
+    println!(
+        "bass alone at {f:.3} Hz (want {bass_hz:.3}); 440 Hz alone {:.4}, together {:.4}; \
+         bass fundamental alone {:.4}, together {:.4}",
+        analysis::amplitude_at(alone, 440.0, SR),
+        analysis::amplitude_at(both, 440.0, SR),
+        analysis::amplitude_at(alone, bass_hz, SR),
+        analysis::amplitude_at(both, bass_hz, SR),
+    );
+    assert!(
+        (1200.0 * (f / bass_hz).log2()).abs() < 1.0,
+        "bass at {f} Hz"
+    );
+    assert!(analysis::amplitude_at(alone, 440.0, SR) < 0.01, "no A4 yet");
+    assert!(
+        analysis::amplitude_at(both, 440.0, SR) > 0.1,
+        "the A4 joins"
+    );
+    let (a, b) = (
+        analysis::amplitude_at(alone, bass_hz, SR),
+        analysis::amplitude_at(both, bass_hz, SR),
+    );
+    assert!(
+        a > 0.05 && (b / a - 1.0).abs() < 0.02,
+        "the bass plays on as it was: {a} {b}"
+    );
+}

@@ -26,6 +26,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     engine.send(Action::NoteOn {
         note: 57,
         velocity: 0.7,
+        inst: None,
     })?;
     std::thread::sleep(std::time::Duration::from_secs(2));
     let report = stream.stop()?;

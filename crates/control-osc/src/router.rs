@@ -64,6 +64,8 @@ pub struct Stats {
     pub syncs_refused: AtomicU64,
     /// Commits refused because the patch would hold more than [`chronus_dsp::MAX_MODULES`].
     pub modules_refused: AtomicU64,
+    /// `/inst/new`s refused because the patch holds [`chronus_dsp::MAX_INSTRUMENTS`].
+    pub instruments_refused: AtomicU64,
     /// TCP connections refused because [`crate::MAX_TCP_CONNECTIONS`] were open.
     pub tcp_refused: AtomicU64,
     /// TCP clients disconnected because they stopped reading their replies.

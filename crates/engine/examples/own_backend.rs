@@ -97,6 +97,7 @@ fn main() -> Result<(), EngineError> {
     engine.send(Action::NoteOn {
         note: 64,
         velocity: 0.8,
+        inst: None,
     })?;
     std::thread::sleep(Duration::from_millis(500));
     let report = stream.stop()?;

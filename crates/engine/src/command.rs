@@ -23,24 +23,31 @@ pub enum Action {
     },
     /// Change the step sequencer.
     Seq(crate::sequencer::SeqAction),
-    /// Play a MIDI note on the voice pool.
+    /// Play a MIDI note on an instrument's voice pool.
     NoteOn {
         /// MIDI note, 0..=127.
         note: u8,
         /// Velocity 0..1 (a gain on the voice).
         velocity: f32,
+        /// The instrument, by its head module (`None`: the default one).
+        inst: Option<ModuleId>,
     },
-    /// Release a note (`None`: every note).
+    /// Release a note (`None`: every note) on an instrument.
     NoteOff {
         /// MIDI note, or `None` for all.
         note: Option<u8>,
+        /// The instrument, by its head module (`None`: the default one).
+        inst: Option<ModuleId>,
     },
-    /// How many notes may sound at once, and whether one voice plays legato (mono).
+    /// How many notes may sound at once on an instrument, and whether one voice plays legato
+    /// (mono).
     Voices {
         /// 1..=32.
         count: u8,
         /// Mono legato instead of polyphonic.
         mono: bool,
+        /// The instrument, by its head module (`None`: the default one).
+        inst: Option<ModuleId>,
     },
 }
 

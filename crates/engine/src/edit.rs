@@ -53,13 +53,30 @@ pub enum PatchEdit {
         /// Its name.
         name: String,
     },
+    /// Makes an instrument from a chain (`osc > adsr > filter`): its modules are
+    /// `<name>.<word>`, its last one goes into `to` (or the output), its voices are built now.
+    Instrument {
+        /// Its name.
+        name: String,
+        /// Module kinds joined by `>`.
+        chain: String,
+        /// The module its voices go into, or `None` for the patch output.
+        to: Option<String>,
+    },
+    /// Removes an instrument and its modules.
+    RemoveInstrument {
+        /// Its name.
+        name: String,
+    },
 }
 
 impl PatchEdit {
-    /// Reads a connection target: `module`, `out`, or `module.param` (modulation).
+    /// Reads a connection target: `module`, `out`, or `module.param` (modulation). An
+    /// instrument's module (`bass.filter`) reads as `module.param` here and is told apart when
+    /// the edit is applied, against the patch's names.
     pub fn connection(from: &str, to: &str, connect: bool) -> PatchEdit {
         let (from, to) = (from.to_owned(), to.to_owned());
-        match to.split_once('.') {
+        match to.rsplit_once('.') {
             Some((m, p)) if connect => PatchEdit::Modulate {
                 from,
                 to: m.into(),
@@ -137,6 +154,25 @@ fn apply_one(patch: &mut Patch, e: &PatchEdit) -> Result<(), EngineError> {
                 patch.disconnect(f, t)?;
             }
         }
+        PatchEdit::Modulate { from, to, param } | PatchEdit::Unmodulate { from, to, param }
+            if patch.find(&format!("{to}.{param}")).is_some() =>
+        {
+            // `bass.filter`: an instrument's module, an audio connection.
+            let to = format!("{to}.{param}");
+            let audio = if matches!(e, PatchEdit::Modulate { .. }) {
+                PatchEdit::Connect {
+                    from: from.clone(),
+                    to,
+                    level: 1.0,
+                }
+            } else {
+                PatchEdit::Disconnect {
+                    from: from.clone(),
+                    to,
+                }
+            };
+            apply_one(patch, &audio)?;
+        }
         PatchEdit::Modulate { from, to, param } | PatchEdit::Unmodulate { from, to, param } => {
             let f = patch.lookup(from)?;
             let t = patch.lookup(to)?;
@@ -151,6 +187,14 @@ fn apply_one(patch: &mut Patch, e: &PatchEdit) -> Result<(), EngineError> {
             let id = patch.lookup(name)?;
             patch.remove(id)?;
         }
+        PatchEdit::Instrument { name, chain, to } => {
+            let to = match to.as_deref() {
+                None | Some("out") => None,
+                Some(m) => Some(patch.lookup(m)?),
+            };
+            patch.add_instrument(name, chain, to)?;
+        }
+        PatchEdit::RemoveInstrument { name } => patch.remove_instrument(name)?,
     }
     Ok(())
 }
@@ -188,5 +232,51 @@ mod tests {
         let unknown = vec![PatchEdit::connection("nope", "adsr", true)];
         assert!(validate(&p, &unknown).is_err());
         assert_eq!(p.describe(), before, "validation never changes the patch");
+    }
+
+    #[test]
+    fn an_instrument_is_made_wired_and_removed_by_edits() {
+        let mut p = Patch::default_patch(48_000.0, 64).unwrap();
+        let edits = vec![
+            PatchEdit::Instrument {
+                name: "bass".into(),
+                chain: "osc > adsr > filter".into(),
+                to: Some("delay".into()),
+            },
+            PatchEdit::connection("lfo", "bass.filter.cutoff", true),
+        ];
+        validate(&p, &edits).unwrap();
+        apply(&mut p, &edits).unwrap();
+        let (filter, delay) = (p.find("bass.filter").unwrap(), p.find("delay").unwrap());
+        let descs = p.describe();
+        let of = |id| descs.iter().find(|d| d.id == id).unwrap();
+        assert!(of(delay).inputs.iter().any(|i| i.from == filter));
+        assert_eq!(
+            of(filter).routes.len(),
+            1,
+            "the lfo modulates bass.filter's cutoff"
+        );
+        // An instrument's module is a connection's target like any other.
+        let rewire = vec![
+            PatchEdit::connection("bass.filter", "delay", false),
+            PatchEdit::connection("bass.filter", "out", true),
+        ];
+        apply(&mut p, &rewire).unwrap();
+        assert!(p
+            .describe()
+            .iter()
+            .all(|d| d.inputs.iter().all(|i| i.from != filter)));
+        apply(
+            &mut p,
+            &[PatchEdit::RemoveInstrument {
+                name: "bass".into(),
+            }],
+        )
+        .unwrap();
+        assert!(p.find("bass.osc").is_none());
+        let again = vec![PatchEdit::RemoveInstrument {
+            name: "bass".into(),
+        }];
+        assert!(validate(&p, &again).is_err());
     }
 }

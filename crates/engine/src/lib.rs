@@ -37,7 +37,7 @@
 //! let config = EngineConfig { workers: WorkerMode::Thread, ..EngineConfig::default() };
 //! let (engine, mut output) = Engine::start(config)?;
 //! engine.send(engine.resolve("/mod/filter/cutoff", &[Arg::Float(800.0)])?)?;
-//! engine.send(Action::NoteOn { note: 60, velocity: 0.8 })?;
+//! engine.send(Action::NoteOn { note: 60, velocity: 0.8, inst: None })?;
 //! let mut block = [0.0f32; 64];
 //! output.render(&mut block); // from your audio callback, once per block
 //! # Ok::<(), chronus_engine::EngineError>(())

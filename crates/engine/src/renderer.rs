@@ -290,15 +290,19 @@ fn apply_to(patch: &mut Patch, action: Action) -> Result<(), EngineError> {
             patch.set_param(module, param, value)?;
         }
         Action::Gate { module, on } => patch.gate(module, on)?,
-        Action::NoteOn { note, velocity } => patch.note_on(note, velocity)?,
-        Action::NoteOff { note } => patch.note_off(note)?,
-        Action::Voices { count, mono } => {
+        Action::NoteOn {
+            note,
+            velocity,
+            inst,
+        } => patch.note_on_in(inst, note, velocity)?,
+        Action::NoteOff { note, inst } => patch.note_off_in(inst, note)?,
+        Action::Voices { count, mono, inst } => {
             let mode = if mono {
                 chronus_dsp::VoiceMode::Mono
             } else {
                 chronus_dsp::VoiceMode::Poly
             };
-            patch.set_voices(usize::from(count), mode)?;
+            patch.set_voices_in(inst, usize::from(count), mode)?;
         }
         Action::Seq(_) => {}
     }
@@ -342,13 +346,20 @@ mod tests {
                 Action::NoteOn {
                     note,
                     velocity: 1.0,
+                    inst: None,
                 },
             )
         };
         r.schedule(on(1_003, 60)).unwrap();
         r.schedule(on(1_500, 64)).unwrap();
-        r.schedule(Command::new(1_700, Action::NoteOff { note: None }))
-            .unwrap();
+        r.schedule(Command::new(
+            1_700,
+            Action::NoteOff {
+                note: None,
+                inst: None,
+            },
+        ))
+        .unwrap();
         let mut out = vec![0.0f32; 64 * 30];
         for b in out.chunks_mut(64) {
             r.render(b);

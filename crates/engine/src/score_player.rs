@@ -67,14 +67,30 @@ mod tests {
 
     #[test]
     fn the_opening_is_the_first_two_seconds_and_the_rest_waits() {
-        let at = |s: f64| Command::new((s * 48_000.0) as u64, Action::NoteOff { note: None });
+        let at = |s: f64| {
+            Command::new(
+                (s * 48_000.0) as u64,
+                Action::NoteOff {
+                    note: None,
+                    inst: None,
+                },
+            )
+        };
         let score = [at(0.0), at(1.9), at(2.0), at(30.0)];
         let (opening, player) = ScorePlayer::split(&score, 48_000.0);
         assert_eq!(opening, score[..2]);
         assert_eq!(player.pending(), 2);
         // A dense opening is cut at its limit; what is cut plays later, in order.
         let dense: Vec<Command> = (0..OPENING_MAX as u64 + 10)
-            .map(|i| Command::new(i, Action::NoteOff { note: None }))
+            .map(|i| {
+                Command::new(
+                    i,
+                    Action::NoteOff {
+                        note: None,
+                        inst: None,
+                    },
+                )
+            })
             .collect();
         let (opening, player) = ScorePlayer::split(&dense, 48_000.0);
         assert_eq!((opening.len(), player.pending()), (OPENING_MAX, 10));

@@ -141,21 +141,28 @@ fn encode_action(c: &mut WireCommand, action: Action) {
             c.module = module.0;
             c.flag = u8::from(on);
         }
-        Action::NoteOn { note, velocity } => {
+        Action::NoteOn {
+            note,
+            velocity,
+            inst,
+        } => {
             c.kind = kind::NOTE;
             c.flag = 1;
             c.param = note;
             c.value = velocity;
+            c.module2 = encode_inst(inst);
         }
-        Action::NoteOff { note } => {
+        Action::NoteOff { note, inst } => {
             c.kind = kind::NOTE;
             c.param = note.unwrap_or(0);
             c.module = u16::from(note.is_none());
+            c.module2 = encode_inst(inst);
         }
-        Action::Voices { count, mono } => {
+        Action::Voices { count, mono, inst } => {
             c.kind = kind::VOICES;
             c.param = count;
             c.flag = u8::from(mono);
+            c.module2 = encode_inst(inst);
         }
         Action::Seq(a) => {
             c.kind = kind::SEQ;
@@ -184,6 +191,17 @@ fn encode_action(c: &mut WireCommand, action: Action) {
     }
 }
 
+/// An instrument (its head module; `None`: the default one) in a command's `module2`: 0 for
+/// the default one, the head's id + 1 otherwise.
+fn encode_inst(inst: Option<ModuleId>) -> u16 {
+    inst.map_or(0, |h| h.0.saturating_add(1))
+}
+
+/// The instrument in a command's `module2` (see [`encode_inst`]).
+fn decode_inst(v: u16) -> Option<ModuleId> {
+    v.checked_sub(1).map(ModuleId)
+}
+
 /// Decodes a command; `None` for one no sender makes (an unknown kind or field). Called on a
 /// worker's render thread: no allocation.
 pub(crate) fn decode(c: &WireCommand) -> Option<Wire> {
@@ -209,13 +227,16 @@ pub(crate) fn decode(c: &WireCommand) -> Option<Wire> {
         kind::NOTE if c.flag != 0 => Action::NoteOn {
             note: c.param,
             velocity: c.value,
+            inst: decode_inst(c.module2),
         },
         kind::NOTE => Action::NoteOff {
             note: (c.module == 0).then_some(c.param),
+            inst: decode_inst(c.module2),
         },
         kind::VOICES => Action::Voices {
             count: c.param,
             mono: c.flag != 0,
+            inst: decode_inst(c.module2),
         },
         kind::SEQ => Action::Seq(decode_seq(c)?),
         _ => return None,
@@ -284,6 +305,11 @@ mod tests {
         ]
     }
 
+    /// An instrument: the default one, or a head module (any id a patch can have).
+    fn inst() -> impl Strategy<Value = Option<ModuleId>> {
+        proptest::option::of((0u16..1024).prop_map(ModuleId))
+    }
+
     fn action() -> impl Strategy<Value = Action> {
         prop_oneof![
             (module(), any::<u8>(), any::<f32>()).prop_map(|(module, param, value)| {
@@ -295,10 +321,17 @@ mod tests {
             }),
             (module(), any::<bool>()).prop_map(|(module, on)| Action::Gate { module, on }),
             seq_action().prop_map(Action::Seq),
-            (any::<u8>(), any::<f32>())
-                .prop_map(|(note, velocity)| Action::NoteOn { note, velocity }),
-            any::<Option<u8>>().prop_map(|note| Action::NoteOff { note }),
-            (any::<u8>(), any::<bool>()).prop_map(|(count, mono)| Action::Voices { count, mono }),
+            (any::<u8>(), any::<f32>(), inst()).prop_map(|(note, velocity, inst)| Action::NoteOn {
+                note,
+                velocity,
+                inst
+            }),
+            (any::<Option<u8>>(), inst()).prop_map(|(note, inst)| Action::NoteOff { note, inst }),
+            (any::<u8>(), any::<bool>(), inst()).prop_map(|(count, mono, inst)| Action::Voices {
+                count,
+                mono,
+                inst
+            }),
         ]
     }
 

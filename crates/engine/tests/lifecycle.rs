@@ -95,6 +95,7 @@ fn the_stereo_output_path_does_not_allocate_recording_and_through_an_adapter() {
         .send(Action::NoteOn {
             note: 60,
             velocity: 1.0,
+            inst: None,
         })
         .unwrap();
     let mut adapter = BlockAdapter::new(output);

@@ -155,9 +155,17 @@ fn any_action(sine: ModuleId, adsr: ModuleId, filter: ModuleId) -> impl Strategy
             value
         }),
         (module, any::<bool>()).prop_map(|(module, on)| Action::Gate { module, on }),
-        (0u8..=127, 0f32..1.0).prop_map(|(note, velocity)| Action::NoteOn { note, velocity }),
-        prop::option::of(0u8..=127).prop_map(|note| Action::NoteOff { note }),
-        (0u8..40, any::<bool>()).prop_map(|(count, mono)| Action::Voices { count, mono }),
+        (0u8..=127, 0f32..1.0).prop_map(|(note, velocity)| Action::NoteOn {
+            note,
+            velocity,
+            inst: None
+        }),
+        prop::option::of(0u8..=127).prop_map(|note| Action::NoteOff { note, inst: None }),
+        (0u8..40, any::<bool>()).prop_map(|(count, mono)| Action::Voices {
+            count,
+            mono,
+            inst: None
+        }),
         (-10f32..400.0).prop_map(|b| Action::Seq(SeqAction::Bpm(b))),
         (-1f32..1.0).prop_map(|s| Action::Seq(SeqAction::Swing(s))),
         any::<bool>().prop_map(|on| Action::Seq(SeqAction::Run(on))),

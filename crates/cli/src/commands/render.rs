@@ -64,7 +64,12 @@ pub fn run(args: RenderArgs) -> Result<()> {
     let mut patch =
         Patch::default_patch_for(f64::from(args.sample_rate), args.block, args.channels >= 2)
             .context("cannot build the default patch")?;
-    if let Some(Action::Voices { count, mono }) = args.voices.action() {
+    if let Some(Action::Voices {
+        count,
+        mono,
+        inst: None,
+    }) = args.voices.action()
+    {
         let mode = if mono {
             VoiceMode::Mono
         } else {

@@ -23,6 +23,7 @@ impl VoiceArgs {
         (!default).then_some(Action::Voices {
             count: if self.mono { 1 } else { self.voices },
             mono: self.mono,
+            inst: None,
         })
     }
 }

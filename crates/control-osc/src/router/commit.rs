@@ -19,6 +19,9 @@ impl<S: Synth> Router<S> {
                 if matches!(e, EngineError::Dsp(DspError::TooManyModules { .. })) {
                     self.stats.modules_refused.fetch_add(1, Relaxed);
                 }
+                if matches!(e, EngineError::Dsp(DspError::TooManyInstruments { .. })) {
+                    self.stats.instruments_refused.fetch_add(1, Relaxed);
+                }
                 if matches!(e, EngineError::EditsInFlight { .. }) {
                     self.stats.commits_refused.fetch_add(1, Relaxed);
                 }

@@ -152,7 +152,7 @@ impl<S: Synth> Router<S> {
             ));
         };
         match parts.as_slice() {
-            ["mod", _, _] | ["gate", _] | ["engine", _] | ["seq", _] | ["note", _] | ["voices"] => {
+            ["mod", _, _] | ["gate", _] | ["engine", _] | ["seq", _] | ["note", _] | ["voices"] | ["inst", "voices"] => {
                 self.plan_actions(&m.addr, &args)
             }
             ["status"] => {
@@ -201,7 +201,9 @@ impl<S: Synth> Router<S> {
             },
             ["patch", verb @ ("connect" | "disconnect")] => match args.as_slice() {
                 [Arg::Str(from), Arg::Str(to)] => Ok(Plan::Stage(PatchEdit::connection(from, to, *verb == "connect"))),
-                [Arg::Str(from), Arg::Str(to), level] if *verb == "connect" && !to.contains('.') => {
+                [Arg::Str(from), Arg::Str(to), level]
+                    if *verb == "connect" && (!to.contains('.') || self.engine.directory().lookup(to).is_ok()) =>
+                {
                     let level = level
                         .as_f32()
                         .filter(|l| (0.0..=chronus_dsp::MAX_SEND_LEVEL).contains(l))
@@ -220,6 +222,38 @@ impl<S: Synth> Router<S> {
                 }),
                 _ => Err(fail("arguments", "expects <name> (then /patch/connect <module> <name> <level>)")),
             },
+            ["inst", "new"] => match args.as_slice() {
+                [Arg::Str(name), Arg::Str(chain)] | [Arg::Str(name), Arg::Str(chain), Arg::Str(_)] => {
+                    let to = match args.get(2) {
+                        Some(Arg::Str(to)) => Some((*to).to_owned()),
+                        _ => None,
+                    };
+                    Ok(Plan::EditNow {
+                        edits: vec![PatchEdit::Instrument { name: (*name).into(), chain: (*chain).into(), to }],
+                        done: msg("/inst/created", vec![OscType::String((*name).into())]),
+                    })
+                }
+                _ => Err(fail(
+                    "arguments",
+                    "expects <name> \"<chain>\" [into], e.g. bass \"osc > adsr > filter\" (into: a module its voices go into, default out)",
+                )),
+            },
+            ["inst", "remove"] => match args.as_slice() {
+                [Arg::Str(name)] => Ok(Plan::EditNow {
+                    edits: vec![PatchEdit::RemoveInstrument { name: (*name).into() }],
+                    done: msg("/inst/removed", vec![OscType::String((*name).into())]),
+                }),
+                _ => Err(fail("arguments", "expects <name>")),
+            },
+            ["inst", "list"] => {
+                expect_args(&args, 0)?;
+                let mut out = Vec::new();
+                for i in self.engine.directory().instruments() {
+                    out.push(OscType::String(i.name.clone()));
+                    out.push(OscType::String(i.chain.join(" > ")));
+                }
+                Ok(Plan::Reply(vec![msg("/inst/list.reply", out)]))
+            }
             ["patch", "remove"] => match args.as_slice() {
                 [Arg::Str(name)] => Ok(Plan::Stage(PatchEdit::Remove { name: (*name).into() })),
                 _ => Err(fail("arguments", "expects <id>")),
@@ -241,7 +275,7 @@ impl<S: Synth> Router<S> {
             },
             _ => Err(fail(
                 "address",
-                format!("unknown address '{}' (see docs/osc.md: /mod, /gate, /note, /voices, /engine, /seq, /patch, /bus, /record, /status, /get, /modules, /notify, /sync, /fault)", m.addr),
+                format!("unknown address '{}' (see docs/osc.md: /mod, /gate, /note, /voices, /inst, /engine, /seq, /patch, /bus, /record, /status, /get, /modules, /notify, /sync, /fault)", m.addr),
             )),
         }
     }

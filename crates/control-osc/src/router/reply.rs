@@ -159,6 +159,7 @@ impl<S: Synth> Router<S> {
             ("staged_refused", count(&s.staged_refused)),
             ("syncs_refused", count(&s.syncs_refused)),
             ("modules_refused", count(&s.modules_refused)),
+            ("instruments_refused", count(&s.instruments_refused)),
             ("tcp_refused", count(&s.tcp_refused)),
             ("tcp_stalled", count(&s.tcp_stalled)),
             ("commits_refused", count(&s.commits_refused)),

@@ -15,11 +15,22 @@ pub struct Entry {
     pub kind: ModuleKind,
 }
 
-/// The patch's module names, ids and kinds (not its parameter values).
+/// One instrument of the patch, as the address table sees it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Instrument {
+    /// Its name (`default` for the patch's own voice template).
+    pub name: String,
+    /// Its head module (`None`: the default one).
+    pub head: Option<ModuleId>,
+    /// Its voice template's modules' names, head first (empty: it plays no notes).
+    pub chain: Vec<String>,
+}
+
+/// The patch's module names, ids and kinds (not its parameter values), and its instruments.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Directory {
     modules: Vec<Entry>,
-    voices: bool,
+    instruments: Vec<Instrument>,
     sample_rate: f64,
 }
 
@@ -36,7 +47,19 @@ impl Directory {
                     kind: d.kind,
                 })
                 .collect(),
-            voices: !patch.voice_template().is_empty(),
+            instruments: patch
+                .instruments()
+                .into_iter()
+                .map(|i| Instrument {
+                    chain: i
+                        .template
+                        .iter()
+                        .map(|&id| patch.name(id).unwrap_or("?").to_owned())
+                        .collect(),
+                    name: i.name,
+                    head: i.head,
+                })
+                .collect(),
             sample_rate: patch.sample_rate(),
         }
     }
@@ -56,9 +79,26 @@ impl Directory {
             })
     }
 
-    /// Whether the patch has a voice template (notes can play).
+    /// Whether the default instrument has a voice template (notes can play).
     pub fn has_voices(&self) -> bool {
-        self.voices
+        self.instruments
+            .first()
+            .is_some_and(|i| !i.chain.is_empty())
+    }
+
+    /// Every instrument, the default one first.
+    pub fn instruments(&self) -> &[Instrument] {
+        &self.instruments
+    }
+
+    /// The instrument named `name`.
+    pub fn instrument(&self, name: &str) -> Result<&Instrument, DspError> {
+        self.instruments
+            .iter()
+            .find(|i| i.name == name)
+            .ok_or_else(|| DspError::UnknownInstrument {
+                name: name.to_owned(),
+            })
     }
 
     /// The patch's sample rate (parameter ranges that depend on it).

@@ -9,7 +9,7 @@ pub mod pattern;
 mod table;
 
 pub use args::{note_value, Arg};
-pub use directory::{Directory, Entry};
+pub use directory::{Directory, Entry, Instrument};
 pub use table::{resolve, Clamped, Resolved};
 
 use crate::{Action, EngineError};

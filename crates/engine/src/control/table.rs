@@ -7,9 +7,10 @@
 //! | `/gate/<module>` | `on`/`off`/`1`/`0`/`true`/`false` or a number or bool | open/close a gate |
 //! | `/engine/freq` | number (Hz) | `sine.freq` (seed compatibility) |
 //! | `/engine/amp` | number 0..1 | `sine.gain` (seed compatibility) |
-//! | `/note/on` | note (0..127 or a name like `C4`), velocity 0..1 (default 1) | play a note |
-//! | `/note/off` | note, or nothing for every note | release |
-//! | `/voices` | count 1..32, then optionally `poly` or `mono` | the voice pool |
+//! | `/note/on` | note (0..127 or a name like `C4`), velocity 0..1 (default 1), instrument (default: the default one) | play a note |
+//! | `/note/off` | note, or nothing for every note; then an instrument | release |
+//! | `/voices` | count 1..32, then optionally `poly` or `mono` | the default instrument's voice pool |
+//! | `/inst/voices` | instrument, count 1..32, then optionally `poly` or `mono` | an instrument's voice pool |
 //! | `/seq/bpm`, `/seq/swing`, `/seq/start`, `/seq/stop`, `/seq/pattern`, `/seq/target` | see docs/osc.md | the sequencer |
 //!
 //! Module and parameter names in `/mod` and `/gate` may be OSC patterns (`/mod/s*/gain`):
@@ -17,7 +18,7 @@
 
 use super::{pattern, Arg, Directory};
 use crate::{Action, EngineError};
-use chronus_dsp::ParamSpec;
+use chronus_dsp::{ModuleId, ParamSpec};
 
 /// What an address stands for: the actions (taken together, at one sample) and the values
 /// that were outside their parameter's range (the modules clamp them).
@@ -280,9 +281,11 @@ fn resolve_other(
             seq(SeqAction::Target { track: t, target })
         }
         ["note", "on"] => {
-            let (note, velocity) = match args {
-                [n] => (note_arg(address, n)?, 1.0),
-                [n, v] => {
+            let usage = "expects <note> [velocity] [instrument], e.g. 60 0.8, C4 or C4 0.8 bass";
+            let (note, velocity, inst) = match args {
+                [n] => (note_arg(address, n)?, 1.0, None),
+                [n, Arg::Str(i)] => (note_arg(address, n)?, 1.0, Some(*i)),
+                [n, v] | [n, v, Arg::Str(_)] => {
                     let v = v
                         .as_f32()
                         .filter(|v| v.is_finite())
@@ -290,40 +293,52 @@ fn resolve_other(
                     if !(0.0..=1.0).contains(&v) {
                         return Err(bad(address, format!("velocity {v} is outside 0..1")));
                     }
-                    (note_arg(address, n)?, v)
+                    let inst = match args.get(2) {
+                        Some(Arg::Str(i)) => Some(*i),
+                        _ => None,
+                    };
+                    (note_arg(address, n)?, v, inst)
                 }
-                _ => return Err(bad(address, "expects <note> [velocity], e.g. 60 0.8 or C4")),
-            };
-            if !dir.has_voices() {
-                return Err(chronus_dsp::DspError::NoVoiceTemplate.into());
-            }
-            Ok(vec![Action::NoteOn { note, velocity }])
-        }
-        ["note", "off"] => {
-            let note = match args {
-                [] => None,
-                [n] => Some(note_arg(address, n)?),
-                _ => return Err(bad(address, "expects <note>, or nothing for every note")),
-            };
-            if !dir.has_voices() {
-                return Err(chronus_dsp::DspError::NoVoiceTemplate.into());
-            }
-            Ok(vec![Action::NoteOff { note }])
-        }
-        ["voices"] => {
-            let usage = "expects <count 1..32> [poly|mono]";
-            let count = args
-                .first()
-                .and_then(Arg::as_f32)
-                .filter(|c| c.fract() == 0.0 && (1.0..=chronus_dsp::MAX_VOICES as f32).contains(c))
-                .ok_or_else(|| bad(address, usage))? as u8;
-            let mono = match args.get(1..) {
-                Some([]) | None => false,
-                Some([Arg::Str("poly")]) => false,
-                Some([Arg::Str("mono" | "legato")]) => true,
                 _ => return Err(bad(address, usage)),
             };
-            Ok(vec![Action::Voices { count, mono }])
+            let inst = playable(dir, inst)?;
+            Ok(vec![Action::NoteOn {
+                note,
+                velocity,
+                inst,
+            }])
+        }
+        ["note", "off"] => {
+            let usage = "expects [note] [instrument]: a note, or nothing for every note";
+            let (note, inst) = match args {
+                [] => (None, None),
+                // A lone name: an instrument's (every note of it), else a note's.
+                [Arg::Str(i)] if dir.instrument(i).is_ok() => (None, Some(*i)),
+                [n] => (Some(note_arg(address, n)?), None),
+                [n, Arg::Str(i)] => (Some(note_arg(address, n)?), Some(*i)),
+                _ => return Err(bad(address, usage)),
+            };
+            let inst = playable(dir, inst)?;
+            Ok(vec![Action::NoteOff { note, inst }])
+        }
+        ["voices"] => {
+            let (count, mono) = voice_args(address, args)?;
+            Ok(vec![Action::Voices {
+                count,
+                mono,
+                inst: None,
+            }])
+        }
+        ["inst", "voices"] => {
+            let Some((Arg::Str(name), rest)) = args.split_first() else {
+                return Err(bad(
+                    address,
+                    "expects <instrument> <count 1..32> [poly|mono]",
+                ));
+            };
+            let inst = dir.instrument(name)?.head;
+            let (count, mono) = voice_args(address, rest)?;
+            Ok(vec![Action::Voices { count, mono, inst }])
         }
         ["engine", "freq"] => resolve_set(dir, "sine", "freq", address, args),
         ["engine", "amp"] => resolve_set(dir, "sine", "gain", address, args),
@@ -331,6 +346,36 @@ fn resolve_other(
             address: address.to_owned(),
         }),
     }
+}
+
+/// The instrument a note goes to, by name (`None`: the default one), as its head module; it
+/// must have a voice template.
+fn playable(dir: &Directory, name: Option<&str>) -> Result<Option<ModuleId>, EngineError> {
+    let inst = match name {
+        None => dir.instruments().first(),
+        Some(n) => Some(dir.instrument(n)?),
+    };
+    match inst {
+        Some(i) if !i.chain.is_empty() => Ok(i.head),
+        _ => Err(chronus_dsp::DspError::NoVoiceTemplate.into()),
+    }
+}
+
+/// `<count 1..32> [poly|mono]`, for `/voices` and `/inst/voices`.
+fn voice_args(address: &str, args: &[Arg<'_>]) -> Result<(u8, bool), EngineError> {
+    let usage = "expects <count 1..32> [poly|mono]";
+    let count = args
+        .first()
+        .and_then(Arg::as_f32)
+        .filter(|c| c.fract() == 0.0 && (1.0..=chronus_dsp::MAX_VOICES as f32).contains(c))
+        .ok_or_else(|| bad(address, usage))? as u8;
+    let mono = match args.get(1..) {
+        Some([]) | None => false,
+        Some([Arg::Str("poly")]) => false,
+        Some([Arg::Str("mono" | "legato")]) => true,
+        _ => return Err(bad(address, usage)),
+    };
+    Ok((count, mono))
 }
 
 /// A note argument: a MIDI number 0..=127 or a name (`C4`, `F#3`, `Bb2`).
@@ -446,29 +491,38 @@ mod tests {
             all("/note/on", &[Arg::Int(60)]).unwrap(),
             [Action::NoteOn {
                 note: 60,
-                velocity: 1.0
+                velocity: 1.0,
+                inst: None
             }]
         );
         assert_eq!(
             all("/note/on", &[Arg::Str("A4"), Arg::Float(0.5)]).unwrap(),
             [Action::NoteOn {
                 note: 69,
-                velocity: 0.5
+                velocity: 0.5,
+                inst: None
             }]
         );
         assert_eq!(
             all("/note/off", &[Arg::Str("C#4")]).unwrap(),
-            [Action::NoteOff { note: Some(61) }]
+            [Action::NoteOff {
+                note: Some(61),
+                inst: None
+            }]
         );
         assert_eq!(
             all("/note/off", &[]).unwrap(),
-            [Action::NoteOff { note: None }]
+            [Action::NoteOff {
+                note: None,
+                inst: None
+            }]
         );
         assert_eq!(
             all("/voices", &[Arg::Int(1), Arg::Str("mono")]).unwrap(),
             [Action::Voices {
                 count: 1,
-                mono: true
+                mono: true,
+                inst: None
             }]
         );
         let err = |a: &str, args: &[Arg<'_>]| all(a, args).unwrap_err().to_string();
@@ -486,6 +540,71 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("no voice template"));
+    }
+
+    #[test]
+    fn notes_and_voices_go_to_a_named_instrument() {
+        let mut p = Patch::default_patch(48_000.0, 64).unwrap();
+        let bass = Some(p.add_instrument("bass", "osc > adsr", None).unwrap());
+        let all = |a: &str, args: &[Arg<'_>]| parse_all(&p, a, args);
+        let on = |note, velocity, inst| Action::NoteOn {
+            note,
+            velocity,
+            inst,
+        };
+        assert_eq!(
+            all(
+                "/note/on",
+                &[Arg::Int(36), Arg::Float(0.5), Arg::Str("bass")]
+            )
+            .unwrap(),
+            [on(36, 0.5, bass)]
+        );
+        assert_eq!(
+            all("/note/on", &[Arg::Str("C2"), Arg::Str("bass")]).unwrap(),
+            [on(36, 1.0, bass)]
+        );
+        assert_eq!(
+            all(
+                "/note/on",
+                &[Arg::Int(60), Arg::Float(1.0), Arg::Str("default")]
+            )
+            .unwrap(),
+            [on(60, 1.0, None)]
+        );
+        assert_eq!(
+            all("/note/off", &[Arg::Str("bass")]).unwrap(),
+            [Action::NoteOff {
+                note: None,
+                inst: bass
+            }]
+        );
+        assert_eq!(
+            all("/note/off", &[Arg::Str("C2"), Arg::Str("bass")]).unwrap(),
+            [Action::NoteOff {
+                note: Some(36),
+                inst: bass
+            }]
+        );
+        assert_eq!(
+            all(
+                "/inst/voices",
+                &[Arg::Str("bass"), Arg::Int(1), Arg::Str("mono")]
+            )
+            .unwrap(),
+            [Action::Voices {
+                count: 1,
+                mono: true,
+                inst: bass
+            }]
+        );
+        let err = |a: &str, args: &[Arg<'_>]| all(a, args).unwrap_err().to_string();
+        assert!(
+            err("/note/on", &[Arg::Int(60), Arg::Str("drums")]).contains("no instrument 'drums'")
+        );
+        assert!(err("/inst/voices", &[Arg::Str("drums"), Arg::Int(2)]).contains("no instrument"));
+        assert!(err("/inst/voices", &[Arg::Str("bass"), Arg::Int(33)]).contains("1..32"));
+        assert!(err("/inst/voices", &[]).contains("expects <instrument>"));
     }
 
     #[test]

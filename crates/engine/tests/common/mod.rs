@@ -53,6 +53,7 @@ pub fn phrase(seconds: f64) -> Vec<Command> {
             Action::Voices {
                 count: 4,
                 mono: false,
+                inst: None,
             },
         ),
     ];
@@ -96,8 +97,18 @@ pub fn phrase(seconds: f64) -> Vec<Command> {
                 let note = n + (i % 5) as u8;
                 let on = at + 500 + 37 * k as u64;
                 let velocity = 0.3;
-                out.push(Command::new(on, Action::NoteOn { note, velocity }));
-                let off = Action::NoteOff { note: Some(note) };
+                out.push(Command::new(
+                    on,
+                    Action::NoteOn {
+                        note,
+                        velocity,
+                        inst: None,
+                    },
+                ));
+                let off = Action::NoteOff {
+                    note: Some(note),
+                    inst: None,
+                };
                 out.push(Command::new(on + 20_000 + 1_111 * k as u64, off));
             }
         }
