@@ -945,3 +945,125 @@ fn both_workers_spinning_at_real_time_priority_are_replaced() {
     );
     assert!(spun_at > 0);
 }
+
+/// A second instrument, `bass` (a saw through its own envelope and filter), playing chords of
+/// its own over the phrase's: three voices, so its chords steal too.
+fn bass_edits_and_chords() -> (Vec<chronus_engine::PatchEdit>, Vec<chronus_engine::Command>) {
+    use chronus_engine::{Action, Command, PatchEdit};
+    let edits = vec![PatchEdit::Instrument {
+        name: "bass".into(),
+        chain: "osc > adsr > filter".into(),
+        to: None,
+    }];
+    let mut p = chronus_dsp::Patch::default_patch(SR, BLOCK).unwrap();
+    chronus_engine::edit::apply(&mut p, &edits).unwrap();
+    let bass = p.instrument("bass").unwrap();
+    let osc = p.find("bass.osc").unwrap();
+    let mut commands = phrase(SECONDS);
+    commands.push(Command::new(
+        2_400,
+        Action::Set {
+            module: osc,
+            param: 2,
+            value: 3.0, // saw
+        },
+    ));
+    commands.push(Command::new(
+        2_401,
+        Action::Voices {
+            count: 3,
+            mono: false,
+            inst: bass,
+        },
+    ));
+    let mut t = 0.2;
+    let mut i = 0u8;
+    while t < SECONDS - 0.5 {
+        let at = (t * SR) as u64 + u64::from(i) * 13 % 64;
+        for (k, n) in [36u8, 43, 48].iter().enumerate() {
+            let note = n + i % 4;
+            let on = at + 29 * k as u64;
+            commands.push(Command::new(
+                on,
+                Action::NoteOn {
+                    note,
+                    velocity: 0.4,
+                    inst: bass,
+                },
+            ));
+            commands.push(Command::new(
+                on + 15_000,
+                Action::NoteOff {
+                    note: Some(note),
+                    inst: bass,
+                },
+            ));
+        }
+        t += 0.45;
+        i += 1;
+    }
+    commands.sort_by_key(|c| c.at);
+    (edits, commands)
+}
+
+#[test]
+fn sigkill_mid_chord_on_two_instruments_is_hitless() {
+    retried_when_the_clock_was_late(|| {
+        let (edits, commands) = bass_edits_and_chords();
+        let mut rng = Rng::from_clock();
+        let (rec, m) = play_edited(
+            WorkerMode::Process,
+            &edits,
+            &commands,
+            Length::Exactly(blocks()),
+            "two-instruments.wav",
+            |engine| {
+                let mut sent = 0;
+                while sent < 8 {
+                    wait_both_online(engine);
+                    std::thread::sleep(Duration::from_micros(rng.range(100_000, 400_000)));
+                    sent += u32::from(signal_online(engine, engine.active_slot(), libc::SIGKILL));
+                }
+                wait_both_online(engine);
+            },
+        );
+        let expected = reference_edited(&edits, &commands, blocks());
+        // The bass is in the render: without it, the render differs.
+        let without = reference(&commands_without_bass(&commands, &edits), blocks());
+        assert!(
+            first_difference(&expected, &without).is_some(),
+            "the bass plays"
+        );
+        println!("two instruments: {m:?}");
+        assert!(m.faults_death >= 8 && m.respawns >= 8, "{m:?}");
+        assert_eq!((m.underruns, m.lost_samples, m.faults_diverged), (0, 0, 0));
+        if let Some(i) = first_difference(&rec, &expected) {
+            panic!(
+                "output differs from the fault-free render at sample {i} (block {})",
+                i / BLOCK
+            );
+        }
+    });
+}
+
+/// The commands that do not address the bass instrument (for the render without it).
+fn commands_without_bass(
+    commands: &[chronus_engine::Command],
+    edits: &[chronus_engine::PatchEdit],
+) -> Vec<chronus_engine::Command> {
+    use chronus_engine::Action;
+    let mut p = chronus_dsp::Patch::default_patch(SR, BLOCK).unwrap();
+    chronus_engine::edit::apply(&mut p, edits).unwrap();
+    let osc = p.find("bass.osc").unwrap();
+    commands
+        .iter()
+        .filter(|c| match c.action {
+            Action::NoteOn { inst, .. }
+            | Action::NoteOff { inst, .. }
+            | Action::Voices { inst, .. } => inst.is_none(),
+            Action::Set { module, .. } => module != osc,
+            _ => true,
+        })
+        .copied()
+        .collect()
+}

@@ -5,7 +5,7 @@
 use chronus_dsp::Patch;
 use chronus_engine::backend::{Backend, NullBackend, StreamConfig};
 use chronus_engine::offline::{self, WavFormat};
-use chronus_engine::{Action, Command, Engine, EngineConfig, WorkerMode};
+use chronus_engine::{Action, Command, Engine, EngineConfig, PatchEdit, WorkerMode};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -173,8 +173,25 @@ pub fn play_with(
     name: &str,
     during: impl FnOnce(&Engine),
 ) -> (Vec<f32>, chronus_engine::MetricsSnapshot) {
+    play_edited(mode, &[], commands, length, name, during)
+}
+
+/// Like [`play_with`], the default patch edited by `edits` before the first block (an
+/// instrument, say: silent until its first note, so a reference render that has it from
+/// sample 0 compares bit for bit).
+pub fn play_edited(
+    mode: WorkerMode,
+    edits: &[PatchEdit],
+    commands: &[Command],
+    length: Length,
+    name: &str,
+    during: impl FnOnce(&Engine),
+) -> (Vec<f32>, chronus_engine::MetricsSnapshot) {
     show_engine_logs();
     let (engine, output) = Engine::start(config(mode)).unwrap();
+    if !edits.is_empty() {
+        engine.edit_patch(edits).unwrap();
+    }
     for c in commands {
         engine.schedule(c.at, c.action).unwrap();
     }
@@ -270,7 +287,13 @@ pub fn pitch(hz: f32) -> Action {
 
 /// The same phrase rendered offline with no engine at all.
 pub fn reference(commands: &[Command], blocks: u64) -> Vec<f32> {
-    let p = Patch::default_patch(SR, BLOCK).unwrap();
+    reference_edited(&[], commands, blocks)
+}
+
+/// The fault-free offline render of the default patch edited by `edits`.
+pub fn reference_edited(edits: &[PatchEdit], commands: &[Command], blocks: u64) -> Vec<f32> {
+    let mut p = Patch::default_patch(SR, BLOCK).unwrap();
+    chronus_engine::edit::apply(&mut p, edits).unwrap();
     offline::render(p, commands, blocks * BLOCK as u64, |_, _| {}).unwrap()
 }
 
