@@ -1602,7 +1602,7 @@ fn a_pink_noise_made_over_osc_is_heard_in_its_colour() {
 
 #[test]
 fn two_instruments_made_over_osc_are_each_heard_at_their_pitch() {
-    let synth = Synth::start("instruments.wav", 3.0, &[]);
+    let synth = Synth::start("instruments.wav", 4.0, &[]);
     let c = synth.client();
     let s = |v: &str| OscType::String(v.into());
     let r = c.ask(&m("/inst/new", vec![s("bass"), s("osc > adsr > filter")]));
@@ -1629,6 +1629,26 @@ fn two_instruments_made_over_osc_are_each_heard_at_their_pitch() {
     }
     let r = c.ask(&m("/note/on", vec![OscType::Int(60), s("drums")]));
     assert!(format!("{r:?}").contains("no instrument 'drums'"), "{r:?}");
+    // The limit: 8 instruments, the default one included; the 9th is answered and counted.
+    for i in 0..6 {
+        let r = c.ask(&m(
+            "/inst/new",
+            vec![s(&format!("i{i}")), s("noise > adsr")],
+        ));
+        assert_eq!(r.addr, "/inst/created", "{r:?}");
+    }
+    let r = c.ask(&m("/inst/new", vec![s("i6"), s("noise > adsr")]));
+    assert!(format!("{r:?}").contains("at most 8 instruments"), "{r:?}");
+    assert_eq!(c.stat("instruments_refused"), 1.0);
+    for i in 0..6 {
+        let r = c.ask(&m("/inst/remove", vec![s(&format!("i{i}"))]));
+        assert_eq!(r.addr, "/inst/removed", "{r:?}");
+    }
+    let r = c.ask(&m("/modules", vec![]));
+    assert!(
+        !format!("{r:?}").contains("i0."),
+        "their modules are gone: {r:?}"
+    );
 
     // The bass alone, then the default instrument's A4 joins it at a known sample.
     c.send(&m(

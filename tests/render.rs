@@ -221,3 +221,68 @@ fn channels_1_renders_the_old_scores_byte_identical() {
         assert_eq!(fnv1a(&bytes), want, "{score}: the mono render changed");
     }
 }
+
+#[test]
+fn a_score_sets_up_a_second_instrument_and_both_are_heard() {
+    // The bass is made by the score's setup (a quoted chain), plays alone for half a second,
+    // then the default instrument's A4 joins it; the bass sits hard left (its own pan).
+    let score = scratch("instruments.score");
+    std::fs::write(
+        &score,
+        "0   /inst/new bass \"osc > adsr > filter > pan\"\n\
+         0   /mod/bass.osc/shape 3\n\
+         0   /mod/bass.osc/gain 0.3\n\
+         0   /mod/bass.filter/cutoff 8000\n\
+         0   /mod/bass.pan/pos -1\n\
+         0.1 /note/on Bb1 1 bass\n\
+         0.6 /note/on A4\n\
+         1.2 /note/off\n\
+         1.2 /note/off bass\n",
+    )
+    .unwrap();
+    let out = scratch("instruments.wav");
+    let run = chronus()
+        .args(["render", "--seconds", "1.8", "--out"])
+        .arg(&out)
+        .arg("--score")
+        .arg(&score)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let (_, both) = read_wav(&out);
+    let (left, right) = support::split_sides(&both);
+    let sr = 48_000.0;
+    let bass_hz = 440.0 * 2f64.powf((34.0 - 69.0) / 12.0);
+    // 0.2..0.55 s: the bass alone, on the left only.
+    let f = analysis::fundamental(&left[9_600..26_400], sr).unwrap();
+    let right_alone = analysis::peak(&right[9_600..26_400]);
+    // 0.7..1.15 s: both; the A4 in the centre, on both sides.
+    let a4_left = analysis::amplitude_at(&left[33_600..55_200], 440.0, sr);
+    let a4_right = analysis::amplitude_at(&right[33_600..55_200], 440.0, sr);
+    let bass_alone = analysis::amplitude_at(&left[9_600..26_400], bass_hz, sr);
+    let bass_with = analysis::amplitude_at(&left[33_600..55_200], bass_hz, sr);
+    println!(
+        "bass {f:.3} Hz (want {bass_hz:.3}), right side while it plays alone {right_alone:.2e}; \
+         A4 left {a4_left:.4} right {a4_right:.4}; bass fundamental alone {bass_alone:.4}, \
+         with the A4 {bass_with:.4}"
+    );
+    assert!(
+        (1200.0 * (f / bass_hz).log2()).abs() < 1.0,
+        "bass at {f} Hz"
+    );
+    assert!(right_alone < 1e-6, "the bass is hard left: {right_alone}");
+    assert!(
+        a4_left > 0.1 && (a4_left / a4_right - 1.0).abs() < 0.01,
+        "A4 centred"
+    );
+    assert!(
+        (bass_with / bass_alone - 1.0).abs() < 0.02,
+        "the bass plays on"
+    );
+    // And the end: both released at 1.2 s (200 ms releases), silence from 1.55 s.
+    assert!(analysis::peak(&left[74_400..]) < 1e-6 && analysis::peak(&right[74_400..]) < 1e-6);
+}

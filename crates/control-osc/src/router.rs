@@ -11,12 +11,13 @@ mod plan;
 mod reply;
 mod session;
 
+use chronus_engine::address::EditTiming;
 use plan::{fail, Failure, Plan};
 use reply::msg;
 use session::State;
 
 use crate::synth::Synth;
-use chronus_dsp::{DspError, ModuleKind};
+use chronus_dsp::DspError;
 use chronus_engine::fault::FaultTarget;
 use chronus_engine::{Action, Arg, Engine, EngineError, InjectedFault, PatchEdit, Sent, Timing};
 use rosc::{OscBundle, OscMessage, OscPacket, OscTime, OscType};

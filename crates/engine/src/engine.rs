@@ -80,6 +80,17 @@ impl Engine {
         config: EngineConfig,
         initial: &[crate::Command],
     ) -> Result<(Engine, Output), EngineError> {
+        Engine::start_edited(config, &[], initial)
+    }
+
+    /// Like [`Engine::start_with`], the default patch edited by `edits` before the first block
+    /// (a score's setup: its instruments, buses, modules), then the `initial` commands, which
+    /// may address what the edits made.
+    pub fn start_edited(
+        config: EngineConfig,
+        edits: &[crate::PatchEdit],
+        initial: &[crate::Command],
+    ) -> Result<(Engine, Output), EngineError> {
         if !(1..=crate::MAX_CHANNELS).contains(&config.channels) {
             return Err(EngineError::Start {
                 reason: format!(
@@ -148,6 +159,9 @@ impl Engine {
         }
         {
             let mut control = shared.lock();
+            if !edits.is_empty() {
+                push_edit(&shared, &mut control, edits)?;
+            }
             for c in initial {
                 shared.push(
                     &mut control,
@@ -410,40 +424,7 @@ impl Engine {
     /// checked first: a cycle, an unknown module or type changes nothing.
     pub fn edit_patch(&self, edits: &[crate::PatchEdit]) -> Result<(), EngineError> {
         let mut control = self.shared.lock();
-        crate::edit::validate(&control.layout, edits)?;
-        let bytes = postcard::to_stdvec(edits).map_err(|e| EngineError::Snapshot {
-            reason: e.to_string(),
-        })?;
-        if bytes.len() > crate::slot::EDIT_BYTES {
-            return Err(EngineError::Start {
-                reason: "patch edit too large; commit in smaller steps".into(),
-            });
-        }
-        // A mailbox cell is reused only once every worker that takes commands has read the
-        // edit it held: more commits than cells in flight are refused, never overwritten.
-        let id = control.edit_id + 1;
-        let cells = crate::slot::EDIT_SLOTS as u64;
-        if (0..2).any(|i| control.accepting[i] && self.shared.slots[i].edits_read() + cells < id) {
-            return Err(EngineError::EditsInFlight {
-                max: crate::slot::EDIT_SLOTS,
-            });
-        }
-        control.edit_id = id;
-        for i in 0..2 {
-            if control.accepting[i] {
-                self.shared.slots[i].write_edit(id, &bytes);
-            }
-        }
-        let cmd = crate::wire::encode(Wire::Patch { id });
-        self.shared.push(&mut control, cmd)?;
-        let seq = control.seq;
-        control.journal.attach_edit(seq, Arc::from(bytes));
-        crate::edit::apply(&mut control.layout, edits)?;
-        self.shared
-            .directory
-            .store(Arc::new(Directory::of(&control.layout)));
-        self.shared.publish(&control);
-        Ok(())
+        push_edit(&self.shared, &mut control, edits)
     }
 
     /// The base value of a parameter as last sent (clamped), from the engine's mirror of the
@@ -587,6 +568,49 @@ impl Engine {
             let _ = s.join();
         }
     }
+}
+
+/// Sends patch edits to both workers (checked first: nothing changes on an error), to be
+/// applied at one block boundary, and updates the engine's mirror and directory.
+fn push_edit(
+    shared: &Shared,
+    control: &mut Control,
+    edits: &[crate::PatchEdit],
+) -> Result<(), EngineError> {
+    crate::edit::validate(&control.layout, edits)?;
+    let bytes = postcard::to_stdvec(edits).map_err(|e| EngineError::Snapshot {
+        reason: e.to_string(),
+    })?;
+    if bytes.len() > crate::slot::EDIT_BYTES {
+        return Err(EngineError::Start {
+            reason: "patch edit too large; commit in smaller steps".into(),
+        });
+    }
+    // A mailbox cell is reused only once every worker that takes commands has read the edit
+    // it held: more commits than cells in flight are refused, never overwritten.
+    let id = control.edit_id + 1;
+    let cells = crate::slot::EDIT_SLOTS as u64;
+    if (0..2).any(|i| control.accepting[i] && shared.slots[i].edits_read() + cells < id) {
+        return Err(EngineError::EditsInFlight {
+            max: crate::slot::EDIT_SLOTS,
+        });
+    }
+    control.edit_id = id;
+    for i in 0..2 {
+        if control.accepting[i] {
+            shared.slots[i].write_edit(id, &bytes);
+        }
+    }
+    let cmd = crate::wire::encode(Wire::Patch { id });
+    shared.push(control, cmd)?;
+    let seq = control.seq;
+    control.journal.attach_edit(seq, Arc::from(bytes));
+    crate::edit::apply(&mut control.layout, edits)?;
+    shared
+        .directory
+        .store(Arc::new(Directory::of(&control.layout)));
+    shared.publish(control);
+    Ok(())
 }
 
 impl Drop for Engine {

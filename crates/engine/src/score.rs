@@ -8,10 +8,13 @@
 //! ```
 //!
 //! Times may carry a unit (`1.5s`, `250ms`); lines may appear in any order (stable by time);
-//! `#` starts a comment. Every error names its line and column.
+//! `#` starts a comment. An argument with spaces is written in double quotes. Patch edits
+//! (`/inst/new bass "osc > adsr > filter"`, `/patch/create`, `/patch/connect`, `/bus/new`, …)
+//! are the score's setup: at time 0, made before it plays ([`Score::set_up`]). Every error
+//! names its line and column.
 
 use crate::control::{self, Arg, Directory};
-use crate::{Command, EngineError};
+use crate::{Command, EngineError, PatchEdit};
 use chronus_dsp::Patch;
 
 /// A parsed argument, owned.
@@ -34,11 +37,26 @@ pub struct ScoreEvent {
     address_column: usize,
 }
 
+impl ScoreEvent {
+    fn borrowed_args(&self) -> Vec<Arg<'_>> {
+        self.args
+            .iter()
+            .map(|(a, _)| match a {
+                OwnedArg::Int(i) => Arg::Int(*i),
+                OwnedArg::Float(f) => Arg::Float(*f),
+                OwnedArg::Str(s) => Arg::Str(s),
+            })
+            .collect()
+    }
+}
+
 /// A parsed score.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Score {
     /// The events, sorted by time (stable).
     pub events: Vec<ScoreEvent>,
+    /// The patch edits at time 0, in the score's order: its setup.
+    pub setup: Vec<ScoreEvent>,
 }
 
 fn score_err(line: usize, column: usize, reason: impl Into<String>) -> EngineError {
@@ -91,41 +109,58 @@ fn parse_arg(token: &str) -> OwnedArg {
     }
 }
 
-/// Splits a line into tokens with their 1-based character columns.
-fn tokens(line: &str) -> Vec<(usize, &str)> {
+/// One token of a line: its 1-based character column, its text (a quoted one without its
+/// quotes), whether it was quoted.
+type Token<'a> = (usize, &'a str, bool);
+
+/// Splits a line into tokens with their 1-based character columns; `"…"` is one token, spaces
+/// and all. An unclosed quote is an error at its column.
+fn tokens(line: &str, number: usize) -> Result<Vec<Token<'_>>, EngineError> {
     let mut out = Vec::new();
     let mut start = None;
-    for (i, c) in line.char_indices() {
-        match (c.is_whitespace(), start) {
-            (false, None) => start = Some(i),
-            (true, Some(s)) => {
-                out.push((s, &line[s..i]));
+    let mut chars = line.char_indices();
+    let column = |b: usize| line[..b].chars().count() + 1;
+    while let Some((i, c)) = chars.next() {
+        match (c, start) {
+            ('"', None) => {
+                let end = chars.by_ref().find(|&(_, c)| c == '"').map(|(j, _)| j);
+                let Some(end) = end else {
+                    return Err(score_err(
+                        number,
+                        column(i),
+                        "this quote is never closed: end the argument with '\"'",
+                    ));
+                };
+                out.push((column(i), &line[i + 1..end], true));
+            }
+            (c, None) if !c.is_whitespace() => start = Some(i),
+            (c, Some(s)) if c.is_whitespace() => {
+                out.push((column(s), &line[s..i], false));
                 start = None;
             }
             _ => {}
         }
     }
     if let Some(s) = start {
-        out.push((s, &line[s..]));
+        out.push((column(s), &line[s..], false));
     }
-    out.into_iter()
-        .map(|(b, t)| (line[..b].chars().count() + 1, t))
-        .collect()
+    Ok(out)
 }
 
 impl Score {
     /// Parses a score. The first bad line is reported with its line and column.
     pub fn parse(text: &str) -> Result<Score, EngineError> {
         let mut events = Vec::new();
+        let mut setup = Vec::new();
         for (n, raw) in text.lines().enumerate() {
             let line = n + 1;
             let content = raw.split('#').next().unwrap_or("");
-            let toks = tokens(content);
-            let Some(&(tcol, time)) = toks.first() else {
+            let toks = tokens(content, line)?;
+            let Some(&(tcol, time, _)) = toks.first() else {
                 continue;
             };
             let time = parse_time(time, line, tcol)?;
-            let Some(&(acol, address)) = toks.get(1) else {
+            let Some(&(acol, address, _)) = toks.get(1) else {
                 return Err(score_err(
                     line,
                     content.chars().count() + 1,
@@ -139,17 +174,64 @@ impl Score {
                     format!("'{address}' is not an address (it starts with '/')"),
                 ));
             }
-            let args = toks[2..].iter().map(|&(c, t)| (parse_arg(t), c)).collect();
-            events.push(ScoreEvent {
+            let args = toks[2..]
+                .iter()
+                .map(|&(c, t, quoted)| {
+                    let arg = if quoted {
+                        OwnedArg::Str(t.to_owned())
+                    } else {
+                        parse_arg(t)
+                    };
+                    (arg, c)
+                })
+                .collect();
+            let event = ScoreEvent {
                 time,
                 address: address.to_owned(),
                 args,
                 line,
                 address_column: acol,
-            });
+            };
+            if control::is_edit(address) {
+                if time != 0.0 {
+                    return Err(score_err(
+                        line,
+                        tcol,
+                        format!(
+                            "{address} edits the patch: a score does that at time 0 (its \
+                             setup, made before it plays); move the line to 0"
+                        ),
+                    ));
+                }
+                setup.push(event);
+            } else {
+                events.push(event);
+            }
         }
         events.sort_by(|a, b| a.time.total_cmp(&b.time));
-        Ok(Score { events })
+        Ok(Score { events, setup })
+    }
+
+    /// Makes the score's setup (its patch edits, in order) in `patch` and returns the edits,
+    /// for an engine to make them too before it plays ([`crate::Engine::start_edited`]). Then
+    /// [`Score::resolve`] against the edited patch. Errors name the line and column.
+    pub fn set_up(&self, patch: &mut Patch) -> Result<Vec<PatchEdit>, EngineError> {
+        let mut edits = Vec::with_capacity(self.setup.len());
+        for e in &self.setup {
+            let args = e.borrowed_args();
+            let at_args = e.args.first().map_or(e.address_column, |a| a.1);
+            let (edit, _) = control::edit(&Directory::of(patch), &e.address, &args)
+                .unwrap_or_else(|| {
+                    Err(EngineError::UnknownAddress {
+                        address: e.address.clone(),
+                    })
+                })
+                .map_err(|err| score_err(e.line, at_args, err.to_string()))?;
+            crate::edit::apply(patch, std::slice::from_ref(&edit))
+                .map_err(|err| score_err(e.line, at_args, err.to_string()))?;
+            edits.push(edit);
+        }
+        Ok(edits)
     }
 
     /// Resolves every event against `patch` into commands stamped in samples. Errors name the
@@ -160,15 +242,7 @@ impl Score {
         self.events
             .iter()
             .map(|e| {
-                let args: Vec<Arg<'_>> = e
-                    .args
-                    .iter()
-                    .map(|(a, _)| match a {
-                        OwnedArg::Int(i) => Arg::Int(*i),
-                        OwnedArg::Float(f) => Arg::Float(*f),
-                        OwnedArg::Str(s) => Arg::Str(s),
-                    })
-                    .collect();
+                let args = e.borrowed_args();
                 let actions = control::resolve(&dir, &e.address, &args)
                     .map(|r| r.actions)
                     .map_err(|err| {
@@ -243,5 +317,72 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.starts_with("score line 1, column 20:"), "{e}");
+    }
+
+    #[test]
+    fn a_score_sets_up_an_instrument_and_plays_it() {
+        let text = "# a bass beside the default instrument\n\
+                    0   /inst/new bass \"osc > adsr > filter\"\n\
+                    0   /mod/bass.osc/shape 3\n\
+                    0   /patch/connect lfo bass.filter.cutoff\n\
+                    0.5 /note/on C2 0.9 bass\n\
+                    0.5 /note/on A4\n";
+        let score = Score::parse(text).unwrap();
+        assert_eq!(score.setup.len(), 2);
+        assert_eq!(score.events.len(), 3);
+        let mut patch = Patch::default_patch(48_000.0, 64).unwrap();
+        let edits = score.set_up(&mut patch).unwrap();
+        assert_eq!(
+            edits[0],
+            PatchEdit::Instrument {
+                name: "bass".into(),
+                chain: "osc > adsr > filter".into(),
+                to: None
+            }
+        );
+        let bass = patch.instrument("bass").unwrap();
+        let cmds = score.resolve(&patch).unwrap();
+        assert!(cmds.iter().any(|c| c.at == 24_000
+            && c.action
+                == crate::Action::NoteOn {
+                    note: 36,
+                    velocity: 0.9,
+                    inst: bass
+                }));
+        // Resolved against a patch without the setup, the instrument's modules are unknown.
+        let bare = Patch::default_patch(48_000.0, 64).unwrap();
+        let e = score.resolve(&bare).unwrap_err().to_string();
+        assert!(e.contains("line 3") && e.contains("'bass.osc'"), "{e}");
+    }
+
+    #[test]
+    fn quotes_and_setup_errors_name_their_line_and_column() {
+        let e = Score::parse("0 /inst/new bass \"osc > adsr")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 1, column 18") && e.contains("never closed"),
+            "{e}"
+        );
+        let e = Score::parse("0 /gate/adsr on\n1.5 /inst/new bass \"osc > adsr\"")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 2, column 1") && e.contains("at time 0"),
+            "{e}"
+        );
+        let mut patch = Patch::default_patch(48_000.0, 64).unwrap();
+        let e = Score::parse("0 /inst/new bass \"osc > filter\"")
+            .unwrap()
+            .set_up(&mut patch)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("line 1, column 13") && e.contains("envelope"),
+            "{e}"
+        );
+        // A quoted number is a string.
+        let score = Score::parse("0 /note/on \"60\"").unwrap();
+        assert_eq!(score.events[0].args[0].0, OwnedArg::Str("60".into()));
     }
 }

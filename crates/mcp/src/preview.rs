@@ -26,10 +26,13 @@ pub fn render_preview(score: &str, seconds: Option<f64>) -> Result<Value, ToolEr
             "seconds must be over 0 and at most {MAX_SECONDS} (got {seconds})"
         )));
     }
-    let patch = Patch::default_patch(RATE, 64).map_err(|e| bad(e.to_string()))?;
-    let commands = score.resolve(&patch).map_err(|e| ToolError::Score {
-        reason: e.to_string(),
-    })?;
+    let mut patch = Patch::default_patch(RATE, 64).map_err(|e| bad(e.to_string()))?;
+    let commands = score
+        .set_up(&mut patch)
+        .and_then(|_| score.resolve(&patch))
+        .map_err(|e| ToolError::Score {
+            reason: e.to_string(),
+        })?;
     let samples = (seconds * RATE).round() as u64;
     let audio =
         chronus_engine::offline::render(patch, &commands, samples, |_, _| {}).map_err(|e| {

@@ -84,6 +84,9 @@ pub fn run(args: RenderArgs) -> Result<()> {
                 .with_context(|| format!("cannot read the score {}", path.display()))?;
             let score = Score::parse(&text)
                 .with_context(|| format!("{}: fix the score and try again", path.display()))?;
+            score
+                .set_up(&mut patch)
+                .with_context(|| format!("{}: fix the score and try again", path.display()))?;
             let commands = score
                 .resolve(&patch)
                 .with_context(|| format!("{}: fix the score and try again", path.display()))?;

@@ -205,18 +205,19 @@ pub fn run(args: RunArgs) -> Result<()> {
         (None, asked) => asked.unwrap_or(48_000),
     };
     // Parse the score before starting anything, so a bad one changes nothing.
-    let score = match &args.score {
+    // Its setup (instruments, buses, modules) is made before the first block.
+    let (setup, score) = match &args.score {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read the score {}", path.display()))?;
-            let layout =
+            let mut layout =
                 Patch::default_patch_for(f64::from(sample_rate), args.block, args.channels >= 2)
                     .context("invalid --sample-rate or --block")?;
             Score::parse(&text)
-                .and_then(|s| s.resolve(&layout))
+                .and_then(|s| Ok((s.set_up(&mut layout)?, s.resolve(&layout)?)))
                 .with_context(|| format!("{}: fix the score and try again", path.display()))?
         }
-        None => Vec::new(),
+        None => (Vec::new(), Vec::new()),
     };
     let config = EngineConfig {
         sample_rate: f64::from(sample_rate),
@@ -241,7 +242,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         .chain(opening)
         .collect();
     let (engine, output) =
-        Engine::start_with(config, &opening).context("the engine did not start")?;
+        Engine::start_edited(config, &setup, &opening).context("the engine did not start")?;
     let engine = Arc::new(engine);
     // Armed before the first block plays: the recording starts at sample 0.
     if let Some(path) = &args.record {

@@ -90,6 +90,38 @@ pub(super) fn expect_args(args: &[Arg<'_>], n: usize) -> Result<(), Failure> {
     }
 }
 
+/// An edit read from its address: staged (`/patch/...`), or applied now and answered
+/// (`/bus/created`, `/inst/created`, `/inst/removed`).
+fn plan_edit(read: Result<(PatchEdit, EditTiming), EngineError>) -> Result<Plan, Failure> {
+    let (edit, timing) = read.map_err(|e| {
+        let kind = if matches!(e, EngineError::Dsp(_)) {
+            "patch"
+        } else {
+            "arguments"
+        };
+        fail(kind, e.to_string())
+    })?;
+    if timing == EditTiming::Staged {
+        return Ok(Plan::Stage(edit));
+    }
+    let (addr, name) = match &edit {
+        PatchEdit::Instrument { name, .. } => ("/inst/created", name),
+        PatchEdit::RemoveInstrument { name } => ("/inst/removed", name),
+        PatchEdit::Create { name, .. } => ("/bus/created", name),
+        other => {
+            return Err(fail(
+                "patch",
+                format!("{other:?} is staged, not applied at once"),
+            ))
+        }
+    };
+    let done = msg(addr, vec![OscType::String(name.clone())]);
+    Ok(Plan::EditNow {
+        edits: vec![edit],
+        done,
+    })
+}
+
 impl<S: Synth> Router<S> {
     pub(super) fn record(&self, start: bool, args: &[Arg<'_>]) -> Result<Plan, Failure> {
         if !start {
@@ -151,6 +183,10 @@ impl<S: Synth> Router<S> {
                 format!("arguments of type {t} are not understood"),
             ));
         };
+        if let Some(read) = chronus_engine::address::edit(&self.engine.directory(), &m.addr, &args)
+        {
+            return plan_edit(read);
+        }
         match parts.as_slice() {
             ["mod", _, _] | ["gate", _] | ["engine", _] | ["seq", _] | ["note", _] | ["voices"] | ["inst", "voices"] => {
                 self.plan_actions(&m.addr, &args)
@@ -186,65 +222,6 @@ impl<S: Synth> Router<S> {
                 [a] => a.as_gate().map(Plan::Notify).ok_or_else(|| fail("arguments", "expects 1 or 0")),
                 _ => Err(fail("arguments", "expects 1 or 0")),
             },
-            ["patch", "create"] => match args.as_slice() {
-                [Arg::Str(name), Arg::Str(kind)] => {
-                    let kind = chronus_dsp::ModuleKind::parse(kind).map_err(|e| fail("patch", e.to_string()))?;
-                    Ok(Plan::Stage(PatchEdit::Create { name: (*name).into(), kind }))
-                }
-                _ => Err(fail(
-                    "arguments",
-                    format!(
-                        "expects <id> <type> (types: {})",
-                        ModuleKind::ALL.iter().map(|k| k.name()).collect::<Vec<_>>().join(", ")
-                    ),
-                )),
-            },
-            ["patch", verb @ ("connect" | "disconnect")] => match args.as_slice() {
-                [Arg::Str(from), Arg::Str(to)] => Ok(Plan::Stage(PatchEdit::connection(from, to, *verb == "connect"))),
-                [Arg::Str(from), Arg::Str(to), level]
-                    if *verb == "connect" && (!to.contains('.') || self.engine.directory().lookup(to).is_ok()) =>
-                {
-                    let level = level
-                        .as_f32()
-                        .filter(|l| (0.0..=chronus_dsp::MAX_SEND_LEVEL).contains(l))
-                        .ok_or_else(|| fail("arguments", "the send level is a number 0..2 (1: as it is)"))?;
-                    Ok(Plan::Stage(PatchEdit::Connect { from: (*from).into(), to: (*to).into(), level }))
-                }
-                _ => Err(fail(
-                    "arguments",
-                    "expects <src> <dst> [level] (dst: a module, out, or module.param; level 0..2, a send)",
-                )),
-            },
-            ["bus", "new"] => match args.as_slice() {
-                [Arg::Str(name)] => Ok(Plan::EditNow {
-                    edits: vec![PatchEdit::Create { name: (*name).into(), kind: ModuleKind::Bus }],
-                    done: msg("/bus/created", vec![OscType::String((*name).into())]),
-                }),
-                _ => Err(fail("arguments", "expects <name> (then /patch/connect <module> <name> <level>)")),
-            },
-            ["inst", "new"] => match args.as_slice() {
-                [Arg::Str(name), Arg::Str(chain)] | [Arg::Str(name), Arg::Str(chain), Arg::Str(_)] => {
-                    let to = match args.get(2) {
-                        Some(Arg::Str(to)) => Some((*to).to_owned()),
-                        _ => None,
-                    };
-                    Ok(Plan::EditNow {
-                        edits: vec![PatchEdit::Instrument { name: (*name).into(), chain: (*chain).into(), to }],
-                        done: msg("/inst/created", vec![OscType::String((*name).into())]),
-                    })
-                }
-                _ => Err(fail(
-                    "arguments",
-                    "expects <name> \"<chain>\" [into], e.g. bass \"osc > adsr > filter\" (into: a module its voices go into, default out)",
-                )),
-            },
-            ["inst", "remove"] => match args.as_slice() {
-                [Arg::Str(name)] => Ok(Plan::EditNow {
-                    edits: vec![PatchEdit::RemoveInstrument { name: (*name).into() }],
-                    done: msg("/inst/removed", vec![OscType::String((*name).into())]),
-                }),
-                _ => Err(fail("arguments", "expects <name>")),
-            },
             ["inst", "list"] => {
                 expect_args(&args, 0)?;
                 let mut out = Vec::new();
@@ -254,10 +231,6 @@ impl<S: Synth> Router<S> {
                 }
                 Ok(Plan::Reply(vec![msg("/inst/list.reply", out)]))
             }
-            ["patch", "remove"] => match args.as_slice() {
-                [Arg::Str(name)] => Ok(Plan::Stage(PatchEdit::Remove { name: (*name).into() })),
-                _ => Err(fail("arguments", "expects <id>")),
-            },
             ["patch", "commit"] => {
                 expect_args(&args, 0)?;
                 Ok(Plan::Commit)

@@ -5,11 +5,13 @@
 
 mod args;
 mod directory;
+mod edits;
 pub mod pattern;
 mod table;
 
 pub use args::{note_value, Arg};
 pub use directory::{Directory, Entry, Instrument};
+pub use edits::{edit, is_edit, EditTiming};
 pub use table::{resolve, Clamped, Resolved};
 
 use crate::{Action, EngineError};
