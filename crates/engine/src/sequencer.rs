@@ -37,7 +37,14 @@ pub enum SeqTarget {
         /// The envelope.
         gate: ModuleId,
     },
+    /// Plays notes on an instrument's voices, by its head module (`None`: the default one): a
+    /// note step its note, a hit the track's last note (C4 at first); accents at velocity 1,
+    /// the rest at 0.8.
+    Inst(Option<ModuleId>),
 }
+
+/// The note a hit plays on an instrument before the track played a note step.
+const HIT_NOTE: u8 = 60;
 
 /// A change to the sequencer.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -93,6 +100,8 @@ pub struct Sequencer {
     pending_bpm: Option<f32>,
     /// When each track's open gate closes (`u64::MAX`: closed).
     off_at: [u64; TRACKS],
+    /// The note each track last played on an instrument (released when its gate closes).
+    notes: [u8; TRACKS],
     sample_rate: f64,
 }
 
@@ -117,6 +126,7 @@ impl Sequencer {
             per_step: per_step(120.0, sample_rate),
             pending_bpm: None,
             off_at: [u64::MAX; TRACKS],
+            notes: [HIT_NOTE; TRACKS],
             sample_rate,
         }
     }
@@ -187,12 +197,7 @@ impl Sequencer {
                 for t in 0..TRACKS {
                     if self.off_at[t] != u64::MAX {
                         self.off_at[t] = u64::MAX;
-                        if let Some(g) = gate_of(self.targets[t]) {
-                            emit(Action::Gate {
-                                module: g,
-                                on: false,
-                            });
-                        }
+                        self.release(t, &mut emit);
                     }
                 }
             }
@@ -230,12 +235,7 @@ impl Sequencer {
         for t in 0..TRACKS {
             if self.off_at[t] <= now {
                 self.off_at[t] = u64::MAX;
-                if let Some(g) = gate_of(self.targets[t]) {
-                    emit(Action::Gate {
-                        module: g,
-                        on: false,
-                    });
-                }
+                self.release(t, &mut emit);
             }
         }
         if !self.running || self.step_time(self.next) > now {
@@ -251,37 +251,62 @@ impl Sequencer {
         let k = self.next;
         for t in 0..TRACKS {
             let code = self.steps[t][(k % u64::from(self.lens[t])) as usize];
-            let Some(g) = gate_of(self.targets[t]) else {
+            if code == REST || self.targets[t] == SeqTarget::Off {
                 continue;
-            };
-            if code == REST {
-                continue;
-            }
-            if let (SeqTarget::Note { osc, .. }, true) = (self.targets[t], code >= NOTE) {
-                let midi = i32::from(code - NOTE);
-                emit(Action::Set {
-                    module: osc,
-                    param: 0,
-                    value: 440.0 * 2f32.powf((midi - 69) as f32 / 12.0),
-                });
             }
             if self.off_at[t] != u64::MAX {
                 // Still open from a long step: close it to strike again.
-                emit(Action::Gate {
-                    module: g,
-                    on: false,
-                });
+                self.release(t, &mut emit);
             }
-            emit(Action::Gate {
-                module: g,
-                on: true,
-            });
+            match self.targets[t] {
+                SeqTarget::Off => {}
+                SeqTarget::Gate(g) | SeqTarget::Note { gate: g, .. } => {
+                    if let (SeqTarget::Note { osc, .. }, true) = (self.targets[t], code >= NOTE) {
+                        let midi = i32::from(code - NOTE);
+                        emit(Action::Set {
+                            module: osc,
+                            param: 0,
+                            value: 440.0 * 2f32.powf((midi - 69) as f32 / 12.0),
+                        });
+                    }
+                    emit(Action::Gate {
+                        module: g,
+                        on: true,
+                    });
+                }
+                SeqTarget::Inst(inst) => {
+                    if code >= NOTE {
+                        self.notes[t] = code - NOTE;
+                    }
+                    let velocity = if code == ACCENT { 1.0 } else { 0.8 };
+                    emit(Action::NoteOn {
+                        note: self.notes[t],
+                        velocity,
+                        inst,
+                    });
+                }
+            }
             let share = if code == ACCENT { 0.9 } else { 0.5 };
             let len = ((self.per_step * share).round() as u64).max(1);
             self.off_at[t] = now + len;
         }
         self.next += 1;
         self.skip_missed(now);
+    }
+
+    /// Ends what track `t` plays: closes its gate, or releases its note on its instrument.
+    fn release(&self, t: usize, emit: &mut impl FnMut(Action)) {
+        match self.targets[t] {
+            SeqTarget::Off => {}
+            SeqTarget::Gate(g) | SeqTarget::Note { gate: g, .. } => emit(Action::Gate {
+                module: g,
+                on: false,
+            }),
+            SeqTarget::Inst(inst) => emit(Action::NoteOff {
+                note: Some(self.notes[t]),
+                inst,
+            }),
+        }
     }
 
     /// Moves `next` past every step that falls at or before `now` (steps missed while the
@@ -298,13 +323,6 @@ impl Sequencer {
         while self.step_time(self.next) <= now {
             self.next += 1;
         }
-    }
-}
-
-fn gate_of(target: SeqTarget) -> Option<ModuleId> {
-    match target {
-        SeqTarget::Off => None,
-        SeqTarget::Gate(g) | SeqTarget::Note { gate: g, .. } => Some(g),
     }
 }
 

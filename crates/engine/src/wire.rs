@@ -34,6 +34,7 @@ mod seq_op {
     pub const TARGET_OFF: u8 = 5;
     pub const TARGET_GATE: u8 = 6;
     pub const TARGET_NOTE: u8 = 7;
+    pub const TARGET_INST: u8 = 8;
 }
 
 /// A command as it travels through shared memory: fixed size, plain data.
@@ -180,6 +181,9 @@ fn encode_action(c: &mut WireCommand, action: Action) {
                     SeqTarget::Note { osc, gate } => {
                         (seq_op::TARGET_NOTE, track, osc.0, gate.0, 0.0)
                     }
+                    SeqTarget::Inst(inst) => {
+                        (seq_op::TARGET_INST, track, encode_inst(inst), 0, 0.0)
+                    }
                 },
             };
             c.flag = op;
@@ -275,6 +279,10 @@ fn decode_seq(c: &WireCommand) -> Option<SeqAction> {
                 gate: ModuleId(c.module2),
             },
         },
+        seq_op::TARGET_INST => SeqAction::Target {
+            track,
+            target: SeqTarget::Inst(decode_inst(c.module)),
+        },
         _ => return None,
     })
 }
@@ -293,6 +301,7 @@ mod tests {
             Just(SeqTarget::Off),
             module().prop_map(SeqTarget::Gate),
             (module(), module()).prop_map(|(osc, gate)| SeqTarget::Note { osc, gate }),
+            inst().prop_map(SeqTarget::Inst),
         ];
         prop_oneof![
             any::<f32>().prop_map(SeqAction::Bpm),

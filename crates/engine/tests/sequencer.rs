@@ -183,3 +183,59 @@ fn a_restored_renderer_goes_on_identically_mid_pattern() {
     }
     assert!(b.sequencer().running());
 }
+
+#[test]
+fn a_note_pattern_plays_on_an_instrument_on_its_exact_steps() {
+    // The default patch silent; a `bass` instrument made by the score's setup, straight to the
+    // output with an instant envelope: the output is non-zero exactly while a note sounds.
+    let mut p = Patch::default_patch(SR, BLOCK).unwrap();
+    for id in p.describe().iter().filter(|d| d.to_out).map(|d| d.id) {
+        p.connect_out(id, false).unwrap();
+    }
+    let score = Score::parse(
+        "0 /inst/new bass \"osc > adsr\"\n\
+         0 /mod/bass.osc/shape 3\n\
+         0 /mod/bass.adsr/attack 0\n0 /mod/bass.adsr/decay 0\n\
+         0 /mod/bass.adsr/sustain 1\n0 /mod/bass.adsr/release 0\n\
+         0 /seq/target 1 bass\n\
+         0 /seq/pattern 1 C3 . E3 . G3 . x .\n\
+         0.5 /seq/start\n",
+    )
+    .unwrap();
+    score.set_up(&mut p).unwrap();
+    let mut r = Renderer::new(p);
+    for c in score.resolve(r.patch()).unwrap() {
+        r.schedule(c).unwrap();
+    }
+    // Render 2 s, keeping the audio to measure each note's pitch.
+    let mut audio = vec![0.0f32; 96_000];
+    for b in audio.chunks_mut(BLOCK) {
+        r.render(b);
+    }
+    let mut on = Vec::new();
+    let mut silent = 100;
+    for (i, &x) in audio.iter().enumerate() {
+        if x == 0.0 {
+            silent += 1;
+        } else {
+            if silent >= 100 {
+                on.push(i);
+            }
+            silent = 0;
+        }
+    }
+    // Steps every 6000 samples from 0.5 s; notes on the even ones, the pattern 8 steps long.
+    let expected: Vec<usize> = (0..6).map(|k| 24_000 + k * 12_000).collect();
+    assert_eq!(on, expected, "each note on its step's sample");
+    // C3, E3, G3, then the hit plays the track's last note (G3) again; then C3, E3.
+    let want = [130.81, 164.81, 196.0, 196.0, 130.81, 164.81];
+    for (&at, &hz) in on.iter().zip(&want) {
+        let f = analysis::zero_crossing_frequency(&audio[at + 200..at + 2_800], SR).unwrap();
+        assert!(
+            (f / hz - 1.0).abs() < 0.003,
+            "the note at {at}: {f} Hz, want {hz}"
+        );
+        // Half a step long (3000 samples), then released: silence.
+        assert!(audio[at + 3_000 + 10..at + 5_900].iter().all(|&x| x == 0.0));
+    }
+}

@@ -269,14 +269,28 @@ fn resolve_other(
                     gate: dir.lookup("adsr")?.id,
                 },
                 Some(Arg::Str("off")) => SeqTarget::Off,
-                Some(Arg::Str(module)) => {
-                    let e = dir.lookup(module)?;
-                    if !e.kind.gateable() {
-                        return Err(bad(address, format!("'{module}' has no gate")));
+                Some(Arg::Str(name)) => match (dir.lookup(name), dir.instrument(name)) {
+                    (Ok(e), _) if e.kind.gateable() => SeqTarget::Gate(e.id),
+                    (Ok(_), Err(_)) => {
+                        return Err(bad(address, format!("'{name}' has no gate")));
                     }
-                    SeqTarget::Gate(e.id)
+                    (_, Ok(_)) => SeqTarget::Inst(playable(dir, Some(name))?),
+                    (Err(_), Err(_)) => {
+                        return Err(bad(
+                            address,
+                            format!(
+                                "'{name}' is neither a module with a gate nor an instrument \
+                                 (/modules and /inst/list name them)"
+                            ),
+                        ))
+                    }
+                },
+                _ => {
+                    return Err(bad(
+                        address,
+                        "expects <track> note|off|<gate module>|<instrument>",
+                    ))
                 }
-                _ => return Err(bad(address, "expects <track> note|off|<gate module>")),
             };
             seq(SeqAction::Target { track: t, target })
         }
