@@ -405,7 +405,7 @@ mod tests {
         }
         let c = WireCommand {
             kind: kind::SEQ,
-            flag: 8,
+            flag: seq_op::TARGET_INST + 1,
             ..Default::default()
         };
         assert_eq!(decode(&c), None);
