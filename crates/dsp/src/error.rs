@@ -105,11 +105,19 @@ pub enum DspError {
         /// Destination module.
         to: String,
     },
-    /// Only LFOs can modulate parameters.
-    #[error("'{name}' is not an lfo and cannot modulate a parameter")]
+    /// Only modulation sources (an `lfo`, an `env`, `velocity`, `key`) modulate parameters.
+    #[error(
+        "'{name}' cannot modulate a parameter: the sources are an lfo, an env, velocity and key"
+    )]
     NotAModulator {
         /// The module.
         name: String,
+    },
+    /// A modulation depth out of range.
+    #[error("modulation depth {depth} is out of range (-8..=8; 1: the source as it is)")]
+    BadDepth {
+        /// The depth.
+        depth: f32,
     },
     /// A state that does not fit the module or patch it is restored into.
     #[error("state does not match: {reason}")]

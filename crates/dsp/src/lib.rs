@@ -38,8 +38,8 @@ pub use error::DspError;
 pub use module::{Module, ModuleKind, ModuleState, Stereo, MAX_BLOCK, MIN_BLOCK};
 pub use param::{ModScale, ParamId, ParamSpec, SetOutcome, Unit};
 pub use patch::{
-    Input, InstrumentInfo, InstrumentState, ModuleId, NodeDesc, Patch, PatchState, Route,
-    DEFAULT_INSTRUMENT, MAX_DELAY_MEMORY, MAX_INSTRUMENTS, MAX_MODULES, MAX_SEND_LEVEL,
+    Input, InstrumentInfo, InstrumentState, ModuleId, NodeDesc, Patch, PatchState, Route, Source,
+    DEFAULT_INSTRUMENT, MAX_DELAY_MEMORY, MAX_DEPTH, MAX_INSTRUMENTS, MAX_MODULES, MAX_SEND_LEVEL,
 };
 pub use ramp::Ramp;
 pub use voices::{

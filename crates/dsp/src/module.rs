@@ -3,6 +3,7 @@
 use crate::modules::{
     adsr::{self, Adsr, AdsrState},
     bus::{self, Bus, BusState},
+    env::{self, Env, EnvState},
     filter::{self, Filter, FilterState},
     lfo::{self, Lfo, LfoState},
     noise::{self, Noise, NoiseState},
@@ -121,6 +122,8 @@ pub enum ModuleKind {
     Bus,
     /// Noise: white, pink or brown.
     Noise,
+    /// A modulation envelope: a source routed into parameters.
+    Env,
     /// Feedback delay (echo).
     #[cfg(feature = "effects")]
     Delay,
@@ -164,7 +167,7 @@ const KINDS: &[KindInfo] = &[
     },
     KindInfo {
         kind: ModuleKind::Adsr,
-        names: &["adsr", "env", "envelope"],
+        names: &["adsr", "envelope"],
         params: &adsr::PARAMS,
         gateable: true,
         stereo: Stereo::FollowsInput,
@@ -210,6 +213,14 @@ const KINDS: &[KindInfo] = &[
         stereo: Stereo::Never,
         build: |sr, _| Box::new(Noise::new(sr)),
     },
+    KindInfo {
+        kind: ModuleKind::Env,
+        names: &["env", "modenv"],
+        params: &env::PARAMS,
+        gateable: true,
+        stereo: Stereo::Never,
+        build: |sr, _| Box::new(Env::new(sr)),
+    },
     #[cfg(feature = "effects")]
     KindInfo {
         kind: ModuleKind::Delay,
@@ -240,6 +251,7 @@ impl ModuleKind {
         ModuleKind::Pan,
         ModuleKind::Bus,
         ModuleKind::Noise,
+        ModuleKind::Env,
         #[cfg(feature = "effects")]
         ModuleKind::Delay,
         #[cfg(feature = "effects")]
@@ -337,6 +349,8 @@ pub enum ModuleState {
     Bus(BusState),
     /// A noise source's state.
     Noise(NoiseState),
+    /// A modulation envelope's state.
+    Env(EnvState),
     /// A delay's state.
     #[cfg(feature = "effects")]
     Delay(DelayState),
@@ -356,6 +370,7 @@ impl ModuleState {
             ModuleState::Pan(_) => ModuleKind::Pan,
             ModuleState::Bus(_) => ModuleKind::Bus,
             ModuleState::Noise(_) => ModuleKind::Noise,
+            ModuleState::Env(_) => ModuleKind::Env,
             #[cfg(feature = "effects")]
             ModuleState::Delay(_) => ModuleKind::Delay,
             #[cfg(feature = "effects")]

@@ -36,14 +36,44 @@ pub use instruments::{InstrumentInfo, InstrumentState};
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct ModuleId(pub u16);
 
-/// A modulation route into a parameter: the LFO `from` drives `param` of the module holding it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Where a modulation comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub enum Source {
+    /// A module's output (an `lfo`: -1..1; an `env`: 0..1 times its depth), read once a block.
+    Module(ModuleId),
+    /// A note's velocity, 0..1 (in an instrument's voices; 0 elsewhere).
+    Velocity,
+    /// A note's distance from C4 in octaves (C5: 1, C3: -1; in an instrument's voices; 0
+    /// elsewhere).
+    Key,
+}
+
+impl Source {
+    /// The module, for a module's output.
+    pub fn module(self) -> Option<ModuleId> {
+        match self {
+            Source::Module(id) => Some(id),
+            _ => None,
+        }
+    }
+}
+
+/// The most a modulation's depth may be, either way.
+pub const MAX_DEPTH: f32 = 8.0;
+
+/// A modulation route into a parameter: `from` drives `param` of the module holding it, at
+/// `depth` (1: the source as it is, in the parameter's modulation units). Routes into one
+/// parameter add up.
+#[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Route {
-    /// The LFO.
-    pub from: ModuleId,
+    /// The source.
+    pub from: Source,
     /// The parameter of the destination.
     pub param: ParamId,
+    /// How much of the source (-[`MAX_DEPTH`]..=[`MAX_DEPTH`]).
+    pub depth: f32,
 }
 
 /// An audio connection into a module: whose audio, at what level (a send: 1 as it is).
@@ -71,7 +101,7 @@ pub struct NodeDesc {
     pub kind: ModuleKind,
     /// Modules whose audio is summed into its input, each at its level.
     pub inputs: Vec<Input>,
-    /// LFOs modulating its parameters.
+    /// Modulation sources driving its parameters.
     pub routes: Vec<Route>,
     /// Whether its output goes to the patch output.
     pub to_out: bool,

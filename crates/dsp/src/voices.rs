@@ -18,6 +18,8 @@ use crate::{DspError, ModuleId, ParamId};
 pub const MAX_VOICES: usize = 32;
 /// Voices that may sound at once, unless told otherwise.
 pub const DEFAULT_VOICES: usize = 8;
+/// Modulation sources a voice may have of its own (its `env`s).
+pub(crate) const MAX_OWN_SOURCES: usize = 8;
 /// Notes a mono voice remembers while they are held (for legato back to an earlier note).
 const MONO_STACK: usize = 16;
 
@@ -92,10 +94,36 @@ pub fn note_hz(note: u8) -> f32 {
     (440.0 * ((f64::from(note) - 69.0) / 12.0).exp2()) as f32
 }
 
+/// Where a voice's own modulation comes from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum VoiceSource {
+    /// The voice's copy of the template module at this position (an `env`).
+    Module(usize),
+    /// The note's velocity, 0..1.
+    Velocity,
+    /// The note's distance from C4, in octaves.
+    Key,
+}
+
+/// A modulation each voice applies with its own source: into parameter `param` of the
+/// template's chain module at position `to`, at `depth`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct VoiceRoute {
+    pub(crate) from: VoiceSource,
+    pub(crate) to: usize,
+    pub(crate) param: ParamId,
+    pub(crate) depth: f32,
+}
+
 /// The pool itself; the patch owns one and drives it.
 pub(crate) struct VoicePool {
+    /// The chain (head first), then the modulation sources each voice has its own copy of.
     template: Vec<ModuleId>,
     kinds: Vec<ModuleKind>,
+    /// How many of `template` are the audio chain.
+    chain_len: usize,
+    /// The modulations each voice applies with its own sources.
+    routes: Vec<VoiceRoute>,
     count: usize,
     mode: VoiceMode,
     serial: u64,
@@ -112,6 +140,8 @@ impl VoicePool {
         VoicePool {
             template: Vec::new(),
             kinds: Vec::new(),
+            chain_len: 0,
+            routes: Vec::new(),
             count: DEFAULT_VOICES,
             mode: VoiceMode::Poly,
             serial: 0,
@@ -123,14 +153,20 @@ impl VoicePool {
         }
     }
 
-    /// The template's modules, head first (empty: no notes can be played).
+    /// The template's modules: the chain, head first, then the voice's own modulation
+    /// sources (empty: no notes can be played).
     pub(crate) fn template(&self) -> &[ModuleId] {
         &self.template
     }
 
-    /// The template's last module, whose output the voices join.
+    /// How many of [`VoicePool::template`] are the audio chain.
+    pub(crate) fn chain_len(&self) -> usize {
+        self.chain_len
+    }
+
+    /// The chain's last module, whose output the voices join.
     pub(crate) fn end(&self) -> Option<ModuleId> {
-        self.template.last().copied()
+        self.template[..self.chain_len].last().copied()
     }
 
     /// Position of `id` in the template.
@@ -149,14 +185,20 @@ impl VoicePool {
     /// Rebuilds every voice for a new template (an edit: allocates). `params` gives each
     /// template module's base parameter values. A template equal to the current one keeps
     /// the voices as they are.
+    /// The first `chain_len` modules are the audio chain, the rest the voice's own
+    /// modulation sources, which `routes` apply.
     pub(crate) fn set_template(
         &mut self,
         template: Vec<(ModuleId, ModuleKind, Vec<f32>)>,
+        chain_len: usize,
+        routes: Vec<VoiceRoute>,
         sample_rate: f64,
         block: usize,
     ) -> Result<(), DspError> {
         let ids: Vec<ModuleId> = template.iter().map(|t| t.0).collect();
         let kinds: Vec<ModuleKind> = template.iter().map(|t| t.1).collect();
+        self.routes = routes;
+        self.chain_len = chain_len;
         if ids == self.template && kinds == self.kinds {
             return Ok(());
         }
@@ -344,19 +386,38 @@ impl VoicePool {
         let n = out.len().min(self.scratch.len());
         let scratch = &mut self.scratch[..n];
         let scratch_right = &mut self.scratch_right[..n];
-        let panned = right.is_some() && self.kinds.last() == Some(&ModuleKind::Pan);
-        let last = self.kinds.len().saturating_sub(1);
+        let chain_len = self.chain_len;
+        let panned = right.is_some() && self.kinds[..chain_len].last() == Some(&ModuleKind::Pan);
+        let last = chain_len.saturating_sub(1);
         let count = self.count;
+        let routes = &self.routes;
         for (index, v) in self.voices.iter_mut().enumerate() {
             if v.phase == VoicePhase::Free {
                 continue;
             }
-            for (k, m) in v.modules.iter_mut().enumerate() {
-                if let Some((a, touched)) = amounts.get(k) {
-                    for (p, &x) in a.iter().enumerate() {
-                        if touched & (1 << p) != 0 {
-                            m.set_modulation(p as ParamId, x);
-                        }
+            // The voice's own sources first (control rate: each block's first sample).
+            let mut own = [0.0f32; MAX_OWN_SOURCES];
+            let (chain, sources) = v.modules.split_at_mut(chain_len);
+            for (value, m) in own.iter_mut().zip(sources.iter_mut()) {
+                m.process(scratch);
+                *value = scratch[0];
+            }
+            for (k, m) in chain.iter_mut().enumerate() {
+                let (mut a, mut touched) = amounts.get(k).copied().unwrap_or(([0.0; 8], 0));
+                for r in routes.iter().filter(|r| r.to == k) {
+                    let x = match r.from {
+                        VoiceSource::Module(j) => own.get(j - chain_len).copied().unwrap_or(0.0),
+                        VoiceSource::Velocity => v.velocity,
+                        VoiceSource::Key => (f32::from(v.note) - 60.0) / 12.0,
+                    };
+                    if let Some(slot) = a.get_mut(r.param as usize) {
+                        *slot += x * r.depth;
+                        touched |= 1 << r.param;
+                    }
+                }
+                for (p, &x) in a.iter().enumerate() {
+                    if touched & (1 << p) != 0 {
+                        m.set_modulation(p as ParamId, x);
                     }
                 }
                 if k == 0 {
@@ -364,13 +425,11 @@ impl VoicePool {
                 }
                 if panned && k == last {
                     // This voice's place: the template's, moved by its share of the spread.
-                    let routed = amounts.get(k).map_or(0.0, |(a, t)| {
-                        if t & (1 << pan::POS) != 0 {
-                            a[pan::POS as usize]
-                        } else {
-                            0.0
-                        }
-                    });
+                    let routed = if touched & (1 << pan::POS) != 0 {
+                        a[pan::POS as usize]
+                    } else {
+                        0.0
+                    };
                     let spread = m.param(pan::SPREAD).unwrap_or(0.0);
                     m.set_modulation(pan::POS, routed + spread * pan::voice_offset(index, count));
                     scratch_right.copy_from_slice(scratch);
@@ -393,6 +452,16 @@ impl VoicePool {
                 v.phase = VoicePhase::Free;
             }
         }
+    }
+
+    /// The value in effect of `param` of the template module at `position` in the voice
+    /// sounding `note` (for tools and tests).
+    pub(crate) fn effective(&self, note: u8, position: usize, param: ParamId) -> Option<f32> {
+        self.voices
+            .iter()
+            .find(|v| v.phase != VoicePhase::Free && v.note == note)
+            .and_then(|v| v.modules.get(position))
+            .and_then(|m| m.effective(param))
     }
 
     /// The sounding voices' notes and phases, in voice order (allocates; for tools and tests).

@@ -6,7 +6,7 @@ use std::sync::Mutex;
 
 /// The violation counter is global: the two tests take turns.
 static SERIAL: Mutex<()> = Mutex::new(());
-use chronus_dsp::{ModuleKind, Patch, VoiceMode};
+use chronus_dsp::{ModuleKind, Patch, Source, VoiceMode};
 
 #[global_allocator]
 static ALLOCATOR: AllocDisabler = AllocDisabler;
@@ -46,6 +46,19 @@ fn exercise(stereo: bool) {
         .unwrap();
     p.set("bass.osc", "shape", 3.0).unwrap();
     p.modulate(lfo, p.find("bass.filter").unwrap(), 1).unwrap();
+    // Each voice's own modulation: an envelope, velocity and key, at depths.
+    let fenv = p.add("fenv", ModuleKind::Env).unwrap();
+    p.route(Source::Module(fenv), filter, 1, 0.3).unwrap();
+    p.route(Source::Key, filter, 1, 0.25).unwrap();
+    p.route(Source::Velocity, p.find("bass.osc").unwrap(), 1, -0.2)
+        .unwrap();
+    p.route(
+        Source::Module(fenv),
+        p.find("bass.filter").unwrap(),
+        1,
+        -0.5,
+    )
+    .unwrap();
     // The effects wet, and a delay time that glides (the line reads between samples).
     #[cfg(feature = "effects")]
     {

@@ -42,6 +42,12 @@ fn busy(kind: ModuleKind, stereo: bool) -> Box<dyn Module> {
             m.set_param(0, 1.0).unwrap(); // pink: the filters' memories
             m.set_param(1, 0.9).unwrap(); // gain, moving
         }
+        ModuleKind::Env => {
+            m.set_param(0, 30.0).unwrap(); // attack, mid-way through the test
+            m.set_param(4, -0.6).unwrap(); // depth
+            m.set_modulation(4, 0.1);
+            m.gate(true).unwrap();
+        }
         #[cfg(feature = "effects")]
         ModuleKind::Delay => {
             m.set_param(0, 3.3).unwrap(); // a short time, so the echoes come back in the test

@@ -125,6 +125,16 @@ impl Adsr {
         self.s.level
     }
 
+    /// Its complete state (for a module built on it).
+    pub(crate) fn plain(&self) -> AdsrState {
+        self.s
+    }
+
+    /// Restores a state taken with [`Adsr::plain`].
+    pub(crate) fn restore_plain(&mut self, s: AdsrState) {
+        self.s = s;
+    }
+
     fn value(&self, p: ParamId) -> f32 {
         let i = p as usize;
         PARAMS[i].modulate(self.s.params[i], self.s.modulation[i], self.sample_rate)

@@ -27,6 +27,7 @@ pub mod adsr;
 pub mod bus;
 #[cfg(feature = "effects")]
 pub mod delay;
+pub mod env;
 pub mod filter;
 pub mod lfo;
 pub mod noise;

@@ -116,10 +116,10 @@ impl Patch {
                 .desc
                 .routes
                 .iter()
-                .filter(|r| r.from == id)
+                .filter(|r| r.from == Source::Module(id))
                 .map(|r| r.param)
                 .collect();
-            node.desc.routes.retain(|r| r.from != id);
+            node.desc.routes.retain(|r| r.from != Source::Module(id));
             for p in removed {
                 node.module.set_modulation(p, 0.0);
             }
@@ -171,19 +171,37 @@ impl Patch {
         self.rebuild()
     }
 
-    /// Lets the LFO `lfo` modulate `param` of `to`. Fails (changing nothing) on a cycle or when
-    /// `lfo` is not an LFO.
+    /// Lets the LFO (or `env`) `lfo` modulate `param` of `to`, at depth 1. Fails (changing
+    /// nothing) on a cycle or when `lfo` is no modulation source.
     pub fn modulate(
         &mut self,
         lfo: ModuleId,
         to: ModuleId,
         param: ParamId,
     ) -> Result<(), DspError> {
-        let src = self.node(lfo)?;
-        if src.desc.kind != ModuleKind::Lfo {
-            return Err(DspError::NotAModulator {
-                name: src.desc.name.clone(),
-            });
+        self.route(Source::Module(lfo), to, param, 1.0)
+    }
+
+    /// Routes `from` into `param` of `to` at `depth` (-[`MAX_DEPTH`]..=[`MAX_DEPTH`]); a route
+    /// that exists takes the new depth. Fails (changing nothing) on a cycle, a depth out of
+    /// range, or a module that is no modulation source (an `lfo` or an `env`).
+    pub fn route(
+        &mut self,
+        from: Source,
+        to: ModuleId,
+        param: ParamId,
+        depth: f32,
+    ) -> Result<(), DspError> {
+        if !(depth.is_finite() && depth.abs() <= MAX_DEPTH) {
+            return Err(DspError::BadDepth { depth });
+        }
+        if let Source::Module(id) = from {
+            let src = self.node(id)?;
+            if !matches!(src.desc.kind, ModuleKind::Lfo | ModuleKind::Env) {
+                return Err(DspError::NotAModulator {
+                    name: src.desc.name.clone(),
+                });
+            }
         }
         let kind = self.node(to)?.desc.kind;
         if (param as usize) >= kind.params().len() {
@@ -192,15 +210,31 @@ impl Patch {
                 index: param,
             });
         }
-        let route = Route { from: lfo, param };
-        if self.node(to)?.desc.routes.contains(&route) {
-            return Ok(());
+        if let Some(r) = self
+            .node_mut(to)?
+            .desc
+            .routes
+            .iter_mut()
+            .find(|r| r.from == from && r.param == param)
+        {
+            r.depth = depth;
+            return self.rebuild();
         }
+        let route = Route { from, param, depth };
         self.node_mut(to)?.desc.routes.push(route);
         if self.rebuild().is_err() {
-            self.node_mut(to)?.desc.routes.retain(|r| *r != route);
+            self.node_mut(to)?
+                .desc
+                .routes
+                .retain(|r| !(r.from == from && r.param == param));
             self.rebuild()?;
-            return Err(self.cycle(lfo, to));
+            return Err(match from {
+                Source::Module(id) => self.cycle(id, to),
+                _ => DspError::Cycle {
+                    from: String::new(),
+                    to: String::new(),
+                },
+            });
         }
         Ok(())
     }
@@ -212,10 +246,15 @@ impl Patch {
         to: ModuleId,
         param: ParamId,
     ) -> Result<(), DspError> {
+        self.unroute(Source::Module(lfo), to, param)
+    }
+
+    /// Removes the route from `from` into `param` of `to`, if there is one.
+    pub fn unroute(&mut self, from: Source, to: ModuleId, param: ParamId) -> Result<(), DspError> {
         let node = self.node_mut(to)?;
         node.desc
             .routes
-            .retain(|r| !(r.from == lfo && r.param == param));
+            .retain(|r| !(r.from == from && r.param == param));
         if !node.desc.routes.iter().any(|r| r.param == param) {
             node.module.set_modulation(param, 0.0);
         }
@@ -241,8 +280,8 @@ impl Patch {
                 .desc
                 .inputs
                 .iter()
-                .map(|i| &i.from)
-                .chain(node.desc.routes.iter().map(|r| &r.from));
+                .map(|i| i.from)
+                .chain(node.desc.routes.iter().filter_map(|r| r.from.module()));
             for src in sources {
                 indegree[me] += 1;
                 users[src.0 as usize].push(me);

@@ -4,6 +4,7 @@
 //! head module's id (stable while it lives); by its name at the edges.
 
 use super::*;
+use crate::voices::{VoiceRoute, VoiceSource, MAX_OWN_SOURCES};
 
 /// The longest instrument name (its modules are `<name>.<module>`, at most 32 characters).
 const MAX_NAME: usize = 20;
@@ -255,8 +256,11 @@ impl Patch {
                     }
                 }
             };
+            let (sources, routes) = self.voice_sources(&ids);
+            let chain_len = ids.len();
             let template = ids
                 .into_iter()
+                .chain(sources)
                 .filter_map(|id| self.node(id).ok())
                 .map(|node| {
                     let params = (0..node.desc.kind.params().len())
@@ -266,9 +270,51 @@ impl Patch {
                 })
                 .collect();
             let (sr, block) = (self.sample_rate, self.block);
-            self.instruments[k].pool.set_template(template, sr, block)?;
+            self.instruments[k]
+                .pool
+                .set_template(template, chain_len, routes, sr, block)?;
         }
         Ok(())
+    }
+
+    /// The modulation a voice of `chain` makes with sources of its own: the `env`s routed
+    /// into the chain's modules (each voice has its copies, after the chain: at most
+    /// [`MAX_OWN_SOURCES`]) and the note's velocity and key.
+    fn voice_sources(&self, chain: &[ModuleId]) -> (Vec<ModuleId>, Vec<VoiceRoute>) {
+        let mut sources: Vec<ModuleId> = Vec::new();
+        let mut routes = Vec::new();
+        for (k, &id) in chain.iter().enumerate() {
+            let Ok(node) = self.node(id) else { continue };
+            for r in &node.desc.routes {
+                let from = match r.from {
+                    Source::Velocity => VoiceSource::Velocity,
+                    Source::Key => VoiceSource::Key,
+                    Source::Module(src) => {
+                        if self.kind(src) != Ok(ModuleKind::Env) {
+                            continue;
+                        }
+                        let j = match sources.iter().position(|&s| s == src) {
+                            Some(j) => j,
+                            None if sources.len() < MAX_OWN_SOURCES => {
+                                sources.push(src);
+                                sources.len() - 1
+                            }
+                            // More envelopes than a voice holds: this one modulates the
+                            // template only (documented with the limit).
+                            None => continue,
+                        };
+                        VoiceSource::Module(chain.len() + j)
+                    }
+                };
+                routes.push(VoiceRoute {
+                    from,
+                    to: k,
+                    param: r.param,
+                    depth: r.depth,
+                });
+            }
+        }
+        (sources, routes)
     }
 
     /// Every instrument's state, the default one first.

@@ -87,8 +87,11 @@ impl Patch {
             return;
         };
         // Control-rate modulation: the first sample of each LFO's block.
-        let (amounts, touched) =
-            modulation(&node.desc.routes, |src| self.buffers[src * chans * block]);
+        let (amounts, touched) = modulation(
+            &node.desc.routes,
+            |src| self.buffers[src * chans * block],
+            |_| false,
+        );
         for (p, &a) in amounts.iter().enumerate() {
             if touched & (1 << p) != 0 {
                 node.module.set_modulation(p as ParamId, a);
@@ -149,18 +152,30 @@ impl Patch {
         let (before, rest) = buffers.split_at_mut(end * chans * block);
         let (dst, after) = rest.split_at_mut(chans * block);
         let mut amounts = [([0.0f32; 8], 0u8); MAX_TEMPLATE];
-        for (slot, id) in amounts.iter_mut().zip(voices.template()) {
+        let chain = &voices.template()[..voices.chain_len()];
+        let own = &voices.template()[voices.chain_len()..];
+        // A voice's own sources (its envelopes, its note's velocity and key) are the voice's
+        // to apply; the rest is the same for every voice.
+        let local = |s: Source| match s {
+            Source::Module(id) => own.contains(&id),
+            Source::Velocity | Source::Key => true,
+        };
+        for (slot, id) in amounts.iter_mut().zip(chain) {
             if let Some(Some(node)) = nodes.get(id.0 as usize) {
-                // An LFO's first sample, from whichever side of the split holds it.
-                *slot = modulation(&node.desc.routes, |src| {
-                    if src < end {
-                        before[src * chans * block]
-                    } else if src > end {
-                        after[(src - end - 1) * chans * block]
-                    } else {
-                        dst[0]
-                    }
-                });
+                // A source's first sample, from whichever side of the split holds it.
+                *slot = modulation(
+                    &node.desc.routes,
+                    |src| {
+                        if src < end {
+                            before[src * chans * block]
+                        } else if src > end {
+                            after[(src - end - 1) * chans * block]
+                        } else {
+                            dst[0]
+                        }
+                    },
+                    local,
+                );
             }
         }
         if wide {
@@ -190,14 +205,25 @@ fn mix_into(buffers: &mut [f32], dst: usize, src: usize, n: usize, level: f32, f
     }
 }
 
-/// The modulation of a module's parameters this block: the sum of the first sample of each
-/// routed LFO (`first(lfo index)`), per parameter, and a mask of the parameters routed.
-fn modulation(routes: &[Route], first: impl Fn(usize) -> f32) -> ([f32; 8], u8) {
+/// The modulation of a module's parameters this block, per parameter, and a mask of the
+/// parameters routed: for each route (but those `local` takes: a voice's own sources), the
+/// first sample of its source module's block (`first(index)`) times the route's depth.
+/// Velocity and key add nothing outside a voice (no note there).
+fn modulation(
+    routes: &[Route],
+    first: impl Fn(usize) -> f32,
+    local: impl Fn(Source) -> bool,
+) -> ([f32; 8], u8) {
     let mut amounts = [0.0f32; 8];
     let mut touched = 0u8;
     for r in routes {
+        if local(r.from) {
+            continue;
+        }
         if let Some(slot) = amounts.get_mut(r.param as usize) {
-            *slot += first(r.from.0 as usize);
+            if let Source::Module(id) = r.from {
+                *slot += first(id.0 as usize) * r.depth;
+            }
             touched |= 1 << r.param;
         }
     }

@@ -82,10 +82,10 @@ impl Patch {
             for id in desc
                 .inputs
                 .iter()
-                .map(|i| &i.from)
-                .chain(desc.routes.iter().map(|r| &r.from))
+                .map(|i| i.from)
+                .chain(desc.routes.iter().filter_map(|r| r.from.module()))
             {
-                p.node(*id)?;
+                p.node(id)?;
             }
         }
         let instruments: Vec<(String, Option<ModuleId>)> = state

@@ -93,6 +93,23 @@ impl Patch {
             .collect()
     }
 
+    /// The value in effect now (smoothed and modulated by the voice's own sources too) of
+    /// `param` of the template module `module` in the voice sounding `note` on instrument
+    /// `inst` (`None`: the default one); `None` when no voice sounds that note or the module is
+    /// not in its template. For tools and tests.
+    pub fn voice_effective(
+        &self,
+        inst: Option<ModuleId>,
+        note: u8,
+        module: ModuleId,
+        param: ParamId,
+    ) -> Result<Option<f32>, DspError> {
+        let pool = &self.instrument_ref(inst)?.pool;
+        Ok(pool
+            .position(module)
+            .and_then(|k| pool.effective(note, k, param)))
+    }
+
     /// The default instrument's voice template: the first oscillator (by id) whose chain
     /// holds an envelope — each module that alone takes the previous one's audio while it is
     /// an envelope, filter or pan with that one input. The named instruments' modules (their
