@@ -286,3 +286,62 @@ fn a_score_sets_up_a_second_instrument_and_both_are_heard() {
     // And the end: both released at 1.2 s (200 ms releases), silence from 1.55 s.
     assert!(analysis::peak(&left[74_400..]) < 1e-6 && analysis::peak(&right[74_400..]) < 1e-6);
 }
+
+#[test]
+fn a_modulation_envelope_in_a_score_opens_the_filter_for_each_note() {
+    // A saw through a 300 Hz low-pass; a modulation envelope (5 ms up, 300 ms down to 0) opens
+    // it three octaves (depth 0.75 of the cutoff's four) on each note. The 12th harmonic of
+    // 110 Hz (1320 Hz) is loud while the envelope is up and gone once it is down, and the same
+    // score without the route keeps it down throughout.
+    let render = |route: bool| {
+        let score = scratch(&format!("fenv-{route}.score"));
+        let text = format!(
+            "0 /patch/create fenv env\n\
+             {}\
+             0 /mod/fenv/attack 5\n0 /mod/fenv/decay 300\n0 /mod/fenv/sustain 0\n\
+             0 /mod/sine/shape 3\n0 /mod/filter/cutoff 300\n\
+             0.1 /note/on A2\n1.1 /note/off A2\n",
+            if route {
+                "0 /patch/connect fenv filter.cutoff 0.75\n"
+            } else {
+                ""
+            }
+        );
+        std::fs::write(&score, text).unwrap();
+        let out = scratch(&format!("fenv-{route}.wav"));
+        let run = chronus()
+            .args(["render", "--channels", "1", "--seconds", "1.2", "--out"])
+            .arg(&out)
+            .arg("--score")
+            .arg(&score)
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        read_wav(&out).1
+    };
+    let (with, without) = (render(true), render(false));
+    let h12 = |x: &[f32], from: f64, to: f64| {
+        let sr = 48_000.0;
+        analysis::amplitude_at(&x[(from * sr) as usize..(to * sr) as usize], 1320.0, sr)
+    };
+    let (up, down) = (h12(&with, 0.11, 0.16), h12(&with, 0.7, 1.0));
+    let (plain_early, plain_late) = (h12(&without, 0.11, 0.16), h12(&without, 0.7, 1.0));
+    println!(
+        "1320 Hz with the envelope: {up:.4} while up, {down:.5} once down; without: \
+         {plain_early:.5}, {plain_late:.5}"
+    );
+    // Open, 1320 Hz passes; closed at 300 Hz, a 12 dB/octave low-pass takes it ~25 dB down.
+    assert!(up > 10.0 * down, "the filter opens and closes: {up} {down}");
+    assert!(
+        up > 10.0 * plain_early,
+        "the route does it: {up} {plain_early}"
+    );
+    assert!(
+        (down / plain_late - 1.0).abs() < 0.1,
+        "closed again: {down} {plain_late}"
+    );
+}

@@ -1,7 +1,7 @@
 //! Patch edits: changes to the graph, staged as a list and applied atomically, by name.
 
 use crate::EngineError;
-use chronus_dsp::{ModuleKind, Patch};
+use chronus_dsp::{ModuleKind, Patch, Source};
 
 /// One change to the patch graph.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -23,14 +23,17 @@ pub enum PatchEdit {
         /// The gain of the connection (0..=[`chronus_dsp::MAX_SEND_LEVEL`]).
         level: f32,
     },
-    /// The LFO `from` modulates `to.param`.
+    /// `from` (an `lfo` or `env` module, or `velocity` or `key`) modulates `to.param` at
+    /// `depth`.
     Modulate {
-        /// The LFO.
+        /// The source.
         from: String,
         /// The module.
         to: String,
         /// Its parameter.
         param: String,
+        /// How much (-8..=8; 1: the source as it is).
+        depth: f32,
     },
     /// Removes audio `from > to` (or `from > out`).
     Disconnect {
@@ -41,7 +44,7 @@ pub enum PatchEdit {
     },
     /// Removes the modulation of `to.param` by `from`.
     Unmodulate {
-        /// The LFO.
+        /// The source.
         from: String,
         /// The module.
         to: String,
@@ -81,6 +84,7 @@ impl PatchEdit {
                 from,
                 to: m.into(),
                 param: p.into(),
+                depth: 1.0,
             },
             Some((m, p)) => PatchEdit::Unmodulate {
                 from,
@@ -154,7 +158,10 @@ fn apply_one(patch: &mut Patch, e: &PatchEdit) -> Result<(), EngineError> {
                 patch.disconnect(f, t)?;
             }
         }
-        PatchEdit::Modulate { from, to, param } | PatchEdit::Unmodulate { from, to, param }
+        PatchEdit::Modulate {
+            from, to, param, ..
+        }
+        | PatchEdit::Unmodulate { from, to, param }
             if patch.find(&format!("{to}.{param}")).is_some() =>
         {
             // `bass.filter`: an instrument's module, an audio connection.
@@ -173,15 +180,22 @@ fn apply_one(patch: &mut Patch, e: &PatchEdit) -> Result<(), EngineError> {
             };
             apply_one(patch, &audio)?;
         }
-        PatchEdit::Modulate { from, to, param } | PatchEdit::Unmodulate { from, to, param } => {
-            let f = patch.lookup(from)?;
+        PatchEdit::Modulate {
+            from,
+            to,
+            param,
+            depth,
+        } => {
+            let f = source(patch, from)?;
             let t = patch.lookup(to)?;
             let p = patch.kind(t)?.param_id(param)?;
-            if matches!(e, PatchEdit::Modulate { .. }) {
-                patch.modulate(f, t, p)?;
-            } else {
-                patch.unmodulate(f, t, p)?;
-            }
+            patch.route(f, t, p, *depth)?;
+        }
+        PatchEdit::Unmodulate { from, to, param } => {
+            let f = source(patch, from)?;
+            let t = patch.lookup(to)?;
+            let p = patch.kind(t)?.param_id(param)?;
+            patch.unroute(f, t, p)?;
         }
         PatchEdit::Remove { name } => {
             let id = patch.lookup(name)?;
@@ -197,6 +211,19 @@ fn apply_one(patch: &mut Patch, e: &PatchEdit) -> Result<(), EngineError> {
         PatchEdit::RemoveInstrument { name } => patch.remove_instrument(name)?,
     }
     Ok(())
+}
+
+/// A modulation source by name: a module (an `lfo` or `env`), else `velocity` or `key`.
+fn source(patch: &Patch, name: &str) -> Result<Source, EngineError> {
+    match (patch.find(name), name) {
+        (Some(id), _) => Ok(Source::Module(id)),
+        (None, "velocity") => Ok(Source::Velocity),
+        (None, "key") => Ok(Source::Key),
+        (None, _) => Err(chronus_dsp::DspError::UnknownModule {
+            name: name.to_owned(),
+        }
+        .into()),
+    }
 }
 
 /// Checks that `edits` apply cleanly to `patch`, on a copy of its layout (no audio memory is

@@ -28,13 +28,32 @@ fn fuzz_the_score_parser() {
 /// Reads bytes as a program of patch edits: each op byte picks an edit, the next bytes its
 /// names (from a small set, so edits meet each other) and kinds.
 fn edits(bytes: &[u8]) -> Vec<PatchEdit> {
-    const NAMES: [&str; 8] = ["sine", "adsr", "filter", "lfo", "x", "y", "out", "delay"];
+    const NAMES: [&str; 12] = [
+        "sine",
+        "adsr",
+        "filter",
+        "lfo",
+        "x",
+        "y",
+        "out",
+        "delay",
+        "velocity",
+        "key",
+        "bass",
+        "bass.filter",
+    ];
+    const CHAINS: [&str; 4] = [
+        "osc > adsr > filter",
+        "noise > adsr > pan",
+        "osc > filter",
+        "osc",
+    ];
     const PARAMS: [&str; 4] = ["freq", "cutoff", "gain", "nope"];
     let mut it = bytes.iter().copied();
     let mut out = Vec::new();
     let name = |b: Option<u8>| NAMES[usize::from(b.unwrap_or(0)) % NAMES.len()].to_owned();
     while let Some(op) = it.next() {
-        let e = match op % 7 {
+        let e = match op % 9 {
             0 => PatchEdit::Create {
                 name: name(it.next()),
                 kind: ModuleKind::ALL[usize::from(it.next().unwrap_or(0)) % ModuleKind::ALL.len()],
@@ -55,11 +74,21 @@ fn edits(bytes: &[u8]) -> Vec<PatchEdit> {
                 from: name(it.next()),
                 to: name(it.next()),
                 param: PARAMS[usize::from(it.next().unwrap_or(0)) % PARAMS.len()].to_owned(),
+                // -8..8, and past it now and then (refused).
+                depth: (f32::from(it.next().unwrap_or(0)) - 128.0) / 15.0,
             },
             5 => PatchEdit::Unmodulate {
                 from: name(it.next()),
                 to: name(it.next()),
                 param: PARAMS[usize::from(it.next().unwrap_or(0)) % PARAMS.len()].to_owned(),
+            },
+            6 => PatchEdit::Instrument {
+                name: name(it.next()),
+                chain: CHAINS[usize::from(it.next().unwrap_or(0)) % CHAINS.len()].to_owned(),
+                to: it.next().map(|b| name(Some(b))),
+            },
+            7 => PatchEdit::RemoveInstrument {
+                name: name(it.next()),
             },
             _ => PatchEdit::connection(&name(it.next()), "sine.freq", true),
         };

@@ -84,8 +84,32 @@ pub fn edit(
                 })
                 .ok_or_else(|| bad("the send level is a number 0..2 (1: as it is)".into()))
         }
+        ("/patch/connect", [Arg::Str(from), Arg::Str(to), depth]) => {
+            // `lfo filter.cutoff 0.5`: a modulation at a depth.
+            let Some((module, param)) = to.rsplit_once('.') else {
+                return Some(Err(bad("expects <src> <dst> [level]".into())));
+            };
+            depth
+                .as_f32()
+                .filter(|d| d.is_finite() && d.abs() <= chronus_dsp::MAX_DEPTH)
+                .map(|depth| {
+                    (
+                        PatchEdit::Modulate {
+                            from: s(from),
+                            to: module.to_owned(),
+                            param: param.to_owned(),
+                            depth,
+                        },
+                        Staged,
+                    )
+                })
+                .ok_or_else(|| {
+                    bad("a modulation's depth is a number -8..8 (1: the source as it is)".into())
+                })
+        }
         ("/patch/connect" | "/patch/disconnect", _) => Err(bad(
-            "expects <src> <dst> [level] (dst: a module, out, or module.param; level 0..2, a send)"
+            "expects <src> <dst> [level|depth] (dst: a module, out, or module.param; level 0..2, \
+             a send; depth -8..8, a modulation's)"
                 .into(),
         )),
         ("/patch/remove", [Arg::Str(name)]) => Ok((PatchEdit::Remove { name: s(name) }, Staged)),
@@ -127,4 +151,93 @@ pub fn edit(
         ("/inst/remove", _) => Err(bad("expects <name>".into())),
         _ => return None,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chronus_dsp::{Patch, Source};
+
+    fn read(p: &Patch, address: &str, args: &[Arg<'_>]) -> Result<PatchEdit, EngineError> {
+        edit(&Directory::of(p), address, args)
+            .expect("an edit address")
+            .map(|(e, _)| e)
+    }
+
+    #[test]
+    fn modulation_depths_and_sources_are_read_and_applied() {
+        let mut p = Patch::default_patch(48_000.0, 64).unwrap();
+        p.add_instrument("bass", "osc > adsr > filter", None)
+            .unwrap();
+        p.add("fenv", ModuleKind::Env).unwrap();
+        let s = Arg::Str;
+        let edits = [
+            read(
+                &p,
+                "/patch/connect",
+                &[s("fenv"), s("filter.cutoff"), Arg::Float(0.5)],
+            ),
+            read(
+                &p,
+                "/patch/connect",
+                &[s("velocity"), s("bass.filter.cutoff"), Arg::Float(0.25)],
+            ),
+            read(&p, "/patch/connect", &[s("key"), s("bass.filter.cutoff")]),
+            // An instrument's module with a send level: audio, not a modulation.
+            read(
+                &p,
+                "/patch/connect",
+                &[s("sine"), s("bass.filter"), Arg::Float(0.3)],
+            ),
+        ]
+        .map(Result::unwrap);
+        assert_eq!(
+            edits[0],
+            PatchEdit::Modulate {
+                from: "fenv".into(),
+                to: "filter".into(),
+                param: "cutoff".into(),
+                depth: 0.5
+            }
+        );
+        assert!(
+            matches!(&edits[3], PatchEdit::Connect { to, level, .. } if to == "bass.filter" && *level == 0.3)
+        );
+        crate::edit::apply(&mut p, &edits).unwrap();
+        let routes = |name: &str| {
+            let id = p.find(name).unwrap();
+            p.describe()
+                .into_iter()
+                .find(|d| d.id == id)
+                .unwrap()
+                .routes
+        };
+        assert_eq!(
+            routes("filter")[0].from,
+            Source::Module(p.find("fenv").unwrap())
+        );
+        assert_eq!(routes("filter")[0].depth, 0.5);
+        let bass: Vec<_> = routes("bass.filter")
+            .iter()
+            .map(|r| (r.from, r.depth))
+            .collect();
+        assert_eq!(bass, [(Source::Velocity, 0.25), (Source::Key, 1.0)]);
+        // Refused: a depth out of range, a source that is none.
+        for args in [
+            [s("fenv"), s("filter.cutoff"), Arg::Float(9.0)],
+            [s("fenv"), s("filter.cutoff"), s("lots")],
+        ] {
+            assert!(read(&p, "/patch/connect", &args).is_err());
+        }
+        let bad = read(&p, "/patch/connect", &[s("speed"), s("filter.cutoff")]).unwrap();
+        assert!(crate::edit::validate(&p, &[bad]).is_err());
+        let sine = read(
+            &p,
+            "/patch/connect",
+            &[s("sine"), s("filter.q"), Arg::Float(1.0)],
+        )
+        .unwrap();
+        let e = crate::edit::validate(&p, &[sine]).unwrap_err().to_string();
+        assert!(e.contains("cannot modulate"), "{e}");
+    }
 }
