@@ -161,14 +161,18 @@ fn fundsp_voices(n: usize) -> f64 {
     r
 }
 
-/// Oscillator-seconds per CPU-second of one `osc` of `shape` at `freq` (the sources' cost).
-fn osc_alone(shape: f32, freq: f32) -> f64 {
+/// Oscillator-seconds per CPU-second of one `osc` of `shape` at `freq` (the sources' cost),
+/// with `extra` parameters set (a sub, unison).
+fn osc_alone(shape: f32, freq: f32, extra: &[(u8, f32)]) -> f64 {
     use chronus_dsp::modules::osc::{self, Osc};
     use chronus_dsp::Module;
     let mut o = Osc::new(SR);
     o.set_param(osc::FREQ, freq).unwrap();
     o.set_param(osc::SHAPE, shape).unwrap();
     o.set_param(osc::PW, 0.3).unwrap();
+    for &(p, v) in extra {
+        o.set_param(p, v).unwrap();
+    }
     let mut buf = [0.0f32; BLOCK];
     let mut sink = 0.0f32;
     let r = measure(1, || {
@@ -203,18 +207,43 @@ fn main() {
     println!(
         "one osc alone (oscillator-seconds per CPU-second; cost: the sine's rate / this one's)"
     );
+    use chronus_dsp::modules::osc::{SUB, UNISON};
     for freq in [220.0, 2_000.0] {
-        let sine = osc_alone(0.0, freq);
-        for (shape, name) in [
-            (0.0, "sine"),
-            (1.0, "triangle"),
-            (2.0, "square"),
-            (3.0, "saw"),
-            (4.0, "pulse"),
-        ] {
-            let rate = osc_alone(shape, freq);
+        let sine = osc_alone(0.0, freq, &[]);
+        let sources: [(f32, &[(u8, f32)], &str); 8] = [
+            (0.0, &[], "sine"),
+            (1.0, &[], "triangle"),
+            (2.0, &[], "square"),
+            (3.0, &[], "saw"),
+            (4.0, &[], "pulse"),
+            (3.0, &[(SUB, 0.5)], "saw+sub"),
+            (3.0, &[(UNISON, 3.0)], "saw x3"),
+            (3.0, &[(UNISON, 7.0)], "saw x7"),
+        ];
+        for (shape, extra, name) in sources {
+            let rate = osc_alone(shape, freq, extra);
             println!(
                 "  {name:<9} {freq:>6.0} Hz {rate:>12.0}   cost {:>5.2}x the sine",
+                sine / rate
+            );
+        }
+    }
+    {
+        use chronus_dsp::modules::noise::Noise;
+        use chronus_dsp::Module;
+        for (color, name) in [(0.0, "white"), (1.0, "pink"), (2.0, "brown")] {
+            let mut n = Noise::new(SR);
+            n.set_param(0, color).unwrap();
+            let mut buf = [0.0f32; BLOCK];
+            let mut sink = 0.0f32;
+            let rate = measure(1, || {
+                n.process(&mut buf);
+                sink += buf[BLOCK - 1];
+            });
+            std::hint::black_box(sink);
+            let sine = osc_alone(0.0, 220.0, &[]);
+            println!(
+                "  noise {name:<5}           {rate:>12.0}   cost {:>5.2}x the sine",
                 sine / rate
             );
         }

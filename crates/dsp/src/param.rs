@@ -17,6 +17,8 @@ pub enum Unit {
     Ratio,
     /// Decibels.
     Db,
+    /// Cents (a hundredth of a semitone).
+    Cents,
     /// A choice among numbered options (rounded to the nearest integer).
     Choice,
     /// A trigger: any value fires it.

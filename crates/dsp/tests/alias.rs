@@ -36,11 +36,19 @@ fn spectrum(x: &[f32]) -> Vec<f64> {
 /// The loudest component below 16 kHz away from every harmonic of `f0` (more than 8 bins: the
 /// window's main lobe is 4), in dB under the fundamental.
 fn worst_alias_db(shape: f32, pw: f32, f0: f64, sr: f64) -> f64 {
+    worst_alias_db_with(f0, sr, &[1.0], |o| {
+        o.set_param(osc::SHAPE, shape).unwrap();
+        o.set_param(osc::PW, pw).unwrap();
+    })
+}
+
+/// [`worst_alias_db`] for an oscillator `set` sets up, whose partials are the harmonics of
+/// `f0 · r` for each `r` in `bases` (unison copies, a sub at 0.5).
+fn worst_alias_db_with(f0: f64, sr: f64, bases: &[f64], set: impl Fn(&mut Osc)) -> f64 {
     let mut o = Osc::new(sr);
     o.set_param(osc::FREQ, f0 as f32).unwrap();
-    o.set_param(osc::SHAPE, shape).unwrap();
-    o.set_param(osc::PW, pw).unwrap();
     o.set_param(osc::GAIN, 1.0).unwrap();
+    set(&mut o);
     let out = render_source(&mut o, (N as f64 + 4_800.0) / sr, sr, 64);
     let mag = spectrum(&out[4_800..]);
     let bin = sr / N as f64;
@@ -52,8 +60,11 @@ fn worst_alias_db(shape: f32, pw: f32, f0: f64, sr: f64) -> f64 {
     let worst = (at(20.0)..at(16_000.0))
         .filter(|&k| {
             let f = k as f64 * bin;
-            let nearest = (f / f0).round().max(1.0) * f0;
-            (f - nearest).abs() > 8.0 * bin
+            bases.iter().all(|r| {
+                let base = f0 * r;
+                let nearest = (f / base).round().max(1.0) * base;
+                (f - nearest).abs() > 8.0 * bin
+            })
         })
         .map(|k| mag[k])
         .fold(0.0, f64::max);
@@ -101,4 +112,99 @@ fn the_pulse_is_high_for_its_width() {
             "pw {pw}: high {high}"
         );
     }
+}
+
+#[test]
+fn the_sub_and_unison_copies_are_band_limited_too() {
+    let mut failures = Vec::new();
+    let cents = |c: f64| (c / 1200.0).exp2();
+    for sr in [44_100.0, 48_000.0] {
+        for f0 in [220.0, 880.0, 1_760.0, 5_000.0] {
+            // A saw with its square sub at full level: the sub's partials are odd harmonics
+            // of f0 / 2.
+            let sub = worst_alias_db_with(f0, sr, &[0.5], |o| {
+                o.set_param(osc::SHAPE, 3.0).unwrap();
+                o.set_param(osc::SUB, 1.0).unwrap();
+            });
+            // Three saws 12 cents apart.
+            let unison = worst_alias_db_with(f0, sr, &[1.0, cents(12.0), cents(-12.0)], |o| {
+                o.set_param(osc::SHAPE, 3.0).unwrap();
+                o.set_param(osc::UNISON, 3.0).unwrap();
+                o.set_param(osc::DETUNE, 12.0).unwrap();
+            });
+            println!(
+                "saw + sub {f0:>6.0} Hz @ {sr:>5} Hz: {sub:>6.1} dB; 3 saws ±12 cents: \
+                 {unison:>6.1} dB"
+            );
+            for (what, db) in [("sub", sub), ("unison", unison)] {
+                if db > -80.0 {
+                    failures.push(format!("{what} {f0} Hz @ {sr}: {db:.1} dB"));
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "over -80 dB: {failures:?}");
+}
+
+/// The frequency of the loudest partial within `±width` Hz of `near`, interpolated between
+/// bins (parabola through the log magnitudes), and its level (the root of the power in its
+/// main lobe: the same wherever it falls between bins).
+fn peak_near(mag: &[f64], bin: f64, near: f64, width: f64) -> (f64, f64) {
+    let (lo, hi) = (
+        ((near - width) / bin) as usize,
+        ((near + width) / bin) as usize,
+    );
+    let k = (lo..=hi)
+        .max_by(|&a, &b| mag[a].total_cmp(&mag[b]))
+        .unwrap();
+    let (a, b, c) = (mag[k - 1].ln(), mag[k].ln(), mag[k + 1].ln());
+    let d = 0.5 * (a - c) / (a - 2.0 * b + c);
+    let level = mag[k - 5..=k + 5].iter().map(|m| m * m).sum::<f64>().sqrt();
+    ((k as f64 + d) * bin, level)
+}
+
+#[test]
+fn unison_copies_sound_at_their_detune_and_the_sub_an_octave_down() {
+    let sr = 48_000.0;
+    let bin = sr / N as f64;
+    // Three sines 10 cents apart around 2 kHz (11.6 Hz: 16 bins apart), one sine with a sub.
+    let render = |set: &dyn Fn(&mut Osc)| {
+        let mut o = Osc::new(sr);
+        o.set_param(osc::FREQ, 2_000.0).unwrap();
+        o.set_param(osc::GAIN, 1.0).unwrap();
+        set(&mut o);
+        let out = render_source(&mut o, (N as f64 + 4_800.0) / sr, sr, 64);
+        spectrum(&out[4_800..])
+    };
+    let mag = render(&|o| {
+        o.set_param(osc::UNISON, 3.0).unwrap();
+        o.set_param(osc::DETUNE, 10.0).unwrap();
+    });
+    let mut levels = Vec::new();
+    for c in [-10.0, 0.0, 10.0] {
+        let want = 2_000.0 * (c / 1200.0f64).exp2();
+        let (f, level) = peak_near(&mag, bin, want, 5.0);
+        let off = 1200.0 * (f / 2_000.0).log2();
+        println!("unison copy at {c:+} cents: measured {off:+.3} cents");
+        assert!((off - c).abs() < 0.1, "{c} cents: {off}");
+        levels.push(level);
+    }
+    let spread = levels.iter().copied().fold(0.0, f64::max)
+        / levels.iter().copied().fold(f64::MAX, f64::min);
+    assert!(spread < 1.01, "the copies at one level: {levels:?}");
+    // The sub: a square an octave down at its level (its fundamental 4/π of it) beside the
+    // sine (1: the window's gain cancels in the ratio).
+    let mag = render(&|o| o.set_param(osc::SUB, 0.5).map(|_| ()).unwrap());
+    let (f_sub, sub) = peak_near(&mag, bin, 1_000.0, 5.0);
+    let (_, sine) = peak_near(&mag, bin, 2_000.0, 5.0);
+    let ratio = sub / sine;
+    println!(
+        "sub at {f_sub:.3} Hz, {ratio:.4} of the sine (want {:.4})",
+        0.5 * 4.0 / std::f64::consts::PI
+    );
+    assert!((f_sub - 1_000.0).abs() < 0.01, "{f_sub}");
+    assert!(
+        (ratio / (0.5 * 4.0 / std::f64::consts::PI) - 1.0).abs() < 0.01,
+        "{ratio}"
+    );
 }

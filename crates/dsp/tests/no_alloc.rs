@@ -45,6 +45,8 @@ fn exercise(stereo: bool) {
         .add_instrument("bass", "osc > adsr > filter > pan", None)
         .unwrap();
     p.set("bass.osc", "shape", 3.0).unwrap();
+    p.set("bass.osc", "unison", 7.0).unwrap(); // a supersaw with a sub
+    p.set("bass.osc", "sub", 0.5).unwrap();
     p.modulate(lfo, p.find("bass.filter").unwrap(), 1).unwrap();
     // Each voice's own modulation: an envelope, velocity and key, at depths.
     let fenv = p.add("fenv", ModuleKind::Env).unwrap();

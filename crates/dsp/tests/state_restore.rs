@@ -17,6 +17,8 @@ fn busy(kind: ModuleKind, stereo: bool) -> Box<dyn Module> {
             m.set_param(0, 1234.5).unwrap();
             m.set_param(1, 0.9).unwrap();
             m.set_modulation(0, 0.05);
+            m.set_param(5, 0.4).unwrap(); // sub, moving
+            m.set_param(6, 3.0).unwrap(); // unison
         }
         ModuleKind::Adsr => {
             m.gate(true).unwrap();

@@ -56,6 +56,7 @@ pub fn unit_name(unit: Unit) -> &'static str {
         Unit::Ms => "ms",
         Unit::Ratio => "ratio",
         Unit::Db => "dB",
+        Unit::Cents => "cents",
         Unit::Choice => "choice",
         Unit::Trigger => "trigger",
     }

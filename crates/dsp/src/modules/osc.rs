@@ -1,7 +1,8 @@
 //! `osc`: a band-limited oscillator (sine, triangle, square, saw, pulse with a width) with gain
-//! and glide. The jumps of the saw, square and pulse are minBLEPs ([`crate::minblep`]): every
-//! alias component below 16 kHz at least 80 dB under the fundamental up to a 5 kHz note at 44.1
-//! and 48 kHz.
+//! and glide, a square sub-oscillator an octave down (`sub`), and unison: up to 7 copies of the
+//! wave detuned around the note (`unison`, `detune` in cents). The jumps of the saw, square,
+//! pulse and sub are minBLEPs ([`crate::minblep`]): every alias component below 16 kHz at least
+//! 80 dB under the fundamental up to a 5 kHz note at 44.1 and 48 kHz.
 
 use super::waves::{self, PULSE, SAW, SINE, SQUARE, TRIANGLE};
 use crate::minblep::{self, LEN};
@@ -20,9 +21,17 @@ pub const SHAPE: ParamId = 2;
 pub const GLIDE_TIME: ParamId = 3;
 /// Parameter index of `pw`, the pulse's width.
 pub const PW: ParamId = 4;
+/// Parameter index of `sub`, the sub-oscillator's level.
+pub const SUB: ParamId = 5;
+/// Parameter index of `unison`, how many copies of the wave sound.
+pub const UNISON: ParamId = 6;
+/// Parameter index of `detune`, the unison's spread in cents.
+pub const DETUNE: ParamId = 7;
+/// The most copies of the wave unison plays.
+pub const MAX_UNISON: usize = 7;
 
 /// Parameters of `osc`.
-pub static PARAMS: [ParamSpec; 5] = [
+pub static PARAMS: [ParamSpec; 8] = [
     ParamSpec {
         name: "freq",
         unit: Unit::Hz,
@@ -68,6 +77,33 @@ pub static PARAMS: [ParamSpec; 5] = [
         smoothing_ms: 5.0,
         modulation: ModScale::Linear(0.49),
     },
+    ParamSpec {
+        name: "sub",
+        unit: Unit::Ratio,
+        min: 0.0,
+        max: Max::Fixed(1.0),
+        default: 0.0,
+        smoothing_ms: 5.0,
+        modulation: ModScale::Linear(1.0),
+    },
+    ParamSpec {
+        name: "unison",
+        unit: Unit::Choice,
+        min: 1.0,
+        max: Max::Fixed(MAX_UNISON as f32),
+        default: 1.0,
+        smoothing_ms: 0.0,
+        modulation: ModScale::None,
+    },
+    ParamSpec {
+        name: "detune",
+        unit: Unit::Cents,
+        min: 0.0,
+        max: Max::Fixed(100.0),
+        default: 15.0,
+        smoothing_ms: 0.0,
+        modulation: ModScale::Linear(100.0),
+    },
 ];
 
 /// Complete state of an [`Osc`].
@@ -75,9 +111,9 @@ pub static PARAMS: [ParamSpec; 5] = [
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct OscState {
     /// Base parameter values, in table order.
-    pub params: [f32; 5],
+    pub params: [f32; 8],
     /// Modulation amounts, in table order.
-    pub modulation: [f32; 5],
+    pub modulation: [f32; 8],
     /// Phase as a 64-bit fixed-point fraction of a turn (wraps naturally).
     pub phase: u64,
     /// Glide start, in log2(Hz).
@@ -99,6 +135,12 @@ pub struct OscState {
     pub blep_pos: u8,
     /// Samples until `blep` is all zero again.
     pub blep_pending: u8,
+    /// Sub-oscillator level smoother.
+    pub sub: Ramp,
+    /// The sub-oscillator is high (it flips each time the wave's phase wraps).
+    pub sub_high: bool,
+    /// The phases of unison copies 2..=7 (the first copy is `phase`).
+    pub unison: [u64; MAX_UNISON - 1],
 }
 
 impl OscState {
@@ -132,7 +174,7 @@ impl Osc {
             sample_rate,
             s: OscState {
                 params,
-                modulation: [0.0; 5],
+                modulation: [0.0; 8],
                 phase: 0,
                 glide_from: f,
                 glide_to: f,
@@ -143,6 +185,9 @@ impl Osc {
                 blep: [[0.0; LEN / 2]; 2],
                 blep_pos: 0,
                 blep_pending: 0,
+                sub: Ramp::at(params[SUB as usize]),
+                sub_high: true,
+                unison: UNISON_PHASES,
             },
         }
     }
@@ -163,6 +208,124 @@ impl Osc {
 
     fn nyquist_limit(&self) -> f64 {
         self.sample_rate * 0.5 - 10.0
+    }
+}
+
+/// Where the unison copies 2..=7 start (turns apart by the golden ratio: never in phase, the
+/// same in every worker).
+const UNISON_PHASES: [u64; MAX_UNISON - 1] = {
+    let mut p = [0u64; MAX_UNISON - 1];
+    let mut i = 0;
+    while i < MAX_UNISON - 1 {
+        // 0.6180339887… of a turn, times i + 1.
+        p[i] = 0x9E37_79B9_7F4A_7C15u64.wrapping_mul(i as u64 + 1);
+        i += 1;
+    }
+    p
+};
+
+/// The detune of unison copy `k` (0: the note itself) of `n`, as a fraction of `detune`: the
+/// others in pairs above and below, the outermost at ±1 (`n` even: one more above).
+fn unison_offset(k: usize, n: usize) -> f64 {
+    if k == 0 || n < 2 {
+        return 0.0;
+    }
+    let pairs = (n / 2) as f64; // the extra copies, in pairs (one left alone when n is even)
+    let rank = ((k - 1) / 2 + 1) as f64;
+    let sign = if k % 2 == 1 { 1.0 } else { -1.0 };
+    sign * (rank / pairs).min(1.0)
+}
+
+impl Osc {
+    /// The oscillator with unison copies or a sub-oscillator sounding: each copy at its own
+    /// detuned phase, the sub a square flipping at the wave's wraps, every jump a minBLEP in
+    /// the one ring (they add up). Called on the audio thread: no allocation.
+    fn process_rich(&mut self, block: &mut [f32], shape: u8) {
+        let sr = self.sample_rate;
+        let n = (self.s.params[UNISON as usize] as usize).clamp(1, MAX_UNISON);
+        let detune = f64::from(PARAMS[DETUNE as usize].modulate(
+            self.s.params[DETUNE as usize],
+            self.s.modulation[DETUNE as usize],
+            sr,
+        ));
+        let factor = self.mod_factor();
+        let limit = self.nyquist_limit();
+        // Each copy's pitch factor, and the copies' level: their sum stays near one wave's.
+        let mut ratio = [1.0f64; MAX_UNISON];
+        for (k, r) in ratio.iter_mut().enumerate().take(n) {
+            *r = (unison_offset(k, n) * detune / 1200.0).exp2();
+        }
+        let norm = 1.0 / (n as f32).sqrt();
+        let incs = |base: f64, out: &mut [u64; MAX_UNISON]| {
+            for k in 0..n {
+                out[k] = turns_to_fixed((base * ratio[k]).min(limit) / sr);
+            }
+        };
+        let mut inc = [0u64; MAX_UNISON];
+        incs(self.s.glided_freq() * factor, &mut inc);
+        let s = &mut self.s;
+        let mut phases = [0u64; MAX_UNISON];
+        phases[0] = s.phase;
+        phases[1..].copy_from_slice(&s.unison);
+        let mut ring = [0.0f32; LEN];
+        ring[..LEN / 2].copy_from_slice(&s.blep[0]);
+        ring[LEN / 2..].copy_from_slice(&s.blep[1]);
+        let mut pos = usize::from(s.blep_pos);
+        let mut w_prev = width(shape, s.pw.value());
+        for out in block.iter_mut() {
+            if s.glide_pos < s.glide_len {
+                incs(s.glided_freq() * factor, &mut inc);
+                s.glide_pos += 1;
+            }
+            let g = s.gain.tick();
+            let w = width(shape, s.pw.tick());
+            let sub = s.sub.tick();
+            let mut naive = 0.0f32;
+            for k in 0..n {
+                let phase = phases[k];
+                if (phase < w_prev) != (phase < w) {
+                    let height = if phase < w { 2.0 } else { -2.0 };
+                    minblep::add_step(&mut ring, pos, height * norm, 0.0);
+                    s.blep_pending = LEN as u8;
+                }
+                let t = fixed_to_turns(phase);
+                naive += match shape {
+                    SINE => crate::fastmath::sin_turns(t),
+                    TRIANGLE => waves::triangle(t, fixed_to_turns(inc[k])),
+                    SAW => 2.0 * t - 1.0,
+                    _ if phase < w => 1.0,
+                    _ => -1.0,
+                };
+            }
+            w_prev = w;
+            let naive_sub = if s.sub_high { sub } else { -sub };
+            let correction = std::mem::take(&mut ring[pos]);
+            pos = (pos + 1) % LEN;
+            s.blep_pending = s.blep_pending.saturating_sub(1);
+            *out = g * (naive * norm + naive_sub + correction);
+            for k in 0..n {
+                let next = phases[k].wrapping_add(inc[k]);
+                if add_jumps(&mut ring, pos, shape, w, phases[k], next, inc[k], norm) {
+                    s.blep_pending = LEN as u8;
+                }
+                if k == 0 && next < phases[0] {
+                    // The sub flips where the wave wraps, band-limited like the wave's jumps.
+                    s.sub_high = !s.sub_high;
+                    if sub > 0.0 {
+                        let frac = (next as f64 / inc[0] as f64) as f32;
+                        let height = if s.sub_high { 2.0 * sub } else { -2.0 * sub };
+                        minblep::add_step(&mut ring, pos, height, frac);
+                        s.blep_pending = LEN as u8;
+                    }
+                }
+                phases[k] = next;
+            }
+        }
+        s.phase = phases[0];
+        s.unison.copy_from_slice(&phases[1..]);
+        s.blep_pos = pos as u8;
+        s.blep[0].copy_from_slice(&ring[..LEN / 2]);
+        s.blep[1].copy_from_slice(&ring[LEN / 2..]);
     }
 }
 
@@ -194,6 +357,7 @@ fn width(shape: u8, pw: f32) -> u64 {
 /// sample, `inc` later; it may wrap), added to `ring` as band-limited steps for the sample at
 /// `pos` on. True if there was one. Called on the audio thread.
 #[inline]
+#[allow(clippy::too_many_arguments)]
 fn add_jumps(
     ring: &mut [f32; LEN],
     pos: usize,
@@ -202,27 +366,28 @@ fn add_jumps(
     from: u64,
     to: u64,
     inc: u64,
+    scale: f32,
 ) -> bool {
     // How long before the next sample a jump happened, in samples (0 ≤ frac < 1).
     let frac = |since: u64| (since as f64 / inc as f64) as f32;
     let wrapped = to < from;
     match shape {
         SAW if wrapped => {
-            minblep::add_step(ring, pos, -2.0, frac(to));
+            minblep::add_step(ring, pos, -2.0 * scale, frac(to));
             true
         }
         SQUARE | PULSE if wrapped => {
             if from < width {
-                minblep::add_step(ring, pos, -2.0, frac(to.wrapping_sub(width)));
+                minblep::add_step(ring, pos, -2.0 * scale, frac(to.wrapping_sub(width)));
             }
-            minblep::add_step(ring, pos, 2.0, frac(to));
+            minblep::add_step(ring, pos, 2.0 * scale, frac(to));
             if to >= width {
-                minblep::add_step(ring, pos, -2.0, frac(to - width));
+                minblep::add_step(ring, pos, -2.0 * scale, frac(to - width));
             }
             true
         }
         SQUARE | PULSE if from < width && to >= width => {
-            minblep::add_step(ring, pos, -2.0, frac(to - width));
+            minblep::add_step(ring, pos, -2.0 * scale, frac(to - width));
             true
         }
         _ => false,
@@ -258,6 +423,7 @@ impl Module for Osc {
             FREQ => Some((self.glided_freq() * self.mod_factor()).min(self.nyquist_limit()) as f32),
             GAIN => Some(self.s.gain.value()),
             PW => Some(self.s.pw.value()),
+            SUB => Some(self.s.sub.value()),
             _ => self.param(param),
         }
     }
@@ -283,6 +449,16 @@ impl Module for Osc {
         );
         PARAMS[PW as usize].aim(&mut self.s.pw, pw_target, sr);
         let shape = self.s.params[SHAPE as usize] as u8;
+        let sub_target = PARAMS[SUB as usize].modulate(
+            self.s.params[SUB as usize],
+            self.s.modulation[SUB as usize],
+            sr,
+        );
+        PARAMS[SUB as usize].aim(&mut self.s.sub, sub_target, sr);
+        if self.s.params[UNISON as usize] > 1.0 || self.s.sub.to > 0.0 || self.s.sub.is_moving() {
+            self.process_rich(block, shape);
+            return;
+        }
         let factor = self.mod_factor();
         let limit = self.nyquist_limit();
         let gliding = self.s.glide_pos < self.s.glide_len;
@@ -330,7 +506,7 @@ impl Module for Osc {
                 s.blep_pending = s.blep_pending.saturating_sub(1);
                 *out = g * (naive + correction);
                 let next = phase.wrapping_add(inc);
-                if add_jumps(&mut ring, pos, shape, w, phase, next, inc) {
+                if add_jumps(&mut ring, pos, shape, w, phase, next, inc, 1.0) {
                     s.blep_pending = LEN as u8;
                 }
                 phase = next;
@@ -352,5 +528,6 @@ impl Module for Osc {
         self.s.glide_from = f;
         self.s.glide_to = f;
         self.s.gain = Ramp::at(params[GAIN as usize]);
+        self.s.sub = Ramp::at(params[SUB as usize]);
     }
 }
