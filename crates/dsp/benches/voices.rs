@@ -161,6 +161,9 @@ fn fundsp_voices(n: usize) -> f64 {
     r
 }
 
+/// Parameters set beside the shape: (index, value).
+type Extra<'a> = &'a [(u8, f32)];
+
 /// Oscillator-seconds per CPU-second of one `osc` of `shape` at `freq` (the sources' cost),
 /// with `extra` parameters set (a sub, unison).
 fn osc_alone(shape: f32, freq: f32, extra: &[(u8, f32)]) -> f64 {
@@ -210,7 +213,7 @@ fn main() {
     use chronus_dsp::modules::osc::{SUB, UNISON};
     for freq in [220.0, 2_000.0] {
         let sine = osc_alone(0.0, freq, &[]);
-        let sources: [(f32, &[(u8, f32)], &str); 8] = [
+        let sources: [(f32, Extra, &str); 8] = [
             (0.0, &[], "sine"),
             (1.0, &[], "triangle"),
             (2.0, &[], "square"),
