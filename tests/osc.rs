@@ -1693,3 +1693,76 @@ fn two_instruments_made_over_osc_are_each_heard_at_their_pitch() {
         "the bass plays on as it was: {a} {b}"
     );
 }
+
+#[test]
+fn presets_make_instruments_and_save_them_as_files_that_load_back() {
+    let dir = scratch("presets");
+    let _ = std::fs::remove_dir_all(&dir);
+    let synth = Synth::start("presets.wav", 3.0, &["--presets", dir.to_str().unwrap()]);
+    let c = synth.client();
+    let s = |v: &str| OscType::String(v.into());
+    // A built-in preset, by one of its words, makes the instrument it names.
+    let r = c.ask(&m("/inst/load", vec![s("pad"), s("warm pad")]));
+    assert_eq!(r.addr, "/inst/loaded", "{r:?}");
+    let get = |module: &str, param: &str| match c.ask(&m("/get", vec![s(module), s(param)])).args[2]
+    {
+        OscType::Float(v) => v,
+        ref other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        (get("pad.osc", "unison"), get("pad.adsr", "release")),
+        (5.0, 1500.0)
+    );
+    // Tweaked, saved, loaded into a new instrument: every parameter comes back.
+    c.send(&m("/mod/pad.filter/cutoff", vec![OscType::Int(2222)]));
+    c.send(&m("/mod/pad.osc/detune", vec![OscType::Int(17)]));
+    let r = c.ask(&m("/inst/save", vec![s("pad"), s("my pad")]));
+    assert_eq!(r.addr, "/inst/saved", "{r:?}");
+    let text = std::fs::read_to_string(dir.join("my pad.preset")).unwrap();
+    assert!(
+        text.contains("filter cutoff 2222") && text.contains("osc detune 17"),
+        "{text}"
+    );
+    let r = c.ask(&m("/inst/load", vec![s("lead"), s("my pad")]));
+    assert_eq!(r.addr, "/inst/loaded", "{r:?}");
+    for (module, param) in [
+        ("osc", "detune"),
+        ("filter", "cutoff"),
+        ("adsr", "attack"),
+        ("pan", "spread"),
+    ] {
+        assert_eq!(
+            get(&format!("lead.{module}"), param),
+            get(&format!("pad.{module}"), param),
+            "{module}.{param}"
+        );
+    }
+    // Refusals: a name that leaves the folder, one taken, a preset that is nowhere.
+    for (addr, inst, name) in [
+        ("/inst/save", "pad", "../escape"),
+        ("/inst/save", "pad", "my pad"),
+        ("/inst/load", "x", "no such preset"),
+        ("/inst/load", "nope", "pluck"),
+    ] {
+        let r = c.ask(&m(addr, vec![s(inst), s(name)]));
+        // `/inst/load nope pluck` makes `nope`: only the first three are errors.
+        if name == "pluck" {
+            assert_eq!(r.addr, "/inst/loaded", "{r:?}");
+        } else {
+            assert_eq!(r.addr, "/error", "{addr} {name}: {r:?}");
+        }
+    }
+    assert!(!dir.join("../escape.preset").exists());
+    // The loaded instrument plays.
+    c.send(&m(
+        "/note/on",
+        vec![OscType::Int(57), OscType::Float(1.0), s("lead")],
+    ));
+    c.sync(1);
+    let from = c.played_samples() + 48_000;
+    let (x, _) = synth.finish();
+    assert!(
+        analysis::rms(&x[from..from + 9_600]) > 0.02,
+        "the lead sounds"
+    );
+}

@@ -8,12 +8,19 @@ use std::path::{Component, Path, PathBuf};
 /// Checks a file name given over OSC: one plain name (no folder, no `..`, no hidden file, no
 /// control characters), ending in `.wav` (added when missing).
 pub fn file_name(name: &str) -> Result<String, String> {
+    plain_name(name, "wav", "recording")
+}
+
+/// Checks a file name given over OSC for a `what` file (`recording`, `preset`): one plain name
+/// (no folder, no `..`, no hidden file, no control characters), ending in `.<ext>` (added when
+/// missing).
+pub fn plain_name(name: &str, ext: &str, what: &str) -> Result<String, String> {
     let name = name.trim();
     if name.is_empty() || name.len() > 200 {
-        return Err("a recording name is 1..200 characters".into());
+        return Err(format!("a {what} name is 1..200 characters"));
     }
     if name.chars().any(|c| c.is_control()) {
-        return Err("a recording name has no control characters".into());
+        return Err(format!("a {what} name has no control characters"));
     }
     let mut parts = Path::new(name).components();
     let ok = matches!(
@@ -22,14 +29,63 @@ pub fn file_name(name: &str) -> Result<String, String> {
     );
     if !ok || name.starts_with('.') || name.contains('/') {
         return Err(format!(
-            "'{name}' is not a plain file name: recordings go straight into the recordings folder"
+            "'{name}' is not a plain file name: {what}s go straight into the {what}s folder"
         ));
     }
-    Ok(if name.to_ascii_lowercase().ends_with(".wav") {
+    Ok(if name.to_ascii_lowercase().ends_with(&format!(".{ext}")) {
         name.to_owned()
     } else {
-        format!("{name}.wav")
+        format!("{name}.{ext}")
     })
+}
+
+/// Writes a new preset file `name` (checked with [`plain_name`], `.preset`) inside `dir`
+/// (created if missing); an existing file or link of that name is never replaced or followed.
+pub fn save_preset(dir: &Path, name: &str, text: &str) -> Result<PathBuf, String> {
+    use std::io::Write;
+    let name = plain_name(name, "preset", "preset")?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| format!("cannot create the presets folder {}: {e}", dir.display()))?;
+    let path = dir.join(&name);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .mode(0o640)
+        .open(&path)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => {
+                format!("{name} exists already in the presets folder; pick another name")
+            }
+            _ => format!("cannot create {}: {e}", path.display()),
+        })?;
+    file.write_all(text.as_bytes())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(path)
+}
+
+/// Reads the preset file `name` (checked with [`plain_name`], `.preset`) from `dir`; a link is
+/// not followed. At most 64 KiB.
+pub fn read_preset(dir: &Path, name: &str) -> Result<String, String> {
+    use std::io::Read;
+    let name = plain_name(name, "preset", "preset")?;
+    let path = dir.join(&name);
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&path)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => format!(
+                "no preset '{name}' in {} (nor a built-in one: pad, pluck, supersaw, pwm, brass)",
+                dir.display()
+            ),
+            _ => format!("cannot read {}: {e}", path.display()),
+        })?;
+    let mut text = String::new();
+    file.take(64 << 10)
+        .read_to_string(&mut text)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Ok(text)
 }
 
 /// Creates a new file `name` (checked with [`file_name`]) inside `dir` (created if missing).

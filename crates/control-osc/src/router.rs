@@ -11,6 +11,7 @@ mod plan;
 mod reply;
 mod session;
 
+use chronus_engine::address::presets::{self, Preset};
 use chronus_engine::address::EditTiming;
 use plan::{fail, Failure, Plan};
 use reply::msg;
@@ -118,6 +119,8 @@ pub struct Router<S: Synth = Engine> {
     latencies: Mutex<Option<Vec<u64>>>,
     /// Where `/record/start` may write (`None`: recording over OSC is off).
     recordings: Option<PathBuf>,
+    /// The folder `/inst/save` and `/inst/load` use for preset files.
+    presets: Option<PathBuf>,
     /// Whether `/fault/inject` is on.
     fault_injection: bool,
 }
@@ -163,6 +166,7 @@ impl<S: Synth> Router<S> {
             started: Instant::now(),
             latencies: Mutex::new(None),
             recordings: None,
+            presets: None,
             fault_injection: false,
         }
     }
@@ -180,7 +184,14 @@ impl<S: Synth> Router<S> {
         self
     }
 
-    /// Lets `/record/start` write new WAV files into `dir` (and nowhere else).
+    /// The folder preset files are saved into and loaded from (`None`: built-in presets only).
+    pub fn with_presets(mut self, dir: Option<PathBuf>) -> Self {
+        self.presets = dir;
+        self
+    }
+
+    /// Lets `/record/start` write new WAV files into `dir` (and nowhere else; `None`: recording
+    /// over OSC is off).
     pub fn with_recordings(mut self, dir: Option<PathBuf>) -> Self {
         self.recordings = dir;
         self
@@ -462,6 +473,20 @@ impl<S: Synth> Router<S> {
                         Err(error) => replies.extend(error),
                     }
                 }
+                Plan::Preset {
+                    inst,
+                    preset,
+                    create,
+                    done,
+                } => match self.load_preset(peer, &inst, &preset, create, &addr) {
+                    Ok(a) => {
+                        origins.push((addr, a.len()));
+                        actions.extend(a);
+                        replies.push(done);
+                        applied_msgs += 1;
+                    }
+                    Err(error) => replies.extend(error),
+                },
                 Plan::EditNow { edits, done } => match self.commit(peer, &edits, done, &addr) {
                     Ok(reply) => {
                         replies.push(reply);

@@ -40,6 +40,9 @@ pub struct ServerConfig {
     pub max_packet: usize,
     /// The folder `/record/start` writes new WAV files into (`None`: recording over OSC off).
     pub recordings: Option<std::path::PathBuf>,
+    /// The folder `/inst/save` writes preset files into and `/inst/load` reads them from
+    /// (`None`: built-in presets only).
+    pub presets: Option<std::path::PathBuf>,
     /// Packets per second each source may send (0: no limit).
     pub rate_limit: u32,
     /// `/fault/inject` on (for tests and demonstrations). Refused unless `addr` is loopback.
@@ -55,6 +58,7 @@ impl Default for ServerConfig {
             allow: Vec::new(),
             max_packet: 16 * 1024,
             recordings: None,
+            presets: None,
             rate_limit: crate::router::DEFAULT_RATE_LIMIT,
             fault_injection: false,
         }
@@ -216,6 +220,7 @@ impl Server {
         let router = Arc::new(
             Router::new(engine)
                 .with_recordings(config.recordings.clone())
+                .with_presets(config.presets.clone())
                 .with_rate_limit(config.rate_limit)
                 .with_fault_injection(config.fault_injection),
         );

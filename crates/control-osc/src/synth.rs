@@ -60,6 +60,8 @@ pub trait Synth: Send + Sync + 'static {
     fn edit_patch(&self, edits: &[PatchEdit]) -> Result<(), EngineError>;
     /// A parameter's value as last sent.
     fn get(&self, module: &str, param: &str) -> Result<f32, EngineError>;
+    /// The patch's modules and wiring (routes with their depths).
+    fn describe(&self) -> Vec<chronus_dsp::NodeDesc>;
     /// The output sample that plays at monotonic time `ns`.
     fn sample_at(&self, ns: u64) -> Option<u64>;
     /// Monotonic time of sample 0.
@@ -121,6 +123,9 @@ impl Synth for Engine {
     }
     fn get(&self, module: &str, param: &str) -> Result<f32, EngineError> {
         Engine::get(self, module, param)
+    }
+    fn describe(&self) -> Vec<chronus_dsp::NodeDesc> {
+        Engine::describe(self)
     }
     fn sample_at(&self, ns: u64) -> Option<u64> {
         Engine::sample_at(self, ns)

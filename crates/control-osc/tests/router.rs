@@ -81,6 +81,9 @@ impl Synth for Recorder {
         let id = p.lookup(module)?;
         Ok(p.param(id, p.kind(id)?.param_id(param)?)?)
     }
+    fn describe(&self) -> Vec<chronus_dsp::NodeDesc> {
+        self.patch.lock().unwrap().describe()
+    }
     fn sample_at(&self, _ns: u64) -> Option<u64> {
         Some(96_000)
     }

@@ -61,6 +61,12 @@ pub struct RunArgs {
     #[cfg(feature = "osc")]
     #[arg(long, default_value = "recordings")]
     recordings: PathBuf,
+    /// The folder `/inst/save <instrument> <name>` over OSC writes preset files into and
+    /// `/inst/load` reads them from (created when first used; names cannot leave it). The
+    /// built-in presets (pad, pluck, supersaw, pwm, brass) need no folder.
+    #[cfg(feature = "osc")]
+    #[arg(long, default_value = "presets")]
+    presets: PathBuf,
     /// Sample format of the recording: f32, s24 or s16.
     #[arg(long, default_value = "f32")]
     format: WavFormat,
@@ -151,6 +157,7 @@ fn start_osc(args: &RunArgs, engine: &Arc<Engine>) -> Result<Option<chronus_osc:
         addr,
         allow: args.allow.clone(),
         recordings: Some(args.recordings.clone()),
+        presets: Some(args.presets.clone()),
         rate_limit: args.rate_limit,
         fault_injection: args.fault_injection,
         framing: if args.tcp_length_prefix {

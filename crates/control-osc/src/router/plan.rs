@@ -40,6 +40,14 @@ pub(super) enum Plan {
     },
     /// Drop the staged edits.
     Abort,
+    /// Apply a preset to an instrument (made from its chain first when `create` and missing),
+    /// answering `done`.
+    Preset {
+        inst: String,
+        preset: Preset,
+        create: bool,
+        done: OscMessage,
+    },
     /// Inject a fault (`/fault/inject <kind> <target>`).
     Fault {
         kind: &'static str,
@@ -222,6 +230,25 @@ impl<S: Synth> Router<S> {
                 [a] => a.as_gate().map(Plan::Notify).ok_or_else(|| fail("arguments", "expects 1 or 0")),
                 _ => Err(fail("arguments", "expects 1 or 0")),
             },
+            ["inst", verb @ ("load" | "preset")] => match args.as_slice() {
+                [Arg::Str(inst), Arg::Str(name)] => {
+                    let preset = self.find_preset(name)?;
+                    Ok(Plan::Preset {
+                        inst: (*inst).to_owned(),
+                        preset,
+                        create: *verb == "load",
+                        done: msg("/inst/loaded", vec![OscType::String((*inst).into()), OscType::String((*name).into())]),
+                    })
+                }
+                _ => Err(fail(
+                    "arguments",
+                    format!("expects <instrument> <preset> (built in: {}; or a file saved with /inst/save)", presets::built_in_names().join(", ")),
+                )),
+            },
+            ["inst", "save"] => match args.as_slice() {
+                [Arg::Str(inst), Arg::Str(name)] => self.save_preset(inst, name),
+                _ => Err(fail("arguments", "expects <instrument> <preset name>")),
+            },
             ["inst", "list"] => {
                 expect_args(&args, 0)?;
                 let mut out = Vec::new();
@@ -251,6 +278,51 @@ impl<S: Synth> Router<S> {
                 format!("unknown address '{}' (see docs/osc.md: /mod, /gate, /note, /voices, /inst, /engine, /seq, /patch, /bus, /record, /status, /get, /modules, /notify, /sync, /fault)", m.addr),
             )),
         }
+    }
+
+    /// A preset by name: a built-in one, else a file in the presets folder.
+    pub(super) fn find_preset(&self, name: &str) -> Result<Preset, Failure> {
+        if let Some(p) = presets::built_in(name) {
+            return Ok(p);
+        }
+        let dir = self.presets.as_ref().ok_or_else(|| {
+            fail(
+                "preset",
+                format!(
+                    "no built-in preset '{name}' ({}), and preset files are off (chronus run --presets DIR turns them on)",
+                    presets::built_in_names().join(", ")
+                ),
+            )
+        })?;
+        let text = crate::recordings::read_preset(dir, name).map_err(|e| fail("preset", e))?;
+        presets::parse(&text).map_err(|e| fail("preset", format!("{name}: {e}")))
+    }
+
+    /// `/inst/save <instrument> <name>`: the instrument as it is, into a new preset file.
+    pub(super) fn save_preset(&self, inst: &str, name: &str) -> Result<Plan, Failure> {
+        let dir = self.presets.as_ref().ok_or_else(|| {
+            fail(
+                "preset",
+                "preset files are off (chronus run --presets DIR turns them on)",
+            )
+        })?;
+        let directory = self.engine.directory();
+        let preset = presets::of_instrument(&directory, inst, &self.engine.describe(), |id, p| {
+            let e = directory.modules().iter().find(|e| e.id == id)?;
+            self.engine
+                .get(&e.name, e.kind.params().get(usize::from(p))?.name)
+                .ok()
+        })
+        .map_err(|e| fail("preset", e.to_string()))?;
+        let path = crate::recordings::save_preset(dir, name, &presets::render(&preset))
+            .map_err(|e| fail("preset", e))?;
+        Ok(Plan::Reply(vec![msg(
+            "/inst/saved",
+            vec![
+                OscType::String(inst.into()),
+                OscType::String(path.display().to_string()),
+            ],
+        )]))
     }
 
     /// `/fault/inject <kind> <target>`, when fault injection is on.

@@ -7,6 +7,7 @@ mod args;
 mod directory;
 mod edits;
 pub mod pattern;
+pub mod presets;
 mod table;
 
 pub use args::{note_value, Arg};
