@@ -21,6 +21,8 @@ use crate::{DspError, ParamId, ParamSpec, SetOutcome};
 pub const MIN_BLOCK: usize = 16;
 /// Largest block size a module can be built for.
 pub const MAX_BLOCK: usize = 1024;
+/// The most parameters a kind of module has (modulation keeps one amount for each).
+pub const MAX_PARAMS: usize = 16;
 
 /// An audio-rate module: processes one block in place, has typed parameters, and can copy out
 /// and restore its complete state.
@@ -386,6 +388,7 @@ mod tests {
     #[test]
     fn every_kind_has_its_row_in_order() {
         assert_eq!(KINDS.len(), ModuleKind::ALL.len());
+        assert!(KINDS.iter().all(|k| k.params.len() <= MAX_PARAMS));
         for (i, &k) in ModuleKind::ALL.iter().enumerate() {
             assert_eq!(k as usize, i);
             assert_eq!(k.info().kind, k);

@@ -10,7 +10,7 @@
 //! `count` only limits how many notes sound at once, so changing it, and playing notes, never
 //! allocates.
 
-use crate::module::{Module, ModuleKind, ModuleState};
+use crate::module::{Module, ModuleKind, ModuleState, MAX_PARAMS};
 use crate::modules::{osc, pan};
 use crate::{DspError, ModuleId, ParamId};
 
@@ -381,7 +381,7 @@ impl VoicePool {
         &mut self,
         out: &mut [f32],
         mut right: Option<&mut [f32]>,
-        amounts: &[([f32; 8], u8)],
+        amounts: &[([f32; MAX_PARAMS], u16)],
     ) {
         let n = out.len().min(self.scratch.len());
         let scratch = &mut self.scratch[..n];
@@ -403,7 +403,8 @@ impl VoicePool {
                 *value = scratch[0];
             }
             for (k, m) in chain.iter_mut().enumerate() {
-                let (mut a, mut touched) = amounts.get(k).copied().unwrap_or(([0.0; 8], 0));
+                let (mut a, mut touched) =
+                    amounts.get(k).copied().unwrap_or(([0.0; MAX_PARAMS], 0));
                 for r in routes.iter().filter(|r| r.to == k) {
                     let x = match r.from {
                         VoiceSource::Module(j) => own.get(j - chain_len).copied().unwrap_or(0.0),

@@ -96,3 +96,45 @@ fn the_same_noise_in_both_workers() {
         assert!(a.iter().any(|x| *x != 0.0));
     }
 }
+
+#[test]
+fn an_oscillators_noise_is_white_at_its_level_beside_the_wave() {
+    use chronus_dsp::analysis;
+    use chronus_dsp::modules::osc::{self, Osc};
+
+    let sr = 48_000.0;
+    let render = |noise: f32| {
+        let mut o = Osc::new(sr);
+        o.set_param(osc::GAIN, 1.0).unwrap();
+        o.set_param(osc::FREQ, 220.0).unwrap();
+        o.set_param(osc::NOISE, noise).unwrap();
+        let mut out = vec![0.0f32; 96_000];
+        for b in out.chunks_mut(64) {
+            o.process(b);
+        }
+        out
+    };
+    let (breathy, clean) = (render(0.5), render(0.0));
+    // The wave is the same; what is added is uniform white noise at 0.5: RMS 0.5/√3.
+    let added: Vec<f32> = breathy.iter().zip(&clean).map(|(a, b)| a - b).collect();
+    let level = analysis::rms(&added[4_800..]);
+    println!(
+        "osc noise 0.5: added RMS {level:.4} (want {:.4})",
+        0.5 / 3f64.sqrt()
+    );
+    assert!((level / (0.5 / 3f64.sqrt()) - 1.0).abs() < 0.02, "{level}");
+    let peak = analysis::peak(&added[4_800..]);
+    assert!(peak <= 0.5 + 1e-5, "never past its level: {peak}");
+    // White: as much above 6 kHz as below (the halves of the band, equal power within 10 %).
+    let low: f64 = (1..40)
+        .map(|k| {
+            analysis::amplitude_at(&added[4_800..52_800], 500.0 + 100.0 * k as f64, sr).powi(2)
+        })
+        .sum();
+    let high: f64 = (1..40)
+        .map(|k| {
+            analysis::amplitude_at(&added[4_800..52_800], 12_500.0 + 100.0 * k as f64, sr).powi(2)
+        })
+        .sum();
+    assert!((low / high - 1.0).abs() < 0.35, "flat: {low} {high}");
+}

@@ -44,6 +44,8 @@ pub struct Context {
     pub pan: f32,
     /// `pan.spread`, 0..1: how far apart the voice pool's notes are placed.
     pub spread: f32,
+    /// `sine.noise`, 0..1: white noise in every note.
+    pub noise: f32,
     /// `reverb.width`, 0..1.
     pub reverb_width: f32,
     /// Oscillators in the patch: `sine`, then `sine2`, `sine3`, … (chords create them).
@@ -101,6 +103,7 @@ impl Default for Context {
             pingpong: false,
             pan: 0.0,
             spread: 0.0,
+            noise: 0.0,
             reverb_width: 1.0,
             oscillators: 1,
             voices: 1,

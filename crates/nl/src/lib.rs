@@ -33,7 +33,7 @@ pub use context::{
     oscillator_name, Context, Earlier, Field, HISTORY, MAX_CHORD_NOTES, SERVER_FIELDS,
 };
 pub use notes::{parse_note, NOTE_NAMES};
-pub use phrases::plan;
+pub use phrases::{plan, Preset, PRESETS};
 
 /// One argument of an OSC message.
 #[derive(Debug, Clone, PartialEq)]

@@ -14,6 +14,8 @@ mod pitch;
 mod rhythm;
 mod space;
 mod timbre;
+
+pub use timbre::{Preset, PRESETS};
 mod undo;
 mod voicing;
 
@@ -58,7 +60,13 @@ const KNOWN: &[&str] = &[
     "techno bass",
     "flute",
     "pad",
+    "a warm pad",
     "pluck",
+    "supersaw",
+    "pwm",
+    "brass",
+    "add some noise",
+    "no noise",
     "add reverb",
     "more reverb",
     "no reverb",
@@ -453,6 +461,43 @@ impl Out<'_> {
         let (r, d) = (self.ctx.lfo_rate, self.ctx.lfo_depth);
         self.push(set("/mod/lfo/freq", r));
         self.push(set("/mod/lfo/depth", d));
+    }
+    /// Loads a built-in preset on the default instrument and keeps its values in the context.
+    fn preset(&mut self, p: &timbre::Preset) {
+        if let Some((target, _, _)) = p.lfo {
+            // The preset routes the LFO itself: any other route goes first.
+            if let Some(old) = self.ctx.lfo_target.take().filter(|t| t != target) {
+                self.push(msg(
+                    "/patch/disconnect",
+                    vec![Value::Str("lfo".into()), Value::Str(old)],
+                ));
+                self.push(msg("/patch/commit", vec![]));
+            }
+        }
+        self.push(msg(
+            "/inst/load",
+            vec![Value::Str("default".into()), Value::Str(p.name.into())],
+        ));
+        self.ctx.shape = p.shape;
+        self.ctx.gain = p.gain;
+        self.ctx.cutoff = p.cutoff;
+        self.ctx.q = p.q;
+        self.ctx.attack = p.attack;
+        self.ctx.release = p.release;
+        if let Some(s) = p.spread {
+            self.ctx.spread = s;
+        }
+        if let Some((target, rate, depth)) = p.lfo {
+            self.ctx.lfo_target = Some(target.into());
+            self.ctx.lfo_rate = rate;
+            self.ctx.lfo_depth = depth;
+        }
+    }
+    /// White noise in every note (`sine.noise`), 0..1.
+    fn noise(&mut self, level: f32) {
+        self.ctx.noise = level.clamp(0.0, 1.0);
+        let n = self.ctx.noise;
+        self.push(set("/mod/sine/noise", n));
     }
     fn lfo_off(&mut self) {
         self.ctx.lfo_depth = 0.0;

@@ -217,3 +217,48 @@ pub fn run(args: SayArgs) -> Result<()> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use chronus_engine::address::presets;
+
+    /// `chronus say` keeps a preset's values in its context ("brighter" after "a warm pad"
+    /// starts from the pad's cutoff): they must be the engine's preset's.
+    #[test]
+    fn the_phrases_presets_are_the_engines() {
+        for p in chronus_nl::PRESETS {
+            let engine = presets::built_in(p.name).unwrap_or_else(|| panic!("{}", p.name));
+            let value = |kind: &str, param: &str| {
+                engine
+                    .settings
+                    .iter()
+                    .find(|(k, n, _)| k == kind && n == param)
+                    .map(|s| s.2)
+            };
+            let name = p.name;
+            assert_eq!(value("osc", "shape"), Some(p.shape as f32), "{name} shape");
+            assert_eq!(value("osc", "gain"), Some(p.gain), "{name} gain");
+            assert_eq!(value("filter", "cutoff"), Some(p.cutoff), "{name} cutoff");
+            assert_eq!(value("filter", "q").unwrap_or(0.707), p.q, "{name} q");
+            assert_eq!(value("adsr", "attack"), Some(p.attack), "{name} attack");
+            assert_eq!(value("adsr", "release"), Some(p.release), "{name} release");
+            assert_eq!(value("pan", "spread"), p.spread, "{name} spread");
+            match p.lfo {
+                Some((target, rate, depth)) => {
+                    assert_eq!(value("lfo", "freq"), Some(rate), "{name} lfo");
+                    assert_eq!(value("lfo", "depth"), Some(depth), "{name} lfo");
+                    let (kind, param) = target.split_once('.').unwrap();
+                    let kind = if kind == "sine" { "osc" } else { kind };
+                    assert!(
+                        engine
+                            .routes
+                            .iter()
+                            .any(|r| r.0 == "lfo" && r.1 == kind && r.2 == param),
+                        "{name}: the engine's preset routes the lfo to {target}"
+                    );
+                }
+                None => assert!(engine.routes.iter().all(|r| r.0 != "lfo"), "{name}"),
+            }
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! `osc`: a band-limited oscillator (sine, triangle, square, saw, pulse with a width) with gain
 //! and glide, a square sub-oscillator an octave down (`sub`), and unison: up to 7 copies of the
-//! wave detuned around the note (`unison`, `detune` in cents). The jumps of the saw, square,
+//! wave detuned around the note (`unison`, `detune` in cents), and white noise mixed in
+//! (`noise`). The jumps of the saw, square,
 //! pulse and sub are minBLEPs ([`crate::minblep`]): every alias component below 16 kHz at least
 //! 80 dB under the fundamental up to a 5 kHz note at 44.1 and 48 kHz.
 
@@ -27,11 +28,13 @@ pub const SUB: ParamId = 5;
 pub const UNISON: ParamId = 6;
 /// Parameter index of `detune`, the unison's spread in cents.
 pub const DETUNE: ParamId = 7;
+/// Parameter index of `noise`, white noise mixed in (a breath).
+pub const NOISE: ParamId = 8;
 /// The most copies of the wave unison plays.
 pub const MAX_UNISON: usize = 7;
 
 /// Parameters of `osc`.
-pub static PARAMS: [ParamSpec; 8] = [
+pub static PARAMS: [ParamSpec; 9] = [
     ParamSpec {
         name: "freq",
         unit: Unit::Hz,
@@ -104,6 +107,15 @@ pub static PARAMS: [ParamSpec; 8] = [
         smoothing_ms: 0.0,
         modulation: ModScale::Linear(100.0),
     },
+    ParamSpec {
+        name: "noise",
+        unit: Unit::Ratio,
+        min: 0.0,
+        max: Max::Fixed(1.0),
+        default: 0.0,
+        smoothing_ms: 5.0,
+        modulation: ModScale::Linear(1.0),
+    },
 ];
 
 /// Complete state of an [`Osc`].
@@ -111,9 +123,9 @@ pub static PARAMS: [ParamSpec; 8] = [
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct OscState {
     /// Base parameter values, in table order.
-    pub params: [f32; 8],
+    pub params: [f32; 9],
     /// Modulation amounts, in table order.
-    pub modulation: [f32; 8],
+    pub modulation: [f32; 9],
     /// Phase as a 64-bit fixed-point fraction of a turn (wraps naturally).
     pub phase: u64,
     /// Glide start, in log2(Hz).
@@ -141,6 +153,10 @@ pub struct OscState {
     pub sub_high: bool,
     /// The phases of unison copies 2..=7 (the first copy is `phase`).
     pub unison: [u64; MAX_UNISON - 1],
+    /// Noise level smoother.
+    pub noise: Ramp,
+    /// The noise generator's state (xorshift; the same sequence in every worker).
+    pub noise_seed: u32,
 }
 
 impl OscState {
@@ -174,7 +190,7 @@ impl Osc {
             sample_rate,
             s: OscState {
                 params,
-                modulation: [0.0; 8],
+                modulation: [0.0; 9],
                 phase: 0,
                 glide_from: f,
                 glide_to: f,
@@ -188,6 +204,8 @@ impl Osc {
                 sub: Ramp::at(params[SUB as usize]),
                 sub_high: true,
                 unison: UNISON_PHASES,
+                noise: Ramp::at(params[NOISE as usize]),
+                noise_seed: NOISE_SEED,
             },
         }
     }
@@ -210,6 +228,9 @@ impl Osc {
         self.sample_rate * 0.5 - 10.0
     }
 }
+
+/// The noise generator's first state.
+const NOISE_SEED: u32 = 0x2545_F491;
 
 /// Where the unison copies 2..=7 start (turns apart by the golden ratio: never in phase, the
 /// same in every worker).
@@ -280,6 +301,7 @@ impl Osc {
             let g = s.gain.tick();
             let w = width(shape, s.pw.tick());
             let sub = s.sub.tick();
+            let noise = s.noise.tick();
             let mut naive = 0.0f32;
             for k in 0..n {
                 let phase = phases[k];
@@ -302,7 +324,18 @@ impl Osc {
             let correction = std::mem::take(&mut ring[pos]);
             pos = (pos + 1) % LEN;
             s.blep_pending = s.blep_pending.saturating_sub(1);
-            *out = g * (naive * norm + naive_sub + correction);
+            let breath = if noise > 0.0 {
+                // xorshift32, as a signed fraction: white, -1..1.
+                let mut x = s.noise_seed;
+                x ^= x << 13;
+                x ^= x >> 17;
+                x ^= x << 5;
+                s.noise_seed = x;
+                noise * (x as i32 as f32 * (1.0 / 2_147_483_648.0))
+            } else {
+                0.0
+            };
+            *out = g * (naive * norm + naive_sub + correction + breath);
             for k in 0..n {
                 let next = phases[k].wrapping_add(inc[k]);
                 if add_jumps(&mut ring, pos, shape, w, phases[k], next, inc[k], norm) {
@@ -424,6 +457,7 @@ impl Module for Osc {
             GAIN => Some(self.s.gain.value()),
             PW => Some(self.s.pw.value()),
             SUB => Some(self.s.sub.value()),
+            NOISE => Some(self.s.noise.value()),
             _ => self.param(param),
         }
     }
@@ -455,7 +489,17 @@ impl Module for Osc {
             sr,
         );
         PARAMS[SUB as usize].aim(&mut self.s.sub, sub_target, sr);
-        if self.s.params[UNISON as usize] > 1.0 || self.s.sub.to > 0.0 || self.s.sub.is_moving() {
+        let noise_target = PARAMS[NOISE as usize].modulate(
+            self.s.params[NOISE as usize],
+            self.s.modulation[NOISE as usize],
+            sr,
+        );
+        PARAMS[NOISE as usize].aim(&mut self.s.noise, noise_target, sr);
+        let extras = self.s.sub.to > 0.0
+            || self.s.sub.is_moving()
+            || self.s.noise.to > 0.0
+            || self.s.noise.is_moving();
+        if self.s.params[UNISON as usize] > 1.0 || extras {
             self.process_rich(block, shape);
             return;
         }
@@ -521,13 +565,16 @@ impl Module for Osc {
     super::plain_state!(Osc, "an osc");
 
     fn reset(&mut self) {
-        let params = self.s.params;
+        let (params, seed) = (self.s.params, self.s.noise_seed);
         *self = Osc::new(self.sample_rate);
         self.s.params = params;
+        // The noise goes on where it was: a voice's next note breathes other noise.
+        self.s.noise_seed = seed;
         let f = f64::from(params[FREQ as usize]).log2();
         self.s.glide_from = f;
         self.s.glide_to = f;
         self.s.gain = Ramp::at(params[GAIN as usize]);
         self.s.sub = Ramp::at(params[SUB as usize]);
+        self.s.noise = Ramp::at(params[NOISE as usize]);
     }
 }

@@ -3,6 +3,7 @@
 //! no lock.
 
 use super::*;
+use crate::module::MAX_PARAMS;
 
 impl Patch {
     /// Renders one block of one channel into `out` (whose length must be the block size; a
@@ -151,7 +152,7 @@ impl Patch {
         );
         let (before, rest) = buffers.split_at_mut(end * chans * block);
         let (dst, after) = rest.split_at_mut(chans * block);
-        let mut amounts = [([0.0f32; 8], 0u8); MAX_TEMPLATE];
+        let mut amounts = [([0.0f32; MAX_PARAMS], 0u16); MAX_TEMPLATE];
         let chain = &voices.template()[..voices.chain_len()];
         let own = &voices.template()[voices.chain_len()..];
         // A voice's own sources (its envelopes, its note's velocity and key) are the voice's
@@ -213,9 +214,9 @@ fn modulation(
     routes: &[Route],
     first: impl Fn(usize) -> f32,
     local: impl Fn(Source) -> bool,
-) -> ([f32; 8], u8) {
-    let mut amounts = [0.0f32; 8];
-    let mut touched = 0u8;
+) -> ([f32; MAX_PARAMS], u16) {
+    let mut amounts = [0.0f32; MAX_PARAMS];
+    let mut touched = 0u16;
     for r in routes {
         if local(r.from) {
             continue;

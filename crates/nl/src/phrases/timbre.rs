@@ -182,28 +182,155 @@ pub(super) fn exact(c: &str, scale: f32, o: &mut Out<'_>) -> Result<Option<bool>
             o.say("flute: sine, soft attack, light vibrato");
             return Ok(Some(true));
         }
-        "pad" | "a pad" => {
-            o.shape(1);
-            o.attack(800.0);
-            o.release(2000.0);
-            o.cutoff(1200.0);
-            o.say("pad: triangle, slow attack and release");
+        "add some noise" | "add noise" | "some noise" | "noise" | "breathy" | "more breath"
+        | "add breath" | "breath" => {
+            let level = (0.15 * scale).clamp(0.0, 1.0);
+            o.noise(level);
+            o.say(format!(
+                "noise: {level:.2} white noise in every note (sine.noise)"
+            ));
             return Ok(Some(true));
         }
-        "pluck" | "plucked" => {
-            o.shape(3);
-            o.attack(2.0);
-            o.push(set("/mod/adsr/decay", 150.0));
-            o.push(set("/mod/adsr/sustain", 0.0));
-            o.release(100.0);
-            o.cutoff(3000.0);
-            o.say("pluck: saw, instant attack, quick decay to silence");
+        "more noise" | "noisier" => {
+            let level = (o.ctx.noise.max(0.1) * 2f32.powf(scale)).clamp(0.0, 1.0);
+            o.noise(level);
+            o.say(format!("more noise: sine.noise {level:.2}"));
+            return Ok(Some(true));
+        }
+        "less noise" => {
+            let level = o.ctx.noise * 0.5f32.powf(scale);
+            o.noise(level);
+            o.say(format!("less noise: sine.noise {level:.2}"));
+            return Ok(Some(true));
+        }
+        "no noise" | "clean" | "cleaner" => {
+            o.noise(0.0);
+            o.say("no noise: sine.noise 0");
             return Ok(Some(true));
         }
         _ => {}
     }
+    if let Some(p) = PRESETS.iter().find(|p| p.phrases.contains(&c)) {
+        o.preset(p);
+        o.say(format!("{}: the {} preset ({})", c, p.name, p.what));
+        return Ok(Some(true));
+    }
+    match c {
+        _ => {}
+    }
     Ok(None)
 }
+
+/// A built-in instrument preset (`/inst/load default <name>`), with the values it sets that
+/// the context keeps (so "brighter" after "a warm pad" starts from the pad's cutoff). The
+/// engine's presets (`chronus_engine::address::presets`) are the same; a test of the `chronus`
+/// crate checks that they agree.
+pub struct Preset {
+    /// Its name, as `/inst/load` takes it.
+    pub name: &'static str,
+    /// The phrases that ask for it.
+    pub phrases: &'static [&'static str],
+    /// What it is, in a few words.
+    pub what: &'static str,
+    /// `osc.shape`.
+    pub shape: i32,
+    /// `osc.gain`.
+    pub gain: f32,
+    /// `filter.cutoff`, Hz.
+    pub cutoff: f32,
+    /// `filter.q`.
+    pub q: f32,
+    /// `adsr.attack`, ms.
+    pub attack: f32,
+    /// `adsr.release`, ms.
+    pub release: f32,
+    /// `pan.spread`, when it sets it.
+    pub spread: Option<f32>,
+    /// The LFO's route, rate and depth, when it uses it.
+    pub lfo: Option<(&'static str, f32, f32)>,
+}
+
+/// The built-in presets `chronus say` knows.
+pub const PRESETS: &[Preset] = &[
+    Preset {
+        name: "pad",
+        phrases: &[
+            "pad",
+            "a pad",
+            "warm pad",
+            "a warm pad",
+            "warm pads",
+            "a soft pad",
+        ],
+        what: "five detuned saws, slow attack and release",
+        shape: 3,
+        gain: 0.35,
+        cutoff: 1400.0,
+        q: 0.8,
+        attack: 600.0,
+        release: 1500.0,
+        spread: Some(0.6),
+        lfo: None,
+    },
+    Preset {
+        name: "pluck",
+        phrases: &["pluck", "plucked", "a pluck", "plucky", "pluck sound"],
+        what: "a saw, instant attack, quick decay to silence, brighter up high",
+        shape: 3,
+        gain: 0.5,
+        cutoff: 1800.0,
+        q: 1.5,
+        attack: 1.0,
+        release: 300.0,
+        spread: None,
+        lfo: None,
+    },
+    Preset {
+        name: "supersaw",
+        phrases: &[
+            "supersaw",
+            "a supersaw",
+            "super saw",
+            "super-saw",
+            "supersaws",
+        ],
+        what: "seven saws 30 cents wide, spread across the stereo field",
+        shape: 3,
+        gain: 0.4,
+        cutoff: 6000.0,
+        q: 0.7,
+        attack: 10.0,
+        release: 400.0,
+        spread: Some(0.8),
+        lfo: None,
+    },
+    Preset {
+        name: "pwm",
+        phrases: &["pwm", "pulse width modulation", "a pwm sound", "pwm pad"],
+        what: "a pulse whose width the lfo sweeps",
+        shape: 4,
+        gain: 0.45,
+        cutoff: 3000.0,
+        q: 0.707,
+        attack: 20.0,
+        release: 400.0,
+        spread: None,
+        lfo: Some(("sine.pw", 0.7, 1.0)),
+    },
+    Preset {
+        name: "brass",
+        phrases: &["brass", "brassy", "a brass sound", "horns", "brass section"],
+        what: "two saws, a quick swell, brighter when played harder",
+        shape: 3,
+        gain: 0.45,
+        cutoff: 900.0,
+        q: 1.2,
+        attack: 60.0,
+        release: 200.0,
+        spread: None,
+        lfo: None,
+    },
+];
 
 /// Wave shapes by name ("square wave"); `None`: not this kind of clause.
 pub(super) fn wave_shapes(c: &str, o: &mut Out<'_>) -> Result<Option<bool>, NlError> {
