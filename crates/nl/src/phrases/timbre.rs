@@ -215,9 +215,6 @@ pub(super) fn exact(c: &str, scale: f32, o: &mut Out<'_>) -> Result<Option<bool>
         o.say(format!("{}: the {} preset ({})", c, p.name, p.what));
         return Ok(Some(true));
     }
-    match c {
-        _ => {}
-    }
     Ok(None)
 }
 
