@@ -187,7 +187,11 @@ fn fnv1a(bytes: &[u8]) -> u64 {
 fn channels_1_renders_the_old_scores_byte_identical() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     for (score, want) in [
-        ("examples/demo.score", 0x18c5_efee_ea53_e12a_u64),
+        // The demo before it had a second instrument.
+        (
+            "fuzz/corpus/render/demo-v1.score",
+            0x18c5_efee_ea53_e12a_u64,
+        ),
         ("examples/phrase.score", 0x40fe_cc42_cf2e_fdbc),
         ("fuzz/corpus/render/notes.score", 0xbaba_8ba7_17dd_eb1d),
         (
@@ -343,5 +347,58 @@ fn a_modulation_envelope_in_a_score_opens_the_filter_for_each_note() {
     assert!(
         (down / plain_late - 1.0).abs() < 0.1,
         "closed again: {down} {plain_late}"
+    );
+}
+
+/// The demo's chords are its second instrument's: the demo without the pad's notes renders
+/// the same to the sample until the chords come in at 2 s, and the pad is what differs after.
+#[cfg(feature = "effects")]
+#[test]
+fn the_demo_plays_its_chords_on_a_second_instrument() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let demo = std::fs::read_to_string(root.join("examples/demo.score")).unwrap();
+    let without: String = demo
+        .lines()
+        .filter(|l| !(l.contains("/note/") && l.trim_end().ends_with(" pad")))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(
+        without.lines().count() + 10 < demo.lines().count(),
+        "the pad's notes are out"
+    );
+    let bare = scratch("demo-without-pad.score");
+    std::fs::write(&bare, without).unwrap();
+    let render = |score: &Path, name: &str| {
+        let out = scratch(name);
+        let run = chronus()
+            .args(["render", "--seconds", "4", "--score"])
+            .arg(score)
+            .arg("--out")
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        support::split_sides(&read_wav(&out).1)
+    };
+    let (l, r) = render(&root.join("examples/demo.score"), "demo-with-pad.wav");
+    let (l0, r0) = render(&bare, "demo-without-pad.wav");
+    let at = 2 * 48_000;
+    assert_eq!(
+        (&l[..at], &r[..at]),
+        (&l0[..at], &r0[..at]),
+        "the same until the chords"
+    );
+    let pad: Vec<f32> = r[at..].iter().zip(&r0[at..]).map(|(a, b)| a - b).collect();
+    let pad_left: Vec<f32> = l[at..].iter().zip(&l0[at..]).map(|(a, b)| a - b).collect();
+    let (right_rms, left_rms) = (analysis::rms(&pad), analysis::rms(&pad_left));
+    println!("demo: the pad adds RMS {right_rms:.4} on the right, {left_rms:.4} on the left");
+    assert!(right_rms > 0.01, "the pad is heard: {right_rms}");
+    assert!(
+        right_rms > 1.1 * left_rms,
+        "right of centre: {right_rms} {left_rms}"
     );
 }
