@@ -268,16 +268,16 @@ mod tests {
             PatchEdit::Instrument {
                 name: "bass".into(),
                 chain: "osc > adsr > filter".into(),
-                to: Some("delay".into()),
+                to: Some("pan".into()),
             },
             PatchEdit::connection("lfo", "bass.filter.cutoff", true),
         ];
         validate(&p, &edits).unwrap();
         apply(&mut p, &edits).unwrap();
-        let (filter, delay) = (p.find("bass.filter").unwrap(), p.find("delay").unwrap());
+        let (filter, pan) = (p.find("bass.filter").unwrap(), p.find("pan").unwrap());
         let descs = p.describe();
         let of = |id| descs.iter().find(|d| d.id == id).unwrap();
-        assert!(of(delay).inputs.iter().any(|i| i.from == filter));
+        assert!(of(pan).inputs.iter().any(|i| i.from == filter));
         assert_eq!(
             of(filter).routes.len(),
             1,
@@ -285,7 +285,7 @@ mod tests {
         );
         // An instrument's module is a connection's target like any other.
         let rewire = vec![
-            PatchEdit::connection("bass.filter", "delay", false),
+            PatchEdit::connection("bass.filter", "pan", false),
             PatchEdit::connection("bass.filter", "out", true),
         ];
         apply(&mut p, &rewire).unwrap();
