@@ -18,6 +18,13 @@ fn scratch(name: &str) -> PathBuf {
 
 /// Starts `chronus run --backend jack` and returns it with the worker pids from its first line.
 fn run_on(jackd: &Jackd, client: &str, extra: &[&str]) -> (Child, Vec<i32>) {
+    let (child, pids, _) = run_on_port(jackd, client, extra);
+    (child, pids)
+}
+
+/// [`run_on`], also returning the OSC port it listens on.
+fn run_on_port(jackd: &Jackd, client: &str, extra: &[&str]) -> (Child, Vec<i32>, u16) {
+    let port = free_port();
     let (mut child, line) = support::start_run(
         jackd
             .env(&mut chronus())
@@ -29,7 +36,7 @@ fn run_on(jackd: &Jackd, client: &str, extra: &[&str]) -> (Child, Vec<i32>) {
                 client,
                 "--no-connect",
             ])
-            .args(["--osc", &format!("127.0.0.1:{}", free_port())])
+            .args(["--osc", &format!("127.0.0.1:{port}")])
             .args(extra)
             .stderr(Stdio::piped()),
     );
@@ -39,7 +46,27 @@ fn run_on(jackd: &Jackd, client: &str, extra: &[&str]) -> (Child, Vec<i32>) {
         panic!("chronus did not start on JACK: {line}{err}");
     }
     let pids = support::worker_pids(&line);
-    (child, pids)
+    (child, pids, port)
+}
+
+/// `workers_alive` from chronus's `/status` on `port` (set when a replacement is online).
+fn workers_alive(sock: &std::net::UdpSocket, port: u16) -> Option<f64> {
+    use rosc::{OscMessage, OscPacket, OscType};
+    let ask = OscPacket::Message(OscMessage {
+        addr: "/status".into(),
+        args: vec![],
+    });
+    sock.send_to(&rosc::encoder::encode(&ask).ok()?, ("127.0.0.1", port))
+        .ok()?;
+    let mut buf = vec![0u8; 65_536];
+    let (n, _) = sock.recv_from(&mut buf).ok()?;
+    let OscPacket::Message(m) = rosc::decoder::decode_udp(&buf[..n]).ok()?.1 else {
+        return None;
+    };
+    m.args.chunks(2).find_map(|kv| match kv {
+        [OscType::String(k), OscType::Int(v)] if k == "workers_alive" => Some(f64::from(*v)),
+        _ => None,
+    })
 }
 
 /// Walks a capture one JACK period of `p` frames at a time. Each period must be a bit-exact
@@ -283,7 +310,7 @@ fn fault_matrix_through_jack() {
     std::fs::write(&score, SCORE).unwrap();
     let client = format!("chm{}", std::process::id());
     let rec = scratch("matrix.wav");
-    let (child, _) = run_on(
+    let (child, _, port) = run_on_port(
         &jackd,
         &client,
         &[
@@ -300,6 +327,9 @@ fn fault_matrix_through_jack() {
         ],
     );
     let main = child.id();
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(500)))
+        .unwrap();
     let signals = [libc::SIGKILL, libc::SIGABRT, libc::SIGSTOP];
     let mut faults = 0;
     let mut last: Vec<u32> = Vec::new();
@@ -311,13 +341,23 @@ fn fault_matrix_through_jack() {
             std::thread::sleep(Duration::from_millis(2)); // poll interval
             continue;
         }
-        std::thread::sleep(Duration::from_millis(60)); // let the replacement come online
+        // The last fault's replacement online (`workers_alive` back to 2), not only started:
+        // each fault hits a pair that is whole, whatever the machine's speed.
+        while workers_alive(&sock, port) != Some(2.0) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(2)); // poll interval
+        }
+        std::thread::sleep(Duration::from_millis(20)); // a moment of both playing
         let victim = now[faults % 2];
         let sig = signals[faults % 3];
         // SAFETY: a signal to a worker of the chronus under test.
         assert_eq!(unsafe { libc::kill(victim as i32, sig) }, 0);
         faults += 1;
         last = now;
+        // Until the supervisor has seen it (the count drops), the old figure would pass.
+        let seen = Instant::now() + Duration::from_millis(500);
+        while workers_alive(&sock, port) == Some(2.0) && Instant::now() < seen {
+            std::thread::sleep(Duration::from_millis(1)); // poll interval
+        }
     }
     let out = child.wait_with_output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout);
