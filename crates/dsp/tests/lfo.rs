@@ -138,3 +138,32 @@ fn glide_moves_pitch_over_the_glide_time() {
     );
     assert_eq!(trace[76], 880.0, "glide lands on the target after 100 ms");
 }
+
+#[test]
+fn a_synced_lfo_cycles_on_the_tempo() {
+    use chronus_dsp::modules::lfo::{self, Lfo};
+    use chronus_dsp::Module;
+    let sr = 48_000.0;
+    let mut l = Lfo::new(sr);
+    l.set_param(lfo::SYNC, 0.25).unwrap(); // a beat
+    l.set_param(lfo::SHAPE, 3.0).unwrap(); // a ramp: one jump a cycle
+    l.set_tempo(120.0);
+    assert_eq!(l.effective(lfo::FREQ), Some(2.0), "a beat at 120 BPM: 2 Hz");
+    // The ramp falls once a cycle: at 120 BPM every 24,000 samples, exactly (the first one
+    // sample late: the phase increment is rounded down to 2^-64 of a turn).
+    let mut out = vec![0.0f32; 96_000];
+    for b in out.chunks_mut(64) {
+        l.process(b);
+    }
+    let falls: Vec<usize> = (1..out.len())
+        .filter(|&i| out[i] < out[i - 1] - 0.5)
+        .collect();
+    assert_eq!(falls, [24_001, 48_001, 72_001]);
+    // The tempo moves, the rate follows: a bar (sync 1) at 90 BPM is 0.375 Hz.
+    l.set_param(lfo::SYNC, 1.0).unwrap();
+    l.set_tempo(90.0);
+    assert_eq!(l.effective(lfo::FREQ), Some(0.375));
+    // Off: `freq` again.
+    l.set_param(lfo::SYNC, 0.0).unwrap();
+    assert_eq!(l.effective(lfo::FREQ), l.param(lfo::FREQ));
+}

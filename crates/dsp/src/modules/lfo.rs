@@ -3,6 +3,11 @@
 //! Output is `offset + depth · wave(phase)`, written to its block at audio rate. The patch reads
 //! the first sample of each block as the control value for the routed parameters, which smooth
 //! it themselves where their table says so.
+//!
+//! `sync` ties the rate to the tempo ([`Module::set_tempo`], the sequencer's BPM), like the
+//! delay's: a cycle lasts `sync` whole notes (0.25 a beat, 1 a bar of 4/4), so its rate is
+//! `bpm / (240 · sync)` Hz, following tempo changes; `sync` 0 (the default) leaves `freq` in
+//! charge.
 
 use super::osc::{fixed_to_turns, turns_to_fixed};
 use super::waves;
@@ -20,9 +25,13 @@ pub const SHAPE: ParamId = 2;
 pub const OFFSET: ParamId = 3;
 /// Parameter index of `reset` (any value puts the phase back to 0).
 pub const RESET: ParamId = 4;
+/// Parameter index of `sync` (a cycle's length in whole notes; 0 = off).
+pub const SYNC: ParamId = 5;
+/// The tempo an LFO assumes until told otherwise (the sequencer's default).
+const DEFAULT_TEMPO: f32 = 120.0;
 
 /// Parameters of `lfo`.
-pub static PARAMS: [ParamSpec; 5] = [
+pub static PARAMS: [ParamSpec; 6] = [
     ParamSpec {
         name: "freq",
         unit: Unit::Hz,
@@ -68,6 +77,15 @@ pub static PARAMS: [ParamSpec; 5] = [
         smoothing_ms: 0.0,
         modulation: ModScale::None,
     },
+    ParamSpec {
+        name: "sync",
+        unit: Unit::Ratio,
+        min: 0.0,
+        max: Max::Fixed(16.0),
+        default: 0.0,
+        smoothing_ms: 0.0,
+        modulation: ModScale::None,
+    },
 ];
 
 /// Complete state of an [`Lfo`].
@@ -75,9 +93,11 @@ pub static PARAMS: [ParamSpec; 5] = [
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct LfoState {
     /// Base parameter values, in table order.
-    pub params: [f32; 5],
+    pub params: [f32; 6],
     /// Phase as a 64-bit fixed-point fraction of a turn.
     pub phase: u64,
+    /// The tempo `sync` follows, in BPM.
+    pub tempo: f32,
 }
 
 /// Low-frequency oscillator.
@@ -90,18 +110,32 @@ pub struct Lfo {
 impl Lfo {
     /// A fresh LFO at the default parameters.
     pub fn new(sample_rate: f64) -> Self {
-        let mut params = [0.0; 5];
+        let mut params = [0.0; 6];
         for (p, spec) in params.iter_mut().zip(PARAMS.iter()) {
             *p = spec.default;
         }
         Lfo {
             sample_rate,
-            s: LfoState { params, phase: 0 },
+            s: LfoState {
+                params,
+                phase: 0,
+                tempo: DEFAULT_TEMPO,
+            },
+        }
+    }
+
+    /// The rate in Hz: `freq`, or the tempo's when `sync` is set.
+    pub fn rate(&self) -> f64 {
+        let sync = self.s.params[SYNC as usize];
+        if sync > 0.0 {
+            f64::from(self.s.tempo) / (240.0 * f64::from(sync))
+        } else {
+            f64::from(self.s.params[FREQ as usize])
         }
     }
 
     fn increment(&self) -> u64 {
-        turns_to_fixed(f64::from(self.s.params[FREQ as usize]) / self.sample_rate)
+        turns_to_fixed(self.rate() / self.sample_rate)
     }
 
     /// The output value at the current phase.
@@ -132,10 +166,19 @@ impl Module for Lfo {
     }
 
     fn effective(&self, param: ParamId) -> Option<f32> {
-        self.param(param)
+        match param {
+            FREQ => Some(self.rate() as f32),
+            _ => self.param(param),
+        }
     }
 
     fn set_modulation(&mut self, _param: ParamId, _amount: f32) {}
+
+    fn set_tempo(&mut self, bpm: f32) {
+        if bpm.is_finite() && bpm > 0.0 {
+            self.s.tempo = bpm;
+        }
+    }
 
     fn process(&mut self, block: &mut [f32]) {
         let inc = self.increment();
