@@ -43,22 +43,7 @@ pub fn plain_name(name: &str, ext: &str, what: &str) -> Result<String, String> {
 /// (created if missing); an existing file or link of that name is never replaced or followed.
 pub fn save_preset(dir: &Path, name: &str, text: &str) -> Result<PathBuf, String> {
     use std::io::Write;
-    let name = plain_name(name, "preset", "preset")?;
-    std::fs::create_dir_all(dir)
-        .map_err(|e| format!("cannot create the presets folder {}: {e}", dir.display()))?;
-    let path = dir.join(&name);
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .mode(0o640)
-        .open(&path)
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::AlreadyExists => {
-                format!("{name} exists already in the presets folder; pick another name")
-            }
-            _ => format!("cannot create {}: {e}", path.display()),
-        })?;
+    let (mut file, path) = create_new(dir, &plain_name(name, "preset", "preset")?, "preset")?;
     file.write_all(text.as_bytes())
         .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     Ok(path)
@@ -91,10 +76,15 @@ pub fn read_preset(dir: &Path, name: &str) -> Result<String, String> {
 /// Creates a new file `name` (checked with [`file_name`]) inside `dir` (created if missing).
 /// An existing file or symbolic link of that name is never opened, replaced or followed.
 pub fn create(dir: &Path, name: &str) -> Result<(File, PathBuf), String> {
-    let name = file_name(name)?;
+    create_new(dir, &file_name(name)?, "recording")
+}
+
+/// Creates the new file `name` (already checked) inside `dir`, the `what`s folder (created if
+/// missing); an existing file or link of that name is never opened, replaced or followed.
+fn create_new(dir: &Path, name: &str, what: &str) -> Result<(File, PathBuf), String> {
     std::fs::create_dir_all(dir)
-        .map_err(|e| format!("cannot create the recordings folder {}: {e}", dir.display()))?;
-    let path = dir.join(&name);
+        .map_err(|e| format!("cannot create the {what}s folder {}: {e}", dir.display()))?;
+    let path = dir.join(name);
     let file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -103,7 +93,7 @@ pub fn create(dir: &Path, name: &str) -> Result<(File, PathBuf), String> {
         .open(&path)
         .map_err(|e| match e.kind() {
             std::io::ErrorKind::AlreadyExists => {
-                format!("{name} exists already in the recordings folder; pick another name")
+                format!("{name} exists already in the {what}s folder; pick another name")
             }
             _ => format!("cannot create {}: {e}", path.display()),
         })?;

@@ -160,6 +160,23 @@ pub struct OscState {
 }
 
 impl OscState {
+    /// The band-limited jumps' ring, whole. Real-time safe.
+    #[inline]
+    fn ring(&self) -> [f32; LEN] {
+        let mut ring = [0.0f32; LEN];
+        ring[..LEN / 2].copy_from_slice(&self.blep[0]);
+        ring[LEN / 2..].copy_from_slice(&self.blep[1]);
+        ring
+    }
+
+    /// Keeps the ring and the position of the next sample's correction. Real-time safe.
+    #[inline]
+    fn keep_ring(&mut self, ring: &[f32; LEN], pos: usize) {
+        self.blep_pos = pos as u8;
+        self.blep[0].copy_from_slice(&ring[..LEN / 2]);
+        self.blep[1].copy_from_slice(&ring[LEN / 2..]);
+    }
+
     /// Frequency before modulation (gliding), in Hz. Real-time safe.
     #[inline]
     fn glided_freq(&self) -> f64 {
@@ -222,6 +239,12 @@ impl Osc {
         } else {
             (f64::from(m)).exp2() // one unit = 1200 cents = one octave
         }
+    }
+
+    /// A parameter's base value with its modulation, clamped to range.
+    fn target(&self, p: ParamId) -> f32 {
+        let i = p as usize;
+        PARAMS[i].modulate(self.s.params[i], self.s.modulation[i], self.sample_rate)
     }
 
     fn nyquist_limit(&self) -> f64 {
@@ -288,9 +311,7 @@ impl Osc {
         let mut phases = [0u64; MAX_UNISON];
         phases[0] = s.phase;
         phases[1..].copy_from_slice(&s.unison);
-        let mut ring = [0.0f32; LEN];
-        ring[..LEN / 2].copy_from_slice(&s.blep[0]);
-        ring[LEN / 2..].copy_from_slice(&s.blep[1]);
+        let mut ring = s.ring();
         let mut pos = usize::from(s.blep_pos);
         let mut w_prev = width(shape, s.pw.value());
         for out in block.iter_mut() {
@@ -305,19 +326,10 @@ impl Osc {
             let mut naive = 0.0f32;
             for k in 0..n {
                 let phase = phases[k];
-                if (phase < w_prev) != (phase < w) {
-                    let height = if phase < w { 2.0 } else { -2.0 };
-                    minblep::add_step(&mut ring, pos, height * norm, 0.0);
+                if pwm_flip(&mut ring, pos, phase, w_prev, w, norm) {
                     s.blep_pending = LEN as u8;
                 }
-                let t = fixed_to_turns(phase);
-                naive += match shape {
-                    SINE => crate::fastmath::sin_turns(t),
-                    TRIANGLE => waves::triangle(t, fixed_to_turns(inc[k])),
-                    SAW => 2.0 * t - 1.0,
-                    _ if phase < w => 1.0,
-                    _ => -1.0,
-                };
+                naive += naive_wave(shape, phase, w, inc[k]);
             }
             w_prev = w;
             let naive_sub = if s.sub_high { sub } else { -sub };
@@ -356,9 +368,7 @@ impl Osc {
         }
         s.phase = phases[0];
         s.unison.copy_from_slice(&phases[1..]);
-        s.blep_pos = pos as u8;
-        s.blep[0].copy_from_slice(&ring[..LEN / 2]);
-        s.blep[1].copy_from_slice(&ring[LEN / 2..]);
+        s.keep_ring(&ring, pos);
     }
 }
 
@@ -384,6 +394,39 @@ fn width(shape: u8, pw: f32) -> u64 {
         PULSE => turns_to_fixed(f64::from(pw)),
         _ => u64::MAX,
     }
+}
+
+/// The wave of `shape` at `phase` before band-limiting (the triangle's corners smoothed over
+/// `inc`; a square or pulse high below `width`). Called on the audio thread.
+#[inline]
+fn naive_wave(shape: u8, phase: u64, width: u64, inc: u64) -> f32 {
+    let t = fixed_to_turns(phase);
+    match shape {
+        SINE => crate::fastmath::sin_turns(t),
+        TRIANGLE => waves::triangle(t, fixed_to_turns(inc)),
+        SAW => 2.0 * t - 1.0,
+        _ if phase < width => 1.0,
+        _ => -1.0,
+    }
+}
+
+/// A width that moves over the phase (PWM) flips the pulse: a jump too, added to `ring` at
+/// `scale`. True if there was one. Called on the audio thread.
+#[inline]
+fn pwm_flip(
+    ring: &mut [f32; LEN],
+    pos: usize,
+    phase: u64,
+    was: u64,
+    width: u64,
+    scale: f32,
+) -> bool {
+    if (phase < was) == (phase < width) {
+        return false;
+    }
+    let height = if phase < width { 2.0 } else { -2.0 };
+    minblep::add_step(ring, pos, height * scale, 0.0);
+    true
 }
 
 /// The jumps of a naive saw, square or pulse while the phase moves from `from` to `to` (one
@@ -470,31 +513,16 @@ impl Module for Osc {
 
     fn process(&mut self, block: &mut [f32]) {
         let sr = self.sample_rate;
-        let gain_target = PARAMS[GAIN as usize].modulate(
-            self.s.params[GAIN as usize],
-            self.s.modulation[GAIN as usize],
-            sr,
-        );
-        PARAMS[GAIN as usize].aim(&mut self.s.gain, gain_target, sr);
-        let pw_target = PARAMS[PW as usize].modulate(
-            self.s.params[PW as usize],
-            self.s.modulation[PW as usize],
-            sr,
-        );
-        PARAMS[PW as usize].aim(&mut self.s.pw, pw_target, sr);
+        // Each smoothed parameter aimed at its modulated value.
+        let targets = [GAIN, PW, SUB, NOISE].map(|p| self.target(p));
+        let s = &mut self.s;
+        for (ramp, (p, to)) in [&mut s.gain, &mut s.pw, &mut s.sub, &mut s.noise]
+            .into_iter()
+            .zip([GAIN, PW, SUB, NOISE].into_iter().zip(targets))
+        {
+            PARAMS[p as usize].aim(ramp, to, sr);
+        }
         let shape = self.s.params[SHAPE as usize] as u8;
-        let sub_target = PARAMS[SUB as usize].modulate(
-            self.s.params[SUB as usize],
-            self.s.modulation[SUB as usize],
-            sr,
-        );
-        PARAMS[SUB as usize].aim(&mut self.s.sub, sub_target, sr);
-        let noise_target = PARAMS[NOISE as usize].modulate(
-            self.s.params[NOISE as usize],
-            self.s.modulation[NOISE as usize],
-            sr,
-        );
-        PARAMS[NOISE as usize].aim(&mut self.s.noise, noise_target, sr);
         let extras = self.s.sub.to > 0.0
             || self.s.sub.is_moving()
             || self.s.noise.to > 0.0
@@ -518,9 +546,7 @@ impl Module for Osc {
             }
         } else {
             let s = &mut self.s;
-            let mut ring = [0.0f32; LEN];
-            ring[..LEN / 2].copy_from_slice(&s.blep[0]);
-            ring[LEN / 2..].copy_from_slice(&s.blep[1]);
+            let mut ring = s.ring();
             let mut pos = usize::from(s.blep_pos);
             let mut w_prev = width(shape, s.pw.value());
             for out in block.iter_mut() {
@@ -530,21 +556,11 @@ impl Module for Osc {
                 }
                 let g = s.gain.tick();
                 let w = width(shape, s.pw.tick());
-                // A width that moves over the phase (PWM) flips the pulse: a jump too.
-                if (phase < w_prev) != (phase < w) {
-                    let height = if phase < w { 2.0 } else { -2.0 };
-                    minblep::add_step(&mut ring, pos, height, 0.0);
+                if pwm_flip(&mut ring, pos, phase, w_prev, w, 1.0) {
                     s.blep_pending = LEN as u8;
                 }
                 w_prev = w;
-                let t = fixed_to_turns(phase);
-                let naive = match shape {
-                    SINE => crate::fastmath::sin_turns(t),
-                    TRIANGLE => waves::triangle(t, fixed_to_turns(inc)),
-                    SAW => 2.0 * t - 1.0,
-                    _ if phase < w => 1.0,
-                    _ => -1.0,
-                };
+                let naive = naive_wave(shape, phase, w, inc);
                 let correction = std::mem::take(&mut ring[pos]);
                 pos = (pos + 1) % LEN;
                 s.blep_pending = s.blep_pending.saturating_sub(1);
@@ -555,9 +571,7 @@ impl Module for Osc {
                 }
                 phase = next;
             }
-            s.blep_pos = pos as u8;
-            s.blep[0].copy_from_slice(&ring[..LEN / 2]);
-            s.blep[1].copy_from_slice(&ring[LEN / 2..]);
+            s.keep_ring(&ring, pos);
         }
         self.s.phase = phase;
     }
