@@ -47,6 +47,8 @@ fn exercise(stereo: bool) {
     p.set("bass.osc", "shape", 3.0).unwrap();
     p.set("bass.osc", "unison", 7.0).unwrap(); // a supersaw with a sub
     p.set("bass.osc", "sub", 0.5).unwrap();
+    p.set("bass.osc", "noise", 0.2).unwrap(); // and a breath
+    p.set("lfo", "sync", 0.25).unwrap(); // the lfo on the tempo
     p.modulate(lfo, p.find("bass.filter").unwrap(), 1).unwrap();
     // Each voice's own modulation: an envelope, velocity and key, at depths.
     let fenv = p.add("fenv", ModuleKind::Env).unwrap();
