@@ -32,6 +32,28 @@ fn read_wav(path: &Path) -> (hound::WavSpec, Vec<f32>) {
     (spec, samples)
 }
 
+/// `chronus render <args> --score <score>` into the scratch file `out`; the samples it wrote
+/// (interleaved). Fails the test, with chronus's error, when the render does.
+fn render_score(score: &Path, out: &str, args: &[&str]) -> Vec<f32> {
+    let out = scratch(out);
+    let run = chronus()
+        .arg("render")
+        .args(args)
+        .arg("--score")
+        .arg(score)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}: {}",
+        score.display(),
+        String::from_utf8_lossy(&run.stderr)
+    );
+    read_wav(&out).1
+}
+
 #[test]
 fn render_a_score_and_measure_the_file() {
     let score = scratch("phrase.score");
@@ -244,20 +266,7 @@ fn a_score_sets_up_a_second_instrument_and_both_are_heard() {
          1.2 /note/off bass\n",
     )
     .unwrap();
-    let out = scratch("instruments.wav");
-    let run = chronus()
-        .args(["render", "--seconds", "1.8", "--out"])
-        .arg(&out)
-        .arg("--score")
-        .arg(&score)
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
-    );
-    let (_, both) = read_wav(&out);
+    let both = render_score(&score, "instruments.wav", &["--seconds", "1.8"]);
     let (left, right) = support::split_sides(&both);
     let sr = 48_000.0;
     let bass_hz = 440.0 * 2f64.powf((34.0 - 69.0) / 12.0);
@@ -312,20 +321,11 @@ fn a_modulation_envelope_in_a_score_opens_the_filter_for_each_note() {
             }
         );
         std::fs::write(&score, text).unwrap();
-        let out = scratch(&format!("fenv-{route}.wav"));
-        let run = chronus()
-            .args(["render", "--channels", "1", "--seconds", "1.2", "--out"])
-            .arg(&out)
-            .arg("--score")
-            .arg(&score)
-            .output()
-            .unwrap();
-        assert!(
-            run.status.success(),
-            "{}",
-            String::from_utf8_lossy(&run.stderr)
-        );
-        read_wav(&out).1
+        render_score(
+            &score,
+            &format!("fenv-{route}.wav"),
+            &["--channels", "1", "--seconds", "1.2"],
+        )
     };
     let (with, without) = (render(true), render(false));
     let h12 = |x: &[f32], from: f64, to: f64| {
@@ -369,20 +369,7 @@ fn the_demo_plays_its_chords_on_a_second_instrument() {
     let bare = scratch("demo-without-pad.score");
     std::fs::write(&bare, without).unwrap();
     let render = |score: &Path, name: &str| {
-        let out = scratch(name);
-        let run = chronus()
-            .args(["render", "--seconds", "4", "--score"])
-            .arg(score)
-            .arg("--out")
-            .arg(&out)
-            .output()
-            .unwrap();
-        assert!(
-            run.status.success(),
-            "{}",
-            String::from_utf8_lossy(&run.stderr)
-        );
-        support::split_sides(&read_wav(&out).1)
+        support::split_sides(&render_score(score, name, &["--seconds", "4"]))
     };
     let (l, r) = render(&root.join("examples/demo.score"), "demo-with-pad.wav");
     let (l0, r0) = render(&bare, "demo-without-pad.wav");

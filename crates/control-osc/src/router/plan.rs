@@ -191,9 +191,13 @@ impl<S: Synth> Router<S> {
                 format!("arguments of type {t} are not understood"),
             ));
         };
-        if let Some(read) = chronus_engine::address::edit(&self.engine.directory(), &m.addr, &args)
-        {
-            return plan_edit(read);
+        // Edits only: the directory is loaded for them, not for every message.
+        if chronus_engine::address::is_edit(&m.addr) {
+            if let Some(read) =
+                chronus_engine::address::edit(&self.engine.directory(), &m.addr, &args)
+            {
+                return plan_edit(read);
+            }
         }
         match parts.as_slice() {
             ["mod", _, _] | ["gate", _] | ["engine", _] | ["seq", _] | ["note", _] | ["voices"] | ["inst", "voices"] => {

@@ -144,14 +144,21 @@ impl Noise {
     /// The next white sample, uniform in [−1, 1). Real-time safe.
     #[inline]
     fn white(&mut self) -> f32 {
-        let mut x = self.s.rng;
-        x ^= x >> 12;
-        x ^= x << 25;
-        x ^= x >> 27;
-        self.s.rng = x;
-        let bits = x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 40; // 24 bits
-        bits as f32 * (2.0 / 16_777_216.0) - 1.0
+        white(&mut self.s.rng)
     }
+}
+
+/// The next sample of white noise from the generator state `rng` (xorshift64*, never 0),
+/// uniform in [−1, 1) with 24 bits. The same sequence in every worker. Real-time safe.
+#[inline]
+pub(crate) fn white(rng: &mut u64) -> f32 {
+    let mut x = *rng;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    *rng = x;
+    let bits = x.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 40; // 24 bits
+    bits as f32 * (2.0 / 16_777_216.0) - 1.0
 }
 
 impl Module for Noise {

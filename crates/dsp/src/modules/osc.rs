@@ -80,15 +80,7 @@ pub static PARAMS: [ParamSpec; 9] = [
         smoothing_ms: 5.0,
         modulation: ModScale::Linear(0.49),
     },
-    ParamSpec {
-        name: "sub",
-        unit: Unit::Ratio,
-        min: 0.0,
-        max: Max::Fixed(1.0),
-        default: 0.0,
-        smoothing_ms: 5.0,
-        modulation: ModScale::Linear(1.0),
-    },
+    level("sub"),
     ParamSpec {
         name: "unison",
         unit: Unit::Choice,
@@ -107,16 +99,21 @@ pub static PARAMS: [ParamSpec; 9] = [
         smoothing_ms: 0.0,
         modulation: ModScale::Linear(100.0),
     },
+    level("noise"),
+];
+
+/// A level 0..1 mixed into the wave (off by default, smoothed 5 ms, modulatable).
+const fn level(name: &'static str) -> ParamSpec {
     ParamSpec {
-        name: "noise",
+        name,
         unit: Unit::Ratio,
         min: 0.0,
         max: Max::Fixed(1.0),
         default: 0.0,
         smoothing_ms: 5.0,
         modulation: ModScale::Linear(1.0),
-    },
-];
+    }
+}
 
 /// Complete state of an [`Osc`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -155,8 +152,9 @@ pub struct OscState {
     pub unison: [u64; MAX_UNISON - 1],
     /// Noise level smoother.
     pub noise: Ramp,
-    /// The noise generator's state (xorshift; the same sequence in every worker).
-    pub noise_seed: u32,
+    /// The noise generator's state (the noise module's xorshift64*; the same sequence in every
+    /// worker).
+    pub noise_seed: u64,
 }
 
 impl OscState {
@@ -252,8 +250,8 @@ impl Osc {
     }
 }
 
-/// The noise generator's first state.
-const NOISE_SEED: u32 = 0x2545_F491;
+/// The noise generator's first state (never 0).
+const NOISE_SEED: u64 = 0x2545_F491_4F6C_DD1D;
 
 /// Where the unison copies 2..=7 start (turns apart by the golden ratio: never in phase, the
 /// same in every worker).
@@ -337,13 +335,7 @@ impl Osc {
             pos = (pos + 1) % LEN;
             s.blep_pending = s.blep_pending.saturating_sub(1);
             let breath = if noise > 0.0 {
-                // xorshift32, as a signed fraction: white, -1..1.
-                let mut x = s.noise_seed;
-                x ^= x << 13;
-                x ^= x >> 17;
-                x ^= x << 5;
-                s.noise_seed = x;
-                noise * (x as i32 as f32 * (1.0 / 2_147_483_648.0))
+                noise * super::noise::white(&mut s.noise_seed)
             } else {
                 0.0
             };

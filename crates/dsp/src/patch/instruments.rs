@@ -170,24 +170,23 @@ impl Patch {
         &mut self,
         head: Option<ModuleId>,
     ) -> Result<&mut Instrument, DspError> {
-        match head {
-            None => Ok(&mut self.instruments[0]),
-            Some(h) => self
-                .instruments
-                .iter_mut()
-                .find(|i| i.head == Some(h))
-                .ok_or(DspError::NoInstrumentAt { id: h.0 }),
-        }
+        let k = self.instrument_at(head)?;
+        Ok(&mut self.instruments[k])
     }
 
     /// The instrument with head `head` (`None`: the default one). Never allocates.
     pub(super) fn instrument_ref(&self, head: Option<ModuleId>) -> Result<&Instrument, DspError> {
+        Ok(&self.instruments[self.instrument_at(head)?])
+    }
+
+    /// Where the instrument with head `head` (`None`: the default one) is. Never allocates.
+    fn instrument_at(&self, head: Option<ModuleId>) -> Result<usize, DspError> {
         match head {
-            None => Ok(&self.instruments[0]),
+            None => Ok(0),
             Some(h) => self
                 .instruments
                 .iter()
-                .find(|i| i.head == Some(h))
+                .position(|i| i.head == Some(h))
                 .ok_or(DspError::NoInstrumentAt { id: h.0 }),
         }
     }
