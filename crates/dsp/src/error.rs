@@ -107,11 +107,23 @@ pub enum DspError {
     },
     /// Only modulation sources (an `lfo`, an `env`, `velocity`, `key`) modulate parameters.
     #[error(
-        "'{name}' cannot modulate a parameter: the sources are an lfo, an env, velocity and key"
+        "'{name}' cannot modulate that parameter: the sources are an lfo, an env, velocity and \
+         key (an osc or a noise drives an oscillator's pm or fm)"
     )]
     NotAModulator {
         /// The module.
         name: String,
+    },
+    /// An audio-rate parameter (`pm`, `fm`) takes audio, sample by sample.
+    #[error(
+        "'{name}' cannot drive '{param}', which is modulated sample by sample: route an osc, a \
+         noise or an lfo into it"
+    )]
+    NotAnAudioSource {
+        /// The source.
+        name: String,
+        /// The parameter.
+        param: &'static str,
     },
     /// A modulation depth out of range.
     #[error("modulation depth {depth} is out of range (-8..=8; 1: the source as it is)")]

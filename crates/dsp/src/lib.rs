@@ -35,7 +35,9 @@ mod ramp;
 mod voices;
 
 pub use error::DspError;
-pub use module::{Module, ModuleKind, ModuleState, Stereo, MAX_BLOCK, MIN_BLOCK};
+pub use module::{
+    AudioMod, Module, ModuleKind, ModuleState, Stereo, MAX_AUDIO_RATE, MAX_BLOCK, MIN_BLOCK,
+};
 pub use param::{ModScale, ParamId, ParamSpec, SetOutcome, Unit};
 pub use patch::{
     Input, InstrumentInfo, InstrumentState, ModuleId, NodeDesc, Patch, PatchState, Route, Source,

@@ -70,6 +70,15 @@ pub trait Module: Send {
     /// Processes one block in place. Sources overwrite it; processors transform it.
     fn process(&mut self, block: &mut [f32]);
 
+    /// Processes one block like [`Module::process`], with audio-rate modulation: for each
+    /// parameter whose [`crate::ModScale`] is `Audio` and that has routes, `audio` holds the
+    /// sum of its sources sample by sample (times depth and scale). The default ignores it
+    /// (no module but the oscillator has such parameters). Real-time thread.
+    fn process_audio(&mut self, block: &mut [f32], audio: &AudioMod<'_>) {
+        let _ = audio;
+        self.process(block);
+    }
+
     /// Processes one stereo block in place (a stereo patch's two-channel modules: see
     /// [`ModuleKind::stereo`]). `input_stereo` tells whether the input was two channels, or
     /// one mono signal copied into both (a pan places the latter, balances the former).
@@ -103,6 +112,40 @@ pub trait Module: Send {
     /// carries. Most modules hold none.
     fn memory_bytes(&self) -> usize {
         0
+    }
+}
+
+/// The most parameters of one kind that take audio-rate modulation.
+pub const MAX_AUDIO_RATE: usize = 2;
+
+/// One block's audio-rate modulation of a module's parameters ([`Module::process_audio`]):
+/// per parameter, the sum of its audio-rate routes, sample by sample.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AudioMod<'a> {
+    signals: [Option<(ParamId, &'a [f32])>; MAX_AUDIO_RATE],
+}
+
+impl<'a> AudioMod<'a> {
+    /// Adds `param`'s signal (ignored past [`MAX_AUDIO_RATE`] parameters). Real-time thread.
+    pub fn with(mut self, param: ParamId, signal: &'a [f32]) -> Self {
+        if let Some(slot) = self.signals.iter_mut().find(|s| s.is_none()) {
+            *slot = Some((param, signal));
+        }
+        self
+    }
+
+    /// The signal of `param`, if it has one. Real-time thread.
+    pub fn get(&self, param: ParamId) -> Option<&'a [f32]> {
+        self.signals
+            .iter()
+            .flatten()
+            .find(|s| s.0 == param)
+            .map(|s| s.1)
+    }
+
+    /// True when no parameter has a signal.
+    pub fn is_empty(&self) -> bool {
+        self.signals.iter().all(Option::is_none)
     }
 }
 
@@ -336,6 +379,10 @@ pub(crate) fn check_config(sample_rate: f64, block: usize) -> Result<(), DspErro
 /// The complete state of one module, as plain data (the effects' delay lines included).
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+// Plain data, copied whole: an oscillator's state (its minBLEP ring, its unison and sync phases)
+// is the largest. Boxing it would allocate where a state is taken or restored on the audio
+// thread (an LFO's voice copy put in step at each note).
+#[allow(clippy::large_enum_variant)]
 pub enum ModuleState {
     /// An oscillator's state.
     Osc(OscState),

@@ -34,6 +34,10 @@ pub enum ModScale {
     Cents(f32),
     /// Additive: one unit of modulation adds this much to the value.
     Linear(f32),
+    /// Audio rate: the sources' every sample (an `osc`, a `noise`, an `lfo`), times the
+    /// route's depth and this, is added to the parameter sample by sample (an oscillator's
+    /// phase or frequency: `pm`, `fm`). Never applied at control rate.
+    Audio(f32),
 }
 
 /// The upper bound of a parameter's range, which may depend on the sample rate.
@@ -110,6 +114,11 @@ impl ParamSpec {
         }
     }
 
+    /// True when routes into it are audio-rate ([`ModScale::Audio`]).
+    pub const fn is_audio_rate(&self) -> bool {
+        matches!(self.modulation, ModScale::Audio(_))
+    }
+
     /// Applies a modulation amount (already scaled by [`ModScale`] units of depth) to `base`,
     /// clamped to range.
     pub fn modulate(&self, base: f32, amount: f32, sample_rate: f64) -> f32 {
@@ -117,7 +126,7 @@ impl ParamSpec {
             return base;
         }
         let v = match self.modulation {
-            ModScale::None => base,
+            ModScale::None | ModScale::Audio(_) => base,
             ModScale::Cents(c) => base * (amount * c / 1200.0).exp2(),
             ModScale::Linear(k) => base + amount * k,
         };

@@ -155,6 +155,9 @@ pub struct Patch {
     buffers: Vec<f32>,
     /// The right side of the output, for a stereo patch asked for one channel.
     spare: Vec<f32>,
+    /// One block's audio-rate modulation of a module, parameter by parameter
+    /// ([`crate::MAX_AUDIO_RATE`] blocks).
+    drive: Vec<f32>,
     /// The default instrument first (its template found by the patch's shape), then the
     /// named ones (`/inst/new`), each with its voice pool.
     instruments: Vec<instruments::Instrument>,
@@ -188,6 +191,7 @@ impl Patch {
             order: Vec::new(),
             buffers: Vec::new(),
             spare: vec![0.0; if stereo { block } else { 0 }],
+            drive: vec![0.0; crate::MAX_AUDIO_RATE * block],
             instruments: vec![instruments::Instrument::default_one(block)],
         })
     }

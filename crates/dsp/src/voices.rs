@@ -10,8 +10,8 @@
 //! `count` only limits how many notes sound at once, so changing it, and playing notes, never
 //! allocates.
 
-use crate::module::{Module, ModuleKind, ModuleState, MAX_PARAMS};
-use crate::modules::{osc, pan};
+use crate::module::{AudioMod, Module, ModuleKind, ModuleState, MAX_PARAMS};
+use crate::modules::{lfo, osc, pan};
 use crate::{DspError, ModuleId, ParamId};
 
 /// Voices built for every template; `count` may use up to this many.
@@ -197,9 +197,44 @@ impl VoicePool {
     ) -> Result<(), DspError> {
         let ids: Vec<ModuleId> = template.iter().map(|t| t.0).collect();
         let kinds: Vec<ModuleKind> = template.iter().map(|t| t.1).collect();
+        let was = std::mem::replace(&mut self.chain_len, chain_len);
         self.routes = routes;
-        self.chain_len = chain_len;
         if ids == self.template && kinds == self.kinds {
+            return Ok(());
+        }
+        let same_chain = !self.voices.is_empty()
+            && chain_len == was
+            && ids.get(..chain_len) == self.template.get(..was)
+            && kinds.get(..chain_len) == self.kinds.get(..was);
+        if same_chain {
+            // Only the voice's own sources changed: every voice keeps its chain (and a note
+            // sounding plays on), with the sources it had; the new ones are built, an envelope
+            // open on a held note.
+            let old = &self.template[chain_len..];
+            for v in &mut self.voices {
+                let mut had: Vec<Option<Box<dyn Module>>> =
+                    v.modules.drain(chain_len..).map(Some).collect();
+                for (id, kind, params) in &template[chain_len..] {
+                    let kept = old.iter().position(|o| o == id).and_then(|i| had[i].take());
+                    let m = match kept {
+                        Some(m) => m,
+                        None => {
+                            let mut m = kind.build(sample_rate, block)?;
+                            for (p, &x) in params.iter().enumerate() {
+                                m.set_param(p as ParamId, x)?;
+                            }
+                            m.reset();
+                            if v.phase == VoicePhase::Held && kind.gateable() {
+                                let _ = m.gate(true);
+                            }
+                            m
+                        }
+                    };
+                    v.modules.push(m);
+                }
+            }
+            self.template = ids;
+            self.kinds = kinds;
             return Ok(());
         }
         let mut voices = Vec::new();
@@ -267,8 +302,9 @@ impl VoicePool {
         }
     }
 
-    /// Starts `note` at `velocity` (0..1).
-    pub(crate) fn note_on(&mut self, note: u8, velocity: f32) -> Result<(), DspError> {
+    /// Starts `note` at `velocity` (0..1). Returns the voice that (re)started it, or `None`
+    /// when a mono voice changed pitch legato (its envelopes and LFOs go on).
+    pub(crate) fn note_on(&mut self, note: u8, velocity: f32) -> Result<Option<usize>, DspError> {
         if self.voices.is_empty() {
             return Err(DspError::NoVoiceTemplate);
         }
@@ -293,6 +329,7 @@ impl VoicePool {
                     .unwrap_or(0);
                 let v = &mut self.voices[pick];
                 start(v, note, velocity, serial, false);
+                Ok(Some(pick))
             }
             VoiceMode::Mono => {
                 // Remember the note (once), dropping the oldest when the stack is full.
@@ -310,9 +347,53 @@ impl VoicePool {
                 let v = &mut self.voices[0];
                 let legato = v.phase == VoicePhase::Held;
                 start(v, note, velocity, serial, legato);
+                Ok((!legato).then_some(0))
             }
         }
-        Ok(())
+    }
+
+    /// Puts voice `voice`'s copies of LFOs in step with their modules (`global` gives a
+    /// module's state by id); those with `retrig` 1 are restarted at phase 0 instead when
+    /// `note` (a note starts), left alone otherwise (an edit). Never allocates. Real-time
+    /// thread.
+    pub(crate) fn start_lfos(
+        &mut self,
+        voice: usize,
+        note: bool,
+        global: impl Fn(ModuleId) -> Option<ModuleState>,
+    ) {
+        let Some(v) = self.voices.get_mut(voice) else {
+            return;
+        };
+        for (j, m) in v.modules.iter_mut().enumerate().skip(self.chain_len) {
+            if self.kinds[j] != ModuleKind::Lfo {
+                continue;
+            }
+            if m.param(lfo::RETRIG).unwrap_or(0.0) >= 0.5 {
+                if note {
+                    m.reset();
+                }
+            } else if let Some(state) = global(self.template[j]) {
+                // Same kind, same sample rate: it fits.
+                let _ = m.restore(&state);
+            }
+        }
+    }
+
+    /// The sounding voices, by index (for [`VoicePool::start_lfos`] after an edit).
+    pub(crate) fn sounding_voices(&self) -> impl Iterator<Item = usize> + '_ {
+        self.voices
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v.phase != VoicePhase::Free)
+            .map(|(i, _)| i)
+    }
+
+    /// Tells every voice's modules the tempo. Never allocates. Real-time thread.
+    pub(crate) fn set_tempo(&mut self, bpm: f32) {
+        for m in self.voices.iter_mut().flat_map(|v| v.modules.iter_mut()) {
+            m.set_tempo(bpm);
+        }
     }
 
     /// Releases `note` (every note for `None`).
@@ -376,12 +457,14 @@ impl VoicePool {
     /// Renders every sounding voice and adds it to `out` (and `right`: a stereo patch whose
     /// template ends in a pan, which places each voice, spread across the pool by its
     /// `spread`). `amounts[k]` is the template module `k`'s modulation this block (and a mask
-    /// of the parameters it touches). Never allocates. Real-time thread.
+    /// of the parameters it touches); `head` the audio-rate modulation of the template's
+    /// head (its `pm` and `fm`), the same for every voice. Never allocates. Real-time thread.
     pub(crate) fn render_into(
         &mut self,
         out: &mut [f32],
         mut right: Option<&mut [f32]>,
         amounts: &[([f32; MAX_PARAMS], u16)],
+        head: &AudioMod<'_>,
     ) {
         let n = out.len().min(self.scratch.len());
         let scratch = &mut self.scratch[..n];
@@ -399,8 +482,13 @@ impl VoicePool {
             let mut own = [0.0f32; MAX_OWN_SOURCES];
             let (chain, sources) = v.modules.split_at_mut(chain_len);
             for (value, m) in own.iter_mut().zip(sources.iter_mut()) {
-                m.process(scratch);
-                *value = scratch[0];
+                *value = match m.skip(n) {
+                    Some(first) => first,
+                    None => {
+                        m.process(scratch);
+                        scratch[0]
+                    }
+                };
             }
             for (k, m) in chain.iter_mut().enumerate() {
                 let (mut a, mut touched) =
@@ -435,6 +523,8 @@ impl VoicePool {
                     m.set_modulation(pan::POS, routed + spread * pan::voice_offset(index, count));
                     scratch_right.copy_from_slice(scratch);
                     m.process_stereo(scratch, scratch_right, false);
+                } else if k == 0 && !head.is_empty() {
+                    m.process_audio(scratch, head);
                 } else {
                     m.process(scratch);
                 }

@@ -45,6 +45,12 @@ fn worst_alias_db(shape: f32, pw: f32, f0: f64, sr: f64) -> f64 {
 /// [`worst_alias_db`] for an oscillator `set` sets up, whose partials are the harmonics of
 /// `f0 · r` for each `r` in `bases` (unison copies, a sub at 0.5).
 fn worst_alias_db_with(f0: f64, sr: f64, bases: &[f64], set: impl Fn(&mut Osc)) -> f64 {
+    alias_levels(f0, sr, bases, set).0
+}
+
+/// The loudest alias component below 16 kHz (as [`worst_alias_db_with`]) in dB under the
+/// fundamental, and under the loudest partial.
+fn alias_levels(f0: f64, sr: f64, bases: &[f64], set: impl Fn(&mut Osc)) -> (f64, f64) {
     let mut o = Osc::new(sr);
     o.set_param(osc::FREQ, f0 as f32).unwrap();
     o.set_param(osc::GAIN, 1.0).unwrap();
@@ -68,7 +74,14 @@ fn worst_alias_db_with(f0: f64, sr: f64, bases: &[f64], set: impl Fn(&mut Osc)) 
         })
         .map(|k| mag[k])
         .fold(0.0, f64::max);
-    20.0 * (worst / fundamental).log10()
+    let loudest = mag[at(20.0)..at(16_000.0)]
+        .iter()
+        .copied()
+        .fold(0.0, f64::max);
+    (
+        20.0 * (worst / fundamental).log10(),
+        20.0 * (worst / loudest).log10(),
+    )
 }
 
 #[test]
@@ -207,4 +220,59 @@ fn unison_copies_sound_at_their_detune_and_the_sub_an_octave_down() {
         (ratio / (0.5 * 4.0 / std::f64::consts::PI) - 1.0).abs() < 0.01,
         "{ratio}"
     );
+}
+
+#[test]
+fn hard_sync_sounds_at_the_note_and_is_band_limited() {
+    // The heard wave 7 and 19 semitones over the note, restarting each period of the note: a
+    // tone at the note's pitch (its partials the note's harmonics), the restarts band-limited.
+    // Synced far up, the note's own partial is weak (19 semitones: the third harmonic is 48 dB
+    // over it), so the bound is under the loudest partial; under the fundamental is printed.
+    let mut failures = Vec::new();
+    for sr in [44_100.0, 48_000.0] {
+        for (shape, name) in [(3.0, "saw"), (2.0, "square")] {
+            for over in [7.0, 19.0] {
+                for f0 in [220.0, 880.0, 1_760.0] {
+                    let (fundamental, loudest) = alias_levels(f0, sr, &[1.0], |o| {
+                        o.set_param(osc::SHAPE, shape).unwrap();
+                        o.set_param(osc::SYNC, over).unwrap();
+                    });
+                    println!(
+                        "{name:<6} synced +{over:>2} st {f0:>6.0} Hz @ {sr:>5} Hz: worst alias \
+                         below 16 kHz {loudest:>6.1} dB under the loudest partial \
+                         ({fundamental:>6.1} dB under the fundamental)"
+                    );
+                    if loudest > -80.0 {
+                        failures.push(format!("{name} +{over} {f0} Hz @ {sr}: {loudest:.1} dB"));
+                    }
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "over -80 dB: {failures:?}");
+}
+
+#[test]
+fn hard_sync_restarts_the_wave_each_period_of_the_note() {
+    // A synced saw 12 semitones up at 100 Hz is two saw periods per note period: its
+    // spectrum's 100 Hz partial is (nearly) gone and the 200 Hz one is the saw's fundamental;
+    // at 5 semitones, 100 Hz is back (the restart every 10 ms makes the note's pitch).
+    let sr = 48_000.0;
+    let level = |over: f32, f: f64| {
+        let mut o = Osc::new(sr);
+        o.set_param(osc::FREQ, 100.0).unwrap();
+        o.set_param(osc::GAIN, 1.0).unwrap();
+        o.set_param(osc::SHAPE, 3.0).unwrap();
+        o.set_param(osc::SYNC, over).unwrap();
+        let out = render_source(&mut o, 1.1, sr, 64);
+        chronus_dsp::analysis::amplitude_at(&out[4_800..4_800 + 48_000], f, sr)
+    };
+    let octave = (level(12.0, 100.0), level(12.0, 200.0));
+    let fifth = level(5.0, 100.0);
+    println!(
+        "sync +12: 100 Hz {:.4}, 200 Hz {:.4}; sync +5: 100 Hz {fifth:.4}",
+        octave.0, octave.1
+    );
+    assert!(octave.0 < 0.01 * octave.1, "{octave:?}");
+    assert!(fifth > 0.1, "{fifth}");
 }

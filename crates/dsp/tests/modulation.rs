@@ -155,3 +155,66 @@ fn a_restored_patch_continues_bit_exactly_with_voice_modulation() {
     assert!(a.iter().any(|x| x.abs() > 0.05));
     assert!(a == b, "bit-exact after restore");
 }
+
+/// The default patch with its `lfo` (2 Hz, depth 1, `retrig` as given) sweeping the filter's
+/// cutoff by an octave each way, and a note started after `blocks` blocks; the output from
+/// the note's start on, 0.3 s of it.
+fn lfo_note(retrig: f32, blocks: usize) -> Vec<f32> {
+    let mut p = Patch::default_patch(SR, BLOCK).unwrap();
+    p.set("filter", "cutoff", 800.0).unwrap();
+    p.set("lfo", "freq", 2.0).unwrap();
+    p.set("lfo", "depth", 1.0).unwrap();
+    p.set("lfo", "retrig", retrig).unwrap();
+    let (lfo, filter) = (p.find("lfo").unwrap(), p.find("filter").unwrap());
+    p.route(Source::Module(lfo), filter, 1, 0.25).unwrap();
+    p.set("sine", "shape", 3.0).unwrap();
+    render(&mut p, blocks as f64 * BLOCK as f64 / SR);
+    p.note_on(48, 1.0).unwrap();
+    render(&mut p, 0.3)
+}
+
+#[test]
+fn an_lfo_with_retrig_restarts_on_each_note() {
+    // A note after 10 blocks and one after 97 (the LFO a third of a turn further): with
+    // `retrig` each starts the wobble at phase 0, so the two notes are the same to the bit;
+    // without it each hears the LFO where it is, and they differ.
+    assert!(
+        lfo_note(1.0, 10) == lfo_note(1.0, 97),
+        "retrig: each note alike"
+    );
+    assert!(
+        lfo_note(0.0, 10) != lfo_note(0.0, 97),
+        "no retrig: the LFO runs on"
+    );
+}
+
+#[test]
+fn without_retrig_every_voice_hears_the_lfo_where_the_module_is() {
+    // The LFO's copy in each voice stays in step with the module: the voice's cutoff in effect
+    // is the template filter's (the same LFO value), block after block, for a note started
+    // mid-cycle and for one started in a route made while it sounds.
+    let mut p = Patch::default_patch(SR, BLOCK).unwrap();
+    p.set("lfo", "freq", 3.0).unwrap();
+    let (lfo, filter) = (p.find("lfo").unwrap(), p.find("filter").unwrap());
+    render(&mut p, 0.1);
+    p.note_on(60, 1.0).unwrap();
+    render(&mut p, 0.05);
+    p.route(Source::Module(lfo), filter, 1, 0.5).unwrap();
+    p.note_on(64, 1.0).unwrap();
+    let mut out = [0.0f32; BLOCK];
+    let mut moved = 0;
+    for _ in 0..200 {
+        p.process(&mut out);
+        let global = p.effective(filter, 1).unwrap();
+        for note in [60, 64] {
+            let voice = p.voice_effective(None, note, filter, 1).unwrap().unwrap();
+            assert!(
+                close(voice, f64::from(global)),
+                "{note}: {voice} vs {global}"
+            );
+        }
+        let base = p.param(filter, 1).unwrap();
+        moved += usize::from((global / base - 1.0).abs() > 0.1);
+    }
+    assert!(moved > 50, "the lfo moves the cutoff");
+}

@@ -63,6 +63,15 @@ fn exercise(stereo: bool) {
         -0.5,
     )
     .unwrap();
+    // Audio-rate modulation: an oscillator driving the bass voices' phase and the sine's
+    // frequency; hard sync on the sine; the LFO's voice copies restarted at each note.
+    let op = p.add("op", ModuleKind::Osc).unwrap();
+    p.set("op", "freq", 110.0).unwrap();
+    p.route(Source::Module(op), p.find("bass.osc").unwrap(), 9, 1.5)
+        .unwrap();
+    p.route(Source::Module(op), sine, 10, 0.3).unwrap();
+    p.set("sine", "sync", 7.0).unwrap();
+    p.set("lfo", "retrig", 1.0).unwrap();
     // The effects wet, and a delay time that glides (the line reads between samples).
     #[cfg(feature = "effects")]
     {
@@ -119,6 +128,8 @@ fn exercise(stereo: bool) {
                     p.note_off_in(Some(bass), Some(37)).unwrap();
                 }
                 470 => {
+                    p.set_tempo(100.0 + (i / 500) as f32); // the voices' tempo-synced LFOs
+                    p.set_param(lfo, 6, (i / 500 % 2) as f32).unwrap(); // retrig on, off
                     let mode = if i < 1000 {
                         VoiceMode::Mono
                     } else {

@@ -4,6 +4,10 @@
 //! the first sample of each block as the control value for the routed parameters, which smooth
 //! it themselves where their table says so.
 //!
+//! Routed into a module of an instrument's voices, each voice plays a copy of it: in step with
+//! the module (`retrig` 0, the default: every voice hears the same wave), or restarted at phase
+//! 0 on each of its notes (`retrig` 1: each note's wobble starts alike).
+//!
 //! `sync` ties the rate to the tempo ([`Module::set_tempo`], the sequencer's BPM), like the
 //! delay's: a cycle lasts `sync` whole notes (0.25 a beat, 1 a bar of 4/4), so its rate is
 //! `bpm / (240 · sync)` Hz, following tempo changes; `sync` 0 (the default) leaves `freq` in
@@ -27,11 +31,16 @@ pub const OFFSET: ParamId = 3;
 pub const RESET: ParamId = 4;
 /// Parameter index of `sync` (a cycle's length in whole notes; 0 = off).
 pub const SYNC: ParamId = 5;
+/// Parameter index of `retrig`: 1 restarts an instrument's copy at each note, 0 (the default)
+/// keeps it in step with the module.
+pub const RETRIG: ParamId = 6;
+/// How many parameters an `lfo` has.
+const N: usize = 7;
 /// The tempo an LFO assumes until told otherwise (the sequencer's default).
 const DEFAULT_TEMPO: f32 = 120.0;
 
 /// Parameters of `lfo`.
-pub static PARAMS: [ParamSpec; 6] = [
+pub static PARAMS: [ParamSpec; N] = [
     ParamSpec {
         name: "freq",
         unit: Unit::Hz,
@@ -86,6 +95,15 @@ pub static PARAMS: [ParamSpec; 6] = [
         smoothing_ms: 0.0,
         modulation: ModScale::None,
     },
+    ParamSpec {
+        name: "retrig",
+        unit: Unit::Choice,
+        min: 0.0,
+        max: Max::Fixed(1.0),
+        default: 0.0,
+        smoothing_ms: 0.0,
+        modulation: ModScale::None,
+    },
 ];
 
 /// Complete state of an [`Lfo`].
@@ -93,7 +111,7 @@ pub static PARAMS: [ParamSpec; 6] = [
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct LfoState {
     /// Base parameter values, in table order.
-    pub params: [f32; 6],
+    pub params: [f32; N],
     /// Phase as a 64-bit fixed-point fraction of a turn.
     pub phase: u64,
     /// The tempo `sync` follows, in BPM.
@@ -110,7 +128,7 @@ pub struct Lfo {
 impl Lfo {
     /// A fresh LFO at the default parameters.
     pub fn new(sample_rate: f64) -> Self {
-        let mut params = [0.0; 6];
+        let mut params = [0.0; N];
         for (p, spec) in params.iter_mut().zip(PARAMS.iter()) {
             *p = spec.default;
         }

@@ -4,10 +4,15 @@
 //! (`noise`). The jumps of the saw, square,
 //! pulse and sub are minBLEPs ([`crate::minblep`]): every alias component below 16 kHz at least
 //! 80 dB under the fundamental up to a 5 kHz note at 44.1 and 48 kHz.
+//!
+//! Phase and frequency modulation (`pm` in radians, `fm` a ratio of the note's frequency) take
+//! audio-rate routes from another module ([`Module::process_audio`]); hard sync (`sync`, the
+//! heard wave's pitch above the note in semitones) restarts each copy of the wave at each
+//! period of its note, the restart a band-limited jump too.
 
 use super::waves::{self, PULSE, SAW, SINE, SQUARE, TRIANGLE};
 use crate::minblep::{self, LEN};
-use crate::module::{Module, ModuleKind, ModuleState};
+use crate::module::{AudioMod, Module, ModuleKind, ModuleState};
 use crate::param::{Max, ModScale, ParamId, ParamSpec, SetOutcome, Unit};
 use crate::ramp::{ms_to_samples, Ramp};
 use crate::DspError;
@@ -30,11 +35,21 @@ pub const UNISON: ParamId = 6;
 pub const DETUNE: ParamId = 7;
 /// Parameter index of `noise`, white noise mixed in (a breath).
 pub const NOISE: ParamId = 8;
+/// Parameter index of `pm`: phase modulation, in radians (audio-rate routes add to it).
+pub const PM: ParamId = 9;
+/// Parameter index of `fm`: linear frequency modulation, as a ratio of the note's frequency
+/// (audio-rate routes add to it).
+pub const FM: ParamId = 10;
+/// Parameter index of `sync`: hard sync, the heard wave's pitch above the note in semitones (0:
+/// off).
+pub const SYNC: ParamId = 11;
+/// How many parameters an `osc` has.
+const N: usize = 12;
 /// The most copies of the wave unison plays.
 pub const MAX_UNISON: usize = 7;
 
 /// Parameters of `osc`.
-pub static PARAMS: [ParamSpec; 9] = [
+pub static PARAMS: [ParamSpec; N] = [
     ParamSpec {
         name: "freq",
         unit: Unit::Hz,
@@ -100,6 +115,33 @@ pub static PARAMS: [ParamSpec; 9] = [
         modulation: ModScale::Linear(100.0),
     },
     level("noise"),
+    ParamSpec {
+        name: "pm",
+        unit: Unit::Ratio,
+        min: -std::f32::consts::PI,
+        max: Max::Fixed(std::f32::consts::PI),
+        default: 0.0,
+        smoothing_ms: 0.0,
+        modulation: ModScale::Audio(1.0),
+    },
+    ParamSpec {
+        name: "fm",
+        unit: Unit::Ratio,
+        min: -1.0,
+        max: Max::Fixed(1.0),
+        default: 0.0,
+        smoothing_ms: 0.0,
+        modulation: ModScale::Audio(1.0),
+    },
+    ParamSpec {
+        name: "sync",
+        unit: Unit::Ratio,
+        min: 0.0,
+        max: Max::Fixed(48.0),
+        default: 0.0,
+        smoothing_ms: 0.0,
+        modulation: ModScale::Linear(12.0),
+    },
 ];
 
 /// A level 0..1 mixed into the wave (off by default, smoothed 5 ms, modulatable).
@@ -120,9 +162,9 @@ const fn level(name: &'static str) -> ParamSpec {
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct OscState {
     /// Base parameter values, in table order.
-    pub params: [f32; 9],
+    pub params: [f32; N],
     /// Modulation amounts, in table order.
-    pub modulation: [f32; 9],
+    pub modulation: [f32; N],
     /// Phase as a 64-bit fixed-point fraction of a turn (wraps naturally).
     pub phase: u64,
     /// Glide start, in log2(Hz).
@@ -155,6 +197,11 @@ pub struct OscState {
     /// The noise generator's state (the noise module's xorshift64*; the same sequence in every
     /// worker).
     pub noise_seed: u64,
+    /// The phase modulation of the last sample, in radians (it moves the phase from the next
+    /// sample on: `pm` acts one sample late, so that each step of it is known in full).
+    pub pm_prev: f32,
+    /// With `sync`: the phases of the note (the master) each copy restarts on, copy by copy.
+    pub masters: [u64; MAX_UNISON],
 }
 
 impl OscState {
@@ -205,7 +252,7 @@ impl Osc {
             sample_rate,
             s: OscState {
                 params,
-                modulation: [0.0; 9],
+                modulation: [0.0; N],
                 phase: 0,
                 glide_from: f,
                 glide_to: f,
@@ -221,6 +268,8 @@ impl Osc {
                 unison: UNISON_PHASES,
                 noise: Ramp::at(params[NOISE as usize]),
                 noise_seed: NOISE_SEED,
+                pm_prev: 0.0,
+                masters: [0; MAX_UNISON],
             },
         }
     }
@@ -278,11 +327,35 @@ fn unison_offset(k: usize, n: usize) -> f64 {
     sign * (rank / pairs).min(1.0)
 }
 
+/// One block's audio-rate modulation of an oscillator: the `pm` and `fm` of each sample.
+#[derive(Debug, Clone, Copy, Default)]
+struct Drive<'a> {
+    pm: Option<&'a [f32]>,
+    fm: Option<&'a [f32]>,
+}
+
+impl Drive<'_> {
+    /// Sample `i`'s value of `signal` added to `base`.
+    #[inline]
+    fn at(signal: Option<&[f32]>, base: f32, i: usize) -> f32 {
+        base + signal.and_then(|s| s.get(i)).copied().unwrap_or(0.0)
+    }
+}
+
+/// A phase step in radians as a signed 64-bit fixed-point fraction of a turn.
+#[inline]
+fn radians_to_fixed(r: f32) -> i64 {
+    (f64::from(r) / std::f64::consts::TAU * 18_446_744_073_709_551_616.0) as i64
+}
+
 impl Osc {
-    /// The oscillator with unison copies or a sub-oscillator sounding: each copy at its own
-    /// detuned phase, the sub a square flipping at the wave's wraps, every jump a minBLEP in
-    /// the one ring (they add up). Called on the audio thread: no allocation.
-    fn process_rich(&mut self, block: &mut [f32], shape: u8) {
+    /// The oscillator with more than one plain wave: unison copies (each at its own detuned
+    /// phase), a sub (a square flipping at the wave's wraps), noise, phase and frequency
+    /// modulation (`drive`, sample by sample), hard sync (each copy's wave restarting where
+    /// its note's phase wraps). Every jump is a minBLEP in the one ring (they add up), while the
+    /// phase moves forward (through-zero FM or PM steps larger than the note's own leave the
+    /// naive wave). Called on the audio thread: no allocation.
+    fn process_rich(&mut self, block: &mut [f32], shape: u8, drive: Drive<'_>) {
         let sr = self.sample_rate;
         let n = (self.s.params[UNISON as usize] as usize).clamp(1, MAX_UNISON);
         let detune = f64::from(PARAMS[DETUNE as usize].modulate(
@@ -292,19 +365,35 @@ impl Osc {
         ));
         let factor = self.mod_factor();
         let limit = self.nyquist_limit();
+        let (pm_base, fm_base) = (self.s.params[PM as usize], self.s.params[FM as usize]);
+        let sync = self.target(SYNC);
+        // The heard wave's pitch over the note's (the master's), with hard sync.
+        let over = if sync > 0.0 {
+            Some((f64::from(sync) / 12.0).exp2())
+        } else {
+            None
+        };
+        let fm_on = drive.fm.is_some() || fm_base != 0.0;
         // Each copy's pitch factor, and the copies' level: their sum stays near one wave's.
         let mut ratio = [1.0f64; MAX_UNISON];
         for (k, r) in ratio.iter_mut().enumerate().take(n) {
             *r = (unison_offset(k, n) * detune / 1200.0).exp2();
         }
         let norm = 1.0 / (n as f32).sqrt();
-        let incs = |base: f64, out: &mut [u64; MAX_UNISON]| {
+        // Each copy's step (the heard wave's) and its note's (the master's, with sync).
+        let incs = |base: f64, inc: &mut [u64; MAX_UNISON], master: &mut [u64; MAX_UNISON]| {
             for k in 0..n {
-                out[k] = turns_to_fixed((base * ratio[k]).min(limit) / sr);
+                let f = (base * ratio[k]).max(0.0);
+                master[k] = turns_to_fixed(f.min(limit) / sr);
+                inc[k] = match over {
+                    Some(o) => turns_to_fixed((f * o).min(limit) / sr),
+                    None => master[k],
+                };
             }
         };
-        let mut inc = [0u64; MAX_UNISON];
-        incs(self.s.glided_freq() * factor, &mut inc);
+        let (mut inc, mut master) = ([0u64; MAX_UNISON], [0u64; MAX_UNISON]);
+        let mut base = self.s.glided_freq() * factor;
+        incs(base, &mut inc, &mut master);
         let s = &mut self.s;
         let mut phases = [0u64; MAX_UNISON];
         phases[0] = s.phase;
@@ -312,10 +401,17 @@ impl Osc {
         let mut ring = s.ring();
         let mut pos = usize::from(s.blep_pos);
         let mut w_prev = width(shape, s.pw.value());
-        for out in block.iter_mut() {
+        for (i, out) in block.iter_mut().enumerate() {
             if s.glide_pos < s.glide_len {
-                incs(s.glided_freq() * factor, &mut inc);
+                base = s.glided_freq() * factor;
+                if !fm_on {
+                    incs(base, &mut inc, &mut master);
+                }
                 s.glide_pos += 1;
+            }
+            if fm_on {
+                let fm = Drive::at(drive.fm, fm_base, i);
+                incs(base * (1.0 + f64::from(fm)), &mut inc, &mut master);
             }
             let g = s.gain.tick();
             let w = width(shape, s.pw.tick());
@@ -340,16 +436,63 @@ impl Osc {
                 0.0
             };
             *out = g * (naive * norm + naive_sub + correction + breath);
+            // Phase modulation moves every copy's phase by its change since the last sample.
+            let bend = if drive.pm.is_some() || pm_base != 0.0 || s.pm_prev != 0.0 {
+                let pm = Drive::at(drive.pm, pm_base, i);
+                let step = radians_to_fixed(pm - s.pm_prev);
+                s.pm_prev = pm;
+                step
+            } else {
+                0
+            };
             for k in 0..n {
-                let next = phases[k].wrapping_add(inc[k]);
-                if add_jumps(&mut ring, pos, shape, w, phases[k], next, inc[k], norm) {
+                let step = inc[k].wrapping_add(bend as u64);
+                let forward = (step as i64) > 0;
+                let from = phases[k];
+                let mut next = from.wrapping_add(step);
+                let mut wrap = forward && next < from;
+                let mut since = next; // how far past the wrap, in phase
+                let mut wrap_inc = step;
+                if over.is_some() {
+                    // The note's phase; where it wraps, the heard wave starts again.
+                    let m_from = s.masters[k];
+                    let m_next = m_from.wrapping_add(master[k]);
+                    s.masters[k] = m_next;
+                    wrap = m_next < m_from && master[k] > 0;
+                    since = m_next;
+                    wrap_inc = master[k];
+                    if wrap {
+                        let late = (m_next as f64 / master[k] as f64) as f32;
+                        let reached =
+                            from.wrapping_add((step as f64 * (1.0 - f64::from(late))) as u64);
+                        if forward {
+                            let _ = add_jumps(
+                                &mut ring, pos, shape, w, from, reached, step, norm, late,
+                            );
+                        }
+                        let height =
+                            naive_wave(shape, 0, w, step) - naive_wave(shape, reached, w, step);
+                        minblep::add_step(&mut ring, pos, height * norm, late);
+                        next = (step as f64 * f64::from(late)) as u64;
+                        if forward {
+                            let _ = add_jumps(&mut ring, pos, shape, w, 0, next, step, norm, 0.0);
+                        }
+                        s.blep_pending = LEN as u8;
+                    } else if forward
+                        && add_jumps(&mut ring, pos, shape, w, from, next, step, norm, 0.0)
+                    {
+                        s.blep_pending = LEN as u8;
+                    }
+                } else if forward
+                    && add_jumps(&mut ring, pos, shape, w, from, next, step, norm, 0.0)
+                {
                     s.blep_pending = LEN as u8;
                 }
-                if k == 0 && next < phases[0] {
-                    // The sub flips where the wave wraps, band-limited like the wave's jumps.
+                if k == 0 && wrap {
+                    // The sub flips where the note wraps, band-limited like the wave's jumps.
                     s.sub_high = !s.sub_high;
                     if sub > 0.0 {
-                        let frac = (next as f64 / inc[0] as f64) as f32;
+                        let frac = (since as f64 / wrap_inc as f64) as f32;
                         let height = if s.sub_high { 2.0 * sub } else { -2.0 * sub };
                         minblep::add_step(&mut ring, pos, height, frac);
                         s.blep_pending = LEN as u8;
@@ -421,9 +564,10 @@ fn pwm_flip(
     true
 }
 
-/// The jumps of a naive saw, square or pulse while the phase moves from `from` to `to` (one
-/// sample, `inc` later; it may wrap), added to `ring` as band-limited steps for the sample at
-/// `pos` on. True if there was one. Called on the audio thread.
+/// The jumps of a naive saw, square or pulse while the phase moves from `from` to `to` (`inc`
+/// a sample; it may wrap; `to` is reached `late` samples before the next sample), added to
+/// `ring` as band-limited steps for the sample at `pos` on. True if there was one. Called on
+/// the audio thread.
 #[inline]
 #[allow(clippy::too_many_arguments)]
 fn add_jumps(
@@ -435,9 +579,10 @@ fn add_jumps(
     to: u64,
     inc: u64,
     scale: f32,
+    late: f32,
 ) -> bool {
     // How long before the next sample a jump happened, in samples (0 ≤ frac < 1).
-    let frac = |since: u64| (since as f64 / inc as f64) as f32;
+    let frac = |since: u64| (since as f64 / inc as f64) as f32 + late;
     let wrapped = to < from;
     match shape {
         SAW if wrapped => {
@@ -504,6 +649,38 @@ impl Module for Osc {
     }
 
     fn process(&mut self, block: &mut [f32]) {
+        self.process_driven(block, Drive::default());
+    }
+
+    fn process_audio(&mut self, block: &mut [f32], audio: &AudioMod<'_>) {
+        let drive = Drive {
+            pm: audio.get(PM),
+            fm: audio.get(FM),
+        };
+        self.process_driven(block, drive);
+    }
+
+    super::plain_state!(Osc, "an osc");
+
+    fn reset(&mut self) {
+        let (params, seed) = (self.s.params, self.s.noise_seed);
+        *self = Osc::new(self.sample_rate);
+        self.s.params = params;
+        // The noise goes on where it was: a voice's next note breathes other noise.
+        self.s.noise_seed = seed;
+        let f = f64::from(params[FREQ as usize]).log2();
+        self.s.glide_from = f;
+        self.s.glide_to = f;
+        self.s.gain = Ramp::at(params[GAIN as usize]);
+        self.s.sub = Ramp::at(params[SUB as usize]);
+        self.s.noise = Ramp::at(params[NOISE as usize]);
+    }
+}
+
+impl Osc {
+    /// Renders one block, driven by audio-rate modulation where routed. Called on the audio
+    /// thread: no allocation.
+    fn process_driven(&mut self, block: &mut [f32], drive: Drive<'_>) {
         let sr = self.sample_rate;
         // Each smoothed parameter aimed at its modulated value.
         let targets = [GAIN, PW, SUB, NOISE].map(|p| self.target(p));
@@ -519,8 +696,14 @@ impl Module for Osc {
             || self.s.sub.is_moving()
             || self.s.noise.to > 0.0
             || self.s.noise.is_moving();
-        if self.s.params[UNISON as usize] > 1.0 || extras {
-            self.process_rich(block, shape);
+        let driven = drive.pm.is_some()
+            || drive.fm.is_some()
+            || self.s.pm_prev != 0.0
+            || self.s.params[PM as usize] != 0.0
+            || self.s.params[FM as usize] != 0.0
+            || self.target(SYNC) > 0.0;
+        if self.s.params[UNISON as usize] > 1.0 || extras || driven {
+            self.process_rich(block, shape, drive);
             return;
         }
         let factor = self.mod_factor();
@@ -558,7 +741,7 @@ impl Module for Osc {
                 s.blep_pending = s.blep_pending.saturating_sub(1);
                 *out = g * (naive + correction);
                 let next = phase.wrapping_add(inc);
-                if add_jumps(&mut ring, pos, shape, w, phase, next, inc, 1.0) {
+                if add_jumps(&mut ring, pos, shape, w, phase, next, inc, 1.0, 0.0) {
                     s.blep_pending = LEN as u8;
                 }
                 phase = next;
@@ -566,21 +749,5 @@ impl Module for Osc {
             s.keep_ring(&ring, pos);
         }
         self.s.phase = phase;
-    }
-
-    super::plain_state!(Osc, "an osc");
-
-    fn reset(&mut self) {
-        let (params, seed) = (self.s.params, self.s.noise_seed);
-        *self = Osc::new(self.sample_rate);
-        self.s.params = params;
-        // The noise goes on where it was: a voice's next note breathes other noise.
-        self.s.noise_seed = seed;
-        let f = f64::from(params[FREQ as usize]).log2();
-        self.s.glide_from = f;
-        self.s.glide_to = f;
-        self.s.gain = Ramp::at(params[GAIN as usize]);
-        self.s.sub = Ramp::at(params[SUB as usize]);
-        self.s.noise = Ramp::at(params[NOISE as usize]);
     }
 }

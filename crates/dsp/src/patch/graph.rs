@@ -184,7 +184,9 @@ impl Patch {
 
     /// Routes `from` into `param` of `to` at `depth` (-[`MAX_DEPTH`]..=[`MAX_DEPTH`]); a route
     /// that exists takes the new depth. Fails (changing nothing) on a cycle, a depth out of
-    /// range, or a module that is no modulation source (an `lfo` or an `env`).
+    /// range, or a source the parameter does not take: an `lfo` or an `env` (or velocity or
+    /// key) at control rate; an `osc`, a `noise` or an `lfo` into an audio-rate parameter
+    /// (an oscillator's `pm` and `fm`, sample by sample).
     pub fn route(
         &mut self,
         from: Source,
@@ -195,20 +197,49 @@ impl Patch {
         if !(depth.is_finite() && depth.abs() <= MAX_DEPTH) {
             return Err(DspError::BadDepth { depth });
         }
-        if let Source::Module(id) = from {
-            let src = self.node(id)?;
-            if !matches!(src.desc.kind, ModuleKind::Lfo | ModuleKind::Env) {
-                return Err(DspError::NotAModulator {
-                    name: src.desc.name.clone(),
-                });
-            }
-        }
         let kind = self.node(to)?.desc.kind;
-        if (param as usize) >= kind.params().len() {
+        let Some(spec) = kind.params().get(param as usize) else {
             return Err(DspError::NoParamIndex {
                 module: kind.name(),
                 index: param,
             });
+        };
+        let audio_rate = spec.is_audio_rate();
+        match from {
+            Source::Module(id) => {
+                let src = self.node(id)?;
+                let takes = if audio_rate {
+                    matches!(
+                        src.desc.kind,
+                        ModuleKind::Osc | ModuleKind::Noise | ModuleKind::Lfo
+                    )
+                } else {
+                    matches!(src.desc.kind, ModuleKind::Lfo | ModuleKind::Env)
+                };
+                if !takes {
+                    return Err(if audio_rate {
+                        DspError::NotAnAudioSource {
+                            name: src.desc.name.clone(),
+                            param: spec.name,
+                        }
+                    } else {
+                        DspError::NotAModulator {
+                            name: src.desc.name.clone(),
+                        }
+                    });
+                }
+            }
+            Source::Velocity | Source::Key if audio_rate => {
+                return Err(DspError::NotAnAudioSource {
+                    name: if from == Source::Velocity {
+                        "velocity".into()
+                    } else {
+                        "key".into()
+                    },
+                    param: spec.name,
+                });
+            }
+            Source::Velocity | Source::Key => {}
         }
         if let Some(r) = self
             .node_mut(to)?
@@ -314,6 +345,13 @@ impl Patch {
             audio_used[node.desc.id.0 as usize] |= node.desc.to_out;
             for src in &node.desc.inputs {
                 audio_used[src.from.0 as usize] = true;
+            }
+            // An audio-rate route reads its source's every sample.
+            let params = node.desc.kind.params();
+            for r in &node.desc.routes {
+                if let (Some(id), Some(spec)) = (r.from.module(), params.get(r.param as usize)) {
+                    audio_used[id.0 as usize] |= spec.is_audio_rate();
+                }
             }
         }
         for (node, used) in self.nodes.iter_mut().zip(audio_used) {

@@ -180,7 +180,7 @@ impl Patch {
     }
 
     /// Where the instrument with head `head` (`None`: the default one) is. Never allocates.
-    fn instrument_at(&self, head: Option<ModuleId>) -> Result<usize, DspError> {
+    pub(super) fn instrument_at(&self, head: Option<ModuleId>) -> Result<usize, DspError> {
         match head {
             None => Ok(0),
             Some(h) => self
@@ -269,15 +269,20 @@ impl Patch {
                 })
                 .collect();
             let (sr, block) = (self.sample_rate, self.block);
-            self.instruments[k]
-                .pool
-                .set_template(template, chain_len, routes, sr, block)?;
+            let pool = &mut self.instruments[k].pool;
+            pool.set_template(template, chain_len, routes, sr, block)?;
+            // The notes sounding: their LFO copies (new ones among them) in step.
+            let sounding: Vec<usize> = pool.sounding_voices().collect();
+            let nodes = &self.nodes;
+            for v in sounding {
+                pool.start_lfos(v, false, |id| super::template::lfo_state(nodes, id));
+            }
         }
         Ok(())
     }
 
-    /// The modulation a voice of `chain` makes with sources of its own: the `env`s routed
-    /// into the chain's modules (each voice has its copies, after the chain: at most
+    /// The modulation a voice of `chain` makes with sources of its own: the `env`s and `lfo`s
+    /// routed into the chain's modules (each voice has its copies, after the chain: at most
     /// [`MAX_OWN_SOURCES`]) and the note's velocity and key.
     fn voice_sources(&self, chain: &[ModuleId]) -> (Vec<ModuleId>, Vec<VoiceRoute>) {
         let mut sources: Vec<ModuleId> = Vec::new();
@@ -289,7 +294,16 @@ impl Patch {
                     Source::Velocity => VoiceSource::Velocity,
                     Source::Key => VoiceSource::Key,
                     Source::Module(src) => {
-                        if self.kind(src) != Ok(ModuleKind::Env) {
+                        // An env or an lfo at control rate: each voice has its copy (an
+                        // audio-rate route reads the module itself).
+                        let audio_rate = node
+                            .desc
+                            .kind
+                            .params()
+                            .get(r.param as usize)
+                            .is_some_and(crate::ParamSpec::is_audio_rate);
+                        let own = matches!(self.kind(src), Ok(ModuleKind::Env | ModuleKind::Lfo));
+                        if !own || audio_rate {
                             continue;
                         }
                         let j = match sources.iter().position(|&s| s == src) {

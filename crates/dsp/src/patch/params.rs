@@ -59,5 +59,8 @@ impl Patch {
         for node in self.nodes.iter_mut().flatten() {
             node.module.set_tempo(bpm);
         }
+        for inst in &mut self.instruments {
+            inst.pool.set_tempo(bpm);
+        }
     }
 }

@@ -3,7 +3,8 @@
 //! no lock.
 
 use super::*;
-use crate::module::MAX_PARAMS;
+use crate::module::{AudioMod, MAX_AUDIO_RATE, MAX_PARAMS};
+use crate::{ModScale, ParamSpec};
 
 impl Patch {
     /// Renders one block of one channel into `out` (whose length must be the block size; a
@@ -128,10 +129,20 @@ impl Patch {
         let Some(node) = self.nodes[i].as_mut() else {
             return;
         };
+        let driven = fill_drive(
+            &node.desc.routes,
+            node.desc.kind.params(),
+            &self.buffers,
+            (chans * block, block, n),
+            &mut self.drive,
+        );
         if node.wide {
             let (left, right) = self.buffers[me..me + 2 * block].split_at_mut(block);
             node.module
                 .process_stereo(&mut left[..n], &mut right[..n], node.input_wide);
+        } else if let Some(audio) = audio_mod(&driven, &self.drive, block, n) {
+            node.module
+                .process_audio(&mut self.buffers[me..me + n], &audio);
         } else {
             node.module.process(&mut self.buffers[me..me + n]);
         }
@@ -145,6 +156,20 @@ impl Patch {
         }
         let (block, chans) = (self.block, self.channels());
         let wide = self.nodes[end].as_ref().is_some_and(|e| e.wide);
+        // The head's audio-rate modulation, from modules outside the voices: the same signal
+        // for every voice (each at its own pitch).
+        let head = self.instruments[inst].pool.template().first().copied();
+        let driven = match head.and_then(|h| self.nodes.get(h.0 as usize)) {
+            Some(Some(node)) => fill_drive(
+                &node.desc.routes,
+                node.desc.kind.params(),
+                &self.buffers,
+                (chans * block, block, n),
+                &mut self.drive,
+            ),
+            _ => [None; MAX_AUDIO_RATE],
+        };
+        let audio = audio_mod(&driven, &self.drive, block, n).unwrap_or_default();
         let (nodes, buffers, voices) = (
             &self.nodes,
             &mut self.buffers,
@@ -181,11 +206,68 @@ impl Patch {
         }
         if wide {
             let (left, right) = dst.split_at_mut(block);
-            voices.render_into(&mut left[..n], Some(&mut right[..n]), &amounts);
+            voices.render_into(&mut left[..n], Some(&mut right[..n]), &amounts, &audio);
         } else {
-            voices.render_into(&mut dst[..n], None, &amounts);
+            voices.render_into(&mut dst[..n], None, &amounts, &audio);
         }
     }
+}
+
+/// Sums a module's audio-rate routes (`routes`, into its parameters `params`) sample by
+/// sample into `drive`, a block per parameter, from the sources' blocks in `buffers` (`at`: a
+/// node's stride in `buffers`, the block size, the samples to fill). Returns the parameter of
+/// each block of `drive` (all `None`: no audio-rate route). Real-time thread.
+fn fill_drive(
+    routes: &[Route],
+    params: &[ParamSpec],
+    buffers: &[f32],
+    (stride, block, n): (usize, usize, usize),
+    drive: &mut [f32],
+) -> [Option<ParamId>; MAX_AUDIO_RATE] {
+    let mut slots = [None; MAX_AUDIO_RATE];
+    for r in routes {
+        let (Source::Module(src), Some(spec)) = (r.from, params.get(r.param as usize)) else {
+            continue;
+        };
+        let ModScale::Audio(scale) = spec.modulation else {
+            continue;
+        };
+        let (k, first) = match slots.iter().position(|s| *s == Some(r.param)) {
+            Some(k) => (k, false),
+            None => match slots.iter().position(Option::is_none) {
+                Some(k) => {
+                    slots[k] = Some(r.param);
+                    (k, true)
+                }
+                None => continue,
+            },
+        };
+        let from = &buffers[src.0 as usize * stride..][..n];
+        let to = &mut drive[k * block..][..n];
+        let gain = r.depth * scale;
+        if first {
+            to.iter_mut().zip(from).for_each(|(d, s)| *d = s * gain);
+        } else {
+            to.iter_mut().zip(from).for_each(|(d, s)| *d += s * gain);
+        }
+    }
+    slots
+}
+
+/// The audio-rate modulation [`fill_drive`] left in `drive`, if any. Real-time thread.
+fn audio_mod<'a>(
+    slots: &[Option<ParamId>; MAX_AUDIO_RATE],
+    drive: &'a [f32],
+    block: usize,
+    n: usize,
+) -> Option<AudioMod<'a>> {
+    let mut audio = AudioMod::default();
+    for (k, slot) in slots.iter().enumerate() {
+        if let Some(p) = slot {
+            audio = audio.with(*p, &drive[k * block..][..n]);
+        }
+    }
+    (!audio.is_empty()).then_some(audio)
 }
 
 /// Adds (or, when `first`, copies) `buffers[src..src + n]` times `level` into

@@ -18,7 +18,15 @@ impl Patch {
         note: u8,
         velocity: f32,
     ) -> Result<(), DspError> {
-        self.instrument_mut(inst)?.pool.note_on(note, velocity)
+        let k = self.instrument_at(inst)?;
+        let started = self.instruments[k].pool.note_on(note, velocity)?;
+        if let Some(voice) = started {
+            let nodes = &self.nodes;
+            self.instruments[k]
+                .pool
+                .start_lfos(voice, true, |id| lfo_state(nodes, id));
+        }
+        Ok(())
     }
 
     /// Releases `note`, or every note for `None`, on the default instrument. Never allocates.
@@ -158,5 +166,14 @@ impl Patch {
             cur = next;
         }
         chain
+    }
+}
+
+/// The state of the LFO `id` (none for another kind: this is for an LFO's voice copies). A
+/// copy: never allocates. Real-time thread.
+pub(super) fn lfo_state(nodes: &[Option<Node>], id: ModuleId) -> Option<ModuleState> {
+    match nodes.get(id.0 as usize) {
+        Some(Some(n)) if n.desc.kind == ModuleKind::Lfo => Some(n.module.state()),
+        _ => None,
     }
 }
