@@ -249,6 +249,38 @@ fn channels_1_renders_the_old_scores_byte_identical() {
 }
 
 #[test]
+fn a_score_phase_modulates_a_note_from_another_oscillator() {
+    // `op` (110 Hz, level 1) drives the default instrument's oscillator's phase at index 2:
+    // an A5 (880 Hz) has its sidebands at 880 ± k·110 Hz, at the Bessel amplitudes
+    // (J1/J0 = 2.576, J2/J0 = 1.576 at index 2; ±0.5 dB).
+    let score = scratch("pm.score");
+    std::fs::write(
+        &score,
+        "0   /patch/create op osc\n\
+         0   /patch/connect op sine.pm 2\n\
+         0   /mod/op/freq 110\n\
+         0   /mod/op/gain 1\n\
+         0   /mod/filter/cutoff 20000\n\
+         0   /mod/adsr/sustain 1\n\
+         0.1 /note/on A5 1\n\
+         1.5 /note/off\n",
+    )
+    .unwrap();
+    let (left, _) = support::split_sides(&render_score(&score, "pm.wav", &["--seconds", "1.6"]));
+    let sr = 48_000.0;
+    let x = &left[14_400..62_400];
+    let j0 = analysis::amplitude_at(x, 880.0, sr);
+    for (k, want) in [(1.0, 2.576), (2.0, 1.576)] {
+        for f in [880.0 - k * 110.0, 880.0 + k * 110.0] {
+            let ratio = analysis::amplitude_at(x, f, sr) / j0;
+            let off = analysis::to_db(ratio) - analysis::to_db(want);
+            println!("{f} Hz: {ratio:.3} of the carrier (want {want}, {off:+.2} dB)");
+            assert!(off.abs() <= 0.5, "{f} Hz: {ratio} (want {want})");
+        }
+    }
+}
+
+#[test]
 fn a_score_sets_up_a_second_instrument_and_both_are_heard() {
     // The bass is made by the score's setup (a quoted chain), plays alone for half a second,
     // then the default instrument's A4 joins it; the bass sits hard left (its own pan).

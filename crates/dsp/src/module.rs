@@ -72,11 +72,21 @@ pub trait Module: Send {
 
     /// Processes one block like [`Module::process`], with audio-rate modulation: for each
     /// parameter whose [`crate::ModScale`] is `Audio` and that has routes, `audio` holds the
-    /// sum of its sources sample by sample (times depth and scale). The default ignores it
-    /// (no module but the oscillator has such parameters). Real-time thread.
-    fn process_audio(&mut self, block: &mut [f32], audio: &AudioMod<'_>) {
+    /// sum of its sources sample by sample (times depth and scale). With `right`, a source
+    /// renders two sides (the oscillator places its unison copies by its `spread`). The default
+    /// ignores `audio` (no module but the oscillator has such parameters) and gives `right` a
+    /// copy. Real-time thread.
+    fn process_audio(
+        &mut self,
+        block: &mut [f32],
+        right: Option<&mut [f32]>,
+        audio: &AudioMod<'_>,
+    ) {
         let _ = audio;
         self.process(block);
+        if let Some(right) = right {
+            right[..block.len()].copy_from_slice(block);
+        }
     }
 
     /// Processes one stereo block in place (a stereo patch's two-channel modules: see

@@ -481,6 +481,14 @@ impl VoicePool {
             // The voice's own sources first (control rate: each block's first sample).
             let mut own = [0.0f32; MAX_OWN_SOURCES];
             let (chain, sources) = v.modules.split_at_mut(chain_len);
+            // A head that spreads its unison copies across the field makes the voice two
+            // sides from the start (a stereo patch whose voices end in two channels).
+            let spread = right.is_some()
+                && chain.first().is_some_and(|h| {
+                    h.kind() == ModuleKind::Osc
+                        && h.param(osc::SPREAD).unwrap_or(0.0) > 0.0
+                        && h.param(osc::UNISON).unwrap_or(1.0) > 1.0
+                });
             for (value, m) in own.iter_mut().zip(sources.iter_mut()) {
                 *value = match m.skip(n) {
                     Some(first) => first,
@@ -519,12 +527,16 @@ impl VoicePool {
                     } else {
                         0.0
                     };
-                    let spread = m.param(pan::SPREAD).unwrap_or(0.0);
-                    m.set_modulation(pan::POS, routed + spread * pan::voice_offset(index, count));
-                    scratch_right.copy_from_slice(scratch);
-                    m.process_stereo(scratch, scratch_right, false);
-                } else if k == 0 && !head.is_empty() {
-                    m.process_audio(scratch, head);
+                    let place = m.param(pan::SPREAD).unwrap_or(0.0);
+                    m.set_modulation(pan::POS, routed + place * pan::voice_offset(index, count));
+                    if !spread {
+                        scratch_right.copy_from_slice(scratch);
+                    }
+                    m.process_stereo(scratch, scratch_right, spread);
+                } else if k == 0 && (spread || !head.is_empty()) {
+                    m.process_audio(scratch, spread.then_some(&mut *scratch_right), head);
+                } else if spread {
+                    m.process_stereo(scratch, scratch_right, true);
                 } else {
                     m.process(scratch);
                 }
@@ -534,7 +546,11 @@ impl VoicePool {
                 *o += g * s;
             }
             if let Some(right) = right.as_deref_mut() {
-                let side = if panned { &*scratch_right } else { &*scratch };
+                let side = if panned || spread {
+                    &*scratch_right
+                } else {
+                    &*scratch
+                };
                 for (o, s) in right[..n].iter_mut().zip(side) {
                     *o += g * s;
                 }

@@ -71,6 +71,7 @@ fn exercise(stereo: bool) {
         .unwrap();
     p.route(Source::Module(op), sine, 10, 0.3).unwrap();
     p.set("sine", "sync", 7.0).unwrap();
+    p.set("bass.osc", "spread", 0.8).unwrap(); // its seven copies across the field
     p.set("lfo", "retrig", 1.0).unwrap();
     // The effects wet, and a delay time that glides (the line reads between samples).
     #[cfg(feature = "effects")]

@@ -228,3 +228,65 @@ fn the_stereo_default_patch_is_the_mono_one_at_minus_3_db_a_side() {
         }
     }
 }
+
+/// An instrument `osc > adsr > pan` in a stereo patch, three sine copies 20 cents apart,
+/// `spread` as given, playing A4: one second of each side, from 0.1 s on.
+fn spread_note(spread: f32) -> (Vec<f32>, Vec<f32>) {
+    let mut p = Patch::with_stereo(SR, BLOCK, true).unwrap();
+    let head = p.add_instrument("wide", "osc > adsr > pan", None).unwrap();
+    for (param, v) in [
+        ("unison", 3.0),
+        ("detune", 20.0),
+        ("spread", spread),
+        ("gain", 1.0),
+    ] {
+        p.set("wide.osc", param, v).unwrap();
+    }
+    p.set("wide.adsr", "sustain", 1.0).unwrap();
+    p.note_on_in(Some(head), 69, 1.0).unwrap();
+    let (l, r) = render(&mut p, (1.1 * SR) as usize / BLOCK);
+    (l[4_800..52_800].to_vec(), r[4_800..52_800].to_vec())
+}
+
+#[test]
+fn unison_spread_places_the_copies_across_the_field() {
+    // At spread 1 the copy 20 cents up is hard right, the one 20 cents down hard left, the
+    // note itself in the centre (-3.01 dB a side); at spread 0 both sides hear all three alike.
+    let (up, down) = (
+        440.0 * (20.0f64 / 1200.0).exp2(),
+        440.0 * (-20.0f64 / 1200.0).exp2(),
+    );
+    let (l, r) = spread_note(1.0);
+    let at = |x: &[f32], f: f64| amplitude_at(x, f, SR);
+    let (l_up, l_down, l_mid) = (at(&l, up), at(&l, down), at(&l, 440.0));
+    let (r_up, r_down, r_mid) = (at(&r, up), at(&r, down), at(&r, 440.0));
+    println!(
+        "spread 1: left up {:.1} dB down {:.1} dB centre {:.1} dB; right up {:.1} dB down \
+         {:.1} dB centre {:.1} dB",
+        to_db(l_up),
+        to_db(l_down),
+        to_db(l_mid),
+        to_db(r_up),
+        to_db(r_down),
+        to_db(r_mid)
+    );
+    assert!(
+        to_db(l_up / l_down) < -60.0,
+        "the upper copy is not on the left"
+    );
+    assert!(
+        to_db(r_down / r_up) < -60.0,
+        "the lower copy is not on the right"
+    );
+    assert!((l_mid / r_mid - 1.0).abs() < 0.01, "the note in the centre");
+    // Each copy at 1/√3; hard-panned copies at full level on their side, the centre one
+    // at -3.01 dB.
+    let copy = 1.0 / 3f64.sqrt();
+    assert!((l_down / copy - 1.0).abs() < 0.02, "{l_down}");
+    assert!(
+        (l_mid / (copy * std::f64::consts::FRAC_1_SQRT_2) - 1.0).abs() < 0.02,
+        "{l_mid}"
+    );
+    let (l, r) = spread_note(0.0);
+    assert!(l == r, "spread 0: both sides alike");
+}

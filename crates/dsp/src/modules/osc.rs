@@ -43,8 +43,10 @@ pub const FM: ParamId = 10;
 /// Parameter index of `sync`: hard sync, the heard wave's pitch above the note in semitones (0:
 /// off).
 pub const SYNC: ParamId = 11;
+/// Parameter index of `spread`: the unison copies placed across the stereo field (0..1).
+pub const SPREAD: ParamId = 12;
 /// How many parameters an `osc` has.
-const N: usize = 12;
+const N: usize = 13;
 /// The most copies of the wave unison plays.
 pub const MAX_UNISON: usize = 7;
 
@@ -142,6 +144,15 @@ pub static PARAMS: [ParamSpec; N] = [
         smoothing_ms: 0.0,
         modulation: ModScale::Linear(12.0),
     },
+    ParamSpec {
+        name: "spread",
+        unit: Unit::Ratio,
+        min: 0.0,
+        max: Max::Fixed(1.0),
+        default: 0.0,
+        smoothing_ms: 0.0,
+        modulation: ModScale::None,
+    },
 ];
 
 /// A level 0..1 mixed into the wave (off by default, smoothed 5 ms, modulatable).
@@ -202,6 +213,9 @@ pub struct OscState {
     pub pm_prev: f32,
     /// With `sync`: the phases of the note (the master) each copy restarts on, copy by copy.
     pub masters: [u64; MAX_UNISON],
+    /// The right side's band-limited jumps (with `spread`, each side hears the copies at its
+    /// own levels; `blep` is then the left side's).
+    pub blep_right: [[f32; LEN / 2]; 2],
 }
 
 impl OscState {
@@ -220,6 +234,22 @@ impl OscState {
         self.blep_pos = pos as u8;
         self.blep[0].copy_from_slice(&ring[..LEN / 2]);
         self.blep[1].copy_from_slice(&ring[LEN / 2..]);
+    }
+
+    /// The right side's ring ([`OscState::blep_right`]), whole. Real-time safe.
+    #[inline]
+    fn ring_right(&self) -> [f32; LEN] {
+        let mut ring = [0.0f32; LEN];
+        ring[..LEN / 2].copy_from_slice(&self.blep_right[0]);
+        ring[LEN / 2..].copy_from_slice(&self.blep_right[1]);
+        ring
+    }
+
+    /// Keeps the right side's ring. Real-time safe.
+    #[inline]
+    fn keep_ring_right(&mut self, ring: &[f32; LEN]) {
+        self.blep_right[0].copy_from_slice(&ring[..LEN / 2]);
+        self.blep_right[1].copy_from_slice(&ring[LEN / 2..]);
     }
 
     /// Frequency before modulation (gliding), in Hz. Real-time safe.
@@ -270,6 +300,7 @@ impl Osc {
                 noise_seed: NOISE_SEED,
                 pm_prev: 0.0,
                 masters: [0; MAX_UNISON],
+                blep_right: [[0.0; LEN / 2]; 2],
             },
         }
     }
@@ -355,7 +386,13 @@ impl Osc {
     /// its note's phase wraps). Every jump is a minBLEP in the one ring (they add up), while the
     /// phase moves forward (through-zero FM or PM steps larger than the note's own leave the
     /// naive wave). Called on the audio thread: no allocation.
-    fn process_rich(&mut self, block: &mut [f32], shape: u8, drive: Drive<'_>) {
+    fn process_rich(
+        &mut self,
+        block: &mut [f32],
+        mut right: Option<&mut [f32]>,
+        shape: u8,
+        drive: Drive<'_>,
+    ) {
         let sr = self.sample_rate;
         let n = (self.s.params[UNISON as usize] as usize).clamp(1, MAX_UNISON);
         let detune = f64::from(PARAMS[DETUNE as usize].modulate(
@@ -380,6 +417,19 @@ impl Osc {
             *r = (unison_offset(k, n) * detune / 1200.0).exp2();
         }
         let norm = 1.0 / (n as f32).sqrt();
+        // Two sides: each copy placed by `spread` (equal power, the outermost at the edges),
+        // what is centred (the sub, the noise) at -3 dB a side, as a pan places it.
+        let wide = right.is_some();
+        let mut gains = [(1.0f32, 1.0f32); MAX_UNISON];
+        let centre = if wide {
+            let spread = self.s.params[SPREAD as usize];
+            for (k, g) in gains.iter_mut().enumerate().take(n) {
+                *g = super::pan::gains(spread * unison_offset(k, n) as f32);
+            }
+            std::f32::consts::FRAC_1_SQRT_2
+        } else {
+            1.0
+        };
         // Each copy's step (the heard wave's) and its note's (the master's, with sync).
         let incs = |base: f64, inc: &mut [u64; MAX_UNISON], master: &mut [u64; MAX_UNISON]| {
             for k in 0..n {
@@ -398,7 +448,7 @@ impl Osc {
         let mut phases = [0u64; MAX_UNISON];
         phases[0] = s.phase;
         phases[1..].copy_from_slice(&s.unison);
-        let mut ring = s.ring();
+        let mut rings = [s.ring(), if wide { s.ring_right() } else { [0.0; LEN] }];
         let mut pos = usize::from(s.blep_pos);
         let mut w_prev = width(shape, s.pw.value());
         for (i, out) in block.iter_mut().enumerate() {
@@ -417,17 +467,22 @@ impl Osc {
             let w = width(shape, s.pw.tick());
             let sub = s.sub.tick();
             let noise = s.noise.tick();
-            let mut naive = 0.0f32;
+            let (mut naive, mut naive_r) = (0.0f32, 0.0f32);
             for k in 0..n {
                 let phase = phases[k];
-                if pwm_flip(&mut ring, pos, phase, w_prev, w, norm) {
+                let flip =
+                    |ring: &mut [f32; LEN], scale| pwm_flip(ring, pos, phase, w_prev, w, scale);
+                if sides(&mut rings, wide, scaled(gains[k], norm), flip) {
                     s.blep_pending = LEN as u8;
                 }
-                naive += naive_wave(shape, phase, w, inc[k]);
+                let x = naive_wave(shape, phase, w, inc[k]);
+                naive += x * gains[k].0;
+                naive_r += x * gains[k].1;
             }
             w_prev = w;
             let naive_sub = if s.sub_high { sub } else { -sub };
-            let correction = std::mem::take(&mut ring[pos]);
+            let correction = std::mem::take(&mut rings[0][pos]);
+            let correction_r = std::mem::take(&mut rings[1][pos]);
             pos = (pos + 1) % LEN;
             s.blep_pending = s.blep_pending.saturating_sub(1);
             let breath = if noise > 0.0 {
@@ -435,7 +490,11 @@ impl Osc {
             } else {
                 0.0
             };
-            *out = g * (naive * norm + naive_sub + correction + breath);
+            let (sub_c, breath_c) = (naive_sub * centre, breath * centre);
+            *out = g * (naive * norm + sub_c + correction + breath_c);
+            if let Some(right) = right.as_deref_mut() {
+                right[i] = g * (naive_r * norm + sub_c + correction_r + breath_c);
+            }
             // Phase modulation moves every copy's phase by its change since the last sample.
             let bend = if drive.pm.is_some() || pm_base != 0.0 || s.pm_prev != 0.0 {
                 let pm = Drive::at(drive.pm, pm_base, i);
@@ -453,6 +512,12 @@ impl Osc {
                 let mut wrap = forward && next < from;
                 let mut since = next; // how far past the wrap, in phase
                 let mut wrap_inc = step;
+                let jumps = |rings: &mut [[f32; LEN]; 2], a: u64, b: u64, late: f32| {
+                    forward
+                        && sides(rings, wide, scaled(gains[k], norm), |ring, scale| {
+                            add_jumps(ring, pos, shape, w, a, b, step, scale, late)
+                        })
+                };
                 if over.is_some() {
                     // The note's phase; where it wraps, the heard wave starts again.
                     let m_from = s.masters[k];
@@ -465,27 +530,20 @@ impl Osc {
                         let late = (m_next as f64 / master[k] as f64) as f32;
                         let reached =
                             from.wrapping_add((step as f64 * (1.0 - f64::from(late))) as u64);
-                        if forward {
-                            let _ = add_jumps(
-                                &mut ring, pos, shape, w, from, reached, step, norm, late,
-                            );
-                        }
+                        jumps(&mut rings, from, reached, late);
                         let height =
                             naive_wave(shape, 0, w, step) - naive_wave(shape, reached, w, step);
-                        minblep::add_step(&mut ring, pos, height * norm, late);
+                        sides(&mut rings, wide, scaled(gains[k], norm), |ring, scale| {
+                            minblep::add_step(ring, pos, height * scale, late);
+                            true
+                        });
                         next = (step as f64 * f64::from(late)) as u64;
-                        if forward {
-                            let _ = add_jumps(&mut ring, pos, shape, w, 0, next, step, norm, 0.0);
-                        }
+                        jumps(&mut rings, 0, next, 0.0);
                         s.blep_pending = LEN as u8;
-                    } else if forward
-                        && add_jumps(&mut ring, pos, shape, w, from, next, step, norm, 0.0)
-                    {
+                    } else if jumps(&mut rings, from, next, 0.0) {
                         s.blep_pending = LEN as u8;
                     }
-                } else if forward
-                    && add_jumps(&mut ring, pos, shape, w, from, next, step, norm, 0.0)
-                {
+                } else if jumps(&mut rings, from, next, 0.0) {
                     s.blep_pending = LEN as u8;
                 }
                 if k == 0 && wrap {
@@ -494,7 +552,10 @@ impl Osc {
                     if sub > 0.0 {
                         let frac = (since as f64 / wrap_inc as f64) as f32;
                         let height = if s.sub_high { 2.0 * sub } else { -2.0 * sub };
-                        minblep::add_step(&mut ring, pos, height, frac);
+                        sides(&mut rings, wide, (centre, centre), |ring, scale| {
+                            minblep::add_step(ring, pos, height * scale, frac);
+                            true
+                        });
                         s.blep_pending = LEN as u8;
                     }
                 }
@@ -503,8 +564,33 @@ impl Osc {
         }
         s.phase = phases[0];
         s.unison.copy_from_slice(&phases[1..]);
-        s.keep_ring(&ring, pos);
+        s.keep_ring(&rings[0], pos);
+        if wide {
+            s.keep_ring_right(&rings[1]);
+        }
     }
+}
+
+/// A copy's side gains times the copies' level. Called on the audio thread.
+#[inline]
+fn scaled((left, right): (f32, f32), norm: f32) -> (f32, f32) {
+    (norm * left, norm * right)
+}
+
+/// Adds jumps to each side's ring at its gain (`add(ring, gain)`; the right side only when
+/// `wide`). True if the left side had one. Called on the audio thread.
+#[inline]
+fn sides(
+    rings: &mut [[f32; LEN]; 2],
+    wide: bool,
+    (left, right): (f32, f32),
+    mut add: impl FnMut(&mut [f32; LEN], f32) -> bool,
+) -> bool {
+    let hit = add(&mut rings[0], left);
+    if wide {
+        add(&mut rings[1], right);
+    }
+    hit
 }
 
 /// A phase increment in turns (0 ≤ t < 1) as 64-bit fixed point.
@@ -649,15 +735,24 @@ impl Module for Osc {
     }
 
     fn process(&mut self, block: &mut [f32]) {
-        self.process_driven(block, Drive::default());
+        self.process_driven(block, None, Drive::default());
     }
 
-    fn process_audio(&mut self, block: &mut [f32], audio: &AudioMod<'_>) {
+    fn process_stereo(&mut self, left: &mut [f32], right: &mut [f32], _input_stereo: bool) {
+        self.process_driven(left, Some(right), Drive::default());
+    }
+
+    fn process_audio(
+        &mut self,
+        block: &mut [f32],
+        right: Option<&mut [f32]>,
+        audio: &AudioMod<'_>,
+    ) {
         let drive = Drive {
             pm: audio.get(PM),
             fm: audio.get(FM),
         };
-        self.process_driven(block, drive);
+        self.process_driven(block, right, drive);
     }
 
     super::plain_state!(Osc, "an osc");
@@ -678,9 +773,10 @@ impl Module for Osc {
 }
 
 impl Osc {
-    /// Renders one block, driven by audio-rate modulation where routed. Called on the audio
-    /// thread: no allocation.
-    fn process_driven(&mut self, block: &mut [f32], drive: Drive<'_>) {
+    /// Renders one block, driven by audio-rate modulation where routed; with `right`, both
+    /// sides (the unison copies placed by `spread`; without it the same in both). Called on the
+    /// audio thread: no allocation.
+    fn process_driven(&mut self, block: &mut [f32], right: Option<&mut [f32]>, drive: Drive<'_>) {
         let sr = self.sample_rate;
         // Each smoothed parameter aimed at its modulated value.
         let targets = [GAIN, PW, SUB, NOISE].map(|p| self.target(p));
@@ -702,10 +798,27 @@ impl Osc {
             || self.s.params[PM as usize] != 0.0
             || self.s.params[FM as usize] != 0.0
             || self.target(SYNC) > 0.0;
-        if self.s.params[UNISON as usize] > 1.0 || extras || driven {
-            self.process_rich(block, shape, drive);
+        let spread = right.is_some()
+            && self.s.params[SPREAD as usize] > 0.0
+            && self.s.params[UNISON as usize] > 1.0;
+        if spread {
+            self.process_rich(block, right, shape, drive);
             return;
         }
+        if self.s.params[UNISON as usize] > 1.0 || extras || driven {
+            self.process_rich(block, None, shape, drive);
+        } else {
+            self.process_plain(block, shape);
+        }
+        if let Some(right) = right {
+            right[..block.len()].copy_from_slice(block);
+        }
+    }
+
+    /// One plain wave (no copies, sub, noise or modulation at audio rate). Called on the audio
+    /// thread: no allocation.
+    fn process_plain(&mut self, block: &mut [f32], shape: u8) {
+        let sr = self.sample_rate;
         let factor = self.mod_factor();
         let limit = self.nyquist_limit();
         let gliding = self.s.glide_pos < self.s.glide_len;

@@ -142,7 +142,7 @@ impl Patch {
                 .process_stereo(&mut left[..n], &mut right[..n], node.input_wide);
         } else if let Some(audio) = audio_mod(&driven, &self.drive, block, n) {
             node.module
-                .process_audio(&mut self.buffers[me..me + n], &audio);
+                .process_audio(&mut self.buffers[me..me + n], None, &audio);
         } else {
             node.module.process(&mut self.buffers[me..me + n]);
         }

@@ -33,7 +33,7 @@ const BUILT_IN: &[(&str, &[&str], &str)] = &[
         "pad",
         &["pad", "warm-pad", "warm pad"],
         "chain osc > adsr > filter > pan\n\
-         osc shape 3\nosc unison 5\nosc detune 12\nosc gain 0.35\n\
+         osc shape 3\nosc unison 5\nosc detune 12\nosc spread 0.7\nosc gain 0.35\n\
          adsr attack 600\nadsr decay 400\nadsr sustain 0.8\nadsr release 1500\n\
          filter mode 0\nfilter cutoff 1400\nfilter q 0.8\npan spread 0.6\n\
          route velocity filter.cutoff 0.1\n",
@@ -51,7 +51,7 @@ const BUILT_IN: &[(&str, &[&str], &str)] = &[
         "supersaw",
         &["supersaw", "super-saw", "super saw"],
         "chain osc > adsr > filter > pan\n\
-         osc shape 3\nosc unison 7\nosc detune 30\nosc gain 0.4\n\
+         osc shape 3\nosc unison 7\nosc detune 30\nosc spread 1\nosc gain 0.4\n\
          adsr attack 10\nadsr decay 200\nadsr sustain 0.8\nadsr release 400\n\
          filter mode 0\nfilter cutoff 6000\nfilter q 0.7\npan spread 0.8\n",
     ),
