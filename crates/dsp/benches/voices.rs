@@ -186,6 +186,38 @@ fn osc_alone(shape: f32, freq: f32, extra: &[(u8, f32)]) -> f64 {
     r
 }
 
+/// Oscillator-seconds per CPU-second of a sine at `freq` phase-modulated sample by sample (a
+/// 110 Hz sine at index 2, as `/patch/connect osc2 sine.pm 2` drives it), or of a 7-copy saw
+/// spread across both sides (`wide`).
+fn osc_driven(freq: f32, wide: bool) -> f64 {
+    use chronus_dsp::modules::osc::{self, Osc};
+    use chronus_dsp::{AudioMod, Module};
+    let mut o = Osc::new(SR);
+    o.set_param(osc::FREQ, freq).unwrap();
+    let mut modulator: Vec<f32> = (0..BLOCK)
+        .map(|i| 2.0 * (std::f64::consts::TAU * 110.0 * i as f64 / SR).sin() as f32)
+        .collect();
+    if wide {
+        o.set_param(osc::SHAPE, 3.0).unwrap();
+        o.set_param(osc::UNISON, 7.0).unwrap();
+        o.set_param(osc::SPREAD, 1.0).unwrap();
+        modulator.clear();
+    }
+    let (mut buf, mut right) = ([0.0f32; BLOCK], [0.0f32; BLOCK]);
+    let mut sink = 0.0f32;
+    let r = measure(1, || {
+        if wide {
+            o.process_stereo(&mut buf, &mut right, false);
+        } else {
+            let audio = AudioMod::default().with(osc::PM, &modulator);
+            o.process_audio(&mut buf, None, &audio);
+        }
+        sink += buf[BLOCK - 1] + right[BLOCK - 1];
+    });
+    std::hint::black_box(sink);
+    r
+}
+
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing: run a quick check.
     let quick = !std::env::args().any(|a| a == "--bench");
@@ -210,10 +242,10 @@ fn main() {
     println!(
         "one osc alone (oscillator-seconds per CPU-second; cost: the sine's rate / this one's)"
     );
-    use chronus_dsp::modules::osc::{SUB, UNISON};
+    use chronus_dsp::modules::osc::{SUB, SYNC, UNISON};
     for freq in [220.0, 2_000.0] {
         let sine = osc_alone(0.0, freq, &[]);
-        let sources: [(f32, Extra, &str); 8] = [
+        let sources: [(f32, Extra, &str); 9] = [
             (0.0, &[], "sine"),
             (1.0, &[], "triangle"),
             (2.0, &[], "square"),
@@ -222,9 +254,17 @@ fn main() {
             (3.0, &[(SUB, 0.5)], "saw+sub"),
             (3.0, &[(UNISON, 3.0)], "saw x3"),
             (3.0, &[(UNISON, 7.0)], "saw x7"),
+            (3.0, &[(SYNC, 7.0)], "saw sync"),
         ];
         for (shape, extra, name) in sources {
             let rate = osc_alone(shape, freq, extra);
+            println!(
+                "  {name:<9} {freq:>6.0} Hz {rate:>12.0}   cost {:>5.2}x the sine",
+                sine / rate
+            );
+        }
+        for (wide, name) in [(false, "sine pm"), (true, "saw x7 LR")] {
+            let rate = osc_driven(freq, wide);
             println!(
                 "  {name:<9} {freq:>6.0} Hz {rate:>12.0}   cost {:>5.2}x the sine",
                 sine / rate
