@@ -103,7 +103,7 @@ examples() {
 step "examples run" examples
 # Tests that run real-time workers against a clock measure "no lost sample": they get the
 # machine to themselves (one at a time, nothing else running), everything else runs in parallel.
-realtime='binary(/^(failover|lifecycle|run|osc|bench|mcp|jack|alsa|say|jam|tour|soak)$/)'
+realtime='binary(/^(failover|lifecycle|run|osc|bench|mcp|jack|alsa|say|jam|tour|soak|session)$/)'
 tests() {  # tests NAME CARGO-ARGS...
     local name=$1; shift
     if has_tests "not $realtime" "$@"; then
@@ -122,8 +122,12 @@ tests() {  # tests NAME CARGO-ARGS...
 }
 
 tests "workspace" --workspace
+# On its own, a crate builds and passes every test with only its own features. Its fuzzers and
+# its control-load test, which the workspace run above gave their full time (the same tests),
+# run briefly here (2 s of fuzzing after the corpus; 5 s of load) unless told otherwise.
 for crate in $(workspace_crates); do
-    tests "$crate on its own (no default features)" -p "$crate" --no-default-features
+    CHRONUS_FUZZ_SECONDS=${CHRONUS_FUZZ_SECONDS:-2} CHRONUS_LOAD_SECONDS=${CHRONUS_LOAD_SECONDS:-5} \
+        tests "$crate on its own (no default features)" -p "$crate" --no-default-features
 done
 step "dependency policy (cargo deny)" cargo deny --locked check bans licenses sources
 

@@ -23,6 +23,14 @@ pub enum EngineError {
         /// What is wrong.
         reason: String,
     },
+    /// A session file that cannot be read back.
+    #[error("session line {line}: {reason}")]
+    Session {
+        /// 1-based line.
+        line: usize,
+        /// What is wrong, and what to do.
+        reason: String,
+    },
     /// A score line that cannot be parsed.
     #[error("score line {line}, column {column}: {reason}")]
     Score {

@@ -67,6 +67,7 @@ pub mod rt;
 mod score;
 mod score_player;
 pub mod sequencer;
+pub mod session;
 mod shm;
 mod slot;
 mod spawn;

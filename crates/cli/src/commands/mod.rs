@@ -17,6 +17,7 @@ pub mod run;
 pub mod say;
 #[cfg(feature = "osc")]
 pub mod send;
+pub mod session;
 #[cfg(feature = "osc")]
 pub mod status;
 pub mod voices;

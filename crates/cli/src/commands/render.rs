@@ -34,6 +34,10 @@ pub struct RenderArgs {
     /// A score of timed commands to play.
     #[arg(long)]
     score: Option<PathBuf>,
+    /// Start from the state a session file keeps (`chronus run --session`; docs/sessions.md),
+    /// then play the score on it: a performance re-rendered exactly.
+    #[arg(long, value_name = "FILE")]
+    session: Option<PathBuf>,
     /// Sample rate in Hz.
     #[arg(long, default_value_t = 48_000)]
     sample_rate: u32,
@@ -78,6 +82,18 @@ pub fn run(args: RenderArgs) -> Result<()> {
         patch.set_voices(usize::from(count), mode)?;
     }
     let sr = patch.sample_rate();
+    let restored = match &args.session {
+        Some(path) => {
+            if !path.exists() {
+                bail!(
+                    "there is no session {}: give the file `chronus run --session` wrote",
+                    path.display()
+                );
+            }
+            super::session::load(path, &mut patch)?.1
+        }
+        None => Vec::new(),
+    };
     let (commands, seconds) = match &args.score {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -101,6 +117,7 @@ pub fn run(args: RenderArgs) -> Result<()> {
             (vec![gate(0, true), gate(off, false)], seconds)
         }
     };
+    let commands: Vec<Command> = restored.into_iter().chain(commands).collect();
     if !seconds.is_finite() || seconds <= 0.0 || seconds > 24.0 * 3600.0 {
         bail!("--seconds must be between 0 and 86400 (got {seconds})");
     }

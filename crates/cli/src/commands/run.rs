@@ -75,6 +75,12 @@ pub struct RunArgs {
     /// Play this score (timed commands, see `chronus render --help`) against the clock.
     #[arg(long)]
     score: Option<PathBuf>,
+    /// Keep what you build in this file: read at start if it exists (the patch, instruments,
+    /// parameters come back as they were), rewritten within a second of any change and at
+    /// the end, atomically (a crash leaves the old file or the new, never half of one). A
+    /// readable score; see docs/sessions.md.
+    #[arg(long, value_name = "FILE")]
+    session: Option<PathBuf>,
     /// Workers as separate processes (a crash cannot touch the other) or threads.
     #[arg(long, default_value = "process")]
     workers: WorkerMode,
@@ -213,18 +219,25 @@ pub fn run(args: RunArgs) -> Result<()> {
     };
     // Parse the score before starting anything, so a bad one changes nothing.
     // Its setup (instruments, buses, modules) is made before the first block.
-    let (setup, score) = match &args.score {
+    // The session first (the state it keeps), then the score's on top of it.
+    let mut layout =
+        Patch::default_patch_for(f64::from(sample_rate), args.block, args.channels >= 2)
+            .context("invalid --sample-rate or --block")?;
+    let (mut setup, restored, kept) = match &args.session {
+        Some(path) => super::session::load(path, &mut layout)?,
+        None => (Vec::new(), Vec::new(), String::new()),
+    };
+    let score = match &args.score {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read the score {}", path.display()))?;
-            let mut layout =
-                Patch::default_patch_for(f64::from(sample_rate), args.block, args.channels >= 2)
-                    .context("invalid --sample-rate or --block")?;
-            Score::parse(&text)
+            let (edits, score) = Score::parse(&text)
                 .and_then(|s| Ok((s.set_up(&mut layout)?, s.resolve(&layout)?)))
-                .with_context(|| format!("{}: fix the score and try again", path.display()))?
+                .with_context(|| format!("{}: fix the score and try again", path.display()))?;
+            setup.extend(edits);
+            score
         }
-        None => (Vec::new(), Vec::new()),
+        None => Vec::new(),
     };
     let config = EngineConfig {
         sample_rate: f64::from(sample_rate),
@@ -246,6 +259,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         .action()
         .map(|a| Command::new(0, a))
         .into_iter()
+        .chain(restored)
         .chain(opening)
         .collect();
     let (engine, output) =
@@ -322,6 +336,10 @@ pub fn run(args: RunArgs) -> Result<()> {
     use std::io::Write as _;
     let _ = std::io::stdout().flush();
 
+    let mut keeper = args
+        .session
+        .clone()
+        .map(|path| super::session::Keeper::new(path, kept));
     let started = Instant::now();
     let sr = f64::from(sample_rate);
     let mut failure = None;
@@ -337,11 +355,17 @@ pub fn run(args: RunArgs) -> Result<()> {
             break;
         }
         player.feed(&engine);
+        if let Some(k) = keeper.as_mut() {
+            k.tick(&engine);
+        }
         std::thread::sleep(Duration::from_millis(20));
     }
     #[cfg(feature = "osc")]
     if let Some(server) = osc {
         server.stop();
+    }
+    if let Some(k) = keeper.as_mut() {
+        k.save(&engine);
     }
     let report = stream.stop().context("stopping the backend")?;
     let recorded = engine.stop_recording();

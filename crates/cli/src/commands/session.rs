@@ -1,0 +1,97 @@
+//! `--session FILE`: the state read from a session file at start, and kept in it while chronus
+//! runs (docs/sessions.md). The format and the atomic write are `chronus_engine::session`'s.
+
+use anyhow::{Context, Result};
+use chronus_dsp::Patch;
+use chronus_engine::{session, Command, Engine, PatchEdit};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// How often the state is compared with the file (a change is written within this, well
+/// inside the second the docs promise).
+const EVERY: Duration = Duration::from_millis(250);
+
+/// The session read at start: the edits and the commands that rebuild it in `layout` (the
+/// default patch, edited here as the engine will be), and the file's text. A missing file is
+/// an empty session (it is written at the first save); a bad one is an error that names its
+/// line, and the file is left as it was.
+pub fn load(path: &Path, layout: &mut Patch) -> Result<(Vec<PatchEdit>, Vec<Command>, String)> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok((Vec::new(), Vec::new(), String::new()))
+        }
+        Err(e) => {
+            return Err(e).with_context(|| format!("cannot read the session {}", path.display()))
+        }
+    };
+    let (edits, commands) = session::parse(&text)
+        .and_then(|s| session::restore(&s, layout))
+        .with_context(|| {
+            format!(
+                "{}: the session was not loaded and the file is untouched; fix it, or start \
+                 without --session",
+                path.display()
+            )
+        })?;
+    Ok((edits, commands, text))
+}
+
+/// Keeps a session file current: [`Keeper::tick`] writes the state when it changed (at most
+/// every [`EVERY`]), [`Keeper::save`] now.
+pub struct Keeper {
+    path: PathBuf,
+    last: String,
+    next: Instant,
+    warned: bool,
+}
+
+impl Keeper {
+    /// A keeper of `path`, whose text is `last` now.
+    pub fn new(path: PathBuf, last: String) -> Self {
+        Keeper {
+            path,
+            last,
+            next: Instant::now(),
+            warned: false,
+        }
+    }
+
+    /// Saves if the last look is [`EVERY`] ago.
+    pub fn tick(&mut self, engine: &Engine) {
+        if Instant::now() >= self.next {
+            self.next = Instant::now() + EVERY;
+            self.save(engine);
+        }
+    }
+
+    /// Writes the state if it differs from the file's (atomically: the old file or the new
+    /// one, whatever happens). A failure is logged once and tried again at the next change.
+    pub fn save(&mut self, engine: &Engine) {
+        let text = match engine.with_layout(session::render) {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::error!("the session could not be rendered: {e}");
+                return;
+            }
+        };
+        if text == self.last {
+            return;
+        }
+        match session::write_atomically(&self.path, &text) {
+            Ok(()) => {
+                self.last = text;
+                self.warned = false;
+            }
+            Err(e) if !self.warned => {
+                self.warned = true;
+                tracing::error!(
+                    "cannot write the session {}: {e} (chronus plays on; it tries again at the \
+                     next change)",
+                    self.path.display()
+                );
+            }
+            Err(_) => {}
+        }
+    }
+}
