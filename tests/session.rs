@@ -83,7 +83,7 @@ fn a_host_killed_with_sigkill_comes_back_as_it_was() {
     let session = scratch("kill.session");
     let port = free_port();
     let (child, line, _) = start(&session, port, &[]);
-    // Build: a module, an instrument, values.
+    // Build: a module, an instrument, values; hold a note; a pattern running on the bass.
     let made = ask(
         port,
         &[
@@ -108,33 +108,63 @@ fn a_host_killed_with_sigkill_comes_back_as_it_was() {
             "/mod/bass.osc/shape",
             "3",
             ",",
-            "/mod/sine/freq",
-            "330",
-            ",",
             "/mod/adsr/sustain",
             "1",
             ",",
-            "/mod/sine/gain",
-            "0.4",
+            "/mod/bass.adsr/sustain",
+            "1",
+            ",",
+            "/inst/voices",
+            "bass",
+            "4",
+            "mono",
+            ",",
+            "/note/on",
+            "E4",
+            "0.9",
+            ",",
+            "/seq/bpm",
+            "100",
+            ",",
+            "/seq/pattern",
+            "0",
+            "C3",
+            ".",
+            "C3",
+            ".",
+            ",",
+            "/seq/target",
+            "0",
+            "bass",
+            ",",
+            "/seq/start",
             ",",
             "/get",
             "sine",
             "gain",
         ],
     );
-    let saved = until_saved(&session, "/mod/sine/gain 0.4", Duration::from_secs(5));
+    let saved = until_saved(&session, "/seq/start", Duration::from_secs(5));
     println!(
         "the last change was in the file {} ms after its reply",
         saved.as_millis()
     );
+    let before = std::fs::read_to_string(&session).unwrap();
+    for want in [
+        "/note/on 64 0.9",
+        "/inst/voices bass 4 mono",
+        "/seq/pattern 0 C3 . C3 .",
+    ] {
+        assert!(before.contains(want), "{want}: {before}");
+    }
     kill_host(child, &line);
 
-    // The same command again: the state is back, and so is the sound.
+    // The same command again: the state is back, and so is the sound, by itself.
     let wav = scratch("back.wav");
     let (child, _, up) = start(
         &session,
         port,
-        &["--record", wav.to_str().unwrap(), "--seconds", "1.2"],
+        &["--record", wav.to_str().unwrap(), "--seconds", "1.5"],
     );
     println!(
         "restarted with the session in {} ms (to the start-up line)",
@@ -147,23 +177,21 @@ fn a_host_killed_with_sigkill_comes_back_as_it_was() {
         modules.contains("op") && modules.contains("bass.filter"),
         "{modules}"
     );
-    ask(port, &["/gate/adsr", "on", ",", "/get", "sine", "freq"]);
     let out = child.wait_with_output().unwrap();
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // What it keeps now is what it kept before the kill: every part of the state came back.
+    assert_eq!(std::fs::read_to_string(&session).unwrap(), before);
     let mid = support::read_mid(&wav);
-    let tail = &mid[mid.len() - 24_000..];
-    let f = analysis::fundamental(tail, 48_000.0).expect("a tone");
-    let level = analysis::rms(tail) * std::f64::consts::SQRT_2;
-    println!("after the restart: {f:.2} Hz at {level:.3}");
-    assert!(
-        (f / 330.0 - 1.0).abs() < 0.002,
-        "the sine at 330 Hz again: {f}"
-    );
-    assert!(level > 0.1, "the restored gain plays: {level}");
+    let tail = &mid[mid.len() - 48_000..];
+    let held = analysis::amplitude_at(tail, 329.628, 48_000.0);
+    let bass = analysis::amplitude_at(tail, 130.813, 48_000.0);
+    println!("after the restart: the held E4 at {held:.3}, the sequenced C3 at {bass:.3}");
+    assert!(held > 0.1, "the held note sounds again: {held}");
+    assert!(bass > 0.02, "the pattern runs again: {bass}");
 }
 
 #[test]

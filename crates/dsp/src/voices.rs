@@ -449,6 +449,17 @@ impl VoicePool {
         })
     }
 
+    /// The notes held now and their velocities, in the order they were played.
+    pub(crate) fn held(&self) -> Vec<(u8, f32)> {
+        let mut held: Vec<&Voice> = self
+            .voices
+            .iter()
+            .filter(|v| v.phase == VoicePhase::Held)
+            .collect();
+        held.sort_by_key(|v| v.since);
+        held.iter().map(|v| (v.note, v.velocity)).collect()
+    }
+
     /// True while some voice sounds (held, or in its release).
     pub(crate) fn sounding(&self) -> bool {
         self.voices.iter().any(|v| v.phase != VoicePhase::Free)

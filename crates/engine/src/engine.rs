@@ -125,6 +125,7 @@ impl Engine {
         let slots = [mk()?, mk()?];
         let metrics = Arc::new(Metrics::default());
         let directory = arc_swap::ArcSwap::from_pointee(Directory::of(&layout));
+        let sample_rate = config.sample_rate;
         let exe = match config.workers {
             WorkerMode::Process => Some(
                 crate::spawn::Executable::open(config.worker_exe.as_deref()).map_err(|source| {
@@ -146,6 +147,7 @@ impl Engine {
                 seq: 0,
                 edit_id: 0,
                 layout,
+                sequencer: crate::sequencer::Sequencer::new(sample_rate),
                 future: std::collections::BinaryHeap::new(),
                 journal: crate::journal::Journal::default(),
                 quarantined: Vec::new(),
@@ -444,6 +446,13 @@ impl Engine {
     /// Runs `f` with the engine's mirror of the patch (names, kinds, parameter values).
     pub fn with_layout<T>(&self, f: impl FnOnce(&Patch) -> T) -> T {
         f(&self.shared.lock().layout)
+    }
+
+    /// The session text of what plays now ([`crate::session::render`] of the engine's
+    /// mirrors: the patch, its held notes and voice counts, the sequencer's settings).
+    pub fn session(&self) -> Result<String, EngineError> {
+        let control = self.shared.lock();
+        crate::session::render(&control.layout, &control.sequencer)
     }
 
     /// The sample of the output that plays at monotonic time `ns` (sample 0 is the first the

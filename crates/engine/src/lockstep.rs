@@ -5,7 +5,7 @@ use crate::config::{EngineConfig, WorkerMode};
 use crate::metrics::Metrics;
 use crate::slot::Slot;
 use crate::spawn::{self, WorkerHandle};
-use crate::wire::{kind, WireCommand};
+use crate::wire::WireCommand;
 use crate::worker::Start;
 use crate::EngineError;
 use chronus_dsp::Patch;
@@ -19,8 +19,12 @@ pub(crate) struct Control {
     pub(crate) seq: u64,
     /// The last patch edit id given out.
     pub(crate) edit_id: u64,
-    /// The patch layout, for resolving names to ids.
+    /// The patch layout, for resolving names to ids; a mirror of the workers' patch: its
+    /// parameters as last set, its notes held and voice counts (for `/get` and sessions).
     pub(crate) layout: Patch,
+    /// A mirror of the workers' sequencer settings (tempo, swing, patterns, targets, running),
+    /// for sessions. It never fires.
+    pub(crate) sequencer: crate::sequencer::Sequencer,
     /// The stamps of commands sent for later than the next block (a min-heap: those the
     /// output has reached are dropped as it goes), to keep them under [`FUTURE_LIMIT`].
     pub(crate) future: std::collections::BinaryHeap<std::cmp::Reverse<u64>>,
@@ -82,12 +86,7 @@ impl Shared {
             s.push_command(cmd);
         }
         control.journal.record(cmd);
-        if cmd.kind == kind::SET {
-            let _ =
-                control
-                    .layout
-                    .set_param(chronus_dsp::ModuleId(cmd.module), cmd.param, cmd.value);
-        }
+        mirror(control, &cmd);
         self.metrics.commands.fetch_add(1, Relaxed);
         Ok(())
     }
@@ -111,4 +110,41 @@ impl Shared {
         self.pids[i].store(handle.pid().unwrap_or(0), Release);
         Ok(handle)
     }
+}
+
+/// Keeps the engine's mirror of what the workers play (the layout's parameters, notes and
+/// voice counts; the sequencer's settings) in step with a command pushed to them.
+fn mirror(control: &mut Control, cmd: &crate::wire::WireCommand) {
+    use crate::Action;
+    let Some(crate::wire::Wire::Action { action, .. }) = crate::wire::decode(cmd) else {
+        return;
+    };
+    let layout = &mut control.layout;
+    // A refusal here is the workers' too (the same patch): nothing to mirror.
+    let _ = match action {
+        Action::Set {
+            module,
+            param,
+            value,
+        } => layout.set_param(module, param, value).map(|_| ()),
+        Action::NoteOn {
+            note,
+            velocity,
+            inst,
+        } => layout.note_on_in(inst, note, velocity),
+        Action::NoteOff { note, inst } => layout.note_off_in(inst, note),
+        Action::Voices { count, mono, inst } => {
+            let mode = if mono {
+                chronus_dsp::VoiceMode::Mono
+            } else {
+                chronus_dsp::VoiceMode::Poly
+            };
+            layout.set_voices_in(inst, usize::from(count), mode)
+        }
+        Action::Seq(a) => {
+            control.sequencer.apply(a, 0, |_| {});
+            Ok(())
+        }
+        Action::Gate { .. } => Ok(()),
+    };
 }

@@ -148,6 +148,25 @@ impl Sequencer {
         self.pending_bpm.unwrap_or(self.bpm)
     }
 
+    /// The swing: how late every odd step is, in steps.
+    pub fn swing(&self) -> f32 {
+        self.swing
+    }
+
+    /// Track `track`'s pattern (its steps' codes, as long as the pattern); empty for a track
+    /// that does not exist.
+    pub fn pattern(&self, track: usize) -> &[u8] {
+        match (self.steps.get(track), self.lens.get(track)) {
+            (Some(s), Some(&len)) => &s[..usize::from(len).min(MAX_STEPS)],
+            _ => &[],
+        }
+    }
+
+    /// What track `track` plays.
+    pub fn target(&self, track: usize) -> SeqTarget {
+        self.targets.get(track).copied().unwrap_or(SeqTarget::Off)
+    }
+
     /// The sample at which step `k` of this run falls.
     fn step_time(&self, k: u64) -> u64 {
         let straight = self.origin + ((k - self.base) as f64 * self.per_step).round() as u64;

@@ -16,8 +16,11 @@
 //! (`chronus render --score` plays it). [`render`] writes one, [`parse`] reads one back
 //! (refusing another version), [`write_atomically`] keeps a file whole through a crash.
 
+use crate::sequencer::{self, SeqTarget, Sequencer};
 use crate::{EngineError, Score};
-use chronus_dsp::{ModuleKind, NodeDesc, Patch, Source, Unit, DEFAULT_INSTRUMENT};
+use chronus_dsp::{
+    ModuleKind, NodeDesc, Patch, Source, Unit, VoiceMode, DEFAULT_INSTRUMENT, DEFAULT_VOICES,
+};
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
@@ -28,9 +31,10 @@ pub const VERSION: u32 = 1;
 /// The first line of a session, before its version number.
 const HEADER: &str = "# chronus-session ";
 
-/// The session text of `patch`: a header, then the score that makes the default patch (at the
-/// same rate, block and channels) into `patch`. The same patch always gives the same text.
-pub fn render(patch: &Patch) -> Result<String, EngineError> {
+/// The session text of `patch` and `seq`: a header, then the score that makes the default
+/// patch (at the same rate, block and channels) and a fresh sequencer into them, and plays
+/// again the notes `patch` holds. The same state always gives the same text.
+pub fn render(patch: &Patch, seq: &Sequencer) -> Result<String, EngineError> {
     let mut sim =
         Patch::default_patch_for(patch.sample_rate(), patch.block_size(), patch.is_stereo())?;
     let mut out = format!("{HEADER}{VERSION}\n# the state of a chronus patch: `chronus run --session FILE` keeps it, docs/sessions.md\n");
@@ -100,7 +104,84 @@ pub fn render(patch: &Patch) -> Result<String, EngineError> {
             }
         }
     }
+    play(patch, seq, &mut out);
     Ok(out)
+}
+
+/// The lines of what plays: voice counts and modes, the sequencer's settings, the notes held,
+/// and the sequencer started (from its first step) if it ran.
+fn play(patch: &Patch, seq: &Sequencer, out: &mut String) {
+    let instruments = patch.instruments();
+    let inst_name = |head: Option<chronus_dsp::ModuleId>| {
+        instruments
+            .iter()
+            .find(|i| i.head == head)
+            .map_or(DEFAULT_INSTRUMENT, |i| i.name.as_str())
+    };
+    for inst in &instruments {
+        if inst.voices != DEFAULT_VOICES || inst.mode != VoiceMode::Poly {
+            let (count, mode) = (inst.voices.to_string(), mode_word(inst.mode));
+            match inst.head {
+                None => line(out, &["/voices", &count, mode]),
+                Some(_) => line(out, &["/inst/voices", &inst.name, &count, mode]),
+            }
+        }
+    }
+    let fresh = Sequencer::new(patch.sample_rate());
+    if seq.bpm().to_bits() != fresh.bpm().to_bits() {
+        line(out, &["/seq/bpm", &seq.bpm().to_string()]);
+    }
+    if seq.swing() != fresh.swing() {
+        line(out, &["/seq/swing", &seq.swing().to_string()]);
+    }
+    for t in 0..sequencer::TRACKS {
+        let track = t.to_string();
+        if seq.pattern(t) != fresh.pattern(t) {
+            let words: Vec<String> = seq.pattern(t).iter().map(|&c| step_word(c)).collect();
+            let mut args = vec!["/seq/pattern", &track];
+            args.extend(words.iter().map(String::as_str));
+            line(out, &args);
+        }
+        let target = match seq.target(t) {
+            SeqTarget::Off => None,
+            SeqTarget::Note { .. } => Some("note".to_owned()),
+            SeqTarget::Gate(id) => patch.name(id).ok().map(str::to_owned),
+            SeqTarget::Inst(head) => Some(inst_name(head).to_owned()),
+        };
+        if let Some(target) = target {
+            line(out, &["/seq/target", &track, &target]);
+        }
+    }
+    for inst in &instruments {
+        for (note, velocity) in patch.held_notes_in(inst.head).unwrap_or_default() {
+            let (note, velocity) = (note.to_string(), velocity.to_string());
+            match inst.head {
+                None => line(out, &["/note/on", &note, &velocity]),
+                Some(_) => line(out, &["/note/on", &note, &velocity, &inst.name]),
+            }
+        }
+    }
+    if seq.running() {
+        line(out, &["/seq/start"]);
+    }
+}
+
+/// `poly` or `mono`.
+fn mode_word(mode: VoiceMode) -> &'static str {
+    match mode {
+        VoiceMode::Mono => "mono",
+        VoiceMode::Poly => "poly",
+    }
+}
+
+/// A pattern step as `/seq/pattern` takes it: `.`, `x`, `X` or a note name.
+fn step_word(code: u8) -> String {
+    match code {
+        sequencer::HIT => "x".to_owned(),
+        sequencer::ACCENT => "X".to_owned(),
+        c if c >= sequencer::NOTE => chronus_dsp::pitch::note_name(c - sequencer::NOTE),
+        _ => ".".to_owned(),
+    }
 }
 
 /// The connection changes of module `d` of `patch` against what it was in `sim` (`before`):
@@ -322,10 +403,15 @@ mod tests {
         ] {
             p.set(m, param, v).unwrap();
         }
-        let text = render(&p).unwrap();
+        let seq = Sequencer::new(48_000.0);
+        let text = render(&p, &seq).unwrap();
         println!("{text}");
         let q = load(&text);
-        assert_eq!(render(&q).unwrap(), text, "save, load, save: the same text");
+        assert_eq!(
+            render(&q, &seq).unwrap(),
+            text,
+            "save, load, save: the same text"
+        );
         // The same modules, wiring and values, by name.
         let names = |p: &Patch| {
             let mut v: Vec<String> = p
@@ -351,7 +437,7 @@ mod tests {
     #[test]
     fn the_default_patch_is_an_empty_session() {
         let p = Patch::default_patch_for(48_000.0, 64, true).unwrap();
-        let text = render(&p).unwrap();
+        let text = render(&p, &Sequencer::new(48_000.0)).unwrap();
         assert_eq!(
             text.lines().filter(|l| l.starts_with('0')).count(),
             0,

@@ -538,6 +538,10 @@ impl Supervisor {
                     )?,
                 };
                 control.layout = layout;
+                control.sequencer = match &resumed {
+                    Some((_, state)) => state.seq,
+                    None => crate::sequencer::Sequencer::new(self.shared.config.sample_rate),
+                };
                 self.shared
                     .directory
                     .store(Arc::new(crate::control::Directory::of(&control.layout)));

@@ -68,7 +68,7 @@ impl Keeper {
     /// Writes the state if it differs from the file's (atomically: the old file or the new
     /// one, whatever happens). A failure is logged once and tried again at the next change.
     pub fn save(&mut self, engine: &Engine) {
-        let text = match engine.with_layout(session::render) {
+        let text = match engine.session() {
             Ok(t) => t,
             Err(e) => {
                 tracing::error!("the session could not be rendered: {e}");

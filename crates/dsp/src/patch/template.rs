@@ -29,6 +29,12 @@ impl Patch {
         Ok(())
     }
 
+    /// The notes held now on the instrument whose head is `inst` (`None`: the default one) and
+    /// their velocities, in the order they were played (for a session to play them again).
+    pub fn held_notes_in(&self, inst: Option<ModuleId>) -> Result<Vec<(u8, f32)>, DspError> {
+        Ok(self.instrument_ref(inst)?.pool.held())
+    }
+
     /// Releases `note`, or every note for `None`, on the default instrument. Never allocates.
     pub fn note_off(&mut self, note: Option<u8>) -> Result<(), DspError> {
         self.note_off_in(None, note)
