@@ -254,13 +254,19 @@ fn a_bad_session_is_refused_and_left_as_it_was() {
         ("foreign.session", "0 /mod/sine/freq 440\n", "line 1"),
         (
             "kind.session",
-            "# chronus-session 1\n# a comment\n0 /patch/create x nosuchkind\n",
+            "# chronus-session 1\n# a comment\n0 /patch/create x nosuchkind\n# end\n",
             "line 3",
         ),
         (
             "module.session",
-            "# chronus-session 1\n0 /mod/nosuch/freq 440\n",
+            "# chronus-session 1\n0 /mod/nosuch/freq 440\n# end\n",
             "line 2",
+        ),
+        // Cut short: the last line missing, even between two whole lines, is seen.
+        (
+            "cut.session",
+            "# chronus-session 1\n0 /mod/sine/freq 440\n0 /mod/sine/g",
+            "line 3",
         ),
     ] {
         let session = scratch(name);

@@ -8,11 +8,14 @@
 //! 0 /inst/new bass "osc > adsr > filter"
 //! 0 /patch/connect op sine.pm 1.5
 //! 0 /mod/filter/cutoff 2500
+//! # end
 //! ```
 //!
 //! Its lines make the default patch into the one saved: modules removed, modules and
 //! instruments made, connections and modulation routes changed, every parameter whose value
-//! differs from what those edits leave. It is readable, diffable, and a score like any other
+//! differs from what those edits leave; then what plays (voice counts, the sequencer, the
+//! notes held); a last line `# end` (a file without it was cut short). It is readable,
+//! diffable, and a score like any other
 //! (`chronus render --score` plays it). [`render`] writes one, [`parse`] reads one back
 //! (refusing another version), [`write_atomically`] keeps a file whole through a crash.
 
@@ -30,6 +33,8 @@ pub const VERSION: u32 = 1;
 
 /// The first line of a session, before its version number.
 const HEADER: &str = "# chronus-session ";
+/// The last line of a session: a file without it was cut short.
+const END: &str = "# end";
 
 /// The session text of `patch` and `seq`: a header, then the score that makes the default
 /// patch (at the same rate, block and channels) and a fresh sequencer into them, and plays
@@ -105,6 +110,8 @@ pub fn render(patch: &Patch, seq: &Sequencer) -> Result<String, EngineError> {
         }
     }
     play(patch, seq, &mut out);
+    out.push_str(END);
+    out.push('\n');
     Ok(out)
 }
 
@@ -319,6 +326,21 @@ pub fn parse(text: &str) -> Result<Score, EngineError> {
             })
         }
     }
+    let (last, n) = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .last()
+        .map_or(("", 1), |(i, l)| (l.trim(), i + 1));
+    if last != END {
+        return Err(EngineError::Session {
+            line: n,
+            reason: format!(
+                "the file ends here without its last line `{END}`: it was cut short; use a \
+                 copy from before, or move it away to start afresh"
+            ),
+        });
+    }
     Score::parse(text)
 }
 
@@ -386,12 +408,14 @@ mod tests {
         let setup = "0 /patch/remove lfo\n\
                      0 /patch/create op osc\n\
                      0 /patch/create wob lfo\n\
-                     0 /inst/new bass \"osc > adsr > filter\" reverb\n\
+                     0 /bus/new verb\n\
+                     0 /patch/connect verb out\n\
+                     0 /inst/new bass \"osc > adsr > filter\" verb\n\
                      0 /patch/connect op sine.pm 1.5\n\
                      0 /patch/connect wob bass.filter.cutoff 0.25\n\
                      0 /patch/connect velocity filter.cutoff 0.1\n\
-                     0 /patch/disconnect pan delay\n\
-                     0 /patch/connect pan reverb 0.5\n\
+                     0 /patch/disconnect filter pan\n\
+                     0 /patch/connect filter verb 0.5\n\
                      0 /patch/connect op out\n";
         apply(&mut p, setup).unwrap();
         for (m, param, v) in [
@@ -452,7 +476,11 @@ mod tests {
         assert!(e.contains("line 1") && e.contains("newer"), "{e}");
         let e = parse("0 /mod/sine/freq 440\n").unwrap_err().to_string();
         assert!(e.contains("line 1") && e.contains("no session"), "{e}");
-        let e = parse("# chronus-session 1\n0 mod/sine/freq 440\n")
+        let e = parse("# chronus-session 1\n0 /mod/sine/freq 440\n")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("line 2") && e.contains("cut short"), "{e}");
+        let e = parse("# chronus-session 1\n0 mod/sine/freq 440\n# end\n")
             .unwrap_err()
             .to_string();
         assert!(e.contains("line 2"), "{e}");
