@@ -29,17 +29,21 @@ fn start(session: &Path, port: u16, extra: &[&str]) -> (Child, String, Duration)
     (child, line, t.elapsed())
 }
 
+/// `chronus run --backend null --no-osc --seconds 0.2` with `args` (a session, a score): the
+/// command, to run.
+fn brief_run(args: &[&std::ffi::OsStr]) -> Command {
+    let mut cmd = chronus();
+    cmd.args(["run", "--backend", "null", "--no-osc", "--seconds", "0.2"])
+        .args(args);
+    cmd
+}
+
 /// `chronus send --port PORT --wait-reply ARGS`: its reply.
 fn ask(port: u16, args: &[&str]) -> String {
-    let out = chronus()
-        .args(["send", "--port", &port.to_string(), "--wait-reply"])
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = support::succeed(
+        chronus()
+            .args(["send", "--port", &port.to_string(), "--wait-reply"])
+            .args(args),
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
@@ -223,24 +227,7 @@ fn kills_at_any_instant_leave_a_whole_session() {
         }
     }
     // And the last one starts.
-    let out = chronus()
-        .args([
-            "run",
-            "--backend",
-            "null",
-            "--no-osc",
-            "--seconds",
-            "0.2",
-            "--session",
-        ])
-        .arg(&session)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::succeed(&mut brief_run(&["--session".as_ref(), session.as_os_str()]));
 }
 
 #[test]
@@ -271,17 +258,7 @@ fn a_bad_session_is_refused_and_left_as_it_was() {
     ] {
         let session = scratch(name);
         std::fs::write(&session, text).unwrap();
-        let out = Command::new(env!("CARGO_BIN_EXE_chronus"))
-            .args([
-                "run",
-                "--backend",
-                "null",
-                "--no-osc",
-                "--seconds",
-                "0.2",
-                "--session",
-            ])
-            .arg(&session)
+        let out = brief_run(&["--session".as_ref(), session.as_os_str()])
             .output()
             .unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
@@ -313,26 +290,12 @@ fn a_render_from_a_saved_session_equals_the_whole_performance_bit_for_bit() {
     std::fs::write(&s1, first).unwrap();
     let session = scratch("render.session");
     let _ = std::fs::remove_file(&session);
-    let out = chronus()
-        .args([
-            "run",
-            "--backend",
-            "null",
-            "--no-osc",
-            "--seconds",
-            "0.3",
-            "--score",
-        ])
-        .arg(&s1)
-        .arg("--session")
-        .arg(&session)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    support::succeed(&mut brief_run(&[
+        "--score".as_ref(),
+        s1.as_os_str(),
+        "--session".as_ref(),
+        session.as_os_str(),
+    ]));
     let render = |args: &[&Path], name: &str| {
         let wav = scratch(name);
         let mut cmd = chronus();
@@ -340,12 +303,7 @@ fn a_render_from_a_saved_session_equals_the_whole_performance_bit_for_bit() {
         for pair in args.chunks(2) {
             cmd.arg(pair[0]).arg(pair[1]);
         }
-        let out = cmd.output().unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        support::succeed(&mut cmd);
         std::fs::read(&wav).unwrap()
     };
     let whole = render(&[Path::new("--score"), &a], "whole.wav");

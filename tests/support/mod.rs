@@ -212,3 +212,16 @@ pub fn worker_pids(line: &str) -> Vec<i32> {
         })
         .unwrap_or_default()
 }
+
+/// Runs `cmd` to its end and returns its output; fails the test with its standard error when
+/// it does not succeed.
+pub fn succeed(cmd: &mut Command) -> std::process::Output {
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{:?}: {}",
+        cmd,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
