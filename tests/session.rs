@@ -48,6 +48,21 @@ fn ask(port: u16, args: &[&str]) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// `chronus send --port PORT --wait-reply ARGS` answered with an error: what it printed.
+fn ask_refused(port: u16, args: &[&str]) -> String {
+    let out = chronus()
+        .args(["send", "--port", &port.to_string(), "--wait-reply"])
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "{args:?} was taken");
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
 /// Waits (at most `limit`) until the session file holds `text`; how long that took.
 fn until_saved(session: &Path, text: &str, limit: Duration) -> Duration {
     let t = Instant::now();
@@ -313,4 +328,84 @@ fn a_render_from_a_saved_session_equals_the_whole_performance_bit_for_bit() {
     );
     assert!(whole.len() > 100_000);
     assert!(whole == resumed, "the render from the session differs");
+}
+
+#[test]
+fn sessions_saved_and_loaded_over_osc_bring_back_the_state_and_the_sound() {
+    let dir = scratch("sessions");
+    let _ = std::fs::remove_dir_all(&dir);
+    let port = free_port();
+    let wav = scratch("osc-load.wav");
+    let (child, _) = support::start_run(
+        chronus()
+            .args(["run", "--backend", "null", "--seconds", "2.5", "--sessions"])
+            .arg(&dir)
+            .args(["--osc", &format!("127.0.0.1:{port}"), "--record"])
+            .arg(&wav)
+            .stderr(Stdio::piped()),
+    );
+    // A state: a module, a value, a held note; saved.
+    ask(port, &["/patch/create", "op", "osc", ",", "/patch/commit"]);
+    ask(
+        port,
+        &[
+            "/mod/filter/cutoff",
+            "2500",
+            ",",
+            "/mod/adsr/sustain",
+            "1",
+            ",",
+            "/note/on",
+            "E4",
+            "0.9",
+            ",",
+            "/get",
+            "filter",
+            "cutoff",
+        ],
+    );
+    let saved = ask(port, &["/state/save", "take1"]);
+    assert!(saved.contains("/state/saved take1"), "{saved}");
+    assert!(ask(port, &["/state/list"]).contains("take1"));
+    // Another state: the note released, the value moved, an instrument made, the module gone.
+    ask(
+        port,
+        &[
+            "/note/off",
+            ",",
+            "/mod/filter/cutoff",
+            "800",
+            ",",
+            "/inst/new",
+            "lead",
+            "osc > adsr",
+        ],
+    );
+    ask(port, &["/patch/remove", "op", ",", "/patch/commit"]);
+    // Back to the saved one, at one block.
+    let loaded = ask(port, &["/state/load", "take1"]);
+    assert!(loaded.contains("/state/loaded take1"), "{loaded}");
+    assert!(ask(port, &["/get", "filter", "cutoff"]).contains("2500"));
+    let modules = ask(port, &["/modules"]);
+    assert!(
+        modules.contains("op") && !modules.contains("lead"),
+        "{modules}"
+    );
+    // Names stay in the folder; a missing one is an error that names it.
+    let escape = ask_refused(port, &["/state/save", "../escape"]);
+    assert!(escape.contains("not a plain file name"), "{escape}");
+    let missing = ask_refused(port, &["/state/load", "nosuch"]);
+    assert!(missing.contains("no session"), "{missing}");
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // The held note sounds again after the load, by itself.
+    let mid = support::read_mid(&wav);
+    let tail = &mid[mid.len() - 19_200..];
+    let held = analysis::amplitude_at(tail, 329.628, 48_000.0);
+    println!("after /state/load: the held E4 at {held:.3}");
+    assert!(held > 0.1, "the held note sounds again: {held}");
 }

@@ -121,6 +121,64 @@ pub fn create_dated(dir: &Path) -> Result<(File, PathBuf), String> {
     Err(last)
 }
 
+/// Writes session `name` (`<name>.session`, a plain name) into `dir` (made if missing),
+/// replacing one of that name atomically; a symbolic link there is refused. Returns its path.
+pub fn save_session(dir: &Path, name: &str, text: &str) -> Result<PathBuf, String> {
+    let path = dir.join(plain_name(name, "session", "session")?);
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot make {}: {e}", dir.display()))?;
+    if std::fs::symlink_metadata(&path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(format!(
+            "{} is a symbolic link: sessions are plain files in the sessions folder",
+            path.display()
+        ));
+    }
+    chronus_engine::session::write_atomically(&path, text)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(path)
+}
+
+/// Reads session `name` from `dir` (a plain name; a symbolic link is not followed; at most
+/// 4 MiB).
+pub fn read_session(dir: &Path, name: &str) -> Result<String, String> {
+    use std::io::Read;
+    let name = plain_name(name, "session", "session")?;
+    let path = dir.join(&name);
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&path)
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => format!(
+                "no session '{name}' in {} (/state/list names them)",
+                dir.display()
+            ),
+            _ => format!("cannot read {}: {e}", path.display()),
+        })?;
+    let mut text = String::new();
+    file.take(4 << 20)
+        .read_to_string(&mut text)
+        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    Ok(text)
+}
+
+/// The sessions in `dir` (their names without `.session`), sorted; none when it is missing.
+pub fn list_sessions(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_file()))
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()
+                .and_then(|n| n.strip_suffix(".session"))
+                .map(str::to_owned)
+        })
+        .collect();
+    names.sort();
+    names
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

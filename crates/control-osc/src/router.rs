@@ -121,6 +121,8 @@ pub struct Router<S: Synth = Engine> {
     recordings: Option<PathBuf>,
     /// The folder `/inst/save` and `/inst/load` use for preset files.
     presets: Option<PathBuf>,
+    /// The folder `/state/save`, `/state/load` and `/state/list` use.
+    sessions: Option<PathBuf>,
     /// Whether `/fault/inject` is on.
     fault_injection: bool,
 }
@@ -167,6 +169,7 @@ impl<S: Synth> Router<S> {
             latencies: Mutex::new(None),
             recordings: None,
             presets: None,
+            sessions: None,
             fault_injection: false,
         }
     }
@@ -181,6 +184,12 @@ impl<S: Synth> Router<S> {
     /// Turns `/fault/inject` on (for tests and demonstrations; off by default).
     pub fn with_fault_injection(mut self, on: bool) -> Self {
         self.fault_injection = on;
+        self
+    }
+
+    /// The folder sessions are saved into and loaded from (`None`: `/state/*` are off).
+    pub fn with_sessions(mut self, dir: Option<PathBuf>) -> Self {
+        self.sessions = dir;
         self
     }
 

@@ -43,6 +43,9 @@ pub struct ServerConfig {
     /// The folder `/inst/save` writes preset files into and `/inst/load` reads them from
     /// (`None`: built-in presets only).
     pub presets: Option<std::path::PathBuf>,
+    /// The folder `/state/save` writes sessions into and `/state/load` and `/state/list` read
+    /// (`None`: off).
+    pub sessions: Option<std::path::PathBuf>,
     /// Packets per second each source may send (0: no limit).
     pub rate_limit: u32,
     /// `/fault/inject` on (for tests and demonstrations). Refused unless `addr` is loopback.
@@ -59,6 +62,7 @@ impl Default for ServerConfig {
             max_packet: 16 * 1024,
             recordings: None,
             presets: None,
+            sessions: None,
             rate_limit: crate::router::DEFAULT_RATE_LIMIT,
             fault_injection: false,
         }
@@ -221,6 +225,7 @@ impl Server {
             Router::new(engine)
                 .with_recordings(config.recordings.clone())
                 .with_presets(config.presets.clone())
+                .with_sessions(config.sessions.clone())
                 .with_rate_limit(config.rate_limit)
                 .with_fault_injection(config.fault_injection),
         );

@@ -62,6 +62,10 @@ pub trait Synth: Send + Sync + 'static {
     fn get(&self, module: &str, param: &str) -> Result<f32, EngineError>;
     /// The patch's modules and wiring (routes with their depths).
     fn describe(&self) -> Vec<chronus_dsp::NodeDesc>;
+    /// The session text of what plays now (see `chronus_engine::session`).
+    fn session(&self) -> Result<String, EngineError>;
+    /// Loads a session's text over what plays now, at one block; nothing changes on an error.
+    fn load_session(&self, text: &str) -> Result<(), EngineError>;
     /// The output sample that plays at monotonic time `ns`.
     fn sample_at(&self, ns: u64) -> Option<u64>;
     /// Monotonic time of sample 0.
@@ -126,6 +130,12 @@ impl Synth for Engine {
     }
     fn describe(&self) -> Vec<chronus_dsp::NodeDesc> {
         Engine::describe(self)
+    }
+    fn session(&self) -> Result<String, EngineError> {
+        Engine::session(self)
+    }
+    fn load_session(&self, text: &str) -> Result<(), EngineError> {
+        Engine::load_session(self, text)
     }
     fn sample_at(&self, ns: u64) -> Option<u64> {
         Engine::sample_at(self, ns)

@@ -84,6 +84,14 @@ impl Synth for Recorder {
     fn describe(&self) -> Vec<chronus_dsp::NodeDesc> {
         self.patch.lock().unwrap().describe()
     }
+    fn session(&self) -> Result<String, EngineError> {
+        let patch = self.patch.lock().unwrap();
+        let seq = chronus_engine::sequencer::Sequencer::new(patch.sample_rate());
+        chronus_engine::session::render(&patch, &seq)
+    }
+    fn load_session(&self, text: &str) -> Result<(), EngineError> {
+        chronus_engine::session::parse(text).map(|_| ())
+    }
     fn sample_at(&self, _ns: u64) -> Option<u64> {
         Some(96_000)
     }

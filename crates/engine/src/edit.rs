@@ -71,6 +71,9 @@ pub enum PatchEdit {
         /// Its name.
         name: String,
     },
+    /// Makes the patch the default one again, every module fresh (a session load starts from
+    /// it, as a start does).
+    Reset,
 }
 
 impl PatchEdit {
@@ -209,6 +212,13 @@ fn apply_one(patch: &mut Patch, e: &PatchEdit) -> Result<(), EngineError> {
             patch.add_instrument(name, chain, to)?;
         }
         PatchEdit::RemoveInstrument { name } => patch.remove_instrument(name)?,
+        PatchEdit::Reset => {
+            *patch = Patch::default_patch_for(
+                patch.sample_rate(),
+                patch.block_size(),
+                patch.is_stereo(),
+            )?;
+        }
     }
     Ok(())
 }

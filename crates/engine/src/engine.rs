@@ -448,6 +448,39 @@ impl Engine {
         f(&self.shared.lock().layout)
     }
 
+    /// Loads a session (its text, as [`crate::session::parse`] reads it) over what plays now,
+    /// at one block: the patch made the default one again and then the session's, the
+    /// sequencer reset and then set as the session has it, its values and notes, all taken by
+    /// the workers in the same block. Checked first: on an error nothing changes.
+    pub fn load_session(&self, text: &str) -> Result<(), EngineError> {
+        let session = crate::session::parse(text)?;
+        let mut control = self.shared.lock();
+        let mut base = Patch::default_patch_for(
+            self.shared.config.sample_rate,
+            self.shared.config.block,
+            self.shared.config.channels >= 2,
+        )?;
+        let (setup, commands) = crate::session::restore(&session, &mut base)?;
+        let edits: Vec<crate::PatchEdit> = std::iter::once(crate::PatchEdit::Reset)
+            .chain(setup)
+            .collect();
+        // The sequencer as a fresh one, then the session's.
+        let mut actions = crate::sequencer::reset_actions();
+        actions.extend(commands.into_iter().map(|c| c.action));
+        let room = crate::slot::COMMAND_CAPACITY / 2;
+        if actions.len() > room {
+            return Err(EngineError::Session {
+                line: 1,
+                reason: format!(
+                    "{} commands are more than one block takes ({room}); load it at start \
+                     (chronus run --session) instead",
+                    actions.len()
+                ),
+            });
+        }
+        push_edit_then(&self.shared, &mut control, &edits, &actions)
+    }
+
     /// The session text of what plays now ([`crate::session::render`] of the engine's
     /// mirrors: the patch, its held notes and voice counts, the sequencer's settings).
     pub fn session(&self) -> Result<String, EngineError> {
@@ -586,6 +619,16 @@ fn push_edit(
     control: &mut Control,
     edits: &[crate::PatchEdit],
 ) -> Result<(), EngineError> {
+    push_edit_then(shared, control, edits, &[])
+}
+
+/// [`push_edit`], then `actions` in the same block (resolved against the edited patch).
+fn push_edit_then(
+    shared: &Shared,
+    control: &mut Control,
+    edits: &[crate::PatchEdit],
+    actions: &[Action],
+) -> Result<(), EngineError> {
     crate::edit::validate(&control.layout, edits)?;
     let bytes = postcard::to_stdvec(edits).map_err(|e| EngineError::Snapshot {
         reason: e.to_string(),
@@ -615,9 +658,18 @@ fn push_edit(
     let seq = control.seq;
     control.journal.attach_edit(seq, Arc::from(bytes));
     crate::edit::apply(&mut control.layout, edits)?;
+    if edits.iter().any(|e| matches!(e, crate::PatchEdit::Reset)) {
+        control.sequencer = crate::sequencer::Sequencer::new(shared.config.sample_rate);
+    }
     shared
         .directory
         .store(Arc::new(Directory::of(&control.layout)));
+    for &action in actions {
+        shared.push(
+            control,
+            crate::wire::encode(Wire::Action { at: None, action }),
+        )?;
+    }
     shared.publish(control);
     Ok(())
 }

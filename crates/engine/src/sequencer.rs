@@ -389,6 +389,26 @@ pub(crate) fn parse_note(text: &str) -> Option<u8> {
     chronus_dsp::pitch::parse_note(text, None)
 }
 
+/// The actions that make a sequencer as a fresh one: stopped, at 120 BPM without swing, every
+/// track silent (16 steps of rest) and playing nothing.
+pub fn reset_actions() -> Vec<Action> {
+    let fresh = Sequencer::new(48_000.0);
+    let mut v = vec![
+        Action::Seq(SeqAction::Run(false)),
+        Action::Seq(SeqAction::Bpm(fresh.bpm())),
+        Action::Seq(SeqAction::Swing(fresh.swing())),
+    ];
+    for t in 0..TRACKS as u8 {
+        let pattern = fresh.pattern(usize::from(t));
+        v.extend(pattern_actions(t, pattern).unwrap_or_default());
+        v.push(Action::Seq(SeqAction::Target {
+            track: t,
+            target: SeqTarget::Off,
+        }));
+    }
+    v
+}
+
 /// The actions that load `pattern` into `track`: its length, then every step.
 pub fn pattern_actions(track: u8, pattern: &[u8]) -> Result<Vec<Action>, EngineError> {
     if usize::from(track) >= TRACKS {

@@ -67,6 +67,11 @@ pub struct RunArgs {
     #[cfg(feature = "osc")]
     #[arg(long, default_value = "presets")]
     presets: PathBuf,
+    /// The folder `/state/save <name>` over OSC writes sessions into and `/state/load <name>`
+    /// and `/state/list` read (created when first used; names cannot leave it).
+    #[cfg(feature = "osc")]
+    #[arg(long, default_value = "sessions")]
+    sessions: PathBuf,
     /// Sample format of the recording: f32, s24 or s16.
     #[arg(long, default_value = "f32")]
     format: WavFormat,
@@ -164,6 +169,7 @@ fn start_osc(args: &RunArgs, engine: &Arc<Engine>) -> Result<Option<chronus_osc:
         allow: args.allow.clone(),
         recordings: Some(args.recordings.clone()),
         presets: Some(args.presets.clone()),
+        sessions: Some(args.sessions.clone()),
         rate_limit: args.rate_limit,
         fault_injection: args.fault_injection,
         framing: if args.tcp_length_prefix {

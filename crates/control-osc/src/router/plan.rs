@@ -262,6 +262,7 @@ impl<S: Synth> Router<S> {
                 }
                 Ok(Plan::Reply(vec![msg("/inst/list.reply", out)]))
             }
+            ["state", verb @ ("save" | "load" | "list")] => self.plan_state(verb, &args),
             ["patch", "commit"] => {
                 expect_args(&args, 0)?;
                 Ok(Plan::Commit)
@@ -279,7 +280,7 @@ impl<S: Synth> Router<S> {
             },
             _ => Err(fail(
                 "address",
-                format!("unknown address '{}' (see docs/osc.md: /mod, /gate, /note, /voices, /inst, /engine, /seq, /patch, /bus, /record, /status, /get, /modules, /notify, /sync, /fault)", m.addr),
+                format!("unknown address '{}' (see docs/osc.md: /mod, /gate, /note, /voices, /inst, /engine, /seq, /patch, /bus, /record, /state, /status, /get, /modules, /notify, /sync, /fault)", m.addr),
             )),
         }
     }
@@ -327,6 +328,55 @@ impl<S: Synth> Router<S> {
                 OscType::String(path.display().to_string()),
             ],
         )]))
+    }
+
+    /// `/state/save <name>`, `/state/load <name>`, `/state/list`: sessions in the sessions
+    /// folder (`chronus run --sessions DIR`).
+    pub(super) fn plan_state(&self, verb: &str, args: &[Arg<'_>]) -> Result<Plan, Failure> {
+        let dir = self.sessions.as_ref().ok_or_else(|| {
+            fail(
+                "session",
+                "sessions are off (chronus run --sessions DIR turns them on)",
+            )
+        })?;
+        let reply = |addr: &str, args: Vec<OscType>| Ok(Plan::Reply(vec![msg(addr, args)]));
+        match (verb, args) {
+            ("list", []) => reply(
+                "/state/list.reply",
+                crate::recordings::list_sessions(dir)
+                    .into_iter()
+                    .map(OscType::String)
+                    .collect(),
+            ),
+            ("save", [Arg::Str(name)]) => {
+                let text = self
+                    .engine
+                    .session()
+                    .map_err(|e| fail("session", e.to_string()))?;
+                let path = crate::recordings::save_session(dir, name, &text)
+                    .map_err(|e| fail("session", e))?;
+                reply(
+                    "/state/saved",
+                    vec![
+                        OscType::String((*name).into()),
+                        OscType::String(path.display().to_string()),
+                    ],
+                )
+            }
+            ("load", [Arg::Str(name)]) => {
+                let text =
+                    crate::recordings::read_session(dir, name).map_err(|e| fail("session", e))?;
+                self.engine
+                    .load_session(&text)
+                    .map_err(|e| fail("session", format!("{name}: {e}")))?;
+                reply("/state/loaded", vec![OscType::String((*name).into())])
+            }
+            ("list", _) => Err(fail("arguments", "expects no arguments")),
+            _ => Err(fail(
+                "arguments",
+                "expects <name>: a plain name in the sessions folder",
+            )),
+        }
     }
 
     /// `/fault/inject <kind> <target>`, when fault injection is on.
