@@ -52,22 +52,35 @@ pub fn save_preset(dir: &Path, name: &str, text: &str) -> Result<PathBuf, String
 /// Reads the preset file `name` (checked with [`plain_name`], `.preset`) from `dir`; a link is
 /// not followed. At most 64 KiB.
 pub fn read_preset(dir: &Path, name: &str) -> Result<String, String> {
+    read_named(dir, name, ("preset", 64 << 10), |name| {
+        format!(
+            "no preset '{name}' in {} (nor a built-in one: pad, pluck, supersaw, pwm, brass)",
+            dir.display()
+        )
+    })
+}
+
+/// Reads the file `name` (checked with [`plain_name`], `.<ext>` added) from `dir`: a link is
+/// not followed, at most `limit` bytes are read; a missing file is `missing(name)`.
+fn read_named(
+    dir: &Path,
+    name: &str,
+    (ext, limit): (&str, u64),
+    missing: impl FnOnce(&str) -> String,
+) -> Result<String, String> {
     use std::io::Read;
-    let name = plain_name(name, "preset", "preset")?;
+    let name = plain_name(name, ext, ext)?;
     let path = dir.join(&name);
     let file = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW)
         .open(&path)
         .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => format!(
-                "no preset '{name}' in {} (nor a built-in one: pad, pluck, supersaw, pwm, brass)",
-                dir.display()
-            ),
+            std::io::ErrorKind::NotFound => missing(&name),
             _ => format!("cannot read {}: {e}", path.display()),
         })?;
     let mut text = String::new();
-    file.take(64 << 10)
+    file.take(limit)
         .read_to_string(&mut text)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     Ok(text)
@@ -140,25 +153,12 @@ pub fn save_session(dir: &Path, name: &str, text: &str) -> Result<PathBuf, Strin
 /// Reads session `name` from `dir` (a plain name; a symbolic link is not followed; at most
 /// 4 MiB).
 pub fn read_session(dir: &Path, name: &str) -> Result<String, String> {
-    use std::io::Read;
-    let name = plain_name(name, "session", "session")?;
-    let path = dir.join(&name);
-    let file = std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(&path)
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => format!(
-                "no session '{name}' in {} (/state/list names them)",
-                dir.display()
-            ),
-            _ => format!("cannot read {}: {e}", path.display()),
-        })?;
-    let mut text = String::new();
-    file.take(4 << 20)
-        .read_to_string(&mut text)
-        .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    Ok(text)
+    read_named(dir, name, ("session", 4 << 20), |name| {
+        format!(
+            "no session '{name}' in {} (/state/list names them)",
+            dir.display()
+        )
+    })
 }
 
 /// The sessions in `dir` (their names without `.session`), sorted; none when it is missing.
