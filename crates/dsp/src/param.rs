@@ -80,6 +80,28 @@ pub struct SetOutcome {
 }
 
 impl ParamSpec {
+    /// An amount 0..1, 0 at first, taken as it is (no smoothing, no modulation): a spread, a
+    /// fraction.
+    pub const fn amount(name: &'static str) -> ParamSpec {
+        ParamSpec {
+            name,
+            unit: Unit::Ratio,
+            min: 0.0,
+            max: Max::Fixed(1.0),
+            default: 0.0,
+            smoothing_ms: 0.0,
+            modulation: ModScale::None,
+        }
+    }
+
+    /// A switch: 0 (off, at first) or 1.
+    pub const fn switch(name: &'static str) -> ParamSpec {
+        ParamSpec {
+            unit: Unit::Choice,
+            ..ParamSpec::amount(name)
+        }
+    }
+
     /// The `(min, max)` range at a sample rate.
     pub fn range(&self, sample_rate: f64) -> (f32, f32) {
         let max = match self.max {

@@ -68,24 +68,8 @@ pub static PARAMS: [ParamSpec; 5] = [
         smoothing_ms: 20.0,
         modulation: ModScale::Linear(1.0),
     },
-    ParamSpec {
-        name: "sync",
-        unit: Unit::Ratio,
-        min: 0.0,
-        max: Max::Fixed(1.0),
-        default: 0.0,
-        smoothing_ms: 0.0,
-        modulation: ModScale::None,
-    },
-    ParamSpec {
-        name: "pingpong",
-        unit: Unit::Choice,
-        min: 0.0,
-        max: Max::Fixed(1.0),
-        default: 0.0,
-        smoothing_ms: 0.0,
-        modulation: ModScale::None,
-    },
+    ParamSpec::amount("sync"),
+    ParamSpec::switch("pingpong"),
 ];
 
 /// Complete state of a [`Delay`], the line included.

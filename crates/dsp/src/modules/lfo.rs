@@ -95,15 +95,7 @@ pub static PARAMS: [ParamSpec; N] = [
         smoothing_ms: 0.0,
         modulation: ModScale::None,
     },
-    ParamSpec {
-        name: "retrig",
-        unit: Unit::Choice,
-        min: 0.0,
-        max: Max::Fixed(1.0),
-        default: 0.0,
-        smoothing_ms: 0.0,
-        modulation: ModScale::None,
-    },
+    ParamSpec::switch("retrig"),
 ];
 
 /// Complete state of an [`Lfo`].

@@ -144,15 +144,7 @@ pub static PARAMS: [ParamSpec; N] = [
         smoothing_ms: 0.0,
         modulation: ModScale::Linear(12.0),
     },
-    ParamSpec {
-        name: "spread",
-        unit: Unit::Ratio,
-        min: 0.0,
-        max: Max::Fixed(1.0),
-        default: 0.0,
-        smoothing_ms: 0.0,
-        modulation: ModScale::None,
-    },
+    ParamSpec::amount("spread"),
 ];
 
 /// A level 0..1 mixed into the wave (off by default, smoothed 5 ms, modulatable).

@@ -45,15 +45,7 @@ pub static PARAMS: [ParamSpec; 3] = [
         smoothing_ms: 20.0,
         modulation: ModScale::Linear(1.0),
     },
-    ParamSpec {
-        name: "spread",
-        unit: Unit::Ratio,
-        min: 0.0,
-        max: Max::Fixed(1.0),
-        default: 0.0,
-        smoothing_ms: 0.0,
-        modulation: ModScale::None,
-    },
+    ParamSpec::amount("spread"),
 ];
 
 /// Complete state of a [`Pan`].
