@@ -36,20 +36,14 @@ fn read_wav(path: &Path) -> (hound::WavSpec, Vec<f32>) {
 /// (interleaved). Fails the test, with chronus's error, when the render does.
 fn render_score(score: &Path, out: &str, args: &[&str]) -> Vec<f32> {
     let out = scratch(out);
-    let run = chronus()
-        .arg("render")
-        .args(args)
-        .arg("--score")
-        .arg(score)
-        .arg("--out")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "{}: {}",
-        score.display(),
-        String::from_utf8_lossy(&run.stderr)
+    support::succeed(
+        chronus()
+            .arg("render")
+            .args(args)
+            .arg("--score")
+            .arg(score)
+            .arg("--out")
+            .arg(&out),
     );
     read_wav(&out).1
 }
@@ -226,17 +220,12 @@ fn channels_1_renders_the_old_scores_byte_identical() {
         ),
     ] {
         let out = scratch("golden.wav");
-        let run = chronus()
-            .args(["render", "--channels", "1", "--seconds", "8", "--score"])
-            .arg(root.join(score))
-            .arg("--out")
-            .arg(&out)
-            .output()
-            .unwrap();
-        assert!(
-            run.status.success(),
-            "{score}: {}",
-            String::from_utf8_lossy(&run.stderr)
+        support::succeed(
+            chronus()
+                .args(["render", "--channels", "1", "--seconds", "8", "--score"])
+                .arg(root.join(score))
+                .arg("--out")
+                .arg(&out),
         );
         let bytes = std::fs::read(&out).unwrap();
         assert_eq!(

@@ -658,9 +658,6 @@ fn push_edit_then(
     let seq = control.seq;
     control.journal.attach_edit(seq, Arc::from(bytes));
     crate::edit::apply(&mut control.layout, edits)?;
-    if edits.iter().any(|e| matches!(e, crate::PatchEdit::Reset)) {
-        control.sequencer = crate::sequencer::Sequencer::new(shared.config.sample_rate);
-    }
     shared
         .directory
         .store(Arc::new(Directory::of(&control.layout)));

@@ -211,39 +211,6 @@ pub struct OscState {
 }
 
 impl OscState {
-    /// The band-limited jumps' ring, whole. Real-time safe.
-    #[inline]
-    fn ring(&self) -> [f32; LEN] {
-        let mut ring = [0.0f32; LEN];
-        ring[..LEN / 2].copy_from_slice(&self.blep[0]);
-        ring[LEN / 2..].copy_from_slice(&self.blep[1]);
-        ring
-    }
-
-    /// Keeps the ring and the position of the next sample's correction. Real-time safe.
-    #[inline]
-    fn keep_ring(&mut self, ring: &[f32; LEN], pos: usize) {
-        self.blep_pos = pos as u8;
-        self.blep[0].copy_from_slice(&ring[..LEN / 2]);
-        self.blep[1].copy_from_slice(&ring[LEN / 2..]);
-    }
-
-    /// The right side's ring ([`OscState::blep_right`]), whole. Real-time safe.
-    #[inline]
-    fn ring_right(&self) -> [f32; LEN] {
-        let mut ring = [0.0f32; LEN];
-        ring[..LEN / 2].copy_from_slice(&self.blep_right[0]);
-        ring[LEN / 2..].copy_from_slice(&self.blep_right[1]);
-        ring
-    }
-
-    /// Keeps the right side's ring. Real-time safe.
-    #[inline]
-    fn keep_ring_right(&mut self, ring: &[f32; LEN]) {
-        self.blep_right[0].copy_from_slice(&ring[..LEN / 2]);
-        self.blep_right[1].copy_from_slice(&ring[LEN / 2..]);
-    }
-
     /// Frequency before modulation (gliding), in Hz. Real-time safe.
     #[inline]
     fn glided_freq(&self) -> f64 {
@@ -254,6 +221,22 @@ impl OscState {
             (self.glide_from + (self.glide_to - self.glide_from) * k).exp2()
         }
     }
+}
+
+/// A band-limited jumps' ring kept in two halves ([`OscState::blep`]), whole. Real-time safe.
+#[inline]
+fn whole(halves: &[[f32; LEN / 2]; 2]) -> [f32; LEN] {
+    let mut ring = [0.0f32; LEN];
+    ring[..LEN / 2].copy_from_slice(&halves[0]);
+    ring[LEN / 2..].copy_from_slice(&halves[1]);
+    ring
+}
+
+/// Keeps `ring` in its two halves. Real-time safe.
+#[inline]
+fn keep(ring: &[f32; LEN], halves: &mut [[f32; LEN / 2]; 2]) {
+    halves[0].copy_from_slice(&ring[..LEN / 2]);
+    halves[1].copy_from_slice(&ring[LEN / 2..]);
 }
 
 /// Band-limited oscillator. Phase is a 64-bit fixed-point accumulator (a turn is 2^64), so the
@@ -440,7 +423,14 @@ impl Osc {
         let mut phases = [0u64; MAX_UNISON];
         phases[0] = s.phase;
         phases[1..].copy_from_slice(&s.unison);
-        let mut rings = [s.ring(), if wide { s.ring_right() } else { [0.0; LEN] }];
+        let mut rings = [
+            whole(&s.blep),
+            if wide {
+                whole(&s.blep_right)
+            } else {
+                [0.0; LEN]
+            },
+        ];
         let mut pos = usize::from(s.blep_pos);
         let mut w_prev = width(shape, s.pw.value());
         for (i, out) in block.iter_mut().enumerate() {
@@ -556,9 +546,10 @@ impl Osc {
         }
         s.phase = phases[0];
         s.unison.copy_from_slice(&phases[1..]);
-        s.keep_ring(&rings[0], pos);
+        s.blep_pos = pos as u8;
+        keep(&rings[0], &mut s.blep);
         if wide {
-            s.keep_ring_right(&rings[1]);
+            keep(&rings[1], &mut s.blep_right);
         }
     }
 }
@@ -826,7 +817,7 @@ impl Osc {
             }
         } else {
             let s = &mut self.s;
-            let mut ring = s.ring();
+            let mut ring = whole(&s.blep);
             let mut pos = usize::from(s.blep_pos);
             let mut w_prev = width(shape, s.pw.value());
             for out in block.iter_mut() {
@@ -851,7 +842,8 @@ impl Osc {
                 }
                 phase = next;
             }
-            s.keep_ring(&ring, pos);
+            s.blep_pos = pos as u8;
+            keep(&ring, &mut s.blep);
         }
         self.s.phase = phase;
     }
