@@ -68,6 +68,9 @@ pub struct Stats {
     pub modules_refused: AtomicU64,
     /// `/inst/new`s refused because the patch holds [`chronus_dsp::MAX_INSTRUMENTS`].
     pub instruments_refused: AtomicU64,
+    /// Sample loads refused: a file outside the folder, unreadable or too large, a bad name,
+    /// too many samples or too much sample memory.
+    pub samples_refused: AtomicU64,
     /// TCP connections refused because [`crate::MAX_TCP_CONNECTIONS`] were open.
     pub tcp_refused: AtomicU64,
     /// TCP clients disconnected because they stopped reading their replies.
@@ -123,6 +126,8 @@ pub struct Router<S: Synth = Engine> {
     presets: Option<PathBuf>,
     /// The folder `/state/save`, `/state/load` and `/state/list` use.
     sessions: Option<PathBuf>,
+    /// Where `/sample/load` reads files (`None`: only built-in kits).
+    samples: Option<crate::SampleFiles>,
     /// Whether `/fault/inject` is on.
     fault_injection: bool,
 }
@@ -170,6 +175,7 @@ impl<S: Synth> Router<S> {
             recordings: None,
             presets: None,
             sessions: None,
+            samples: None,
             fault_injection: false,
         }
     }
@@ -190,6 +196,12 @@ impl<S: Synth> Router<S> {
     /// The folder sessions are saved into and loaded from (`None`: `/state/*` are off).
     pub fn with_sessions(mut self, dir: Option<PathBuf>) -> Self {
         self.sessions = dir;
+        self
+    }
+
+    /// Where `/sample/load` reads sample files (`None`: only the built-in kits load).
+    pub fn with_samples(mut self, files: Option<crate::SampleFiles>) -> Self {
+        self.samples = files;
         self
     }
 

@@ -46,6 +46,8 @@ pub struct ServerConfig {
     /// The folder `/state/save` writes sessions into and `/state/load` and `/state/list` read
     /// (`None`: off).
     pub sessions: Option<std::path::PathBuf>,
+    /// Where `/sample/load` reads sample files, and their limits (`None`: built-in kits only).
+    pub samples: Option<crate::SampleFiles>,
     /// Packets per second each source may send (0: no limit).
     pub rate_limit: u32,
     /// `/fault/inject` on (for tests and demonstrations). Refused unless `addr` is loopback.
@@ -63,6 +65,7 @@ impl Default for ServerConfig {
             recordings: None,
             presets: None,
             sessions: None,
+            samples: None,
             rate_limit: crate::router::DEFAULT_RATE_LIMIT,
             fault_injection: false,
         }
@@ -226,6 +229,7 @@ impl Server {
                 .with_recordings(config.recordings.clone())
                 .with_presets(config.presets.clone())
                 .with_sessions(config.sessions.clone())
+                .with_samples(config.samples.clone())
                 .with_rate_limit(config.rate_limit)
                 .with_fault_injection(config.fault_injection),
         );

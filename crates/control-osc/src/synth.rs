@@ -5,9 +5,10 @@
 use chronus_engine::control::{Directory, Resolved};
 use chronus_engine::fault::FaultTarget;
 use chronus_engine::offline::WavFormat;
+use chronus_engine::samples::SampleInfo;
 use chronus_engine::{
     Action, Arg, Engine, EngineConfig, EngineError, InjectedFault, Metrics, MetricsSnapshot,
-    PatchEdit, RecordingReport, Sent, Timing,
+    NewSample, PatchEdit, RecordingReport, Sent, Timing,
 };
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -86,6 +87,29 @@ pub trait Synth: Send + Sync + 'static {
     /// Commands the workers could not carry out (a full schedule, an edit they could not
     /// read), added up over both slots.
     fn dropped_commands(&self) -> u64;
+    /// Loads samples into memory both workers share (see [`Engine::load_samples`]). A synth
+    /// without workers has no sample memory: it refuses.
+    fn load_samples(&self, batch: &[NewSample<'_>]) -> Result<Vec<SampleInfo>, EngineError> {
+        let _ = batch;
+        Err(EngineError::BadArguments {
+            address: "/sample/load".into(),
+            reason: "this synth plays no samples".into(),
+        })
+    }
+    /// Frees a sample (see [`Engine::free_sample`]).
+    fn free_sample(&self, name: &str) -> Result<SampleInfo, EngineError> {
+        Err(EngineError::NoSuchSample {
+            name: name.to_owned(),
+        })
+    }
+    /// The samples loaded.
+    fn samples(&self) -> Vec<SampleInfo> {
+        Vec::new()
+    }
+    /// Bytes of sample memory held.
+    fn sample_bytes(&self) -> u64 {
+        0
+    }
 }
 
 impl Synth for Engine {
@@ -165,5 +189,17 @@ impl Synth for Engine {
             .filter_map(|i| self.worker_stats(i))
             .map(|s| s.dropped_commands)
             .sum()
+    }
+    fn load_samples(&self, batch: &[NewSample<'_>]) -> Result<Vec<SampleInfo>, EngineError> {
+        Engine::load_samples(self, batch)
+    }
+    fn free_sample(&self, name: &str) -> Result<SampleInfo, EngineError> {
+        Engine::free_sample(self, name)
+    }
+    fn samples(&self) -> Vec<SampleInfo> {
+        Engine::samples(self)
+    }
+    fn sample_bytes(&self) -> u64 {
+        Engine::sample_bytes(self)
     }
 }

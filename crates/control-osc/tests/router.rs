@@ -87,7 +87,7 @@ impl Synth for Recorder {
     fn session(&self) -> Result<String, EngineError> {
         let patch = self.patch.lock().unwrap();
         let seq = chronus_engine::sequencer::Sequencer::new(patch.sample_rate());
-        chronus_engine::session::render(&patch, &seq)
+        chronus_engine::session::render(&patch, &seq, &[])
     }
     fn load_session(&self, text: &str) -> Result<(), EngineError> {
         chronus_engine::session::parse(text).map(|_| ())

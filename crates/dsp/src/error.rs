@@ -194,4 +194,22 @@ pub enum DspError {
         /// The limit.
         limit: usize,
     },
+    /// A sample whose memory does not match its description.
+    #[error("sample slot {slot}: {frames} frames of {channels} channels do not fit its {len} values (1 or 2 channels; slot under 256); load the file again")]
+    BadSample {
+        /// The slot.
+        slot: u16,
+        /// Frames described.
+        frames: u64,
+        /// Channels described.
+        channels: u16,
+        /// Values in the memory.
+        len: u64,
+    },
+    /// No sample in the slot played.
+    #[error("no sample is loaded in slot {slot} (/sample/list names those there are)")]
+    NoSample {
+        /// The slot.
+        slot: u16,
+    },
 }

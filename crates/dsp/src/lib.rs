@@ -32,6 +32,7 @@ mod param;
 mod patch;
 pub mod pitch;
 mod ramp;
+pub mod sample;
 mod voices;
 
 pub use error::DspError;

@@ -6,6 +6,7 @@ mod graph;
 mod instruments;
 mod params;
 mod render;
+mod samples;
 mod state;
 mod template;
 
@@ -121,6 +122,12 @@ pub struct PatchState {
     pub nodes: Vec<(NodeDesc, ModuleState)>,
     /// The instruments (the default one first), with the voices playing their notes.
     pub instruments: Vec<InstrumentState>,
+    /// The samples held (descriptions only: their memory is mapped again by whoever restores).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub samples: Vec<crate::sample::SampleDesc>,
+    /// The one-shot sample players.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub players: crate::sample::SamplePlayers,
 }
 
 struct Node {
@@ -161,6 +168,14 @@ pub struct Patch {
     /// The default instrument first (its template found by the patch's shape), then the
     /// named ones (`/inst/new`), each with its voice pool.
     instruments: Vec<instruments::Instrument>,
+    /// The samples it can play, by slot.
+    samples: crate::sample::SampleBank,
+    /// The one-shot players.
+    players: crate::sample::SamplePlayers,
+    /// One block of the players' output, both sides (written by `render`, read by `mix_out`).
+    played: Vec<f32>,
+    /// Whether `played` holds sound this block.
+    playing: bool,
 }
 
 impl std::fmt::Debug for Patch {
@@ -193,6 +208,10 @@ impl Patch {
             spare: vec![0.0; if stereo { block } else { 0 }],
             drive: vec![0.0; crate::MAX_AUDIO_RATE * block],
             instruments: vec![instruments::Instrument::default_one(block)],
+            samples: crate::sample::SampleBank::default(),
+            players: crate::sample::SamplePlayers::default(),
+            played: vec![0.0; 2 * block],
+            playing: false,
         })
     }
 

@@ -49,6 +49,16 @@ pub enum Action {
         /// The instrument, by its head module (`None`: the default one).
         inst: Option<ModuleId>,
     },
+    /// Play a loaded sample once, from its first frame (its last, for a negative rate).
+    PlaySample {
+        /// Its slot in the bank.
+        slot: u16,
+        /// Linear gain (0..=4).
+        gain: f32,
+        /// Playback rate (1: as recorded; 2: an octave up; negative: reversed; 0.25..=4 in
+        /// size).
+        rate: f32,
+    },
 }
 
 /// An [`Action`] stamped with the sample at which it takes effect.

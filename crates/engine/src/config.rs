@@ -46,6 +46,9 @@ pub struct EngineConfig {
     /// refused ([`crate::EngineError::TooFarAhead`]), so far-future traffic cannot fill the workers'
     /// schedules.
     pub horizon_seconds: f64,
+    /// Bytes of sample memory allowed in all (default [`DEFAULT_SAMPLE_MEMORY`]): a load past
+    /// it is refused ([`crate::EngineError::SampleMemoryFull`]).
+    pub sample_memory: u64,
 }
 
 impl Default for EngineConfig {
@@ -59,6 +62,7 @@ impl Default for EngineConfig {
             stall_blocks: 2,
             worker_exe: None,
             horizon_seconds: DEFAULT_HORIZON_SECONDS,
+            sample_memory: DEFAULT_SAMPLE_MEMORY,
         }
     }
 }
@@ -76,6 +80,9 @@ impl EngineConfig {
 
 /// The most output channels an engine renders.
 pub const MAX_CHANNELS: usize = 8;
+
+/// Sample memory allowed by default: 2 GiB (about 93 minutes of stereo at 48 kHz).
+pub const DEFAULT_SAMPLE_MEMORY: u64 = 2 << 30;
 
 /// How far ahead a command may be stamped by default, in seconds.
 pub const DEFAULT_HORIZON_SECONDS: f64 = 60.0;

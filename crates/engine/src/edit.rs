@@ -72,8 +72,15 @@ pub enum PatchEdit {
         name: String,
     },
     /// Makes the patch the default one again, every module fresh (a session load starts from
-    /// it, as a start does).
+    /// it, as a start does). The samples loaded stay.
     Reset,
+    /// Maps a sample's shared memory into its slot (replacing what was there).
+    MapSample(chronus_dsp::sample::SampleDesc),
+    /// Takes the sample out of a slot (its one-shots stop) and unmaps its memory.
+    UnmapSample {
+        /// The slot.
+        slot: u16,
+    },
 }
 
 impl PatchEdit {
@@ -213,11 +220,19 @@ fn apply_one(patch: &mut Patch, e: &PatchEdit) -> Result<(), EngineError> {
         }
         PatchEdit::RemoveInstrument { name } => patch.remove_instrument(name)?,
         PatchEdit::Reset => {
+            let samples = patch.take_samples();
             *patch = Patch::default_patch_for(
                 patch.sample_rate(),
                 patch.block_size(),
                 patch.is_stereo(),
             )?;
+            patch.set_samples(samples);
+        }
+        PatchEdit::MapSample(desc) => {
+            patch.put_sample(crate::samples::map(desc)?);
+        }
+        PatchEdit::UnmapSample { slot } => {
+            patch.take_sample(*slot);
         }
     }
     Ok(())

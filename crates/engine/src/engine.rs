@@ -8,6 +8,7 @@ use crate::metrics::{Metrics, MetricsSnapshot};
 use crate::offline::WavFormat;
 use crate::output::Output;
 use crate::renderer::Timing;
+use crate::samples::SampleInfo;
 use crate::slot::{Slot, WorkerStatus, MAX_LOOKAHEAD};
 use crate::supervisor::Supervisor;
 use crate::wire::{Wire, WireCommand};
@@ -151,6 +152,7 @@ impl Engine {
                 future: std::collections::BinaryHeap::new(),
                 journal: crate::journal::Journal::default(),
                 quarantined: Vec::new(),
+                samples: crate::samples::SampleStore::default(),
             }),
             stop: AtomicBool::new(false),
             pids: [AtomicU32::new(0), AtomicU32::new(0)],
@@ -429,6 +431,152 @@ impl Engine {
         push_edit(&self.shared, &mut control, edits)
     }
 
+    /// Loads samples (interleaved frames at the engine's rate, 1 or 2 channels each; `source`
+    /// says where each came from) into sealed shared memory and has both workers map them at
+    /// one block: a sample of a name already loaded is replaced (its one-shots stop). All or
+    /// none: a bad name, too many samples or too much memory changes nothing. The memory is
+    /// written before the engine's lock is taken: a large load never holds up other commands,
+    /// and the audio never waits for it.
+    pub fn load_samples(&self, batch: &[NewSample<'_>]) -> Result<Vec<SampleInfo>, EngineError> {
+        for s in batch {
+            crate::samples::check_name(s.name)?;
+            if !(1..=2).contains(&s.channels)
+                || s.samples.is_empty()
+                || s.samples.len() % usize::from(s.channels) != 0
+            {
+                return Err(EngineError::BadArguments {
+                    address: "/sample/load".into(),
+                    reason: format!(
+                        "'{}': {} values are not whole frames of 1 or 2 channels",
+                        s.name,
+                        s.samples.len()
+                    ),
+                });
+            }
+        }
+        self.check_sample_room(&self.shared.lock(), batch)?;
+        let sealed = batch
+            .iter()
+            .map(|s| {
+                crate::samples::Sealed::create(s.name, s.samples).map_err(|e| {
+                    EngineError::SampleMemory {
+                        slot: 0,
+                        reason: format!("'{}': {e}", s.name),
+                    }
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut control = self.shared.lock();
+        // Checked again: another load may have come between.
+        self.check_sample_room(&control, batch)?;
+        let mut edits = Vec::new();
+        let mut infos = Vec::new();
+        let mut taken = Vec::new();
+        for (s, memory) in batch.iter().zip(&sealed) {
+            if let Some(old) = control.samples.get(s.name) {
+                edits.push(crate::PatchEdit::UnmapSample { slot: old.slot });
+            }
+            let slot =
+                control
+                    .samples
+                    .free_slot_but(&taken)
+                    .ok_or(EngineError::TooManySamples {
+                        limit: chronus_dsp::sample::MAX_SAMPLES,
+                    })?;
+            taken.push(slot);
+            let frames = (s.samples.len() / usize::from(s.channels)) as u64;
+            edits.push(crate::PatchEdit::MapSample(
+                chronus_dsp::sample::SampleDesc {
+                    slot,
+                    frames,
+                    channels: s.channels,
+                    origin: memory.origin(),
+                },
+            ));
+            infos.push(SampleInfo {
+                name: s.name.to_owned(),
+                source: s.source.to_owned(),
+                slot,
+                frames,
+                channels: s.channels,
+                rate: self.shared.config.sample_rate as u32,
+            });
+        }
+        push_edit(&self.shared, &mut control, &edits)?;
+        let seq = control.seq;
+        for (info, memory) in infos.iter().zip(sealed) {
+            control.samples.insert(info.clone(), memory, seq);
+        }
+        self.shared.directory.store(Arc::new(control.directory()));
+        Ok(infos)
+    }
+
+    /// Whether `batch` fits: the slots and the memory left.
+    fn check_sample_room(
+        &self,
+        control: &Control,
+        batch: &[NewSample<'_>],
+    ) -> Result<(), EngineError> {
+        let replaced: u64 = batch
+            .iter()
+            .filter_map(|s| control.samples.get(s.name))
+            .map(|i| i.frames * u64::from(i.channels) * 4)
+            .sum();
+        let adding: u64 = batch.iter().map(|s| s.samples.len() as u64 * 4).sum();
+        let bytes = (control.samples.bytes() + adding).saturating_sub(replaced);
+        let limit = self.shared.config.sample_memory;
+        if bytes > limit {
+            return Err(EngineError::SampleMemoryFull { bytes, limit });
+        }
+        let new = batch
+            .iter()
+            .filter(|s| control.samples.get(s.name).is_none())
+            .count();
+        if control.samples.list().len() + new > chronus_dsp::sample::MAX_SAMPLES {
+            return Err(EngineError::TooManySamples {
+                limit: chronus_dsp::sample::MAX_SAMPLES,
+            });
+        }
+        Ok(())
+    }
+
+    /// Frees a sample: both workers stop its one-shots and unmap it at one block; its memory
+    /// goes once no checkpoint can need it.
+    pub fn free_sample(&self, name: &str) -> Result<SampleInfo, EngineError> {
+        let mut control = self.shared.lock();
+        let slot = control
+            .samples
+            .get(name)
+            .ok_or_else(|| EngineError::NoSuchSample {
+                name: name.to_owned(),
+            })?
+            .slot;
+        push_edit(
+            &self.shared,
+            &mut control,
+            &[crate::PatchEdit::UnmapSample { slot }],
+        )?;
+        let seq = control.seq;
+        let info = control
+            .samples
+            .remove(name, seq)
+            .ok_or_else(|| EngineError::NoSuchSample {
+                name: name.to_owned(),
+            })?;
+        self.shared.directory.store(Arc::new(control.directory()));
+        Ok(info)
+    }
+
+    /// The samples loaded, by name.
+    pub fn samples(&self) -> Vec<SampleInfo> {
+        self.shared.lock().samples.list()
+    }
+
+    /// Bytes of sample memory held (freed samples a checkpoint may still need included).
+    pub fn sample_bytes(&self) -> u64 {
+        self.shared.lock().samples.bytes()
+    }
+
     /// The base value of a parameter as last sent (clamped), from the engine's mirror of the
     /// patch.
     pub fn get(&self, module: &str, param: &str) -> Result<f32, EngineError> {
@@ -460,7 +608,13 @@ impl Engine {
             self.shared.config.block,
             self.shared.config.channels >= 2,
         )?;
-        let (setup, commands) = crate::session::restore(&session, &mut base)?;
+        let samples = control
+            .samples
+            .list()
+            .into_iter()
+            .map(|s| (s.name, s.slot))
+            .collect();
+        let (setup, commands) = crate::session::restore(&session, &mut base, samples)?;
         let edits: Vec<crate::PatchEdit> = std::iter::once(crate::PatchEdit::Reset)
             .chain(setup)
             .collect();
@@ -485,7 +639,7 @@ impl Engine {
     /// mirrors: the patch, its held notes and voice counts, the sequencer's settings).
     pub fn session(&self) -> Result<String, EngineError> {
         let control = self.shared.lock();
-        crate::session::render(&control.layout, &control.sequencer)
+        crate::session::render(&control.layout, &control.sequencer, &control.samples.list())
     }
 
     /// The sample of the output that plays at monotonic time `ns` (sample 0 is the first the
@@ -658,9 +812,7 @@ fn push_edit_then(
     let seq = control.seq;
     control.journal.attach_edit(seq, Arc::from(bytes));
     crate::edit::apply(&mut control.layout, edits)?;
-    shared
-        .directory
-        .store(Arc::new(Directory::of(&control.layout)));
+    shared.directory.store(Arc::new(control.directory()));
     for &action in actions {
         shared.push(
             control,
@@ -679,6 +831,19 @@ impl Drop for Engine {
 
 /// Runs a worker process if this process was started as one (see [`worker::run_if_worker`]).
 pub use worker::run_if_worker;
+
+/// A sample to load ([`Engine::load_samples`]).
+#[derive(Debug, Clone, Copy)]
+pub struct NewSample<'a> {
+    /// Its name.
+    pub name: &'a str,
+    /// Where it came from (a file in the samples folder, `kit:basic`).
+    pub source: &'a str,
+    /// Interleaved frames at the engine's rate.
+    pub samples: &'a [f32],
+    /// 1 or 2.
+    pub channels: u16,
+}
 
 /// What [`Engine::send_numbered`] did with a group of actions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -132,4 +132,39 @@ pub enum EngineError {
         /// The cause.
         source: hound::Error,
     },
+    /// A sample's shared memory could not be mapped.
+    #[error("sample slot {slot}: its memory cannot be mapped ({reason}); load it again")]
+    SampleMemory {
+        /// The slot.
+        slot: u16,
+        /// Why.
+        reason: String,
+    },
+    /// A sample's name is empty, too long or has other characters than letters, digits, `_`,
+    /// `-` and `.`.
+    #[error("'{name}' cannot name a sample: use 1 to 64 letters, digits, '_', '-' or '.'")]
+    BadSampleName {
+        /// The name.
+        name: String,
+    },
+    /// No sample of that name is loaded.
+    #[error("no sample '{name}' is loaded (/sample/list names those there are; /sample/load or /kit/load basic loads some)")]
+    NoSuchSample {
+        /// The name.
+        name: String,
+    },
+    /// As many samples are loaded as there are slots.
+    #[error("{limit} samples are loaded (the limit for samples); /sample/free one first")]
+    TooManySamples {
+        /// The limit.
+        limit: usize,
+    },
+    /// The samples would need more memory than allowed.
+    #[error("samples would take {bytes} bytes, over the limit of {limit} (chronus run --sample-memory); /sample/free some first")]
+    SampleMemoryFull {
+        /// What they would take.
+        bytes: u64,
+        /// The limit.
+        limit: u64,
+    },
 }

@@ -64,7 +64,8 @@ mod output;
 mod recorder;
 mod renderer;
 pub mod rt;
-mod score;
+pub mod samples;
+pub mod score;
 mod score_player;
 pub mod sequencer;
 pub mod session;
@@ -77,12 +78,17 @@ mod wire;
 pub mod worker;
 
 pub use command::{Action, Command};
-pub use config::{EngineConfig, WorkerMode, DEFAULT_HORIZON_SECONDS, FUTURE_LIMIT, MAX_CHANNELS};
+pub use config::{
+    EngineConfig, WorkerMode, DEFAULT_HORIZON_SECONDS, DEFAULT_SAMPLE_MEMORY, FUTURE_LIMIT,
+    MAX_CHANNELS,
+};
 /// The address table under its first name (`chronus_engine::address::Arg`…).
 pub use control as address;
 pub use control::Arg;
 pub use edit::PatchEdit;
-pub use engine::{run_if_worker, Engine, InjectedFault, Sent, WorkerStats, QUARANTINE_REPORTS};
+pub use engine::{
+    run_if_worker, Engine, InjectedFault, NewSample, Sent, WorkerStats, QUARANTINE_REPORTS,
+};
 pub use error::EngineError;
 pub use metrics::{Metrics, MetricsSnapshot};
 pub use output::{BlockSource, Output};

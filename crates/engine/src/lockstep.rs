@@ -32,6 +32,21 @@ pub(crate) struct Control {
     pub(crate) journal: crate::journal::Journal,
     /// Commands quarantined and not yet reported (see `Engine::take_quarantined`).
     pub(crate) quarantined: Vec<u64>,
+    /// The samples loaded: their names, sources and memory.
+    pub(crate) samples: crate::samples::SampleStore,
+}
+
+impl Control {
+    /// The names the address table resolves, as they are now (the patch's and the samples').
+    pub(crate) fn directory(&self) -> crate::control::Directory {
+        crate::control::Directory::of(&self.layout).with_samples(
+            self.samples
+                .list()
+                .into_iter()
+                .map(|s| (s.name, s.slot))
+                .collect(),
+        )
+    }
 }
 
 pub(crate) struct Shared {
@@ -145,6 +160,7 @@ fn mirror(control: &mut Control, cmd: &crate::wire::WireCommand) {
             control.sequencer.apply(a, 0, |_| {});
             Ok(())
         }
-        Action::Gate { .. } => Ok(()),
+        // A one-shot leaves nothing for a session to keep.
+        Action::Gate { .. } | Action::PlaySample { .. } => Ok(()),
     };
 }

@@ -97,7 +97,12 @@ impl Renderer {
 
     /// A renderer that continues exactly where the one that produced `state` was.
     pub fn from_state(state: &RendererState) -> Result<Self, EngineError> {
-        let mut r = Renderer::resume(Patch::from_state(&state.patch)?, state.now);
+        let mut patch = Patch::from_state(&state.patch)?;
+        // The samples' memory is not in the state: mapped again from where it is.
+        for desc in &state.patch.samples {
+            patch.put_sample(crate::samples::map(desc)?);
+        }
+        let mut r = Renderer::resume(patch, state.now);
         if state.pending.len() > SCHEDULE_CAPACITY {
             return Err(EngineError::ScheduleFull {
                 capacity: SCHEDULE_CAPACITY,
@@ -304,6 +309,7 @@ fn apply_to(patch: &mut Patch, action: Action) -> Result<(), EngineError> {
             };
             patch.set_voices_in(inst, usize::from(count), mode)?;
         }
+        Action::PlaySample { slot, gain, rate } => patch.play_sample(slot, gain, rate)?,
         Action::Seq(_) => {}
     }
     Ok(())

@@ -10,8 +10,10 @@
 //! Times may carry a unit (`1.5s`, `250ms`); lines may appear in any order (stable by time);
 //! `#` starts a comment. An argument with spaces is written in double quotes. Patch edits
 //! (`/inst/new bass "osc > adsr > filter"`, `/patch/create`, `/patch/connect`, `/bus/new`, …)
-//! are the score's setup: at time 0, made before it plays ([`Score::set_up`]). Every error
-//! names its line and column.
+//! are the score's setup: at time 0, made before it plays ([`Score::set_up`]). Sample loads
+//! (`/sample/load kick kicks/808.wav`, `/kit/load basic`) are its loads, also at time 0: the
+//! host reads the files and loads them before it plays ([`Score::loads`]). Every error names
+//! its line and column.
 
 use crate::control::{self, Arg, Directory};
 use crate::{Command, EngineError, PatchEdit};
@@ -57,6 +59,30 @@ pub struct Score {
     pub events: Vec<ScoreEvent>,
     /// The patch edits at time 0, in the score's order: its setup.
     pub setup: Vec<ScoreEvent>,
+    /// The sample loads at time 0, in order ([`Score::loads`]).
+    pub loads: Vec<Load>,
+}
+
+/// A sample load in a score: what the host reads and loads before it plays.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Load {
+    /// `/sample/load <name> <file>`: a file of the samples folder, under a name.
+    Sample {
+        /// The sample's name.
+        name: String,
+        /// The file, relative to the samples folder.
+        file: String,
+    },
+    /// `/kit/load <kit>`: a built-in kit (`basic`).
+    Kit {
+        /// The kit.
+        kit: String,
+    },
+}
+
+/// Whether `address` loads samples (a score's load, not a command).
+pub fn is_load(address: &str) -> bool {
+    matches!(address, "/sample/load" | "/kit/load")
 }
 
 fn score_err(line: usize, column: usize, reason: impl Into<String>) -> EngineError {
@@ -152,6 +178,7 @@ impl Score {
     pub fn parse(text: &str) -> Result<Score, EngineError> {
         let mut events = Vec::new();
         let mut setup = Vec::new();
+        let mut loads = Vec::new();
         for (n, raw) in text.lines().enumerate() {
             let line = n + 1;
             let content = raw.split('#').next().unwrap_or("");
@@ -192,6 +219,41 @@ impl Score {
                 line,
                 address_column: acol,
             };
+            if is_load(address) {
+                let word = |i: usize| match event.args.get(i) {
+                    Some((OwnedArg::Str(s), _)) => Some(s.clone()),
+                    _ => None,
+                };
+                let load = match (address, word(0), word(1)) {
+                    ("/kit/load", Some(kit), None) => Load::Kit { kit },
+                    ("/sample/load", Some(name), Some(file)) if event.args.len() == 2 => {
+                        Load::Sample { name, file }
+                    }
+                    _ => {
+                        return Err(score_err(
+                            line,
+                            acol,
+                            format!(
+                                "{address} takes {}",
+                                if address == "/kit/load" {
+                                    "a kit's name (basic)"
+                                } else {
+                                    "a name and a file (/sample/load kick kicks/808.wav)"
+                                }
+                            ),
+                        ))
+                    }
+                };
+                if time != 0.0 {
+                    return Err(score_err(
+                        line,
+                        tcol,
+                        format!("{address} loads samples: a score does that at time 0; move the line to 0"),
+                    ));
+                }
+                loads.push(load);
+                continue;
+            }
             if control::is_edit(address) {
                 if time != 0.0 {
                     return Err(score_err(
@@ -209,7 +271,11 @@ impl Score {
             }
         }
         events.sort_by(|a, b| a.time.total_cmp(&b.time));
-        Ok(Score { events, setup })
+        Ok(Score {
+            events,
+            setup,
+            loads,
+        })
     }
 
     /// Makes the score's setup (its patch edits, in order) in `patch` and returns the edits,
@@ -237,13 +303,22 @@ impl Score {
     /// Resolves every event against `patch` into commands stamped in samples. Errors name the
     /// line and column of the offending address or argument.
     pub fn resolve(&self, patch: &Patch) -> Result<Vec<Command>, EngineError> {
-        let sr = patch.sample_rate();
-        let dir = Directory::of(patch);
+        self.resolve_in(&Directory::of(patch))
+    }
+
+    /// The sample loads, in the score's order.
+    pub fn loads(&self) -> &[Load] {
+        &self.loads
+    }
+
+    /// [`Score::resolve`] against a directory (one that knows the samples loaded).
+    pub fn resolve_in(&self, dir: &Directory) -> Result<Vec<Command>, EngineError> {
+        let sr = dir.sample_rate();
         self.events
             .iter()
             .map(|e| {
                 let args = e.borrowed_args();
-                let actions = control::resolve(&dir, &e.address, &args)
+                let actions = control::resolve(dir, &e.address, &args)
                     .map(|r| r.actions)
                     .map_err(|err| {
                         let column = match err {

@@ -41,6 +41,9 @@ pub enum SeqTarget {
     /// note step its note, a hit the track's last note (C4 at first); accents at velocity 1,
     /// the rest at 0.8.
     Inst(Option<ModuleId>),
+    /// Plays the sample in this bank slot once per hit (an accent at gain 1, the rest at 0.7);
+    /// a note step plays it pitched, its note over C4 (C5: an octave up).
+    Sample(u16),
 }
 
 /// The note a hit plays on an instrument before the track played a note step.
@@ -293,6 +296,17 @@ impl Sequencer {
                         on: true,
                     });
                 }
+                SeqTarget::Sample(slot) => {
+                    let rate = if code >= NOTE {
+                        2f32.powf((f32::from(code - NOTE) - f32::from(HIT_NOTE)) / 12.0)
+                    } else {
+                        1.0
+                    };
+                    let gain = if code == ACCENT { 1.0 } else { 0.7 };
+                    emit(Action::PlaySample { slot, gain, rate });
+                    // A one-shot has nothing to close.
+                    continue;
+                }
                 SeqTarget::Inst(inst) => {
                     if code >= NOTE {
                         self.notes[t] = code - NOTE;
@@ -325,6 +339,7 @@ impl Sequencer {
                 note: Some(self.notes[t]),
                 inst,
             }),
+            SeqTarget::Sample(_) => {}
         }
     }
 

@@ -36,13 +36,29 @@ const HEADER: &str = "# chronus-session ";
 /// The last line of a session: a file without it was cut short.
 const END: &str = "# end";
 
-/// The session text of `patch` and `seq`: a header, then the score that makes the default
-/// patch (at the same rate, block and channels) and a fresh sequencer into them, and plays
-/// again the notes `patch` holds. The same state always gives the same text.
-pub fn render(patch: &Patch, seq: &Sequencer) -> Result<String, EngineError> {
+/// The session text of `patch`, `seq` and the samples loaded: a header, the samples' loads
+/// (by name and file, or the kit they came from: never their data), then the score that makes
+/// the default patch (at the same rate, block and channels) and a fresh sequencer into them,
+/// and plays again the notes `patch` holds. The same state always gives the same text.
+pub fn render(
+    patch: &Patch,
+    seq: &Sequencer,
+    samples: &[crate::samples::SampleInfo],
+) -> Result<String, EngineError> {
     let mut sim =
         Patch::default_patch_for(patch.sample_rate(), patch.block_size(), patch.is_stereo())?;
     let mut out = format!("{HEADER}{VERSION}\n# the state of a chronus patch: `chronus run --session FILE` keeps it, docs/sessions.md\n");
+    let mut kits: Vec<&str> = Vec::new();
+    for s in samples {
+        match s.source.strip_prefix(crate::samples::KIT_SOURCE) {
+            Some(kit) if !kits.contains(&kit) => {
+                kits.push(kit);
+                line(&mut out, &["/kit/load", kit]);
+            }
+            Some(_) => {}
+            None => line(&mut out, &["/sample/load", &s.name, &quote(&s.source)]),
+        }
+    }
     let now = patch.describe();
     let mut structure = String::new();
     // Modules of the default patch that are gone (or of another kind now).
@@ -109,7 +125,7 @@ pub fn render(patch: &Patch, seq: &Sequencer) -> Result<String, EngineError> {
             }
         }
     }
-    play(patch, seq, &mut out);
+    play(patch, seq, samples, &mut out);
     out.push_str(END);
     out.push('\n');
     Ok(out)
@@ -117,7 +133,7 @@ pub fn render(patch: &Patch, seq: &Sequencer) -> Result<String, EngineError> {
 
 /// The lines of what plays: voice counts and modes, the sequencer's settings, the notes held,
 /// and the sequencer started (from its first step) if it ran.
-fn play(patch: &Patch, seq: &Sequencer, out: &mut String) {
+fn play(patch: &Patch, seq: &Sequencer, samples: &[crate::samples::SampleInfo], out: &mut String) {
     let instruments = patch.instruments();
     let inst_name = |head: Option<chronus_dsp::ModuleId>| {
         instruments
@@ -154,6 +170,10 @@ fn play(patch: &Patch, seq: &Sequencer, out: &mut String) {
             SeqTarget::Note { .. } => Some("note".to_owned()),
             SeqTarget::Gate(id) => patch.name(id).ok().map(str::to_owned),
             SeqTarget::Inst(head) => Some(inst_name(head).to_owned()),
+            SeqTarget::Sample(slot) => samples
+                .iter()
+                .find(|s| s.slot == slot)
+                .map(|s| format!("sample {}", s.name)),
         };
         if let Some(target) = target {
             line(out, &["/seq/target", &track, &target]);
@@ -375,9 +395,11 @@ pub fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
 pub fn restore(
     session: &Score,
     base: &mut Patch,
+    samples: Vec<(String, u16)>,
 ) -> Result<(Vec<crate::PatchEdit>, Vec<crate::Command>), EngineError> {
     let edits = session.set_up(base)?;
-    let commands = session.resolve(base)?;
+    let commands =
+        session.resolve_in(&crate::control::Directory::of(base).with_samples(samples))?;
     Ok((edits, commands))
 }
 
@@ -388,7 +410,7 @@ mod tests {
     /// The default patch with the session `text` loaded: edits made, parameters set.
     fn load(text: &str) -> Patch {
         let mut p = Patch::default_patch_for(48_000.0, 64, true).unwrap();
-        let (_, commands) = restore(&parse(text).unwrap(), &mut p).unwrap();
+        let (_, commands) = restore(&parse(text).unwrap(), &mut p, Vec::new()).unwrap();
         for c in commands {
             if let crate::Action::Set {
                 module,
@@ -428,11 +450,11 @@ mod tests {
             p.set(m, param, v).unwrap();
         }
         let seq = Sequencer::new(48_000.0);
-        let text = render(&p, &seq).unwrap();
+        let text = render(&p, &seq, &[]).unwrap();
         println!("{text}");
         let q = load(&text);
         assert_eq!(
-            render(&q, &seq).unwrap(),
+            render(&q, &seq, &[]).unwrap(),
             text,
             "save, load, save: the same text"
         );
@@ -461,7 +483,7 @@ mod tests {
     #[test]
     fn the_default_patch_is_an_empty_session() {
         let p = Patch::default_patch_for(48_000.0, 64, true).unwrap();
-        let text = render(&p, &Sequencer::new(48_000.0)).unwrap();
+        let text = render(&p, &Sequencer::new(48_000.0), &[]).unwrap();
         assert_eq!(
             text.lines().filter(|l| l.starts_with('0')).count(),
             0,

@@ -176,7 +176,10 @@ impl Supervisor {
     fn keep_checkpoint(&mut self, snap: (u64, Vec<u8>), seq: u64) {
         self.checkpoint = Some(snap);
         self.checkpoint_asked = None;
-        self.shared.lock().journal.cut(seq);
+        let mut control = self.shared.lock();
+        control.journal.cut(seq);
+        // Freed samples' memory that no replay from this checkpoint maps again.
+        control.samples.forget_before(seq);
     }
 
     pub(crate) fn run(mut self) {
@@ -542,9 +545,7 @@ impl Supervisor {
                     Some((_, state)) => state.seq,
                     None => crate::sequencer::Sequencer::new(self.shared.config.sample_rate),
                 };
-                self.shared
-                    .directory
-                    .store(Arc::new(crate::control::Directory::of(&control.layout)));
+                self.shared.directory.store(Arc::new(control.directory()));
                 None
             }
         };

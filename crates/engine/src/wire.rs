@@ -15,6 +15,7 @@ pub(crate) mod kind {
     pub const SEQ: u32 = 5;
     pub const NOTE: u32 = 6;
     pub const VOICES: u32 = 7;
+    pub const SAMPLE: u32 = 8;
     pub const INJECT_PANIC: u32 = 10;
     pub const INJECT_NAN: u32 = 11;
     pub const INJECT_HANG: u32 = 12;
@@ -35,6 +36,7 @@ mod seq_op {
     pub const TARGET_GATE: u8 = 6;
     pub const TARGET_NOTE: u8 = 7;
     pub const TARGET_INST: u8 = 8;
+    pub const TARGET_SAMPLE: u8 = 9;
 }
 
 /// A command as it travels through shared memory: fixed size, plain data.
@@ -165,6 +167,17 @@ fn encode_action(c: &mut WireCommand, action: Action) {
             c.flag = u8::from(mono);
             c.module2 = encode_inst(inst);
         }
+        Action::PlaySample { slot, gain, rate } => {
+            // The rate's 32 bits exactly: the high half in `module2`, the low in
+            // `param`/`flag`.
+            c.kind = kind::SAMPLE;
+            c.module = slot;
+            c.value = gain;
+            let bits = rate.to_bits();
+            c.module2 = (bits >> 16) as u16;
+            c.param = (bits >> 8) as u8;
+            c.flag = bits as u8;
+        }
         Action::Seq(a) => {
             c.kind = kind::SEQ;
             let (op, param, module, module2, value) = match a {
@@ -184,6 +197,7 @@ fn encode_action(c: &mut WireCommand, action: Action) {
                     SeqTarget::Inst(inst) => {
                         (seq_op::TARGET_INST, track, encode_inst(inst), 0, 0.0)
                     }
+                    SeqTarget::Sample(slot) => (seq_op::TARGET_SAMPLE, track, slot, 0, 0.0),
                 },
             };
             c.flag = op;
@@ -243,6 +257,13 @@ pub(crate) fn decode(c: &WireCommand) -> Option<Wire> {
             inst: decode_inst(c.module2),
         },
         kind::SEQ => Action::Seq(decode_seq(c)?),
+        kind::SAMPLE => Action::PlaySample {
+            slot: c.module,
+            gain: c.value,
+            rate: f32::from_bits(
+                u32::from(c.module2) << 16 | u32::from(c.param) << 8 | u32::from(c.flag),
+            ),
+        },
         _ => return None,
     };
     let at = (c.asap == 0).then_some(c.at);
@@ -282,6 +303,10 @@ fn decode_seq(c: &WireCommand) -> Option<SeqAction> {
         seq_op::TARGET_INST => SeqAction::Target {
             track,
             target: SeqTarget::Inst(decode_inst(c.module)),
+        },
+        seq_op::TARGET_SAMPLE => SeqAction::Target {
+            track,
+            target: SeqTarget::Sample(c.module),
         },
         _ => return None,
     })

@@ -90,7 +90,15 @@ pub fn run(args: RenderArgs) -> Result<()> {
                     path.display()
                 );
             }
-            super::session::load(path, &mut patch)?.1
+            let restored = super::session::load(path, &mut patch)?;
+            if !restored.loads.is_empty() {
+                bail!(
+                    "{} loads samples, which `chronus render` does not play yet; play it with \
+                     `chronus run --session` (and record with --record)",
+                    path.display()
+                );
+            }
+            restored.commands
         }
         None => Vec::new(),
     };

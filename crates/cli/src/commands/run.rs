@@ -72,6 +72,19 @@ pub struct RunArgs {
     #[cfg(feature = "osc")]
     #[arg(long, default_value = "sessions")]
     sessions: PathBuf,
+    #[cfg(feature = "osc")]
+    /// The folder `/sample/load <name> <file>` reads sample files from (WAV, FLAC, Ogg Vorbis,
+    /// MP3; a path relative to it, never outside it, no symbolic links). The built-in kit
+    /// (`/kit/load basic`) needs none.
+    #[arg(long, default_value = "samples")]
+    samples: PathBuf,
+    #[cfg(feature = "osc")]
+    /// The largest sample file read, in MB.
+    #[arg(long, default_value_t = 256, value_name = "MB")]
+    sample_file_limit: u64,
+    /// Sample memory allowed in all, in MB (shared by both workers: counted once).
+    #[arg(long, default_value_t = chronus_engine::DEFAULT_SAMPLE_MEMORY >> 20, value_name = "MB")]
+    sample_memory: u64,
     /// Sample format of the recording: f32, s24 or s16.
     #[arg(long, default_value = "f32")]
     format: WavFormat,
@@ -170,6 +183,7 @@ fn start_osc(args: &RunArgs, engine: &Arc<Engine>) -> Result<Option<chronus_osc:
         recordings: Some(args.recordings.clone()),
         presets: Some(args.presets.clone()),
         sessions: Some(args.sessions.clone()),
+        samples: Some(sample_files(args)),
         rate_limit: args.rate_limit,
         fault_injection: args.fault_injection,
         framing: if args.tcp_length_prefix {
@@ -183,6 +197,49 @@ fn start_osc(args: &RunArgs, engine: &Arc<Engine>) -> Result<Option<chronus_osc:
         "the OSC server did not start (another chronus on this port? try --osc 127.0.0.1:5006)",
     )?;
     Ok(Some(server))
+}
+
+/// A session that loads samples, once the engine runs: its samples, then the session itself
+/// in one block.
+fn load_session_with_samples(
+    args: &RunArgs,
+    engine: &Engine,
+    loads: &[chronus_engine::score::Load],
+    text: &str,
+) -> Result<()> {
+    let path = args.session.as_deref().unwrap_or(std::path::Path::new("?"));
+    #[cfg(feature = "osc")]
+    {
+        let files = sample_files(args);
+        for l in loads {
+            chronus_osc::samples::load(engine, Some(&files), l)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        }
+        engine
+            .load_session(text)
+            .with_context(|| format!("{}: the session did not load", path.display()))
+    }
+    #[cfg(not(feature = "osc"))]
+    {
+        let _ = (engine, loads, text);
+        bail!(
+            "{}: the session loads samples, and this chronus was built without them (the osc feature)",
+            path.display()
+        )
+    }
+}
+
+#[cfg(feature = "osc")]
+/// The samples folder and the limits `--samples`, `--sample-file-limit` and `--sample-memory`
+/// set.
+fn sample_files(args: &RunArgs) -> chronus_osc::SampleFiles {
+    chronus_osc::SampleFiles {
+        folder: chronus_samples::SampleFolder::new(&args.samples),
+        limits: chronus_samples::Limits {
+            file_bytes: args.sample_file_limit << 20,
+            decoded_bytes: args.sample_memory << 20,
+        },
+    }
 }
 
 /// Runs `chronus run`.
@@ -229,9 +286,13 @@ pub fn run(args: RunArgs) -> Result<()> {
     let mut layout =
         Patch::default_patch_for(f64::from(sample_rate), args.block, args.channels >= 2)
             .context("invalid --sample-rate or --block")?;
-    let (mut setup, restored, kept) = match &args.session {
-        Some(path) => super::session::load(path, &mut layout)?,
-        None => (Vec::new(), Vec::new(), String::new()),
+    let session = match &args.session {
+        Some(path) => Some(super::session::load(path, &mut layout)?),
+        None => None,
+    };
+    let (mut setup, restored, kept, session_loads) = match session {
+        Some(s) => (s.edits, s.commands, s.text, s.loads),
+        None => (Vec::new(), Vec::new(), String::new(), Vec::new()),
     };
     let score = match &args.score {
         Some(path) => {
@@ -254,6 +315,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         stall_blocks: args.stall_blocks,
         worker_exe: None,
         horizon_seconds: args.horizon,
+        sample_memory: args.sample_memory << 20,
     }
     .for_device_period(opened.period.map(|p| p as usize));
     let lookahead = config.lookahead;
@@ -271,6 +333,9 @@ pub fn run(args: RunArgs) -> Result<()> {
     let (engine, output) =
         Engine::start_edited(config, &setup, &opening).context("the engine did not start")?;
     let engine = Arc::new(engine);
+    if !session_loads.is_empty() {
+        load_session_with_samples(&args, &engine, &session_loads, &kept)?;
+    }
     // Armed before the first block plays: the recording starts at sample 0.
     if let Some(path) = &args.record {
         engine

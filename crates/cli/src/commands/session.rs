@@ -11,30 +11,62 @@ use std::time::{Duration, Instant};
 /// inside the second the docs promise).
 const EVERY: Duration = Duration::from_millis(250);
 
+/// The session read at start.
+pub struct Restored {
+    /// The edits that rebuild it in the default patch.
+    pub edits: Vec<PatchEdit>,
+    /// The commands that set it going (at sample 0).
+    pub commands: Vec<Command>,
+    /// The file's text.
+    pub text: String,
+    /// Its sample loads: when there are any, `edits` and `commands` are empty and the whole
+    /// session is loaded once the engine runs and its samples are in ([`Restored::loads`]).
+    pub loads: Vec<chronus_engine::score::Load>,
+}
+
 /// The session read at start: the edits and the commands that rebuild it in `layout` (the
 /// default patch, edited here as the engine will be), and the file's text. A missing file is
 /// an empty session (it is written at the first save); a bad one is an error that names its
-/// line, and the file is left as it was.
-pub fn load(path: &Path, layout: &mut Patch) -> Result<(Vec<PatchEdit>, Vec<Command>, String)> {
+/// line, and the file is left as it was. A session that loads samples is only checked here:
+/// its samples need the engine running, so it loads in one block right after the start.
+pub fn load(path: &Path, layout: &mut Patch) -> Result<Restored> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Ok((Vec::new(), Vec::new(), String::new()))
+            return Ok(Restored {
+                edits: Vec::new(),
+                commands: Vec::new(),
+                text: String::new(),
+                loads: Vec::new(),
+            })
         }
         Err(e) => {
             return Err(e).with_context(|| format!("cannot read the session {}", path.display()))
         }
     };
-    let (edits, commands) = session::parse(&text)
-        .and_then(|s| session::restore(&s, layout))
-        .with_context(|| {
-            format!(
-                "{}: the session was not loaded and the file is untouched; fix it, or start \
-                 without --session",
-                path.display()
-            )
-        })?;
-    Ok((edits, commands, text))
+    let context = || {
+        format!(
+            "{}: the session was not loaded and the file is untouched; fix it, or start \
+             without --session",
+            path.display()
+        )
+    };
+    let score = session::parse(&text).with_context(context)?;
+    if !score.loads().is_empty() {
+        return Ok(Restored {
+            edits: Vec::new(),
+            commands: Vec::new(),
+            loads: score.loads().to_vec(),
+            text,
+        });
+    }
+    let (edits, commands) = session::restore(&score, layout, Vec::new()).with_context(context)?;
+    Ok(Restored {
+        edits,
+        commands,
+        text,
+        loads: Vec::new(),
+    })
 }
 
 /// Keeps a session file current: [`Keeper::tick`] writes the state when it changed (at most

@@ -200,7 +200,7 @@ impl<S: Synth> Router<S> {
             }
         }
         match parts.as_slice() {
-            ["mod", _, _] | ["gate", _] | ["engine", _] | ["seq", _] | ["note", _] | ["voices"] | ["inst", "voices"] => {
+            ["mod", _, _] | ["gate", _] | ["engine", _] | ["seq", _] | ["note", _] | ["voices"] | ["inst", "voices"] | ["sample", "play"] => {
                 self.plan_actions(&m.addr, &args)
             }
             ["status"] => {
@@ -263,6 +263,8 @@ impl<S: Synth> Router<S> {
                 Ok(Plan::Reply(vec![msg("/inst/list.reply", out)]))
             }
             ["state", verb @ ("save" | "load" | "list")] => self.plan_state(verb, &args),
+            ["sample", verb @ ("load" | "free" | "list" | "files")] => self.plan_sample(verb, &args),
+            ["kit", "load"] => self.plan_sample("kit", &args),
             ["patch", "commit"] => {
                 expect_args(&args, 0)?;
                 Ok(Plan::Commit)
@@ -280,7 +282,7 @@ impl<S: Synth> Router<S> {
             },
             _ => Err(fail(
                 "address",
-                format!("unknown address '{}' (see docs/osc.md: /mod, /gate, /note, /voices, /inst, /engine, /seq, /patch, /bus, /record, /state, /status, /get, /modules, /notify, /sync, /fault)", m.addr),
+                format!("unknown address '{}' (see docs/osc.md: /mod, /gate, /note, /voices, /inst, /engine, /seq, /sample, /kit, /patch, /bus, /record, /state, /status, /get, /modules, /notify, /sync, /fault)", m.addr),
             )),
         }
     }
@@ -366,6 +368,13 @@ impl<S: Synth> Router<S> {
             ("load", [Arg::Str(name)]) => {
                 let text =
                     crate::recordings::read_session(dir, name).map_err(|e| fail("session", e))?;
+                // Its samples first (read from their files, or made): then its lines resolve.
+                let score = chronus_engine::session::parse(&text)
+                    .map_err(|e| fail("session", format!("{name}: {e}")))?;
+                for l in score.loads() {
+                    crate::samples::load(&*self.engine, self.samples.as_ref(), l)
+                        .map_err(|e| fail("session", format!("{name}: {e}")))?;
+                }
                 self.engine
                     .load_session(&text)
                     .map_err(|e| fail("session", format!("{name}: {e}")))?;
@@ -377,6 +386,102 @@ impl<S: Synth> Router<S> {
                 "expects <name>: a plain name in the sessions folder",
             )),
         }
+    }
+
+    /// `/sample/load|free|list|files` and `/kit/load`. A load reads and decodes here, in the
+    /// thread that handles this sender's messages (the audio never waits for it).
+    pub(super) fn plan_sample(&self, verb: &str, args: &[Arg<'_>]) -> Result<Plan, Failure> {
+        use chronus_engine::score::Load;
+        let reply = |addr: &str, args: Vec<OscType>| Ok(Plan::Reply(vec![msg(addr, args)]));
+        let loaded = |infos: Vec<chronus_engine::samples::SampleInfo>| {
+            infos
+                .into_iter()
+                .map(|i| {
+                    msg(
+                        "/sample/loaded",
+                        vec![
+                            OscType::String(i.name),
+                            OscType::Int(i.frames.min(i32::MAX as u64) as i32),
+                            OscType::Int(i32::from(i.channels)),
+                            OscType::Int(i.rate as i32),
+                        ],
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
+        match (verb, args) {
+            ("load", [Arg::Str(name), Arg::Str(file)]) => {
+                let load = Load::Sample {
+                    name: (*name).to_owned(),
+                    file: (*file).to_owned(),
+                };
+                let infos = crate::samples::load(&*self.engine, self.samples.as_ref(), &load)
+                    .map_err(|e| self.sample_refused(e))?;
+                Ok(Plan::Reply(loaded(infos)))
+            }
+            ("load", _) => Err(fail(
+                "arguments",
+                "expects <name> <file>: a name to play it by and a file in the samples folder, e.g. kick kicks/808.wav",
+            )),
+            ("kit", [Arg::Str(kit)]) => {
+                let load = Load::Kit {
+                    kit: (*kit).to_owned(),
+                };
+                let infos = crate::samples::load(&*self.engine, self.samples.as_ref(), &load)
+                    .map_err(|e| self.sample_refused(e))?;
+                let mut out = vec![OscType::String((*kit).into())];
+                out.extend(infos.into_iter().map(|i| OscType::String(i.name)));
+                reply("/kit/loaded", out)
+            }
+            ("kit", _) => Err(fail(
+                "arguments",
+                format!("expects a kit's name (built in: {})", crate::samples::KITS.join(", ")),
+            )),
+            ("free", [Arg::Str(name)]) => {
+                let info = self
+                    .engine
+                    .free_sample(name)
+                    .map_err(|e| fail("sample", e.to_string()))?;
+                reply("/sample/freed", vec![OscType::String(info.name)])
+            }
+            ("free", _) => Err(fail("arguments", "expects <name> (/sample/list names them)")),
+            ("list", []) => {
+                let mut out = Vec::new();
+                for i in self.engine.samples() {
+                    out.push(OscType::String(i.name));
+                    out.push(OscType::Int(i.frames.min(i32::MAX as u64) as i32));
+                    out.push(OscType::Int(i32::from(i.channels)));
+                    out.push(OscType::String(i.source));
+                }
+                reply("/sample/list.reply", out)
+            }
+            ("files", []) => {
+                let files = self.samples.as_ref().ok_or_else(|| {
+                    fail(
+                        "sample",
+                        "sample files are off (chronus run --samples DIR names the folder)",
+                    )
+                })?;
+                reply(
+                    "/sample/files.reply",
+                    files
+                        .folder
+                        .list(MAX_FILES_LISTED)
+                        .into_iter()
+                        .map(OscType::String)
+                        .collect(),
+                )
+            }
+            _ => Err(fail("arguments", "expects no arguments")),
+        }
+    }
+
+    /// A refused sample load, counted (`samples_refused` in `/status`).
+    fn sample_refused(&self, reason: String) -> Failure {
+        self.stats
+            .samples_refused
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        fail("sample", format!("{reason}; nothing was loaded"))
     }
 
     /// `/fault/inject <kind> <target>`, when fault injection is on.
@@ -466,3 +571,6 @@ impl<S: Synth> Router<S> {
         })
     }
 }
+
+/// The most file names `/sample/files` replies with (one datagram holds them).
+const MAX_FILES_LISTED: usize = 200;

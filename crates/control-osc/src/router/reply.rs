@@ -161,6 +161,12 @@ impl<S: Synth> Router<S> {
             ("modules_refused", count(&s.modules_refused)),
             ("instruments_refused", count(&s.instruments_refused)),
             ("tcp_refused", count(&s.tcp_refused)),
+            ("samples", OscType::Int(self.engine.samples().len() as i32)),
+            (
+                "sample_bytes",
+                OscType::Long(self.engine.sample_bytes() as i64),
+            ),
+            ("samples_refused", count(&s.samples_refused)),
             ("tcp_stalled", count(&s.tcp_stalled)),
             ("commits_refused", count(&s.commits_refused)),
             (

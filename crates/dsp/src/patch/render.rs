@@ -51,6 +51,7 @@ impl Patch {
                 }
             }
         }
+        self.render_players(n);
         n
     }
 
@@ -60,7 +61,7 @@ impl Patch {
     }
 
     /// The sum of the modules routed to the output, side `side` (a one-channel module in both
-    /// sides), soft-limited, into `out[..n]`.
+    /// sides), and of the sample players, soft-limited, into `out[..n]`.
     fn mix_out(&self, out: &mut [f32], n: usize, side: usize) {
         let out = &mut out[..n];
         let mut first = true;
@@ -78,6 +79,12 @@ impl Patch {
         }
         if first {
             out.fill(0.0);
+        }
+        if self.playing {
+            let played = &self.played[side * self.block..][..n];
+            for (d, s) in out.iter_mut().zip(played) {
+                *d += s;
+            }
         }
         soft_limit_block(out);
     }

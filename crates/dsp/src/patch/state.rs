@@ -17,6 +17,8 @@ impl Patch {
                 .map(|n| (n.desc.clone(), n.module.state()))
                 .collect(),
             instruments: self.instruments_state(),
+            samples: self.samples.descs(),
+            players: self.players.state(),
         }
     }
 
@@ -44,7 +46,9 @@ impl Patch {
         for (desc, ms) in &state.nodes {
             self.node_mut(desc.id)?.module.restore(ms)?;
         }
-        self.restore_instruments(&state.instruments)
+        self.restore_instruments(&state.instruments)?;
+        self.players = state.players.clone();
+        Ok(())
     }
 
     /// Builds a patch with the state's layout and restores every module's state into it.
@@ -96,6 +100,10 @@ impl Patch {
         p.set_instruments(&instruments);
         p.rebuild()?;
         p.restore_instruments(&state.instruments)?;
+        // The samples' memory is not in the state: whoever restores maps it and puts each one
+        // back (`Patch::put_sample`) before the next block; until then their players are
+        // silent.
+        p.players = state.players.clone();
         // Previous blocks' outputs matter only for modulation, which each block re-reads after
         // its source has processed, so fresh buffers are exact.
         Ok(p)

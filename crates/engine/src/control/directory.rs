@@ -32,6 +32,8 @@ pub struct Directory {
     modules: Vec<Entry>,
     instruments: Vec<Instrument>,
     sample_rate: f64,
+    /// Loaded samples' names and bank slots.
+    samples: Vec<(String, u16)>,
 }
 
 impl Directory {
@@ -61,7 +63,22 @@ impl Directory {
                 })
                 .collect(),
             sample_rate: patch.sample_rate(),
+            samples: Vec::new(),
         }
+    }
+
+    /// The same, with the samples loaded (names and bank slots).
+    pub fn with_samples(mut self, samples: Vec<(String, u16)>) -> Directory {
+        self.samples = samples;
+        self
+    }
+
+    /// The bank slot of the sample named `name`.
+    pub fn sample(&self, name: &str) -> Option<u16> {
+        self.samples
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|&(_, slot)| slot)
     }
 
     /// Every module, in the patch's order.

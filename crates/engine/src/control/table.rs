@@ -269,6 +269,21 @@ fn resolve_other(
                     gate: dir.lookup("adsr")?.id,
                 },
                 Some(Arg::Str("off")) => SeqTarget::Off,
+                Some(Arg::Str("sample")) => match args.get(2) {
+                    Some(Arg::Str(name)) => {
+                        SeqTarget::Sample(dir.sample(name).ok_or_else(|| {
+                            EngineError::NoSuchSample {
+                                name: (*name).to_owned(),
+                            }
+                        })?)
+                    }
+                    _ => {
+                        return Err(bad(
+                            address,
+                            "expects <track> sample <name>, e.g. 0 sample kick",
+                        ))
+                    }
+                },
                 Some(Arg::Str(name)) => match (dir.lookup(name), dir.instrument(name)) {
                     (Ok(e), _) if e.kind.gateable() => SeqTarget::Gate(e.id),
                     (Ok(_), Err(_)) => {
@@ -293,6 +308,43 @@ fn resolve_other(
                 }
             };
             seq(SeqAction::Target { track: t, target })
+        }
+        ["sample", "play"] => {
+            let usage = "expects <sample> [gain] [rate], e.g. kick, kick 0.8 or kick 1 0.5 (rate: 2 an octave up, -1 reversed)";
+            let name = match args.first() {
+                Some(Arg::Str(n)) => *n,
+                _ => return Err(bad(address, usage)),
+            };
+            let slot = dir.sample(name).ok_or_else(|| EngineError::NoSuchSample {
+                name: name.to_owned(),
+            })?;
+            let number =
+                |i: usize, what: &str, range: std::ops::RangeInclusive<f32>| match args.get(i) {
+                    None => Ok(None),
+                    Some(a) => a
+                        .as_f32()
+                        .filter(|v| v.is_finite() && range.contains(&v.abs()))
+                        .map(Some)
+                        .ok_or_else(|| {
+                            bad(
+                                address,
+                                format!(
+                                    "{what} must be a number of size {}..{}",
+                                    range.start(),
+                                    range.end()
+                                ),
+                            )
+                        }),
+                };
+            if args.len() > 3 {
+                return Err(bad(address, usage));
+            }
+            let gain = number(1, "gain", 0.0..=4.0)?.unwrap_or(1.0);
+            if gain < 0.0 {
+                return Err(bad(address, "gain must be 0..4"));
+            }
+            let rate = number(2, "rate", 0.25..=4.0)?.unwrap_or(1.0);
+            Ok(vec![Action::PlaySample { slot, gain, rate }])
         }
         ["note", "on"] => {
             let usage = "expects <note> [velocity] [instrument], e.g. 60 0.8, C4 or C4 0.8 bass";
