@@ -21,8 +21,9 @@ ensure_build_tools
 # liblo's oscsend, a client that is not ours, for the OSC interop test; the JACK server (dummy
 # driver) and jack_capture for the JACK tests; ALSA's plugins (file, jack) and utilities for
 # the ALSA tests; bsdutils: `script`, the pseudo-terminal for the `chronus say` prompt test;
-# tmux: `chronus jam`.
-ensure_apt liblo-tools jackd2 jack-capture libasound2-plugins alsa-utils bsdutils tmux
+# tmux: `chronus jam`; flac, vorbis-tools and lame: the encoders that make the sample decoding
+# tests' FLAC, Ogg Vorbis and MP3 files.
+ensure_apt liblo-tools jackd2 jack-capture libasound2-plugins alsa-utils bsdutils tmux flac vorbis-tools lame
 ensure_mcp_client
 ensure_cargo_tool cargo-nextest cargo-nextest
 ensure_cargo_deny
@@ -103,7 +104,7 @@ examples() {
 step "examples run" examples
 # Tests that run real-time workers against a clock measure "no lost sample": they get the
 # machine to themselves (one at a time, nothing else running), everything else runs in parallel.
-realtime='binary(/^(failover|lifecycle|run|osc|bench|mcp|jack|alsa|say|jam|tour|soak|session)$/)'
+realtime='binary(/^(failover|lifecycle|run|osc|bench|mcp|jack|alsa|say|jam|tour|soak|session|samples)$/)'
 tests() {  # tests NAME CARGO-ARGS...
     local name=$1; shift
     if has_tests "not $realtime" "$@"; then

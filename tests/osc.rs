@@ -14,6 +14,7 @@ const SR: f64 = 48_000.0;
 mod support;
 
 use support::free_port;
+use support::osc::{m, Client};
 
 fn scratch(name: &str) -> PathBuf {
     support::scratch("osc", name)
@@ -88,107 +89,6 @@ impl Synth {
             String::from_utf8_lossy(&out.stderr)
         );
         stdout
-    }
-}
-
-struct Client {
-    sock: UdpSocket,
-    port: u16,
-}
-
-fn m(addr: &str, args: Vec<OscType>) -> OscPacket {
-    OscPacket::Message(OscMessage {
-        addr: addr.into(),
-        args,
-    })
-}
-
-impl Client {
-    fn send(&self, p: &OscPacket) {
-        self.send_raw(&rosc::encoder::encode(p).unwrap());
-    }
-    fn send_raw(&self, bytes: &[u8]) {
-        self.sock.send_to(bytes, ("127.0.0.1", self.port)).unwrap();
-    }
-    fn recv(&self) -> OscMessage {
-        let mut buf = vec![0u8; 65_536];
-        let (n, _) = self.sock.recv_from(&mut buf).expect("a reply");
-        match rosc::decoder::decode_udp(&buf[..n]).unwrap().1 {
-            OscPacket::Message(m) => m,
-            OscPacket::Bundle(_) => panic!("a bundle reply"),
-        }
-    }
-    fn ask(&self, p: &OscPacket) -> OscMessage {
-        self.send(p);
-        self.recv()
-    }
-    /// `/sync id` and wait for `/synced id` (the earlier commands have been played).
-    fn sync(&self, id: i32) {
-        self.send(&m("/sync", vec![OscType::Int(id)]));
-        let reply = self.recv();
-        assert_eq!(
-            (reply.addr.as_str(), reply.args.clone()),
-            ("/synced", vec![OscType::Int(id)])
-        );
-    }
-    fn status(&self) -> Vec<(String, OscType)> {
-        let r = self.ask(&m("/status", vec![]));
-        assert_eq!(r.addr, "/status.reply", "{r:?}");
-        r.args
-            .chunks(2)
-            .map(|c| match c {
-                [OscType::String(k), v] => (k.clone(), v.clone()),
-                _ => panic!("status pairs"),
-            })
-            .collect()
-    }
-    fn stat(&self, key: &str) -> f64 {
-        self.stats(&[key])[0]
-    }
-    /// Several counters from one `/status` reply.
-    fn stats(&self, keys: &[&str]) -> Vec<f64> {
-        let status = self.status();
-        keys.iter()
-            .map(|key| {
-                value(
-                    status
-                        .iter()
-                        .find(|(k, _)| k == key)
-                        .map(|(_, v)| v.clone()),
-                    key,
-                )
-            })
-            .collect()
-    }
-    /// Sends `content` in a bundle timetagged `ms` from now; returns the sample it is due at
-    /// (from the server's `origin_unix`).
-    fn send_timed(&self, ms: u64, content: Vec<OscPacket>) -> i64 {
-        let origin = self.stat("origin_unix");
-        let at = SystemTime::now() + Duration::from_millis(ms);
-        self.send(&OscPacket::Bundle(OscBundle {
-            timetag: OscTime::try_from(at).unwrap(),
-            content,
-        }));
-        let at_unix = at
-            .duration_since(SystemTime::UNIX_EPOCH)
-            .unwrap()
-            .as_secs_f64();
-        ((at_unix - origin) * SR).round() as i64
-    }
-    fn played_samples(&self) -> usize {
-        self.stat("played_blocks") as usize * 64
-    }
-}
-
-fn value(v: Option<OscType>, key: &str) -> f64 {
-    {
-        match v {
-            Some(OscType::Long(v)) => v as f64,
-            Some(OscType::Int(v)) => f64::from(v),
-            Some(OscType::Float(v)) => f64::from(v),
-            Some(OscType::Double(v)) => v,
-            other => panic!("{key}: {other:?}"),
-        }
     }
 }
 

@@ -2,6 +2,8 @@
 //! a JACK server of the test's own.
 #![allow(dead_code)]
 
+pub mod osc;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};

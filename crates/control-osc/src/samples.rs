@@ -21,14 +21,27 @@ pub struct SampleFiles {
 /// The built-in kits.
 pub const KITS: &[&str] = &["basic"];
 
-/// Carries out one load: decodes the file (converted to the synth's rate) or synthesises the
-/// kit, and loads the result. Returns what was loaded, or why not (nothing changed then).
-pub fn load<S: Synth + ?Sized>(
-    synth: &S,
+/// A sample read and ready to load: its name, where it came from, its frames at the rate
+/// asked for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReadSample {
+    /// Its name.
+    pub name: String,
+    /// The file it came from, or `kit:<kit>`.
+    pub source: String,
+    /// Interleaved frames.
+    pub samples: Vec<f32>,
+    /// 1 or 2.
+    pub channels: u16,
+}
+
+/// Reads what one load names, at `rate` Hz: decodes the file (converted to the rate) or
+/// synthesises the kit. Off the audio path: this allocates and may take seconds.
+pub fn read(
     files: Option<&SampleFiles>,
     load: &Load,
-) -> Result<Vec<SampleInfo>, String> {
-    let rate = synth.config().sample_rate;
+    rate: f64,
+) -> Result<Vec<ReadSample>, String> {
     match load {
         Load::Sample { name, file } => {
             let files = files.ok_or(
@@ -40,31 +53,46 @@ pub fn load<S: Synth + ?Sized>(
                 .map_err(|e| e.to_string())?;
             let decoded = chronus_samples::decode(&path, file, rate.round() as u32, files.limits)
                 .map_err(|e| e.to_string())?;
-            synth
-                .load_samples(&[NewSample {
-                    name,
-                    source: file,
-                    samples: &decoded.samples,
-                    channels: decoded.channels,
-                }])
-                .map_err(|e| e.to_string())
+            Ok(vec![ReadSample {
+                name: name.clone(),
+                source: file.clone(),
+                samples: decoded.samples,
+                channels: decoded.channels,
+            }])
         }
         Load::Kit { kit } => {
             if kit != "basic" {
                 return Err(format!("no kit '{kit}' (built in: {})", KITS.join(", ")));
             }
-            let sounds = chronus_dsp::sample::basic_kit(rate);
-            let source = format!("{KIT_SOURCE}{kit}");
-            let batch: Vec<NewSample<'_>> = sounds
-                .iter()
-                .map(|s| NewSample {
-                    name: s.name,
-                    source: &source,
-                    samples: &s.frames,
+            Ok(chronus_dsp::sample::basic_kit(rate)
+                .into_iter()
+                .map(|s| ReadSample {
+                    name: s.name.to_owned(),
+                    source: format!("{KIT_SOURCE}{kit}"),
+                    samples: s.frames,
                     channels: 1,
                 })
-                .collect();
-            synth.load_samples(&batch).map_err(|e| e.to_string())
+                .collect())
         }
     }
+}
+
+/// Carries out one load: reads it ([`read`]) at the synth's rate and loads the result.
+/// Returns what was loaded, or why not (nothing changed then).
+pub fn load<S: Synth + ?Sized>(
+    synth: &S,
+    files: Option<&SampleFiles>,
+    load: &Load,
+) -> Result<Vec<SampleInfo>, String> {
+    let read = read(files, load, synth.config().sample_rate)?;
+    let batch: Vec<NewSample<'_>> = read
+        .iter()
+        .map(|r| NewSample {
+            name: &r.name,
+            source: &r.source,
+            samples: &r.samples,
+            channels: r.channels,
+        })
+        .collect();
+    synth.load_samples(&batch).map_err(|e| e.to_string())
 }

@@ -79,6 +79,24 @@ fn exercise(stereo: bool) {
         p.set("delay", "mix", 0.4).unwrap();
         p.set("reverb", "mix", 0.3).unwrap();
     }
+    // Samples: a mono one and a stereo one (held here too, so that no handle is the last).
+    use chronus_dsp::sample::{Sample, SampleDesc, SampleOrigin};
+    let sample = |slot: u16, channels: u16, frames: usize| {
+        let data: Vec<f32> = (0..frames * usize::from(channels))
+            .map(|i| ((i % 101) as f32 / 101.0) - 0.5)
+            .collect();
+        let desc = SampleDesc {
+            slot,
+            frames: frames as u64,
+            channels,
+            origin: SampleOrigin::default(),
+        };
+        Sample::new(desc, std::sync::Arc::new(data)).unwrap()
+    };
+    let kept = [sample(0, 1, 30_000), sample(5, 2, 20_000)];
+    for s in &kept {
+        p.put_sample(s.clone());
+    }
     let (mut out, mut right) = ([0.0f32; 64], [0.0f32; 64]);
     reset_violation_count();
     assert_no_alloc(|| {
@@ -146,6 +164,16 @@ fn exercise(stereo: bool) {
                     p.set_voices_in(Some(bass), 2, VoiceMode::Poly).unwrap();
                     p.note_off_in(Some(bass), None).unwrap();
                 }
+                // One-shots: as recorded, slower and faster (interpolated), reversed, more
+                // than the pool holds (the oldest replaced), and a slot with no sample.
+                60 | 260 => {
+                    for k in 0..40u16 {
+                        let rate = [1.0, 0.5, -1.3, 2.2][usize::from(k % 4)];
+                        p.play_sample(if k % 2 == 0 { 0 } else { 5 }, 0.3, rate)
+                            .unwrap();
+                    }
+                    assert!(p.play_sample(9, 1.0, 1.0).is_err());
+                }
                 // Refusals are made without allocating too: a parameter index no module
                 // has, a value that is no number.
                 495 => {
@@ -168,6 +196,7 @@ fn exercise(stereo: bool) {
     });
     assert_eq!(violation_count(), 0, "allocations while processing");
     assert!(out.iter().all(|x| x.is_finite()));
+    drop(kept);
 }
 
 #[test]

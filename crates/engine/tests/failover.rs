@@ -1067,3 +1067,105 @@ fn commands_without_bass(
         .copied()
         .collect()
 }
+
+/// A long sample: 3 s of a chirp from 100 Hz to 4 kHz under a little noise (every frame
+/// different, so a frame played twice or skipped shows).
+fn long_sample() -> Vec<f32> {
+    let mut rng = 0x2545_F491_4F6C_DD1Du64;
+    (0..(3.0 * SR) as usize)
+        .map(|i| {
+            let t = i as f64 / SR;
+            let phase = std::f64::consts::TAU * (100.0 * t + 650.0 * t * t);
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            (0.4 * phase.sin() + 0.05 * ((rng >> 40) as f64 / 16_777_216.0 - 0.5)) as f32
+        })
+        .collect()
+}
+
+#[test]
+fn sigkill_while_a_long_sample_plays_is_bit_identical() {
+    use chronus_dsp::sample::{Sample, SampleDesc, SampleOrigin};
+    use chronus_engine::{Action, Command, NewSample};
+    retried_when_the_clock_was_late(|| {
+        let data = long_sample();
+        // Played as recorded, then slower (the interpolated path) over it, then reversed.
+        let commands = [
+            Command::new(
+                4_800,
+                Action::PlaySample {
+                    slot: 0,
+                    gain: 0.8,
+                    rate: 1.0,
+                },
+            ),
+            Command::new(
+                60_000,
+                Action::PlaySample {
+                    slot: 0,
+                    gain: 0.5,
+                    rate: 0.75,
+                },
+            ),
+            Command::new(
+                150_000,
+                Action::PlaySample {
+                    slot: 0,
+                    gain: 0.5,
+                    rate: -1.5,
+                },
+            ),
+        ];
+        let mut rng = Rng::from_clock();
+        let (rec, m) = play_prepared(
+            WorkerMode::Process,
+            |engine| {
+                let loaded = engine
+                    .load_samples(&[NewSample {
+                        name: "long",
+                        source: "test",
+                        samples: &data,
+                        channels: 1,
+                    }])
+                    .unwrap();
+                assert_eq!(loaded[0].slot, 0);
+            },
+            &commands,
+            Length::Exactly(blocks()),
+            "long-sample.wav",
+            |engine| {
+                let mut sent = 0;
+                while sent < 6 {
+                    wait_both_online(engine);
+                    std::thread::sleep(Duration::from_micros(rng.range(200_000, 600_000)));
+                    sent += u32::from(signal_online(engine, engine.active_slot(), libc::SIGKILL));
+                }
+                wait_both_online(engine);
+            },
+        );
+        // The reference: the same commands offline, the sample in plain memory.
+        let mut patch = chronus_dsp::Patch::default_patch(SR, BLOCK).unwrap();
+        let desc = SampleDesc {
+            slot: 0,
+            frames: data.len() as u64,
+            channels: 1,
+            origin: SampleOrigin::default(),
+        };
+        patch.put_sample(Sample::new(desc, std::sync::Arc::new(data.clone())).unwrap());
+        let expected =
+            chronus_engine::offline::render(patch, &commands, blocks() * BLOCK as u64, |_, _| {})
+                .unwrap();
+        // The sample is what plays (the default patch is silent without a gate).
+        assert_eq!(expected[4_800 + 1_000], data[1_000] * 0.8);
+        println!("long sample: {m:?}");
+        assert!(m.faults_death >= 6 && m.respawns >= 6, "{m:?}");
+        assert_eq!((m.underruns, m.lost_samples, m.faults_diverged), (0, 0, 0));
+        if let Some(i) = first_difference(&rec, &expected) {
+            panic!(
+                "output differs from the fault-free render at sample {i} (block {})",
+                i / BLOCK
+            );
+        }
+    });
+}

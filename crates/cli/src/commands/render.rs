@@ -2,6 +2,7 @@
 
 use anyhow::{bail, Context, Result};
 use chronus_dsp::{analysis, Patch, VoiceMode};
+use chronus_engine::address::Directory;
 use chronus_engine::offline::{self, WavFormat};
 use chronus_engine::{Action, Command, Score};
 use std::path::PathBuf;
@@ -38,6 +39,10 @@ pub struct RenderArgs {
     /// then play the score on it: a performance re-rendered exactly.
     #[arg(long, value_name = "FILE")]
     session: Option<PathBuf>,
+    /// The folder a score's `/sample/load <name> <file>` reads from (the built-in kit,
+    /// `/kit/load basic`, needs none).
+    #[arg(long, default_value = "samples")]
+    samples: PathBuf,
     /// Sample rate in Hz.
     #[arg(long, default_value_t = 48_000)]
     sample_rate: u32,
@@ -82,6 +87,8 @@ pub fn run(args: RenderArgs) -> Result<()> {
         patch.set_voices(usize::from(count), mode)?;
     }
     let sr = patch.sample_rate();
+    // The samples loaded (a session's, then a score's), by name and slot.
+    let mut names: Vec<(String, u16)> = Vec::new();
     let restored = match &args.session {
         Some(path) => {
             if !path.exists() {
@@ -91,14 +98,18 @@ pub fn run(args: RenderArgs) -> Result<()> {
                 );
             }
             let restored = super::session::load(path, &mut patch)?;
-            if !restored.loads.is_empty() {
-                bail!(
-                    "{} loads samples, which `chronus render` does not play yet; play it with \
-                     `chronus run --session` (and record with --record)",
-                    path.display()
-                );
+            if restored.loads.is_empty() {
+                restored.commands
+            } else {
+                // Its samples first, then the session against them.
+                names = load_samples(&args, &mut patch, &restored.loads, &[])
+                    .with_context(|| format!("{}: its samples did not load", path.display()))?;
+                let score = chronus_engine::session::parse(&restored.text)?;
+                let (_, commands) =
+                    chronus_engine::session::restore(&score, &mut patch, names.clone())
+                        .with_context(|| format!("{}: fix the session", path.display()))?;
+                commands
             }
-            restored.commands
         }
         None => Vec::new(),
     };
@@ -111,8 +122,12 @@ pub fn run(args: RenderArgs) -> Result<()> {
             score
                 .set_up(&mut patch)
                 .with_context(|| format!("{}: fix the score and try again", path.display()))?;
+            let more = load_samples(&args, &mut patch, score.loads(), &names)
+                .with_context(|| format!("{}: its samples did not load", path.display()))?;
+            names.retain(|(n, _)| !more.iter().any(|(m, _)| m == n));
+            names.extend(more);
             let commands = score
-                .resolve(&patch)
+                .resolve_in(&Directory::of(&patch).with_samples(names))
                 .with_context(|| format!("{}: fix the score and try again", path.display()))?;
             (commands, args.seconds.unwrap_or(score.duration() + 2.0))
         }
@@ -163,6 +178,55 @@ pub fn run(args: RenderArgs) -> Result<()> {
         seconds / took.max(1e-9)
     );
     Ok(())
+}
+
+/// Reads a score's or a session's sample loads and puts them in the patch, in plain memory
+/// (an offline render has no workers to share it with), in the slots after those `taken`;
+/// returns their names and slots. A name loaded again replaces the earlier one.
+fn load_samples(
+    args: &RenderArgs,
+    patch: &mut Patch,
+    loads: &[chronus_engine::score::Load],
+    taken: &[(String, u16)],
+) -> Result<Vec<(String, u16)>> {
+    if loads.is_empty() {
+        return Ok(Vec::new());
+    }
+    #[cfg(feature = "osc")]
+    {
+        use chronus_dsp::sample::{Sample, SampleDesc, SampleOrigin, MAX_SAMPLES};
+        let files = chronus_osc::SampleFiles {
+            folder: chronus_samples::SampleFolder::new(&args.samples),
+            limits: chronus_samples::Limits::default(),
+        };
+        let mut names: Vec<(String, u16)> = Vec::new();
+        let mut next = taken.iter().map(|(_, s)| s + 1).max().unwrap_or(0);
+        for load in loads {
+            for read in chronus_osc::samples::read(Some(&files), load, patch.sample_rate())
+                .map_err(anyhow::Error::msg)?
+            {
+                if usize::from(next) >= MAX_SAMPLES {
+                    bail!("more than {MAX_SAMPLES} samples");
+                }
+                let desc = SampleDesc {
+                    slot: next,
+                    frames: (read.samples.len() / usize::from(read.channels)) as u64,
+                    channels: read.channels,
+                    origin: SampleOrigin::default(),
+                };
+                patch.put_sample(Sample::new(desc, std::sync::Arc::new(read.samples))?);
+                names.retain(|(n, _)| *n != read.name);
+                names.push((read.name, next));
+                next += 1;
+            }
+        }
+        Ok(names)
+    }
+    #[cfg(not(feature = "osc"))]
+    {
+        let _ = (args, patch, taken);
+        bail!("this chronus was built without samples (the osc feature): it cannot load them")
+    }
 }
 
 /// Peak level of the written file (read back, so the figure is what the file holds).

@@ -187,11 +187,33 @@ pub fn play_edited(
     name: &str,
     during: impl FnOnce(&Engine),
 ) -> (Vec<f32>, chronus_engine::MetricsSnapshot) {
+    play_prepared(
+        mode,
+        |engine| {
+            if !edits.is_empty() {
+                engine.edit_patch(edits).unwrap();
+            }
+        },
+        commands,
+        length,
+        name,
+        during,
+    )
+}
+
+/// [`play_edited`] with any preparation of the engine (edits, samples) before the commands are
+/// scheduled.
+pub fn play_prepared(
+    mode: WorkerMode,
+    prepare: impl FnOnce(&Engine),
+    commands: &[Command],
+    length: Length,
+    name: &str,
+    during: impl FnOnce(&Engine),
+) -> (Vec<f32>, chronus_engine::MetricsSnapshot) {
     show_engine_logs();
     let (engine, output) = Engine::start(config(mode)).unwrap();
-    if !edits.is_empty() {
-        engine.edit_patch(edits).unwrap();
-    }
+    prepare(&engine);
     for c in commands {
         engine.schedule(c.at, c.action).unwrap();
     }
