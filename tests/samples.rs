@@ -420,3 +420,47 @@ fn rss_kb(pid: impl std::fmt::Display) -> u64 {
         .and_then(|v| v.split_whitespace().next()?.parse().ok())
         .unwrap_or(0)
 }
+
+#[test]
+fn an_instrument_of_samplers_plays_a_sample_at_the_pitch_of_each_note() {
+    let dir = folder("keys");
+    // 2 s of 220 Hz: the sample's root is C4, so C5 plays it at 440 Hz, G4 at 330 Hz.
+    let tone: Vec<f32> = (0..96_000)
+        .map(|i| (0.3 * (std::f64::consts::TAU * 220.0 * i as f64 / SR).sin()) as f32)
+        .collect();
+    write_wav(&dir.join("tone.wav"), &tone, 48_000);
+    let wav = scratch("keys.wav");
+    let (child, port) = start(&dir, 2.5, &wav, &["--channels", "1"]);
+    let c = Client::connect(port);
+    let r = c.ask(&m("/sample/load", vec![s("tone"), s("tone.wav")]));
+    assert_eq!(r.addr, "/sample/loaded", "{r:?}");
+    let r = c.ask(&m("/inst/new", vec![s("keys"), s("sampler > adsr")]));
+    assert_eq!(
+        (r.addr.as_str(), r.args.clone()),
+        ("/inst/created", vec![s("keys")])
+    );
+    c.send(&m("/mod/keys.sampler/sample", vec![s("tone")]));
+    c.sync(2);
+    let first = c.send_timed(
+        300,
+        vec![m("/note/on", vec![s("C5"), OscType::Float(1.0), s("keys")])],
+    );
+    let second = c.send_timed(
+        1_100,
+        vec![
+            m("/note/off", vec![s("keys")]),
+            m("/note/on", vec![s("G4"), OscType::Float(1.0), s("keys")]),
+        ],
+    );
+    c.sync(3);
+    finish(child);
+    let x = support::read_mid(&wav);
+    let at = |from: i64| {
+        let from = from as usize + 4_800;
+        analysis::zero_crossing_frequency(&x[from..from + 24_000], SR).unwrap_or(0.0)
+    };
+    let (c5, g4) = (at(first), at(second + 9_600));
+    println!("the 220 Hz sample at C5: {c5:.2} Hz, at G4: {g4:.2} Hz");
+    assert!((c5 - 440.0).abs() < 0.5, "{c5}");
+    assert!((g4 - 220.0 * 2f64.powf(7.0 / 12.0)).abs() < 0.5, "{g4}");
+}

@@ -9,6 +9,7 @@ use crate::modules::{
     noise::{self, Noise, NoiseState},
     osc::{self, Osc, OscState},
     pan::{self, Pan, PanState},
+    sampler::{self, Sampler, SamplerState},
 };
 #[cfg(feature = "effects")]
 use crate::modules::{
@@ -118,6 +119,13 @@ pub trait Module: Send {
     /// Returns to the state of a freshly built module (parameters keep their values).
     fn reset(&mut self);
 
+    /// Takes from `bank` the sample it plays, if it plays one (the sampler); called by the
+    /// patch whenever the bank or the module's choice changes. No allocation (a handle is
+    /// cloned).
+    fn attach_samples(&mut self, bank: &crate::sample::SampleBank) {
+        let _ = bank;
+    }
+
     /// Bytes of audio memory it holds (a delay's or reverb's lines): what a snapshot of it
     /// carries. Most modules hold none.
     fn memory_bytes(&self) -> usize {
@@ -179,6 +187,8 @@ pub enum ModuleKind {
     Noise,
     /// A modulation envelope: a source routed into parameters.
     Env,
+    /// Plays a loaded sample when its gate opens (pitched, looped, sliced).
+    Sampler,
     /// Feedback delay (echo).
     #[cfg(feature = "effects")]
     Delay,
@@ -276,6 +286,14 @@ const KINDS: &[KindInfo] = &[
         stereo: Stereo::Never,
         build: |sr, _| Box::new(Env::new(sr)),
     },
+    KindInfo {
+        kind: ModuleKind::Sampler,
+        names: &["sampler"],
+        params: &sampler::PARAMS,
+        gateable: true,
+        stereo: Stereo::Never,
+        build: |sr, _| Box::new(Sampler::new(sr)),
+    },
     #[cfg(feature = "effects")]
     KindInfo {
         kind: ModuleKind::Delay,
@@ -307,6 +325,7 @@ impl ModuleKind {
         ModuleKind::Bus,
         ModuleKind::Noise,
         ModuleKind::Env,
+        ModuleKind::Sampler,
         #[cfg(feature = "effects")]
         ModuleKind::Delay,
         #[cfg(feature = "effects")]
@@ -410,6 +429,8 @@ pub enum ModuleState {
     Noise(NoiseState),
     /// A modulation envelope's state.
     Env(EnvState),
+    /// A sampler's state.
+    Sampler(SamplerState),
     /// A delay's state.
     #[cfg(feature = "effects")]
     Delay(DelayState),
@@ -430,6 +451,7 @@ impl ModuleState {
             ModuleState::Bus(_) => ModuleKind::Bus,
             ModuleState::Noise(_) => ModuleKind::Noise,
             ModuleState::Env(_) => ModuleKind::Env,
+            ModuleState::Sampler(_) => ModuleKind::Sampler,
             #[cfg(feature = "effects")]
             ModuleState::Delay(_) => ModuleKind::Delay,
             #[cfg(feature = "effects")]

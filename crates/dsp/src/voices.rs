@@ -390,6 +390,15 @@ impl VoicePool {
     }
 
     /// Tells every voice's modules the tempo. Never allocates. Real-time thread.
+    /// Gives every voice's sampler the sample it plays (see `Module::attach_samples`).
+    pub(crate) fn attach_samples(&mut self, bank: &crate::sample::SampleBank) {
+        for v in &mut self.voices {
+            for m in &mut v.modules {
+                m.attach_samples(bank);
+            }
+        }
+    }
+
     pub(crate) fn set_tempo(&mut self, bpm: f32) {
         for m in self.voices.iter_mut().flat_map(|v| v.modules.iter_mut()) {
             m.set_tempo(bpm);
@@ -657,9 +666,9 @@ fn oldest(voices: &[Voice], phase: VoicePhase) -> Option<usize> {
 fn start(v: &mut Voice, note: u8, velocity: f32, serial: u64, legato: bool) {
     let fresh = v.phase == VoicePhase::Free;
     for m in &mut v.modules {
-        if m.kind() == ModuleKind::Osc {
+        if matches!(m.kind(), ModuleKind::Osc | ModuleKind::Sampler) {
             // In range by construction (a MIDI note's frequency, below any Nyquist limit
-            // clamps it).
+            // clamps it); the sampler's `freq` is its parameter 0 too.
             let _ = m.set_param(osc::FREQ, note_hz(note));
         }
         if fresh {

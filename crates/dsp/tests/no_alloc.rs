@@ -97,6 +97,11 @@ fn exercise(stereo: bool) {
     for s in &kept {
         p.put_sample(s.clone());
     }
+    // An instrument of samplers, looping with a crossfade, pitched by its notes.
+    let keys = p.add_instrument("keys", "sampler > adsr", None).unwrap();
+    p.set("keys.sampler", "loop", 1.0).unwrap();
+    p.set("keys.sampler", "loop_start", 0.2).unwrap();
+    p.set("keys.sampler", "pitch", 0.5).unwrap();
     let (mut out, mut right) = ([0.0f32; 64], [0.0f32; 64]);
     reset_violation_count();
     assert_no_alloc(|| {
@@ -173,6 +178,15 @@ fn exercise(stereo: bool) {
                             .unwrap();
                     }
                     assert!(p.play_sample(9, 1.0, 1.0).is_err());
+                    // The sampler's sample chosen (its handle taken from the bank), notes on it.
+                    let slot = if i < 500 { 0.0 } else { 5.0 };
+                    p.set("keys.sampler", "sample", slot).unwrap();
+                    p.set("keys.sampler", "reverse", (i / 500 % 2) as f32)
+                        .unwrap();
+                    for n in 0..6u8 {
+                        p.note_on_in(Some(keys), 50 + n * 5, 0.4).unwrap();
+                    }
+                    p.note_off_in(Some(keys), Some(55)).unwrap();
                 }
                 // Refusals are made without allocating too: a parameter index no module
                 // has, a value that is no number.

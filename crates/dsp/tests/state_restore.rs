@@ -58,6 +58,18 @@ fn busy(kind: ModuleKind, stereo: bool) -> Box<dyn Module> {
             m.set_param(4, 1.0).unwrap(); // ping-pong (stereo)
             m.set_modulation(0, 0.1);
         }
+        ModuleKind::Sampler => {
+            m.attach_samples(&bank());
+            m.set_param(3, 0.0).unwrap(); // the sample in slot 0
+            m.attach_samples(&bank());
+            m.set_param(2, 7.3).unwrap(); // pitch: between frames
+            m.set_param(5, 1.0).unwrap(); // a loop with a crossfade, passed in the test
+            m.set_param(6, 0.2).unwrap();
+            m.set_param(7, 0.6).unwrap();
+            m.set_param(8, 5.0).unwrap();
+            m.set_param(1, 0.8).unwrap(); // gain, moving
+            m.gate(true).unwrap();
+        }
         #[cfg(feature = "effects")]
         ModuleKind::Reverb => {
             m.set_param(0, 0.7).unwrap(); // mix
@@ -65,6 +77,23 @@ fn busy(kind: ModuleKind, stereo: bool) -> Box<dyn Module> {
         }
     }
     m
+}
+
+/// A bank with a 5000-frame sample in slot 0 (for the sampler).
+fn bank() -> chronus_dsp::sample::SampleBank {
+    use chronus_dsp::sample::{Sample, SampleBank, SampleDesc, SampleOrigin};
+    let data: Vec<f32> = (0..5_000)
+        .map(|i| ((i as f32) * 0.031).sin() * 0.7)
+        .collect();
+    let desc = SampleDesc {
+        slot: 0,
+        frames: 5_000,
+        channels: 1,
+        origin: SampleOrigin::default(),
+    };
+    let mut bank = SampleBank::default();
+    bank.put(Sample::new(desc, std::sync::Arc::new(data)).unwrap());
+    bank
 }
 
 fn input(i: usize) -> [f32; BLOCK] {
@@ -107,6 +136,8 @@ fn every_module_restores_bit_exactly_mono_and_stereo() {
             let snapshot = original.state();
             let mut copy = kind.build_for(SR, BLOCK, stereo).unwrap();
             copy.restore(&snapshot).unwrap();
+            // A sampler's sample is the bank's: the restorer hands it over again.
+            copy.attach_samples(&bank());
             for i in 7..200 {
                 if i == 50 {
                     // The same command reaches both after the snapshot.

@@ -327,6 +327,7 @@ mod tests {
             module().prop_map(SeqTarget::Gate),
             (module(), module()).prop_map(|(osc, gate)| SeqTarget::Note { osc, gate }),
             inst().prop_map(SeqTarget::Inst),
+            any::<u16>().prop_map(SeqTarget::Sample),
         ];
         prop_oneof![
             any::<f32>().prop_map(SeqAction::Bpm),
@@ -366,6 +367,8 @@ mod tests {
                 mono,
                 inst
             }),
+            (any::<u16>(), any::<f32>(), any::<f32>())
+                .prop_map(|(slot, gain, rate)| { Action::PlaySample { slot, gain, rate } }),
         ]
     }
 
@@ -421,7 +424,7 @@ mod tests {
 
     #[test]
     fn unknown_kinds_and_operations_decode_to_nothing() {
-        for kind in [0, 8, 9, 17, u32::MAX] {
+        for kind in [0, 9, 17, u32::MAX] {
             let c = WireCommand {
                 kind,
                 ..Default::default()
@@ -430,7 +433,7 @@ mod tests {
         }
         let c = WireCommand {
             kind: kind::SEQ,
-            flag: seq_op::TARGET_INST + 1,
+            flag: seq_op::TARGET_SAMPLE + 1,
             ..Default::default()
         };
         assert_eq!(decode(&c), None);

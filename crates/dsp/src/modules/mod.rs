@@ -35,4 +35,5 @@ pub mod osc;
 pub mod pan;
 #[cfg(feature = "effects")]
 pub mod reverb;
+pub mod sampler;
 mod waves;

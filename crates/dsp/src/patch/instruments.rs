@@ -271,6 +271,8 @@ impl Patch {
             let (sr, block) = (self.sample_rate, self.block);
             let pool = &mut self.instruments[k].pool;
             pool.set_template(template, chain_len, routes, sr, block)?;
+            // New voices' samplers take their sample.
+            pool.attach_samples(&self.samples);
             // The notes sounding: their LFO copies (new ones among them) in step.
             let sounding: Vec<usize> = pool.sounding_voices().collect();
             let nodes = &self.nodes;
@@ -407,11 +409,14 @@ fn parse_chain(name: &str, chain: &str) -> Result<Vec<(String, ModuleKind)>, Dsp
     for (i, word) in words.iter().enumerate() {
         let kind = ModuleKind::parse(word).map_err(|_| {
             bad(format!(
-                "'{word}' is not a module kind (a source: osc, noise; then adsr, filter, pan)"
+                "'{word}' is not a module kind (a source: osc, noise, sampler; then adsr, filter, pan)"
             ))
         })?;
         let allowed = if i == 0 {
-            matches!(kind, ModuleKind::Osc | ModuleKind::Noise)
+            matches!(
+                kind,
+                ModuleKind::Osc | ModuleKind::Noise | ModuleKind::Sampler
+            )
         } else {
             matches!(
                 kind,
@@ -420,7 +425,7 @@ fn parse_chain(name: &str, chain: &str) -> Result<Vec<(String, ModuleKind)>, Dsp
         };
         if !allowed {
             return Err(bad(if i == 0 {
-                format!("it starts with a source (osc or noise), not '{word}'")
+                format!("it starts with a source (osc, noise or sampler), not '{word}'")
             } else {
                 format!("after the source come adsr, filter and pan, not '{word}'")
             }));

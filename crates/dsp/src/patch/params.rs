@@ -19,6 +19,9 @@ impl Patch {
                 inst.pool.set_param(k, kind, param, out.value);
             }
         }
+        if kind == ModuleKind::Sampler && param == crate::modules::sampler::SAMPLE {
+            self.attach_samples();
+        }
         Ok(out)
     }
 

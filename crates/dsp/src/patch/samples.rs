@@ -14,13 +14,28 @@ impl Patch {
         if old.is_some() {
             self.players.stop_slot(slot);
         }
+        self.attach_samples();
         old
     }
 
-    /// Takes the sample out of `slot` (its players stop), returning it.
+    /// Takes the sample out of `slot` (its players and samplers stop), returning it.
     pub fn take_sample(&mut self, slot: u16) -> Option<Sample> {
         self.players.stop_slot(slot);
-        self.samples.take(slot)
+        let old = self.samples.take(slot);
+        self.attach_samples();
+        old
+    }
+
+    /// Gives every sampler (and every voice's copy) the sample it names, or none. No
+    /// allocation (handles are cloned).
+    pub(super) fn attach_samples(&mut self) {
+        let bank = &self.samples;
+        for node in self.nodes.iter_mut().flatten() {
+            node.module.attach_samples(bank);
+        }
+        for inst in &mut self.instruments {
+            inst.pool.attach_samples(bank);
+        }
     }
 
     /// Takes every sample out (for a patch made anew that keeps them, as a reset does).
@@ -31,6 +46,7 @@ impl Patch {
     /// Puts a bank back (see [`Patch::take_samples`]).
     pub fn set_samples(&mut self, bank: SampleBank) {
         self.samples = bank;
+        self.attach_samples();
     }
 
     /// The samples held.

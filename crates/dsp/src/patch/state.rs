@@ -48,6 +48,7 @@ impl Patch {
         }
         self.restore_instruments(&state.instruments)?;
         self.players = state.players.clone();
+        self.attach_samples();
         Ok(())
     }
 

@@ -84,6 +84,12 @@ impl Sample {
         self.desc
     }
 
+    /// Whether `other` is this very sample (the same description and memory). Real-time
+    /// thread.
+    pub fn same_memory(&self, other: &Sample) -> bool {
+        self.desc == other.desc && Arc::ptr_eq(&self.memory, &other.memory)
+    }
+
     /// Frame `i` of channel `c` (0 past the end). Real-time thread.
     #[inline]
     pub fn at(&self, i: usize, c: usize) -> f32 {

@@ -12,4 +12,4 @@ mod player;
 
 pub use bank::{Sample, SampleBank, SampleDesc, SampleMemory, SampleOrigin, MAX_SAMPLES};
 pub use kit::{basic_kit, KitSound};
-pub use player::{PlayerState, SamplePlayers, MAX_SAMPLE_VOICES};
+pub use player::{PlayerState, SamplePlayers, MAX_RATE, MAX_SAMPLE_VOICES};

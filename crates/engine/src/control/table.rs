@@ -84,7 +84,19 @@ fn resolve_set_all(
     address: &str,
     args: &[Arg<'_>],
 ) -> Result<Resolved, EngineError> {
-    let value = one_number(address, args)?;
+    // A sampler's sample by its name: `/mod/keys.sampler/sample amen`.
+    let value = match args {
+        [Arg::Str(name)] if param == "sample" => match dir.sample(name) {
+            Some(slot) => f32::from(slot),
+            None if *name == "none" => -1.0,
+            None => {
+                return Err(EngineError::NoSuchSample {
+                    name: (*name).to_owned(),
+                })
+            }
+        },
+        _ => one_number(address, args)?,
+    };
     let mut out = Resolved::default();
     let exact = !pattern::is_pattern(module) && !pattern::is_pattern(param);
     for e in modules(dir, module, address)? {
