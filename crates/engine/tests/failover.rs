@@ -1169,3 +1169,46 @@ fn sigkill_while_a_long_sample_plays_is_bit_identical() {
         }
     });
 }
+
+/// Loading a large sample while a tone plays changes no sample of the tone: the memory is
+/// written outside the audio path, and the workers only map it, between two blocks.
+#[test]
+fn a_large_sample_loaded_while_a_tone_plays_changes_no_sample_of_it() {
+    use chronus_engine::NewSample;
+    retried_when_the_clock_was_late(|| {
+        // The tone from 0.1 s (a command for sample 0 would come late: the engine runs).
+        let mut gate = gate_on_at_0();
+        gate.at = 4_800;
+        let commands = [gate];
+        let big: Vec<f32> = (0..64 << 20).map(|i| (i % 1009) as f32 * 1e-4).collect();
+        let (rec, m) = play_prepared(
+            WorkerMode::Process,
+            |_| {},
+            &commands,
+            Length::Exactly(blocks()),
+            "large-load.wav",
+            |engine| {
+                std::thread::sleep(Duration::from_millis(500));
+                let t = std::time::Instant::now();
+                engine
+                    .load_samples(&[NewSample {
+                        name: "big",
+                        source: "test",
+                        samples: &big,
+                        channels: 1,
+                    }])
+                    .unwrap();
+                println!(
+                    "256 MB loaded in {:.0} ms while the tone played",
+                    t.elapsed().as_secs_f64() * 1e3
+                );
+            },
+        );
+        println!("large load: {m:?}");
+        assert_eq!((m.underruns, m.lost_samples, m.faults_diverged), (0, 0, 0));
+        assert_eq!(m.late_commands, 0);
+        if let Some(i) = first_difference(&rec, &reference(&commands, blocks())) {
+            panic!("the tone differs from the fault-free render at sample {i}");
+        }
+    });
+}

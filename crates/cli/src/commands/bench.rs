@@ -6,6 +6,7 @@ use chronus_engine::{Engine, EngineConfig, WorkerMode};
 use std::time::{Duration, Instant};
 
 mod latency;
+mod samples;
 
 /// Arguments of `chronus bench`.
 #[derive(Debug, clap::Args)]
@@ -15,16 +16,19 @@ BENCHMARKS
   osc        control messages per second with zero loss, and control latency
   latency    for each backend here: configured and measured output latency, and xruns, with
              the other core loaded (JACK needs a running server; ALSA/cpal a device)
+  samples    a large sample in shared memory: what it costs (in copies of it), and a
+             replacement's time with it against without it
 
 EXAMPLES
   chronus bench failover --kills 50
   chronus bench failover --matrix --kills 10    every fault kind into every target
-  chronus bench latency --seconds 10 --backends jack,null")]
+  chronus bench latency --seconds 10 --backends jack,null
+  chronus bench samples --megabytes 1024 --kills 10")]
 pub struct BenchArgs {
-    /// What to measure: failover, osc or latency.
+    /// What to measure: failover, osc, latency or samples.
     what: String,
     /// How many faults to inject (failover) [default: 200; with --matrix, 10 per kind and
-    /// target].
+    /// target; samples: 10 without the sample and 10 with it].
     #[arg(long)]
     kills: Option<usize>,
     /// failover: every fault kind (crash, panic, hang, nan) into every target (active,
@@ -47,6 +51,9 @@ pub struct BenchArgs {
     /// Samples per block.
     #[arg(long, default_value_t = 64)]
     block: usize,
+    /// The sample's size in MB (samples) [default: 1024].
+    #[arg(long)]
+    megabytes: Option<u64>,
 }
 
 /// Runs `chronus bench`.
@@ -57,7 +64,8 @@ pub fn run(args: BenchArgs) -> Result<()> {
         #[cfg(feature = "osc")]
         "osc" => osc(&args),
         "latency" => latency::run(&args),
-        other => bail!("unknown benchmark '{other}' (available: failover, osc, latency)"),
+        "samples" => samples::run(&args),
+        other => bail!("unknown benchmark '{other}' (available: failover, osc, latency, samples)"),
     }
 }
 
