@@ -89,6 +89,7 @@ fn exercise(stereo: bool) {
             slot,
             frames: frames as u64,
             channels,
+            onsets: 0,
             origin: SampleOrigin::default(),
         };
         Sample::new(desc, std::sync::Arc::new(data)).unwrap()

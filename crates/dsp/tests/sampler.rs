@@ -22,6 +22,7 @@ fn sample(data: &[f32]) -> Sample {
         slot: 2,
         frames: data.len() as u64,
         channels: 1,
+        onsets: 0,
         origin: SampleOrigin::default(),
     };
     Sample::new(desc, Arc::new(data.to_vec())).unwrap()
@@ -165,4 +166,53 @@ fn an_instrument_of_samplers_plays_notes_pitched_and_restores_mid_note() {
     let mut q = Patch::from_state(&state).unwrap();
     q.put_sample(sample(&data));
     assert_eq!(render(&mut p, 4_800), render(&mut q, 4_800));
+}
+
+#[test]
+fn slices_at_onsets_start_on_each_hit() {
+    // Four hits: a click, then a decaying buzz, at known frames.
+    let hits = [2_000usize, 9_000, 15_000, 22_000];
+    let mut data = vec![0.0f32; 30_000];
+    for &h in &hits {
+        for k in 0..4_000 {
+            let decay = (-(k as f32) / 800.0).exp();
+            data[h + k] = if k == 0 {
+                0.8
+            } else {
+                0.5 * decay * ((k as f32) * 0.3).sin()
+            };
+        }
+    }
+    let onsets = chronus_dsp::sample::onset_frames(&data, 1, SR);
+    assert_eq!(
+        onsets,
+        hits.map(|h| h as u32).to_vec(),
+        "each hit's first frame"
+    );
+    let desc = SampleDesc {
+        slot: 2,
+        frames: data.len() as u64,
+        channels: 1,
+        onsets: onsets.len() as u16,
+        origin: SampleOrigin::default(),
+    };
+    let mut memory = data.clone();
+    memory.extend(onsets.iter().map(|&o| f32::from_bits(o)));
+    let mut p = Patch::new(SR, 64).unwrap();
+    let s = p.add("s", ModuleKind::Sampler).unwrap();
+    p.connect_out(s, true).unwrap();
+    p.put_sample(Sample::new(desc, Arc::new(memory)).unwrap());
+    p.set("s", "sample", 2.0).unwrap();
+    p.set("s", "cut", 1.0).unwrap();
+    // Its root plays the first hit up to the second; two semitones up, the third hit.
+    p.gate(s, true).unwrap();
+    let out = render(&mut p, 7_100);
+    assert_eq!(&out[..7_000], &data[2_000..9_000]);
+    assert!(
+        out[7_000..].iter().all(|&x| x == 0.0),
+        "it stops at the next hit"
+    );
+    p.set("s", "freq", chronus_dsp::note_hz(62)).unwrap();
+    p.gate(s, true).unwrap();
+    assert_eq!(render(&mut p, 10)[..], data[15_000..15_010]);
 }

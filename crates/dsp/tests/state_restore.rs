@@ -89,6 +89,7 @@ fn bank() -> chronus_dsp::sample::SampleBank {
         slot: 0,
         frames: 5_000,
         channels: 1,
+        onsets: 0,
         origin: SampleOrigin::default(),
     };
     let mut bank = SampleBank::default();

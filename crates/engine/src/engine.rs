@@ -455,24 +455,31 @@ impl Engine {
             }
         }
         self.check_sample_room(&self.shared.lock(), batch)?;
+        // Each sample's onsets (for a sampler's slices) follow its audio in its memory.
+        let rate = self.shared.config.sample_rate;
         let sealed = batch
             .iter()
             .map(|s| {
-                crate::samples::Sealed::create(s.name, s.samples).map_err(|e| {
-                    EngineError::SampleMemory {
+                let onsets: Vec<f32> =
+                    chronus_dsp::sample::onset_frames(s.samples, s.channels, rate)
+                        .into_iter()
+                        .map(f32::from_bits)
+                        .collect();
+                let memory = crate::samples::Sealed::create(s.name, &[s.samples, &onsets])
+                    .map_err(|e| EngineError::SampleMemory {
                         slot: 0,
                         reason: format!("'{}': {e}", s.name),
-                    }
-                })
+                    })?;
+                Ok((memory, onsets.len() as u16))
             })
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect::<Result<Vec<_>, EngineError>>()?;
         let mut control = self.shared.lock();
         // Checked again: another load may have come between.
         self.check_sample_room(&control, batch)?;
         let mut edits = Vec::new();
         let mut infos = Vec::new();
         let mut taken = Vec::new();
-        for (s, memory) in batch.iter().zip(&sealed) {
+        for (s, (memory, onsets)) in batch.iter().zip(&sealed) {
             if let Some(old) = control.samples.get(s.name) {
                 edits.push(crate::PatchEdit::UnmapSample { slot: old.slot });
             }
@@ -490,6 +497,7 @@ impl Engine {
                     slot,
                     frames,
                     channels: s.channels,
+                    onsets: *onsets,
                     origin: memory.origin(),
                 },
             ));
@@ -504,7 +512,7 @@ impl Engine {
         }
         push_edit(&self.shared, &mut control, &edits)?;
         let seq = control.seq;
-        for (info, memory) in infos.iter().zip(sealed) {
+        for (info, (memory, _)) in infos.iter().zip(sealed) {
             control.samples.insert(info.clone(), memory, seq);
         }
         self.shared.directory.store(Arc::new(control.directory()));

@@ -44,8 +44,8 @@ pub(crate) struct Sealed {
 }
 
 impl Sealed {
-    /// Writes `samples` into a new memfd and seals it against any change.
-    pub(crate) fn create(name: &str, samples: &[f32]) -> std::io::Result<Sealed> {
+    /// Writes `parts`, one after the other, into a new memfd and seals it against any change.
+    pub(crate) fn create(name: &str, parts: &[&[f32]]) -> std::io::Result<Sealed> {
         let cname = std::ffi::CString::new(format!("chronus-sample-{name}"))
             .map_err(|_| std::io::ErrorKind::InvalidInput)?;
         // SAFETY: a valid NUL-terminated name and valid flags.
@@ -59,7 +59,7 @@ impl Sealed {
         let fd = unsafe { OwnedFd::from_raw_fd(raw) };
         let mut file = std::fs::File::from(fd.try_clone()?);
         let mut buf = Vec::with_capacity(1 << 16);
-        for chunk in samples.chunks(1 << 14) {
+        for chunk in parts.iter().flat_map(|p| p.chunks(1 << 14)) {
             buf.clear();
             buf.extend(chunk.iter().flat_map(|x| x.to_ne_bytes()));
             file.write_all(&buf)?;
@@ -159,6 +159,7 @@ pub(crate) fn map(desc: &SampleDesc) -> Result<Sample, EngineError> {
     let len = desc
         .frames
         .checked_mul(u64::from(desc.channels))
+        .map(|n| n + u64::from(desc.onsets))
         .filter(|&n| n * 4 <= bytes)
         .ok_or_else(|| bad(format!("{bytes} bytes hold fewer than its frames")))?
         as usize;
@@ -263,15 +264,22 @@ mod tests {
     #[test]
     fn a_sealed_sample_maps_read_only_with_its_data_and_cannot_be_changed() {
         let data: Vec<f32> = (0..5000).map(|i| i as f32 * 0.25).collect();
-        let sealed = Sealed::create("test", &data).expect("memfd");
+        // Two onsets after the audio, as frame numbers in an f32's bits.
+        let onsets = [f32::from_bits(10), f32::from_bits(2_000)];
+        let sealed = Sealed::create("test", &[&data, &onsets]).expect("memfd");
         let desc = SampleDesc {
             slot: 7,
             frames: 2500,
             channels: 2,
+            onsets: 2,
             origin: sealed.origin(),
         };
         let sample = map(&desc).expect("mapped");
         assert_eq!(sample.samples(), &data[..]);
+        assert_eq!(
+            (sample.onset(0), sample.onset(1), sample.onset(2)),
+            (Some(10), Some(2_000), None)
+        );
         // Sealed: no write through any descriptor, no writable mapping.
         let mut f = std::fs::File::from(sealed.fd.try_clone().expect("dup"));
         assert!(f.write_all(&[0u8; 4]).is_err());
@@ -286,6 +294,7 @@ mod tests {
             ..desc.origin
         };
         assert!(map(&SampleDesc {
+            onsets: 0,
             origin: other,
             ..desc
         })

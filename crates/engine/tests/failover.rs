@@ -1150,6 +1150,7 @@ fn sigkill_while_a_long_sample_plays_is_bit_identical() {
             slot: 0,
             frames: data.len() as u64,
             channels: 1,
+            onsets: 0,
             origin: SampleOrigin::default(),
         };
         patch.put_sample(Sample::new(desc, std::sync::Arc::new(data.clone())).unwrap());

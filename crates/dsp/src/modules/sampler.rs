@@ -2,7 +2,8 @@
 //! `root` note (a voice sets `freq` to its note, as it does an oscillator's) and by `pitch` in
 //! semitones, from a `start` offset, forwards or in `reverse`, once or looping between
 //! `loop_start` and `loop_end` with a crossfade of `xfade` ms, or one of `slices` equal slices
-//! (the note chooses the slice: `root` plays `slice`, each semitone up the next).
+//! or (`cut` 1) of the slices its onsets make (the note chooses the slice: `root` plays
+//! `slice`, each semitone up the next).
 //!
 //! The sample's memory is not the module's: the patch hands it the sample its `sample`
 //! parameter names ([`Module::attach_samples`]). At rate 1 the frames come out as they are;
@@ -41,8 +42,10 @@ pub const SLICES: ParamId = 10;
 pub const SLICE: ParamId = 11;
 /// Parameter index of `root` (the MIDI note at which the sample plays as recorded).
 pub const ROOT: ParamId = 12;
+/// Parameter index of `cut` (0: `slices` equal slices; 1: a slice at each onset).
+pub const CUT: ParamId = 13;
 
-const N: usize = 13;
+const N: usize = 14;
 
 /// Middle C, in Hz: the default `freq` (at the default `root`, the sample as recorded).
 const C4_HZ: f32 = 261.625_58;
@@ -129,6 +132,7 @@ pub static PARAMS: [ParamSpec; N] = [
         smoothing_ms: 0.0,
         modulation: ModScale::None,
     },
+    ParamSpec::switch("cut"),
 ];
 
 /// Complete state of a [`Sampler`]: plain data (the sample itself is the bank's).
@@ -196,12 +200,24 @@ impl Sampler {
         (69.0 + 12.0 * (self.value(FREQ) / 440.0).log2()).round() as i32
     }
 
-    /// Where and how it plays now, for a sample of `frames` frames.
-    fn region(&self, frames: f64) -> Region {
-        let slices = self.s.params[SLICES as usize] as i32;
+    /// Where and how it plays now, in `sample`.
+    fn region(&self, sample: &Sample) -> Region {
+        let frames = sample.desc().frames as f64;
+        let at_onsets = self.s.params[CUT as usize] >= 0.5 && sample.onsets() > 0;
+        let slices = if at_onsets {
+            sample.onsets() as i32
+        } else {
+            self.s.params[SLICES as usize] as i32
+        };
         let root = self.s.params[ROOT as usize];
         let semis = f64::from(self.value(PITCH));
-        let (from, to, rate) = if slices > 0 {
+        let (from, to, rate) = if at_onsets {
+            let k = (self.s.params[SLICE as usize] as i32 + self.note() - root as i32)
+                .rem_euclid(slices) as usize;
+            let from = sample.onset(k).unwrap_or(0) as f64;
+            let to = sample.onset(k + 1).map_or(frames, |f| f as f64);
+            (from, to, (semis / 12.0).exp2())
+        } else if slices > 0 {
             // The note picks the slice; its pitch is only `pitch`.
             let k = (self.s.params[SLICE as usize] as i32 + self.note() - root as i32)
                 .rem_euclid(slices);
@@ -312,7 +328,7 @@ impl Module for Sampler {
     fn gate(&mut self, on: bool) -> Result<(), DspError> {
         if on {
             if let Some(sample) = &self.sample {
-                let r = self.region(sample.desc().frames as f64);
+                let r = self.region(sample);
                 let offset = (f64::from(self.s.params[START as usize]) * (r.to - r.from)).floor();
                 self.s.pos = if r.rate < 0.0 {
                     r.to - 1.0 - offset
@@ -352,7 +368,7 @@ impl Module for Sampler {
             self.s.gain = Ramp::at(target);
             return;
         };
-        let r = self.region(sample.desc().frames as f64);
+        let r = self.region(sample);
         for out in block.iter_mut() {
             if !self.s.playing {
                 *out = 0.0;

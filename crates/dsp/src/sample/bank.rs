@@ -43,8 +43,48 @@ pub struct SampleDesc {
     pub frames: u64,
     /// Channels, 1 or 2.
     pub channels: u16,
+    /// Onsets found in it (at most [`MAX_ONSETS`]): their frames follow the audio in its
+    /// memory ([`onset_frames`]).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub onsets: u16,
     /// Where the memory is.
     pub origin: SampleOrigin,
+}
+
+/// The most onsets a sample keeps (the most slices a sampler cuts).
+pub const MAX_ONSETS: usize = 64;
+
+/// Where notes start in interleaved audio of `channels` at `sample_rate`: the first frame of
+/// each onset ([`crate::analysis::onsets`], on the mix of the channels), moved to where that
+/// 10 ms frame first reaches a tenth of its peak; at most [`MAX_ONSETS`]. A sample's memory
+/// carries them after its audio, each a frame index in an `f32`'s bits. Allocates: at load.
+pub fn onset_frames(interleaved: &[f32], channels: u16, sample_rate: f64) -> Vec<u32> {
+    let ch = usize::from(channels.max(1));
+    let mixed: Vec<f32>;
+    let mono: &[f32] = if ch == 1 {
+        interleaved
+    } else {
+        mixed = interleaved
+            .chunks(ch)
+            .map(|f| f.iter().sum::<f32>() / ch as f32)
+            .collect();
+        &mixed
+    };
+    let window = ((sample_rate * 0.01) as usize).max(1);
+    crate::analysis::onsets(mono, sample_rate)
+        .into_iter()
+        .take(MAX_ONSETS)
+        .map(|t| {
+            let start = ((t * sample_rate).round() as usize).min(mono.len());
+            let end = (start + window).min(mono.len());
+            let peak = mono[start..end].iter().fold(0.0f32, |m, x| m.max(x.abs()));
+            let first = mono[start..end]
+                .iter()
+                .position(|x| x.abs() >= 0.1 * peak)
+                .unwrap_or(0);
+            (start + first) as u32
+        })
+        .collect()
 }
 
 /// A sample: its description and a handle to its memory.
@@ -61,12 +101,17 @@ impl std::fmt::Debug for Sample {
 }
 
 impl Sample {
-    /// A sample over `memory`, which must hold `desc.frames × desc.channels` values and have 1
-    /// or 2 channels.
+    /// A sample over `memory`, which must hold `desc.frames × desc.channels` values (1 or 2
+    /// channels), then its `desc.onsets` onset frames.
     pub fn new(desc: SampleDesc, memory: Arc<dyn SampleMemory>) -> Result<Sample, crate::DspError> {
         let len = memory.samples().len() as u64;
         if !(1..=2).contains(&desc.channels)
-            || desc.frames.checked_mul(u64::from(desc.channels)) != Some(len)
+            || desc
+                .frames
+                .checked_mul(u64::from(desc.channels))
+                .map(|n| n + u64::from(desc.onsets))
+                != Some(len)
+            || usize::from(desc.onsets) > MAX_ONSETS
             || usize::from(desc.slot) >= MAX_SAMPLES
         {
             return Err(crate::DspError::BadSample {
@@ -94,16 +139,29 @@ impl Sample {
     #[inline]
     pub fn at(&self, i: usize, c: usize) -> f32 {
         let ch = self.desc.channels as usize;
-        self.memory
-            .samples()
+        self.samples()
             .get(i * ch + c.min(ch - 1))
             .copied()
             .unwrap_or(0.0)
     }
 
-    /// The interleaved data. Real-time thread.
+    /// The interleaved audio. Real-time thread.
     pub fn samples(&self) -> &[f32] {
-        self.memory.samples()
+        let all = self.memory.samples();
+        &all[..all.len() - usize::from(self.desc.onsets)]
+    }
+
+    /// Onset `k`'s first frame, if it has that many. Real-time thread.
+    #[inline]
+    pub fn onset(&self, k: usize) -> Option<u64> {
+        let all = self.memory.samples();
+        let n = usize::from(self.desc.onsets);
+        (k < n).then(|| u64::from(all[all.len() - n + k].to_bits()))
+    }
+
+    /// How many onsets it has.
+    pub fn onsets(&self) -> usize {
+        usize::from(self.desc.onsets)
     }
 }
 

@@ -10,6 +10,9 @@ mod bank;
 mod kit;
 mod player;
 
-pub use bank::{Sample, SampleBank, SampleDesc, SampleMemory, SampleOrigin, MAX_SAMPLES};
+pub use bank::{
+    onset_frames, Sample, SampleBank, SampleDesc, SampleMemory, SampleOrigin, MAX_ONSETS,
+    MAX_SAMPLES,
+};
 pub use kit::{basic_kit, KitSound};
 pub use player::{PlayerState, SamplePlayers, MAX_RATE, MAX_SAMPLE_VOICES};

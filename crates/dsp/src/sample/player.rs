@@ -162,6 +162,7 @@ mod tests {
             slot: 3,
             frames,
             channels,
+            onsets: 0,
             origin: SampleOrigin::default(),
         };
         let mut bank = SampleBank::default();
