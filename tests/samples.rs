@@ -43,6 +43,17 @@ fn write_wav(path: &Path, x: &[f32], rate: u32) {
 /// `chronus run` on the null backend for `seconds`, recording to `wav`, with the samples
 /// folder `samples` and `extra` arguments: the child and its OSC port.
 fn start(samples: &Path, seconds: f64, wav: &Path, extra: &[&str]) -> (Child, u16) {
+    let (child, port, _) = start_with_line(samples, seconds, wav, extra);
+    (child, port)
+}
+
+/// [`start`], and the start-up line (it names the worker processes).
+fn start_with_line(
+    samples: &Path,
+    seconds: f64,
+    wav: &Path,
+    extra: &[&str],
+) -> (Child, u16, String) {
     let port = free_port();
     let (child, line) = support::start_run(
         chronus()
@@ -64,7 +75,7 @@ fn start(samples: &Path, seconds: f64, wav: &Path, extra: &[&str]) -> (Child, u1
             .stderr(Stdio::piped()),
     );
     assert!(line.contains("OSC on"), "{line}");
-    (child, port)
+    (child, port, line)
 }
 
 /// Waits for a run to end by itself, and checks that it ended well.
@@ -286,25 +297,7 @@ fn the_workers_share_one_copy_of_a_sample_and_loads_and_frees_keep_memory_and_fd
     write_wav(&dir.join("big.wav"), &big, 48_000);
     write_wav(&dir.join("small.wav"), &big[..96_000], 48_000);
     let wav = scratch("share.wav");
-    let port = free_port();
-    let (child, line) = support::start_run(
-        chronus()
-            .args([
-                "run",
-                "--backend",
-                "null",
-                "--lookahead",
-                "8",
-                "--stall-blocks",
-                "4",
-            ])
-            .args(["--seconds", "60", "--record"])
-            .arg(&wav)
-            .arg("--samples")
-            .arg(&dir)
-            .args(["--osc", &format!("127.0.0.1:{port}")])
-            .stderr(Stdio::piped()),
-    );
+    let (child, port, line) = start_with_line(&dir, 60.0, &wav, &[]);
     let workers = support::worker_pids(&line);
     let host = child.id();
     let c = Client::connect(port);

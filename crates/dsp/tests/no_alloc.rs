@@ -80,19 +80,12 @@ fn exercise(stereo: bool) {
         p.set("reverb", "mix", 0.3).unwrap();
     }
     // Samples: a mono one and a stereo one (held here too, so that no handle is the last).
-    use chronus_dsp::sample::{Sample, SampleDesc, SampleOrigin};
+    use chronus_dsp::sample::Sample;
     let sample = |slot: u16, channels: u16, frames: usize| {
         let data: Vec<f32> = (0..frames * usize::from(channels))
             .map(|i| ((i % 101) as f32 / 101.0) - 0.5)
             .collect();
-        let desc = SampleDesc {
-            slot,
-            frames: frames as u64,
-            channels,
-            onsets: 0,
-            origin: SampleOrigin::default(),
-        };
-        Sample::new(desc, std::sync::Arc::new(data)).unwrap()
+        Sample::in_memory(slot, channels, data, &[]).unwrap()
     };
     let kept = [sample(0, 1, 30_000), sample(5, 2, 20_000)];
     for s in &kept {

@@ -1,9 +1,8 @@
 //! The `sampler` module: pitch by note and by semitones, start offset, reverse, slices, loops
 //! without a seam, voices playing it pitched, and a state restored mid-note.
 
-use chronus_dsp::sample::{Sample, SampleDesc, SampleOrigin};
+use chronus_dsp::sample::Sample;
 use chronus_dsp::{ModuleKind, Patch, PatchState};
-use std::sync::Arc;
 
 const SR: f64 = 48_000.0;
 
@@ -18,14 +17,7 @@ fn patch_with(data: &[f32]) -> Patch {
 }
 
 fn sample(data: &[f32]) -> Sample {
-    let desc = SampleDesc {
-        slot: 2,
-        frames: data.len() as u64,
-        channels: 1,
-        onsets: 0,
-        origin: SampleOrigin::default(),
-    };
-    Sample::new(desc, Arc::new(data.to_vec())).unwrap()
+    Sample::in_memory(2, 1, data.to_vec(), &[]).unwrap()
 }
 
 /// `n` samples of the patch.
@@ -189,19 +181,10 @@ fn slices_at_onsets_start_on_each_hit() {
         hits.map(|h| h as u32).to_vec(),
         "each hit's first frame"
     );
-    let desc = SampleDesc {
-        slot: 2,
-        frames: data.len() as u64,
-        channels: 1,
-        onsets: onsets.len() as u16,
-        origin: SampleOrigin::default(),
-    };
-    let mut memory = data.clone();
-    memory.extend(onsets.iter().map(|&o| f32::from_bits(o)));
     let mut p = Patch::new(SR, 64).unwrap();
     let s = p.add("s", ModuleKind::Sampler).unwrap();
     p.connect_out(s, true).unwrap();
-    p.put_sample(Sample::new(desc, Arc::new(memory)).unwrap());
+    p.put_sample(Sample::in_memory(2, 1, data.clone(), &onsets).unwrap());
     p.set("s", "sample", 2.0).unwrap();
     p.set("s", "cut", 1.0).unwrap();
     // Its root plays the first hit up to the second; two semitones up, the third hit.

@@ -81,19 +81,12 @@ fn busy(kind: ModuleKind, stereo: bool) -> Box<dyn Module> {
 
 /// A bank with a 5000-frame sample in slot 0 (for the sampler).
 fn bank() -> chronus_dsp::sample::SampleBank {
-    use chronus_dsp::sample::{Sample, SampleBank, SampleDesc, SampleOrigin};
+    use chronus_dsp::sample::{Sample, SampleBank};
     let data: Vec<f32> = (0..5_000)
         .map(|i| ((i as f32) * 0.031).sin() * 0.7)
         .collect();
-    let desc = SampleDesc {
-        slot: 0,
-        frames: 5_000,
-        channels: 1,
-        onsets: 0,
-        origin: SampleOrigin::default(),
-    };
     let mut bank = SampleBank::default();
-    bank.put(Sample::new(desc, std::sync::Arc::new(data)).unwrap());
+    bank.put(Sample::in_memory(0, 1, data, &[]).unwrap());
     bank
 }
 

@@ -1086,7 +1086,7 @@ fn long_sample() -> Vec<f32> {
 
 #[test]
 fn sigkill_while_a_long_sample_plays_is_bit_identical() {
-    use chronus_dsp::sample::{Sample, SampleDesc, SampleOrigin};
+    use chronus_dsp::sample::Sample;
     use chronus_engine::{Action, Command, NewSample};
     retried_when_the_clock_was_late(|| {
         let data = long_sample();
@@ -1146,14 +1146,7 @@ fn sigkill_while_a_long_sample_plays_is_bit_identical() {
         );
         // The reference: the same commands offline, the sample in plain memory.
         let mut patch = chronus_dsp::Patch::default_patch(SR, BLOCK).unwrap();
-        let desc = SampleDesc {
-            slot: 0,
-            frames: data.len() as u64,
-            channels: 1,
-            onsets: 0,
-            origin: SampleOrigin::default(),
-        };
-        patch.put_sample(Sample::new(desc, std::sync::Arc::new(data.clone())).unwrap());
+        patch.put_sample(Sample::in_memory(0, 1, data.clone(), &[]).unwrap());
         let expected =
             chronus_engine::offline::render(patch, &commands, blocks() * BLOCK as u64, |_, _| {})
                 .unwrap();

@@ -96,6 +96,20 @@ fn wait_until(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) -> 
     Ok(())
 }
 
+/// SIGKILLs the active worker: the metrics just before, and the instant of the kill.
+fn kill_active(engine: &Engine) -> Result<(chronus_engine::MetricsSnapshot, u64)> {
+    let before = engine.metrics();
+    let pid = engine
+        .worker_pid(engine.active_slot())
+        .context("no active worker process")?;
+    let t0 = chronus_engine::rt::monotonic_ns();
+    // SAFETY: SIGKILL to a worker process this engine started.
+    if unsafe { libc::kill(pid as i32, libc::SIGKILL) } != 0 {
+        bail!("could not kill worker {pid}");
+    }
+    Ok((before, t0))
+}
+
 /// The channels the benchmarks render: `chronus run`'s default (stereo).
 pub(crate) const CHANNELS: usize = 2;
 
@@ -146,15 +160,7 @@ fn failover(args: &BenchArgs) -> Result<()> {
             engine.both_online()
         })?;
         random_pause(&mut seed, 5_000, 45_000);
-        let before = engine.metrics();
-        let pid = engine
-            .worker_pid(engine.active_slot())
-            .context("no active worker process")?;
-        let t0 = chronus_engine::rt::monotonic_ns();
-        // SAFETY: SIGKILL to a worker process this engine started.
-        if unsafe { libc::kill(pid as i32, libc::SIGKILL) } != 0 {
-            bail!("could not kill worker {pid}");
-        }
+        let (before, t0) = kill_active(&engine)?;
         wait_until("the fault to be seen", Duration::from_secs(2), || {
             engine.metrics().last_detect_ns > before.last_detect_ns
         })?;

@@ -194,7 +194,7 @@ fn load_samples(
     }
     #[cfg(feature = "osc")]
     {
-        use chronus_dsp::sample::{onset_frames, Sample, SampleDesc, SampleOrigin, MAX_SAMPLES};
+        use chronus_dsp::sample::{onset_frames, Sample, MAX_SAMPLES};
         let files = chronus_osc::SampleFiles {
             folder: chronus_samples::SampleFolder::new(&args.samples),
             limits: chronus_samples::Limits::default(),
@@ -209,16 +209,12 @@ fn load_samples(
                     bail!("more than {MAX_SAMPLES} samples");
                 }
                 let onsets = onset_frames(&read.samples, read.channels, patch.sample_rate());
-                let desc = SampleDesc {
-                    slot: next,
-                    frames: (read.samples.len() / usize::from(read.channels)) as u64,
-                    channels: read.channels,
-                    onsets: onsets.len() as u16,
-                    origin: SampleOrigin::default(),
-                };
-                let mut memory = read.samples;
-                memory.extend(onsets.into_iter().map(f32::from_bits));
-                patch.put_sample(Sample::new(desc, std::sync::Arc::new(memory))?);
+                patch.put_sample(Sample::in_memory(
+                    next,
+                    read.channels,
+                    read.samples,
+                    &onsets,
+                )?);
                 names.retain(|(n, _)| *n != read.name);
                 names.push((read.name, next));
                 next += 1;

@@ -260,36 +260,15 @@ impl Sampler {
         }
     }
 
-    /// Channel-mixed frame at fractional position `pos` (see [`read`]).
+    /// Channel-mixed frame at fractional position `pos` (see [`Sample::read`]).
     #[inline]
     fn frame(sample: &Sample, pos: f64) -> f32 {
         if sample.desc().channels == 2 {
-            (read(sample, pos, 0) + read(sample, pos, 1)) * std::f32::consts::FRAC_1_SQRT_2
+            (sample.read(pos, 0) + sample.read(pos, 1)) * std::f32::consts::FRAC_1_SQRT_2
         } else {
-            read(sample, pos, 0)
+            sample.read(pos, 0)
         }
     }
-}
-
-/// Channel `c` of `sample` at fractional frame `pos`: the frame itself when `pos` is whole,
-/// else a four-point cubic (Catmull-Rom) through its neighbours, the ends held.
-#[inline]
-fn read(sample: &Sample, pos: f64, c: usize) -> f32 {
-    let i = pos.floor();
-    let f = (pos - i) as f32;
-    let i = i.max(0.0) as usize;
-    let x1 = sample.at(i, c);
-    if f == 0.0 {
-        return x1;
-    }
-    let last = (sample.desc().frames as usize).saturating_sub(1);
-    let x0 = sample.at(i.saturating_sub(1), c);
-    let x2 = sample.at((i + 1).min(last), c);
-    let x3 = sample.at((i + 2).min(last), c);
-    let c1 = 0.5 * (x2 - x0);
-    let c2 = x0 - 2.5 * x1 + 2.0 * x2 - 0.5 * x3;
-    let c3 = 0.5 * (x3 - x0) + 1.5 * (x1 - x2);
-    ((c3 * f + c2) * f + c1) * f + x1
 }
 
 impl Module for Sampler {
@@ -397,21 +376,7 @@ impl Module for Sampler {
         }
     }
 
-    fn state(&self) -> ModuleState {
-        ModuleState::Sampler(self.s)
-    }
-
-    fn restore(&mut self, state: &ModuleState) -> Result<(), DspError> {
-        match state {
-            ModuleState::Sampler(s) => {
-                self.s = *s;
-                Ok(())
-            }
-            _ => Err(DspError::StateMismatch {
-                reason: "not sampler state",
-            }),
-        }
-    }
+    super::plain_state!(Sampler, "a sampler");
 
     fn reset(&mut self) {
         self.s.playing = false;

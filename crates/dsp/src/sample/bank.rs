@@ -124,6 +124,26 @@ impl Sample {
         Ok(Sample { desc, memory })
     }
 
+    /// A sample in plain memory of this process (an offline render, a test): `audio` is
+    /// interleaved frames of `channels`, `onsets` its onset frames ([`onset_frames`]).
+    pub fn in_memory(
+        slot: u16,
+        channels: u16,
+        audio: Vec<f32>,
+        onsets: &[u32],
+    ) -> Result<Sample, crate::DspError> {
+        let desc = SampleDesc {
+            slot,
+            frames: (audio.len() / usize::from(channels.max(1))) as u64,
+            channels,
+            onsets: onsets.len().min(usize::from(u16::MAX)) as u16,
+            origin: SampleOrigin::default(),
+        };
+        let mut memory = audio;
+        memory.extend(onsets.iter().map(|&o| f32::from_bits(o)));
+        Sample::new(desc, Arc::new(memory))
+    }
+
     /// Its description.
     pub fn desc(&self) -> SampleDesc {
         self.desc
@@ -143,6 +163,28 @@ impl Sample {
             .get(i * ch + c.min(ch - 1))
             .copied()
             .unwrap_or(0.0)
+    }
+
+    /// Channel `c` at fractional frame `pos`: the frame itself when `pos` is whole (bit-exact
+    /// playback at rate 1), otherwise a four-point cubic (Catmull-Rom) through the
+    /// neighbouring frames, the ends held. Real-time thread.
+    #[inline]
+    pub fn read(&self, pos: f64, c: usize) -> f32 {
+        let i = pos.floor();
+        let f = (pos - i) as f32;
+        let i = i.max(0.0) as usize;
+        let x1 = self.at(i, c);
+        if f == 0.0 {
+            return x1;
+        }
+        let last = (self.desc.frames as usize).saturating_sub(1);
+        let x0 = self.at(i.saturating_sub(1), c);
+        let x2 = self.at((i + 1).min(last), c);
+        let x3 = self.at((i + 2).min(last), c);
+        let c1 = 0.5 * (x2 - x0);
+        let c2 = x0 - 2.5 * x1 + 2.0 * x2 - 0.5 * x3;
+        let c3 = 0.5 * (x3 - x0) + 1.5 * (x1 - x2);
+        ((c3 * f + c2) * f + c1) * f + x1
     }
 
     /// The interleaved audio. Real-time thread.

@@ -100,9 +100,9 @@ impl SamplePlayers {
                     break;
                 }
                 let (l, r) = if stereo_in {
-                    (read(sample, v.pos, 0), read(sample, v.pos, 1))
+                    (sample.read(v.pos, 0), sample.read(v.pos, 1))
                 } else {
-                    let x = read(sample, v.pos, 0);
+                    let x = sample.read(v.pos, 0);
                     (x, x)
                 };
                 match right.as_deref_mut() {
@@ -128,45 +128,13 @@ impl SamplePlayers {
     }
 }
 
-/// Channel `c` of `sample` at fractional frame `pos`: the frame itself when `pos` is whole
-/// (bit-exact playback at rate 1), otherwise a four-point cubic (Catmull-Rom) through the
-/// neighbouring frames, the ends held.
-#[inline]
-fn read(sample: &Sample, pos: f64, c: usize) -> f32 {
-    let i = pos.floor();
-    let f = (pos - i) as f32;
-    let i = i as usize;
-    let x1 = sample.at(i, c);
-    if f == 0.0 {
-        return x1;
-    }
-    let last = sample.desc().frames as usize - 1;
-    let x0 = sample.at(i.saturating_sub(1), c);
-    let x2 = sample.at((i + 1).min(last), c);
-    let x3 = sample.at((i + 2).min(last), c);
-    let c1 = 0.5 * (x2 - x0);
-    let c2 = x0 - 2.5 * x1 + 2.0 * x2 - 0.5 * x3;
-    let c3 = 0.5 * (x3 - x0) + 1.5 * (x1 - x2);
-    ((c3 * f + c2) * f + c1) * f + x1
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sample::{SampleDesc, SampleOrigin};
-    use std::sync::Arc;
 
     fn bank_with(data: Vec<f32>, channels: u16) -> SampleBank {
-        let frames = (data.len() / channels as usize) as u64;
-        let desc = SampleDesc {
-            slot: 3,
-            frames,
-            channels,
-            onsets: 0,
-            origin: SampleOrigin::default(),
-        };
         let mut bank = SampleBank::default();
-        bank.put(Sample::new(desc, Arc::new(data)).expect("a valid sample"));
+        bank.put(Sample::in_memory(3, channels, data, &[]).expect("a valid sample"));
         bank
     }
 

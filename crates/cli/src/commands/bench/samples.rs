@@ -1,7 +1,7 @@
 //! `chronus bench samples`: what a large sample costs — its memory, counted once however many
 //! workers map it, and a replacement's time with it against the same engine's without it.
 
-use super::{engine_on_null, percentile, wait_until, BenchArgs};
+use super::{engine_on_null, kill_active, percentile, wait_until, BenchArgs};
 use anyhow::{bail, Context, Result};
 use chronus_engine::{Engine, NewSample};
 use std::time::{Duration, Instant};
@@ -97,15 +97,7 @@ fn replacements(engine: &Engine, kills: usize) -> Result<Vec<f64>> {
             engine.both_online()
         })?;
         std::thread::sleep(Duration::from_millis(30));
-        let before = engine.metrics();
-        let pid = engine
-            .worker_pid(engine.active_slot())
-            .context("no active worker process")?;
-        let t0 = chronus_engine::rt::monotonic_ns();
-        // SAFETY: SIGKILL to a worker process this engine started.
-        if unsafe { libc::kill(pid as i32, libc::SIGKILL) } != 0 {
-            bail!("could not kill worker {pid}");
-        }
+        let (before, t0) = kill_active(engine)?;
         wait_until("the replacement", Duration::from_secs(5), || {
             engine.metrics().last_ready_ns > before.last_ready_ns && engine.both_online()
         })?;
