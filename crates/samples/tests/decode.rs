@@ -103,6 +103,32 @@ fn wav_of_every_width_reads_back_as_written() {
 }
 
 #[test]
+fn a_64_bit_float_wav_reads_back_as_written() {
+    // hound writes no 64-bit float: the file by hand (RIFF, fmt chunk of format 3, data).
+    let x = sine(440.0, 48_000, 0.1);
+    let data: Vec<u8> = x.iter().flat_map(|&v| f64::from(v).to_le_bytes()).collect();
+    let mut wav = Vec::new();
+    wav.extend(b"RIFF");
+    wav.extend((36 + data.len() as u32).to_le_bytes());
+    wav.extend(b"WAVEfmt ");
+    wav.extend(16u32.to_le_bytes());
+    wav.extend(3u16.to_le_bytes()); // IEEE float
+    wav.extend(1u16.to_le_bytes()); // mono
+    wav.extend(48_000u32.to_le_bytes());
+    wav.extend((48_000u32 * 8).to_le_bytes());
+    wav.extend(8u16.to_le_bytes());
+    wav.extend(64u16.to_le_bytes());
+    wav.extend(b"data");
+    wav.extend((data.len() as u32).to_le_bytes());
+    wav.extend(&data);
+    let path = scratch("f64.wav");
+    std::fs::write(&path, wav).expect("write");
+    let d = decode(&path, "f64.wav", 48_000, Limits::default()).expect("decodes");
+    assert_eq!((d.channels, d.frames()), (1, x.len()));
+    assert_eq!(d.samples, x, "every value as written");
+}
+
+#[test]
 fn a_44k1_tone_keeps_its_pitch_at_48k() {
     let path = scratch("tone44.wav");
     write_wav(&path, &sine(1000.0, 44_100, 1.0), 44_100, 1, 16, false);
