@@ -457,3 +457,42 @@ fn an_instrument_of_samplers_plays_a_sample_at_the_pitch_of_each_note() {
     assert!((c5 - 440.0).abs() < 0.5, "{c5}");
     assert!((g4 - 220.0 * 2f64.powf(7.0 / 12.0)).abs() < 0.5, "{g4}");
 }
+
+#[test]
+fn a_load_goes_on_in_the_background_and_a_third_at_once_is_refused() {
+    let dir = folder("background");
+    // Two files of 24 MB each (two minutes of mono at 48 kHz): a load takes a while.
+    let long: Vec<f32> = (0..6_000_000)
+        .map(|i| ((i % 997) as f32 / 997.0 - 0.5) * 0.2)
+        .collect();
+    write_wav(&dir.join("a.wav"), &long, 48_000);
+    write_wav(&dir.join("b.wav"), &long, 48_000);
+    let wav = scratch("background.wav");
+    let (child, port) = start(&dir, 10.0, &wav, &[]);
+    let c = Client::connect(port);
+    c.send(&m("/sample/load", vec![s("a"), s("a.wav")]));
+    c.send(&m("/sample/load", vec![s("b"), s("b.wav")]));
+    // Asked while both load: answered at once, before either is in.
+    let r = c.ask(&m("/get", vec![s("sine"), s("freq")]));
+    assert_eq!(r.addr, "/value", "{r:?}");
+    let r = c.ask(&m("/sample/load", vec![s("c"), s("a.wav")]));
+    assert_eq!(r.addr, "/error", "{r:?}");
+    assert!(format!("{:?}", r.args).contains("under way"), "{r:?}");
+    // Then both arrive, in whichever order they finish.
+    let mut loaded: Vec<String> = (0..2)
+        .map(|_| {
+            let r = c.recv();
+            assert_eq!(r.addr, "/sample/loaded", "{r:?}");
+            format!("{:?}", r.args[0])
+        })
+        .collect();
+    loaded.sort();
+    assert_eq!(
+        loaded,
+        vec![format!("{:?}", s("a")), format!("{:?}", s("b"))]
+    );
+    assert_eq!(c.stats(&["samples", "samples_refused"]), vec![2.0, 1.0]);
+    let mut child = child;
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

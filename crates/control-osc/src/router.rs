@@ -7,6 +7,7 @@
 //! `session.rs` holds what the router remembers of its senders, `reply.rs` builds the replies.
 
 mod commit;
+mod loads;
 mod plan;
 mod reply;
 mod session;
@@ -128,6 +129,8 @@ pub struct Router<S: Synth = Engine> {
     sessions: Option<PathBuf>,
     /// Where `/sample/load` reads files (`None`: only built-in kits).
     samples: Option<crate::SampleFiles>,
+    /// Sample loads under way in the background, and those done, waiting to be answered.
+    loads: Arc<loads::Loads>,
     /// Whether `/fault/inject` is on.
     fault_injection: bool,
 }
@@ -176,6 +179,7 @@ impl<S: Synth> Router<S> {
             presets: None,
             sessions: None,
             samples: None,
+            loads: Arc::default(),
             fault_injection: false,
         }
     }
@@ -452,6 +456,10 @@ impl<S: Synth> Router<S> {
                     replies.push(msg("/patch/aborted", vec![OscType::Int(n as i32)]));
                     applied_msgs += 1;
                 }
+                Plan::Load(load) => match self.start_load(peer, &addr, load) {
+                    Ok(()) => applied_msgs += 1,
+                    Err(f) => replies.extend(self.error(peer, &addr, f)),
+                },
                 Plan::Fault {
                     kind,
                     target,

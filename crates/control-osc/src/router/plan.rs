@@ -48,6 +48,8 @@ pub(super) enum Plan {
         create: bool,
         done: OscMessage,
     },
+    /// Read and load a sample file in the background, answering when it is in.
+    Load(chronus_engine::score::Load),
     /// Inject a fault (`/fault/inject <kind> <target>`).
     Fault {
         kind: &'static str,
@@ -393,32 +395,11 @@ impl<S: Synth> Router<S> {
     pub(super) fn plan_sample(&self, verb: &str, args: &[Arg<'_>]) -> Result<Plan, Failure> {
         use chronus_engine::score::Load;
         let reply = |addr: &str, args: Vec<OscType>| Ok(Plan::Reply(vec![msg(addr, args)]));
-        let loaded = |infos: Vec<chronus_engine::samples::SampleInfo>| {
-            infos
-                .into_iter()
-                .map(|i| {
-                    msg(
-                        "/sample/loaded",
-                        vec![
-                            OscType::String(i.name),
-                            OscType::Int(i.frames.min(i32::MAX as u64) as i32),
-                            OscType::Int(i32::from(i.channels)),
-                            OscType::Int(i.rate as i32),
-                        ],
-                    )
-                })
-                .collect::<Vec<_>>()
-        };
         match (verb, args) {
-            ("load", [Arg::Str(name), Arg::Str(file)]) => {
-                let load = Load::Sample {
-                    name: (*name).to_owned(),
-                    file: (*file).to_owned(),
-                };
-                let infos = crate::samples::load(&*self.engine, self.samples.as_ref(), &load)
-                    .map_err(|e| self.sample_refused(e))?;
-                Ok(Plan::Reply(loaded(infos)))
-            }
+            ("load", [Arg::Str(name), Arg::Str(file)]) => Ok(Plan::Load(Load::Sample {
+                name: (*name).to_owned(),
+                file: (*file).to_owned(),
+            })),
             ("load", _) => Err(fail(
                 "arguments",
                 "expects <name> <file>: a name to play it by and a file in the samples folder, e.g. kick kicks/808.wav",
@@ -477,7 +458,7 @@ impl<S: Synth> Router<S> {
     }
 
     /// A refused sample load, counted (`samples_refused` in `/status`).
-    fn sample_refused(&self, reason: String) -> Failure {
+    pub(super) fn sample_refused(&self, reason: String) -> Failure {
         self.stats
             .samples_refused
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);

@@ -123,6 +123,7 @@ impl<S: Synth> Router<S> {
     /// `/event` messages for subscribers. Call every few milliseconds.
     pub fn poll(&self) -> Vec<(Peer, OscMessage)> {
         let mut out = self.quarantine_errors();
+        out.extend(self.finished_loads());
         let played = self.played_samples();
         let m = self.engine.metrics();
         let mut st = self.state();
