@@ -466,9 +466,9 @@ impl Engine {
                         .map(f32::from_bits)
                         .collect();
                 let memory = crate::samples::Sealed::create(s.name, &[s.samples, &onsets])
-                    .map_err(|e| EngineError::SampleMemory {
-                        slot: 0,
-                        reason: format!("'{}': {e}", s.name),
+                    .map_err(|e| EngineError::SampleWrite {
+                        name: s.name.to_owned(),
+                        source: e,
                     })?;
                 Ok((memory, onsets.len() as u16))
             })

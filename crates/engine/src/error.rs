@@ -140,6 +140,14 @@ pub enum EngineError {
         /// Why.
         reason: String,
     },
+    /// A sample's shared memory could not be made or written (no memory left?).
+    #[error("sample '{name}': its shared memory cannot be written ({source}); free some samples or memory and load it again")]
+    SampleWrite {
+        /// The sample.
+        name: String,
+        /// Why.
+        source: std::io::Error,
+    },
     /// A sample's name is empty, too long or has other characters than letters, digits, `_`,
     /// `-` and `.`.
     #[error("'{name}' cannot name a sample: use 1 to 64 letters, digits, '_', '-' or '.'")]

@@ -51,17 +51,10 @@ fn write_wav(path: &Path, x: &[f32], rate: u32, channels: u16, bits: u16, float:
     w.finalize().expect("finalize");
 }
 
-/// Frequency by zero crossings with sub-sample interpolation, over the middle of `x`.
+/// Frequency by rising zero crossings (interpolated), over the middle of `x`.
 fn frequency(x: &[f32], rate: f64) -> f64 {
-    let x = &x[x.len() / 10..x.len() * 9 / 10];
-    let ups: Vec<f64> = x
-        .windows(2)
-        .enumerate()
-        .filter(|(_, w)| w[0] < 0.0 && w[1] >= 0.0)
-        .map(|(i, w)| i as f64 + f64::from(-w[0] / (w[1] - w[0])))
-        .collect();
-    let (first, last) = (ups[0], ups[ups.len() - 1]);
-    (ups.len() - 1) as f64 / (last - first) * rate
+    chronus_dsp::analysis::zero_crossing_frequency(&x[x.len() / 10..x.len() * 9 / 10], rate)
+        .expect("a tone")
 }
 
 fn run(cmd: &mut Command) {

@@ -195,9 +195,15 @@ impl Sampler {
         PARAMS[i].modulate(self.s.params[i], self.s.modulation[i], self.sample_rate)
     }
 
-    /// The MIDI note its `freq` is (rounded).
-    fn note(&self) -> i32 {
-        (69.0 + 12.0 * (self.value(FREQ) / 440.0).log2()).round() as i32
+    /// The MIDI note its `freq` is; a note's own frequency counts as its whole number (so the
+    /// root plays the frames as they are, an octave up every other one, exactly).
+    fn note(&self) -> f64 {
+        let note = 69.0 + 12.0 * (f64::from(self.value(FREQ)) / 440.0).log2();
+        if (note - note.round()).abs() < 1e-3 {
+            note.round()
+        } else {
+            note
+        }
     }
 
     /// Where and how it plays now, in `sample`.
@@ -211,31 +217,24 @@ impl Sampler {
         };
         let root = self.s.params[ROOT as usize];
         let semis = f64::from(self.value(PITCH));
-        let (from, to, rate) = if at_onsets {
-            let k = (self.s.params[SLICE as usize] as i32 + self.note() - root as i32)
-                .rem_euclid(slices) as usize;
-            let from = sample.onset(k).unwrap_or(0) as f64;
-            let to = sample.onset(k + 1).map_or(frames, |f| f as f64);
-            (from, to, (semis / 12.0).exp2())
-        } else if slices > 0 {
+        let note = self.note();
+        let (from, to, rate) = if slices > 0 {
             // The note picks the slice; its pitch is only `pitch`.
-            let k = (self.s.params[SLICE as usize] as i32 + self.note() - root as i32)
+            let k = (self.s.params[SLICE as usize] as i32 + note.round() as i32 - root as i32)
                 .rem_euclid(slices);
-            let w = frames / f64::from(slices);
-            (
-                (w * f64::from(k)).floor(),
-                (w * f64::from(k + 1)).floor(),
-                (semis / 12.0).exp2(),
-            )
-        } else {
-            // Semitones over the root; a note's own frequency counts as its whole number (so
-            // the root plays the frames as they are, an octave up every other one, exactly).
-            let note = 69.0 + 12.0 * (f64::from(self.value(FREQ)) / 440.0).log2();
-            let note = if (note - note.round()).abs() < 1e-3 {
-                note.round()
+            let (from, to) = if at_onsets {
+                let k = k as usize;
+                (
+                    sample.onset(k).unwrap_or(0) as f64,
+                    sample.onset(k + 1).map_or(frames, |f| f as f64),
+                )
             } else {
-                note
+                let w = frames / f64::from(slices);
+                ((w * f64::from(k)).floor(), (w * f64::from(k + 1)).floor())
             };
+            (from, to, (semis / 12.0).exp2())
+        } else {
+            // Semitones over the root.
             (
                 0.0,
                 frames,
