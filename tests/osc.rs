@@ -1262,41 +1262,44 @@ fn injected_faults_are_survived_and_a_poison_command_fails_one_worker_alone() {
     let restarted = c.stat("played_blocks") as usize * block;
     std::thread::sleep(Duration::from_millis(500)); // the restarted tone plays a while
     let restarted_until = c.stat("played_blocks") as usize * block;
-    // A poison command: armed, it rides on the next command; the leading worker fails on it
-    // alone, and its follower passes over it.
-    inject("panic", "command");
-    assert_eq!(c.stat("respawns"), respawns, "armed, not yet sent");
-    // From a client of its own, which hears what became of its command.
+    // Poison commands: armed, each rides on the next command; the leading worker fails on it
+    // alone (a panic, then a hang), and its follower passes over it (or puts it off: a hung
+    // leader never renders the block).
     let sender = synth.client_from("127.0.0.3");
-    sender.send(&m("/mod/sine/freq", vec![OscType::Float(440.0)]));
-    wait_stat(&c, "respawns", respawns + 1.0);
-    wait_stat(&c, "workers_alive", 2.0);
-    let lost = c.stat("lost_samples");
-    println!(
-        "lost samples: crash both {lost_both}, poison command {}",
-        lost - lost_both
-    );
-    assert_eq!(lost, lost_both, "the poison command lost nothing");
-    assert!(
-        c.stat("quarantined") >= 1.0,
-        "the poison command is quarantined"
-    );
-    let told = sender.recv();
-    println!("the poison command's sender: {} {:?}", told.addr, told.args);
-    assert_eq!(told.addr, "/error", "{told:?}");
-    assert_eq!(told.args[0], s("/mod/sine/freq"), "{told:?}");
-    assert!(
-        matches!(&told.args[1], OscType::String(r) if r.starts_with("quarantined:")),
-        "{told:?}"
-    );
-    // Not a double fault a moment later either (one that was on its way when the first
-    // replacement was counted).
-    let v = c.stats(&["lost_samples", "respawns"]);
-    assert_eq!(
-        v,
-        [lost_both, respawns + 1.0],
-        "a single fault, nothing lost"
-    );
+    for (n, (kind, pitch)) in [("panic", 440.0), ("hang", 550.0)].into_iter().enumerate() {
+        inject(kind, "command");
+        assert_eq!(c.stat("respawns"), respawns, "armed, not yet sent");
+        // From a client of its own, which hears what became of its command.
+        sender.send(&m("/mod/sine/freq", vec![OscType::Float(pitch)]));
+        respawns = wait_stat(&c, "respawns", respawns + 1.0);
+        wait_stat(&c, "workers_alive", 2.0);
+        let lost = c.stat("lost_samples");
+        println!(
+            "lost samples: crash both {lost_both}, poison command ({kind}) {}",
+            lost - lost_both
+        );
+        assert_eq!(lost, lost_both, "the poison command ({kind}) lost nothing");
+        assert!(
+            c.stat("quarantined") >= n as f64 + 1.0,
+            "the poison command ({kind}) is quarantined"
+        );
+        let told = sender.recv();
+        println!("the poison command's sender: {} {:?}", told.addr, told.args);
+        assert_eq!(told.addr, "/error", "{told:?}");
+        assert_eq!(told.args[0], s("/mod/sine/freq"), "{told:?}");
+        assert!(
+            matches!(&told.args[1], OscType::String(r) if r.starts_with("quarantined:")),
+            "{told:?}"
+        );
+        // Not a double fault a moment later either (one that was on its way when the
+        // replacement was counted).
+        let v = c.stats(&["lost_samples", "respawns"]);
+        assert_eq!(
+            v,
+            [lost_both, respawns],
+            "a single fault ({kind}), nothing lost"
+        );
+    }
     let (rec, stdout) = synth.finish();
     println!("{}", stdout.lines().last().unwrap_or(""));
     // The audio says so too: no gap (a run of exact zeros) from before the poison command on.
@@ -1310,8 +1313,8 @@ fn injected_faults_are_survived_and_a_poison_command_fails_one_worker_alone() {
     let f = freq(&rec[restarted + 4_800..restarted_until]);
     println!("after crash both: {f:.2} Hz");
     assert!((f - 330.0).abs() < 1.0, "{f} Hz (440: the change was lost)");
-    // The tone plays on after all of it, at its level, and the quarantined command (A4) never
-    // took effect: the last second is still 330 Hz.
+    // The tone plays on after all of it, at its level, and the quarantined commands (440 and
+    // 550 Hz) never took effect: the last second is still 330 Hz.
     let tail = &rec[rec.len() - SR as usize..];
     let (f, level) = (freq(tail), analysis::peak(tail));
     println!("after the faults: {f:.2} Hz, peak {level:.3}");

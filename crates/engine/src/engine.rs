@@ -55,6 +55,9 @@ pub enum InjectedFault {
     Spin,
     /// The worker renders `n` times slower.
     Slow(u32),
+    /// The worker spends `n` more block periods on this one block (sleeping): late once,
+    /// not dead.
+    Late(u32),
     /// The worker crashes with SIGSEGV (process workers only).
     Segv,
     /// The worker aborts (SIGABRT; process workers only).

@@ -45,15 +45,20 @@ impl FaultTarget {
 /// How many times slower a `slow` worker renders.
 pub const SLOW_FACTOR: u32 = 3;
 
+/// How many block periods late a `late` worker is with its block.
+pub const LATE_BLOCKS: u32 = 3;
+
 /// The fault kinds by name: `crash` (SIGSEGV, process workers only), `panic`, `hang` (spins
-/// at normal priority: a stall), `nan` (a block of NaN), `slow` ([`SLOW_FACTOR`] times slower,
-/// which must not be taken for a fault).
-pub const KINDS: [(&str, InjectedFault); 5] = [
+/// at normal priority: a stall), `nan` (a block of NaN), `slow` ([`SLOW_FACTOR`] times slower),
+/// `late` (one block [`LATE_BLOCKS`] periods late). The last two must not be taken for a
+/// fault.
+pub const KINDS: [(&str, InjectedFault); 6] = [
     ("crash", InjectedFault::Segv),
     ("panic", InjectedFault::Panic),
     ("hang", InjectedFault::Hang),
     ("nan", InjectedFault::Nan),
     ("slow", InjectedFault::Slow(SLOW_FACTOR)),
+    ("late", InjectedFault::Late(LATE_BLOCKS)),
 ];
 
 /// The fault kind called `name`.

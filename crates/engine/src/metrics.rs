@@ -25,6 +25,7 @@ pub struct Metrics {
     pub(crate) faults_panic: AtomicU64,
     pub(crate) faults_nan: AtomicU64,
     pub(crate) faults_diverged: AtomicU64,
+    pub(crate) deferred: AtomicU64,
     pub(crate) last_detect_ns: AtomicU64,
     pub(crate) last_ready_ns: AtomicU64,
     pub(crate) last_respawn_us: AtomicU64,
@@ -74,6 +75,10 @@ pub struct MetricsSnapshot {
     pub faults_nan: u64,
     /// Standby blocks that differed from the active worker's.
     pub faults_diverged: u64,
+    /// Times the standby put off a block's commands because the active worker had not
+    /// rendered the block when the standby had to go on, and the active worker rendered it
+    /// after all (late, not hung): the standby was resynced. Not a fault.
+    pub deferred: u64,
     /// Monotonic time (ns) at which the supervisor saw the last fault.
     pub last_detect_ns: u64,
     /// Monotonic time (ns) the replacement for the last fault was in sync and online.
@@ -125,6 +130,7 @@ impl Metrics {
             faults_panic: self.faults_panic.load(Relaxed),
             faults_nan: self.faults_nan.load(Relaxed),
             faults_diverged: self.faults_diverged.load(Relaxed),
+            deferred: self.deferred.load(Relaxed),
             last_detect_ns: self.last_detect_ns.load(Relaxed),
             last_ready_ns: self.last_ready_ns.load(Relaxed),
             last_respawn_us: self.last_respawn_us.load(Relaxed),

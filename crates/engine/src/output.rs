@@ -103,7 +103,9 @@ impl Output {
                     .all(|(a, b)| a.to_bits() == b.to_bits());
                 if same {
                     self.metrics.verified_blocks.fetch_add(1, Relaxed);
-                } else {
+                } else if self.slots[standby].deferred_block().is_none() {
+                    // (A standby that put off commands differs for that reason: the
+                    // supervisor settles it.)
                     self.slots[standby].flag_fault(fault::DIVERGED);
                 }
             }

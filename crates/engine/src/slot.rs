@@ -116,6 +116,10 @@ struct Header {
     skip_block: AtomicU64,
     /// worker → engine: the last block whose commands the worker did pass over, plus one.
     skipped_block: AtomicU64,
+    /// worker → engine, cleared by the engine: a block whose commands the worker, following,
+    /// put off because its leader had not rendered it in time, plus one (0: none pending; see
+    /// [`Slot::note_deferred`]).
+    deferred_block: AtomicU64,
     /// engine → worker: 1 while the worker follows its twin (see [`Slot::set_follows`]).
     follows: AtomicU32,
     /// Until then (monotonic ns) the worker is on a long job between blocks (a snapshot, a
@@ -217,6 +221,12 @@ impl Twin {
     /// Real-time thread: the first block the twin rendered not finite.
     pub(crate) fn first_not_finite(&self) -> Option<u64> {
         self.header().not_finite.load(Acquire).checked_sub(1)
+    }
+
+    /// Real-time thread: until when (monotonic ns) the twin is on a long job it announced
+    /// (a patch edit, a snapshot). One load.
+    pub(crate) fn busy_until(&self) -> u64 {
+        self.header().busy_until_ns.load(Relaxed)
     }
 }
 
@@ -397,6 +407,34 @@ impl Slot {
     /// before the block is published.
     pub(crate) fn note_skipped(&self, b: u64) {
         self.layout().header.skipped_block.store(b + 1, Release);
+    }
+
+    /// Worker side, real-time thread: the commands of block `b` were put off (passed over,
+    /// as [`Slot::note_skipped`] says too) because the leader had not rendered `b` when the
+    /// follower had to. The engine settles it: if the leader hung or failed in `b`, they are
+    /// quarantined; if it rendered `b` after all, this worker has diverged from it and is
+    /// resynced. Two stores, before the block is published.
+    pub(crate) fn note_deferred(&self, b: u64) {
+        let h = &self.layout().header;
+        h.skipped_block.store(b + 1, Release);
+        h.deferred_block.store(b + 1, SeqCst);
+    }
+
+    /// The block whose commands the worker put off and the engine has not settled yet. One
+    /// load (the worker reads it on its real-time thread: while one is pending, it does not
+    /// wait for its leader again).
+    pub(crate) fn deferred_block(&self) -> Option<u64> {
+        self.layout()
+            .header
+            .deferred_block
+            .load(SeqCst)
+            .checked_sub(1)
+    }
+
+    /// Engine side: the deferral is settled (its commands quarantined, or the worker is to be
+    /// replaced). One store.
+    pub(crate) fn clear_deferred(&self) {
+        self.layout().header.deferred_block.store(0, SeqCst);
     }
 
     /// Output side: whether this slot's worker follows its twin (the leader): before it
@@ -748,6 +786,7 @@ impl Slot {
         h.skip_block.store(0, Relaxed);
         h.failing.store(0, Relaxed);
         h.skipped_block.store(0, Relaxed);
+        h.deferred_block.store(0, Relaxed);
         h.follows.store(0, Relaxed);
         h.fault.store(fault::NONE, Release);
         h.snap_ready.store(0, Release);

@@ -20,6 +20,9 @@ enum Fault {
     Panic,
     Nan,
     Diverged,
+    /// It put off a block's commands because its leader was late with it, and the leader
+    /// rendered it after all: its state lacks them (not a fault of its own).
+    Deferred,
 }
 
 impl std::fmt::Display for Fault {
@@ -30,6 +33,7 @@ impl std::fmt::Display for Fault {
             Fault::Panic => "panicked",
             Fault::Nan => "produced NaN or infinite samples",
             Fault::Diverged => "diverged from its twin",
+            Fault::Deferred => "put off commands the other worker was late with",
         })
     }
 }
@@ -130,6 +134,11 @@ impl Supervisor {
         };
         if self.checkpoint_asked.is_some()
             || self.checkpoint_at.elapsed() < every
+            || self
+                .shared
+                .slots
+                .iter()
+                .any(|s| s.deferred_block().is_some())
             || self.resync.iter().any(Option::is_some)
             || self.handles.iter().any(Option::is_none)
             || !self.shared.slots.iter().all(Slot::online)
@@ -165,6 +174,11 @@ impl Supervisor {
         };
         if let Some(snap) = self.shared.slots[s].read_snapshot() {
             self.shared.slots[s].clear_snapshot();
+            if self.shared.slots[s].deferred_block().is_some() {
+                // It may lack commands it put off that the journal would then forget.
+                self.checkpoint_asked = None;
+                return;
+            }
             self.keep_checkpoint(snap, seq);
         } else if asked.elapsed() > CHECKPOINT_EVERY {
             self.checkpoint_asked = None;
@@ -210,6 +224,7 @@ impl Supervisor {
                 if let Some(f) = self.detect(i) {
                     self.replace(i, f, woke_ns);
                 }
+                self.settle_deferral(i, woke_ns);
                 if self.handles[i].is_none()
                     && self.retry_at[i].is_some_and(|t| Instant::now() >= t)
                 {
@@ -280,6 +295,7 @@ impl Supervisor {
             Fault::Panic => &m.faults_panic,
             Fault::Nan => &m.faults_nan,
             Fault::Diverged => &m.faults_diverged,
+            Fault::Deferred => &m.deferred,
         }
         .fetch_add(1, Relaxed);
         let slot = &shared.slots[i];
@@ -288,6 +304,8 @@ impl Supervisor {
         let failed_in = match f {
             // Noted by the worker when it rendered it.
             Fault::Nan => slot.first_not_finite(),
+            // Replaced for its state, not for a block it failed in.
+            Fault::Deferred | Fault::Diverged => None,
             _ => self.failed_rendering(i),
         };
         // A worker that failed in a block: its twin passes over the commands first applied
@@ -315,13 +333,16 @@ impl Supervisor {
         if let Some(b) = contain {
             self.await_containment(j, b, f);
         }
+        self.settle_survivors_deferral(j, failed_in, f);
         self.resync[i] = None;
         if self.checkpoint_asked.is_some_and(|(s, _, _)| s == i) {
             self.checkpoint_asked = None;
         }
         let survivor_ok = self.handles[j].is_some() && self.shared.slots[j].online();
         m.workers_alive.store(u32::from(survivor_ok), Relaxed);
-        let quick = self.online_at[i].is_none_or(|t| t.elapsed() < QUICK_DEATH);
+        // A worker resynced for a deferral did not fail: it does not count towards a storm.
+        let quick =
+            f != Fault::Deferred && self.online_at[i].is_none_or(|t| t.elapsed() < QUICK_DEATH);
         self.online_at[i] = None;
         self.streak[i] = if quick { self.streak[i] + 1 } else { 0 };
         if self.streak[i] >= BACKOFF_AFTER {
@@ -622,6 +643,75 @@ impl Supervisor {
                 crate::wire::decode(&e.cmd)
             );
         }
+    }
+
+    /// Settles a deferral of slot `i`'s worker (a follower that put off block `d`'s commands
+    /// because its leader was still inside `d` when it had to go on) once its leader has
+    /// rendered `d` after all: it was late, not hung. The follower's state lacks `d`'s
+    /// commands: if it is still the standby, it is resynced from the leader (counted
+    /// `deferred`, not a fault); if the output has failed over to it meanwhile (the leader was
+    /// later than the output could wait), the listener hears it without them: they are
+    /// quarantined, and the old leader, which has them, is replaced. A leader that hangs or
+    /// fails in `d` is settled by [`Supervisor::replace`] instead.
+    fn settle_deferral(&mut self, i: usize, now_ns: u64) {
+        let j = i ^ 1;
+        let slot = &self.shared.slots[i];
+        let twin = &self.shared.slots[j];
+        let Some(d) = slot.deferred_block() else {
+            return;
+        };
+        if self.handles[i].is_none() || !slot.online() {
+            return; // being replaced anyway
+        }
+        let leader_done = twin.online()
+            && self.handles[j].is_some()
+            && twin.next_block() > d
+            && twin.failing() != Some(d)
+            && twin.first_not_finite() != Some(d);
+        if !leader_done {
+            return;
+        }
+        let active = self.shared.metrics.active.load(Acquire) as usize & 1;
+        if active == i {
+            let shared = self.shared.clone();
+            {
+                let mut control = shared.lock();
+                let why = "the active worker was later with it than the output could wait; \
+                           the other played on without it";
+                self.quarantine(&mut control, &shared.slots[i], d, why);
+            }
+            shared.slots[i].clear_deferred();
+            self.replace(j, Fault::Diverged, now_ns);
+        } else {
+            tracing::info!(
+                "worker {i} put off the commands of block {d} (its leader was late with them); resyncing it"
+            );
+            self.replace(i, Fault::Deferred, now_ns);
+        }
+    }
+
+    /// After slot `i`'s worker failed (`f`, in block `failed_in` if known), its twin `j` may
+    /// have put off the commands of a block `d` for it: the survivor plays on without them,
+    /// so they are quarantined (the leader hung or failed there: a poison contained; or it
+    /// failed later, and they are lost with it).
+    fn settle_survivors_deferral(&mut self, j: usize, failed_in: Option<u64>, f: Fault) {
+        let Some(d) = self.shared.slots[j].deferred_block() else {
+            return;
+        };
+        if f == Fault::Deferred {
+            return;
+        }
+        let shared = self.shared.clone();
+        let why = if failed_in == Some(d) {
+            format!("the leading worker {f} in it; the other played on without it")
+        } else {
+            format!("the leading worker was late with it, then {f}; the other played on without it")
+        };
+        {
+            let mut control = shared.lock();
+            self.quarantine(&mut control, &shared.slots[j], d, &why);
+        }
+        shared.slots[j].clear_deferred();
     }
 
     /// The block slot `i`'s worker was rendering when it failed, unless it was killed from

@@ -23,6 +23,7 @@ pub(crate) mod kind {
     pub const INJECT_SEGV: u32 = 14;
     pub const INJECT_ABORT: u32 = 15;
     pub const INJECT_SPIN: u32 = 16;
+    pub const INJECT_LATE: u32 = 17;
 }
 
 /// The sequencer's operations (the `flag` of a [`kind::SEQ`] command).
@@ -102,6 +103,10 @@ pub(crate) fn encode(w: Wire) -> WireCommand {
                 InjectedFault::Slow(n) => {
                     c.value = n as f32;
                     kind::INJECT_SLOW
+                }
+                InjectedFault::Late(n) => {
+                    c.value = n as f32;
+                    kind::INJECT_LATE
                 }
                 InjectedFault::Segv => kind::INJECT_SEGV,
                 InjectedFault::Abort => kind::INJECT_ABORT,
@@ -231,6 +236,7 @@ pub(crate) fn decode(c: &WireCommand) -> Option<Wire> {
         kind::INJECT_HANG => return Some(Wire::Inject(InjectedFault::Hang)),
         kind::INJECT_SPIN => return Some(Wire::Inject(InjectedFault::Spin)),
         kind::INJECT_SLOW => return Some(Wire::Inject(InjectedFault::Slow(c.value as u32))),
+        kind::INJECT_LATE => return Some(Wire::Inject(InjectedFault::Late(c.value as u32))),
         kind::INJECT_SEGV => return Some(Wire::Inject(InjectedFault::Segv)),
         kind::INJECT_ABORT => return Some(Wire::Inject(InjectedFault::Abort)),
         kind::SET => Action::Set {
@@ -383,6 +389,7 @@ mod tests {
                 Just(InjectedFault::Hang),
                 Just(InjectedFault::Spin),
                 (0u32..=1_000_000).prop_map(InjectedFault::Slow),
+                (0u32..=1_000_000).prop_map(InjectedFault::Late),
                 Just(InjectedFault::Segv),
                 Just(InjectedFault::Abort),
             ]
@@ -424,7 +431,7 @@ mod tests {
 
     #[test]
     fn unknown_kinds_and_operations_decode_to_nothing() {
-        for kind in [0, 9, 17, u32::MAX] {
+        for kind in [0, 9, 18, u32::MAX] {
             let c = WireCommand {
                 kind,
                 ..Default::default()

@@ -171,14 +171,24 @@ pub(crate) fn run(
         // Poison containment: a follower takes a block's commands only once its leader has
         // rendered the block with them; if the leader failed there, they are passed over (a
         // snapshot request changes no sound, and a fault aimed at this worker alone is its
-        // own: both are kept). The engine may say so too (a leader that died unmarked).
-        let followed = twin.is_some_and(|t| {
-            slot.follows()
-                && slot.has_command_upto(sealed)
-                && leader_failed_in(slot, t, b, generation)
-        });
+        // own: both are kept); if the leader is still inside the block when the follower must
+        // go on (hung there, or late), they are put off, and the engine settles which it was.
+        // The engine may say to pass over them too (a leader that died unmarked).
+        let leader = match twin {
+            Some(t)
+                if slot.follows()
+                    && slot.deferred_block().is_none()
+                    && slot.has_command_upto(sealed) =>
+            {
+                await_leader(slot, t, b, generation)
+            }
+            _ => Leader::NotFollowed,
+        };
         slot.set_rendering(Some(b));
-        let skipping = followed || slot.skips(b);
+        if leader == Leader::Late {
+            slot.note_deferred(b);
+        }
+        let skipping = matches!(leader, Leader::Failed | Leader::Late) || slot.skips(b);
         while let Some(cmd) = slot.pop_command_upto(sealed) {
             let wire = crate::wire::decode(&cmd);
             let kept = matches!(wire, Some(Wire::Snapshot)) || crate::wire::is_aimed(&cmd);
@@ -228,6 +238,14 @@ pub(crate) fn run(
                         return;
                     }
                     InjectedFault::Slow(n) => slow = n.clamp(1, 100),
+                    InjectedFault::Late(n) => {
+                        // Injected lateness: this block only, asleep (no CPU taken).
+                        let period_s = slot.block() as f64 / slot.sample_rate();
+                        std::thread::sleep(std::time::Duration::from_secs_f64(
+                            period_s * f64::from(n.min(1_000)),
+                        ));
+                        slot.beat(crate::rt::monotonic_ns());
+                    }
                     InjectedFault::Segv => {
                         // A real invalid memory access (a raised signal would only reach the
                         // runtime's stack-overflow handler first).
@@ -322,29 +340,56 @@ fn start_renderer(slot: &Slot, start: Start, generation: u32) -> Option<Renderer
     }
 }
 
+/// What a follower found of its leader's block (see [`await_leader`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Leader {
+    /// Not followed (this worker leads, or plays alone, or the block has no command).
+    NotFollowed,
+    /// The leader rendered the block well: its commands are safe to apply.
+    Rendered,
+    /// The leader failed in the block (a crash or panic it marked, or its first non-finite
+    /// block): its commands are passed over.
+    Failed,
+    /// The leader is still inside the block when the follower must go on to keep its own
+    /// deadline: hung there, or only late. Its commands are put off; the engine settles it.
+    Late,
+    /// The leader is on a long job it announced (a patch edit, which allocates), or no
+    /// longer led, or this worker is being stopped: the block is rendered as it comes.
+    Unknown,
+}
+
 /// Poison containment, on the follower's real-time thread, between two blocks: waits until
-/// its leader (`twin`) has rendered block `b` or failed in it; true if it failed there (a
-/// crash or panic it marked, or its first non-finite block). A bounded wait: it sleeps in
-/// slices of 50 µs, and gives up after a quarter of the lookahead's time (a leader that is
-/// late, hung, or no longer led: the block is then rendered as it comes), so the follower
-/// keeps its deadline.
-fn leader_failed_in(slot: &Slot, twin: &Twin, b: u64, generation: u32) -> bool {
+/// its leader (`twin`) has rendered block `b` or failed in it. A bounded wait: it sleeps in
+/// slices of 50 µs, and gives up after half the lookahead's time (half a block period at
+/// least), which leaves the other half to render the block before the output may need it
+/// from this worker.
+fn await_leader(slot: &Slot, twin: &Twin, b: u64, generation: u32) -> Leader {
     let period_ns = slot.block() as f64 * 1e9 / slot.sample_rate();
-    let patience_ns = (period_ns * slot.lookahead() as f64 / 4.0).max(period_ns / 2.0) as u64;
+    let patience_ns = (period_ns * slot.lookahead() as f64 / 2.0).max(period_ns / 2.0) as u64;
     let deadline = crate::rt::monotonic_ns() + patience_ns;
     loop {
         if twin.failing() == Some(b) {
-            return true;
+            return Leader::Failed;
         }
         if twin.next_block() > b {
-            return twin.first_not_finite() == Some(b);
+            return if twin.first_not_finite() == Some(b) {
+                Leader::Failed
+            } else {
+                Leader::Rendered
+            };
         }
-        if !slot.follows()
-            || slot.stop_requested()
-            || slot.generation() != generation
-            || crate::rt::monotonic_ns() >= deadline
-        {
-            return false;
+        if !slot.follows() || slot.stop_requested() || slot.generation() != generation {
+            return Leader::Unknown;
+        }
+        let now = crate::rt::monotonic_ns();
+        if now >= deadline {
+            // A leader on an announced patch edit is busy, not hung (an edit that hangs is a
+            // double fault: the follower applies it too).
+            return if now < twin.busy_until() {
+                Leader::Unknown
+            } else {
+                Leader::Late
+            };
         }
         std::thread::sleep(std::time::Duration::from_micros(50));
     }

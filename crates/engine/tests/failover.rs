@@ -610,34 +610,65 @@ fn a_poison_command_that_makes_a_worker_output_nan_fails_it_alone() {
     a_poison_command_fails_the_leading_worker_alone(InjectedFault::Nan, WorkerMode::Process, "nan");
 }
 
-/// A poison command that hangs the worker applying it reaches the follower too: a hang is
-/// seen only blocks later, and the follower has been given the block by then (when it was due
-/// next). A double fault, restarted from the checkpoint; the command both workers failed on
-/// is quarantined then, never replayed, and its sender can be told.
+/// A poison command that hangs the worker applying it fails it alone too: the follower
+/// waits for its leader only so long (half the lookahead), then puts the block's commands off
+/// and renders it without them; the output, finding no block from the hung leader, plays the
+/// follower's, and the supervisor, seeing the leader stalled in that block, quarantines them.
 #[test]
-fn a_poison_command_that_hangs_both_workers_is_quarantined_at_the_restart() {
-    let blocks = (2.0 * SR / BLOCK as f64) as u64;
-    let mut poison_seq = 0;
-    let mut quarantined = Vec::new();
-    let (rec, m) = play(
+fn a_poison_command_that_hangs_a_worker_fails_it_alone() {
+    a_poison_command_fails_the_leading_worker_alone(
+        InjectedFault::Hang,
         WorkerMode::Process,
-        &[gate_on_at_0()],
-        blocks,
-        "poison-hang.wav",
-        |engine| (poison_seq, quarantined) = send_poison(engine, InjectedFault::Hang, 2),
+        "hang",
     );
-    println!("poison hang: {m:?}, quarantined {quarantined:?}");
-    assert!(m.faults_stall >= 2, "both workers hung: {m:?}");
-    assert!(m.lost_samples > 0, "a double fault loses time: {m:?}");
-    assert_eq!(m.quarantined, 1, "{m:?}");
-    assert_eq!(quarantined, [poison_seq], "the sender can be told");
-    assert!(rec.iter().all(|x| x.is_finite()));
-    let tail = &rec[rec.len() - 24_000..];
-    let f = chronus_dsp::analysis::fundamental(tail, SR).expect("the tone plays on");
-    assert!(
-        (f - 440.0).abs() < 0.5,
-        "{f} Hz: the quarantined command never took effect"
-    );
+}
+
+/// A leader merely late with a block is not taken for hung: here it spends 6 more block
+/// periods on a block with a command in it, longer than its follower waits (half the
+/// lookahead of 8) and shorter than the lookahead (the output still gets the block in time). The follower
+/// puts the command off, the leader renders it after all, and the follower is resynced from
+/// it: nothing is quarantined, no fault is counted, the command takes effect, not a sample
+/// is lost.
+#[test]
+fn a_late_leader_is_not_taken_for_hung() {
+    retried_when_the_clock_was_late(|| {
+        let blocks = (2.0 * SR / BLOCK as f64) as u64;
+        let gate = gate_on_at_0();
+        let commands = [chronus_engine::Command::new(4_800, gate.action)];
+        let mut quarantined = Vec::new();
+        let (rec, m) = play(
+            WorkerMode::Process,
+            &commands,
+            blocks,
+            "late-leader.wav",
+            |engine| {
+                wait_both_online(engine);
+                std::thread::sleep(Duration::from_millis(300));
+                engine
+                    .send_with_fault(None, &[pitch(330.0)], Some(InjectedFault::Late(6)))
+                    .unwrap();
+                let deadline = std::time::Instant::now() + Duration::from_secs(5);
+                while !engine.both_online() || engine.metrics().deferred < 1 {
+                    assert!(
+                        std::time::Instant::now() < deadline,
+                        "the follower was not resynced: {:?}",
+                        engine.metrics()
+                    );
+                    std::thread::sleep(Duration::from_millis(5)); // poll interval
+                }
+                quarantined = engine.take_quarantined();
+            },
+        );
+        println!("late leader: {m:?}, quarantined {quarantined:?}");
+        assert_eq!(m.faults(), 0, "late is not a fault: {m:?}");
+        assert_eq!((m.deferred, m.respawns), (1, 1), "{m:?}");
+        assert_eq!((m.underruns, m.lost_samples), (0, 0), "{m:?}");
+        assert_eq!(m.quarantined, 0, "{m:?}");
+        assert!(quarantined.is_empty());
+        let tail = &rec[rec.len() - 24_000..];
+        let f = chronus_dsp::analysis::fundamental(tail, SR).expect("the tone plays on");
+        assert!((f - 330.0).abs() < 0.5, "{f} Hz: the command took effect");
+    });
 }
 
 /// Two workers killed from outside (SIGKILL) while both are inside the same block are not a
@@ -662,9 +693,10 @@ fn a_kill_from_outside_in_the_middle_of_a_block_quarantines_nothing() {
                 let sent_at = engine.metrics().played_blocks;
                 let set = pitch(330.0);
                 engine.send(set).unwrap();
-                // Right behind it (before any hang takes the CPU from this thread), a hang.
+                // Right behind it (before any hang takes the CPU from this thread), a hang
+                // aimed at both (a follower would put a hanging command off).
                 engine
-                    .inject_into(FaultTarget::Command, InjectedFault::Hang)
+                    .inject_into(FaultTarget::Both, InjectedFault::Hang)
                     .unwrap();
                 // The next tick seals both into one block, which both workers start at once
                 // and hang in; before the hang is seen (the lookahead plus 4 blocks), kill them.

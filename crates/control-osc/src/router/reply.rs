@@ -140,6 +140,7 @@ impl<S: Synth> Router<S> {
             ("failovers", OscType::Long(m.failovers as i64)),
             ("respawns", OscType::Long(m.respawns as i64)),
             ("diverged", OscType::Long(m.faults_diverged as i64)),
+            ("deferred", OscType::Long(m.deferred as i64)),
             ("workers_alive", OscType::Int(m.workers_alive as i32)),
             ("active", OscType::Int(m.active as i32)),
             (
