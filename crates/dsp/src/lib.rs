@@ -26,6 +26,11 @@ mod error;
 mod fastmath;
 pub mod limiter;
 pub mod minblep;
+/// The minBLEP table's design, as the build script runs it (checked against the compiled-in
+/// table).
+#[cfg(test)]
+#[path = "../build/minblep.rs"]
+mod minblep_design;
 mod module;
 pub mod modules;
 mod param;

@@ -250,7 +250,6 @@ pub struct Osc {
 impl Osc {
     /// A fresh oscillator at the default parameters.
     pub fn new(sample_rate: f64) -> Self {
-        minblep::warm();
         let params = PARAMS.each_ref().map(|p| p.default);
         let f = f64::from(params[0]).log2();
         Osc {
