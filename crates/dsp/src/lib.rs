@@ -51,5 +51,5 @@ pub use patch::{
 };
 pub use ramp::Ramp;
 pub use voices::{
-    note_hz, VoiceMode, VoicePhase, VoiceState, VoicesState, DEFAULT_VOICES, MAX_VOICES,
+    note_hz, VoiceMode, VoicePhase, VoiceState, VoicesState, DEFAULT_VOICES, MAX_BEND, MAX_VOICES,
 };

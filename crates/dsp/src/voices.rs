@@ -61,6 +61,9 @@ pub struct VoiceState {
     pub phase: VoicePhase,
     /// When it was last started or released (a counter of note events, for stealing).
     pub since: u64,
+    /// Its key was let go while the sustain pedal was down: it is held until the pedal lifts.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub sustained: bool,
     /// Its modules' states, in template order.
     pub modules: Vec<ModuleState>,
 }
@@ -77,6 +80,12 @@ pub struct VoicesState {
     pub serial: u64,
     /// Notes held in mono mode, oldest first.
     pub held: Vec<u8>,
+    /// The sustain pedal is down.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub sustain: bool,
+    /// Pitch bend, in semitones (every voice's pitch moved by it).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub bend: f32,
     /// Every voice (empty without a template).
     pub voices: Vec<VoiceState>,
 }
@@ -86,8 +95,13 @@ struct Voice {
     velocity: f32,
     phase: VoicePhase,
     since: u64,
+    /// Let go while the pedal was down (still `Held` until it lifts).
+    sustained: bool,
     modules: Vec<Box<dyn Module>>,
 }
+
+/// The widest pitch bend, in semitones either way.
+pub const MAX_BEND: f32 = 48.0;
 
 /// The equal-tempered frequency of a MIDI note (A4 = 69 = 440 Hz).
 pub fn note_hz(note: u8) -> f32 {
@@ -129,6 +143,11 @@ pub(crate) struct VoicePool {
     serial: u64,
     held: [u8; MONO_STACK],
     held_len: usize,
+    /// The sustain pedal is down.
+    sustain: bool,
+    /// Pitch bend in semitones, and the frequency ratio it makes.
+    bend: f32,
+    bend_ratio: f32,
     voices: Vec<Voice>,
     scratch: Vec<f32>,
     /// The right side of a voice that ends in a pan.
@@ -147,6 +166,9 @@ impl VoicePool {
             serial: 0,
             held: [0; MONO_STACK],
             held_len: 0,
+            sustain: false,
+            bend: 0.0,
+            bend_ratio: 1.0,
             voices: Vec::new(),
             scratch: vec![0.0; block],
             scratch_right: vec![0.0; block],
@@ -254,6 +276,7 @@ impl VoicePool {
                     velocity: 0.0,
                     phase: VoicePhase::Free,
                     since: 0,
+                    sustained: false,
                     modules,
                 });
             }
@@ -328,7 +351,7 @@ impl VoicePool {
                     .or_else(|| oldest(active, VoicePhase::Held))
                     .unwrap_or(0);
                 let v = &mut self.voices[pick];
-                start(v, note, velocity, serial, false);
+                start(v, note, velocity, serial, false, self.bend_ratio);
                 Ok(Some(pick))
             }
             VoiceMode::Mono => {
@@ -346,7 +369,7 @@ impl VoicePool {
                 self.held_len += 1;
                 let v = &mut self.voices[0];
                 let legato = v.phase == VoicePhase::Held;
-                start(v, note, velocity, serial, legato);
+                start(v, note, velocity, serial, legato, self.bend_ratio);
                 Ok((!legato).then_some(0))
             }
         }
@@ -419,7 +442,11 @@ impl VoicePool {
             (VoiceMode::Poly, Some(n)) => {
                 for v in &mut self.voices {
                     if v.phase == VoicePhase::Held && v.note == n {
-                        release(v, &mut self.serial);
+                        if self.sustain {
+                            v.sustained = true;
+                        } else {
+                            release(v, &mut self.serial);
+                        }
                     }
                 }
             }
@@ -440,12 +467,52 @@ impl VoicePool {
                     let back = self.held[self.held_len - 1];
                     self.serial += 1;
                     let velocity = v.velocity;
-                    start(v, back, velocity, self.serial, true);
+                    start(v, back, velocity, self.serial, true, self.bend_ratio);
+                } else if self.sustain {
+                    v.sustained = true;
                 } else {
                     release(v, &mut self.serial);
                 }
             }
         }
+    }
+
+    /// The sustain pedal: down, notes let go keep sounding as if held; up, those are
+    /// released. Never allocates. Real-time thread.
+    pub(crate) fn set_sustain(&mut self, on: bool) {
+        self.sustain = on;
+        if on {
+            return;
+        }
+        for v in &mut self.voices {
+            if v.sustained {
+                v.sustained = false;
+                release(v, &mut self.serial);
+            }
+        }
+    }
+
+    /// Bends every voice's pitch by `semitones` (±[`MAX_BEND`]), those sounding at once and
+    /// every note played after. Never allocates. Real-time thread.
+    pub(crate) fn set_bend(&mut self, semitones: f32) -> Result<(), DspError> {
+        if !semitones.is_finite() {
+            return Err(DspError::NonFinite { param: "bend" });
+        }
+        self.bend = semitones.clamp(-MAX_BEND, MAX_BEND);
+        self.bend_ratio = (self.bend / 12.0).exp2();
+        for v in self
+            .voices
+            .iter_mut()
+            .filter(|v| v.phase != VoicePhase::Free)
+        {
+            tune(v, self.bend_ratio);
+        }
+        Ok(())
+    }
+
+    /// The sustain pedal's state and the bend in semitones.
+    pub(crate) fn expression(&self) -> (bool, f32) {
+        (self.sustain, self.bend)
     }
 
     /// (held, sounding) voices: sounding counts those in their release too. Never allocates.
@@ -606,6 +673,8 @@ impl VoicePool {
             mode: self.mode,
             serial: self.serial,
             held: self.held[..self.held_len].to_vec(),
+            sustain: self.sustain,
+            bend: self.bend,
             voices: self
                 .voices
                 .iter()
@@ -614,6 +683,7 @@ impl VoicePool {
                     velocity: v.velocity,
                     phase: v.phase,
                     since: v.since,
+                    sustained: v.sustained,
                     modules: v.modules.iter().map(|m| m.state()).collect(),
                 })
                 .collect(),
@@ -625,7 +695,10 @@ impl VoicePool {
         if s.voices.len() != self.voices.len() {
             return mismatch("voice pool differs");
         }
-        if s.held.len() > MONO_STACK || !(1..=MAX_VOICES).contains(&usize::from(s.count)) {
+        if s.held.len() > MONO_STACK
+            || !(1..=MAX_VOICES).contains(&usize::from(s.count))
+            || !(s.bend.is_finite() && s.bend.abs() <= MAX_BEND)
+        {
             return mismatch("voice settings out of range");
         }
         for (v, vs) in self.voices.iter().zip(&s.voices) {
@@ -641,7 +714,11 @@ impl VoicePool {
             v.velocity = vs.velocity;
             v.phase = vs.phase;
             v.since = vs.since;
+            v.sustained = vs.sustained;
         }
+        self.sustain = s.sustain;
+        self.bend = s.bend;
+        self.bend_ratio = (s.bend / 12.0).exp2();
         self.count = usize::from(s.count);
         self.mode = s.mode;
         self.serial = s.serial;
@@ -663,15 +740,12 @@ fn oldest(voices: &[Voice], phase: VoicePhase) -> Option<usize> {
 
 /// Gives `v` the note. A free voice starts clean (fresh phase and filter, no glide); a busy
 /// one changes pitch in place; unless `legato`, its envelopes (re)open.
-fn start(v: &mut Voice, note: u8, velocity: f32, serial: u64, legato: bool) {
+fn start(v: &mut Voice, note: u8, velocity: f32, serial: u64, legato: bool, bend_ratio: f32) {
     let fresh = v.phase == VoicePhase::Free;
-    for m in &mut v.modules {
-        if matches!(m.kind(), ModuleKind::Osc | ModuleKind::Sampler) {
-            // In range by construction (a MIDI note's frequency, below any Nyquist limit
-            // clamps it); the sampler's `freq` is its parameter 0 too.
-            let _ = m.set_param(osc::FREQ, note_hz(note));
-        }
-        if fresh {
+    v.note = note;
+    tune(v, bend_ratio);
+    if fresh {
+        for m in &mut v.modules {
             m.reset();
         }
     }
@@ -683,9 +757,21 @@ fn start(v: &mut Voice, note: u8, velocity: f32, serial: u64, legato: bool) {
         }
         v.velocity = velocity;
     }
-    v.note = note;
     v.phase = VoicePhase::Held;
+    v.sustained = false;
     v.since = serial;
+}
+
+/// Sets the voice's oscillators and samplers to its note, bent by `bend_ratio`.
+fn tune(v: &mut Voice, bend_ratio: f32) {
+    let hz = note_hz(v.note) * bend_ratio;
+    for m in &mut v.modules {
+        if matches!(m.kind(), ModuleKind::Osc | ModuleKind::Sampler) {
+            // Clamped by the module (a bent note past Nyquist stays below it); the sampler's
+            // `freq` is its parameter 0 too.
+            let _ = m.set_param(osc::FREQ, hz);
+        }
+    }
 }
 
 fn release(v: &mut Voice, serial: &mut u64) {

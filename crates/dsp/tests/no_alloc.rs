@@ -144,7 +144,14 @@ fn exercise(stereo: bool) {
                         p.note_on_in(Some(bass), 36 + n, 0.5).unwrap();
                     }
                     p.note_off_in(Some(bass), Some(37)).unwrap();
+                    // The pedal and the bend (MIDI's): notes let go under the pedal, a bend
+                    // of sounding voices, the pedal lifted.
+                    p.sustain_in(None, true).unwrap();
+                    p.note_off(Some(54)).unwrap();
+                    p.bend_in(None, (i % 7) as f32 - 3.0).unwrap();
+                    p.bend_in(Some(bass), 1.5).unwrap();
                 }
+                460 => p.sustain_in(None, false).unwrap(),
                 470 => {
                     p.set_tempo(100.0 + (i / 500) as f32); // the voices' tempo-synced LFOs
                     p.set_param(lfo, 6, (i / 500 % 2) as f32).unwrap(); // retrig on, off

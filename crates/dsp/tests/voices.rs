@@ -225,3 +225,76 @@ fn bad_notes_and_patches_without_a_template_are_errors() {
     bare.process(&mut out);
     assert!(out.iter().any(|&s| s != 0.0));
 }
+
+#[test]
+fn the_sustain_pedal_holds_notes_let_go_until_it_lifts() {
+    let mut p = patch();
+    p.note_on(60, 1.0).unwrap();
+    p.sustain_in(None, true).unwrap();
+    p.note_off(Some(60)).unwrap();
+    // Let go under the pedal: still held, still sounding at its level after the release time.
+    render(&mut p, 0.3);
+    assert_eq!(p.notes(), [(60, VoicePhase::Held)]);
+    let held = render(&mut p, 0.3);
+    let a = amplitude_at(&held, f64::from(note_hz(60)), SR);
+    assert!((a - 0.35).abs() < 0.01, "amplitude {a} under the pedal");
+    // A note played and let go under the pedal is held too; one still down is not touched
+    // when the pedal lifts.
+    p.note_on(64, 1.0).unwrap();
+    p.note_on(67, 1.0).unwrap();
+    p.note_off(Some(64)).unwrap();
+    assert_eq!(p.expression_in(None).unwrap(), (true, 0.0));
+    p.sustain_in(None, false).unwrap();
+    render(&mut p, 0.1);
+    assert_eq!(p.notes(), [(67, VoicePhase::Held)]);
+    // Without the pedal, letting go releases at once.
+    p.note_off(Some(67)).unwrap();
+    render(&mut p, 0.1);
+    assert_eq!(p.notes(), []);
+}
+
+#[test]
+fn pitch_bend_moves_sounding_and_later_notes() {
+    let mut p = patch();
+    p.note_on(69, 1.0).unwrap();
+    render(&mut p, 0.1);
+    p.bend_in(None, 2.0).unwrap();
+    let bent = render(&mut p, 0.5);
+    let f = fundamental(&bent[4_800..], SR).unwrap();
+    let want = 440.0 * 2f64.powf(2.0 / 12.0);
+    println!("A4 bent +2: {f:.2} Hz (want {want:.2})");
+    assert!((f - want).abs() < 0.2, "{f}");
+    // A note played while bent is bent too; back to 0, both at pitch.
+    p.note_off(None).unwrap();
+    render(&mut p, 0.1);
+    p.note_on(57, 1.0).unwrap();
+    let f = fundamental(&render(&mut p, 0.5)[4_800..], SR).unwrap();
+    assert!((f - 220.0 * 2f64.powf(2.0 / 12.0)).abs() < 0.2, "{f}");
+    p.bend_in(None, 0.0).unwrap();
+    let f = fundamental(&render(&mut p, 0.5)[4_800..], SR).unwrap();
+    assert!((f - 220.0).abs() < 0.2, "{f}");
+    // Out of range is clamped; not finite is refused.
+    p.bend_in(None, 100.0).unwrap();
+    assert_eq!(p.expression_in(None).unwrap().1, chronus_dsp::MAX_BEND);
+    assert!(p.bend_in(None, f32::NAN).is_err());
+}
+
+#[test]
+fn a_restored_patch_keeps_the_pedal_the_bend_and_the_notes_it_holds() {
+    let mut a = patch();
+    a.note_on(60, 0.8).unwrap();
+    a.sustain_in(None, true).unwrap();
+    a.note_off(Some(60)).unwrap();
+    a.bend_in(None, -1.5).unwrap();
+    render(&mut a, 0.05);
+    let mut b = Patch::from_state(&a.state()).unwrap();
+    assert_eq!(b.expression_in(None).unwrap(), (true, -1.5));
+    let (x, y) = (render(&mut a, 0.1), render(&mut b, 0.1));
+    assert!(x.iter().zip(&y).all(|(p, q)| p.to_bits() == q.to_bits()));
+    // The pedal lifts in both: the sustained note is released in both.
+    a.sustain_in(None, false).unwrap();
+    b.sustain_in(None, false).unwrap();
+    let (x, y) = (render(&mut a, 0.2), render(&mut b, 0.2));
+    assert!(x.iter().zip(&y).all(|(p, q)| p.to_bits() == q.to_bits()));
+    assert_eq!(b.notes(), []);
+}

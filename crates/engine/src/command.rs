@@ -49,6 +49,20 @@ pub enum Action {
         /// The instrument, by its head module (`None`: the default one).
         inst: Option<ModuleId>,
     },
+    /// The sustain pedal of an instrument: down, notes let go sound on until it lifts.
+    Sustain {
+        /// Down (`true`) or up.
+        on: bool,
+        /// The instrument, by its head module (`None`: the default one).
+        inst: Option<ModuleId>,
+    },
+    /// Pitch bend of an instrument: every voice's pitch, sounding or to come, moved by it.
+    Bend {
+        /// Semitones (finite; clamped to ±48).
+        semitones: f32,
+        /// The instrument, by its head module (`None`: the default one).
+        inst: Option<ModuleId>,
+    },
     /// Play a loaded sample once, from its first frame (its last, for a negative rate).
     PlaySample {
         /// Its slot in the bank.

@@ -156,6 +156,8 @@ fn mirror(control: &mut Control, cmd: &crate::wire::WireCommand) {
             };
             layout.set_voices_in(inst, usize::from(count), mode)
         }
+        Action::Sustain { on, inst } => layout.sustain_in(inst, on),
+        Action::Bend { semitones, inst } => layout.bend_in(inst, semitones),
         Action::Seq(a) => {
             control.sequencer.apply(a, 0, |_| {});
             Ok(())

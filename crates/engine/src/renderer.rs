@@ -309,6 +309,8 @@ fn apply_to(patch: &mut Patch, action: Action) -> Result<(), EngineError> {
             };
             patch.set_voices_in(inst, usize::from(count), mode)?;
         }
+        Action::Sustain { on, inst } => patch.sustain_in(inst, on)?,
+        Action::Bend { semitones, inst } => patch.bend_in(inst, semitones)?,
         Action::PlaySample { slot, gain, rate } => patch.play_sample(slot, gain, rate)?,
         Action::Seq(_) => {}
     }

@@ -16,6 +16,7 @@ pub(crate) mod kind {
     pub const NOTE: u32 = 6;
     pub const VOICES: u32 = 7;
     pub const SAMPLE: u32 = 8;
+    pub const EXPRESSION: u32 = 9;
     pub const INJECT_PANIC: u32 = 10;
     pub const INJECT_NAN: u32 = 11;
     pub const INJECT_HANG: u32 = 12;
@@ -172,6 +173,18 @@ fn encode_action(c: &mut WireCommand, action: Action) {
             c.flag = u8::from(mono);
             c.module2 = encode_inst(inst);
         }
+        Action::Sustain { on, inst } => {
+            c.kind = kind::EXPRESSION;
+            c.flag = 0;
+            c.param = u8::from(on);
+            c.module2 = encode_inst(inst);
+        }
+        Action::Bend { semitones, inst } => {
+            c.kind = kind::EXPRESSION;
+            c.flag = 1;
+            c.value = semitones;
+            c.module2 = encode_inst(inst);
+        }
         Action::PlaySample { slot, gain, rate } => {
             // The rate's 32 bits exactly: the high half in `module2`, the low in
             // `param`/`flag`.
@@ -260,6 +273,14 @@ pub(crate) fn decode(c: &WireCommand) -> Option<Wire> {
         kind::VOICES => Action::Voices {
             count: c.param,
             mono: c.flag != 0,
+            inst: decode_inst(c.module2),
+        },
+        kind::EXPRESSION if c.flag == 0 => Action::Sustain {
+            on: c.param != 0,
+            inst: decode_inst(c.module2),
+        },
+        kind::EXPRESSION if c.flag == 1 => Action::Bend {
+            semitones: c.value,
             inst: decode_inst(c.module2),
         },
         kind::SEQ => Action::Seq(decode_seq(c)?),
@@ -375,6 +396,8 @@ mod tests {
             }),
             (any::<u16>(), any::<f32>(), any::<f32>())
                 .prop_map(|(slot, gain, rate)| { Action::PlaySample { slot, gain, rate } }),
+            (any::<bool>(), inst()).prop_map(|(on, inst)| Action::Sustain { on, inst }),
+            (any::<f32>(), inst()).prop_map(|(semitones, inst)| Action::Bend { semitones, inst }),
         ]
     }
 
@@ -431,7 +454,7 @@ mod tests {
 
     #[test]
     fn unknown_kinds_and_operations_decode_to_nothing() {
-        for kind in [0, 9, 18, u32::MAX] {
+        for kind in [0, 18, u32::MAX] {
             let c = WireCommand {
                 kind,
                 ..Default::default()

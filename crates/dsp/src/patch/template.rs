@@ -55,6 +55,34 @@ impl Patch {
         Ok(())
     }
 
+    /// The sustain pedal of the instrument whose head is `inst` (`None`: the default one):
+    /// down (`on`), notes let go keep sounding until it lifts. Never allocates. Real-time
+    /// thread.
+    pub fn sustain_in(&mut self, inst: Option<ModuleId>, on: bool) -> Result<(), DspError> {
+        let pool = &mut self.instrument_mut(inst)?.pool;
+        if pool.template().is_empty() {
+            return Err(DspError::NoVoiceTemplate);
+        }
+        pool.set_sustain(on);
+        Ok(())
+    }
+
+    /// Bends the pitch of every voice of the instrument whose head is `inst` (`None`: the
+    /// default one) by `semitones` (clamped to ±[`crate::MAX_BEND`]), sounding or to
+    /// come. Never allocates. Real-time thread.
+    pub fn bend_in(&mut self, inst: Option<ModuleId>, semitones: f32) -> Result<(), DspError> {
+        let pool = &mut self.instrument_mut(inst)?.pool;
+        if pool.template().is_empty() {
+            return Err(DspError::NoVoiceTemplate);
+        }
+        pool.set_bend(semitones)
+    }
+
+    /// The instrument's sustain pedal (down?) and pitch bend in semitones.
+    pub fn expression_in(&self, inst: Option<ModuleId>) -> Result<(bool, f32), DspError> {
+        Ok(self.instrument_ref(inst)?.pool.expression())
+    }
+
     /// Sets how many notes may sound at once on the default instrument (1..=
     /// [`crate::MAX_VOICES`]) and the [`VoiceMode`]. Never allocates.
     pub fn set_voices(&mut self, count: usize, mode: VoiceMode) -> Result<(), DspError> {

@@ -9,6 +9,8 @@
 //! | `/engine/amp` | number 0..1 | `sine.gain` (seed compatibility) |
 //! | `/note/on` | note (0..127 or a name like `C4`), velocity 0..1 (default 1), instrument (default: the default one) | play a note |
 //! | `/note/off` | note, or nothing for every note; then an instrument | release |
+//! | `/note/sustain` | `on`/`off` (or 1/0), then an instrument | the sustain pedal |
+//! | `/note/bend` | semitones −48..48, then an instrument | pitch bend |
 //! | `/voices` | count 1..32, then optionally `poly` or `mono` | the default instrument's voice pool |
 //! | `/inst/voices` | instrument, count 1..32, then optionally `poly` or `mono` | an instrument's voice pool |
 //! | `/seq/bpm`, `/seq/swing`, `/seq/start`, `/seq/stop`, `/seq/pattern`, `/seq/target` | see docs/osc.md | the sequencer |
@@ -398,6 +400,32 @@ fn resolve_other(
             };
             let inst = playable(dir, inst)?;
             Ok(vec![Action::NoteOff { note, inst }])
+        }
+        ["note", "sustain"] => {
+            let usage = "expects on|off (or 1|0) [instrument]: the sustain pedal";
+            let (on, inst) = match args {
+                [v] => (v.as_gate(), None),
+                [v, Arg::Str(i)] => (v.as_gate(), Some(*i)),
+                _ => return Err(bad(address, usage)),
+            };
+            let on = on.ok_or_else(|| bad(address, usage))?;
+            let inst = playable(dir, inst)?;
+            Ok(vec![Action::Sustain { on, inst }])
+        }
+        ["note", "bend"] => {
+            let usage = "expects <semitones -48..48> [instrument]: the pitch bend (0: none)";
+            let (v, inst) = match args {
+                [v] => (v, None),
+                [v, Arg::Str(i)] => (v, Some(*i)),
+                _ => return Err(bad(address, usage)),
+            };
+            let max = chronus_dsp::MAX_BEND;
+            let semitones = v
+                .as_f32()
+                .filter(|x| x.is_finite() && x.abs() <= max)
+                .ok_or_else(|| bad(address, usage))?;
+            let inst = playable(dir, inst)?;
+            Ok(vec![Action::Bend { semitones, inst }])
         }
         ["voices"] => {
             let (count, mono) = voice_args(address, args)?;
