@@ -8,7 +8,7 @@ test:           ## the whole test suite, as CI runs it
 	bash scripts/test.sh
 
 test-quick:     ## everything but the real-time end-to-end tests, fast
-	cargo nextest run --workspace -E 'not binary(/^(failover|lifecycle|run|osc|bench|mcp|jack|alsa|say|jam|tour|soak|session|samples)$$/)'
+	cargo nextest run --workspace -E 'not binary(/^(failover|lifecycle|run|osc|bench|mcp|jack|alsa|say|jam|tour|soak|session|samples|midi)$$/)'
 
 test-audio:     ## the accuracy suite (MUS-01..03, LFO, golden render), printing every figure
 	cargo test -p chronus-dsp --release --tests -- --nocapture --test-threads 1 2>&1 | grep -E '^(MUS|LFO|phase|triangle|square|saw|pulse|test result)'

@@ -104,7 +104,7 @@ examples() {
 step "examples run" examples
 # Tests that run real-time workers against a clock measure "no lost sample": they get the
 # machine to themselves (one at a time, nothing else running), everything else runs in parallel.
-realtime='binary(/^(failover|lifecycle|run|osc|bench|mcp|jack|alsa|say|jam|tour|soak|session|samples)$/)'
+realtime='binary(/^(failover|lifecycle|run|osc|bench|mcp|jack|alsa|say|jam|tour|soak|session|samples|midi)$/)'
 tests() {  # tests NAME CARGO-ARGS...
     local name=$1; shift
     if has_tests "not $realtime" "$@"; then

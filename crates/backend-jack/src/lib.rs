@@ -27,6 +27,10 @@
 
 #![warn(clippy::unwrap_used)]
 
+pub mod midi;
+
+pub use midi::{MidiClient, MidiReceiver, StampedMidi};
+
 use chronus_engine::backend::{Backend, BlockAdapter, Stream, StreamConfig, StreamReport};
 use chronus_engine::{EngineError, Metrics, Output};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::*};
@@ -56,6 +60,16 @@ pub enum JackError {
         /// What libjack said.
         detail: String,
     },
+    /// A connection that could not be made.
+    #[error("cannot connect {from} to {to} ({detail}); list the ports with `chronus devices` or `jack_lsp`")]
+    Connect {
+        /// The source port.
+        from: String,
+        /// The destination port.
+        to: String,
+        /// What JACK said.
+        detail: String,
+    },
     /// Any other JACK failure.
     #[error("JACK: {0}")]
     Jack(#[from] jack::Error),
@@ -74,13 +88,19 @@ impl From<JackError> for EngineError {
 pub struct JackBackend {
     client: jack::Client,
     connect: Connect,
+    /// `midi_in`, registered by [`JackBackend::with_midi`], and the sources to connect to it.
+    midi: Option<(midi::MidiSender, Vec<String>)>,
 }
 
 impl JackBackend {
     /// Opens a client named `name` on the running server (never starts a server).
     pub fn open(name: &str, connect: Connect) -> Result<JackBackend, JackError> {
         match jack::Client::new(name, jack::ClientOptions::NO_START_SERVER) {
-            Ok((client, _status)) => Ok(JackBackend { client, connect }),
+            Ok((client, _status)) => Ok(JackBackend {
+                client,
+                connect,
+                midi: None,
+            }),
             Err(e) => Err(JackError::NoServer {
                 server: std::env::var("JACK_DEFAULT_SERVER")
                     .map(|s| format!(" named '{s}'"))
@@ -88,6 +108,15 @@ impl JackBackend {
                 detail: e.to_string(),
             }),
         }
+    }
+
+    /// Registers a MIDI input port, `midi_in`, in this client, connected to each of `sources`
+    /// once started; its events are stamped with the engine sample they arrived with (see
+    /// [`midi`]). Returns the reader's end.
+    pub fn with_midi(&mut self, sources: Vec<String>) -> Result<MidiReceiver, JackError> {
+        let (sender, receiver) = midi::register(&self.client)?;
+        self.midi = Some((sender, sources));
+        Ok(receiver)
     }
 
     /// The server's sample rate: the engine must run at it.
@@ -147,6 +176,8 @@ struct Process {
     ports: Vec<jack::Port<jack::AudioOut>>,
     adapter: BlockAdapter,
     blocks: Arc<AtomicU64>,
+    midi: Option<midi::MidiSender>,
+    sample_rate: f64,
 }
 
 impl jack::ProcessHandler for Process {
@@ -154,6 +185,10 @@ impl jack::ProcessHandler for Process {
         // Real-time: the adapter renders engine blocks and hands each port its channel
         // (a mono engine's one channel to every port).
         let frames = ps.n_frames() as usize;
+        // MIDI first: each event stamped with the engine sample of its frame in this cycle.
+        if let Some(m) = self.midi.as_mut() {
+            m.take(ps, Some(self.adapter.position()), self.sample_rate);
+        }
         let (ports, adapter) = (&mut self.ports, &mut self.adapter);
         let count = ports.len();
         adapter.fill_ports(frames, count, |port, offset, samples| {
@@ -229,10 +264,17 @@ impl Backend for JackBackend {
             metrics,
             gone: gone.clone(),
         };
+        let (midi, sources) = match self.midi {
+            Some((sender, sources)) => (Some(sender), sources),
+            None => (None, Vec::new()),
+        };
+        let midi_port = midi.as_ref().and_then(midi::MidiSender::name);
         let process = Process {
             ports,
             adapter: BlockAdapter::new(output),
             blocks: cycles.clone(),
+            midi,
+            sample_rate: f64::from(rate),
         };
         let active = self
             .client
@@ -252,6 +294,9 @@ impl Backend for JackBackend {
                     })?;
             }
         }
+        if let Some(port) = midi_port {
+            connect_sources(active.as_client(), &sources, &port)?;
+        }
         Ok(Box::new(JackStream {
             client: Some(active),
             config: obtained,
@@ -260,6 +305,24 @@ impl Backend for JackBackend {
             cycles,
         }))
     }
+}
+
+/// Connects each of `sources` (output ports, e.g. `seq:out`) to `port`.
+pub(crate) fn connect_sources(
+    client: &jack::Client,
+    sources: &[String],
+    port: &str,
+) -> Result<(), JackError> {
+    for source in sources {
+        client
+            .connect_ports_by_name(source, port)
+            .map_err(|e| JackError::Connect {
+                from: source.clone(),
+                to: port.to_owned(),
+                detail: e.to_string(),
+            })?;
+    }
+    Ok(())
 }
 
 impl Stream for JackStream {

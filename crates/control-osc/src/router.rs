@@ -8,12 +8,14 @@
 
 mod commit;
 mod loads;
+mod midi;
 mod plan;
 mod reply;
 mod session;
 
 use chronus_engine::address::presets::{self, Preset};
 use chronus_engine::address::EditTiming;
+pub use midi::MIDI_RATE_LIMIT;
 use plan::{fail, Failure, Plan};
 use reply::msg;
 use session::State;
@@ -81,6 +83,16 @@ pub struct Stats {
     pub commits_refused: AtomicU64,
     /// Faults injected by `/fault/inject` (with `chronus run --fault-injection`).
     pub faults_injected: AtomicU64,
+    /// MIDI events received.
+    pub midi_events: AtomicU64,
+    /// MIDI messages that could not be read (truncated, stray bytes).
+    pub midi_malformed: AtomicU64,
+    /// MIDI events whose action could not be done (a map to a module that is gone, …).
+    pub midi_refused: AtomicU64,
+    /// MIDI events dropped past [`MIDI_RATE_LIMIT`] a second.
+    pub midi_rate_limited: AtomicU64,
+    /// MIDI events the input dropped before the router saw them (it fell behind).
+    pub midi_dropped: AtomicU64,
 }
 
 /// Patch edits one sender may stage before `/patch/commit` (or `/patch/abort`).
@@ -133,6 +145,8 @@ pub struct Router<S: Synth = Engine> {
     loads: Arc<loads::Loads>,
     /// Whether `/fault/inject` is on.
     fault_injection: bool,
+    /// MIDI: the mapper, the clock follower, the flood guard.
+    midi: Mutex<midi::MidiSide>,
 }
 
 /// Converts an OSC timetag to monotonic nanoseconds (`None`: "immediately").
@@ -181,6 +195,7 @@ impl<S: Synth> Router<S> {
             samples: None,
             loads: Arc::default(),
             fault_injection: false,
+            midi: Mutex::default(),
         }
     }
 

@@ -69,6 +69,10 @@ pub trait Synth: Send + Sync + 'static {
     fn load_session(&self, text: &str) -> Result<(), EngineError>;
     /// The output sample that plays at monotonic time `ns`.
     fn sample_at(&self, ns: u64) -> Option<u64>;
+    /// The sequencer's tempo (BPM) and whether it runs.
+    fn tempo(&self) -> (f32, bool) {
+        (120.0, false)
+    }
     /// Monotonic time of sample 0.
     fn origin_ns(&self) -> u64;
     /// The file being recorded, if any.
@@ -161,6 +165,10 @@ impl Synth for Engine {
     fn load_session(&self, text: &str) -> Result<(), EngineError> {
         Engine::load_session(self, text)
     }
+    fn tempo(&self) -> (f32, bool) {
+        Engine::tempo(self)
+    }
+
     fn sample_at(&self, ns: u64) -> Option<u64> {
         Engine::sample_at(self, ns)
     }

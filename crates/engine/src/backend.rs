@@ -126,6 +126,13 @@ impl BlockAdapter {
         self.output.block_size()
     }
 
+    /// The sample (on the engine's clock) of the next frame this adapter hands out: what a
+    /// backend stamps input arriving with that frame by (MIDI). Real-time thread.
+    pub fn position(&self) -> u64 {
+        (self.output.next_block() * self.output.block_size() as u64)
+            .saturating_sub((self.len - self.pos) as u64)
+    }
+
     /// Renders the next block once the last one is handed out. Real-time thread.
     fn refill(&mut self) {
         if self.pos == self.len {

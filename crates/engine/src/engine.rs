@@ -666,6 +666,12 @@ impl Engine {
         Some((secs * self.shared.config.sample_rate).round().max(0.0) as u64)
     }
 
+    /// The sequencer's tempo (BPM) and whether it runs, as last sent.
+    pub fn tempo(&self) -> (f32, bool) {
+        let control = self.shared.lock();
+        (control.sequencer.bpm(), control.sequencer.running())
+    }
+
     /// Monotonic time (ns) at which the output played sample 0 (0 before it started).
     pub fn origin_ns(&self) -> u64 {
         self.shared.metrics.origin_ns.load(Acquire)

@@ -70,6 +70,8 @@ pub struct Choice {
     pub cpal_host: Option<String>,
     /// What the engine will ask of the device (for backends that must be probed first).
     pub want: chronus_engine::backend::StreamConfig,
+    /// A JACK MIDI input in the audio client (JACK backend), with these sources connected.
+    pub midi: Option<Vec<String>>,
 }
 
 /// An opened backend and the sample rate it dictates (if it does).
@@ -82,6 +84,9 @@ pub struct Opened {
     pub sample_rate: Option<u32>,
     /// Frames the device asks for per callback, when known before starting (JACK).
     pub period: Option<u32>,
+    /// The MIDI input registered in the audio client (`Choice::midi`, JACK backend).
+    #[cfg(feature = "jack")]
+    pub midi: Option<(chronus_backend_jack::MidiReceiver, String)>,
 }
 
 /// Backends compiled into this binary.
@@ -106,13 +111,21 @@ fn open_jack(choice: &Choice) -> Result<Opened, chronus_backend_jack::JackError>
     } else {
         Connect::Ports(choice.connect.clone())
     };
-    let jack = JackBackend::open(&choice.jack_name, connect)?;
+    let mut jack = JackBackend::open(&choice.jack_name, connect)?;
     let (rate, period) = (jack.sample_rate(), jack.buffer_size());
+    let midi = match &choice.midi {
+        Some(sources) => {
+            let port = format!("{}:midi_in", jack.name());
+            Some((jack.with_midi(sources.clone())?, port))
+        }
+        None => None,
+    };
     Ok(Opened {
         backend: Box::new(jack),
         name: "jack",
         sample_rate: Some(rate),
         period: Some(period),
+        midi,
     })
 }
 
@@ -141,6 +154,8 @@ fn open_alsa(choice: &Choice) -> Result<Opened> {
         name: "alsa",
         sample_rate: None,
         period: Some(period as u32),
+        #[cfg(feature = "jack")]
+        midi: None,
     })
 }
 
@@ -153,6 +168,8 @@ fn null() -> Opened {
         name: "null",
         sample_rate: None,
         period: None,
+        #[cfg(feature = "jack")]
+        midi: None,
     }
 }
 
@@ -178,6 +195,8 @@ pub fn open(choice: &Choice) -> Result<Opened> {
                 name: "cpal",
                 sample_rate: None,
                 period: Some(period as u32),
+                #[cfg(feature = "jack")]
+                midi: None,
             })
         }
         BackendKind::Auto => {

@@ -10,6 +10,8 @@ pub mod jam;
 pub mod mcp;
 #[cfg(feature = "osc")]
 pub mod meter;
+#[cfg(feature = "osc")]
+pub mod midi_in;
 pub mod plot;
 pub mod render;
 pub mod run;

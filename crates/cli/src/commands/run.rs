@@ -150,6 +150,18 @@ pub struct RunArgs {
     #[cfg(feature = "osc")]
     #[arg(long)]
     fault_injection: bool,
+    /// MIDI input: `jack` registers `<jack-name>:midi_in` (in the audio client with
+    /// --backend jack: each event plays at its exact sample, a fixed latency after it came),
+    /// `auto` takes JACK when a server answers, `none` takes no MIDI. Notes, pedal, bend,
+    /// controllers (`/midi/map`), clock: see docs/midi.md.
+    #[cfg(feature = "osc")]
+    #[arg(long, value_enum, default_value_t = super::midi_in::MidiChoice::None)]
+    midi: super::midi_in::MidiChoice,
+    /// Connect this JACK MIDI output port to chronus's MIDI input (repeatable), e.g.
+    /// `--midi-connect a2j:keyboard`.
+    #[cfg(feature = "osc")]
+    #[arg(long, value_name = "PORT")]
+    midi_connect: Vec<String>,
 }
 
 #[cfg(feature = "osc")]
@@ -242,6 +254,96 @@ fn sample_files(args: &RunArgs) -> chronus_osc::SampleFiles {
     }
 }
 
+/// Whether MIDI in is asked for (and possible in this build).
+fn midi_wanted(args: &RunArgs) -> bool {
+    #[cfg(feature = "osc")]
+    {
+        use super::midi_in::MidiChoice;
+        matches!(args.midi, MidiChoice::Jack | MidiChoice::Auto)
+    }
+    #[cfg(not(feature = "osc"))]
+    {
+        let _ = args;
+        false
+    }
+}
+
+fn midi_sources(args: &RunArgs) -> Vec<String> {
+    #[cfg(feature = "osc")]
+    {
+        args.midi_connect.clone()
+    }
+    #[cfg(not(feature = "osc"))]
+    {
+        let _ = args;
+        Vec::new()
+    }
+}
+
+/// Starts MIDI in: the port the JACK backend registered, or a JACK client of its own.
+#[cfg(all(feature = "osc", feature = "jack"))]
+fn start_midi(
+    args: &RunArgs,
+    opened: Option<(chronus_backend_jack::MidiReceiver, String)>,
+    osc: &Option<chronus_osc::Server>,
+    engine: &Arc<Engine>,
+    period: Option<u32>,
+) -> Result<Option<(super::midi_in::MidiInput, String)>> {
+    use super::midi_in::MidiChoice;
+    if !midi_wanted(args) {
+        return Ok(None);
+    }
+    let (receiver, client, port) = match opened {
+        Some((receiver, port)) => (receiver, None, port),
+        None => {
+            let name = format!("{}-midi", args.jack_name);
+            match chronus_backend_jack::MidiClient::open(&name, &args.midi_connect) {
+                Ok((client, receiver)) => {
+                    let port = client.port().to_owned();
+                    (receiver, Some(client), port)
+                }
+                Err(e) if args.midi == MidiChoice::Auto => {
+                    tracing::warn!("no MIDI input: {e}");
+                    return Ok(None);
+                }
+                Err(e) => return Err(anyhow::anyhow!(e).context("--midi jack: no MIDI input")),
+            }
+        }
+    };
+    let router = match osc {
+        Some(server) => server.router().clone(),
+        None => Arc::new(chronus_osc::Router::new(engine.clone())),
+    };
+    let period = u64::from(period.unwrap_or(args.block as u32));
+    let line = format!(
+        "chronus: MIDI in on {port} (each event plays {:.1} ms after it came)",
+        super::midi_in::latency(engine, period) as f64 * 1000.0 / engine.config().sample_rate
+    );
+    Ok(Some((
+        super::midi_in::start(receiver, client, router, engine.clone(), period),
+        line,
+    )))
+}
+
+#[cfg(all(feature = "osc", not(feature = "jack")))]
+fn start_midi(
+    args: &RunArgs,
+    _opened: (),
+    _osc: &Option<chronus_osc::Server>,
+    _engine: &Arc<Engine>,
+    _period: Option<u32>,
+) -> Result<Option<(super::midi_in::MidiInput, String)>> {
+    use super::midi_in::MidiChoice;
+    match args.midi {
+        MidiChoice::Jack => bail!(
+            "this build of chronus has no JACK: MIDI in needs it (build with the feature `jack`)"
+        ),
+        MidiChoice::Auto => tracing::warn!("no MIDI input: this build has no JACK"),
+        _ => {}
+    }
+    Ok(None)
+}
+
 /// Runs `chronus run`.
 pub fn run(args: RunArgs) -> Result<()> {
     if !(1..=8).contains(&args.channels) {
@@ -271,7 +373,12 @@ pub fn run(args: RunArgs) -> Result<()> {
             block: args.block,
             channels: args.channels,
         },
+        midi: midi_wanted(&args).then(|| midi_sources(&args)),
     };
+    #[cfg(feature = "osc")]
+    if args.midi == super::midi_in::MidiChoice::Alsa {
+        super::midi_in::alsa_unavailable()?;
+    }
     let opened = super::backends::open(&choice)?;
     let sample_rate = match (opened.sample_rate, args.sample_rate) {
         (Some(dev), Some(asked)) if dev != asked => {
@@ -344,6 +451,10 @@ pub fn run(args: RunArgs) -> Result<()> {
     }
     #[cfg(feature = "osc")]
     let osc = start_osc(&args, &engine)?;
+    #[cfg(all(feature = "osc", feature = "jack"))]
+    let opened_midi = opened.midi;
+    #[cfg(all(feature = "osc", not(feature = "jack")))]
+    let opened_midi = ();
     #[cfg(feature = "osc")]
     let osc_line = osc
         .as_ref()
@@ -351,6 +462,8 @@ pub fn run(args: RunArgs) -> Result<()> {
         .unwrap_or_default();
     #[cfg(not(feature = "osc"))]
     let osc_line = String::new();
+    #[cfg(feature = "osc")]
+    let midi = start_midi(&args, opened_midi, &osc, &engine, opened.period)?;
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = stop.clone();
@@ -393,6 +506,10 @@ pub fn run(args: RunArgs) -> Result<()> {
     );
 
     #[cfg(feature = "osc")]
+    if let Some((_, line)) = &midi {
+        println!("{line}");
+    }
+    #[cfg(feature = "osc")]
     if let Some(server) = &osc {
         let port = server.udp_addr().port();
         let flag = if port == 5005 {
@@ -431,6 +548,8 @@ pub fn run(args: RunArgs) -> Result<()> {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
+    #[cfg(feature = "osc")]
+    drop(midi);
     #[cfg(feature = "osc")]
     if let Some(server) = osc {
         server.stop();

@@ -205,6 +205,7 @@ impl<S: Synth> Router<S> {
             ["mod", _, _] | ["gate", _] | ["engine", _] | ["seq", _] | ["note", _] | ["voices"] | ["inst", "voices"] | ["sample", "play"] => {
                 self.plan_actions(&m.addr, &args)
             }
+            ["midi", verb] => self.plan_midi(verb, &args),
             ["status"] => {
                 expect_args(&args, 0)?;
                 Ok(Plan::Reply(vec![self.status()]))

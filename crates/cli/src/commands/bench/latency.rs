@@ -80,6 +80,7 @@ fn measure(args: &BenchArgs, backend: BackendKind) -> Result<Row> {
             block: args.block,
             channels: super::CHANNELS,
         },
+        midi: None,
     };
     let opened = backends::open(&choice)?;
     let name = opened.name;

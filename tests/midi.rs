@@ -1,0 +1,327 @@
+//! End-to-end MIDI through a real JACK server (the dummy driver): `jack_midiseq` (a client
+//! chronus did not write) and a JACK MIDI client of this test's own play `chronus run
+//! --backend jack --midi jack`; chronus's recording is measured — each note's onset to the
+//! sample, pitch, pitch bend, a mapped controller's filter sweep, the sustain pedal — and the
+//! MIDI clock's tempo read back from `/status`.
+
+use chronus_dsp::analysis;
+use rosc::OscType;
+use std::path::PathBuf;
+use std::process::{Child, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+mod support;
+
+use support::osc::{m, Client};
+use support::{chronus, free_port, read_sides, Jackd};
+
+const SR: usize = 48_000;
+
+fn scratch(name: &str) -> PathBuf {
+    support::scratch("midi", name)
+}
+
+/// `chronus run --backend jack --midi jack`, its MIDI input connected to `source`, recording
+/// to `rec`; returns it and its OSC port once it plays.
+fn run_with_midi(
+    jackd: &Jackd,
+    client: &str,
+    source: &str,
+    rec: &PathBuf,
+    seconds: f64,
+) -> (Child, u16) {
+    let port = free_port();
+    let (child, line) = support::start_run(
+        jackd
+            .env(&mut chronus())
+            .args([
+                "run",
+                "--backend",
+                "jack",
+                "--jack-name",
+                client,
+                "--no-connect",
+            ])
+            .args(["--midi", "jack", "--midi-connect", source])
+            .args(["--osc", &format!("127.0.0.1:{port}")])
+            .args(["--seconds", &seconds.to_string()])
+            .arg("--record")
+            .arg(rec)
+            .stderr(Stdio::inherit()),
+    );
+    assert!(line.contains("playing on jack"), "{line}");
+    (child, port)
+}
+
+/// Where each note starts: the first non-zero sample after at least `gap` zeros.
+fn onsets(x: &[f32], gap: usize) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut last = None::<usize>;
+    for (i, v) in x.iter().enumerate() {
+        if *v != 0.0 {
+            if last.is_none_or(|l| i - l > gap) {
+                out.push(i);
+            }
+            last = Some(i);
+        }
+    }
+    out
+}
+
+#[test]
+fn notes_from_jack_midiseq_land_exactly_one_loop_apart() {
+    let jackd = Jackd::start("midiseq", 64);
+    // A4 for 12,000 of every 24,000 frames, looped by a client chronus did not write.
+    let mut seq = jackd
+        .env(&mut std::process::Command::new("jack_midiseq"))
+        .args(["seq", "24000", "0", "69", "12000"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("jack_midiseq (Debian package jackd2) is installed by scripts/test.sh");
+    wait_for_port(&jackd, "seq:out");
+    let rec = scratch("midiseq.wav");
+    let (mut child, port) = run_with_midi(&jackd, "chronus-midiseq", "seq:out", &rec, 3.0);
+    assert!(child.wait().unwrap().success());
+    let _ = seq.kill();
+    let _ = seq.wait();
+    let (left, _) = read_sides(&rec);
+    let starts = onsets(&left, 2_000);
+    println!("onsets: {starts:?}");
+    assert!(starts.len() >= 4, "notes heard: {starts:?}");
+    // The loop is 24,000 frames of JACK's clock; each note lands on its frame's sample plus
+    // the same latency, so the onsets are exactly one loop apart.
+    for w in starts.windows(2) {
+        assert_eq!(w[1] - w[0], 24_000, "onsets {starts:?}");
+    }
+    // Each is A4.
+    for &s in &starts[..starts.len() - 1] {
+        let f = analysis::fundamental(&left[s + 1_000..s + 11_000], SR as f64).unwrap();
+        assert!((f - 440.0).abs() < 0.5, "{f} Hz at {s}");
+    }
+    let _ = port;
+}
+
+/// Waits (up to 5 s) until the JACK server lists `port`.
+fn wait_for_port(jackd: &Jackd, port: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        let out = jackd
+            .env(&mut std::process::Command::new("jack_lsp"))
+            .output()
+            .unwrap();
+        if String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .any(|l| l == port)
+        {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20)); // poll interval
+    }
+    panic!("{port} never appeared");
+}
+
+/// MIDI to send: (frames after the start, bytes).
+type Schedule = Vec<(u64, Vec<u8>)>;
+
+/// A JACK MIDI client of this test's own, `NAME:out`: once `go` is set, it sends each
+/// scheduled message at its frame after the cycle it saw `go` in.
+struct Sender {
+    _client: jack::AsyncClient<(), SendProcess>,
+    go: Arc<AtomicBool>,
+}
+
+struct SendProcess {
+    port: jack::Port<jack::MidiOut>,
+    schedule: Arc<Mutex<Schedule>>,
+    go: Arc<AtomicBool>,
+    origin: Option<u64>,
+    next: usize,
+}
+
+impl jack::ProcessHandler for SendProcess {
+    fn process(&mut self, _: &jack::Client, ps: &jack::ProcessScope) -> jack::Control {
+        let mut w = self.port.writer(ps);
+        if !self.go.load(Ordering::Acquire) {
+            return jack::Control::Continue;
+        }
+        let now = u64::from(ps.last_frame_time());
+        let origin = *self.origin.get_or_insert(now);
+        let n = u64::from(ps.n_frames());
+        let schedule = self.schedule.lock().unwrap();
+        while let Some((at, bytes)) = schedule.get(self.next) {
+            let frame = origin + at;
+            if frame >= now + n {
+                break;
+            }
+            let time = frame.saturating_sub(now) as u32;
+            let _ = w.write(&jack::RawMidi { time, bytes });
+            self.next += 1;
+        }
+        jack::Control::Continue
+    }
+}
+
+impl Sender {
+    fn open(jackd: &Jackd, name: &str, schedule: Schedule) -> Sender {
+        std::env::set_var("JACK_DEFAULT_SERVER", &jackd.name);
+        std::env::set_var("JACK_NO_START_SERVER", "1");
+        let (client, _) = jack::Client::new(name, jack::ClientOptions::NO_START_SERVER).unwrap();
+        let port = client
+            .register_port("out", jack::MidiOut::default())
+            .unwrap();
+        let go = Arc::new(AtomicBool::new(false));
+        let process = SendProcess {
+            port,
+            schedule: Arc::new(Mutex::new(schedule)),
+            go: go.clone(),
+            origin: None,
+            next: 0,
+        };
+        Sender {
+            _client: client.activate_async((), process).unwrap(),
+            go,
+        }
+    }
+
+    fn go(&self) {
+        self.go.store(true, Ordering::Release);
+    }
+}
+
+fn secs(s: f64) -> u64 {
+    (s * SR as f64) as u64
+}
+
+#[test]
+fn bend_a_mapped_controller_and_the_sustain_pedal_are_heard() {
+    let jackd = Jackd::start("midiplay", 64);
+    let schedule: Schedule = vec![
+        (0, vec![0x90, 69, 127]),
+        // Bend fully up: +2 semitones (the default range).
+        (secs(0.5), vec![0xE0, 0x7F, 0x7F]),
+        (secs(1.0), vec![0xE0, 0x00, 0x40]),
+        // Controller 74, mapped to the cutoff 200..8000 Hz: down, then up.
+        (secs(1.2), vec![0xB0, 74, 0]),
+        (secs(1.7), vec![0xB0, 74, 127]),
+        // The pedal down, the key let go: the note sounds on until the pedal lifts.
+        (secs(2.2), vec![0xB0, 64, 127]),
+        (secs(2.3), vec![0x80, 69, 0]),
+        (secs(2.9), vec![0xB0, 64, 0]),
+        // Bad input: a truncated note on, a stray data byte, a long sysex.
+        (secs(3.3), vec![0x90, 60]),
+        (secs(3.31), vec![0x40]),
+        (
+            secs(3.32),
+            std::iter::once(0xF0)
+                .chain(std::iter::repeat_n(0x11, 300))
+                .chain(std::iter::once(0xF7))
+                .collect(),
+        ),
+    ];
+    let events = schedule.len() as f64;
+    let sender = Sender::open(&jackd, "midi-tester", schedule);
+    let rec = scratch("midiplay.wav");
+    let (mut child, port) = run_with_midi(&jackd, "chronus-midiplay", "midi-tester:out", &rec, 5.0);
+    let c = Client::connect(port);
+    let s = |v: &str| OscType::String(v.into());
+    let r = c.ask(&m(
+        "/midi/map",
+        vec![
+            OscType::Int(74),
+            s("filter.cutoff"),
+            OscType::Float(200.0),
+            OscType::Float(8000.0),
+            s("exp"),
+        ],
+    ));
+    assert_eq!(r.addr, "/midi/mapped", "{r:?}");
+    let r = c.ask(&m("/midi/maps", vec![]));
+    assert!(r.args.contains(&s("filter.cutoff")), "{r:?}");
+    sender.go();
+    // Wait for every event to be received (the last at 3.32 s), then read the counters.
+    let deadline = Instant::now() + Duration::from_secs(4);
+    while c.stat("midi_events") + c.stat("midi_malformed") < events && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50)); // poll interval
+    }
+    let v = c.stats(&[
+        "midi_events",
+        "midi_malformed",
+        "midi_refused",
+        "midi_rate_limited",
+    ]);
+    println!("midi_events, malformed, refused, rate limited: {v:?}");
+    assert_eq!(v[1], 2.0, "the truncated note and the stray byte: {v:?}");
+    assert_eq!(v[0], events - 2.0, "every other message read: {v:?}");
+    assert_eq!((v[2], v[3]), (0.0, 0.0), "{v:?}");
+    assert!(child.wait().unwrap().success(), "chronus survived bad MIDI");
+    let (left, _) = read_sides(&rec);
+    let t0 = onsets(&left, 2_000)[0];
+    let span = |a: f64, b: f64| &left[t0 + secs(a) as usize..t0 + secs(b) as usize];
+    let f = analysis::fundamental(span(0.1, 0.45), SR as f64).unwrap();
+    let bent = analysis::fundamental(span(0.6, 0.95), SR as f64).unwrap();
+    let back = analysis::fundamental(span(1.05, 1.15), SR as f64).unwrap();
+    println!("A4 {f:.2} Hz, bent {bent:.2} Hz, back {back:.2} Hz");
+    assert!((f - 440.0).abs() < 0.5, "{f}");
+    assert!(
+        (bent - 493.88).abs() < 0.5,
+        "{bent}: +2 semitones is 493.88 Hz"
+    );
+    assert!((back - 440.0).abs() < 1.0, "{back}");
+    let (closed, open) = (
+        analysis::rms(span(1.3, 1.65)),
+        analysis::rms(span(1.8, 2.15)),
+    );
+    println!("cutoff 200 Hz: rms {closed:.4}; 8 kHz: rms {open:.4}");
+    assert!(
+        closed < open * 0.5,
+        "the controller closed the filter: {closed} vs {open}"
+    );
+    let held = analysis::rms(span(2.5, 2.85));
+    println!("let go under the pedal: rms {held:.4}");
+    assert!(held > open * 0.5, "the pedal held the note: {held}");
+    let after = span(3.2, 3.9);
+    assert!(
+        after.iter().all(|&x| x == 0.0),
+        "released when the pedal lifted"
+    );
+}
+
+#[test]
+fn a_midi_clock_sets_the_tempo_and_start_stop_drive_the_sequencer() {
+    let jackd = Jackd::start("midiclock", 64);
+    // Start, then 100 BPM (24 ticks a beat: one every 1,200 frames; chronus starts at 120)
+    // for 3 s, then stop.
+    let mut schedule: Schedule = vec![(0, vec![0xFA])];
+    for k in 0..120 {
+        schedule.push((1 + k * 1_200, vec![0xF8]));
+    }
+    schedule.push((secs(3.1), vec![0xFC]));
+    let sender = Sender::open(&jackd, "midi-clock", schedule);
+    let rec = scratch("midiclock.wav");
+    let (mut child, port) = run_with_midi(&jackd, "chronus-midiclock", "midi-clock:out", &rec, 4.5);
+    let c = Client::connect(port);
+    assert_eq!((c.stat("seq_running"), c.stat("tempo")), (0.0, 120.0));
+    sender.go();
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while c.stat("seq_running") == 0.0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20)); // poll interval
+    }
+    assert_eq!(
+        c.stat("seq_running"),
+        1.0,
+        "MIDI start started the sequencer"
+    );
+    std::thread::sleep(Duration::from_millis(2_000)); // the clock ticks on for two seconds
+    let tempo = c.stat("tempo");
+    println!("tempo from the MIDI clock: {tempo}");
+    assert!((tempo - 100.0).abs() <= 0.5, "{tempo}");
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while c.stat("seq_running") == 1.0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20)); // poll interval
+    }
+    assert_eq!(c.stat("seq_running"), 0.0, "MIDI stop stopped it");
+    assert!(child.wait().unwrap().success());
+}
