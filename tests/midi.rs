@@ -32,6 +32,18 @@ fn run_with_midi(
     rec: &PathBuf,
     seconds: f64,
 ) -> (Child, u16) {
+    let (child, port, _) = run_with_midi_pids(jackd, client, source, rec, seconds);
+    (child, port)
+}
+
+/// [`run_with_midi`], also returning the worker pids.
+fn run_with_midi_pids(
+    jackd: &Jackd,
+    client: &str,
+    source: &str,
+    rec: &PathBuf,
+    seconds: f64,
+) -> (Child, u16, Vec<i32>) {
     let port = free_port();
     let (child, line) = support::start_run(
         jackd
@@ -52,7 +64,7 @@ fn run_with_midi(
             .stderr(Stdio::inherit()),
     );
     assert!(line.contains("playing on jack"), "{line}");
-    (child, port)
+    (child, port, support::worker_pids(&line))
 }
 
 /// Where each note starts: the first non-zero sample after at least `gap` zeros.
@@ -324,4 +336,75 @@ fn a_midi_clock_sets_the_tempo_and_start_stop_drive_the_sequencer() {
     }
     assert_eq!(c.stat("seq_running"), 0.0, "MIDI stop stopped it");
     assert!(child.wait().unwrap().success());
+}
+
+/// A chord held from MIDI (and bent), the active worker SIGKILLed in the middle of it: the
+/// recording from the chord's first sample on is bit for bit the one of a run without the
+/// kill (the replacement comes back with the notes held and the bend; the other worker plays
+/// on meanwhile).
+#[test]
+fn a_sigkill_during_a_held_midi_chord_changes_not_a_bit() {
+    let jackd = Jackd::start("midikill", 64);
+    let schedule = || -> Schedule {
+        vec![
+            (0, vec![0x90, 60, 100]),
+            (1, vec![0x90, 64, 90]),
+            (2, vec![0x90, 67, 80]),
+            (secs(0.4), vec![0xE0, 0x00, 0x60]),
+            (secs(2.0), vec![0x80, 60, 0]),
+            (secs(2.0), vec![0x80, 64, 0]),
+            (secs(2.0), vec![0x80, 67, 0]),
+        ]
+    };
+    let mut recordings = Vec::new();
+    for (name, kill) in [("clean", false), ("killed", true)] {
+        let sender = Sender::open(&jackd, &format!("midi-{name}"), schedule());
+        let rec = scratch(&format!("chord-{name}.wav"));
+        let (mut child, port, pids) = run_with_midi_pids(
+            &jackd,
+            &format!("chronus-chord-{name}"),
+            &format!("midi-{name}:out"),
+            &rec,
+            3.5,
+        );
+        let c = Client::connect(port);
+        sender.go();
+        if kill {
+            // A second into the chord: the active worker, killed.
+            std::thread::sleep(Duration::from_millis(1_000)); // into the chord (timing of the kill is free)
+            let active = c.stat("active") as usize;
+            // SAFETY: a signal to a worker of the chronus this test started.
+            assert_eq!(unsafe { libc::kill(pids[active], libc::SIGKILL) }, 0);
+            let deadline = Instant::now() + Duration::from_secs(3);
+            while c.stat("respawns") < 1.0 && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(20)); // poll interval
+            }
+            let v = c.stats(&["respawns", "lost_samples", "underruns"]);
+            assert_eq!(v, [1.0, 0.0, 0.0], "replaced, nothing lost: {v:?}");
+        }
+        assert!(child.wait().unwrap().success());
+        drop(sender);
+        let (left, right) = read_sides(&rec);
+        let t0 = onsets(&left, 2_000)[0];
+        let end = t0 + secs(2.6) as usize;
+        assert!(left.len() >= end, "the recording is long enough");
+        recordings.push((left[t0..end].to_vec(), right[t0..end].to_vec()));
+    }
+    let (clean, killed) = (&recordings[0], &recordings[1]);
+    for (side, (a, b)) in [
+        ("left", (&clean.0, &killed.0)),
+        ("right", (&clean.1, &killed.1)),
+    ] {
+        if let Some(i) = a
+            .iter()
+            .zip(b.iter())
+            .position(|(x, y)| x.to_bits() != y.to_bits())
+        {
+            panic!("{side}: the killed run differs from the clean one at sample {i} of the chord");
+        }
+    }
+    assert!(
+        analysis::rms(&clean.0[secs(1.0) as usize..secs(1.5) as usize]) > 0.05,
+        "the chord sounds"
+    );
 }
