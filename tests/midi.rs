@@ -263,11 +263,12 @@ fn bend_a_mapped_controller_and_the_sustain_pedal_are_heard() {
         "midi_malformed",
         "midi_refused",
         "midi_rate_limited",
+        "midi_late",
     ]);
-    println!("midi_events, malformed, refused, rate limited: {v:?}");
+    println!("midi_events, malformed, refused, rate limited, late: {v:?}");
     assert_eq!(v[1], 2.0, "the truncated note and the stray byte: {v:?}");
     assert_eq!(v[0], events - 2.0, "every other message read: {v:?}");
-    assert_eq!((v[2], v[3]), (0.0, 0.0), "{v:?}");
+    assert_eq!((v[2], v[3], v[4]), (0.0, 0.0, 0.0), "{v:?}");
     assert!(child.wait().unwrap().success(), "chronus survived bad MIDI");
     let (left, _) = read_sides(&rec);
     let t0 = onsets(&left, 2_000)[0];
@@ -382,6 +383,12 @@ fn a_sigkill_during_a_held_midi_chord_changes_not_a_bit() {
             let v = c.stats(&["respawns", "lost_samples", "underruns"]);
             assert_eq!(v, [1.0, 0.0, 0.0], "replaced, nothing lost: {v:?}");
         }
+        // Every event kept its sample (none reached the engine after its stamp).
+        let deadline = Instant::now() + Duration::from_secs(4);
+        while c.stat("midi_events") < 7.0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20)); // poll interval
+        }
+        assert_eq!(c.stats(&["midi_events", "midi_late"]), [7.0, 0.0], "{name}");
         assert!(child.wait().unwrap().success());
         drop(sender);
         let (left, right) = read_sides(&rec);

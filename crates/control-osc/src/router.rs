@@ -46,7 +46,7 @@ pub enum Peer {
 pub struct Stats {
     /// Messages received (each message of a bundle counts).
     pub received: AtomicU64,
-    /// Messages applied.
+    /// Messages applied (a message quarantined later counts as an error instead).
     pub applied: AtomicU64,
     /// Messages answered with `/error`.
     pub errors: AtomicU64,
@@ -89,6 +89,9 @@ pub struct Stats {
     pub midi_malformed: AtomicU64,
     /// MIDI events whose action could not be done (a map to a module that is gone, …).
     pub midi_refused: AtomicU64,
+    /// MIDI events that reached the engine after the sample they were stamped for (played at
+    /// once).
+    pub midi_late: AtomicU64,
     /// MIDI events dropped past [`MIDI_RATE_LIMIT`] a second.
     pub midi_rate_limited: AtomicU64,
     /// MIDI events the input dropped before the router saw them (it fell behind).

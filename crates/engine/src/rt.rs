@@ -16,6 +16,10 @@ pub(crate) const WORKER_RTTIME_US: u64 = 500_000;
 pub(crate) const BUSY_ALLOWANCE_NS: u64 = 250_000_000;
 /// SCHED_FIFO priority of the null backend's clock thread.
 pub(crate) const OUTPUT_PRIORITY: i32 = 70;
+/// Real-time priority of a thread that stamps timed input and sends it on (MIDI in): below
+/// the supervisor and the workers, above everything at normal priority, so that a busy
+/// machine does not make its events late.
+pub const INPUT_PRIORITY: i32 = 30;
 
 /// Asks for SCHED_FIFO at `priority` for the calling thread; returns whether it was granted.
 /// Without the privilege (not root, no rtprio limit) chronus runs at normal priority.

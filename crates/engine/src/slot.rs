@@ -223,6 +223,11 @@ impl Twin {
         self.header().not_finite.load(Acquire).checked_sub(1)
     }
 
+    /// Real-time thread: the block the twin is inside now (`None`: between blocks). One load.
+    pub(crate) fn rendering(&self) -> Option<u64> {
+        self.header().rendering.load(Acquire).checked_sub(1)
+    }
+
     /// Real-time thread: until when (monotonic ns) the twin is on a long job it announced
     /// (a patch edit, a snapshot). One load.
     pub(crate) fn busy_until(&self) -> u64 {

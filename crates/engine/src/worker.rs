@@ -353,8 +353,10 @@ enum Leader {
     /// The leader is still inside the block when the follower must go on to keep its own
     /// deadline: hung there, or only late. Its commands are put off; the engine settles it.
     Late,
-    /// The leader is on a long job it announced (a patch edit, which allocates), or no
-    /// longer led, or this worker is being stopped: the block is rendered as it comes.
+    /// The leader has not started the block (it is late, or stopped, between blocks: it has
+    /// not applied the commands, so they cannot have hung it), or it is on a long job it
+    /// announced (a patch edit, which allocates), or no longer led, or this worker is being
+    /// stopped: the block is rendered as it comes.
     Unknown,
 }
 
@@ -383,9 +385,11 @@ fn await_leader(slot: &Slot, twin: &Twin, b: u64, generation: u32) -> Leader {
         }
         let now = crate::rt::monotonic_ns();
         if now >= deadline {
+            // Only a leader inside this very block can be hung on its commands: one that has
+            // not started it (stopped, or descheduled, between blocks) has not applied them.
             // A leader on an announced patch edit is busy, not hung (an edit that hangs is a
             // double fault: the follower applies it too).
-            return if now < twin.busy_until() {
+            return if twin.rendering() != Some(b) || now < twin.busy_until() {
                 Leader::Unknown
             } else {
                 Leader::Late

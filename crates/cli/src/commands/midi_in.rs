@@ -65,6 +65,7 @@ pub fn start(
         std::thread::Builder::new()
             .name("chronus-midi".into())
             .spawn(move || {
+                chronus_engine::rt::try_realtime(chronus_engine::rt::INPUT_PRIORITY);
                 let stats = router.stats();
                 while !stop.load(Ordering::Relaxed) {
                     let mut any = false;

@@ -175,10 +175,15 @@ impl<S: Synth> Router<S> {
             .engine
             .resolve_address(&address, &args)
             .map_err(|e| format!("{address}: {e}"))?;
-        self.engine
+        let (_, timing) = self
+            .engine
             .send_together(at, &resolved.actions)
-            .map(|_| ())
-            .map_err(|e| e.to_string())
+            .map_err(|e| e.to_string())?;
+        if timing == Timing::Late {
+            // Played at once, later than its stamp: counted, it keeps no exact place.
+            self.stats.midi_late.fetch_add(1, Relaxed);
+        }
+        Ok(())
     }
 
     /// `/midi/map`, `/midi/unmap`, `/midi/learn`, `/midi/maps`, `/midi/bend`,

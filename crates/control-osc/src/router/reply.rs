@@ -183,6 +183,7 @@ impl<S: Synth> Router<S> {
             ("midi_events", count(&s.midi_events)),
             ("midi_malformed", count(&s.midi_malformed)),
             ("midi_refused", count(&s.midi_refused)),
+            ("midi_late", count(&s.midi_late)),
             ("midi_rate_limited", count(&s.midi_rate_limited)),
             ("midi_dropped", count(&s.midi_dropped)),
             ("replayed", OscType::Long(m.replayed as i64)),

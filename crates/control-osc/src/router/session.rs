@@ -56,19 +56,21 @@ impl State {
         self.sent.push_back((first_seq, peer, origins));
     }
 
-    /// The sender and address of command `seq`, if it is remembered.
-    fn sender_of(&self, seq: u64) -> Option<(Peer, String)> {
+    /// The sender and address of command `seq`, and the number of its message's first
+    /// command (the same for every command of one message), if it is remembered.
+    fn sender_of(&self, seq: u64) -> Option<(Peer, String, u64)> {
         sender_of(&self.sent, seq)
     }
 }
 
-/// The sender and address of command `seq` among the groups `sent`.
-fn sender_of(sent: &VecDeque<SentGroup>, seq: u64) -> Option<(Peer, String)> {
+/// The sender and address of command `seq` among the groups `sent`, and its message's first
+/// command.
+fn sender_of(sent: &VecDeque<SentGroup>, seq: u64) -> Option<(Peer, String, u64)> {
     sent.iter().rev().find_map(|(first, peer, origins)| {
         let mut at = *first;
         for (addr, n) in origins {
             if (at..at + *n as u64).contains(&seq) {
-                return Some((*peer, addr.clone()));
+                return Some((*peer, addr.clone(), at));
             }
             at += *n as u64;
         }
@@ -84,12 +86,20 @@ impl<S: Synth> Router<S> {
         if seqs.is_empty() {
             return Vec::new();
         }
-        let senders: Vec<Option<(Peer, String)>> = {
+        let mut senders: Vec<(Peer, String, u64)> = {
             let st = self.state();
-            seqs.iter().map(|&seq| st.sender_of(seq)).collect()
+            seqs.iter().filter_map(|&seq| st.sender_of(seq)).collect()
         };
+        // One error per message (its commands are quarantined together), which then counts
+        // as an error, no longer as applied.
+        senders.sort_by_key(|s| s.2);
+        senders.dedup_by_key(|s| s.2);
         let mut out = Vec::new();
-        for (peer, addr) in senders.into_iter().flatten() {
+        for (peer, addr, _) in senders {
+            let _ = self
+                .stats
+                .applied
+                .fetch_update(Relaxed, Relaxed, |n| n.checked_sub(1));
             let f = super::plan::fail(
                 "quarantined",
                 "quarantined: a worker failed in the block that applied it, so it was \
@@ -195,9 +205,10 @@ mod tests {
         ]
         .into();
         let at = |seq| sender_of(&sent, seq);
-        assert_eq!(at(10), Some((a, "/mod/sine/freq".into())));
-        assert_eq!(at(13), Some((b, "/seq/pattern".into())));
-        assert_eq!(at(14), Some((b, "/gate/adsr".into())));
+        assert_eq!(at(10), Some((a, "/mod/sine/freq".into(), 10)));
+        assert_eq!(at(12), Some((b, "/seq/pattern".into(), 11)));
+        assert_eq!(at(13), Some((b, "/seq/pattern".into(), 11)));
+        assert_eq!(at(14), Some((b, "/gate/adsr".into(), 14)));
         assert_eq!(at(9), None);
         assert_eq!(at(15), None);
     }
