@@ -94,6 +94,13 @@ fn notes_from_jack_midiseq_land_exactly_one_loop_apart() {
         .spawn()
         .expect("jack_midiseq (Debian package jackd2) is installed by scripts/test.sh");
     wait_for_port(&jackd, "seq:out");
+    // `chronus devices` lists it as a MIDI source.
+    let out = support::succeed(jackd.env(&mut chronus()).args(["devices", "--json"]));
+    let json = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        json.contains(r#"{"backend":"midi","name":"seq:out""#),
+        "{json}"
+    );
     let rec = scratch("midiseq.wav");
     let (mut child, port) = run_with_midi(&jackd, "chronus-midiseq", "seq:out", &rec, 3.0);
     assert!(child.wait().unwrap().success());

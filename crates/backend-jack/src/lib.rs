@@ -154,6 +154,18 @@ impl JackBackend {
     }
 }
 
+impl JackBackend {
+    /// Every MIDI output port the server knows: sources chronus can take MIDI from
+    /// (`--midi-connect NAME`).
+    pub fn midi_sources(&self) -> Vec<String> {
+        self.client.ports(
+            None,
+            Some(jack::jack_sys::RAW_MIDI_TYPE.trim_end_matches('\0')),
+            jack::PortFlags::IS_OUTPUT,
+        )
+    }
+}
+
 struct Notifications {
     xruns: Arc<AtomicU64>,
     metrics: Arc<Metrics>,

@@ -10,6 +10,7 @@ use crate::{ask, Context, Message, NlError, Plan, Value};
 
 mod dynamics;
 mod effects;
+mod midi;
 mod pitch;
 mod rhythm;
 mod space;
@@ -23,6 +24,7 @@ mod voicing;
 const KNOWN: &[&str] = &[
     "play a4",
     "play a note",
+    "map the mod wheel to the filter",
     "stop",
     "louder",
     "quieter",
@@ -617,6 +619,7 @@ fn clause(c: &str, scale: f32, o: &mut Out<'_>) -> Result<bool, NlError> {
         }
     }
     for by_shape in [
+        midi::mapping,
         dynamics::over_time,
         rhythm::tempo,
         effects::echo_in_time,

@@ -549,3 +549,28 @@ proptest! {
         prop_assert_eq!(ctx, before);
     }
 }
+
+#[test]
+fn midi_mapping_phrases() {
+    for (phrase, want) in [
+        (
+            "map the mod wheel to the filter",
+            "/midi/map 1 filter.cutoff 200 8000 exp",
+        ),
+        ("mod wheel controls vibrato", "/midi/map 1 lfo.depth"),
+        (
+            "map cc 74 to the cutoff",
+            "/midi/map 74 filter.cutoff 200 8000 exp",
+        ),
+        ("learn the filter", "/midi/learn filter.cutoff 200 8000 exp"),
+        ("set the bend range to 12 semitones", "/midi/bend 12"),
+    ] {
+        let mut ctx = Context::default();
+        let p = plan(phrase, &mut ctx).unwrap_or_else(|e| panic!("{phrase}: {e}"));
+        let got: Vec<String> = p.messages.iter().map(|m| m.to_string()).collect();
+        assert_eq!(got, [want], "{phrase}: {}", show(&p));
+    }
+    // Not a controller or not a parameter: not taken for a mapping.
+    let mut ctx = Context::default();
+    assert!(plan("map cc 300 to the filter", &mut ctx).is_err());
+}

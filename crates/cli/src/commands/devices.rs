@@ -54,6 +54,15 @@ fn collect() -> Vec<Device> {
                     });
                 }
             }
+            for name in jack.midi_sources() {
+                v.push(Device {
+                    backend: "midi",
+                    default: false,
+                    description: "JACK MIDI source (chronus run --midi jack --midi-connect NAME)"
+                        .into(),
+                    name,
+                });
+            }
         }
         Err(e) => v.push(Device {
             backend: "jack",
@@ -124,6 +133,6 @@ pub fn run(args: DevicesArgs) -> Result<()> {
             d.description
         );
     }
-    println!("\n* = default. Play on one with: chronus run --backend jack --connect NAME, or --backend alsa --device NAME");
+    println!("\n* = default. Play on one with: chronus run --backend jack --connect NAME, or --backend alsa --device NAME; take MIDI from a midi one with --midi jack --midi-connect NAME");
     Ok(())
 }
