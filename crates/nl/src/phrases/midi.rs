@@ -3,8 +3,12 @@
 
 use super::*;
 
+/// A parameter a controller moves: `module.param`, the range it sweeps (`None`: the whole
+/// range) and the curve.
+type Target = (&'static str, Option<(f32, f32)>, &'static str);
+
 /// The parameter a clause names, with the range and curve a controller sweeps it over.
-fn target(words: &str) -> Option<(&'static str, Option<(f32, f32)>, &'static str)> {
+fn target(words: &str) -> Option<Target> {
     let w = words
         .trim()
         .trim_start_matches("the ")
@@ -44,7 +48,7 @@ fn controller(words: &str) -> Option<i32> {
     }
 }
 
-fn map_args(cc: Option<i32>, t: (&str, Option<(f32, f32)>, &str)) -> Vec<Value> {
+fn map_args(cc: Option<i32>, t: Target) -> Vec<Value> {
     let mut args: Vec<Value> = cc.into_iter().map(Value::Int).collect();
     args.push(Value::Str(t.0.into()));
     if let Some((lo, hi)) = t.1 {
