@@ -101,26 +101,45 @@ fn notes_from_jack_midiseq_land_exactly_one_loop_apart() {
         json.contains(r#"{"backend":"midi","name":"seq:out""#),
         "{json}"
     );
-    let rec = scratch("midiseq.wav");
-    let (mut child, port) = run_with_midi(&jackd, "chronus-midiseq", "seq:out", &rec, 3.0);
-    assert!(child.wait().unwrap().success());
+    // A JACK cycle missed (an xrun) moves JACK's clock and not chronus's: a run with one
+    // among the notes proves nothing about their spacing, and is run again.
+    for attempt in 1..=3 {
+        let rec = scratch("midiseq.wav");
+        let (mut child, port) = run_with_midi(&jackd, "chronus-midiseq", "seq:out", &rec, 3.0);
+        let c = Client::connect(port);
+        let xruns_before = c.stat("xruns");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while c.played_samples() < 2 * SR + SR / 2 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20)); // poll interval
+        }
+        let xruns = c.stat("xruns") - xruns_before;
+        assert!(child.wait().unwrap().success());
+        if xruns > 0.0 {
+            println!("attempt {attempt}: {xruns} JACK xruns among the notes: again");
+            assert!(
+                attempt < 3,
+                "JACK missed cycles in every attempt: this machine is too busy"
+            );
+            continue;
+        }
+        let (left, _) = read_sides(&rec);
+        let starts = onsets(&left, 2_000);
+        println!("onsets: {starts:?}");
+        assert!(starts.len() >= 4, "notes heard: {starts:?}");
+        // The loop is 24,000 frames of JACK's clock; each note lands on its frame's sample
+        // plus the same latency, so the onsets are exactly one loop apart.
+        for w in starts.windows(2) {
+            assert_eq!(w[1] - w[0], 24_000, "onsets {starts:?}");
+        }
+        // Each is A4.
+        for &s in &starts[..starts.len() - 1] {
+            let f = analysis::fundamental(&left[s + 1_000..s + 11_000], SR as f64).unwrap();
+            assert!((f - 440.0).abs() < 0.5, "{f} Hz at {s}");
+        }
+        break;
+    }
     let _ = seq.kill();
     let _ = seq.wait();
-    let (left, _) = read_sides(&rec);
-    let starts = onsets(&left, 2_000);
-    println!("onsets: {starts:?}");
-    assert!(starts.len() >= 4, "notes heard: {starts:?}");
-    // The loop is 24,000 frames of JACK's clock; each note lands on its frame's sample plus
-    // the same latency, so the onsets are exactly one loop apart.
-    for w in starts.windows(2) {
-        assert_eq!(w[1] - w[0], 24_000, "onsets {starts:?}");
-    }
-    // Each is A4.
-    for &s in &starts[..starts.len() - 1] {
-        let f = analysis::fundamental(&left[s + 1_000..s + 11_000], SR as f64).unwrap();
-        assert!((f - 440.0).abs() < 0.5, "{f} Hz at {s}");
-    }
-    let _ = port;
 }
 
 /// Waits (up to 5 s) until the JACK server lists `port`.
@@ -364,45 +383,61 @@ fn a_sigkill_during_a_held_midi_chord_changes_not_a_bit() {
             (secs(2.0), vec![0x80, 67, 0]),
         ]
     };
+    // A JACK cycle missed (an xrun) moves JACK's clock and not chronus's, and with it where the
+    // later events land: such a pair of runs proves nothing, and is run again.
     let mut recordings = Vec::new();
-    for (name, kill) in [("clean", false), ("killed", true)] {
-        let sender = Sender::open(&jackd, &format!("midi-{name}"), schedule());
-        let rec = scratch(&format!("chord-{name}.wav"));
-        let (mut child, port, pids) = run_with_midi_pids(
-            &jackd,
-            &format!("chronus-chord-{name}"),
-            &format!("midi-{name}:out"),
-            &rec,
-            3.5,
-        );
-        let c = Client::connect(port);
-        sender.go();
-        if kill {
-            // A second into the chord: the active worker, killed.
-            std::thread::sleep(Duration::from_millis(1_000)); // into the chord (timing of the kill is free)
-            let active = c.stat("active") as usize;
-            // SAFETY: a signal to a worker of the chronus this test started.
-            assert_eq!(unsafe { libc::kill(pids[active], libc::SIGKILL) }, 0);
-            let deadline = Instant::now() + Duration::from_secs(3);
-            while c.stat("respawns") < 1.0 && Instant::now() < deadline {
+    for attempt in 1..=3 {
+        recordings.clear();
+        let mut xruns = 0.0;
+        for (name, kill) in [("clean", false), ("killed", true)] {
+            let sender = Sender::open(&jackd, &format!("midi-{name}-{attempt}"), schedule());
+            let rec = scratch(&format!("chord-{name}.wav"));
+            let (mut child, port, pids) = run_with_midi_pids(
+                &jackd,
+                &format!("chronus-chord-{name}-{attempt}"),
+                &format!("midi-{name}-{attempt}:out"),
+                &rec,
+                3.5,
+            );
+            let c = Client::connect(port);
+            let xruns_before = c.stat("xruns");
+            sender.go();
+            if kill {
+                // A second into the chord: the active worker, killed.
+                std::thread::sleep(Duration::from_millis(1_000)); // into the chord (timing of the kill is free)
+                let active = c.stat("active") as usize;
+                // SAFETY: a signal to a worker of the chronus this test started.
+                assert_eq!(unsafe { libc::kill(pids[active], libc::SIGKILL) }, 0);
+                let deadline = Instant::now() + Duration::from_secs(3);
+                while c.stat("respawns") < 1.0 && Instant::now() < deadline {
+                    std::thread::sleep(Duration::from_millis(20)); // poll interval
+                }
+                let v = c.stats(&["respawns", "lost_samples", "underruns"]);
+                assert_eq!(v, [1.0, 0.0, 0.0], "replaced, nothing lost: {v:?}");
+            }
+            // Every event kept its sample (none reached the engine after its stamp).
+            let deadline = Instant::now() + Duration::from_secs(4);
+            while c.stat("midi_events") < 7.0 && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(20)); // poll interval
             }
-            let v = c.stats(&["respawns", "lost_samples", "underruns"]);
-            assert_eq!(v, [1.0, 0.0, 0.0], "replaced, nothing lost: {v:?}");
+            assert_eq!(c.stats(&["midi_events", "midi_late"]), [7.0, 0.0], "{name}");
+            xruns += c.stat("xruns") - xruns_before;
+            assert!(child.wait().unwrap().success());
+            drop(sender);
+            let (left, right) = read_sides(&rec);
+            let t0 = onsets(&left, 2_000)[0];
+            let end = t0 + secs(2.6) as usize;
+            assert!(left.len() >= end, "the recording is long enough");
+            recordings.push((left[t0..end].to_vec(), right[t0..end].to_vec()));
         }
-        // Every event kept its sample (none reached the engine after its stamp).
-        let deadline = Instant::now() + Duration::from_secs(4);
-        while c.stat("midi_events") < 7.0 && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(20)); // poll interval
+        if xruns == 0.0 {
+            break;
         }
-        assert_eq!(c.stats(&["midi_events", "midi_late"]), [7.0, 0.0], "{name}");
-        assert!(child.wait().unwrap().success());
-        drop(sender);
-        let (left, right) = read_sides(&rec);
-        let t0 = onsets(&left, 2_000)[0];
-        let end = t0 + secs(2.6) as usize;
-        assert!(left.len() >= end, "the recording is long enough");
-        recordings.push((left[t0..end].to_vec(), right[t0..end].to_vec()));
+        println!("attempt {attempt}: {xruns} JACK xruns during the chord: again");
+        assert!(
+            attempt < 3,
+            "JACK missed cycles in every attempt: this machine is too busy"
+        );
     }
     let (clean, killed) = (&recordings[0], &recordings[1]);
     for (side, (a, b)) in [
@@ -421,4 +456,114 @@ fn a_sigkill_during_a_held_midi_chord_changes_not_a_bit() {
         analysis::rms(&clean.0[secs(1.0) as usize..secs(1.5) as usize]) > 0.05,
         "the chord sounds"
     );
+}
+
+/// `/midi/maps` as (cc, target, curve) triples.
+fn maps(c: &Client) -> Vec<(i32, String, String)> {
+    let r = c.ask(&m("/midi/maps", vec![]));
+    assert_eq!(r.addr, "/midi/maps.reply", "{r:?}");
+    r.args
+        .chunks(5)
+        .map(|w| match (&w[0], &w[1], &w[4]) {
+            (OscType::Int(cc), OscType::String(t), OscType::String(curve)) => {
+                (*cc, t.clone(), curve.clone())
+            }
+            other => panic!("{other:?}"),
+        })
+        .collect()
+}
+
+/// MIDI settings are part of what a session keeps: written to `--session FILE` and read back
+/// at the next start; saved and loaded over OSC (a load replaces them, checked first).
+#[test]
+fn midi_maps_are_kept_in_sessions() {
+    let file = scratch("midi.session");
+    let _ = std::fs::remove_file(&file);
+    let start = |seconds: &str| {
+        let port = free_port();
+        let (child, line) = support::start_run(
+            chronus()
+                .args(["run", "--backend", "null", "--seconds", seconds])
+                .args(["--osc", &format!("127.0.0.1:{port}")])
+                .arg("--session")
+                .arg(&file)
+                .arg("--sessions")
+                .arg(scratch("sessions"))
+                .stderr(Stdio::inherit()),
+        );
+        assert!(line.contains("playing on null"), "{line}");
+        (child, Client::connect(port))
+    };
+    let (mut child, c) = start("1.5");
+    let s = |v: &str| OscType::String(v.into());
+    assert_eq!(
+        maps(&c),
+        [(1, "lfo.depth".into(), "lin".into())],
+        "the defaults"
+    );
+    for msg in [
+        m(
+            "/midi/map",
+            vec![
+                OscType::Int(74),
+                s("filter.cutoff"),
+                OscType::Float(200.0),
+                OscType::Float(8000.0),
+                s("exp"),
+            ],
+        ),
+        m("/midi/unmap", vec![OscType::Int(1)]),
+        m("/midi/bend", vec![OscType::Float(12.0)]),
+        m("/midi/channel", vec![OscType::Int(2), s("default")]),
+    ] {
+        let r = c.ask(&msg);
+        assert_ne!(r.addr, "/error", "{r:?}");
+    }
+    // Saved over OSC as it is now.
+    let r = c.ask(&m("/state/save", vec![s("withmidi")]));
+    assert_eq!(r.addr, "/state/saved", "{r:?}");
+    assert!(child.wait().unwrap().success());
+    let text = std::fs::read_to_string(&file).unwrap();
+    println!("{text}");
+    for line in [
+        "0 /midi/unmap 1",
+        "0 /midi/map 74 filter.cutoff 200 8000 exp",
+        "0 /midi/bend 12",
+    ] {
+        assert!(text.contains(line), "{line} in\n{text}");
+    }
+    // The next start has them back.
+    let (mut child, c) = start("3");
+    assert_eq!(maps(&c), [(74, "filter.cutoff".into(), "exp".into())]);
+    // A session without MIDI lines, loaded over OSC, brings the defaults back; the one saved
+    // with them brings them again.
+    std::fs::write(
+        scratch("sessions").join("plain.session"),
+        "# chronus-session 1\n0 /mod/filter/cutoff 900\n# end\n",
+    )
+    .unwrap();
+    let r = c.ask(&m("/state/load", vec![s("plain")]));
+    assert_eq!(r.addr, "/state/loaded", "{r:?}");
+    assert_eq!(maps(&c), [(1, "lfo.depth".into(), "lin".into())]);
+    let r = c.ask(&m("/state/load", vec![s("withmidi")]));
+    assert_eq!(r.addr, "/state/loaded", "{r:?}");
+    assert_eq!(maps(&c), [(74, "filter.cutoff".into(), "exp".into())]);
+    // A bad MIDI line: the load is refused whole, nothing changes.
+    std::fs::write(
+        scratch("sessions").join("bad.session"),
+        "# chronus-session 1\n0 /mod/filter/cutoff 300\n0 /midi/map 300 filter.cutoff\n# end\n",
+    )
+    .unwrap();
+    let r = c.ask(&m("/state/load", vec![s("bad")]));
+    assert_eq!(r.addr, "/error", "{r:?}");
+    println!("{:?}", r.args);
+    assert_eq!(maps(&c), [(74, "filter.cutoff".into(), "exp".into())]);
+    // (The cutoff is the last session's, 1000 Hz; the bad one's 300 never came.)
+    let r = c.ask(&m("/get", vec![s("filter"), s("cutoff")]));
+    assert_eq!(
+        r.args[2],
+        OscType::Float(1000.0),
+        "the bad session changed nothing"
+    );
+    assert!(child.wait().unwrap().success());
 }

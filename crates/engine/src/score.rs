@@ -12,7 +12,9 @@
 //! (`/inst/new bass "osc > adsr > filter"`, `/patch/create`, `/patch/connect`, `/bus/new`, …)
 //! are the score's setup: at time 0, made before it plays ([`Score::set_up`]). Sample loads
 //! (`/sample/load kick kicks/808.wav`, `/kit/load basic`) are its loads, also at time 0: the
-//! host reads the files and loads them before it plays ([`Score::loads`]). Every error names
+//! host reads the files and loads them before it plays ([`Score::loads`]). Lines under `/midi/`
+//! (MIDI settings, which the engine does not hold) are kept for the host, also at time 0
+//! ([`Score::host`]). Every error names
 //! its line and column.
 
 use crate::control::{self, Arg, Directory};
@@ -40,6 +42,16 @@ pub struct ScoreEvent {
 }
 
 impl ScoreEvent {
+    /// Its arguments.
+    pub fn args(&self) -> Vec<Arg<'_>> {
+        self.borrowed_args()
+    }
+
+    /// The line it is on.
+    pub fn line(&self) -> usize {
+        self.line
+    }
+
     fn borrowed_args(&self) -> Vec<Arg<'_>> {
         self.args
             .iter()
@@ -61,6 +73,8 @@ pub struct Score {
     pub setup: Vec<ScoreEvent>,
     /// The sample loads at time 0, in order ([`Score::loads`]).
     pub loads: Vec<Load>,
+    /// The lines for the host at time 0 (`/midi/…`), in order ([`Score::host`]).
+    pub host: Vec<ScoreEvent>,
 }
 
 /// A sample load in a score: what the host reads and loads before it plays.
@@ -78,6 +92,11 @@ pub enum Load {
         /// The kit.
         kit: String,
     },
+}
+
+/// Whether `address` is for the host, not the engine: MIDI settings (`/midi/…`).
+pub fn is_host(address: &str) -> bool {
+    address.starts_with("/midi/")
 }
 
 /// Whether `address` loads samples (a score's load, not a command).
@@ -179,6 +198,7 @@ impl Score {
         let mut events = Vec::new();
         let mut setup = Vec::new();
         let mut loads = Vec::new();
+        let mut host = Vec::new();
         for (n, raw) in text.lines().enumerate() {
             let line = n + 1;
             let content = raw.split('#').next().unwrap_or("");
@@ -219,6 +239,17 @@ impl Score {
                 line,
                 address_column: acol,
             };
+            if is_host(address) {
+                if time != 0.0 {
+                    return Err(score_err(
+                        line,
+                        tcol,
+                        format!("{address} is a MIDI setting: a score makes it at time 0; move the line to 0"),
+                    ));
+                }
+                host.push(event);
+                continue;
+            }
             if is_load(address) {
                 let word = |i: usize| match event.args.get(i) {
                     Some((OwnedArg::Str(s), _)) => Some(s.clone()),
@@ -275,6 +306,7 @@ impl Score {
             events,
             setup,
             loads,
+            host,
         })
     }
 
@@ -309,6 +341,11 @@ impl Score {
     /// The sample loads, in the score's order.
     pub fn loads(&self) -> &[Load] {
         &self.loads
+    }
+
+    /// The lines for the host (MIDI settings), in the score's order.
+    pub fn host(&self) -> &[ScoreEvent] {
+        &self.host
     }
 
     /// [`Score::resolve`] against a directory (one that knows the samples loaded).

@@ -315,6 +315,18 @@ fn apply(patch: &mut Patch, lines: &str) -> Result<(), EngineError> {
     Score::parse(lines)?.set_up(patch).map(|_| ())
 }
 
+/// A session's text with the host's lines (`0 /midi/…`, each ending in a newline) put in
+/// before its last line, where [`parse`] keeps them for the host ([`Score::host`]).
+pub fn with_host_lines(text: &str, lines: &str) -> String {
+    if lines.is_empty() {
+        return text.to_owned();
+    }
+    match text.rfind(END) {
+        Some(at) => format!("{}{lines}{}", &text[..at], &text[at..]),
+        None => format!("{text}{lines}"),
+    }
+}
+
 /// Reads a session: its header (this version or an older one; a newer one is refused), then
 /// its score. Errors name the line and say what to do.
 pub fn parse(text: &str) -> Result<Score, EngineError> {

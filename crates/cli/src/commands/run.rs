@@ -254,6 +254,17 @@ fn sample_files(args: &RunArgs) -> chronus_osc::SampleFiles {
     }
 }
 
+/// The MIDI settings' session lines.
+#[cfg(feature = "osc")]
+fn session_midi_lines(router: &chronus_osc::Router) -> String {
+    router.midi_session_lines()
+}
+
+#[cfg(not(feature = "osc"))]
+fn session_midi_lines(_router: &()) -> String {
+    String::new()
+}
+
 /// Whether MIDI in is asked for (and possible in this build).
 fn midi_wanted(args: &RunArgs) -> bool {
     #[cfg(feature = "osc")]
@@ -285,7 +296,7 @@ fn midi_sources(args: &RunArgs) -> Vec<String> {
 fn start_midi(
     args: &RunArgs,
     opened: Option<(chronus_backend_jack::MidiReceiver, String)>,
-    osc: &Option<chronus_osc::Server>,
+    router: &Arc<chronus_osc::Router>,
     engine: &Arc<Engine>,
     period: Option<u32>,
 ) -> Result<Option<(super::midi_in::MidiInput, String)>> {
@@ -310,10 +321,7 @@ fn start_midi(
             }
         }
     };
-    let router = match osc {
-        Some(server) => server.router().clone(),
-        None => Arc::new(chronus_osc::Router::new(engine.clone())),
-    };
+    let router = router.clone();
     let period = u64::from(period.unwrap_or(args.block as u32));
     let line = format!(
         "chronus: MIDI in on {port} (each event plays {:.1} ms after it came)",
@@ -329,7 +337,7 @@ fn start_midi(
 fn start_midi(
     args: &RunArgs,
     _opened: (),
-    _osc: &Option<chronus_osc::Server>,
+    _router: &Arc<chronus_osc::Router>,
     _engine: &Arc<Engine>,
     _period: Option<u32>,
 ) -> Result<Option<(super::midi_in::MidiInput, String)>> {
@@ -397,9 +405,15 @@ pub fn run(args: RunArgs) -> Result<()> {
         Some(path) => Some(super::session::load(path, &mut layout)?),
         None => None,
     };
-    let (mut setup, restored, kept, session_loads) = match session {
-        Some(s) => (s.edits, s.commands, s.text, s.loads),
-        None => (Vec::new(), Vec::new(), String::new(), Vec::new()),
+    let (mut setup, restored, kept, session_loads, session_midi) = match session {
+        Some(s) => (s.edits, s.commands, s.text, s.loads, s.host),
+        None => (
+            Vec::new(),
+            Vec::new(),
+            String::new(),
+            Vec::new(),
+            Vec::new(),
+        ),
     };
     let score = match &args.score {
         Some(path) => {
@@ -462,8 +476,31 @@ pub fn run(args: RunArgs) -> Result<()> {
         .unwrap_or_default();
     #[cfg(not(feature = "osc"))]
     let osc_line = String::new();
+    // The router MIDI and the session's MIDI settings go through (the OSC server's, or one
+    // of its own).
     #[cfg(feature = "osc")]
-    let midi = start_midi(&args, opened_midi, &osc, &engine, opened.period)?;
+    let router = match &osc {
+        Some(server) => server.router().clone(),
+        None => Arc::new(chronus_osc::Router::new(engine.clone())),
+    };
+    #[cfg(feature = "osc")]
+    if !session_midi.is_empty() {
+        let path = args.session.as_deref().unwrap_or(std::path::Path::new("?"));
+        let mapper = router
+            .midi_from_lines(&session_midi)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        router.take_midi(mapper);
+    }
+    #[cfg(not(feature = "osc"))]
+    let router = ();
+    #[cfg(not(feature = "osc"))]
+    if !session_midi.is_empty() {
+        tracing::warn!(
+            "the session's MIDI settings are not used: this chronus has no MIDI (the osc feature)"
+        );
+    }
+    #[cfg(feature = "osc")]
+    let midi = start_midi(&args, opened_midi, &router, &engine, opened.period)?;
     let stop = Arc::new(AtomicBool::new(false));
     {
         let stop = stop.clone();
@@ -544,7 +581,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         }
         player.feed(&engine);
         if let Some(k) = keeper.as_mut() {
-            k.tick(&engine);
+            k.tick(&engine, || session_midi_lines(&router));
         }
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -555,7 +592,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         server.stop();
     }
     if let Some(k) = keeper.as_mut() {
-        k.save(&engine);
+        k.save(&engine, &session_midi_lines(&router));
     }
     let report = stream.stop().context("stopping the backend")?;
     let recorded = engine.stop_recording();

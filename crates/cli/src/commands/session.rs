@@ -22,6 +22,8 @@ pub struct Restored {
     /// Its sample loads: when there are any, `edits` and `commands` are empty and the whole
     /// session is loaded once the engine runs and its samples are in ([`Restored::loads`]).
     pub loads: Vec<chronus_engine::score::Load>,
+    /// Its MIDI settings (`0 /midi/…`), for the router once it runs.
+    pub host: Vec<chronus_engine::score::ScoreEvent>,
 }
 
 /// The session read at start: the edits and the commands that rebuild it in `layout` (the
@@ -38,6 +40,7 @@ pub fn load(path: &Path, layout: &mut Patch) -> Result<Restored> {
                 commands: Vec::new(),
                 text: String::new(),
                 loads: Vec::new(),
+                host: Vec::new(),
             })
         }
         Err(e) => {
@@ -57,6 +60,7 @@ pub fn load(path: &Path, layout: &mut Patch) -> Result<Restored> {
             edits: Vec::new(),
             commands: Vec::new(),
             loads: score.loads().to_vec(),
+            host: score.host().to_vec(),
             text,
         });
     }
@@ -66,6 +70,7 @@ pub fn load(path: &Path, layout: &mut Patch) -> Result<Restored> {
         commands,
         text,
         loads: Vec::new(),
+        host: score.host().to_vec(),
     })
 }
 
@@ -89,19 +94,20 @@ impl Keeper {
         }
     }
 
-    /// Saves if the last look is [`EVERY`] ago.
-    pub fn tick(&mut self, engine: &Engine) {
+    /// Saves if the last look is [`EVERY`] ago; `host` gives the host's lines (MIDI settings).
+    pub fn tick(&mut self, engine: &Engine, host: impl Fn() -> String) {
         if Instant::now() >= self.next {
             self.next = Instant::now() + EVERY;
-            self.save(engine);
+            self.save(engine, &host());
         }
     }
 
-    /// Writes the state if it differs from the file's (atomically: the old file or the new
-    /// one, whatever happens). A failure is logged once and tried again at the next change.
-    pub fn save(&mut self, engine: &Engine) {
+    /// Writes the state, with the host's lines `host` (MIDI settings), if it differs from the
+    /// file's (atomically: the old file or the new one, whatever happens). A failure is logged
+    /// once and tried again at the next change.
+    pub fn save(&mut self, engine: &Engine, host: &str) {
         let text = match engine.session() {
-            Ok(t) => t,
+            Ok(t) => session::with_host_lines(&t, host),
             Err(e) => {
                 tracing::error!("the session could not be rendered: {e}");
                 return;

@@ -189,25 +189,38 @@ impl<S: Synth> Router<S> {
     /// `/midi/map`, `/midi/unmap`, `/midi/learn`, `/midi/maps`, `/midi/bend`,
     /// `/midi/channel`.
     pub(super) fn plan_midi(&self, verb: &str, args: &[Arg<'_>]) -> Result<Plan, Failure> {
+        let mut side = self.midi_side();
+        self.set_midi(&mut side.mapper, verb, args, true)
+    }
+
+    /// Carries out a `/midi/<verb>` on `mapper`; `live`: the instrument a channel names must
+    /// exist now (a session's may be made by the session itself).
+    fn set_midi(
+        &self,
+        mapper: &mut Mapper,
+        verb: &str,
+        args: &[Arg<'_>],
+        live: bool,
+    ) -> Result<Plan, Failure> {
         let bad = |e: chronus_midi::MidiError| fail("arguments", e.to_string());
         let reply = |addr: &str, args: Vec<OscType>| Ok(Plan::Reply(vec![msg(addr, args)]));
-        let mut side = self.midi_side();
+        let side = &mut *mapper;
         match (verb, args) {
             ("map", [cc, Arg::Str(target), rest @ ..]) => {
                 let cc = int_arg(cc).ok_or_else(|| fail("arguments", MAP_USAGE))?;
                 let map = cc_map(target, rest)?;
-                side.mapper.map(cc, map).map_err(bad)?;
+                side.map(cc, map).map_err(bad)?;
                 reply("/midi/mapped", vec![OscType::Int(cc as i32), OscType::String((*target).into())])
             }
             ("map", _) => Err(fail("arguments", MAP_USAGE)),
             ("unmap", [cc]) => {
                 let cc = int_arg(cc).ok_or_else(|| fail("arguments", "expects <cc 0..127>"))?;
-                let was = side.mapper.unmap(cc).map_err(bad)?;
+                let was = side.unmap(cc).map_err(bad)?;
                 reply("/midi/unmapped", vec![OscType::Int(cc as i32), OscType::String(was.target)])
             }
             ("learn", [Arg::Str(target), rest @ ..]) => {
                 let map = cc_map(target, rest)?;
-                side.mapper.learn(map);
+                side.learn(map);
                 reply("/midi/learning", vec![OscType::String((*target).into())])
             }
             ("learn", _) => Err(fail(
@@ -216,7 +229,7 @@ impl<S: Synth> Router<S> {
             )),
             ("maps", []) => {
                 let mut out = Vec::new();
-                for (cc, m) in &side.mapper.state().maps {
+                for (cc, m) in &side.state().maps {
                     out.push(OscType::Int(i32::from(*cc)));
                     out.push(OscType::String(m.target.clone()));
                     let (lo, hi) = m.range.unwrap_or((f32::NAN, f32::NAN));
@@ -230,20 +243,20 @@ impl<S: Synth> Router<S> {
                 let v = v
                     .as_f32()
                     .ok_or_else(|| fail("arguments", "expects <semitones 0..48>"))?;
-                side.mapper.set_bend_range(v).map_err(bad)?;
+                side.set_bend_range(v).map_err(bad)?;
                 reply("/midi/bend", vec![OscType::Float(v)])
             }
             ("channel", [ch, Arg::Str(inst)]) => {
                 let ch = int_arg(ch)
                     .ok_or_else(|| fail("arguments", "expects <channel 1..16> <instrument|default>"))?;
                 let inst = (*inst != "default").then_some(*inst);
-                if let Some(i) = inst {
+                if let Some(i) = inst.filter(|_| live) {
                     self.engine
                         .directory()
                         .instrument(i)
                         .map_err(|e| fail("unknown", e.to_string()))?;
                 }
-                side.mapper.set_channel(ch, inst).map_err(bad)?;
+                side.set_channel(ch, inst).map_err(bad)?;
                 reply(
                     "/midi/channel",
                     vec![OscType::Int(ch as i32), OscType::String(inst.unwrap_or("default").into())],
@@ -256,9 +269,69 @@ impl<S: Synth> Router<S> {
         }
     }
 
-    /// The MIDI mapper's settings (for a session).
+    /// The MIDI mapper's settings.
     pub fn midi_state(&self) -> chronus_midi::MapperState {
         self.midi_side().mapper.state().clone()
+    }
+
+    /// The MIDI settings as a session's lines (`0 /midi/…`, what differs from the defaults).
+    pub fn midi_session_lines(&self) -> String {
+        let state = self.midi_state();
+        let defaults = chronus_midi::MapperState::default();
+        let mut out = String::new();
+        for cc in defaults.maps.keys() {
+            if !state.maps.contains_key(cc) {
+                out.push_str(&format!("0 /midi/unmap {cc}\n"));
+            }
+        }
+        for (cc, m) in &state.maps {
+            if defaults.maps.get(cc) == Some(m) {
+                continue;
+            }
+            let range = m
+                .range
+                .map(|(lo, hi)| format!(" {lo} {hi}"))
+                .unwrap_or_default();
+            let curve = match m.curve {
+                Curve::Lin => "",
+                Curve::Exp => " exp",
+            };
+            out.push_str(&format!("0 /midi/map {cc} {}{range}{curve}\n", m.target));
+        }
+        if state.bend_range != defaults.bend_range {
+            out.push_str(&format!("0 /midi/bend {}\n", state.bend_range));
+        }
+        for (ch, inst) in &state.channels {
+            out.push_str(&format!("0 /midi/channel {ch} \"{inst}\"\n"));
+        }
+        out
+    }
+
+    /// The MIDI settings of a session's lines (`Score::host`): the defaults, then each line.
+    /// Checked whole before anything changes; applied with [`Router::take_midi`].
+    pub fn midi_from_lines(
+        &self,
+        lines: &[chronus_engine::score::ScoreEvent],
+    ) -> Result<Mapper, String> {
+        let mut mapper = Mapper::new();
+        for l in lines {
+            let verb = l.address.strip_prefix("/midi/").unwrap_or("");
+            if !matches!(verb, "map" | "unmap" | "bend" | "channel") {
+                return Err(format!(
+                    "line {}: {} is no MIDI setting a session keeps (map, unmap, bend, channel)",
+                    l.line(),
+                    l.address
+                ));
+            }
+            self.set_midi(&mut mapper, verb, &l.args(), false)
+                .map_err(|f| format!("line {}: {}: {}", l.line(), l.address, f.reason))?;
+        }
+        Ok(mapper)
+    }
+
+    /// Takes MIDI settings made by [`Router::midi_from_lines`].
+    pub fn take_midi(&self, mapper: Mapper) {
+        self.midi_side().mapper = mapper;
     }
 
     /// Takes a session's MIDI settings.

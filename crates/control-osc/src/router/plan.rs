@@ -358,6 +358,9 @@ impl<S: Synth> Router<S> {
                     .engine
                     .session()
                     .map_err(|e| fail("session", e.to_string()))?;
+                // The MIDI settings too (the router holds them, not the engine).
+                let text =
+                    chronus_engine::session::with_host_lines(&text, &self.midi_session_lines());
                 let path = crate::recordings::save_session(dir, name, &text)
                     .map_err(|e| fail("session", e))?;
                 reply(
@@ -374,6 +377,10 @@ impl<S: Synth> Router<S> {
                 // Its samples first (read from their files, or made): then its lines resolve.
                 let score = chronus_engine::session::parse(&text)
                     .map_err(|e| fail("session", format!("{name}: {e}")))?;
+                // Its MIDI settings, checked before anything changes.
+                let midi = self
+                    .midi_from_lines(score.host())
+                    .map_err(|e| fail("session", format!("{name}: {e}")))?;
                 for l in score.loads() {
                     crate::samples::load(&*self.engine, self.samples.as_ref(), l)
                         .map_err(|e| fail("session", format!("{name}: {e}")))?;
@@ -381,6 +388,7 @@ impl<S: Synth> Router<S> {
                 self.engine
                     .load_session(&text)
                     .map_err(|e| fail("session", format!("{name}: {e}")))?;
+                self.take_midi(midi);
                 reply("/state/loaded", vec![OscType::String((*name).into())])
             }
             ("list", _) => Err(fail("arguments", "expects no arguments")),
