@@ -567,3 +567,55 @@ fn midi_maps_are_kept_in_sessions() {
     );
     assert!(child.wait().unwrap().success());
 }
+
+/// `--midi alsa` opens a sequencer port where there is a sequencer; these VMs have none
+/// (no /dev/snd/seq), and there it is refused with what to do. `--midi auto` with neither a
+/// JACK server nor a sequencer plays on without MIDI, saying so in one line.
+#[test]
+fn alsa_midi_opens_a_sequencer_port_or_says_why_not() {
+    let has_seq = std::path::Path::new("/dev/snd/seq").exists();
+    let out = chronus()
+        .args(["run", "--backend", "null", "--no-osc", "--seconds", "0.3"])
+        .args(["--midi", "alsa", "--jack-name", "chronus-alsa-midi-test"])
+        .env("JACK_NO_START_SERVER", "1")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    if has_seq {
+        assert!(out.status.success(), "{stdout}{stderr}");
+        assert!(
+            stdout.contains("MIDI in on") && stdout.contains(":midi_in"),
+            "{stdout}"
+        );
+    } else {
+        println!("SKIPPED (the port itself): no ALSA sequencer on this machine (no /dev/snd/seq); checking the refusal instead");
+        assert!(!out.status.success(), "{stdout}");
+        assert!(
+            stderr.contains("no ALSA sequencer") && stderr.contains("--midi jack"),
+            "{stderr}"
+        );
+    }
+    let out = chronus()
+        .args([
+            "run",
+            "--backend",
+            "null",
+            "--no-osc",
+            "--seconds",
+            "0.3",
+            "--midi",
+            "auto",
+        ])
+        .env("JACK_DEFAULT_SERVER", "chronus-no-such-server")
+        .env("JACK_NO_START_SERVER", "1")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    if !has_seq {
+        assert!(stderr.contains("no MIDI input"), "{stderr}");
+    }
+}

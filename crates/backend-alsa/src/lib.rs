@@ -24,6 +24,8 @@
 
 #![warn(clippy::unwrap_used)]
 
+pub mod midi;
+
 use alsa::pcm::{Access, Format, HwParams, PCM};
 use alsa::{Direction, ValueOr};
 use chronus_engine::backend::{Backend, BlockAdapter, Stream, StreamConfig, StreamReport};

@@ -1,10 +1,10 @@
 //! `chronus run --midi`: MIDI in, fed to the router at the sample each event arrived with.
 
-use anyhow::{bail, Result};
 use chronus_engine::Engine;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
+#[cfg(any(feature = "jack", feature = "alsa"))]
 use std::time::Duration;
 
 /// Where MIDI comes from.
@@ -16,9 +16,10 @@ pub enum MidiChoice {
     /// A JACK MIDI port, `<name>:midi_in` (in the audio client with `--backend jack`, else a
     /// client of its own, `<name>-midi`).
     Jack,
-    /// The ALSA sequencer or raw MIDI (not in this build yet: use jack).
+    /// The ALSA sequencer: a port `<name>:midi_in` (any ALSA MIDI client can connect to
+    /// it), or the raw MIDI device `--midi-device` names; each message stamped as it arrives.
     Alsa,
-    /// JACK when a server answers, else none (saying so).
+    /// JACK when a server answers, else the ALSA sequencer, else none (saying so).
     Auto,
 }
 
@@ -30,6 +31,9 @@ pub struct MidiInput {
     /// A JACK client of its own (a backend other than JACK), kept open while it reads.
     #[cfg(feature = "jack")]
     _client: Option<chronus_backend_jack::MidiClient>,
+    /// The ALSA input, kept open while it reads.
+    #[cfg(feature = "alsa")]
+    _alsa: Option<chronus_backend_alsa::midi::AlsaMidiIn>,
 }
 
 impl Drop for MidiInput {
@@ -100,13 +104,63 @@ pub fn start(
         stop,
         reader,
         _client: client,
+        #[cfg(feature = "alsa")]
+        _alsa: None,
     }
 }
 
-/// `--midi alsa` in this build.
-pub fn alsa_unavailable() -> Result<()> {
-    bail!(
-        "MIDI from ALSA (the sequencer or raw MIDI) is not in this build of chronus: use --midi jack \
-         (a2jmidid bridges ALSA MIDI devices into JACK)"
+/// Starts the reader of what the ALSA input `input` sends on `rx` (stamped as it arrived).
+#[cfg(feature = "alsa")]
+pub fn start_alsa(
+    input: chronus_backend_alsa::midi::AlsaMidiIn,
+    rx: std::sync::mpsc::Receiver<chronus_backend_alsa::midi::ArrivedMidi>,
+    router: Arc<chronus_osc::Router>,
+    engine: Arc<Engine>,
+    period: u64,
+) -> MidiInput {
+    let stop = Arc::new(AtomicBool::new(false));
+    let delay = latency(&engine, period);
+    let reader = {
+        let stop = stop.clone();
+        std::thread::Builder::new()
+            .name("chronus-midi".into())
+            .spawn(move || {
+                chronus_engine::rt::try_realtime(chronus_engine::rt::INPUT_PRIORITY);
+                let stats = router.stats();
+                let mut stream = chronus_midi::RawStream::new();
+                let mut stray = 0;
+                while !stop.load(Ordering::Relaxed) {
+                    let Ok(m) = rx.recv_timeout(Duration::from_millis(50)) else {
+                        continue;
+                    };
+                    let at = engine.sample_at(m.ns).map(|s| s + delay);
+                    if m.stream {
+                        stream.feed(&m.bytes, |e| router.midi_event(e, at));
+                        let now = stream.stray_bytes();
+                        stats
+                            .midi_malformed
+                            .fetch_add(now - stray, Ordering::Relaxed);
+                        stray = now;
+                    } else {
+                        router.midi_bytes(&m.bytes, at);
+                    }
+                }
+            })
+            .ok()
+    };
+    MidiInput {
+        stop,
+        reader,
+        #[cfg(feature = "jack")]
+        _client: None,
+        _alsa: Some(input),
+    }
+}
+
+/// `--midi alsa` in a build without ALSA.
+#[cfg(not(feature = "alsa"))]
+pub fn alsa_unavailable() -> anyhow::Result<()> {
+    anyhow::bail!(
+        "this build of chronus has no ALSA (build it with the feature `alsa`): use --midi jack"
     )
 }

@@ -152,7 +152,8 @@ pub struct RunArgs {
     fault_injection: bool,
     /// MIDI input: `jack` registers `<jack-name>:midi_in` (in the audio client with
     /// --backend jack: each event plays at its exact sample, a fixed latency after it came),
-    /// `auto` takes JACK when a server answers, `none` takes no MIDI. Notes, pedal, bend,
+    /// `alsa` a sequencer port `<jack-name>:midi_in` (or --midi-device), `auto` takes JACK
+    /// when a server answers, else ALSA, `none` takes no MIDI. Notes, pedal, bend,
     /// controllers (`/midi/map`), clock: see docs/midi.md.
     #[cfg(feature = "osc")]
     #[arg(long, value_enum, default_value_t = super::midi_in::MidiChoice::None)]
@@ -162,6 +163,11 @@ pub struct RunArgs {
     #[cfg(feature = "osc")]
     #[arg(long, value_name = "PORT")]
     midi_connect: Vec<String>,
+    /// With --midi alsa: read this raw MIDI device (e.g. hw:1,0,0; `amidi -l` lists them)
+    /// instead of opening a sequencer port.
+    #[cfg(feature = "osc")]
+    #[arg(long, value_name = "DEVICE")]
+    midi_device: Option<String>,
 }
 
 #[cfg(feature = "osc")]
@@ -291,64 +297,114 @@ fn midi_sources(args: &RunArgs) -> Vec<String> {
     }
 }
 
-/// Starts MIDI in: the port the JACK backend registered, or a JACK client of its own.
+/// What the JACK backend opened for MIDI (its `midi_in` port), if anything.
 #[cfg(all(feature = "osc", feature = "jack"))]
+type OpenedMidi = Option<(chronus_backend_jack::MidiReceiver, String)>;
+#[cfg(all(feature = "osc", not(feature = "jack")))]
+type OpenedMidi = ();
+
+/// Starts MIDI in as `--midi` says: JACK (the port the JACK backend registered, or a client
+/// of its own), the ALSA sequencer (or a raw device, `--midi-device`), or, for `auto`, the
+/// first of those there is. Returns the input and the line to print.
+#[cfg(feature = "osc")]
 fn start_midi(
     args: &RunArgs,
-    opened: Option<(chronus_backend_jack::MidiReceiver, String)>,
+    opened: OpenedMidi,
     router: &Arc<chronus_osc::Router>,
     engine: &Arc<Engine>,
     period: Option<u32>,
 ) -> Result<Option<(super::midi_in::MidiInput, String)>> {
     use super::midi_in::MidiChoice;
-    if !midi_wanted(args) {
+    let choice = args.midi;
+    if choice == MidiChoice::None {
         return Ok(None);
     }
-    let (receiver, client, port) = match opened {
-        Some((receiver, port)) => (receiver, None, port),
-        None => {
-            let name = format!("{}-midi", args.jack_name);
-            match chronus_backend_jack::MidiClient::open(&name, &args.midi_connect) {
-                Ok((client, receiver)) => {
+    let period = u64::from(period.unwrap_or(args.block as u32));
+    let line = |port: &str| {
+        format!(
+            "chronus: MIDI in on {port} (each event plays {:.1} ms after it came)",
+            super::midi_in::latency(engine, period) as f64 * 1000.0 / engine.config().sample_rate
+        )
+    };
+    let mut why = Vec::new();
+    if matches!(choice, MidiChoice::Jack | MidiChoice::Auto) {
+        #[cfg(feature = "jack")]
+        {
+            let jack = match opened {
+                Some((receiver, port)) => Ok((receiver, None, port)),
+                None => chronus_backend_jack::MidiClient::open(
+                    &format!("{}-midi", args.jack_name),
+                    &args.midi_connect,
+                )
+                .map(|(client, receiver)| {
                     let port = client.port().to_owned();
                     (receiver, Some(client), port)
+                }),
+            };
+            match jack {
+                Ok((receiver, client, port)) => {
+                    let input = super::midi_in::start(
+                        receiver,
+                        client,
+                        router.clone(),
+                        engine.clone(),
+                        period,
+                    );
+                    return Ok(Some((input, line(&port))));
                 }
-                Err(e) if args.midi == MidiChoice::Auto => {
-                    tracing::warn!("no MIDI input: {e}");
-                    return Ok(None);
+                Err(e) if choice == MidiChoice::Jack => {
+                    return Err(anyhow::anyhow!(e).context("--midi jack: no MIDI input"))
                 }
-                Err(e) => return Err(anyhow::anyhow!(e).context("--midi jack: no MIDI input")),
+                Err(e) => why.push(e.to_string()),
             }
         }
-    };
-    let router = router.clone();
-    let period = u64::from(period.unwrap_or(args.block as u32));
-    let line = format!(
-        "chronus: MIDI in on {port} (each event plays {:.1} ms after it came)",
-        super::midi_in::latency(engine, period) as f64 * 1000.0 / engine.config().sample_rate
-    );
-    Ok(Some((
-        super::midi_in::start(receiver, client, router, engine.clone(), period),
-        line,
-    )))
-}
-
-#[cfg(all(feature = "osc", not(feature = "jack")))]
-fn start_midi(
-    args: &RunArgs,
-    _opened: (),
-    _router: &Arc<chronus_osc::Router>,
-    _engine: &Arc<Engine>,
-    _period: Option<u32>,
-) -> Result<Option<(super::midi_in::MidiInput, String)>> {
-    use super::midi_in::MidiChoice;
-    match args.midi {
-        MidiChoice::Jack => bail!(
-            "this build of chronus has no JACK: MIDI in needs it (build with the feature `jack`)"
-        ),
-        MidiChoice::Auto => tracing::warn!("no MIDI input: this build has no JACK"),
-        _ => {}
+        #[cfg(not(feature = "jack"))]
+        {
+            let _ = opened;
+            if choice == MidiChoice::Jack {
+                bail!("this build of chronus has no JACK: --midi jack needs it (build with the feature `jack`)");
+            }
+            why.push("this build has no JACK".to_owned());
+        }
     }
+    if matches!(choice, MidiChoice::Alsa | MidiChoice::Auto) {
+        #[cfg(feature = "alsa")]
+        {
+            use chronus_backend_alsa::midi;
+            let (tx, rx) = std::sync::mpsc::channel();
+            let alsa = match &args.midi_device {
+                Some(device) => midi::open_raw(device, tx),
+                None => midi::open_seq(&args.jack_name, &args.midi_connect, tx),
+            };
+            match alsa {
+                Ok(input) => {
+                    let port = input.port.clone();
+                    let input = super::midi_in::start_alsa(
+                        input,
+                        rx,
+                        router.clone(),
+                        engine.clone(),
+                        period,
+                    );
+                    return Ok(Some((input, line(&port))));
+                }
+                Err(e) if choice == MidiChoice::Alsa => {
+                    return Err(anyhow::anyhow!(e).context("--midi alsa: no MIDI input"))
+                }
+                Err(e) => why.push(e.to_string()),
+            }
+        }
+        #[cfg(not(feature = "alsa"))]
+        {
+            if choice == MidiChoice::Alsa {
+                super::midi_in::alsa_unavailable()?;
+            }
+            why.push("this build has no ALSA".to_owned());
+        }
+    }
+    // (Unused in a build with neither JACK nor ALSA.)
+    let _ = (router, &line);
+    tracing::warn!("no MIDI input: {}", why.join("; "));
     Ok(None)
 }
 
@@ -383,10 +439,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         },
         midi: midi_wanted(&args).then(|| midi_sources(&args)),
     };
-    #[cfg(feature = "osc")]
-    if args.midi == super::midi_in::MidiChoice::Alsa {
-        super::midi_in::alsa_unavailable()?;
-    }
+
     let opened = super::backends::open(&choice)?;
     let sample_rate = match (opened.sample_rate, args.sample_rate) {
         (Some(dev), Some(asked)) if dev != asked => {
@@ -466,9 +519,9 @@ pub fn run(args: RunArgs) -> Result<()> {
     #[cfg(feature = "osc")]
     let osc = start_osc(&args, &engine)?;
     #[cfg(all(feature = "osc", feature = "jack"))]
-    let opened_midi = opened.midi;
+    let opened_midi: OpenedMidi = opened.midi;
     #[cfg(all(feature = "osc", not(feature = "jack")))]
-    let opened_midi = ();
+    let opened_midi: OpenedMidi = ();
     #[cfg(feature = "osc")]
     let osc_line = osc
         .as_ref()
