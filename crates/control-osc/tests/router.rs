@@ -341,3 +341,54 @@ fn faults_are_injected_only_when_enabled_and_a_command_fault_rides_on_the_next_c
     );
     assert_eq!(router.stats().faults_injected.load(Relaxed), 2);
 }
+
+/// MIDI through the router: each event the actions of its address, at the sample it was
+/// stamped with; a flood past the limit dropped and counted; bad bytes counted.
+#[test]
+fn midi_events_become_stamped_actions_and_a_flood_is_limited() {
+    let synth = Recorder::new();
+    let router = Router::new(synth.clone());
+    router.midi_bytes(&[0x90, 60, 127], Some(48_000));
+    router.midi_bytes(&[0xB0, 64, 127], Some(48_010));
+    router.midi_bytes(&[0xE0, 0x7F, 0x7F], Some(48_020));
+    router.midi_bytes(&[0x90, 60], Some(48_030)); // truncated
+    let sent = synth.sent();
+    let stamps: Vec<Option<u64>> = sent.iter().map(|(at, _)| *at).collect();
+    assert_eq!(
+        stamps,
+        [Some(48_000), Some(48_010), Some(48_020)],
+        "{sent:?}"
+    );
+    assert!(
+        matches!(sent[0].1[..], [Action::NoteOn { note: 60, velocity, .. }] if velocity == 1.0),
+        "{sent:?}"
+    );
+    assert!(
+        matches!(sent[1].1[..], [Action::Sustain { on: true, .. }]),
+        "{sent:?}"
+    );
+    assert!(
+        matches!(sent[2].1[..], [Action::Bend { semitones, .. }] if semitones == 2.0),
+        "{sent:?}"
+    );
+    let stats = router.stats();
+    assert_eq!(stats.midi_malformed.load(Relaxed), 1);
+    // 60,000 controller moves at once: the limit (20,000 a second, a second's burst) lets
+    // about 20,000 through; the rest are dropped and counted, none silently.
+    let before = synth.sent().len();
+    for k in 0..60_000u32 {
+        router.midi_event(
+            chronus_midi::MidiEvent::Control {
+                channel: 1,
+                cc: 1,
+                value: (k % 128) as u8,
+            },
+            None,
+        );
+    }
+    let limited = stats.midi_rate_limited.load(Relaxed);
+    let through = (synth.sent().len() - before) as u64;
+    println!("flood: {through} through, {limited} limited");
+    assert_eq!(through + limited, 60_000);
+    assert!(limited >= 30_000, "{limited}");
+}
