@@ -72,6 +72,17 @@ fn collect() -> Vec<Device> {
         }),
     }
     #[cfg(feature = "alsa")]
+    for (name, description) in chronus_backend_alsa::midi::sources() {
+        v.push(Device {
+            backend: "midi",
+            default: false,
+            description: format!(
+                "ALSA MIDI source {description} (chronus run --midi alsa --midi-connect NAME)"
+            ),
+            name,
+        });
+    }
+    #[cfg(feature = "alsa")]
     for (name, description) in chronus_backend_alsa::devices() {
         v.push(Device {
             backend: "alsa",
