@@ -1439,6 +1439,10 @@ fn stereo_a_bus_takes_a_send_at_its_level_and_status_reports_each_channel() {
     c.sync(1);
     std::thread::sleep(Duration::from_millis(400));
     let before = c.played_samples();
+    // Each worker's DSP load: some of the block's time, far from all of it.
+    let loads = c.stats(&["dsp_load.0", "dsp_load.1"]);
+    println!("DSP load of each worker: {loads:?}");
+    assert!(loads.iter().all(|&l| l > 0.0 && l < 0.5), "{loads:?}");
     let peaks = c.stats(&["peak.1", "peak.2"]);
     println!("peaks with the note hard left: {peaks:?}");
     assert!(peaks[0] > 0.2 && peaks[1] < 1e-3, "{peaks:?}");

@@ -73,6 +73,10 @@ pub trait Synth: Send + Sync + 'static {
     fn tempo(&self) -> (f32, bool) {
         (120.0, false)
     }
+    /// Each worker slot's DSP load (render time over block time; 0 for none).
+    fn dsp_load(&self) -> [f32; 2] {
+        [0.0; 2]
+    }
     /// Monotonic time of sample 0.
     fn origin_ns(&self) -> u64;
     /// The file being recorded, if any.
@@ -167,6 +171,10 @@ impl Synth for Engine {
     }
     fn tempo(&self) -> (f32, bool) {
         Engine::tempo(self)
+    }
+
+    fn dsp_load(&self) -> [f32; 2] {
+        [0, 1].map(|i| self.worker_stats(i).map_or(0.0, |w| w.load))
     }
 
     fn sample_at(&self, ns: u64) -> Option<u64> {

@@ -23,7 +23,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// One worker's view, read from its slot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct WorkerStats {
     /// What it is doing.
     pub status: WorkerStatus,
@@ -39,6 +39,9 @@ pub struct WorkerStats {
     pub dropped_commands: u64,
     /// The next block the output will play, as it last told this worker.
     pub consumed: u64,
+    /// Its DSP load: render time over block time, smoothed over about 16 blocks (1: all of
+    /// the block's time).
+    pub load: f32,
 }
 
 /// Faults that can be injected into a worker, for tests and demonstrations.
@@ -274,6 +277,7 @@ impl Engine {
             late_commands: s.late_commands(),
             dropped_commands: s.dropped_commands(),
             consumed: s.consumed(),
+            load: s.load(),
         })
     }
 

@@ -127,6 +127,8 @@ struct Header {
     busy_until_ns: AtomicU64,
     late: AtomicU64,
     dropped: AtomicU64,
+    /// worker → engine: its DSP load, smoothed (render time / block time), as f32 bits.
+    load: AtomicU32,
     /// The last patch edit id the worker has taken from the mailbox (or that its starting
     /// state already holds): the engine reuses a mailbox cell only once it is read.
     edits_read: AtomicU64,
@@ -511,6 +513,18 @@ impl Slot {
         self.layout().header.late.load(Relaxed)
     }
 
+    /// Worker side, real-time thread: its DSP load (render time / block time, smoothed). One
+    /// store.
+    pub(crate) fn set_load(&self, load: f32) {
+        self.layout().header.load.store(load.to_bits(), Relaxed);
+    }
+
+    /// The worker's DSP load: the time it takes to render a block over the block's time
+    /// (smoothed over about 16 blocks; 1 is all of it).
+    pub fn load(&self) -> f32 {
+        f32::from_bits(self.layout().header.load.load(Relaxed))
+    }
+
     pub(crate) fn count_late(&self) {
         self.layout().header.late.fetch_add(1, Relaxed);
     }
@@ -792,6 +806,7 @@ impl Slot {
         h.failing.store(0, Relaxed);
         h.skipped_block.store(0, Relaxed);
         h.deferred_block.store(0, Relaxed);
+        h.load.store(0, Relaxed);
         h.follows.store(0, Relaxed);
         h.fault.store(fault::NONE, Release);
         h.snap_ready.store(0, Release);

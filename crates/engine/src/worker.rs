@@ -162,6 +162,9 @@ pub(crate) fn run(
     let mut buf = [0.0f32; MAX_BLOCK * crate::MAX_CHANNELS];
     let mut slow = 1u32;
     let mut nan_next = false;
+    // The DSP load, smoothed: render time over block time.
+    let period_ns = block as f64 * 1e9 / slot.sample_rate();
+    let mut load = 0.0f64;
     while slot.wait_for_room(b, generation) {
         // The seal says which commands belong to this block: both workers read the same seal,
         // so they apply the same commands at the same sample, whatever their timing.
@@ -184,6 +187,7 @@ pub(crate) fn run(
             }
             _ => Leader::NotFollowed,
         };
+        let began = crate::rt::monotonic_ns();
         slot.set_rendering(Some(b));
         if leader == Leader::Late {
             slot.note_deferred(b);
@@ -292,6 +296,9 @@ pub(crate) fn run(
             notes_sounding: sounding as u16,
             step: renderer.sequencer().position(),
         };
+        let took = crate::rt::monotonic_ns().saturating_sub(began) as f64;
+        load += (took / period_ns - load) / 16.0;
+        slot.set_load(load as f32);
         slot.write_block(b, out, info.pack());
         slot.set_rendering(None);
         b += 1;

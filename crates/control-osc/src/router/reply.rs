@@ -175,6 +175,8 @@ impl<S: Synth> Router<S> {
                 OscType::Long(self.engine.dropped_commands() as i64),
             ),
             ("faults_injected", count(&s.faults_injected)),
+            ("dsp_load.0", OscType::Float(self.engine.dsp_load()[0])),
+            ("dsp_load.1", OscType::Float(self.engine.dsp_load()[1])),
             ("tempo", OscType::Float(self.engine.tempo().0)),
             (
                 "seq_running",
