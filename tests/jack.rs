@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 mod support;
 
-use support::{chronus, free_port, read_f32, read_sides, stop_jackd, Jackd};
+use support::{chronus, read_f32, read_sides, stop_jackd, Jackd};
 
 fn scratch(name: &str) -> PathBuf {
     support::scratch("jack", name)
@@ -24,29 +24,8 @@ fn run_on(jackd: &Jackd, client: &str, extra: &[&str]) -> (Child, Vec<i32>) {
 
 /// [`run_on`], also returning the OSC port it listens on.
 fn run_on_port(jackd: &Jackd, client: &str, extra: &[&str]) -> (Child, Vec<i32>, u16) {
-    let port = free_port();
-    let (mut child, line) = support::start_run(
-        jackd
-            .env(&mut chronus())
-            .args([
-                "run",
-                "--backend",
-                "jack",
-                "--jack-name",
-                client,
-                "--no-connect",
-            ])
-            .args(["--osc", &format!("127.0.0.1:{port}")])
-            .args(extra)
-            .stderr(Stdio::piped()),
-    );
-    if !line.contains("playing on jack") {
-        let mut err = String::new();
-        let _ = std::io::Read::read_to_string(child.stderr.as_mut().unwrap(), &mut err);
-        panic!("chronus did not start on JACK: {line}{err}");
-    }
-    let pids = support::worker_pids(&line);
-    (child, pids, port)
+    let (child, line, port) = support::start_on_jack(jackd, client, extra, Stdio::piped());
+    (child, support::worker_pids(&line), port)
 }
 
 /// `workers_alive` from chronus's `/status` on `port` (set when a replacement is online).

@@ -29,7 +29,7 @@ fn run_with_midi(
     jackd: &Jackd,
     client: &str,
     source: &str,
-    rec: &PathBuf,
+    rec: &std::path::Path,
     seconds: f64,
 ) -> (Child, u16) {
     let (child, port, _) = run_with_midi_pids(jackd, client, source, rec, seconds);
@@ -41,29 +41,22 @@ fn run_with_midi_pids(
     jackd: &Jackd,
     client: &str,
     source: &str,
-    rec: &PathBuf,
+    rec: &std::path::Path,
     seconds: f64,
 ) -> (Child, u16, Vec<i32>) {
-    let port = free_port();
-    let (child, line) = support::start_run(
-        jackd
-            .env(&mut chronus())
-            .args([
-                "run",
-                "--backend",
-                "jack",
-                "--jack-name",
-                client,
-                "--no-connect",
-            ])
-            .args(["--midi", "jack", "--midi-connect", source])
-            .args(["--osc", &format!("127.0.0.1:{port}")])
-            .args(["--seconds", &seconds.to_string()])
-            .arg("--record")
-            .arg(rec)
-            .stderr(Stdio::inherit()),
-    );
-    assert!(line.contains("playing on jack"), "{line}");
+    let seconds = seconds.to_string();
+    let rec = rec.to_str().expect("a scratch path is UTF-8");
+    let extra = [
+        "--midi",
+        "jack",
+        "--midi-connect",
+        source,
+        "--seconds",
+        &seconds,
+        "--record",
+        rec,
+    ];
+    let (child, line, port) = support::start_on_jack(jackd, client, &extra, Stdio::inherit());
     (child, port, support::worker_pids(&line))
 }
 

@@ -227,3 +227,39 @@ pub fn succeed(cmd: &mut Command) -> std::process::Output {
     );
     out
 }
+
+/// Starts `chronus run --backend jack --jack-name CLIENT --no-connect --osc 127.0.0.1:PORT`
+/// with `extra` on `jackd`, its standard error going to `stderr`; returns it, its start-up
+/// line and its OSC port. A run that does not start on JACK fails the test with what it said
+/// (on a piped standard error).
+pub fn start_on_jack(
+    jackd: &Jackd,
+    client: &str,
+    extra: &[&str],
+    stderr: Stdio,
+) -> (Child, String, u16) {
+    let port = free_port();
+    let (mut child, line) = start_run(
+        jackd
+            .env(&mut chronus())
+            .args([
+                "run",
+                "--backend",
+                "jack",
+                "--jack-name",
+                client,
+                "--no-connect",
+            ])
+            .args(["--osc", &format!("127.0.0.1:{port}")])
+            .args(extra)
+            .stderr(stderr),
+    );
+    if !line.contains("playing on jack") {
+        let mut err = String::new();
+        if let Some(e) = child.stderr.as_mut() {
+            let _ = std::io::Read::read_to_string(e, &mut err);
+        }
+        panic!("chronus did not start on JACK: {line}{err}");
+    }
+    (child, line, port)
+}

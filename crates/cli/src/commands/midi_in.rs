@@ -53,6 +53,27 @@ pub fn latency(engine: &Engine, period: u64) -> u64 {
     period + (c.lookahead as u64 + 2) * c.block as u64
 }
 
+/// Runs `step` over and over in the reader thread, at real-time priority (below the
+/// supervisor and the workers: a busy machine must not make events late), until stopped;
+/// each `step` waits for input itself, a few ms at the most.
+#[cfg(any(feature = "jack", feature = "alsa"))]
+fn spawn_reader(
+    mut step: impl FnMut() + Send + 'static,
+) -> (Arc<AtomicBool>, Option<JoinHandle<()>>) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = stop.clone();
+    let reader = std::thread::Builder::new()
+        .name("chronus-midi".into())
+        .spawn(move || {
+            chronus_engine::rt::try_realtime(chronus_engine::rt::INPUT_PRIORITY);
+            while !flag.load(Ordering::Relaxed) {
+                step();
+            }
+        })
+        .ok();
+    (stop, reader)
+}
+
 /// Starts the reader of `receiver` (events stamped by `jack`), feeding `router`.
 #[cfg(feature = "jack")]
 pub fn start(
@@ -62,44 +83,33 @@ pub fn start(
     engine: Arc<Engine>,
     period: u64,
 ) -> MidiInput {
-    let stop = Arc::new(AtomicBool::new(false));
     let delay = latency(&engine, period);
-    let reader = {
-        let stop = stop.clone();
-        std::thread::Builder::new()
-            .name("chronus-midi".into())
-            .spawn(move || {
-                chronus_engine::rt::try_realtime(chronus_engine::rt::INPUT_PRIORITY);
-                let stats = router.stats();
-                while !stop.load(Ordering::Relaxed) {
-                    let mut any = false;
-                    while let Some(ev) = receiver.pop() {
-                        any = true;
-                        // The audio client's events carry their sample; a client of its
-                        // own's, JACK's clock (the monotonic clock), turned into one.
-                        let arrived = ev
-                            .sample
-                            .or_else(|| engine.sample_at(ev.usecs.saturating_mul(1000)));
-                        let at = arrived.map(|s| s + delay);
-                        if ev.truncated() {
-                            // A sysex longer than what is kept: read, and passed over.
-                            stats.midi_events.fetch_add(1, Ordering::Relaxed);
-                        } else {
-                            router.midi_bytes(ev.data(), at);
-                        }
-                    }
-                    stats
-                        .midi_dropped
-                        .store(receiver.dropped(), Ordering::Relaxed);
-                    if !any {
-                        // Poll interval: each event plays at its stamp plus `delay`, which
-                        // covers this wait.
-                        std::thread::sleep(Duration::from_micros(500));
-                    }
-                }
-            })
-            .ok()
-    };
+    let stats = router.stats();
+    let (stop, reader) = spawn_reader(move || {
+        let mut any = false;
+        while let Some(ev) = receiver.pop() {
+            any = true;
+            // The audio client's events carry their sample; a client of its own's, JACK's
+            // clock (the monotonic clock), turned into one.
+            let arrived = ev
+                .sample
+                .or_else(|| engine.sample_at(ev.usecs.saturating_mul(1000)));
+            let at = arrived.map(|s| s + delay);
+            if ev.truncated() {
+                // A sysex longer than what is kept: read, and passed over.
+                stats.midi_events.fetch_add(1, Ordering::Relaxed);
+            } else {
+                router.midi_bytes(ev.data(), at);
+            }
+        }
+        stats
+            .midi_dropped
+            .store(receiver.dropped(), Ordering::Relaxed);
+        if !any {
+            // Poll interval: each event plays at its stamp plus `delay`, which covers it.
+            std::thread::sleep(Duration::from_micros(500));
+        }
+    });
     MidiInput {
         stop,
         reader,
@@ -118,36 +128,26 @@ pub fn start_alsa(
     engine: Arc<Engine>,
     period: u64,
 ) -> MidiInput {
-    let stop = Arc::new(AtomicBool::new(false));
     let delay = latency(&engine, period);
-    let reader = {
-        let stop = stop.clone();
-        std::thread::Builder::new()
-            .name("chronus-midi".into())
-            .spawn(move || {
-                chronus_engine::rt::try_realtime(chronus_engine::rt::INPUT_PRIORITY);
-                let stats = router.stats();
-                let mut stream = chronus_midi::RawStream::new();
-                let mut stray = 0;
-                while !stop.load(Ordering::Relaxed) {
-                    let Ok(m) = rx.recv_timeout(Duration::from_millis(50)) else {
-                        continue;
-                    };
-                    let at = engine.sample_at(m.ns).map(|s| s + delay);
-                    if m.stream {
-                        stream.feed(&m.bytes, |e| router.midi_event(e, at));
-                        let now = stream.stray_bytes();
-                        stats
-                            .midi_malformed
-                            .fetch_add(now - stray, Ordering::Relaxed);
-                        stray = now;
-                    } else {
-                        router.midi_bytes(&m.bytes, at);
-                    }
-                }
-            })
-            .ok()
-    };
+    let stats = router.stats();
+    let mut stream = chronus_midi::RawStream::new();
+    let mut stray = 0;
+    let (stop, reader) = spawn_reader(move || {
+        let Ok(m) = rx.recv_timeout(Duration::from_millis(50)) else {
+            return;
+        };
+        let at = engine.sample_at(m.ns).map(|s| s + delay);
+        if m.stream {
+            stream.feed(&m.bytes, |e| router.midi_event(e, at));
+            let now = stream.stray_bytes();
+            stats
+                .midi_malformed
+                .fetch_add(now - stray, Ordering::Relaxed);
+            stray = now;
+        } else {
+            router.midi_bytes(&m.bytes, at);
+        }
+    });
     MidiInput {
         stop,
         reader,
