@@ -161,6 +161,8 @@ pub enum Control {
     },
     /// The sequencer's transport.
     Transport(Transport),
+    /// The tempo a MIDI clock keeps (BPM).
+    Tempo(f32),
     /// MIDI learn bound a controller.
     Learned {
         /// The controller moved.

@@ -68,14 +68,7 @@ impl<S: Synth> Router<S> {
                     .get_or_insert_with(|| ClockFollower::new(sr))
                     .tick(tick_at)
                 {
-                    Some(bpm) => Control::Set {
-                        map: CcMap {
-                            target: "seq.bpm".into(),
-                            range: Some((bpm, bpm)),
-                            curve: Curve::Lin,
-                        },
-                        position: 0.0,
-                    },
+                    Some(bpm) => Control::Tempo(bpm),
                     None => return,
                 }
             } else {
@@ -142,22 +135,18 @@ impl<S: Synth> Router<S> {
                 let Some((module, param)) = map.target.split_once('.') else {
                     return Err(format!("'{}' is not module.param", map.target));
                 };
-                if (module, param) == ("seq", "bpm") {
-                    let bpm = map.value(*position, (20.0, 300.0));
-                    ("/seq/bpm".into(), vec![Arg::Float(bpm)])
-                } else {
-                    let dir = self.engine.directory();
-                    let entry = dir.lookup(module).map_err(|e| e.to_string())?;
-                    let spec = entry
-                        .kind
-                        .params()
-                        .iter()
-                        .find(|p| p.name == param)
-                        .ok_or_else(|| format!("{module} has no parameter '{param}'"))?;
-                    let value = map.value(*position, spec.range(dir.sample_rate()));
-                    (format!("/mod/{module}/{param}"), vec![Arg::Float(value)])
-                }
+                let dir = self.engine.directory();
+                let entry = dir.lookup(module).map_err(|e| e.to_string())?;
+                let spec = entry
+                    .kind
+                    .params()
+                    .iter()
+                    .find(|p| p.name == param)
+                    .ok_or_else(|| format!("{module} has no parameter '{param}'"))?;
+                let value = map.value(*position, spec.range(dir.sample_rate()));
+                (format!("/mod/{module}/{param}"), vec![Arg::Float(value)])
             }
+            Control::Tempo(bpm) => ("/seq/bpm".into(), vec![Arg::Float(*bpm)]),
             Control::Transport(t) => (
                 match t {
                     Transport::Start | Transport::Continue => "/seq/start",

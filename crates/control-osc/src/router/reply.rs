@@ -130,6 +130,7 @@ impl<S: Synth> Router<S> {
         };
         let s = &self.stats;
         let count = |c: &AtomicU64| OscType::Long(c.load(Relaxed) as i64);
+        let (load, (bpm, running)) = (self.engine.dsp_load(), self.engine.tempo());
         let pairs: Vec<(&str, OscType)> = vec![
             ("sample_rate", OscType::Float(c.sample_rate as f32)),
             ("block", OscType::Int(c.block as i32)),
@@ -175,13 +176,10 @@ impl<S: Synth> Router<S> {
                 OscType::Long(self.engine.dropped_commands() as i64),
             ),
             ("faults_injected", count(&s.faults_injected)),
-            ("dsp_load.0", OscType::Float(self.engine.dsp_load()[0])),
-            ("dsp_load.1", OscType::Float(self.engine.dsp_load()[1])),
-            ("tempo", OscType::Float(self.engine.tempo().0)),
-            (
-                "seq_running",
-                OscType::Int(i32::from(self.engine.tempo().1)),
-            ),
+            ("dsp_load.0", OscType::Float(load[0])),
+            ("dsp_load.1", OscType::Float(load[1])),
+            ("tempo", OscType::Float(bpm)),
+            ("seq_running", OscType::Int(i32::from(running))),
             ("midi_events", count(&s.midi_events)),
             ("midi_malformed", count(&s.midi_malformed)),
             ("midi_refused", count(&s.midi_refused)),

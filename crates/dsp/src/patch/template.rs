@@ -47,11 +47,7 @@ impl Patch {
         inst: Option<ModuleId>,
         note: Option<u8>,
     ) -> Result<(), DspError> {
-        let pool = &mut self.instrument_mut(inst)?.pool;
-        if pool.template().is_empty() {
-            return Err(DspError::NoVoiceTemplate);
-        }
-        pool.note_off(note);
+        self.playable_pool(inst)?.note_off(note);
         Ok(())
     }
 
@@ -59,11 +55,7 @@ impl Patch {
     /// down (`on`), notes let go keep sounding until it lifts. Never allocates. Real-time
     /// thread.
     pub fn sustain_in(&mut self, inst: Option<ModuleId>, on: bool) -> Result<(), DspError> {
-        let pool = &mut self.instrument_mut(inst)?.pool;
-        if pool.template().is_empty() {
-            return Err(DspError::NoVoiceTemplate);
-        }
-        pool.set_sustain(on);
+        self.playable_pool(inst)?.set_sustain(on);
         Ok(())
     }
 
@@ -71,11 +63,17 @@ impl Patch {
     /// default one) by `semitones` (clamped to ±[`crate::MAX_BEND`]), sounding or to
     /// come. Never allocates. Real-time thread.
     pub fn bend_in(&mut self, inst: Option<ModuleId>, semitones: f32) -> Result<(), DspError> {
+        self.playable_pool(inst)?.set_bend(semitones)
+    }
+
+    /// The voice pool of the instrument whose head is `inst` (`None`: the default one), if it
+    /// has a voice template to play.
+    fn playable_pool(&mut self, inst: Option<ModuleId>) -> Result<&mut VoicePool, DspError> {
         let pool = &mut self.instrument_mut(inst)?.pool;
         if pool.template().is_empty() {
             return Err(DspError::NoVoiceTemplate);
         }
-        pool.set_bend(semitones)
+        Ok(pool)
     }
 
     /// The instrument's sustain pedal (down?) and pitch bend in semitones.
