@@ -94,8 +94,10 @@ fn notes_from_jack_midiseq_land_exactly_one_loop_apart() {
         json.contains(r#"{"backend":"midi","name":"seq:out""#),
         "{json}"
     );
-    // A JACK cycle missed (an xrun) moves JACK's clock and not chronus's: a run with one
-    // among the notes proves nothing about their spacing, and is run again.
+    // A client late in a JACK cycle (an xrun, on a busy machine) can see JACK's clock a cycle
+    // on, and jack_midiseq stamps its notes by that clock: a run whose spacing is off while
+    // JACK reported xruns proves nothing either way, and is run again (one without xruns, or
+    // exactly spaced in spite of them, counts).
     for attempt in 1..=3 {
         let rec = scratch("midiseq.wav");
         let (mut child, port) = run_with_midi(&jackd, "chronus-midiseq", "seq:out", &rec, 3.0);
@@ -107,22 +109,23 @@ fn notes_from_jack_midiseq_land_exactly_one_loop_apart() {
         }
         let xruns = c.stat("xruns") - xruns_before;
         assert!(child.wait().unwrap().success());
-        if xruns > 0.0 {
-            println!("attempt {attempt}: {xruns} JACK xruns among the notes: again");
-            assert!(
-                attempt < 3,
-                "JACK missed cycles in every attempt: this machine is too busy"
-            );
-            continue;
-        }
         let (left, _) = read_sides(&rec);
         let starts = onsets(&left, 2_000);
-        println!("onsets: {starts:?}");
+        println!("onsets: {starts:?} ({xruns} JACK xruns)");
         assert!(starts.len() >= 4, "notes heard: {starts:?}");
         // The loop is 24,000 frames of JACK's clock; each note lands on its frame's sample
         // plus the same latency, so the onsets are exactly one loop apart.
+        let exact = starts.windows(2).all(|w| w[1] - w[0] == 24_000);
+        if !exact && xruns > 0.0 && attempt < 3 {
+            println!("attempt {attempt}: {xruns} JACK xruns among the notes: again");
+            continue;
+        }
         for w in starts.windows(2) {
-            assert_eq!(w[1] - w[0], 24_000, "onsets {starts:?}");
+            assert_eq!(
+                w[1] - w[0],
+                24_000,
+                "onsets {starts:?} ({xruns} JACK xruns)"
+            );
         }
         // Each is A4.
         for &s in &starts[..starts.len() - 1] {
@@ -158,7 +161,8 @@ fn wait_for_port(jackd: &Jackd, port: &str) {
 type Schedule = Vec<(u64, Vec<u8>)>;
 
 /// A JACK MIDI client of this test's own, `NAME:out`: once `go` is set, it sends each
-/// scheduled message at its frame after the cycle it saw `go` in.
+/// scheduled message at its frame after the cycle it saw `go` in (frames of the cycles it ran,
+/// as chronus counts them).
 struct Sender {
     _client: jack::AsyncClient<(), SendProcess>,
     go: Arc<AtomicBool>,
@@ -170,6 +174,7 @@ struct SendProcess {
     go: Arc<AtomicBool>,
     origin: Option<u64>,
     next: usize,
+    frames: u64,
 }
 
 impl jack::ProcessHandler for SendProcess {
@@ -178,9 +183,12 @@ impl jack::ProcessHandler for SendProcess {
         if !self.go.load(Ordering::Acquire) {
             return jack::Control::Continue;
         }
-        let now = u64::from(ps.last_frame_time());
-        let origin = *self.origin.get_or_insert(now);
+        // Frames counted over the cycles this client ran, as chronus counts the frames it
+        // hands out (JACK's clock, read by a client late in its cycle, can be a cycle on).
+        let now = self.frames;
         let n = u64::from(ps.n_frames());
+        self.frames += n;
+        let origin = *self.origin.get_or_insert(now);
         let schedule = self.schedule.lock().unwrap();
         while let Some((at, bytes)) = schedule.get(self.next) {
             let frame = origin + at;
@@ -210,6 +218,7 @@ impl Sender {
             go: go.clone(),
             origin: None,
             next: 0,
+            frames: 0,
         };
         Sender {
             _client: client.activate_async((), process).unwrap(),
@@ -376,61 +385,49 @@ fn a_sigkill_during_a_held_midi_chord_changes_not_a_bit() {
             (secs(2.0), vec![0x80, 67, 0]),
         ]
     };
-    // A JACK cycle missed (an xrun) moves JACK's clock and not chronus's, and with it where the
-    // later events land: such a pair of runs proves nothing, and is run again.
+    // The sender counts the frames of the cycles it ran, as chronus does: an xrun on a busy
+    // machine moves neither, so both runs get the same input to the sample.
     let mut recordings = Vec::new();
-    for attempt in 1..=3 {
-        recordings.clear();
-        let mut xruns = 0.0;
-        for (name, kill) in [("clean", false), ("killed", true)] {
-            let sender = Sender::open(&jackd, &format!("midi-{name}-{attempt}"), schedule());
-            let rec = scratch(&format!("chord-{name}.wav"));
-            let (mut child, port, pids) = run_with_midi_pids(
-                &jackd,
-                &format!("chronus-chord-{name}-{attempt}"),
-                &format!("midi-{name}-{attempt}:out"),
-                &rec,
-                3.5,
-            );
-            let c = Client::connect(port);
-            let xruns_before = c.stat("xruns");
-            sender.go();
-            if kill {
-                // A second into the chord: the active worker, killed.
-                std::thread::sleep(Duration::from_millis(1_000)); // into the chord (timing of the kill is free)
-                let active = c.stat("active") as usize;
-                // SAFETY: a signal to a worker of the chronus this test started.
-                assert_eq!(unsafe { libc::kill(pids[active], libc::SIGKILL) }, 0);
-                let deadline = Instant::now() + Duration::from_secs(3);
-                while c.stat("respawns") < 1.0 && Instant::now() < deadline {
-                    std::thread::sleep(Duration::from_millis(20)); // poll interval
-                }
-                let v = c.stats(&["respawns", "lost_samples", "underruns"]);
-                assert_eq!(v, [1.0, 0.0, 0.0], "replaced, nothing lost: {v:?}");
-            }
-            // Every event kept its sample (none reached the engine after its stamp).
-            let deadline = Instant::now() + Duration::from_secs(4);
-            while c.stat("midi_events") < 7.0 && Instant::now() < deadline {
+    for (name, kill) in [("clean", false), ("killed", true)] {
+        let sender = Sender::open(&jackd, &format!("midi-{name}"), schedule());
+        let rec = scratch(&format!("chord-{name}.wav"));
+        let (mut child, port, pids) = run_with_midi_pids(
+            &jackd,
+            &format!("chronus-chord-{name}"),
+            &format!("midi-{name}:out"),
+            &rec,
+            3.5,
+        );
+        let c = Client::connect(port);
+        let xruns_before = c.stat("xruns");
+        sender.go();
+        if kill {
+            // A second into the chord: the active worker, killed.
+            std::thread::sleep(Duration::from_millis(1_000)); // into the chord (timing of the kill is free)
+            let active = c.stat("active") as usize;
+            // SAFETY: a signal to a worker of the chronus this test started.
+            assert_eq!(unsafe { libc::kill(pids[active], libc::SIGKILL) }, 0);
+            let deadline = Instant::now() + Duration::from_secs(3);
+            while c.stat("respawns") < 1.0 && Instant::now() < deadline {
                 std::thread::sleep(Duration::from_millis(20)); // poll interval
             }
-            assert_eq!(c.stats(&["midi_events", "midi_late"]), [7.0, 0.0], "{name}");
-            xruns += c.stat("xruns") - xruns_before;
-            assert!(child.wait().unwrap().success());
-            drop(sender);
-            let (left, right) = read_sides(&rec);
-            let t0 = onsets(&left, 2_000)[0];
-            let end = t0 + secs(2.6) as usize;
-            assert!(left.len() >= end, "the recording is long enough");
-            recordings.push((left[t0..end].to_vec(), right[t0..end].to_vec()));
+            let v = c.stats(&["respawns", "lost_samples", "underruns"]);
+            assert_eq!(v, [1.0, 0.0, 0.0], "replaced, nothing lost: {v:?}");
         }
-        if xruns == 0.0 {
-            break;
+        // Every event kept its sample (none reached the engine after its stamp).
+        let deadline = Instant::now() + Duration::from_secs(4);
+        while c.stat("midi_events") < 7.0 && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(20)); // poll interval
         }
-        println!("attempt {attempt}: {xruns} JACK xruns during the chord: again");
-        assert!(
-            attempt < 3,
-            "JACK missed cycles in every attempt: this machine is too busy"
-        );
+        assert_eq!(c.stats(&["midi_events", "midi_late"]), [7.0, 0.0], "{name}");
+        println!("{name}: {} JACK xruns", c.stat("xruns") - xruns_before);
+        assert!(child.wait().unwrap().success());
+        drop(sender);
+        let (left, right) = read_sides(&rec);
+        let t0 = onsets(&left, 2_000)[0];
+        let end = t0 + secs(2.6) as usize;
+        assert!(left.len() >= end, "the recording is long enough");
+        recordings.push((left[t0..end].to_vec(), right[t0..end].to_vec()));
     }
     let (clean, killed) = (&recordings[0], &recordings[1]);
     for (side, (a, b)) in [
