@@ -237,6 +237,38 @@ fn main() {
         "notes ratio",
         "stereo cost"
     );
+    // `cargo bench -p chronus-dsp -- notes`: the voice rows only.
+    if !std::env::args().any(|a| a == "notes") {
+        sources_alone();
+    }
+    println!();
+    // `cargo bench -p chronus-dsp -- 256`: that row only.
+    let asked: Vec<usize> = std::env::args().filter_map(|a| a.parse().ok()).collect();
+    let rows: &[usize] = if quick {
+        &[1]
+    } else if !asked.is_empty() {
+        &asked
+    } else {
+        &[1, 16, 256]
+    };
+    for &n in rows {
+        let ours = chronus_voices(n);
+        let patch = chronus_patches(n);
+        let notes = chronus_notes(n, false);
+        let stereo = chronus_notes(n, true);
+        let theirs = fundsp_voices(n);
+        println!(
+            "{n:>7} {ours:>14.0} {patch:>14.0} {notes:>14.0} {stereo:>14.0} {theirs:>14.0} {:>9.2}x {:>9.2}x {:>9.2}x {:>11.2}x",
+            ours / theirs,
+            patch / theirs,
+            notes / theirs,
+            notes / stereo
+        );
+    }
+}
+
+/// One oscillator (and noise) of each kind alone, beside the sine.
+fn sources_alone() {
     // The sources alone: the band-limited jumps (minBLEP) beside the sine, at two pitches (the
     // cost of a jump is paid once a period: a higher note has more of them).
     println!(
@@ -290,21 +322,5 @@ fn main() {
                 sine / rate
             );
         }
-    }
-    println!();
-    let rows: &[usize] = if quick { &[1] } else { &[1, 16, 256] };
-    for &n in rows {
-        let ours = chronus_voices(n);
-        let patch = chronus_patches(n);
-        let notes = chronus_notes(n, false);
-        let stereo = chronus_notes(n, true);
-        let theirs = fundsp_voices(n);
-        println!(
-            "{n:>7} {ours:>14.0} {patch:>14.0} {notes:>14.0} {stereo:>14.0} {theirs:>14.0} {:>9.2}x {:>9.2}x {:>9.2}x {:>11.2}x",
-            ours / theirs,
-            patch / theirs,
-            notes / theirs,
-            notes / stereo
-        );
     }
 }

@@ -24,6 +24,7 @@
 pub mod analysis;
 mod error;
 mod fastmath;
+pub mod lanes;
 pub mod limiter;
 pub mod minblep;
 /// The minBLEP table's design, as the build script runs it (checked against the compiled-in

@@ -110,6 +110,20 @@ pub trait Module: Send {
         None
     }
 
+    /// This block's work as a stage of the lane kernel ([`crate::lanes`]), when the module is
+    /// in a state the kernel covers; `None`: the caller must `process`. Does what `process`
+    /// does before its loop (parameters aimed at their targets), so `process` may follow it.
+    /// Real-time thread.
+    fn begin_lane(&mut self) -> Option<crate::lanes::LaneStage> {
+        None
+    }
+
+    /// Takes back where a block rendered in a lane ended (the sine's phase, the biquad's
+    /// history). Real-time thread.
+    fn end_lane(&mut self, end: crate::lanes::LaneEnd) {
+        let _ = end;
+    }
+
     /// A copy of the complete state.
     fn state(&self) -> ModuleState;
 

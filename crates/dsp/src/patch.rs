@@ -176,6 +176,8 @@ pub struct Patch {
     played: Vec<f32>,
     /// Whether `played` holds sound this block.
     playing: bool,
+    /// Voices rendered in lanes where they can be (else one by one: the same sound).
+    voice_lanes: bool,
 }
 
 impl std::fmt::Debug for Patch {
@@ -212,6 +214,7 @@ impl Patch {
             players: crate::sample::SamplePlayers::default(),
             played: vec![0.0; 2 * block],
             playing: false,
+            voice_lanes: true,
         })
     }
 

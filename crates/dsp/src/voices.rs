@@ -10,6 +10,7 @@
 //! `count` only limits how many notes sound at once, so changing it, and playing notes, never
 //! allocates.
 
+use crate::lanes::{SineGainBiquad, LANES};
 use crate::module::{AudioMod, Module, ModuleKind, ModuleState, MAX_PARAMS};
 use crate::modules::{lfo, osc, pan};
 use crate::{DspError, ModuleId, ParamId};
@@ -152,6 +153,24 @@ pub(crate) struct VoicePool {
     scratch: Vec<f32>,
     /// The right side of a voice that ends in a pan.
     scratch_right: Vec<f32>,
+    /// Render voices in lanes where they can be (else one by one).
+    lanes: bool,
+    /// The lane kernel's groups.
+    lane_groups: Vec<SineGainBiquad>,
+    /// Each voice's lane this block, if it has one.
+    in_lane: Vec<Option<usize>>,
+    /// The voice in each lane this block.
+    lane_voice: Vec<usize>,
+    /// The kernel's output, a sample of every lane at a time.
+    lane_tmp: Vec<[f32; LANES]>,
+    /// Each voice's block out of the kernel (`MAX_VOICES` blocks).
+    lane_out: Vec<f32>,
+    /// Each voice's routed pan position this block.
+    pan_routed: Vec<f32>,
+    /// Whether each voice's head spreads across the two sides this block.
+    spread: Vec<bool>,
+    /// Voices rendered in lanes in the last block.
+    laned: usize,
 }
 
 impl VoicePool {
@@ -172,6 +191,15 @@ impl VoicePool {
             voices: Vec::new(),
             scratch: vec![0.0; block],
             scratch_right: vec![0.0; block],
+            lanes: true,
+            lane_groups: vec![SineGainBiquad::default(); MAX_VOICES.div_ceil(LANES)],
+            in_lane: vec![None; MAX_VOICES],
+            lane_voice: vec![0; MAX_VOICES],
+            lane_tmp: vec![[0.0; LANES]; block],
+            lane_out: vec![0.0; MAX_VOICES * block],
+            pan_routed: vec![0.0; MAX_VOICES],
+            spread: vec![false; MAX_VOICES],
+            laned: 0,
         }
     }
 
@@ -545,7 +573,12 @@ impl VoicePool {
     /// template ends in a pan, which places each voice, spread across the pool by its
     /// `spread`). `amounts[k]` is the template module `k`'s modulation this block (and a mask
     /// of the parameters it touches); `head` the audio-rate modulation of the template's
-    /// head (its `pm` and `fm`), the same for every voice. Never allocates. Real-time thread.
+    /// head (its `pm` and `fm`), the same for every voice.
+    ///
+    /// Voices whose chain starts with a plain sine, a holding envelope and a still biquad
+    /// render those three in lanes ([`crate::lanes`]), the same to the bit as alone; the rest
+    /// of their chain, and every other voice, one by one. Voices are added to the output in
+    /// voice order either way. Never allocates. Real-time thread.
     pub(crate) fn render_into(
         &mut self,
         out: &mut [f32],
@@ -554,68 +587,108 @@ impl VoicePool {
         head: &AudioMod<'_>,
     ) {
         let n = out.len().min(self.scratch.len());
-        let scratch = &mut self.scratch[..n];
-        let scratch_right = &mut self.scratch_right[..n];
         let chain_len = self.chain_len;
-        let panned = right.is_some() && self.kinds[..chain_len].last() == Some(&ModuleKind::Pan);
-        let last = chain_len.saturating_sub(1);
-        let count = self.count;
-        let routes = &self.routes;
+        let stereo = right.is_some();
+        let panned = stereo && self.kinds[..chain_len].last() == Some(&ModuleKind::Pan);
+        let laned_chain = self.lanes
+            && head.is_empty()
+            && self.kinds.get(..3)
+                == Some(&[ModuleKind::Osc, ModuleKind::Adsr, ModuleKind::Filter])
+            && chain_len >= 3;
+        // Each sounding voice's modulation for the block; the voices the kernel can take,
+        // put in lanes.
+        let mut laned = 0;
         for (index, v) in self.voices.iter_mut().enumerate() {
+            self.in_lane[index] = None;
             if v.phase == VoicePhase::Free {
                 continue;
             }
-            // The voice's own sources first (control rate: each block's first sample).
-            let mut own = [0.0f32; MAX_OWN_SOURCES];
-            let (chain, sources) = v.modules.split_at_mut(chain_len);
-            // A head that spreads its unison copies across the field makes the voice two
-            // sides from the start (a stereo patch whose voices end in two channels).
-            let spread = right.is_some()
-                && chain.first().is_some_and(|h| {
-                    h.kind() == ModuleKind::Osc
-                        && h.param(osc::SPREAD).unwrap_or(0.0) > 0.0
-                        && h.param(osc::UNISON).unwrap_or(1.0) > 1.0
-                });
-            for (value, m) in own.iter_mut().zip(sources.iter_mut()) {
-                *value = match m.skip(n) {
-                    Some(first) => first,
-                    None => {
-                        m.process(scratch);
-                        scratch[0]
-                    }
-                };
+            let (routed, spread) = modulate(
+                v,
+                &mut self.scratch[..n],
+                chain_len,
+                &self.routes,
+                amounts,
+                stereo,
+                panned,
+            );
+            self.pan_routed[index] = routed;
+            self.spread[index] = spread;
+            if !laned_chain || spread {
+                continue;
             }
-            for (k, m) in chain.iter_mut().enumerate() {
-                let (mut a, mut touched) =
-                    amounts.get(k).copied().unwrap_or(([0.0; MAX_PARAMS], 0));
-                for r in routes.iter().filter(|r| r.to == k) {
-                    let x = match r.from {
-                        VoiceSource::Module(j) => own.get(j - chain_len).copied().unwrap_or(0.0),
-                        VoiceSource::Velocity => v.velocity,
-                        VoiceSource::Key => (f32::from(v.note) - 60.0) / 12.0,
-                    };
-                    if let Some(slot) = a.get_mut(r.param as usize) {
-                        *slot += x * r.depth;
-                        touched |= 1 << r.param;
-                    }
+            let [a, b, c, ..] = &mut v.modules[..] else {
+                continue;
+            };
+            let stages = match (a.begin_lane(), b.begin_lane(), c.begin_lane()) {
+                (Some(a), Some(b), Some(c)) => [a, b, c],
+                _ => continue,
+            };
+            let group = &mut self.lane_groups[laned / LANES];
+            if group.set(laned % LANES, &stages) {
+                self.in_lane[index] = Some(laned);
+                self.lane_voice[laned] = index;
+                laned += 1;
+            }
+        }
+        self.laned = laned;
+        // The kernel, a group of voices at a time; each voice's block to its place.
+        let block = self.scratch.len();
+        for (g, group) in self.lane_groups[..laned.div_ceil(LANES)]
+            .iter_mut()
+            .enumerate()
+        {
+            let used = (laned - g * LANES).min(LANES);
+            for lane in used..LANES {
+                group.clear(lane);
+            }
+            let tmp = &mut self.lane_tmp[..n];
+            group.render(tmp);
+            for lane in 0..used {
+                let index = self.lane_voice[g * LANES + lane];
+                let dst = &mut self.lane_out[index * block..][..n];
+                for (d, t) in dst.iter_mut().zip(tmp.iter()) {
+                    *d = t[lane];
                 }
-                for (p, &x) in a.iter().enumerate() {
-                    if touched & (1 << p) != 0 {
-                        m.set_modulation(p as ParamId, x);
-                    }
-                }
+                let [phase, history] = group.end(lane);
+                let v = &mut self.voices[index];
+                v.modules[0].end_lane(phase);
+                v.modules[2].end_lane(history);
+            }
+        }
+        // Every voice, in voice order: the rest of its chain, then into the output.
+        let count = self.count;
+        let last = chain_len.saturating_sub(1);
+        let scratch_right = &mut self.scratch_right[..n];
+        for ((index, v), laned_block) in self
+            .voices
+            .iter_mut()
+            .enumerate()
+            .zip(self.lane_out.chunks_exact_mut(block))
+        {
+            if v.phase == VoicePhase::Free {
+                continue;
+            }
+            let spread = self.spread[index];
+            // A voice out of the kernel goes on from its block there.
+            let (scratch, from) = match self.in_lane[index] {
+                Some(_) => (&mut laned_block[..n], 3),
+                None => (&mut self.scratch[..n], 0),
+            };
+            let place = Place {
+                panned,
+                routed: self.pan_routed[index],
+                offset: pan::voice_offset(index, count),
+            };
+            let chain = &mut v.modules[..chain_len];
+            for (k, m) in chain.iter_mut().enumerate().skip(from) {
                 if k == 0 {
                     scratch.fill(0.0);
                 }
-                if panned && k == last {
+                if place.panned && k == last {
                     // This voice's place: the template's, moved by its share of the spread.
-                    let routed = if touched & (1 << pan::POS) != 0 {
-                        a[pan::POS as usize]
-                    } else {
-                        0.0
-                    };
-                    let place = m.param(pan::SPREAD).unwrap_or(0.0);
-                    m.set_modulation(pan::POS, routed + place * pan::voice_offset(index, count));
+                    let spread_by = m.param(pan::SPREAD).unwrap_or(0.0);
+                    m.set_modulation(pan::POS, place.routed + spread_by * place.offset);
                     if !spread {
                         scratch_right.copy_from_slice(scratch);
                     }
@@ -646,6 +719,17 @@ impl VoicePool {
                 v.phase = VoicePhase::Free;
             }
         }
+    }
+
+    /// Renders voices one by one only (`false`), not in lanes: the reference the lanes are
+    /// checked against, and the "before" of the voice benchmark.
+    pub(crate) fn set_lanes(&mut self, on: bool) {
+        self.lanes = on;
+    }
+
+    /// Voices rendered in lanes in the last block.
+    pub(crate) fn laned(&self) -> usize {
+        self.laned
     }
 
     /// The value in effect of `param` of the template module at `position` in the voice
@@ -786,4 +870,73 @@ fn release(v: &mut Voice, serial: &mut u64) {
     *serial += 1;
     v.phase = VoicePhase::Released;
     v.since = *serial;
+}
+
+/// Where a voice of a stereo patch goes this block.
+struct Place {
+    /// The chain ends in a pan.
+    panned: bool,
+    /// The pan position routed into the template's pan this block.
+    routed: f32,
+    /// This voice's share of the pan's spread.
+    offset: f32,
+}
+
+/// Applies this block's modulation to every module of `v`'s chain (the template's, plus the
+/// voice's own sources, which it reads first, rendering them into `scratch` if need be).
+/// Returns the pan position routed into the chain's last module (when `panned`) and whether
+/// the head spreads its unison copies across the two sides (`stereo` only). Real-time thread.
+fn modulate(
+    v: &mut Voice,
+    scratch: &mut [f32],
+    chain_len: usize,
+    routes: &[VoiceRoute],
+    amounts: &[([f32; MAX_PARAMS], u16)],
+    stereo: bool,
+    panned: bool,
+) -> (f32, bool) {
+    let n = scratch.len();
+    // The voice's own sources first (control rate: each block's first sample).
+    let mut own = [0.0f32; MAX_OWN_SOURCES];
+    let (chain, sources) = v.modules.split_at_mut(chain_len);
+    let spread = stereo
+        && chain.first().is_some_and(|h| {
+            h.kind() == ModuleKind::Osc
+                && h.param(osc::SPREAD).unwrap_or(0.0) > 0.0
+                && h.param(osc::UNISON).unwrap_or(1.0) > 1.0
+        });
+    for (value, m) in own.iter_mut().zip(sources.iter_mut()) {
+        *value = match m.skip(n) {
+            Some(first) => first,
+            None => {
+                m.process(scratch);
+                scratch[0]
+            }
+        };
+    }
+    let last = chain_len.saturating_sub(1);
+    let mut routed = 0.0;
+    for (k, m) in chain.iter_mut().enumerate() {
+        let (mut a, mut touched) = amounts.get(k).copied().unwrap_or(([0.0; MAX_PARAMS], 0));
+        for r in routes.iter().filter(|r| r.to == k) {
+            let x = match r.from {
+                VoiceSource::Module(j) => own.get(j - chain_len).copied().unwrap_or(0.0),
+                VoiceSource::Velocity => v.velocity,
+                VoiceSource::Key => (f32::from(v.note) - 60.0) / 12.0,
+            };
+            if let Some(slot) = a.get_mut(r.param as usize) {
+                *slot += x * r.depth;
+                touched |= 1 << r.param;
+            }
+        }
+        for (p, &x) in a.iter().enumerate() {
+            if touched & (1 << p) != 0 {
+                m.set_modulation(p as ParamId, x);
+            }
+        }
+        if panned && k == last && touched & (1 << pan::POS) != 0 {
+            routed = a[pan::POS as usize];
+        }
+    }
+    (routed, spread)
 }

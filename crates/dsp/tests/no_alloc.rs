@@ -214,6 +214,45 @@ fn exercise(stereo: bool) {
     drop(kept);
 }
 
+/// Notes in lanes (a plain sine, a holding envelope, a still filter: `chronus_dsp::lanes`),
+/// with voices entering and leaving them (a filter sweep, a glide of the bend, releases), mono
+/// and stereo, under the trap; the lanes were used.
+#[test]
+fn voices_in_lanes_do_not_allocate() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    for stereo in [false, true] {
+        let mut p = Patch::default_patch_for(48_000.0, 64, stereo).unwrap();
+        p.set_voices(32, VoiceMode::Poly).unwrap();
+        let (mut out, mut right) = ([0.0f32; 64], [0.0f32; 64]);
+        let mut most = 0;
+        reset_violation_count();
+        assert_no_alloc(|| {
+            for i in 0..600u32 {
+                match i {
+                    0 | 300 => {
+                        for n in 0..32u8 {
+                            p.note_on(30 + n * 2, 0.3).unwrap();
+                        }
+                    }
+                    100 => _ = p.set("filter", "cutoff", 600.0).unwrap(),
+                    150 => p.bend_in(None, -1.0).unwrap(),
+                    200 => p.note_off(None).unwrap(),
+                    _ => {}
+                }
+                if stereo {
+                    p.process_stereo(&mut out, &mut right);
+                } else {
+                    p.process(&mut out);
+                }
+                most = most.max(p.laned_voices());
+            }
+        });
+        assert_eq!(violation_count(), 0, "allocations while processing");
+        assert_eq!(most, 32, "every voice in a lane at some point");
+        assert!(out.iter().all(|x| x.is_finite()));
+    }
+}
+
 #[test]
 fn the_trap_catches_an_allocation() {
     // Proves the trap is armed: an allocation inside it is counted.

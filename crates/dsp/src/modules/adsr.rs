@@ -286,6 +286,11 @@ impl Module for Adsr {
         }
     }
 
+    fn begin_lane(&mut self) -> Option<crate::lanes::LaneStage> {
+        // Holding its level, the envelope is a constant gain (and `process` changes nothing).
+        (self.s.stage == Stage::Sustain).then_some(crate::lanes::LaneStage::Gain(self.s.level))
+    }
+
     super::plain_state!(Adsr, "an adsr");
 
     fn reset(&mut self) {

@@ -413,6 +413,35 @@ impl Module for Filter {
         (self.s.cutoff, self.s.q, self.s.coefs) = after;
     }
 
+    fn begin_lane(&mut self) -> Option<crate::lanes::LaneStage> {
+        // What `process` does before its loop; then, only coefficients that stay put.
+        let smoothing = ms_to_samples(PARAMS[CUTOFF as usize].smoothing_ms, self.sample_rate);
+        let cutoff = self.target(CUTOFF);
+        if cutoff != self.s.cutoff.to {
+            self.s.cutoff.retarget(cutoff, smoothing);
+        }
+        let q = self.target(Q);
+        if q != self.s.q.to {
+            self.s.q.retarget(q, smoothing);
+        }
+        if self.s.modulation[GAIN_DB as usize] != 0.0 {
+            self.s.coefs = self.coefs_now();
+        }
+        if self.s.cutoff.is_moving() || self.s.q.is_moving() {
+            return None;
+        }
+        Some(crate::lanes::LaneStage::Biquad {
+            coefs: self.s.coefs,
+            history: [self.s.x1, self.s.x2, self.s.y1, self.s.y2],
+        })
+    }
+
+    fn end_lane(&mut self, end: crate::lanes::LaneEnd) {
+        if let crate::lanes::LaneEnd::History(history) = end {
+            [self.s.x1, self.s.x2, self.s.y1, self.s.y2] = history;
+        }
+    }
+
     super::plain_state!(Filter, "a filter");
 
     fn reset(&mut self) {

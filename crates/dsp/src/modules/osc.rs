@@ -737,6 +737,47 @@ impl Module for Osc {
         self.process_driven(block, right, drive);
     }
 
+    fn begin_lane(&mut self) -> Option<crate::lanes::LaneStage> {
+        // What `process` does before its loop; then, only the common case of
+        // `process_plain`: a plain sine at a steady pitch and level.
+        let sr = self.sample_rate;
+        let targets = [GAIN, PW, SUB, NOISE].map(|p| self.target(p));
+        let s = &mut self.s;
+        for (ramp, (p, to)) in [&mut s.gain, &mut s.pw, &mut s.sub, &mut s.noise]
+            .into_iter()
+            .zip([GAIN, PW, SUB, NOISE].into_iter().zip(targets))
+        {
+            PARAMS[p as usize].aim(ramp, to, sr);
+        }
+        let s = &self.s;
+        let plain = s.params[SHAPE as usize] as u8 == SINE
+            && s.params[UNISON as usize] <= 1.0
+            && !(s.sub.to > 0.0 || s.sub.is_moving() || s.noise.to > 0.0 || s.noise.is_moving())
+            && s.pm_prev == 0.0
+            && s.params[PM as usize] == 0.0
+            && s.params[FM as usize] == 0.0
+            && self.target(SYNC) <= 0.0
+            && s.glide_pos >= s.glide_len
+            && !s.gain.is_moving()
+            && s.blep_pending == 0;
+        if !plain {
+            return None;
+        }
+        let inc =
+            turns_to_fixed((self.glided_freq() * self.mod_factor()).min(self.nyquist_limit()) / sr);
+        Some(crate::lanes::LaneStage::Sine {
+            phase: self.s.phase,
+            inc,
+            gain: self.s.gain.to,
+        })
+    }
+
+    fn end_lane(&mut self, end: crate::lanes::LaneEnd) {
+        if let crate::lanes::LaneEnd::Phase(phase) = end {
+            self.s.phase = phase;
+        }
+    }
+
     super::plain_state!(Osc, "an osc");
 
     fn reset(&mut self) {

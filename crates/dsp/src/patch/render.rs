@@ -182,6 +182,7 @@ impl Patch {
             &mut self.buffers,
             &mut self.instruments[inst].pool,
         );
+        voices.set_lanes(self.voice_lanes);
         let (before, rest) = buffers.split_at_mut(end * chans * block);
         let (dst, after) = rest.split_at_mut(chans * block);
         let mut amounts = [([0.0f32; MAX_PARAMS], 0u16); MAX_TEMPLATE];

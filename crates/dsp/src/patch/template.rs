@@ -98,6 +98,18 @@ impl Patch {
         self.instrument_mut(inst)?.pool.configure(count, mode)
     }
 
+    /// Renders notes in lanes where it can (`true`, the default: [`crate::lanes`]) or every
+    /// voice one by one (`false`). The sound is the same to the bit either way; one by one is
+    /// the reference the lanes are checked against, and the "before" of the voice benchmark.
+    pub fn set_voice_lanes(&mut self, on: bool) {
+        self.voice_lanes = on;
+    }
+
+    /// Voices rendered in lanes in the last block, over every instrument. Never allocates.
+    pub fn laned_voices(&self) -> usize {
+        self.instruments.iter().map(|i| i.pool.laned()).sum()
+    }
+
     /// How many notes may sound at once on the default instrument, and the mode.
     pub fn voices(&self) -> (usize, VoiceMode) {
         let pool = &self.instruments[0].pool;
