@@ -119,7 +119,7 @@ fn chronus_patches(n: usize) -> f64 {
 
 /// Notes on the default patch's voice pool, mono or stereo (each note panned, spread across
 /// the pool).
-fn chronus_notes(n: usize, stereo: bool) -> f64 {
+fn chronus_notes(n: usize, stereo: bool, lanes: bool) -> f64 {
     let mut patches = Vec::new();
     let mut left = n;
     while left > 0 {
@@ -127,6 +127,7 @@ fn chronus_notes(n: usize, stereo: bool) -> f64 {
         let mut p = Patch::default_patch_for(SR, BLOCK, stereo).unwrap_or_else(|e| panic!("{e}"));
         p.set("pan", "spread", 1.0)
             .unwrap_or_else(|e| panic!("{e}"));
+        p.set_voice_lanes(lanes);
         p.set_voices(here, chronus_dsp::VoiceMode::Poly)
             .unwrap_or_else(|e| panic!("{e}"));
         for i in 0..here {
@@ -222,26 +223,36 @@ fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing: run a quick check.
     let quick = !std::env::args().any(|a| a == "--bench");
     println!("voice throughput, sine > adsr > filter, {SR} Hz, block {BLOCK} (voice-seconds per CPU-second, best of {REPEATS})");
-    println!("reference: seed (Python) 19, fundsp ~3,300, scsynth ~5,500; target >= 1.5x fundsp");
-    println!("stereo notes: the default patch in stereo (each note panned); target: a stereo voice costs at most 1.3x a mono one (mono/stereo cost <= 1.3)\n");
-    println!(
-        "{:>7} {:>14} {:>14} {:>14} {:>14} {:>14} {:>10} {:>10} {:>10} {:>12}",
-        "voices",
-        "chronus",
-        "chronus patch",
-        "chronus notes",
-        "stereo notes",
-        "fundsp",
-        "ratio",
-        "patch ratio",
-        "notes ratio",
-        "stereo cost"
-    );
     // `cargo bench -p chronus-dsp -- notes`: the voice rows only.
     if !std::env::args().any(|a| a == "notes") {
         sources_alone();
     }
     println!();
+    println!("reference: seed (Python) 19, fundsp ~3,300, scsynth ~5,500");
+    println!(
+        "targets (#24): notes at 256 voices >= 20,000 and >= 3.8x fundsp; patches >= 2x fundsp"
+    );
+    println!("notes: on the default patch's voice pool, voices in lanes where they can be (chronus_dsp::lanes); notes alone: every voice one by one (the same sound to the bit: the \"before\")");
+    println!("stereo notes: the default patch in stereo (each note panned); target: a stereo voice costs at most 1.3x a mono one (mono/stereo cost <= 1.3)\n");
+    println!(
+        "{:>7} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8} {:>8} {:>8} {:>8}",
+        "voices",
+        "chronus",
+        "patch",
+        "notes",
+        "alone",
+        "stereo",
+        "fundsp",
+        "ratio",
+        "patch",
+        "notes",
+        "lanes",
+        "stereo"
+    );
+    println!(
+        "{:>7} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8} {:>8} {:>8} {:>8}",
+        "", "modules", "", "", "notes", "notes", "", "", "ratio", "ratio", "gain", "cost"
+    );
     // `cargo bench -p chronus-dsp -- 256`: that row only.
     let asked: Vec<usize> = std::env::args().filter_map(|a| a.parse().ok()).collect();
     let rows: &[usize] = if quick {
@@ -254,14 +265,16 @@ fn main() {
     for &n in rows {
         let ours = chronus_voices(n);
         let patch = chronus_patches(n);
-        let notes = chronus_notes(n, false);
-        let stereo = chronus_notes(n, true);
+        let notes = chronus_notes(n, false, true);
+        let alone = chronus_notes(n, false, false);
+        let stereo = chronus_notes(n, true, true);
         let theirs = fundsp_voices(n);
         println!(
-            "{n:>7} {ours:>14.0} {patch:>14.0} {notes:>14.0} {stereo:>14.0} {theirs:>14.0} {:>9.2}x {:>9.2}x {:>9.2}x {:>11.2}x",
+            "{n:>7} {ours:>10.0} {patch:>10.0} {notes:>10.0} {alone:>10.0} {stereo:>10.0} {theirs:>10.0} {:>7.2}x {:>7.2}x {:>7.2}x {:>7.2}x {:>7.2}x",
             ours / theirs,
             patch / theirs,
             notes / theirs,
+            notes / alone,
             notes / stereo
         );
     }

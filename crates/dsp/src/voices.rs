@@ -17,6 +17,8 @@ use crate::{DspError, ModuleId, ParamId};
 
 /// Voices built for every template; `count` may use up to this many.
 pub const MAX_VOICES: usize = 32;
+/// The fewest voices worth a kernel call of their own (it renders [`LANES`] either way).
+const MIN_GROUP: usize = 4;
 /// Voices that may sound at once, unless told otherwise.
 pub const DEFAULT_VOICES: usize = 8;
 /// Modulation sources a voice may have of its own (its `env`s).
@@ -631,6 +633,17 @@ impl VoicePool {
                 laned += 1;
             }
         }
+        // A group of a few voices costs the kernel as much as a full one: those go one by one
+        // (the same sound).
+        let keep = if laned % LANES < MIN_GROUP {
+            laned - laned % LANES
+        } else {
+            laned
+        };
+        for &index in &self.lane_voice[keep..laned] {
+            self.in_lane[index] = None;
+        }
+        let laned = keep;
         self.laned = laned;
         // The kernel, a group of voices at a time; each voice's block to its place.
         let block = self.scratch.len();
