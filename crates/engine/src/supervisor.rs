@@ -493,10 +493,15 @@ impl Supervisor {
         let handle = self.shared.spawn(i, Start::Snapshot)?;
         match self.wait_snapshot_of(j) {
             Some((block, bytes)) => {
-                self.first_block[i] = block;
                 target.set_next_block(block);
                 target.write_snapshot(block, &bytes);
                 survivor.clear_snapshot();
+                // The blocks the survivor rendered before its snapshot that the output has not
+                // played yet are the replacement's too (lockstep: the same to the bit): copied,
+                // it holds every block the output may ask of it once it has caught up, instead
+                // of only once the output has played up to the snapshot, `lookahead` blocks on.
+                let played = self.shared.metrics.played_blocks.load(Acquire);
+                self.first_block[i] = copy_blocks(survivor, target, played, block);
                 Ok(handle)
             }
             None => {
@@ -769,4 +774,24 @@ impl Supervisor {
             self.resync[i] = None;
         }
     }
+}
+
+/// Copies blocks `from..to` of `survivor`'s ring into `target`'s, the latest first, as far
+/// back as the survivor still holds them; returns the first block `target` holds from then on
+/// (`to` when none could be copied). Supervisor thread, before `target` is online: the
+/// output reads none of these cells meanwhile, and `target`'s worker writes only blocks from
+/// `to` on.
+fn copy_blocks(survivor: &Slot, target: &Slot, from: u64, to: u64) -> u64 {
+    let mut buf = vec![0.0f32; chronus_dsp::MAX_BLOCK * crate::MAX_CHANNELS];
+    let mut first = to;
+    for b in (from..to).rev() {
+        match survivor.read_block(b, &mut buf) {
+            Some(info) => {
+                target.write_block(b, &buf, info);
+                first = b;
+            }
+            None => break,
+        }
+    }
+    first
 }
