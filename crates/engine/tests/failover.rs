@@ -123,15 +123,9 @@ fn sigkill_the_active_worker_20_times() {
 
 /// A replacement holds the blocks its survivor rendered before the snapshot it was started
 /// from (copied: they are its own, to the bit), so it is online as soon as it has caught up.
-/// Killing the survivor the moment the replacement is online, ten times, should leave the
-/// output untouched.
-///
-/// Known to fail, with or without the copied blocks (found with this test; the #24 notes):
-/// the survivor killed within about 10 ms of its replacement coming online costs a block or
-/// two of silence (20 underruns in 10 such double faults at once, 7 at 2 ms, 0 at 10 ms).
-/// Run it with `--ignored` while looking for the cause.
+/// Killing the survivor the moment the replacement is online, ten times, leaves the output
+/// untouched: the replacement plays those blocks.
 #[test]
-#[ignore = "known weakness: a second fault within ~10 ms of a replacement coming online loses a block or two"]
 fn the_survivor_killed_the_moment_its_replacement_is_online_loses_nothing() {
     retried_when_the_clock_was_late(|| {
         let commands = phrase(SECONDS);
@@ -145,12 +139,13 @@ fn the_survivor_killed_the_moment_its_replacement_is_online_loses_nothing() {
                     wait_both_online(engine);
                     std::thread::sleep(Duration::from_millis(150));
                     let replaced = engine.active_slot();
+                    let respawns = engine.metrics().respawns;
                     if !signal_online(engine, replaced, libc::SIGKILL) {
                         continue;
                     }
-                    // Online again: at once, the survivor.
+                    // Replaced and online again: at once, the survivor.
                     let deadline = std::time::Instant::now() + Duration::from_secs(5);
-                    while !engine.both_online() {
+                    while engine.metrics().respawns == respawns || !engine.both_online() {
                         assert!(std::time::Instant::now() < deadline, "not replaced");
                         std::thread::sleep(Duration::from_micros(50)); // poll interval
                     }
