@@ -512,6 +512,18 @@ fn bench_latency_measures_jack_and_null() {
         let floor = 2.0 * block_ms + device / 48.0;
         assert!(r[6] >= floor && r[8] >= r[6], "{backend}: {r:?}");
     }
+    // Start-up: `chronus run` spawned to its first block played, measured (printed, not
+    // bounded: a timing, on a shared machine), after the spawn and no faster than it.
+    let line = table
+        .lines()
+        .find(|l| l.starts_with("start-up, `chronus run` spawned to its first block played"))
+        .unwrap_or_else(|| panic!("no start-up line: {table}"));
+    let ms: Vec<f64> = line
+        .split_whitespace()
+        .filter_map(|w| w.parse().ok())
+        .collect();
+    // median, worst, (the 100 ms target)
+    assert!(ms.len() == 3 && ms[0] > 0.0 && ms[1] >= ms[0], "{line}");
 }
 
 /// Ten seconds through JACK without one underrun (chronus always had the block JACK asked

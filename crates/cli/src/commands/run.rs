@@ -168,6 +168,10 @@ pub struct RunArgs {
     #[cfg(feature = "osc")]
     #[arg(long, value_name = "DEVICE")]
     midi_device: Option<String>,
+    /// For `chronus bench latency`: print, when stopping, the monotonic time (ns) at which
+    /// the first block was played.
+    #[arg(long, hide = true)]
+    report_first_block: bool,
 }
 
 #[cfg(feature = "osc")]
@@ -648,6 +652,9 @@ pub fn run(args: RunArgs) -> Result<()> {
         k.save(&engine, &session_midi_lines(&router));
     }
     let report = stream.stop().context("stopping the backend")?;
+    if args.report_first_block {
+        println!("chronus: first block played at {} ns", engine.origin_ns());
+    }
     let recorded = engine.stop_recording();
     let m = engine.metrics();
     engine.shutdown();

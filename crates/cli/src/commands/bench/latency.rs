@@ -178,6 +178,46 @@ fn measure(args: &BenchArgs, backend: BackendKind) -> Result<Row> {
     })
 }
 
+/// Starts of `chronus run` measured for the start-up figure.
+const STARTS: usize = 10;
+
+/// `chronus run --backend null` started [`STARTS`] times: from the moment it is spawned to the
+/// moment its output plays the first block (the engine started, both workers up, the first
+/// block rendered), in ms, sorted.
+fn start_up() -> Result<Vec<f64>> {
+    let exe = std::env::current_exe().context("finding chronus's own binary")?;
+    let mut ms = Vec::new();
+    for _ in 0..STARTS {
+        let t0 = chronus_engine::rt::monotonic_ns();
+        let out = std::process::Command::new(&exe)
+            .args([
+                "run",
+                "--backend",
+                "null",
+                "--no-osc",
+                "--seconds",
+                "0.1",
+                "-q",
+            ])
+            .arg("--report-first-block")
+            .stdin(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .output()
+            .context("starting chronus run")?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let first = stdout
+            .lines()
+            .find_map(|l| l.strip_prefix("chronus: first block played at "))
+            .and_then(|l| l.strip_suffix(" ns"))
+            .and_then(|n| n.parse::<u64>().ok())
+            .filter(|&n| n > t0)
+            .with_context(|| format!("chronus run did not report its first block: {stdout}"))?;
+        ms.push((first - t0) as f64 / 1e6);
+    }
+    ms.sort_by(f64::total_cmp);
+    Ok(ms)
+}
+
 /// How long each backend plays: `--seconds`, 60 by default.
 fn seconds(args: &BenchArgs) -> f64 {
     args.seconds.unwrap_or(60.0)
@@ -245,6 +285,14 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             r.xruns,
             r.underruns
         );
+    }
+    match start_up() {
+        Ok(ms) => println!(
+            "\nstart-up, `chronus run` spawned to its first block played ({STARTS} starts, null backend): median {:.1} ms, worst {:.1} ms (target < 100 ms)",
+            percentile(&ms, 0.5),
+            ms.last().copied().unwrap_or(0.0)
+        ),
+        Err(e) => println!("\nstart-up: not measured: {e:#}"),
     }
     println!(
         "\n(blocks in parentheses) latency = a command handed to the engine until the device plays it:\n\
