@@ -187,6 +187,38 @@ fn osc_alone(shape: f32, freq: f32, extra: &[(u8, f32)]) -> f64 {
     r
 }
 
+/// Seconds per CPU-second of a patch of one module to the output: a sine, or a sampler looping
+/// a second of sound (a crossfade of 10 ms at the seam) at `pitch` semitones.
+fn one_module_patch(sampler: Option<f32>) -> f64 {
+    use chronus_dsp::ModuleKind;
+    let mut p = Patch::new(SR, BLOCK).unwrap();
+    let m = match sampler {
+        Some(pitch) => {
+            let data: Vec<f32> = (0..SR as usize)
+                .map(|i| (i as f32 * 0.0577).sin() * 0.5)
+                .collect();
+            p.put_sample(chronus_dsp::sample::Sample::in_memory(2, 1, data, &[]).unwrap());
+            let s = p.add("s", ModuleKind::Sampler).unwrap();
+            p.set("s", "sample", 2.0).unwrap();
+            p.set("s", "loop", 1.0).unwrap();
+            p.set("s", "xfade", 10.0).unwrap();
+            p.set("s", "pitch", pitch).unwrap();
+            p.gate(s, true).unwrap();
+            s
+        }
+        None => p.add("o", ModuleKind::Osc).unwrap(),
+    };
+    p.connect_out(m, true).unwrap();
+    let mut buf = [0.0f32; BLOCK];
+    let mut sink = 0.0f32;
+    let r = measure(1, || {
+        p.process(&mut buf);
+        sink += buf[BLOCK - 1];
+    });
+    std::hint::black_box(sink);
+    r
+}
+
 /// Oscillator-seconds per CPU-second of a sine at `freq` phase-modulated sample by sample (a
 /// 110 Hz sine at index 2, as `/patch/connect osc2 sine.pm 2` drives it), or of a 7-copy saw
 /// spread across both sides (`wide`).
@@ -312,6 +344,21 @@ fn sources_alone() {
             let rate = osc_driven(freq, wide);
             println!(
                 "  {name:<9} {freq:>6.0} Hz {rate:>12.0}   cost {:>5.2}x the sine",
+                sine / rate
+            );
+        }
+    }
+    {
+        // The sampler, in a patch of its own beside a sine in one (the patch's own cost is
+        // in both).
+        let sine = one_module_patch(None);
+        for (pitch, name) in [
+            (0.0, "sampler looped, at its root"),
+            (7.0, "sampler looped, +7 st"),
+        ] {
+            let rate = one_module_patch(Some(pitch));
+            println!(
+                "  {name:<28} {rate:>8.0}   cost {:>5.2}x a sine (each in a patch)",
                 sine / rate
             );
         }

@@ -199,3 +199,29 @@ fn slices_at_onsets_start_on_each_hit() {
     p.gate(s, true).unwrap();
     assert_eq!(render(&mut p, 10)[..], data[15_000..15_010]);
 }
+
+/// A looped sample plays on for as long as its gate is open, at its root and transposed
+/// (either way up or down), with or without a crossfade at the seam.
+#[test]
+fn a_loop_plays_on_at_any_pitch() {
+    let data: Vec<f32> = (0..48_000)
+        .map(|i| (i as f32 * 0.0577).sin() * 0.5)
+        .collect();
+    for pitch in [0.0, 7.0, -5.0, 12.0] {
+        for xfade in [0.0, 10.0] {
+            let mut p = patch_with(&data);
+            p.set("s", "loop", 1.0).unwrap();
+            p.set("s", "xfade", xfade).unwrap();
+            p.set("s", "pitch", pitch).unwrap();
+            let s = p.find("s").unwrap();
+            p.gate(s, true).unwrap();
+            let out = render(&mut p, 48_000 * 4);
+            let tail = &out[out.len() - 4_800..];
+            let peak = tail.iter().fold(0.0f32, |a, b| a.max(b.abs()));
+            assert!(
+                peak > 0.3,
+                "pitch {pitch}, xfade {xfade}: silent after 4 s (peak {peak})"
+            );
+        }
+    }
+}

@@ -354,6 +354,13 @@ impl Module for Sampler {
             }
             let pos = self.s.pos;
             let mut y = Self::frame(sample, pos);
+            if let Some((a, b, _)) = r.looping {
+                // Between the loop's last frame and its end, the next frame is its first.
+                if pos > b - 1.0 {
+                    let t = (pos - (b - 1.0)) as f32;
+                    y = Self::frame(sample, b - 1.0) * (1.0 - t) + Self::frame(sample, a) * t;
+                }
+            }
             if let Some((a, b, xf)) = r.looping {
                 // Forwards, the loop's last `xf` frames fade into those before its start.
                 if r.rate > 0.0 && xf > 0.0 && pos >= b - xf && pos < b {
@@ -368,7 +375,9 @@ impl Module for Sampler {
                 Some((a, b, _)) if r.rate < 0.0 && next < a => next += b - a,
                 _ => {}
             }
-            if next < r.from || next > r.to - 1.0 {
+            // Once is over past the region's last frame; a loop goes on (it wrapped above,
+            // and may sit between its last frame and its end).
+            if r.looping.is_none() && (next < r.from || next > r.to - 1.0) {
                 self.s.playing = false;
             }
             self.s.pos = next;
