@@ -592,7 +592,15 @@ impl VoicePool {
         let chain_len = self.chain_len;
         let stereo = right.is_some();
         let panned = stereo && self.kinds[..chain_len].last() == Some(&ModuleKind::Pan);
+        // (Fewer sounding voices than a group is worth: none asked, which would cost each
+        // its parameters' aiming twice.)
+        let sounding = self
+            .voices
+            .iter()
+            .filter(|v| v.phase != VoicePhase::Free)
+            .count();
         let laned_chain = self.lanes
+            && sounding >= MIN_GROUP
             && head.is_empty()
             && self.kinds.get(..3)
                 == Some(&[ModuleKind::Osc, ModuleKind::Adsr, ModuleKind::Filter])
