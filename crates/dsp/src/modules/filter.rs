@@ -288,6 +288,23 @@ impl Filter {
         let i = p as usize;
         PARAMS[i].modulate(self.s.params[i], self.s.modulation[i], self.sample_rate)
     }
+
+    /// A block's start: the cutoff and Q smoothers aimed at their modulated targets, the
+    /// coefficients remade under gain modulation. Real-time thread.
+    fn begin_block(&mut self) {
+        let smoothing = ms_to_samples(PARAMS[CUTOFF as usize].smoothing_ms, self.sample_rate);
+        let cutoff = self.target(CUTOFF);
+        if cutoff != self.s.cutoff.to {
+            self.s.cutoff.retarget(cutoff, smoothing);
+        }
+        let q = self.target(Q);
+        if q != self.s.q.to {
+            self.s.q.retarget(q, smoothing);
+        }
+        if self.s.modulation[GAIN_DB as usize] != 0.0 {
+            self.s.coefs = self.coefs_now();
+        }
+    }
 }
 
 impl Module for Filter {
@@ -323,18 +340,7 @@ impl Module for Filter {
     }
 
     fn process(&mut self, block: &mut [f32]) {
-        let smoothing = ms_to_samples(PARAMS[CUTOFF as usize].smoothing_ms, self.sample_rate);
-        let cutoff = self.target(CUTOFF);
-        if cutoff != self.s.cutoff.to {
-            self.s.cutoff.retarget(cutoff, smoothing);
-        }
-        let q = self.target(Q);
-        if q != self.s.q.to {
-            self.s.q.retarget(q, smoothing);
-        }
-        if self.s.modulation[GAIN_DB as usize] != 0.0 {
-            self.s.coefs = self.coefs_now();
-        }
+        self.begin_block();
         // Direct form I: the loop-carried dependency is one multiply-add per sample (TDF-II
         // needs two), which matters because a biquad is latency-bound.
         let FilterState {
@@ -415,18 +421,7 @@ impl Module for Filter {
 
     fn begin_lane(&mut self) -> Option<crate::lanes::LaneStage> {
         // What `process` does before its loop; then, only coefficients that stay put.
-        let smoothing = ms_to_samples(PARAMS[CUTOFF as usize].smoothing_ms, self.sample_rate);
-        let cutoff = self.target(CUTOFF);
-        if cutoff != self.s.cutoff.to {
-            self.s.cutoff.retarget(cutoff, smoothing);
-        }
-        let q = self.target(Q);
-        if q != self.s.q.to {
-            self.s.q.retarget(q, smoothing);
-        }
-        if self.s.modulation[GAIN_DB as usize] != 0.0 {
-            self.s.coefs = self.coefs_now();
-        }
+        self.begin_block();
         if self.s.cutoff.is_moving() || self.s.q.is_moving() {
             return None;
         }

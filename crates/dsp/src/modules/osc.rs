@@ -740,15 +740,8 @@ impl Module for Osc {
     fn begin_lane(&mut self) -> Option<crate::lanes::LaneStage> {
         // What `process` does before its loop; then, only the common case of
         // `process_plain`: a plain sine at a steady pitch and level.
+        self.aim_smoothers();
         let sr = self.sample_rate;
-        let targets = [GAIN, PW, SUB, NOISE].map(|p| self.target(p));
-        let s = &mut self.s;
-        for (ramp, (p, to)) in [&mut s.gain, &mut s.pw, &mut s.sub, &mut s.noise]
-            .into_iter()
-            .zip([GAIN, PW, SUB, NOISE].into_iter().zip(targets))
-        {
-            PARAMS[p as usize].aim(ramp, to, sr);
-        }
         let s = &self.s;
         let plain = s.params[SHAPE as usize] as u8 == SINE
             && s.params[UNISON as usize] <= 1.0
@@ -800,16 +793,7 @@ impl Osc {
     /// sides (the unison copies placed by `spread`; without it the same in both). Called on the
     /// audio thread: no allocation.
     fn process_driven(&mut self, block: &mut [f32], right: Option<&mut [f32]>, drive: Drive<'_>) {
-        let sr = self.sample_rate;
-        // Each smoothed parameter aimed at its modulated value.
-        let targets = [GAIN, PW, SUB, NOISE].map(|p| self.target(p));
-        let s = &mut self.s;
-        for (ramp, (p, to)) in [&mut s.gain, &mut s.pw, &mut s.sub, &mut s.noise]
-            .into_iter()
-            .zip([GAIN, PW, SUB, NOISE].into_iter().zip(targets))
-        {
-            PARAMS[p as usize].aim(ramp, to, sr);
-        }
+        self.aim_smoothers();
         let shape = self.s.params[SHAPE as usize] as u8;
         let extras = self.s.sub.to > 0.0
             || self.s.sub.is_moving()
@@ -835,6 +819,20 @@ impl Osc {
         }
         if let Some(right) = right {
             right[..block.len()].copy_from_slice(block);
+        }
+    }
+
+    /// A block's start: each smoothed parameter aimed at its modulated value. Called on the
+    /// audio thread: no allocation.
+    fn aim_smoothers(&mut self) {
+        let sr = self.sample_rate;
+        let targets = [GAIN, PW, SUB, NOISE].map(|p| self.target(p));
+        let s = &mut self.s;
+        for (ramp, (p, to)) in [&mut s.gain, &mut s.pw, &mut s.sub, &mut s.noise]
+            .into_iter()
+            .zip([GAIN, PW, SUB, NOISE].into_iter().zip(targets))
+        {
+            PARAMS[p as usize].aim(ramp, to, sr);
         }
     }
 
