@@ -782,8 +782,7 @@ impl Supervisor {
 /// output reads none of these cells meanwhile, and `target`'s worker writes only blocks from
 /// `to` on.
 fn copy_blocks(survivor: &Slot, target: &Slot, from: u64, to: u64) -> u64 {
-    // One block of every channel (a small allocation: a cell's worth of MAX_BLOCK × every
-    // channel, 128 KiB and more, would come from mmap and, freed, leave the heap grown).
+    // One block of every channel: what a cell holds at this engine's block size.
     let mut buf = vec![0.0f32; survivor.block() * survivor.channels()];
     let mut first = to;
     for b in (from..to).rev() {
