@@ -594,11 +594,7 @@ impl VoicePool {
         let panned = stereo && self.kinds[..chain_len].last() == Some(&ModuleKind::Pan);
         // (Fewer sounding voices than a group is worth: none asked, which would cost each
         // its parameters' aiming twice.)
-        let sounding = self
-            .voices
-            .iter()
-            .filter(|v| v.phase != VoicePhase::Free)
-            .count();
+        let sounding = self.counts().1;
         let laned_chain = self.lanes
             && sounding >= MIN_GROUP
             && head.is_empty()
