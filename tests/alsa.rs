@@ -165,29 +165,31 @@ fn run_with(
 
 #[test]
 fn f32_reaches_alsa_bit_exact_and_paced_in_real_time() {
-    let rig = Rig::start("f32");
-    let score = rig.dir.join("s.score");
-    std::fs::write(&score, SCORE).unwrap();
-    let (text, took) = run(&rig, "tap", "f32", "3", &score);
-    println!("{}", text.lines().last().unwrap_or(""));
-    assert!(
-        took >= Duration::from_millis(2_900),
-        "paced by JACK: 3 s took {took:?}"
-    );
-    assert!(text.contains("0 underruns"), "{text}");
-    let (tap, reference) = (rig.tap(), offline(&score));
-    assert!(tap.len() > 140_000, "{} frames reached ALSA", tap.len());
-    // The stream opens with the device buffer (less one period) of silence.
-    let lead = lead_in(&tap, &reference);
-    println!("silent lead-in: {lead} frames");
-    let diff = tap[lead..]
-        .iter()
-        .zip(&reference)
-        .position(|(a, b)| a.to_bits() != b.to_bits());
-    assert_eq!(
-        diff, None,
-        "the bytes that reached ALSA differ from the engine's samples"
-    );
+    support::stalls::again_if_the_machine_stalled(|| {
+        let rig = Rig::start("f32");
+        let score = rig.dir.join("s.score");
+        std::fs::write(&score, SCORE).unwrap();
+        let (text, took) = run(&rig, "tap", "f32", "3", &score);
+        println!("{}", text.lines().last().unwrap_or(""));
+        assert!(
+            took >= Duration::from_millis(2_900),
+            "paced by JACK: 3 s took {took:?}"
+        );
+        assert!(text.contains("0 underruns"), "{text}");
+        let (tap, reference) = (rig.tap(), offline(&score));
+        assert!(tap.len() > 140_000, "{} frames reached ALSA", tap.len());
+        // The stream opens with the device buffer (less one period) of silence.
+        let lead = lead_in(&tap, &reference);
+        println!("silent lead-in: {lead} frames");
+        let diff = tap[lead..]
+            .iter()
+            .zip(&reference)
+            .position(|(a, b)| a.to_bits() != b.to_bits());
+        assert_eq!(
+            diff, None,
+            "the bytes that reached ALSA differ from the engine's samples"
+        );
+    });
 }
 
 #[test]
@@ -231,29 +233,31 @@ fn stereo_lead_in<T: PartialEq>(tap: &[T], reference: &[T]) -> usize {
 
 #[test]
 fn stereo_f32_is_interleaved_byte_exact() {
-    let rig = Rig::with_channels("stereo-f32", 2);
-    let score = rig.dir.join("s.score");
-    std::fs::write(&score, format!("{STEREO}{SCORE}")).unwrap();
-    // The default: two channels.
-    let (text, _) = run_with(&rig, "tap", "f32", "2", &score, &[]);
-    assert!(text.contains("0 underruns"), "{text}");
-    let bits = |x: &[f32]| x.iter().map(|v| v.to_bits()).collect::<Vec<u32>>();
-    let (tap, reference) = (bits(&rig.tap()), bits(&offline_channels(&score, 2)));
-    assert!(tap.len() > 2 * 90_000, "{} samples reached ALSA", tap.len());
-    let lead = stereo_lead_in(&tap, &reference);
-    let diff = tap[2 * lead..]
-        .iter()
-        .zip(&reference)
-        .position(|(a, b)| a != b);
-    assert_eq!(
-        diff, None,
-        "the interleaved frames that reached ALSA differ (at sample {diff:?})"
-    );
-    let differ = reference.chunks_exact(2).filter(|f| f[0] != f[1]).count();
-    assert!(
-        differ > reference.len() / 4,
-        "the two sides differ: {differ} frames"
-    );
+    support::stalls::again_if_the_machine_stalled(|| {
+        let rig = Rig::with_channels("stereo-f32", 2);
+        let score = rig.dir.join("s.score");
+        std::fs::write(&score, format!("{STEREO}{SCORE}")).unwrap();
+        // The default: two channels.
+        let (text, _) = run_with(&rig, "tap", "f32", "2", &score, &[]);
+        assert!(text.contains("0 underruns"), "{text}");
+        let bits = |x: &[f32]| x.iter().map(|v| v.to_bits()).collect::<Vec<u32>>();
+        let (tap, reference) = (bits(&rig.tap()), bits(&offline_channels(&score, 2)));
+        assert!(tap.len() > 2 * 90_000, "{} samples reached ALSA", tap.len());
+        let lead = stereo_lead_in(&tap, &reference);
+        let diff = tap[2 * lead..]
+            .iter()
+            .zip(&reference)
+            .position(|(a, b)| a != b);
+        assert_eq!(
+            diff, None,
+            "the interleaved frames that reached ALSA differ (at sample {diff:?})"
+        );
+        let differ = reference.chunks_exact(2).filter(|f| f[0] != f[1]).count();
+        assert!(
+            differ > reference.len() / 4,
+            "the two sides differ: {differ} frames"
+        );
+    });
 }
 
 #[test]
@@ -280,28 +284,30 @@ fn stereo_s16_is_interleaved_and_converted_exactly() {
 
 #[test]
 fn a_stereo_engine_on_a_mono_device_plays_the_equal_power_downmix() {
-    // The one-channel rig: the device takes 1 channel, the engine renders 2.
-    let rig = Rig::start("downmix");
-    let score = rig.dir.join("s.score");
-    std::fs::write(&score, format!("{STEREO}{SCORE}")).unwrap();
-    // The default: two channels.
-    let (text, _) = run_with(&rig, "tap", "f32", "2", &score, &[]);
-    assert!(text.contains("0 underruns"), "{text}");
-    let stereo = offline_channels(&score, 2);
-    let want: Vec<u32> = stereo
-        .chunks_exact(2)
-        .map(|f| ((f[0] + f[1]) * std::f32::consts::FRAC_1_SQRT_2).to_bits())
-        .collect();
-    let tap: Vec<u32> = rig.tap().iter().map(|x| x.to_bits()).collect();
-    assert!(tap.len() > 90_000, "{} frames reached ALSA", tap.len());
-    let lead = (0..4096)
-        .find(|&o| tap[o..o + 2048] == want[..2048])
-        .expect("the downmix follows a short silent lead-in");
-    let diff = tap[lead..].iter().zip(&want).position(|(a, b)| a != b);
-    assert_eq!(
-        diff, None,
-        "the device got something else than (L + R) · √½"
-    );
+    support::stalls::again_if_the_machine_stalled(|| {
+        // The one-channel rig: the device takes 1 channel, the engine renders 2.
+        let rig = Rig::start("downmix");
+        let score = rig.dir.join("s.score");
+        std::fs::write(&score, format!("{STEREO}{SCORE}")).unwrap();
+        // The default: two channels.
+        let (text, _) = run_with(&rig, "tap", "f32", "2", &score, &[]);
+        assert!(text.contains("0 underruns"), "{text}");
+        let stereo = offline_channels(&score, 2);
+        let want: Vec<u32> = stereo
+            .chunks_exact(2)
+            .map(|f| ((f[0] + f[1]) * std::f32::consts::FRAC_1_SQRT_2).to_bits())
+            .collect();
+        let tap: Vec<u32> = rig.tap().iter().map(|x| x.to_bits()).collect();
+        assert!(tap.len() > 90_000, "{} frames reached ALSA", tap.len());
+        let lead = (0..4096)
+            .find(|&o| tap[o..o + 2048] == want[..2048])
+            .expect("the downmix follows a short silent lead-in");
+        let diff = tap[lead..].iter().zip(&want).position(|(a, b)| a != b);
+        assert_eq!(
+            diff, None,
+            "the device got something else than (L + R) · √½"
+        );
+    });
 }
 
 #[test]
@@ -377,47 +383,50 @@ fn devices_lists_alsa_pcms_and_jack_ports() {
 
 #[test]
 fn cpal_plays_on_the_alsa_default_device() {
-    // The default PCM here is a plug into the JACK-paced tap: cpal sees a real ALSA device.
-    let rig = Rig::start("cpal");
-    let score = rig.dir.join("s.score");
-    std::fs::write(&score, SCORE).unwrap();
-    let started = Instant::now();
-    let out = rig
-        .chronus()
-        .args([
-            "run",
-            "--backend",
-            "cpal",
-            "--no-osc",
-            "--lookahead",
-            "8",
-            "--seconds",
-            "2",
-        ])
-        .args(["--score", score.to_str().unwrap()])
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        text.contains("playing on cpal") && text.contains("0 underruns"),
-        "{text}"
-    );
-    assert!(
-        started.elapsed() >= Duration::from_millis(1_900),
-        "paced in real time"
-    );
-    let tap = rig.tap();
-    assert!(
-        tap.len() > 48_000,
-        "{} frames reached ALSA through cpal",
-        tap.len()
-    );
-    let f = chronus_dsp::analysis::zero_crossing_frequency(&tap[4_800..33_600], 48_000.0).unwrap();
-    println!("cpal: {} frames, {f:.3} Hz", tap.len());
-    assert!((f - 440.0).abs() < 0.5, "{f}");
+    support::stalls::again_if_the_machine_stalled(|| {
+        // The default PCM here is a plug into the JACK-paced tap: cpal sees a real ALSA device.
+        let rig = Rig::start("cpal");
+        let score = rig.dir.join("s.score");
+        std::fs::write(&score, SCORE).unwrap();
+        let started = Instant::now();
+        let out = rig
+            .chronus()
+            .args([
+                "run",
+                "--backend",
+                "cpal",
+                "--no-osc",
+                "--lookahead",
+                "8",
+                "--seconds",
+                "2",
+            ])
+            .args(["--score", score.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{text}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            text.contains("playing on cpal") && text.contains("0 underruns"),
+            "{text}"
+        );
+        assert!(
+            started.elapsed() >= Duration::from_millis(1_900),
+            "paced in real time"
+        );
+        let tap = rig.tap();
+        assert!(
+            tap.len() > 48_000,
+            "{} frames reached ALSA through cpal",
+            tap.len()
+        );
+        let f =
+            chronus_dsp::analysis::zero_crossing_frequency(&tap[4_800..33_600], 48_000.0).unwrap();
+        println!("cpal: {} frames, {f:.3} Hz", tap.len());
+        assert!((f - 440.0).abs() < 0.5, "{f}");
+    });
 }

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod osc;
+pub mod stalls;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

@@ -163,9 +163,11 @@ fn the_survivor_killed_the_moment_its_replacement_is_online_loses_nothing() {
 
 #[test]
 fn sigstop_stalls_the_active_worker() {
-    retried_when_the_clock_was_late(|| {
-        let m = signal_the_active_worker("sigstop", libc::SIGSTOP, 8, (50_000, 250_000));
-        assert!(m.faults_stall >= 8, "{m:?}");
+    common::stalls::again_if_the_machine_stalled(|| {
+        retried_when_the_clock_was_late(|| {
+            let m = signal_the_active_worker("sigstop", libc::SIGSTOP, 8, (50_000, 250_000));
+            assert!(m.faults_stall >= 8, "{m:?}");
+        });
     });
 }
 
@@ -229,7 +231,9 @@ fn injected_hang_in_a_process_worker() {
 
 #[test]
 fn injected_hang_in_a_thread_worker() {
-    injected(InjectedFault::Hang, WorkerMode::Thread);
+    common::stalls::again_if_the_machine_stalled(|| {
+        injected(InjectedFault::Hang, WorkerMode::Thread);
+    });
 }
 
 /// The faults of the matrix, each applied to a chosen worker.
@@ -458,95 +462,99 @@ fn kill_both_and_wait_for_the_restart(engine: &chronus_engine::Engine) -> usize 
 
 #[test]
 fn both_workers_dying_restart_from_the_checkpoint_and_the_tone_comes_back() {
-    let seconds = 4.0;
-    let blocks = (seconds * SR / BLOCK as f64) as u64;
-    let gate = gate_on_at_0();
-    let mut killed_at = 0;
-    let mut told_at = 0;
-    let (rec, m) = play(WorkerMode::Process, &[gate], blocks, "both.wav", |engine| {
-        wait_both_online(engine);
-        // A checkpoint is taken 0.2 s in, then every second.
-        std::thread::sleep(Duration::from_millis(1_500));
-        killed_at = kill_both_and_wait_for_the_restart(engine);
-        std::thread::sleep(Duration::from_millis(1_000)); // let the tone be heard
-        told_at = engine.send(pitch(330.0)).unwrap() as usize;
+    common::stalls::again_if_the_machine_stalled(|| {
+        let seconds = 4.0;
+        let blocks = (seconds * SR / BLOCK as f64) as u64;
+        let gate = gate_on_at_0();
+        let mut killed_at = 0;
+        let mut told_at = 0;
+        let (rec, m) = play(WorkerMode::Process, &[gate], blocks, "both.wav", |engine| {
+            wait_both_online(engine);
+            // A checkpoint is taken 0.2 s in, then every second.
+            std::thread::sleep(Duration::from_millis(1_500));
+            killed_at = kill_both_and_wait_for_the_restart(engine);
+            std::thread::sleep(Duration::from_millis(1_000)); // let the tone be heard
+            told_at = engine.send(pitch(330.0)).unwrap() as usize;
+        });
+        println!("both: {m:?}");
+        assert!(
+            rec.iter().all(|x| x.is_finite() && x.abs() <= 1.0),
+            "garbage in the output"
+        );
+        assert_eq!(
+            m.lost_samples,
+            m.underruns * BLOCK as u64,
+            "the gap is counted"
+        );
+        assert!(m.respawns >= 2 && m.faults_death >= 2, "{m:?}");
+        assert_eq!(
+            m.faults_diverged, 0,
+            "the second restart synced to the first"
+        );
+        // Any gap is exact zeros, as long as reported.
+        let after = &rec[killed_at..];
+        let longest_zeros = after
+            .split(|&x| x != 0.0)
+            .map(<[f32]>::len)
+            .max()
+            .unwrap_or(0);
+        println!(
+            "both: {} samples reported lost, longest run of zeros after the kill {longest_zeros}",
+            m.lost_samples
+        );
+        assert!(longest_zeros as u64 >= m.lost_samples);
+        // The tone comes back by itself (the gate and pitch were in the checkpoint or replayed).
+        let back = &rec[killed_at + 9_600..told_at.min(killed_at + 43_200)];
+        let f = chronus_dsp::analysis::fundamental(back, SR).expect("the tone is back");
+        let level = chronus_dsp::analysis::amplitude_at(back, 440.0, SR);
+        println!("both: after the restart {f:.2} Hz at {level:.3}");
+        assert!(
+            (f - 440.0).abs() < 0.5 && (level - 0.35).abs() < 0.02,
+            "{f} Hz, {level}"
+        );
+        // And it plays what it is told next.
+        let tail = &rec[rec.len() - 24_000..];
+        let f = chronus_dsp::analysis::fundamental(tail, SR).expect("sound");
+        assert!((f - 330.0).abs() < 0.5, "{f}");
     });
-    println!("both: {m:?}");
-    assert!(
-        rec.iter().all(|x| x.is_finite() && x.abs() <= 1.0),
-        "garbage in the output"
-    );
-    assert_eq!(
-        m.lost_samples,
-        m.underruns * BLOCK as u64,
-        "the gap is counted"
-    );
-    assert!(m.respawns >= 2 && m.faults_death >= 2, "{m:?}");
-    assert_eq!(
-        m.faults_diverged, 0,
-        "the second restart synced to the first"
-    );
-    // Any gap is exact zeros, as long as reported.
-    let after = &rec[killed_at..];
-    let longest_zeros = after
-        .split(|&x| x != 0.0)
-        .map(<[f32]>::len)
-        .max()
-        .unwrap_or(0);
-    println!(
-        "both: {} samples reported lost, longest run of zeros after the kill {longest_zeros}",
-        m.lost_samples
-    );
-    assert!(longest_zeros as u64 >= m.lost_samples);
-    // The tone comes back by itself (the gate and pitch were in the checkpoint or replayed).
-    let back = &rec[killed_at + 9_600..told_at.min(killed_at + 43_200)];
-    let f = chronus_dsp::analysis::fundamental(back, SR).expect("the tone is back");
-    let level = chronus_dsp::analysis::amplitude_at(back, 440.0, SR);
-    println!("both: after the restart {f:.2} Hz at {level:.3}");
-    assert!(
-        (f - 440.0).abs() < 0.5 && (level - 0.35).abs() < 0.02,
-        "{f} Hz, {level}"
-    );
-    // And it plays what it is told next.
-    let tail = &rec[rec.len() - 24_000..];
-    let f = chronus_dsp::analysis::fundamental(tail, SR).expect("sound");
-    assert!((f - 330.0).abs() < 0.5, "{f}");
 }
 
 /// A double fault loses nothing but time: a change made after the last checkpoint (the pitch,
 /// here) is replayed on top of it, so the tone that comes back is the one that played before.
 #[test]
 fn a_double_fault_replays_the_commands_since_the_checkpoint() {
-    let blocks = (3.0 * SR / BLOCK as f64) as u64;
-    let (mut told_at, mut killed_at) = (0, 0);
-    let (rec, m) = play(
-        WorkerMode::Process,
-        &[gate_on_at_0()],
-        blocks,
-        "replay.wav",
-        |engine| {
-            wait_both_online(engine);
-            // The first checkpoint is taken 0.2 s in, the next one 5 s later.
-            std::thread::sleep(Duration::from_millis(600));
-            let set = pitch(330.0);
-            told_at = engine.send(set).unwrap() as usize;
-            std::thread::sleep(Duration::from_millis(300));
-            killed_at = kill_both_and_wait_for_the_restart(engine);
-        },
-    );
-    println!("replay: {m:?}");
-    assert!(m.faults_death >= 2 && m.replayed >= 1, "{m:?}");
-    assert_eq!(m.quarantined, 0, "a kill from outside poisons nothing");
-    let before = &rec[told_at + 4_800..killed_at];
-    let after = &rec[killed_at + 9_600..];
-    for (name, part) in [("before", before), ("after", after)] {
-        let f = chronus_dsp::analysis::fundamental(part, SR).expect("a tone");
-        println!("replay: {name} the double fault: {f:.2} Hz");
-        assert!(
-            (f - 330.0).abs() < 0.5,
-            "{name}: {f} Hz (440: the change was lost)"
+    common::stalls::again_if_the_machine_stalled(|| {
+        let blocks = (3.0 * SR / BLOCK as f64) as u64;
+        let (mut told_at, mut killed_at) = (0, 0);
+        let (rec, m) = play(
+            WorkerMode::Process,
+            &[gate_on_at_0()],
+            blocks,
+            "replay.wav",
+            |engine| {
+                wait_both_online(engine);
+                // The first checkpoint is taken 0.2 s in, the next one 5 s later.
+                std::thread::sleep(Duration::from_millis(600));
+                let set = pitch(330.0);
+                told_at = engine.send(set).unwrap() as usize;
+                std::thread::sleep(Duration::from_millis(300));
+                killed_at = kill_both_and_wait_for_the_restart(engine);
+            },
         );
-    }
+        println!("replay: {m:?}");
+        assert!(m.faults_death >= 2 && m.replayed >= 1, "{m:?}");
+        assert_eq!(m.quarantined, 0, "a kill from outside poisons nothing");
+        let before = &rec[told_at + 4_800..killed_at];
+        let after = &rec[killed_at + 9_600..];
+        for (name, part) in [("before", before), ("after", after)] {
+            let f = chronus_dsp::analysis::fundamental(part, SR).expect("a tone");
+            println!("replay: {name} the double fault: {f:.2} Hz");
+            assert!(
+                (f - 330.0).abs() < 0.5,
+                "{name}: {f} Hz (440: the change was lost)"
+            );
+        }
+    });
 }
 
 /// 0.3 s after both workers are online, a pitch change to 330 Hz with `fault` riding on it,
@@ -671,43 +679,45 @@ fn a_poison_command_that_hangs_a_worker_fails_it_alone() {
 /// is lost.
 #[test]
 fn a_late_leader_is_not_taken_for_hung() {
-    retried_when_the_clock_was_late(|| {
-        let blocks = (2.0 * SR / BLOCK as f64) as u64;
-        let gate = gate_on_at_0();
-        let commands = [chronus_engine::Command::new(4_800, gate.action)];
-        let mut quarantined = Vec::new();
-        let (rec, m) = play(
-            WorkerMode::Process,
-            &commands,
-            blocks,
-            "late-leader.wav",
-            |engine| {
-                wait_both_online(engine);
-                std::thread::sleep(Duration::from_millis(300));
-                engine
-                    .send_with_fault(None, &[pitch(330.0)], Some(InjectedFault::Late(6)))
-                    .unwrap();
-                let deadline = std::time::Instant::now() + Duration::from_secs(5);
-                while !engine.both_online() || engine.metrics().deferred < 1 {
-                    assert!(
-                        std::time::Instant::now() < deadline,
-                        "the follower was not resynced: {:?}",
-                        engine.metrics()
-                    );
-                    std::thread::sleep(Duration::from_millis(5)); // poll interval
-                }
-                quarantined = engine.take_quarantined();
-            },
-        );
-        println!("late leader: {m:?}, quarantined {quarantined:?}");
-        assert_eq!(m.faults(), 0, "late is not a fault: {m:?}");
-        assert_eq!((m.deferred, m.respawns), (1, 1), "{m:?}");
-        assert_eq!((m.underruns, m.lost_samples), (0, 0), "{m:?}");
-        assert_eq!(m.quarantined, 0, "{m:?}");
-        assert!(quarantined.is_empty());
-        let tail = &rec[rec.len() - 24_000..];
-        let f = chronus_dsp::analysis::fundamental(tail, SR).expect("the tone plays on");
-        assert!((f - 330.0).abs() < 0.5, "{f} Hz: the command took effect");
+    common::stalls::again_if_the_machine_stalled(|| {
+        retried_when_the_clock_was_late(|| {
+            let blocks = (2.0 * SR / BLOCK as f64) as u64;
+            let gate = gate_on_at_0();
+            let commands = [chronus_engine::Command::new(4_800, gate.action)];
+            let mut quarantined = Vec::new();
+            let (rec, m) = play(
+                WorkerMode::Process,
+                &commands,
+                blocks,
+                "late-leader.wav",
+                |engine| {
+                    wait_both_online(engine);
+                    std::thread::sleep(Duration::from_millis(300));
+                    engine
+                        .send_with_fault(None, &[pitch(330.0)], Some(InjectedFault::Late(6)))
+                        .unwrap();
+                    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+                    while !engine.both_online() || engine.metrics().deferred < 1 {
+                        assert!(
+                            std::time::Instant::now() < deadline,
+                            "the follower was not resynced: {:?}",
+                            engine.metrics()
+                        );
+                        std::thread::sleep(Duration::from_millis(5)); // poll interval
+                    }
+                    quarantined = engine.take_quarantined();
+                },
+            );
+            println!("late leader: {m:?}, quarantined {quarantined:?}");
+            assert_eq!(m.faults(), 0, "late is not a fault: {m:?}");
+            assert_eq!((m.deferred, m.respawns), (1, 1), "{m:?}");
+            assert_eq!((m.underruns, m.lost_samples), (0, 0), "{m:?}");
+            assert_eq!(m.quarantined, 0, "{m:?}");
+            assert!(quarantined.is_empty());
+            let tail = &rec[rec.len() - 24_000..];
+            let f = chronus_dsp::analysis::fundamental(tail, SR).expect("the tone plays on");
+            assert!((f - 330.0).abs() < 0.5, "{f} Hz: the command took effect");
+        });
     });
 }
 
@@ -772,49 +782,51 @@ fn a_kill_from_outside_in_the_middle_of_a_block_quarantines_nothing() {
 /// as exact zeros, every restart back online in sync, and the tone still there at the end.
 #[test]
 fn both_workers_killed_together_20_times() {
-    let seconds = 9.0;
-    let blocks = (seconds * SR / BLOCK as f64) as u64;
-    let gate = gate_on_at_0();
-    let mut rng = Rng::from_clock();
-    let (rec, m) = play(
-        WorkerMode::Process,
-        &[gate],
-        blocks,
-        "both20.wav",
-        |engine| {
-            wait_both_online(engine);
-            std::thread::sleep(Duration::from_millis(300)); // the first checkpoint
-            for _ in 0..20 {
-                let (a, b) = (engine.worker_pid(0).unwrap(), engine.worker_pid(1).unwrap());
-                signal(a, libc::SIGKILL);
-                signal(b, libc::SIGKILL);
-                // Both gone, then both back.
-                while engine.both_online() {
-                    std::thread::sleep(Duration::from_micros(200)); // poll interval
-                }
+    common::stalls::again_if_the_machine_stalled(|| {
+        let seconds = 9.0;
+        let blocks = (seconds * SR / BLOCK as f64) as u64;
+        let gate = gate_on_at_0();
+        let mut rng = Rng::from_clock();
+        let (rec, m) = play(
+            WorkerMode::Process,
+            &[gate],
+            blocks,
+            "both20.wav",
+            |engine| {
                 wait_both_online(engine);
-                std::thread::sleep(Duration::from_micros(rng.range(150_000, 350_000)));
-            }
-        },
-    );
-    println!("both x20: {m:?}");
-    assert!(
-        rec.iter().all(|x| x.is_finite() && x.abs() <= 1.0),
-        "garbage in the output"
-    );
-    assert_eq!(m.lost_samples, m.underruns * BLOCK as u64);
-    assert!(m.faults_death >= 40 && m.respawns >= 40, "{m:?}");
-    assert_eq!(m.faults_diverged, 0);
-    let zeros = rec.iter().filter(|&&x| x == 0.0).count();
-    println!(
+                std::thread::sleep(Duration::from_millis(300)); // the first checkpoint
+                for _ in 0..20 {
+                    let (a, b) = (engine.worker_pid(0).unwrap(), engine.worker_pid(1).unwrap());
+                    signal(a, libc::SIGKILL);
+                    signal(b, libc::SIGKILL);
+                    // Both gone, then both back.
+                    while engine.both_online() {
+                        std::thread::sleep(Duration::from_micros(200)); // poll interval
+                    }
+                    wait_both_online(engine);
+                    std::thread::sleep(Duration::from_micros(rng.range(150_000, 350_000)));
+                }
+            },
+        );
+        println!("both x20: {m:?}");
+        assert!(
+            rec.iter().all(|x| x.is_finite() && x.abs() <= 1.0),
+            "garbage in the output"
+        );
+        assert_eq!(m.lost_samples, m.underruns * BLOCK as u64);
+        assert!(m.faults_death >= 40 && m.respawns >= 40, "{m:?}");
+        assert_eq!(m.faults_diverged, 0);
+        let zeros = rec.iter().filter(|&&x| x == 0.0).count();
+        println!(
         "both x20: {} samples reported lost ({:.1} ms per double fault), {zeros} zero samples in all",
         m.lost_samples,
         m.lost_samples as f64 / 20.0 / SR * 1000.0
     );
-    assert!(zeros as u64 >= m.lost_samples);
-    let tail = &rec[rec.len() - 24_000..];
-    let f = chronus_dsp::analysis::fundamental(tail, SR).expect("the tone at the end");
-    assert!((f - 440.0).abs() < 0.5, "{f}");
+        assert!(zeros as u64 >= m.lost_samples);
+        let tail = &rec[rec.len() - 24_000..];
+        let f = chronus_dsp::analysis::fundamental(tail, SR).expect("the tone at the end");
+        assert!((f - 440.0).abs() < 0.5, "{f}");
+    });
 }
 
 /// Both workers hang together: the first one seen stalled is not taken for a survivor to sync
@@ -822,49 +834,51 @@ fn both_workers_killed_together_20_times() {
 /// more); both restart from the checkpoint at once and the gap stays a few blocks.
 #[test]
 fn both_workers_hanging_restart_without_waiting_for_either() {
-    use chronus_engine::fault::FaultTarget;
-    let seconds = 3.0;
-    let blocks = (seconds * SR / BLOCK as f64) as u64;
-    let gate = gate_on_at_0();
-    let (rec, m) = play(
-        WorkerMode::Process,
-        &[gate],
-        blocks,
-        "hang2.wav",
-        |engine| {
-            wait_both_online(engine);
-            std::thread::sleep(Duration::from_millis(600)); // the first checkpoint
-            engine
-                .inject_into(FaultTarget::Both, InjectedFault::Hang)
-                .unwrap();
-            let deadline = std::time::Instant::now() + Duration::from_secs(5);
-            while !engine.both_online() || engine.metrics().respawns < 2 {
-                assert!(std::time::Instant::now() < deadline, "not replaced");
-                std::thread::sleep(Duration::from_millis(5)); // poll interval
-            }
-        },
-    );
-    println!(
-        "hang both: {} samples lost ({:.1} ms): {m:?}",
-        m.lost_samples,
-        m.lost_samples as f64 * 1e3 / SR
-    );
-    assert!(m.respawns >= 2 && m.faults_stall >= 2, "{m:?}");
-    assert_eq!(
-        m.lost_samples,
-        m.underruns * BLOCK as u64,
-        "the gap is counted"
-    );
-    // A quarter of a second is 25 times what it takes (about 9 ms); waiting for the hung
-    // worker's snapshot took over half a second.
-    assert!(
-        m.lost_samples < 12_000,
-        "the restart waited for a hung worker: {} samples lost",
-        m.lost_samples
-    );
-    let tail = &rec[rec.len() - 24_000..];
-    let f = chronus_dsp::analysis::fundamental(tail, SR).expect("the tone at the end");
-    assert!((f - 440.0).abs() < 0.5, "{f}");
+    common::stalls::again_if_the_machine_stalled(|| {
+        use chronus_engine::fault::FaultTarget;
+        let seconds = 3.0;
+        let blocks = (seconds * SR / BLOCK as f64) as u64;
+        let gate = gate_on_at_0();
+        let (rec, m) = play(
+            WorkerMode::Process,
+            &[gate],
+            blocks,
+            "hang2.wav",
+            |engine| {
+                wait_both_online(engine);
+                std::thread::sleep(Duration::from_millis(600)); // the first checkpoint
+                engine
+                    .inject_into(FaultTarget::Both, InjectedFault::Hang)
+                    .unwrap();
+                let deadline = std::time::Instant::now() + Duration::from_secs(5);
+                while !engine.both_online() || engine.metrics().respawns < 2 {
+                    assert!(std::time::Instant::now() < deadline, "not replaced");
+                    std::thread::sleep(Duration::from_millis(5)); // poll interval
+                }
+            },
+        );
+        println!(
+            "hang both: {} samples lost ({:.1} ms): {m:?}",
+            m.lost_samples,
+            m.lost_samples as f64 * 1e3 / SR
+        );
+        assert!(m.respawns >= 2 && m.faults_stall >= 2, "{m:?}");
+        assert_eq!(
+            m.lost_samples,
+            m.underruns * BLOCK as u64,
+            "the gap is counted"
+        );
+        // A quarter of a second is 25 times what it takes (about 9 ms); waiting for the hung
+        // worker's snapshot took over half a second.
+        assert!(
+            m.lost_samples < 12_000,
+            "the restart waited for a hung worker: {} samples lost",
+            m.lost_samples
+        );
+        let tail = &rec[rec.len() - 24_000..];
+        let f = chronus_dsp::analysis::fundamental(tail, SR).expect("the tone at the end");
+        assert!((f - 440.0).abs() < 0.5, "{f}");
+    });
 }
 
 /// 20 resyncs at 192 kHz / block 64 (a block is 0.33 ms) with the patch holding all the delay
@@ -874,96 +888,99 @@ fn both_workers_hanging_restart_without_waiting_for_either() {
 #[cfg(feature = "effects")]
 #[test]
 fn resyncs_of_a_big_state_at_192_khz_keep_the_survivors_deadline() {
-    retried_when_the_clock_was_late(|| {
-        use chronus_dsp::ModuleKind;
-        use chronus_engine::backend::{Backend, NullBackend, StreamConfig};
-        use chronus_engine::PatchEdit;
-        const HI: f64 = 192_000.0;
-        let config = chronus_engine::EngineConfig {
-            sample_rate: HI,
-            // 14 blocks (4.7 ms at 192 kHz) rather than the other tests' 8: this VM wakes even the
-            // null backend's real-time thread milliseconds late now and then, which at 0.33 ms a
-            // block 8 blocks cannot always absorb. Serialising the state inline takes far longer.
-            lookahead: 14,
-            ..common::config(WorkerMode::Process)
-        };
-        let (engine, output) = chronus_engine::Engine::start(config).unwrap();
-        // As many two-second delays as the patch's delay memory holds, each in the signal path.
-        let bytes = |k: ModuleKind| k.build(HI, BLOCK).unwrap().memory_bytes();
-        let room =
-            chronus_dsp::MAX_DELAY_MEMORY - bytes(ModuleKind::Delay) - bytes(ModuleKind::Reverb);
-        let n = room / bytes(ModuleKind::Delay);
-        let mut edits = Vec::new();
-        let mut from = "reverb".to_string();
-        for i in 0..n {
-            let name = format!("d{i}");
-            edits.push(PatchEdit::Create {
-                name: name.clone(),
-                kind: ModuleKind::Delay,
-            });
-            edits.push(PatchEdit::Connect {
-                from: from.clone(),
-                to: name.clone(),
-                level: 1.0,
-            });
-            from = name;
-        }
-        engine.edit_patch(&edits).unwrap();
-        let blocks = (8.0 * HI / BLOCK as f64) as u64;
-        let stream = Box::new(NullBackend {
-            record: None,
-            max_blocks: Some(blocks),
-        })
-        .start(
-            StreamConfig {
-                sample_rate: HI as u32,
-                block: BLOCK,
-                channels: 1,
-            },
-            output,
-            engine.metrics_handle(),
-        )
-        .unwrap();
-        let gate = engine
-            .resolve("/gate/adsr", &[chronus_engine::Arg::Int(1)])
+    common::stalls::again_if_the_machine_stalled(|| {
+        retried_when_the_clock_was_late(|| {
+            use chronus_dsp::ModuleKind;
+            use chronus_engine::backend::{Backend, NullBackend, StreamConfig};
+            use chronus_engine::PatchEdit;
+            const HI: f64 = 192_000.0;
+            let config = chronus_engine::EngineConfig {
+                sample_rate: HI,
+                // 14 blocks (4.7 ms at 192 kHz) rather than the other tests' 8: this VM wakes even the
+                // null backend's real-time thread milliseconds late now and then, which at 0.33 ms a
+                // block 8 blocks cannot always absorb. Serialising the state inline takes far longer.
+                lookahead: 14,
+                ..common::config(WorkerMode::Process)
+            };
+            let (engine, output) = chronus_engine::Engine::start(config).unwrap();
+            // As many two-second delays as the patch's delay memory holds, each in the signal path.
+            let bytes = |k: ModuleKind| k.build(HI, BLOCK).unwrap().memory_bytes();
+            let room = chronus_dsp::MAX_DELAY_MEMORY
+                - bytes(ModuleKind::Delay)
+                - bytes(ModuleKind::Reverb);
+            let n = room / bytes(ModuleKind::Delay);
+            let mut edits = Vec::new();
+            let mut from = "reverb".to_string();
+            for i in 0..n {
+                let name = format!("d{i}");
+                edits.push(PatchEdit::Create {
+                    name: name.clone(),
+                    kind: ModuleKind::Delay,
+                });
+                edits.push(PatchEdit::Connect {
+                    from: from.clone(),
+                    to: name.clone(),
+                    level: 1.0,
+                });
+                from = name;
+            }
+            engine.edit_patch(&edits).unwrap();
+            let blocks = (8.0 * HI / BLOCK as f64) as u64;
+            let stream = Box::new(NullBackend {
+                record: None,
+                max_blocks: Some(blocks),
+            })
+            .start(
+                StreamConfig {
+                    sample_rate: HI as u32,
+                    block: BLOCK,
+                    channels: 1,
+                },
+                output,
+                engine.metrics_handle(),
+            )
             .unwrap();
-        engine.send(gate).unwrap();
-        let mut rng = Rng::from_clock();
-        let mut k = 0;
-        while k < 20 {
+            let gate = engine
+                .resolve("/gate/adsr", &[chronus_engine::Arg::Int(1)])
+                .unwrap();
+            engine.send(gate).unwrap();
+            let mut rng = Rng::from_clock();
+            let mut k = 0;
+            while k < 20 {
+                wait_both_online(&engine);
+                std::thread::sleep(Duration::from_micros(rng.range(20_000, 60_000)));
+                let active = engine.active_slot();
+                let target = if k % 2 == 0 { active } else { active ^ 1 };
+                // Each kill is seen and replaced before the next: one worker down at a time.
+                let before = engine.metrics().respawns;
+                if !signal_online(&engine, target, libc::SIGKILL) {
+                    continue;
+                }
+                k += 1;
+                let deadline = std::time::Instant::now() + Duration::from_secs(5);
+                while engine.metrics().respawns == before {
+                    assert!(std::time::Instant::now() < deadline, "not replaced");
+                    std::thread::sleep(Duration::from_millis(1)); // poll interval
+                }
+            }
             wait_both_online(&engine);
-            std::thread::sleep(Duration::from_micros(rng.range(20_000, 60_000)));
-            let active = engine.active_slot();
-            let target = if k % 2 == 0 { active } else { active ^ 1 };
-            // Each kill is seen and replaced before the next: one worker down at a time.
-            let before = engine.metrics().respawns;
-            if !signal_online(&engine, target, libc::SIGKILL) {
-                continue;
-            }
-            k += 1;
-            let deadline = std::time::Instant::now() + Duration::from_secs(5);
-            while engine.metrics().respawns == before {
-                assert!(std::time::Instant::now() < deadline, "not replaced");
-                std::thread::sleep(Duration::from_millis(1)); // poll interval
-            }
-        }
-        wait_both_online(&engine);
-        let m = engine.metrics();
-        let _ = stream.stop();
-        engine.shutdown();
-        record_clock_lateness(&m);
-        println!(
-            "{n} delays at 192 kHz ({} MiB of lines): {m:?}",
-            (room / bytes(ModuleKind::Delay) * bytes(ModuleKind::Delay)) >> 20
-        );
-        assert!(n >= 3, "the patch holds delays: {n}");
-        assert!(m.respawns >= 20, "every resync succeeded: {m:?}");
-        assert_eq!(
-            m.respawns_delayed, 0,
-            "no resync had to be tried again: {m:?}"
-        );
-        assert_eq!((m.underruns, m.lost_samples), (0, 0), "{m:?}");
-        assert_eq!(m.faults_diverged, 0, "{m:?}");
+            let m = engine.metrics();
+            let _ = stream.stop();
+            engine.shutdown();
+            record_clock_lateness(&m);
+            println!(
+                "{n} delays at 192 kHz ({} MiB of lines): {m:?}",
+                (room / bytes(ModuleKind::Delay) * bytes(ModuleKind::Delay)) >> 20
+            );
+            assert!(n >= 3, "the patch holds delays: {n}");
+            assert!(m.respawns >= 20, "every resync succeeded: {m:?}");
+            assert_eq!(
+                m.respawns_delayed, 0,
+                "no resync had to be tried again: {m:?}"
+            );
+            assert_eq!((m.underruns, m.lost_samples), (0, 0), "{m:?}");
+            assert_eq!(m.faults_diverged, 0, "{m:?}");
+        });
     });
 }
 
@@ -973,49 +990,51 @@ fn resyncs_of_a_big_state_at_192_khz_keep_the_survivors_deadline() {
 /// comes back and the gap is counted.
 #[test]
 fn both_workers_spinning_at_real_time_priority_are_replaced() {
-    let seconds = 4.0;
-    let blocks = (seconds * SR / BLOCK as f64) as u64;
-    let gate = gate_on_at_0();
-    let mut spun_at = 0;
-    let mut replaced_after = Duration::ZERO;
-    let (rec, m) = play(WorkerMode::Process, &[gate], blocks, "spin.wav", |engine| {
-        wait_both_online(engine);
-        std::thread::sleep(Duration::from_millis(600)); // the first checkpoint
-        spun_at = engine.metrics().played_blocks as usize * BLOCK;
-        let t0 = std::time::Instant::now();
-        engine.inject(0, InjectedFault::Spin).unwrap();
-        engine.inject(1, InjectedFault::Spin).unwrap();
-        let deadline = t0 + Duration::from_secs(5);
-        while !engine.both_online() || engine.metrics().respawns < 2 {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "not replaced: {:?}",
-                engine.metrics()
-            );
-            std::thread::sleep(Duration::from_millis(5)); // poll interval
-        }
-        replaced_after = t0.elapsed();
+    common::stalls::again_if_the_machine_stalled(|| {
+        let seconds = 4.0;
+        let blocks = (seconds * SR / BLOCK as f64) as u64;
+        let gate = gate_on_at_0();
+        let mut spun_at = 0;
+        let mut replaced_after = Duration::ZERO;
+        let (rec, m) = play(WorkerMode::Process, &[gate], blocks, "spin.wav", |engine| {
+            wait_both_online(engine);
+            std::thread::sleep(Duration::from_millis(600)); // the first checkpoint
+            spun_at = engine.metrics().played_blocks as usize * BLOCK;
+            let t0 = std::time::Instant::now();
+            engine.inject(0, InjectedFault::Spin).unwrap();
+            engine.inject(1, InjectedFault::Spin).unwrap();
+            let deadline = t0 + Duration::from_secs(5);
+            while !engine.both_online() || engine.metrics().respawns < 2 {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "not replaced: {:?}",
+                    engine.metrics()
+                );
+                std::thread::sleep(Duration::from_millis(5)); // poll interval
+            }
+            replaced_after = t0.elapsed();
+        });
+        println!("spin: replaced after {replaced_after:?}: {m:?}");
+        assert!(
+            m.respawns >= 2 && m.faults_stall + m.faults_death >= 2,
+            "{m:?}"
+        );
+        assert_eq!(
+            m.lost_samples,
+            m.underruns * BLOCK as u64,
+            "the gap is counted"
+        );
+        assert!(rec.iter().all(|x| x.is_finite() && x.abs() <= 1.0));
+        // The tone is back by itself and stays.
+        let tail = &rec[rec.len() - 24_000..];
+        let f = chronus_dsp::analysis::fundamental(tail, SR).expect("the tone is back");
+        let level = chronus_dsp::analysis::amplitude_at(tail, 440.0, SR);
+        assert!(
+            (f - 440.0).abs() < 0.5 && (level - 0.35).abs() < 0.02,
+            "{f} Hz, {level}"
+        );
+        assert!(spun_at > 0);
     });
-    println!("spin: replaced after {replaced_after:?}: {m:?}");
-    assert!(
-        m.respawns >= 2 && m.faults_stall + m.faults_death >= 2,
-        "{m:?}"
-    );
-    assert_eq!(
-        m.lost_samples,
-        m.underruns * BLOCK as u64,
-        "the gap is counted"
-    );
-    assert!(rec.iter().all(|x| x.is_finite() && x.abs() <= 1.0));
-    // The tone is back by itself and stays.
-    let tail = &rec[rec.len() - 24_000..];
-    let f = chronus_dsp::analysis::fundamental(tail, SR).expect("the tone is back");
-    let level = chronus_dsp::analysis::amplitude_at(tail, 440.0, SR);
-    assert!(
-        (f - 440.0).abs() < 0.5 && (level - 0.35).abs() < 0.02,
-        "{f} Hz, {level}"
-    );
-    assert!(spun_at > 0);
 }
 
 /// A second instrument, `bass` (a saw through its own envelope and filter), playing chords of
@@ -1080,41 +1099,44 @@ fn bass_edits_and_chords() -> (Vec<chronus_engine::PatchEdit>, Vec<chronus_engin
 
 #[test]
 fn sigkill_mid_chord_on_two_instruments_is_hitless() {
-    retried_when_the_clock_was_late(|| {
-        let (edits, commands) = bass_edits_and_chords();
-        let mut rng = Rng::from_clock();
-        let (rec, m) = play_edited(
-            WorkerMode::Process,
-            &edits,
-            &commands,
-            Length::Exactly(blocks()),
-            "two-instruments.wav",
-            |engine| {
-                let mut sent = 0;
-                while sent < 8 {
+    common::stalls::again_if_the_machine_stalled(|| {
+        retried_when_the_clock_was_late(|| {
+            let (edits, commands) = bass_edits_and_chords();
+            let mut rng = Rng::from_clock();
+            let (rec, m) = play_edited(
+                WorkerMode::Process,
+                &edits,
+                &commands,
+                Length::Exactly(blocks()),
+                "two-instruments.wav",
+                |engine| {
+                    let mut sent = 0;
+                    while sent < 8 {
+                        wait_both_online(engine);
+                        std::thread::sleep(Duration::from_micros(rng.range(100_000, 400_000)));
+                        sent +=
+                            u32::from(signal_online(engine, engine.active_slot(), libc::SIGKILL));
+                    }
                     wait_both_online(engine);
-                    std::thread::sleep(Duration::from_micros(rng.range(100_000, 400_000)));
-                    sent += u32::from(signal_online(engine, engine.active_slot(), libc::SIGKILL));
-                }
-                wait_both_online(engine);
-            },
-        );
-        let expected = reference_edited(&edits, &commands, blocks());
-        // The bass is in the render: without it, the render differs.
-        let without = reference(&commands_without_bass(&commands, &edits), blocks());
-        assert!(
-            first_difference(&expected, &without).is_some(),
-            "the bass plays"
-        );
-        println!("two instruments: {m:?}");
-        assert!(m.faults_death >= 8 && m.respawns >= 8, "{m:?}");
-        assert_eq!((m.underruns, m.lost_samples, m.faults_diverged), (0, 0, 0));
-        if let Some(i) = first_difference(&rec, &expected) {
-            panic!(
-                "output differs from the fault-free render at sample {i} (block {})",
-                i / BLOCK
+                },
             );
-        }
+            let expected = reference_edited(&edits, &commands, blocks());
+            // The bass is in the render: without it, the render differs.
+            let without = reference(&commands_without_bass(&commands, &edits), blocks());
+            assert!(
+                first_difference(&expected, &without).is_some(),
+                "the bass plays"
+            );
+            println!("two instruments: {m:?}");
+            assert!(m.faults_death >= 8 && m.respawns >= 8, "{m:?}");
+            assert_eq!((m.underruns, m.lost_samples, m.faults_diverged), (0, 0, 0));
+            if let Some(i) = first_difference(&rec, &expected) {
+                panic!(
+                    "output differs from the fault-free render at sample {i} (block {})",
+                    i / BLOCK
+                );
+            }
+        });
     });
 }
 
@@ -1158,81 +1180,88 @@ fn long_sample() -> Vec<f32> {
 
 #[test]
 fn sigkill_while_a_long_sample_plays_is_bit_identical() {
-    use chronus_dsp::sample::Sample;
-    use chronus_engine::{Action, Command, NewSample};
-    retried_when_the_clock_was_late(|| {
-        let data = long_sample();
-        // Played as recorded, then slower (the interpolated path) over it, then reversed.
-        let commands = [
-            Command::new(
-                4_800,
-                Action::PlaySample {
-                    slot: 0,
-                    gain: 0.8,
-                    rate: 1.0,
+    common::stalls::again_if_the_machine_stalled(|| {
+        use chronus_dsp::sample::Sample;
+        use chronus_engine::{Action, Command, NewSample};
+        retried_when_the_clock_was_late(|| {
+            let data = long_sample();
+            // Played as recorded, then slower (the interpolated path) over it, then reversed.
+            let commands = [
+                Command::new(
+                    4_800,
+                    Action::PlaySample {
+                        slot: 0,
+                        gain: 0.8,
+                        rate: 1.0,
+                    },
+                ),
+                Command::new(
+                    60_000,
+                    Action::PlaySample {
+                        slot: 0,
+                        gain: 0.5,
+                        rate: 0.75,
+                    },
+                ),
+                Command::new(
+                    150_000,
+                    Action::PlaySample {
+                        slot: 0,
+                        gain: 0.5,
+                        rate: -1.5,
+                    },
+                ),
+            ];
+            let mut rng = Rng::from_clock();
+            let (rec, m) = play_prepared(
+                WorkerMode::Process,
+                |engine| {
+                    let loaded = engine
+                        .load_samples(&[NewSample {
+                            name: "long",
+                            source: "test",
+                            samples: &data,
+                            channels: 1,
+                        }])
+                        .unwrap();
+                    assert_eq!(loaded[0].slot, 0);
                 },
-            ),
-            Command::new(
-                60_000,
-                Action::PlaySample {
-                    slot: 0,
-                    gain: 0.5,
-                    rate: 0.75,
-                },
-            ),
-            Command::new(
-                150_000,
-                Action::PlaySample {
-                    slot: 0,
-                    gain: 0.5,
-                    rate: -1.5,
-                },
-            ),
-        ];
-        let mut rng = Rng::from_clock();
-        let (rec, m) = play_prepared(
-            WorkerMode::Process,
-            |engine| {
-                let loaded = engine
-                    .load_samples(&[NewSample {
-                        name: "long",
-                        source: "test",
-                        samples: &data,
-                        channels: 1,
-                    }])
-                    .unwrap();
-                assert_eq!(loaded[0].slot, 0);
-            },
-            &commands,
-            Length::Exactly(blocks()),
-            "long-sample.wav",
-            |engine| {
-                let mut sent = 0;
-                while sent < 6 {
+                &commands,
+                Length::Exactly(blocks()),
+                "long-sample.wav",
+                |engine| {
+                    let mut sent = 0;
+                    while sent < 6 {
+                        wait_both_online(engine);
+                        std::thread::sleep(Duration::from_micros(rng.range(200_000, 600_000)));
+                        sent +=
+                            u32::from(signal_online(engine, engine.active_slot(), libc::SIGKILL));
+                    }
                     wait_both_online(engine);
-                    std::thread::sleep(Duration::from_micros(rng.range(200_000, 600_000)));
-                    sent += u32::from(signal_online(engine, engine.active_slot(), libc::SIGKILL));
-                }
-                wait_both_online(engine);
-            },
-        );
-        // The reference: the same commands offline, the sample in plain memory.
-        let mut patch = chronus_dsp::Patch::default_patch(SR, BLOCK).unwrap();
-        patch.put_sample(Sample::in_memory(0, 1, data.clone(), &[]).unwrap());
-        let expected =
-            chronus_engine::offline::render(patch, &commands, blocks() * BLOCK as u64, |_, _| {})
-                .unwrap();
-        // The sample is what plays (the default patch is silent without a gate).
-        assert_eq!(expected[4_800 + 1_000], data[1_000] * 0.8);
-        println!("long sample: {m:?}");
-        assert!(m.faults_death >= 6 && m.respawns >= 6, "{m:?}");
-        assert_eq!((m.underruns, m.lost_samples, m.faults_diverged), (0, 0, 0));
-        if let Some(i) = first_difference(&rec, &expected) {
-            panic!(
-                "output differs from the fault-free render at sample {i} (block {})",
-                i / BLOCK
+                },
             );
-        }
+            // The reference: the same commands offline, the sample in plain memory.
+            let mut patch = chronus_dsp::Patch::default_patch(SR, BLOCK).unwrap();
+            patch.put_sample(Sample::in_memory(0, 1, data.clone(), &[]).unwrap());
+            let expected = chronus_engine::offline::render(
+                patch,
+                &commands,
+                blocks() * BLOCK as u64,
+                |_, _| {},
+            )
+            .unwrap();
+            // The sample is what plays (the default patch is silent without a gate).
+            assert_eq!(expected[4_800 + 1_000], data[1_000] * 0.8);
+            println!("long sample: {m:?}");
+            assert!(m.faults_death >= 6 && m.respawns >= 6, "{m:?}");
+            assert_eq!((m.underruns, m.lost_samples, m.faults_diverged), (0, 0, 0));
+            if let Some(i) = first_difference(&rec, &expected) {
+                panic!(
+                    "output differs from the fault-free render at sample {i} (block {})",
+                    i / BLOCK
+                );
+            }
+        });
     });
 }
 
@@ -1240,41 +1269,43 @@ fn sigkill_while_a_long_sample_plays_is_bit_identical() {
 /// written outside the audio path, and the workers only map it, between two blocks.
 #[test]
 fn a_large_sample_loaded_while_a_tone_plays_changes_no_sample_of_it() {
-    use chronus_engine::NewSample;
-    retried_when_the_clock_was_late(|| {
-        // The tone from 0.1 s (a command for sample 0 would come late: the engine runs).
-        let mut gate = gate_on_at_0();
-        gate.at = 4_800;
-        let commands = [gate];
-        let big: Vec<f32> = (0..64 << 20).map(|i| (i % 1009) as f32 * 1e-4).collect();
-        let (rec, m) = play_prepared(
-            WorkerMode::Process,
-            |_| {},
-            &commands,
-            Length::Exactly(blocks()),
-            "large-load.wav",
-            |engine| {
-                std::thread::sleep(Duration::from_millis(500));
-                let t = std::time::Instant::now();
-                engine
-                    .load_samples(&[NewSample {
-                        name: "big",
-                        source: "test",
-                        samples: &big,
-                        channels: 1,
-                    }])
-                    .unwrap();
-                println!(
-                    "256 MB loaded in {:.0} ms while the tone played",
-                    t.elapsed().as_secs_f64() * 1e3
-                );
-            },
-        );
-        println!("large load: {m:?}");
-        assert_eq!((m.underruns, m.lost_samples, m.faults_diverged), (0, 0, 0));
-        assert_eq!(m.late_commands, 0);
-        if let Some(i) = first_difference(&rec, &reference(&commands, blocks())) {
-            panic!("the tone differs from the fault-free render at sample {i}");
-        }
+    common::stalls::again_if_the_machine_stalled(|| {
+        use chronus_engine::NewSample;
+        retried_when_the_clock_was_late(|| {
+            // The tone from 0.1 s (a command for sample 0 would come late: the engine runs).
+            let mut gate = gate_on_at_0();
+            gate.at = 4_800;
+            let commands = [gate];
+            let big: Vec<f32> = (0..64 << 20).map(|i| (i % 1009) as f32 * 1e-4).collect();
+            let (rec, m) = play_prepared(
+                WorkerMode::Process,
+                |_| {},
+                &commands,
+                Length::Exactly(blocks()),
+                "large-load.wav",
+                |engine| {
+                    std::thread::sleep(Duration::from_millis(500));
+                    let t = std::time::Instant::now();
+                    engine
+                        .load_samples(&[NewSample {
+                            name: "big",
+                            source: "test",
+                            samples: &big,
+                            channels: 1,
+                        }])
+                        .unwrap();
+                    println!(
+                        "256 MB loaded in {:.0} ms while the tone played",
+                        t.elapsed().as_secs_f64() * 1e3
+                    );
+                },
+            );
+            println!("large load: {m:?}");
+            assert_eq!((m.underruns, m.lost_samples, m.faults_diverged), (0, 0, 0));
+            assert_eq!(m.late_commands, 0);
+            if let Some(i) = first_difference(&rec, &reference(&commands, blocks())) {
+                panic!("the tone differs from the fault-free render at sample {i}");
+            }
+        });
     });
 }

@@ -136,52 +136,54 @@ fn the_stereo_output_path_does_not_allocate_recording_and_through_an_adapter() {
 
 #[test]
 fn patch_commits_beyond_the_mailbox_are_refused_and_none_is_lost() {
-    use chronus_dsp::ModuleKind;
-    use chronus_engine::{EngineError, PatchEdit, EDIT_SLOTS};
-    let (engine, mut output) = Engine::start(config(WorkerMode::Thread)).unwrap();
-    let create = |n: usize| {
-        vec![PatchEdit::Create {
-            name: format!("m{n}"),
-            kind: ModuleKind::Osc,
-        }]
-    };
-    // Nothing plays yet, so no worker can take an edit from its mailbox: as many commits as it
-    // has cells go in, the next is refused (it used to overwrite the first one).
-    for n in 0..EDIT_SLOTS {
-        engine.edit_patch(&create(n)).unwrap();
-    }
-    let refused = engine.edit_patch(&create(EDIT_SLOTS));
-    assert!(
-        matches!(refused, Err(EngineError::EditsInFlight { max }) if max == EDIT_SLOTS),
-        "{refused:?}"
-    );
-    // Play: once the workers have taken them, commits go through again.
-    let mut buf = [0.0f32; BLOCK];
-    let deadline = Instant::now() + Duration::from_secs(5);
-    let mut accepted = false;
-    while output.next_block() < 200 {
-        assert!(Instant::now() < deadline, "the workers did not keep up");
-        if (0..2).all(|i| engine.worker_stats(i).unwrap().next_block > output.next_block()) {
-            output.render(&mut buf);
-            if !accepted {
-                accepted = engine.edit_patch(&create(EDIT_SLOTS)).is_ok();
-            }
-        } else {
-            std::thread::yield_now();
+    common::stalls::again_if_the_machine_stalled(|| {
+        use chronus_dsp::ModuleKind;
+        use chronus_engine::{EngineError, PatchEdit, EDIT_SLOTS};
+        let (engine, mut output) = Engine::start(config(WorkerMode::Thread)).unwrap();
+        let create = |n: usize| {
+            vec![PatchEdit::Create {
+                name: format!("m{n}"),
+                kind: ModuleKind::Osc,
+            }]
+        };
+        // Nothing plays yet, so no worker can take an edit from its mailbox: as many commits as it
+        // has cells go in, the next is refused (it used to overwrite the first one).
+        for n in 0..EDIT_SLOTS {
+            engine.edit_patch(&create(n)).unwrap();
         }
-    }
-    assert!(accepted, "commits are taken again once the mailbox is read");
-    for i in 0..2 {
-        let s = engine.worker_stats(i).unwrap();
-        assert_eq!(s.dropped_commands, 0, "worker {i} lost an edit: {s:?}");
-    }
-    let names =
-        engine.with_layout(|p| p.describe().into_iter().map(|d| d.name).collect::<Vec<_>>());
-    for n in 0..=EDIT_SLOTS {
-        assert!(names.contains(&format!("m{n}")), "m{n} in {names:?}");
-    }
-    assert_eq!(engine.metrics().underruns, 0);
-    engine.shutdown();
+        let refused = engine.edit_patch(&create(EDIT_SLOTS));
+        assert!(
+            matches!(refused, Err(EngineError::EditsInFlight { max }) if max == EDIT_SLOTS),
+            "{refused:?}"
+        );
+        // Play: once the workers have taken them, commits go through again.
+        let mut buf = [0.0f32; BLOCK];
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let mut accepted = false;
+        while output.next_block() < 200 {
+            assert!(Instant::now() < deadline, "the workers did not keep up");
+            if (0..2).all(|i| engine.worker_stats(i).unwrap().next_block > output.next_block()) {
+                output.render(&mut buf);
+                if !accepted {
+                    accepted = engine.edit_patch(&create(EDIT_SLOTS)).is_ok();
+                }
+            } else {
+                std::thread::yield_now();
+            }
+        }
+        assert!(accepted, "commits are taken again once the mailbox is read");
+        for i in 0..2 {
+            let s = engine.worker_stats(i).unwrap();
+            assert_eq!(s.dropped_commands, 0, "worker {i} lost an edit: {s:?}");
+        }
+        let names =
+            engine.with_layout(|p| p.describe().into_iter().map(|d| d.name).collect::<Vec<_>>());
+        for n in 0..=EDIT_SLOTS {
+            assert!(names.contains(&format!("m{n}")), "m{n} in {names:?}");
+        }
+        assert_eq!(engine.metrics().underruns, 0);
+        engine.shutdown();
+    });
 }
 
 /// Sends `/mod/sine/freq` commands for `seconds` at `rate` per second (0: as fast as the
@@ -233,37 +235,41 @@ fn control_load(
 
 #[test]
 fn no_spurious_respawn_under_full_control_load() {
-    // 20 s (CI; `CHRONUS_LOAD_SECONDS` sets another length: `scripts/test.sh` with
-    // `CHRONUS_SOAK=1` makes it 600) at 50,000 commands per second (the control plane's target
-    // rate): every command taken, no respawn, no underrun.
-    let secs: u64 = std::env::var("CHRONUS_LOAD_SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(20);
-    let (sent, refused, m) = control_load(secs as f64, 50_000, "load");
-    assert!(
-        // It sends for all but the last second; a second of that may go to scheduling.
-        sent > 50_000 * secs.saturating_sub(2),
-        "the load was real: {sent} commands in {secs} s"
-    );
-    assert_eq!(refused, 0, "no command refused at 50k/s");
-    assert_eq!(m.respawns, 0, "respawns without a fault: {m:?}");
-    assert_eq!(m.faults(), 0, "{m:?}");
-    assert_eq!(m.underruns, 0, "{m:?}");
+    common::stalls::again_if_the_machine_stalled(|| {
+        // 20 s (CI; `CHRONUS_LOAD_SECONDS` sets another length: `scripts/test.sh` with
+        // `CHRONUS_SOAK=1` makes it 600) at 50,000 commands per second (the control plane's target
+        // rate): every command taken, no respawn, no underrun.
+        let secs: u64 = std::env::var("CHRONUS_LOAD_SECONDS")
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(20);
+        let (sent, refused, m) = control_load(secs as f64, 50_000, "load");
+        assert!(
+            // It sends for all but the last second; a second of that may go to scheduling.
+            sent > 50_000 * secs.saturating_sub(2),
+            "the load was real: {sent} commands in {secs} s"
+        );
+        assert_eq!(refused, 0, "no command refused at 50k/s");
+        assert_eq!(m.respawns, 0, "respawns without a fault: {m:?}");
+        assert_eq!(m.faults(), 0, "{m:?}");
+        assert_eq!(m.underruns, 0, "{m:?}");
+    });
 }
 
 #[test]
 fn no_spurious_respawn_under_a_command_flood() {
-    // Unpaced: one thread pushing as fast as the rings accept (millions per second). This is
-    // overload, so the rings push back (refusals); still, a busy worker is never replaced.
-    let (sent, refused, m) = control_load(10.0, 0, "flood");
-    assert!(sent > 1_000_000, "the flood was real: {sent}");
-    assert!(
-        refused > 0 || sent > 10_000_000,
-        "the rings pushed back or kept up"
-    );
-    assert_eq!(m.respawns, 0, "respawns without a fault: {m:?}");
-    assert_eq!(m.faults(), 0, "{m:?}");
+    common::stalls::again_if_the_machine_stalled(|| {
+        // Unpaced: one thread pushing as fast as the rings accept (millions per second). This is
+        // overload, so the rings push back (refusals); still, a busy worker is never replaced.
+        let (sent, refused, m) = control_load(10.0, 0, "flood");
+        assert!(sent > 1_000_000, "the flood was real: {sent}");
+        assert!(
+            refused > 0 || sent > 10_000_000,
+            "the rings pushed back or kept up"
+        );
+        assert_eq!(m.respawns, 0, "respawns without a fault: {m:?}");
+        assert_eq!(m.faults(), 0, "{m:?}");
+    });
 }
 
 /// Processes whose command line holds `marker`.
@@ -314,4 +320,36 @@ fn no_worker_outlives_a_failed_start() {
     );
     assert_eq!(memfd_count(), 0, "no shared memory left");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn the_stall_watch_sees_a_cpu_taken_away_and_a_failure_without_a_stall_stands() {
+    // A CPU taken for 20 ms by a thread that outranks the watchers' is a stall they see.
+    let watch = stalls::StallWatch::start();
+    if !stalls::take_a_cpu(0, 20) {
+        println!("skipped the stall half: real-time priority refused (needs root or rtprio)");
+    } else {
+        let seen = watch.stop();
+        println!("{seen}");
+        assert!(seen.stalled() && seen.cpu == 0, "{seen}");
+        assert!(seen.worst_ns >= 15_000_000, "{seen}");
+    }
+    // A body that fails fails the test: no machine stall on record runs it again forever,
+    // and however many times it ran, the failure is what comes out.
+    let runs = std::sync::atomic::AtomicU32::new(0);
+    let failed = std::panic::catch_unwind(|| {
+        stalls::again_if_the_machine_stalled(|| {
+            runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            panic!("a failure of the test's own");
+        })
+    });
+    assert!(failed.is_err(), "the failure stands");
+    let runs = runs.into_inner();
+    assert!((1..=3).contains(&runs), "{runs} attempts");
+    // A body that passes runs once.
+    let runs = std::sync::atomic::AtomicU32::new(0);
+    stalls::again_if_the_machine_stalled(|| {
+        runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    });
+    assert_eq!(runs.into_inner(), 1);
 }

@@ -2,6 +2,11 @@
 //! backend recording to WAV, and the fault-free offline reference.
 #![allow(dead_code)]
 
+/// Machine stalls measured beside a test, to tell the machine's failures from chronus's (one
+/// file, shared with the end-to-end tests).
+#[path = "../../../../tests/support/stalls.rs"]
+pub mod stalls;
+
 use chronus_dsp::Patch;
 use chronus_engine::backend::{Backend, NullBackend, StreamConfig};
 use chronus_engine::offline::{self, WavFormat};
