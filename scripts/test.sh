@@ -39,7 +39,11 @@ passed=0
 tests_passed=0
 tests_failed=0
 log=$(mktemp)
-trap 'rm -f "$log"' EXIT
+# Timing-sensitive tests that failed while the machine stalled and were run again
+# (tests/support/stalls.rs): listed at the end, so that a retry is never silent.
+export CHRONUS_STALL_LOG
+CHRONUS_STALL_LOG=$(mktemp)
+trap 'rm -f "$log" "$CHRONUS_STALL_LOG"' EXIT
 step() {  # step NAME COMMAND...
     local name=$1; shift
     echo "==> $name"
@@ -133,6 +137,12 @@ done
 step "dependency policy (cargo deny)" cargo deny --locked check bans licenses sources
 
 echo
+if [ -s "$CHRONUS_STALL_LOG" ]; then
+    echo "run again after failing while the machine stalled ($(wc -l <"$CHRONUS_STALL_LOG") attempts):"
+    sed 's/^/  /' "$CHRONUS_STALL_LOG"
+else
+    echo "no test was run again for a machine stall"
+fi
 echo "whole run: $SECONDS s"
 echo "checks: $passed passed, $failed failed"
 echo "tests: $tests_passed passed, $tests_failed failed"

@@ -213,13 +213,29 @@ pub fn again_if_the_machine_stalled(body: impl Fn()) {
                 return;
             }
             Err(_) if stalls.stalled() && attempt < ATTEMPTS => {
-                println!("attempt {attempt} failed during {stalls}: not chronus's doing; again");
+                let line = format!("attempt {attempt} failed during {stalls}: again");
+                println!("{line}");
+                log_retry(&line);
             }
             Err(panic) => {
                 eprintln!("attempt {attempt} failed; during it: {stalls}");
                 resume_unwind(panic);
             }
         }
+    }
+}
+
+/// Adds `line`, with the test's name, to the file `CHRONUS_STALL_LOG` names (`scripts/test.sh`
+/// sets it and shows the file at the end of the run): a test run again is never silent.
+fn log_retry(line: &str) {
+    use std::io::Write;
+    let Some(path) = std::env::var_os("CHRONUS_STALL_LOG") else {
+        return;
+    };
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("a test");
+    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+        let _ = writeln!(f, "{test}: {line}");
     }
 }
 
