@@ -234,7 +234,11 @@ fn log_retry(line: &str) {
     };
     let thread = std::thread::current();
     let test = thread.name().unwrap_or("a test");
-    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+    if let Ok(mut f) = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+    {
         let _ = writeln!(f, "{test}: {line}");
     }
 }

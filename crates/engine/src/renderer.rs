@@ -32,18 +32,42 @@ pub struct RendererState {
 }
 
 impl RendererState {
-    /// Encodes the state as bytes (postcard).
+    /// Encodes the state as bytes: postcard, compressed with LZ4 (its block format, the
+    /// decoded length first). A snapshot is mostly free voices and still lines, which are
+    /// mostly zeros: compressed, a replacement is sent a few times fewer bytes. Not on a
+    /// real-time thread (it allocates).
     pub fn to_bytes(&self) -> Result<Vec<u8>, EngineError> {
-        postcard::to_stdvec(self).map_err(|e| EngineError::Snapshot {
+        let plain = postcard::to_stdvec(self).map_err(|e| EngineError::Snapshot {
             reason: e.to_string(),
-        })
+        })?;
+        // The limit a snapshot had before it was compressed, kept: what decodes must fit it.
+        if plain.len() > crate::slot::SNAPSHOT_CAPACITY {
+            return Err(EngineError::Snapshot {
+                reason: format!(
+                    "{} bytes, more than the {} a snapshot may hold; free delay memory or instruments",
+                    plain.len(),
+                    crate::slot::SNAPSHOT_CAPACITY
+                ),
+            });
+        }
+        Ok(lz4_flex::compress_prepend_size(&plain))
     }
 
-    /// Decodes a state from bytes.
+    /// Decodes a state from bytes made by [`RendererState::to_bytes`]. A decoded length past
+    /// what a snapshot may hold (16 MiB) is refused before anything is allocated for it (the
+    /// bytes come from another process).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, EngineError> {
-        postcard::from_bytes(bytes).map_err(|e| EngineError::Snapshot {
-            reason: e.to_string(),
-        })
+        let bad = |reason: String| EngineError::Snapshot { reason };
+        let (len, packed) = lz4_flex::block::uncompressed_size(bytes)
+            .map_err(|e| bad(format!("{e}; the snapshot is cut short")))?;
+        let most = crate::slot::SNAPSHOT_CAPACITY;
+        if len > most {
+            return Err(bad(format!(
+                "it claims {len} bytes decoded, more than the {most} a snapshot can hold"
+            )));
+        }
+        let plain = lz4_flex::block::decompress(packed, len).map_err(|e| bad(e.to_string()))?;
+        postcard::from_bytes(&plain).map_err(|e| bad(e.to_string()))
     }
 }
 
@@ -320,6 +344,39 @@ fn apply_to(patch: &mut Patch, action: Action) -> Result<(), EngineError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_snapshot_comes_back_whole_and_bad_bytes_are_refused_not_allocated_for() {
+        let mut r = Renderer::new(Patch::default_patch(48_000.0, 64).unwrap());
+        let mut out = vec![0.0f32; 64];
+        for _ in 0..10 {
+            r.render(&mut out);
+        }
+        let state = r.state();
+        let bytes = state.to_bytes().unwrap();
+        assert_eq!(RendererState::from_bytes(&bytes).unwrap(), state);
+        let plain = postcard::to_stdvec(&state).unwrap().len();
+        println!("snapshot: {plain} bytes plain, {} compressed", bytes.len());
+        assert!(bytes.len() * 2 < plain, "compression halves it at least");
+        // Cut short, at every length: refused, never a panic.
+        for cut in 0..bytes.len() {
+            assert!(
+                RendererState::from_bytes(&bytes[..cut]).is_err(),
+                "cut at {cut}"
+            );
+        }
+        // A decoded length of 4 GiB is refused before it is allocated.
+        let mut huge = bytes.clone();
+        huge[..4].copy_from_slice(&u32::MAX.to_le_bytes());
+        let err = RendererState::from_bytes(&huge).unwrap_err().to_string();
+        assert!(err.contains("more than the"), "{err}");
+        // Garbage after a plausible length: refused.
+        let mut garbage = bytes.clone();
+        for (i, b) in garbage[4..].iter_mut().enumerate() {
+            *b = (i * 131 + 7) as u8;
+        }
+        assert!(RendererState::from_bytes(&garbage).is_err());
+    }
 
     #[test]
     fn a_gate_starts_sound_at_its_exact_sample() {
