@@ -148,8 +148,8 @@ pub enum DspError {
         /// The note.
         note: u8,
     },
-    /// A voice count outside 1..=32.
-    #[error("{count} voices is out of range (1..=32)")]
+    /// A voice count outside 1..=[`crate::MAX_VOICES`].
+    #[error("{count} voices is out of range (1..={max})", max = crate::MAX_VOICES)]
     BadVoiceCount {
         /// The count asked for.
         count: usize,

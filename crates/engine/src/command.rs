@@ -42,7 +42,7 @@ pub enum Action {
     /// How many notes may sound at once on an instrument, and whether one voice plays legato
     /// (mono).
     Voices {
-        /// 1..=32.
+        /// 1..=[`chronus_dsp::MAX_VOICES`].
         count: u8,
         /// Mono legato instead of polyphonic.
         mono: bool,
