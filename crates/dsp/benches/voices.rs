@@ -1,7 +1,7 @@
 //! Voice throughput: voice-seconds rendered per CPU-second for `sine > adsr > filter` at 48 kHz,
 //! block 64, for 1, 16 and 256 voices, beside the same chain built with fundsp in the same run:
 //! bare modules, whole default patches (one voice each), and notes on the patch's voice pool
-//! (`/note/on`; 64 notes per patch at most), mono and stereo (the cost of stereo per voice:
+//! (`/note/on`; 128 notes per patch at most), mono and stereo (the cost of stereo per voice:
 //! target at most 1.3x mono).
 //!
 //! Run with `cargo bench -p chronus-dsp` (or `make bench`). Reference figures measured on this

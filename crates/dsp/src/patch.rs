@@ -24,7 +24,7 @@ pub const MAX_DELAY_MEMORY: usize = 12 << 20;
 /// The longest voice template (oscillator, envelopes, filters).
 const MAX_TEMPLATE: usize = 8;
 /// The most instruments a patch may hold, the default one included. Each holds
-/// [`crate::MAX_VOICES`] voices, built when it is made: at most 512 voices in all.
+/// [`crate::MAX_VOICES`] voices, built when it is made: at most 1,024 voices in all.
 pub const MAX_INSTRUMENTS: usize = 8;
 /// The name of the default instrument (the template found by the patch's shape).
 pub const DEFAULT_INSTRUMENT: &str = "default";

@@ -16,7 +16,7 @@ use crate::modules::{lfo, osc, pan};
 use crate::{DspError, ModuleId, ParamId};
 
 /// Voices built for every template; `count` may use up to this many.
-pub const MAX_VOICES: usize = 64;
+pub const MAX_VOICES: usize = 128;
 /// The fewest voices worth a kernel call of their own (it renders [`LANES`] either way).
 const MIN_GROUP: usize = 4;
 /// Voices that may sound at once, unless told otherwise.

@@ -201,8 +201,8 @@ fn bad_notes_and_patches_without_a_template_are_errors() {
         Err(DspError::BadVoiceCount { count: 0 })
     );
     assert_eq!(
-        p.set_voices(65, VoiceMode::Poly),
-        Err(DspError::BadVoiceCount { count: 65 })
+        p.set_voices(129, VoiceMode::Poly),
+        Err(DspError::BadVoiceCount { count: 129 })
     );
     // Velocity is clamped, not refused.
     p.note_on(60, 7.0).unwrap();

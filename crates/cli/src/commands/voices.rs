@@ -5,7 +5,7 @@ use chronus_engine::Action;
 /// How many notes may sound at once, and how.
 #[derive(Debug, Clone, clap::Args)]
 pub struct VoiceArgs {
-    /// Notes that may sound at once (1..=64); `/note/on` beyond that takes the oldest
+    /// Notes that may sound at once (1..=128); `/note/on` beyond that takes the oldest
     /// released voice, then the oldest held one.
     #[arg(long, default_value_t = chronus_dsp::DEFAULT_VOICES as u8,
           value_parser = clap::value_parser!(u8).range(1..=chronus_dsp::MAX_VOICES as i64))]

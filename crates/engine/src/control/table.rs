@@ -11,8 +11,8 @@
 //! | `/note/off` | note, or nothing for every note; then an instrument | release |
 //! | `/note/sustain` | `on`/`off` (or 1/0), then an instrument | the sustain pedal |
 //! | `/note/bend` | semitones −48..48, then an instrument | pitch bend |
-//! | `/voices` | count 1..64, then optionally `poly` or `mono` | the default instrument's voice pool |
-//! | `/inst/voices` | instrument, count 1..64, then optionally `poly` or `mono` | an instrument's voice pool |
+//! | `/voices` | count 1..128, then optionally `poly` or `mono` | the default instrument's voice pool |
+//! | `/inst/voices` | instrument, count 1..128, then optionally `poly` or `mono` | an instrument's voice pool |
 //! | `/seq/bpm`, `/seq/swing`, `/seq/start`, `/seq/stop`, `/seq/pattern`, `/seq/target` | see docs/osc.md | the sequencer |
 //!
 //! Module and parameter names in `/mod` and `/gate` may be OSC patterns (`/mod/s*/gain`):
@@ -439,7 +439,7 @@ fn resolve_other(
             let Some((Arg::Str(name), rest)) = args.split_first() else {
                 return Err(bad(
                     address,
-                    "expects <instrument> <count 1..64> [poly|mono]",
+                    "expects <instrument> <count 1..128> [poly|mono]",
                 ));
             };
             let inst = dir.instrument(name)?.head;
@@ -467,9 +467,9 @@ fn playable(dir: &Directory, name: Option<&str>) -> Result<Option<ModuleId>, Eng
     }
 }
 
-/// `<count 1..64> [poly|mono]`, for `/voices` and `/inst/voices`.
+/// `<count 1..128> [poly|mono]`, for `/voices` and `/inst/voices`.
 fn voice_args(address: &str, args: &[Arg<'_>]) -> Result<(u8, bool), EngineError> {
-    let usage = "expects <count 1..64> [poly|mono]";
+    let usage = "expects <count 1..128> [poly|mono]";
     let count = args
         .first()
         .and_then(Arg::as_f32)
@@ -638,7 +638,7 @@ mod tests {
         assert!(err("/note/on", &[Arg::Int(60), Arg::Float(1.5)]).contains("outside 0..1"));
         assert!(err("/note/on", &[Arg::Int(60), Arg::Float(f32::NAN)]).contains("velocity"));
         assert!(err("/note/on", &[]).contains("expects <note>"));
-        assert!(err("/voices", &[Arg::Int(0)]).contains("1..64"));
+        assert!(err("/voices", &[Arg::Int(0)]).contains("1..128"));
         assert!(err("/voices", &[Arg::Int(4), Arg::Str("duo")]).contains("poly|mono"));
         let mut bare = Patch::new(48_000.0, 64).unwrap();
         bare.add("sine", chronus_dsp::ModuleKind::Osc).unwrap();
@@ -709,7 +709,7 @@ mod tests {
             err("/note/on", &[Arg::Int(60), Arg::Str("drums")]).contains("no instrument 'drums'")
         );
         assert!(err("/inst/voices", &[Arg::Str("drums"), Arg::Int(2)]).contains("no instrument"));
-        assert!(err("/inst/voices", &[Arg::Str("bass"), Arg::Int(65)]).contains("1..64"));
+        assert!(err("/inst/voices", &[Arg::Str("bass"), Arg::Int(129)]).contains("1..128"));
         assert!(err("/inst/voices", &[]).contains("expects <instrument>"));
     }
 

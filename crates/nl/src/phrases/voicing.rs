@@ -3,7 +3,7 @@
 use super::*;
 
 /// The most voices `/voices` takes.
-const MAX_VOICES: i32 = 64;
+const MAX_VOICES: i32 = 128;
 
 fn voices(o: &mut Out<'_>, count: i32, mono: bool) {
     let mode = if mono { "mono" } else { "poly" };
