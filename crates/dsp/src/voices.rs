@@ -152,6 +152,9 @@ pub(crate) struct VoicePool {
     bend: f32,
     bend_ratio: f32,
     voices: Vec<Voice>,
+    /// Every voice from here on is free: the per-block loops stop here, so that one note on a
+    /// pool of [`MAX_VOICES`] costs a look at one voice, not at all of them.
+    span: usize,
     scratch: Vec<f32>,
     /// The right side of a voice that ends in a pan.
     scratch_right: Vec<f32>,
@@ -191,6 +194,7 @@ impl VoicePool {
             bend: 0.0,
             bend_ratio: 1.0,
             voices: Vec::new(),
+            span: 0,
             scratch: vec![0.0; block],
             scratch_right: vec![0.0; block],
             lanes: true,
@@ -314,6 +318,7 @@ impl VoicePool {
         self.template = ids;
         self.kinds = kinds;
         self.voices = voices;
+        self.span = 0;
         self.held_len = 0;
         Ok(())
     }
@@ -382,6 +387,7 @@ impl VoicePool {
                     .unwrap_or(0);
                 let v = &mut self.voices[pick];
                 start(v, note, velocity, serial, false, self.bend_ratio);
+                self.span = self.span.max(pick + 1);
                 Ok(Some(pick))
             }
             VoiceMode::Mono => {
@@ -400,6 +406,7 @@ impl VoicePool {
                 let v = &mut self.voices[0];
                 let legato = v.phase == VoicePhase::Held;
                 start(v, note, velocity, serial, legato, self.bend_ratio);
+                self.span = self.span.max(1);
                 Ok((!legato).then_some(0))
             }
         }
@@ -547,12 +554,14 @@ impl VoicePool {
 
     /// (held, sounding) voices: sounding counts those in their release too. Never allocates.
     pub(crate) fn counts(&self) -> (usize, usize) {
-        self.voices.iter().fold((0, 0), |(held, sounding), v| {
-            (
-                held + usize::from(v.phase == VoicePhase::Held),
-                sounding + usize::from(v.phase != VoicePhase::Free),
-            )
-        })
+        self.voices[..self.span]
+            .iter()
+            .fold((0, 0), |(held, sounding), v| {
+                (
+                    held + usize::from(v.phase == VoicePhase::Held),
+                    sounding + usize::from(v.phase != VoicePhase::Free),
+                )
+            })
     }
 
     /// The notes held now and their velocities, in the order they were played.
@@ -604,7 +613,8 @@ impl VoicePool {
         // Each sounding voice's modulation for the block; the voices the kernel can take,
         // put in lanes.
         let mut laned = 0;
-        for (index, v) in self.voices.iter_mut().enumerate() {
+        let span = self.span;
+        for (index, v) in self.voices[..span].iter_mut().enumerate() {
             self.in_lane[index] = None;
             if v.phase == VoicePhase::Free {
                 continue;
@@ -677,8 +687,7 @@ impl VoicePool {
         let count = self.count;
         let last = chain_len.saturating_sub(1);
         let scratch_right = &mut self.scratch_right[..n];
-        for ((index, v), laned_block) in self
-            .voices
+        for ((index, v), laned_block) in self.voices[..span]
             .iter_mut()
             .enumerate()
             .zip(self.lane_out.chunks_exact_mut(block))
@@ -735,6 +744,14 @@ impl VoicePool {
             if v.phase == VoicePhase::Released && v.modules.iter().any(|m| m.is_idle()) {
                 v.phase = VoicePhase::Free;
             }
+        }
+        self.shrink_span();
+    }
+
+    /// Moves [`VoicePool::span`] down past the free voices at its end. Real-time thread.
+    fn shrink_span(&mut self) {
+        while self.span > 0 && self.voices[self.span - 1].phase == VoicePhase::Free {
+            self.span -= 1;
         }
     }
 
@@ -825,6 +842,8 @@ impl VoicePool {
         self.serial = s.serial;
         self.held_len = s.held.len();
         self.held[..self.held_len].copy_from_slice(&s.held);
+        self.span = self.voices.len();
+        self.shrink_span();
         Ok(())
     }
 }

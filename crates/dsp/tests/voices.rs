@@ -298,3 +298,44 @@ fn a_restored_patch_keeps_the_pedal_the_bend_and_the_notes_it_holds() {
     assert!(x.iter().zip(&y).all(|(p, q)| p.to_bits() == q.to_bits()));
     assert_eq!(b.notes(), []);
 }
+
+#[test]
+fn the_last_voice_of_a_full_pool_sounds_alone_and_after_a_restore() {
+    use chronus_dsp::MAX_VOICES;
+    let mut a = patch();
+    a.set_voices(MAX_VOICES, VoiceMode::Poly).unwrap();
+    // Every voice of the pool, a note each (the last note, 127, on the last voice).
+    let notes: Vec<u8> = (128 - MAX_VOICES as u16..128).map(|n| n as u8).collect();
+    for &n in &notes {
+        a.note_on(n, 0.8).unwrap();
+    }
+    render(&mut a, 0.02);
+    assert_eq!(a.notes().len(), MAX_VOICES, "every voice sounds");
+    // All but the last let go: once their release is over, the last voice sounds alone.
+    for &n in &notes[..MAX_VOICES - 1] {
+        a.note_off(Some(n)).unwrap();
+    }
+    render(&mut a, 0.2);
+    assert_eq!(a.notes().len(), 1);
+    let alone = render(&mut a, 0.1);
+    let level = amplitude_at(&alone, f64::from(note_hz(127)), SR);
+    assert!(level > 0.1, "the last voice plays its note: {level}");
+    // Restored, it goes on to the bit.
+    let mut b = Patch::from_state(&a.state()).unwrap();
+    let (x, y) = (render(&mut a, 0.1), render(&mut b, 0.1));
+    assert!(x.iter().zip(&y).all(|(p, q)| p.to_bits() == q.to_bits()));
+    // Let go too: silence; then a new note takes the first voice and sounds.
+    for p in [&mut a, &mut b] {
+        p.note_off(Some(127)).unwrap();
+        render(p, 0.2);
+        assert!(p.notes().is_empty());
+        assert!(
+            rms(&render(p, 0.05)) < 1e-6,
+            "silent once every voice is free"
+        );
+        p.note_on(69, 0.8).unwrap();
+        let x = render(p, 0.2);
+        let f = fundamental(&x[4_800..], SR).unwrap();
+        assert!((f - 440.0).abs() < 1.0, "{f} Hz");
+    }
+}
