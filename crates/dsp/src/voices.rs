@@ -442,7 +442,7 @@ impl VoicePool {
 
     /// The sounding voices, by index (for [`VoicePool::start_lfos`] after an edit).
     pub(crate) fn sounding_voices(&self) -> impl Iterator<Item = usize> + '_ {
-        self.voices
+        self.voices[..self.span]
             .iter()
             .enumerate()
             .filter(|(_, v)| v.phase != VoicePhase::Free)
@@ -577,7 +577,8 @@ impl VoicePool {
 
     /// True while some voice sounds (held, or in its release).
     pub(crate) fn sounding(&self) -> bool {
-        self.voices.iter().any(|v| v.phase != VoicePhase::Free)
+        // Every voice from the span on is free.
+        self.span > 0
     }
 
     /// Renders every sounding voice and adds it to `out` (and `right`: a stereo patch whose
