@@ -464,11 +464,12 @@ fn cpal_jack_host_plays_through_jack() {
 
 /// Numbers of the row of `backend` in `chronus bench latency`'s table: rate, block, device
 /// frames, lookahead, configured ms, (blocks), median ms, (blocks), p99 ms, xruns, underruns.
-fn latency_row(table: &str, backend: &str) -> Vec<f64> {
+/// `seal` is the row's seal ("mid-period" or "tick").
+fn latency_row(table: &str, backend: &str, seal: &str) -> Vec<f64> {
     let line = table
         .lines()
-        .find(|l| l.split_whitespace().next() == Some(backend))
-        .unwrap_or_else(|| panic!("no {backend} row in:\n{table}"));
+        .find(|l| l.split_whitespace().next() == Some(backend) && l.contains(seal))
+        .unwrap_or_else(|| panic!("no {backend} row sealed at {seal} in:\n{table}"));
     line.split_whitespace()
         .skip(1)
         .filter_map(|t| t.trim_matches(|c| c == '(' || c == ')').parse().ok())
@@ -497,15 +498,22 @@ fn bench_latency_measures_jack_and_null() {
         String::from_utf8_lossy(&out.stderr)
     );
     println!("{table}");
-    for (backend, device) in [("jack", 64.0), ("null", 0.0)] {
-        let r = latency_row(&table, backend);
+    // Each backend sealed at mid-period (the default) and at the tick (the before).
+    for (backend, device, seal, least) in [
+        ("jack", 64.0, "mid-period", 2.5),
+        ("jack", 64.0, "tick", 3.0),
+        ("null", 0.0, "mid-period", 2.5),
+        ("null", 0.0, "tick", 3.0),
+    ] {
+        let r = latency_row(&table, backend, seal);
         assert_eq!(r.len(), 11, "{backend}: {r:?}");
         assert_eq!((r[0], r[1], r[2], r[3]), (48_000.0, 64.0, device, 2.0));
-        // Configured: one block waiting, the lookahead, the device buffer.
+        // Configured, the least: the lookahead, the part of a block before the seal (half of
+        // it sealed at mid-period, all of it at the tick), the device buffer.
         let block_ms = 64.0 / 48.0;
         assert!(
-            (r[4] - (3.0 * block_ms + device / 48.0)).abs() < 0.01,
-            "{r:?}"
+            (r[4] - (least * block_ms + device / 48.0)).abs() < 0.01,
+            "{seal}: {r:?}"
         );
         // Causality: nothing plays before the blocks already rendered ahead and the device
         // buffer have gone by, so a measurement below that is a broken clock, not speed.

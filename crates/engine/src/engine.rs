@@ -71,6 +71,8 @@ pub enum InjectedFault {
 pub struct Engine {
     shared: Arc<Shared>,
     supervisor: Mutex<Option<JoinHandle<()>>>,
+    /// The sealer thread (mid-period seals), if the engine has one.
+    sealer: Mutex<Option<JoinHandle<()>>>,
     recorder: crate::recorder::Recorder,
 }
 
@@ -189,6 +191,9 @@ impl Engine {
                     slot.write_seal(b, control.seq);
                 }
             }
+            metrics
+                .sealed_through
+                .store(shared.config.lookahead as u64, Release);
         }
         // From here on, a failed step kills the workers already started (the guard's drop).
         let mut starting = crate::spawn::Starting::default();
@@ -217,7 +222,32 @@ impl Engine {
             shared.config.channels,
             10,
         )?;
-        let output = Output::new(shared.slots.clone(), metrics, shared.config.block, tap);
+        let output = Output::new(
+            shared.slots.clone(),
+            metrics,
+            shared.config.block,
+            tap,
+            shared.config.seal,
+        );
+        // The sealer (mid-period seals), until the engine stops.
+        let sealer = match shared.config.seal {
+            crate::SealAt::Tick => None,
+            crate::SealAt::MidPeriod => {
+                let s = shared.clone();
+                let period_ns = (s.config.block as f64 * 1e9 / s.config.sample_rate) as u64;
+                Some(
+                    std::thread::Builder::new()
+                        .name("chronus-sealer".into())
+                        .spawn(move || {
+                            crate::seal::Sealer::new(&s.slots, &s.metrics, period_ns).run(&s.stop)
+                        })
+                        .map_err(|source| EngineError::Worker {
+                            reason: "starting the sealer",
+                            source,
+                        })?,
+                )
+            }
+        };
         // The guard goes with the supervisor's thread, which takes the workers over; if the
         // thread cannot start, the guard is dropped with it and kills them.
         let sup = shared.clone();
@@ -227,14 +257,19 @@ impl Engine {
                 let mut starting = starting;
                 Supervisor::new(sup, std::mem::take(&mut starting.0)).run()
             })
-            .map_err(|source| EngineError::Worker {
-                reason: "starting the supervisor",
-                source,
+            .map_err(|source| {
+                // (The sealer, if started, ends with the engine.)
+                shared.stop.store(true, SeqCst);
+                EngineError::Worker {
+                    reason: "starting the supervisor",
+                    source,
+                }
             })?;
         Ok((
             Engine {
                 shared,
                 supervisor: Mutex::new(Some(supervisor)),
+                sealer: Mutex::new(sealer),
                 recorder,
             },
             output,
@@ -782,6 +817,10 @@ impl Engine {
             .unwrap_or_else(|e| e.into_inner())
             .take();
         if let Some(s) = supervisor {
+            let _ = s.join();
+        }
+        let sealer = self.sealer.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some(s) = sealer {
             let _ = s.join();
         }
     }

@@ -67,6 +67,7 @@ pub mod rt;
 pub mod samples;
 pub mod score;
 mod score_player;
+mod seal;
 pub mod sequencer;
 pub mod session;
 mod shm;
@@ -76,6 +77,11 @@ mod supervisor;
 pub mod wav;
 mod wire;
 pub mod worker;
+
+/// The unit tests' allocation trap (`assert_no_alloc` scopes count what they allocate).
+#[cfg(test)]
+#[global_allocator]
+static ALLOC_TRAP: assert_no_alloc::AllocDisabler = assert_no_alloc::AllocDisabler;
 
 pub use command::{Action, Command};
 pub use config::{
@@ -96,5 +102,6 @@ pub use recorder::RecordingReport;
 pub use renderer::{Renderer, RendererState, Timing, SCHEDULE_CAPACITY};
 pub use score::{Score, ScoreEvent};
 pub use score_player::ScorePlayer;
+pub use seal::SealAt;
 pub use slot::{WorkerStatus, AUDIO_SLOTS, EDIT_SLOTS, MAX_LOOKAHEAD};
 pub use supervisor::BACKOFF_CAP;

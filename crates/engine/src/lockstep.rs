@@ -68,11 +68,10 @@ impl Shared {
         self.control.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// The first sample a command published now can take effect at: the start of the next
-    /// block the output will seal (`played + lookahead + 1`).
+    /// The first sample a command published now can take effect at: the start of the first
+    /// block not sealed yet (see `seal.rs`).
     pub(crate) fn earliest(&self) -> u64 {
-        let played = self.metrics.played_blocks.load(Acquire);
-        (played + self.config.lookahead as u64 + 1) * self.config.block as u64
+        (self.metrics.sealed_through.load(Acquire) + 1) * self.config.block as u64
     }
 
     /// Makes every command pushed so far visible to the output's next seal.

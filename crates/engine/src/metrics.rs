@@ -42,6 +42,9 @@ pub struct Metrics {
     /// The highest command sequence number pushed to every worker (the output seals blocks
     /// with it).
     pub(crate) published_seq: AtomicU64,
+    /// The last block sealed (see `seal.rs`): a command published now takes effect in a
+    /// later one.
+    pub(crate) sealed_through: AtomicU64,
     /// What the output plays, measured (peak, RMS, scope) and what sounds.
     pub(crate) meter: crate::meter::Meter,
 }

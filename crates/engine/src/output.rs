@@ -32,6 +32,9 @@ pub struct Output {
     /// The standby's copy of the block, for the bit-exact comparison (every channel).
     other: Box<[f32; MAX_BLOCK * MAX_CHANNELS]>,
     meter: crate::meter::MeterWriter,
+    /// How far past the next block the output seals at its tick: the lookahead, less one when
+    /// the sealer thread seals the last block at mid-period (see `seal.rs`).
+    seal_lag: u64,
 }
 
 impl Output {
@@ -40,8 +43,10 @@ impl Output {
         metrics: Arc<Metrics>,
         block: usize,
         tap: crate::recorder::RecordTap,
+        seal: crate::SealAt,
     ) -> Self {
         Output {
+            seal_lag: u64::from(seal == crate::SealAt::MidPeriod),
             tap,
             metrics,
             next: 0,
@@ -131,10 +136,10 @@ impl Output {
             .publish(&self.metrics.meter, out, self.channels, info);
         self.next = k + 1;
         self.metrics.played_blocks.store(self.next, Release);
-        // Seal the block the workers may now render: every command published so far belongs
-        // to it or an earlier one. Then make room for it.
-        let sealed = self.next + self.slots[0].lookahead();
-        let seq = self.metrics.published_seq.load(Acquire);
+        // Seal the block the workers may now render (unless the sealer did: see `seal.rs`):
+        // every command published so far belongs to it or an earlier one. Then make room for
+        // it.
+        let through = self.next + self.slots[0].lookahead() - self.seal_lag;
         // Poison containment: while both are online, the standby follows the active worker
         // (it takes a block's commands once the active one has rendered the block with them,
         // and passes over them if it failed there: see `worker::leader_failed_in`).
@@ -142,9 +147,7 @@ impl Output {
         let both = self.slots[0].online() && self.slots[1].online();
         self.slots[active].set_follows(false);
         self.slots[active ^ 1].set_follows(both);
-        for slot in &self.slots {
-            slot.write_seal(sealed, seq);
-        }
+        crate::seal::seal_through(&self.slots, &self.metrics, through);
         for slot in &self.slots {
             slot.mark_consumed(self.next);
         }

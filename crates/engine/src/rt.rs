@@ -16,6 +16,9 @@ pub(crate) const WORKER_RTTIME_US: u64 = 500_000;
 pub(crate) const BUSY_ALLOWANCE_NS: u64 = 250_000_000;
 /// SCHED_FIFO priority of the null backend's clock thread.
 pub(crate) const OUTPUT_PRIORITY: i32 = 70;
+/// SCHED_FIFO priority of the sealer thread (it seals a block at each mid-period): below the
+/// output, above the workers, which wait for its seals.
+pub(crate) const SEALER_PRIORITY: i32 = 65;
 /// Real-time priority of a thread that stamps timed input and sends it on (MIDI in): below
 /// the supervisor and the workers, above everything at normal priority, so that a busy
 /// machine does not make its events late.

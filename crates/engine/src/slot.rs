@@ -852,6 +852,16 @@ impl Slot {
 
     /// Output side: records that block `index` has been played and wakes the worker if it
     /// waits for room (one non-blocking futex wake, only then).
+    /// Sealer side: wakes the worker if it waits (for a seal, or for room). At most one
+    /// non-blocking futex wake. Real-time thread.
+    pub(crate) fn wake_waiter(&self) {
+        let h = &self.layout().header;
+        h.wake.fetch_add(1, SeqCst);
+        if h.waiting.load(SeqCst) != 0 {
+            crate::futex::wake_all(&h.wake);
+        }
+    }
+
     pub(crate) fn mark_consumed(&self, next: u64) {
         let h = &self.layout().header;
         h.consumed.store(next, SeqCst);

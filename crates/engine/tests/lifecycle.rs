@@ -353,3 +353,70 @@ fn the_stall_watch_sees_a_cpu_taken_away_and_a_failure_without_a_stall_stands() 
     });
     assert_eq!(runs.into_inner(), 1);
 }
+
+/// A command sent in the first half of a period lands in the block the sealer seals at
+/// mid-period, a block earlier than one sent in the second half; sealed at the tick, both
+/// land in the later block. Long blocks (64 ms) so that "the first half" is easy to hit.
+#[test]
+fn a_command_before_the_mid_period_seal_lands_a_block_earlier() {
+    stalls::again_if_the_machine_stalled(|| {
+        for seal in [
+            chronus_engine::SealAt::MidPeriod,
+            chronus_engine::SealAt::Tick,
+        ] {
+            let config = chronus_engine::EngineConfig {
+                sample_rate: 16_000.0,
+                block: 1_024,
+                lookahead: 2,
+                seal,
+                ..config(WorkerMode::Thread)
+            };
+            let period = Duration::from_secs_f64(1_024.0 / 16_000.0);
+            let (engine, mut output) = Engine::start(config).unwrap();
+            let mut buf = vec![0.0f32; 1_024];
+            let gain = |v: f32| Action::Set {
+                module: chronus_dsp::Patch::default_patch(16_000.0, 1_024)
+                    .unwrap()
+                    .find("sine")
+                    .unwrap(),
+                param: 1,
+                value: v,
+            };
+            let mut landed = Vec::new();
+            for _ in 0..3 {
+                // Block 0 (and on) played once both workers have it: a tick.
+                let deadline = Instant::now() + Duration::from_secs(5);
+                while (0..2)
+                    .any(|i| engine.worker_stats(i).unwrap().next_block <= output.next_block())
+                {
+                    assert!(Instant::now() < deadline, "the workers did not render");
+                    std::thread::yield_now();
+                }
+                output.render(&mut buf);
+                let tick = Instant::now();
+                let next = output.next_block();
+                let early = engine.send(gain(0.3)).unwrap() / 1_024;
+                assert!(
+                    tick.elapsed() < period / 4,
+                    "sent {:?} after the tick",
+                    tick.elapsed()
+                );
+                std::thread::sleep((period * 3 / 4).saturating_sub(tick.elapsed()));
+                let late = engine.send(gain(0.4)).unwrap() / 1_024;
+                assert!(
+                    tick.elapsed() < period,
+                    "sent {:?} after the tick",
+                    tick.elapsed()
+                );
+                landed.push((early - next, late - next));
+            }
+            println!("{seal:?}: blocks after the next one played (early, late): {landed:?}");
+            let want = match seal {
+                chronus_engine::SealAt::MidPeriod => (2, 3),
+                chronus_engine::SealAt::Tick => (3, 3),
+            };
+            assert!(landed.iter().all(|&l| l == want), "{seal:?}: {landed:?}");
+            engine.shutdown();
+        }
+    });
+}

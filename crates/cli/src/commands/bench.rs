@@ -5,7 +5,7 @@ use chronus_engine::backend::{Backend, NullBackend, Stream, StreamConfig};
 use chronus_engine::{Engine, EngineConfig, WorkerMode};
 use std::time::{Duration, Instant};
 
-mod latency;
+pub(crate) mod latency;
 mod samples;
 
 /// Arguments of `chronus bench`.
@@ -503,11 +503,15 @@ fn osc(args: &BenchArgs) -> Result<()> {
         percentile(&lat, 0.99)
     );
     println!(
-        "  (= {:.1} / {:.1} blocks; target one block + lookahead = {:.2} ms: a command waits for the \
-         next output tick, which seals it into the block lookahead + 1 ahead)",
+        "  (= {:.1} / {:.1} blocks; the least is lookahead + half a block = {:.2} ms: a command waits \
+         for the next seal, half a period after the output's tick, into the block lookahead ahead)",
         percentile(&lat, 0.5) / block_ms,
         percentile(&lat, 0.99) / block_ms,
-        block_ms * (1.0 + args.lookahead.unwrap_or(4) as f64)
+        block_ms
+            * latency::least_blocks(
+                args.lookahead.unwrap_or(4),
+                chronus_engine::SealAt::default()
+            )
     );
     println!("{limited}");
     Ok(())

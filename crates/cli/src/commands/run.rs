@@ -106,6 +106,11 @@ pub struct RunArgs {
     /// jitter; each block adds block/rate of latency.
     #[arg(long, default_value_t = 2)]
     lookahead: usize,
+    /// When each block's commands are fixed: `mid` (half a period after the output's tick:
+    /// half a block less latency; the workers get lookahead + 1/2 periods for a block) or
+    /// `tick` (lookahead + 1 periods: more room on a machine that schedules threads late).
+    #[arg(long, value_enum, default_value_t = SealPoint::Mid)]
+    seal: SealPoint,
     /// A worker this many blocks behind the output, and silent as long, is stalled.
     #[arg(long, default_value_t = 2)]
     stall_blocks: u64,
@@ -489,6 +494,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         block: args.block,
         channels: args.channels,
         lookahead: args.lookahead,
+        seal: args.seal.into(),
         workers: args.workers,
         stall_blocks: args.stall_blocks,
         worker_exe: None,
@@ -576,7 +582,10 @@ pub fn run(args: RunArgs) -> Result<()> {
         .with_context(|| format!("the {backend_name} backend did not start"))?;
     let got = stream.obtained();
     let device_frames = stream.device_latency_frames().unwrap_or(0);
-    let latency_ms = ((lookahead + 1) * args.block) as f64 * 1000.0 / f64::from(sample_rate)
+    let latency_ms = super::bench::latency::least_blocks(lookahead, args.seal.into())
+        * args.block as f64
+        * 1000.0
+        / f64::from(sample_rate)
         + device_frames as f64 * 1000.0 / f64::from(sample_rate);
     let pids = match args.workers {
         WorkerMode::Process => format!(
@@ -689,4 +698,22 @@ pub fn run(args: RunArgs) -> Result<()> {
         bail!("{e}; stopped (start the server again, or use --backend null)");
     }
     Ok(())
+}
+
+/// `--seal`: when each block's commands are fixed (`chronus_engine::SealAt`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SealPoint {
+    /// Half a period after the output's tick (the default).
+    Mid,
+    /// At the output's tick.
+    Tick,
+}
+
+impl From<SealPoint> for chronus_engine::SealAt {
+    fn from(p: SealPoint) -> Self {
+        match p {
+            SealPoint::Mid => chronus_engine::SealAt::MidPeriod,
+            SealPoint::Tick => chronus_engine::SealAt::Tick,
+        }
+    }
 }

@@ -11,7 +11,7 @@ use super::{percentile, BenchArgs};
 use crate::commands::backends::{self, BackendKind, Choice};
 use anyhow::{Context, Result};
 use chronus_engine::backend::StreamConfig;
-use chronus_engine::{Engine, EngineConfig, WorkerMode};
+use chronus_engine::{Engine, EngineConfig, SealAt, WorkerMode};
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -28,6 +28,7 @@ struct Row {
     p99_ms: f64,
     xruns: u64,
     underruns: u64,
+    seal: SealAt,
 }
 
 /// Spins on a core until dropped: the "other core loaded" of the benchmark.
@@ -65,7 +66,18 @@ impl Drop for Load {
     }
 }
 
-fn measure(args: &BenchArgs, backend: BackendKind) -> Result<Row> {
+/// The lowest latency a command can have, in blocks, besides the device's buffer: the
+/// lookahead and, when it is sealed at the tick, the block the output seals it into; half
+/// of that block when it is sealed at mid-period (`chronus_engine::SealAt`).
+pub fn least_blocks(lookahead: usize, seal: SealAt) -> f64 {
+    lookahead as f64
+        + match seal {
+            SealAt::Tick => 1.0,
+            SealAt::MidPeriod => 0.5,
+        }
+}
+
+fn measure(args: &BenchArgs, backend: BackendKind, seal: SealAt) -> Result<Row> {
     let seconds = seconds(args);
     let choice = Choice {
         backend,
@@ -95,6 +107,7 @@ fn measure(args: &BenchArgs, backend: BackendKind) -> Result<Row> {
         block: args.block,
         channels: super::CHANNELS,
         lookahead,
+        seal,
         workers: WorkerMode::Process,
         ..EngineConfig::default()
     };
@@ -169,12 +182,13 @@ fn measure(args: &BenchArgs, backend: BackendKind) -> Result<Row> {
         block: obtained.block.max(args.block),
         device_frames,
         lookahead,
-        configured_ms: ((lookahead + 1) * args.block) as f64 * 1e3 / sr
+        configured_ms: least_blocks(lookahead, seal) * args.block as f64 * 1e3 / sr
             + device_frames as f64 * 1e3 / sr,
         median_ms: percentile(&lat_ms, 0.5),
         p99_ms: percentile(&lat_ms, 0.99),
         xruns,
         underruns: m.underruns - before.underruns,
+        seal,
     })
 }
 
@@ -247,16 +261,20 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             "a busy thread on the other core"
         }
     );
+    // Each backend with the default seal at mid-period, then with the seal at the tick (the
+    // "before", measured in the same run).
     let mut rows = Vec::new();
     for b in &wanted {
-        match measure(args, *b) {
-            Ok(row) => rows.push(row),
-            Err(e) => println!("  {b}: skipped: {e:#}"),
+        for seal in [SealAt::MidPeriod, SealAt::Tick] {
+            match measure(args, *b, seal) {
+                Ok(row) => rows.push(row),
+                Err(e) => println!("  {b}: skipped: {e:#}"),
+            }
         }
     }
     println!();
     println!(
-        "{:<6} {:>6} {:>6} {:>8} {:>5} {:>17} {:>17} {:>10} {:>6} {:>9}",
+        "{:<6} {:>6} {:>6} {:>8} {:>5} {:>17} {:>17} {:>10} {:>6} {:>9}  seal",
         "",
         "rate",
         "block",
@@ -266,12 +284,12 @@ pub fn run(args: &BenchArgs) -> Result<()> {
         "measured median",
         "p99",
         "xruns",
-        "underruns"
+        "underruns",
     );
     for r in &rows {
         let block_ms = r.block as f64 * 1e3 / f64::from(r.rate);
         println!(
-            "{:<6} {:>6} {:>6} {:>8} {:>5} {:>7.2} ms ({:>4.1}) {:>7.2} ms ({:>4.1}) {:>7.2} ms {:>6} {:>9}",
+            "{:<6} {:>6} {:>6} {:>8} {:>5} {:>7.2} ms ({:>4.1}) {:>7.2} ms ({:>4.2}) {:>7.2} ms {:>6} {:>9}  {}",
             r.backend,
             r.rate,
             r.block,
@@ -283,7 +301,11 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             r.median_ms / block_ms,
             r.p99_ms,
             r.xruns,
-            r.underruns
+            r.underruns,
+            match r.seal {
+                SealAt::MidPeriod => "mid-period (default)",
+                SealAt::Tick => "tick (before)",
+            }
         );
     }
     match start_up() {
@@ -296,7 +318,11 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     }
     println!(
         "\n(blocks in parentheses) latency = a command handed to the engine until the device plays it:\n\
-         up to one block waiting for the output's next tick, the lookahead, the device buffer.\n\
+         up to one block waiting for the next seal, the lookahead, the device buffer; \"configured\" is the least.\n\
+         seal: when a block's commands are fixed — half a period after the output's tick (the default: a\n\
+         command waits half a block less; the workers have lookahead + 1/2 periods for a block), or at the\n\
+         tick (lookahead + 1 periods), measured in the same run.\n\
+         targets (#24): on JACK at period 64, median <= 4 blocks at the default settings, <= 3 with --lookahead 1.\n\
          target on JACK: <= 3 blocks at 64 frames (4.0 ms at 48 kHz), 0 xruns; seed system: 5.9 ms.\n\
          less latency: --lookahead 1 (fewer blocks ahead, less margin for scheduling jitter)."
     );
