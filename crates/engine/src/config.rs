@@ -35,9 +35,9 @@ pub struct EngineConfig {
     pub channels: usize,
     /// Blocks the workers render ahead of the output (1..=14, default 2).
     pub lookahead: usize,
-    /// When a block's commands are sealed (default [`crate::SealAt::MidPeriod`]: half a
-    /// period after the output's tick, so that the workers have `lookahead + ½` periods for a
-    /// block and a command waits half a block less).
+    /// When a block's commands are sealed (default [`crate::SealAt::Tick`]: at the output's
+    /// tick; [`crate::SealAt::MidPeriod`] half a period later, so that a command waits half a
+    /// block less and the workers have `lookahead + ½` periods for a block).
     pub seal: crate::SealAt,
     /// Processes or threads.
     pub workers: WorkerMode,
@@ -62,7 +62,7 @@ impl Default for EngineConfig {
             block: 64,
             channels: 1,
             lookahead: 2,
-            seal: crate::SealAt::MidPeriod,
+            seal: crate::SealAt::default(),
             workers: WorkerMode::Process,
             stall_blocks: 2,
             worker_exe: None,

@@ -6,11 +6,12 @@
 //!
 //! Two threads seal. The output, at its tick, seals up to the block the workers may start
 //! next (its fallback: that block is never left unsealed when they get room for it). With
-//! [`SealAt::MidPeriod`] (the default) the *sealer* thread seals the following block half a
-//! period later: a command sent in the first half of a period makes it into that block
-//! instead of the next one, which takes half a block off the median latency, for half a
-//! block of the workers' margin (they have `lookahead + ½` periods to render a block instead
-//! of `lookahead + 1`). See `docs/design.md`, "Seals".
+//! [`SealAt::MidPeriod`] (`chronus run --seal mid`) the *sealer* thread seals the following
+//! block half a period later: a command sent in the first half of a period makes it into
+//! that block instead of the next one, which takes half a block off the median latency, for
+//! half a block of the workers' margin (they have `lookahead + ½` periods to render a block
+//! instead of `lookahead + 1`). The default is [`SealAt::Tick`]: on the shared VMs here the
+//! sealer's extra wake-ups each period cost JACK xruns (see `docs/design.md`, "Seals").
 //!
 //! The protocol: a sealer reads the published sequence number, then claims the next block
 //! with one compare-and-swap on [`Metrics`]' `sealed_through`, and the winner writes that
@@ -26,11 +27,11 @@ use std::sync::atomic::{AtomicBool, Ordering::*};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum SealAt {
     /// At the output's tick, a whole lookahead ahead (the workers' margin: `lookahead + 1`
-    /// periods; a command waits for the next tick).
+    /// periods; a command waits for the next tick). The default.
+    #[default]
     Tick,
     /// Half a period after the tick, by the sealer thread (margin `lookahead + ½` periods;
     /// the median latency is half a block lower).
-    #[default]
     MidPeriod,
 }
 

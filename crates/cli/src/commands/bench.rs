@@ -503,8 +503,8 @@ fn osc(args: &BenchArgs) -> Result<()> {
         percentile(&lat, 0.99)
     );
     println!(
-        "  (= {:.1} / {:.1} blocks; the least is lookahead + half a block = {:.2} ms: a command waits \
-         for the next seal, half a period after the output's tick, into the block lookahead ahead)",
+        "  (= {:.1} / {:.1} blocks; the least is {:.2} ms: a command waits for the next seal, at the \
+         output's tick, into the block lookahead + 1 ahead)",
         percentile(&lat, 0.5) / block_ms,
         percentile(&lat, 0.99) / block_ms,
         block_ms

@@ -106,10 +106,10 @@ pub struct RunArgs {
     /// jitter; each block adds block/rate of latency.
     #[arg(long, default_value_t = 2)]
     lookahead: usize,
-    /// When each block's commands are fixed: `mid` (half a period after the output's tick:
-    /// half a block less latency; the workers get lookahead + 1/2 periods for a block) or
-    /// `tick` (lookahead + 1 periods: more room on a machine that schedules threads late).
-    #[arg(long, value_enum, default_value_t = SealPoint::Mid)]
+    /// When each block's commands are fixed: `tick` (at the output's tick: the workers get
+    /// lookahead + 1 periods for a block) or `mid` (half a period later: half a block less
+    /// latency, lookahead + 1/2 periods for the workers, and a sealer thread waking each period).
+    #[arg(long, value_enum, default_value_t = SealPoint::Tick)]
     seal: SealPoint,
     /// A worker this many blocks behind the output, and silent as long, is stalled.
     #[arg(long, default_value_t = 2)]
@@ -703,9 +703,9 @@ pub fn run(args: RunArgs) -> Result<()> {
 /// `--seal`: when each block's commands are fixed (`chronus_engine::SealAt`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SealPoint {
-    /// Half a period after the output's tick (the default).
+    /// Half a period after the output's tick.
     Mid,
-    /// At the output's tick.
+    /// At the output's tick (the default).
     Tick,
 }
 

@@ -261,8 +261,8 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             "a busy thread on the other core"
         }
     );
-    // Each backend with the default seal at mid-period, then with the seal at the tick (the
-    // "before", measured in the same run).
+    // Each backend sealed at mid-period, then at the tick (the default, and the "before"),
+    // measured in the same run.
     let mut rows = Vec::new();
     for b in &wanted {
         for seal in [SealAt::MidPeriod, SealAt::Tick] {
@@ -303,8 +303,8 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             r.xruns,
             r.underruns,
             match r.seal {
-                SealAt::MidPeriod => "mid-period (default)",
-                SealAt::Tick => "tick (before)",
+                SealAt::MidPeriod => "mid-period (--seal mid)",
+                SealAt::Tick => "tick (default)",
             }
         );
     }
@@ -319,9 +319,9 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     println!(
         "\n(blocks in parentheses) latency = a command handed to the engine until the device plays it:\n\
          up to one block waiting for the next seal, the lookahead, the device buffer; \"configured\" is the least.\n\
-         seal: when a block's commands are fixed — half a period after the output's tick (the default: a\n\
-         command waits half a block less; the workers have lookahead + 1/2 periods for a block), or at the\n\
-         tick (lookahead + 1 periods), measured in the same run.\n\
+         seal: when a block's commands are fixed — at the output's tick (the default: the workers have\n\
+         lookahead + 1 periods for a block), or half a period later (--seal mid: a command waits half a block\n\
+         less, the workers have lookahead + 1/2 periods), measured in the same run.\n\
          targets (#24): on JACK at period 64, median <= 4 blocks at the default settings, <= 3 with --lookahead 1.\n\
          target on JACK: <= 3 blocks at 64 frames (4.0 ms at 48 kHz), 0 xruns; seed system: 5.9 ms.\n\
          less latency: --lookahead 1 (fewer blocks ahead, less margin for scheduling jitter)."
