@@ -159,20 +159,8 @@ fn watch(cpu: usize, stop: &AtomicBool, started: &AtomicU64) -> Watched {
     let mut deadline = now_ns();
     while !stop.load(Relaxed) {
         deadline += PERIOD_NS;
-        let ts = libc::timespec {
-            tv_sec: (deadline / 1_000_000_000) as libc::time_t,
-            tv_nsec: (deadline % 1_000_000_000) as libc::c_long,
-        };
-        // SAFETY: an absolute sleep on CLOCK_MONOTONIC with a valid timespec; an interrupted
-        // sleep only makes this wake-up early, which measures nothing.
-        unsafe {
-            libc::clock_nanosleep(
-                libc::CLOCK_MONOTONIC,
-                libc::TIMER_ABSTIME,
-                &ts,
-                std::ptr::null_mut(),
-            )
-        };
+        // (An interrupted sleep only makes this wake-up early, which measures nothing.)
+        chronus_engine::rt::sleep_until(deadline);
         let late = now_ns().saturating_sub(deadline);
         worst = worst.max(late);
         if late >= STALL_NS {
@@ -189,13 +177,7 @@ fn watch(cpu: usize, stop: &AtomicBool, started: &AtomicU64) -> Watched {
 }
 
 fn now_ns() -> u64 {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
-    // SAFETY: CLOCK_MONOTONIC into a valid timespec.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
-    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+    chronus_engine::rt::monotonic_ns()
 }
 
 /// Runs `body` with a [`StallWatch`] beside it; if it fails while the machine stalled, runs it
