@@ -315,7 +315,7 @@ fn fault_matrix_through_jack() {
     let deadline = Instant::now() + Duration::from_secs(7);
     while faults < 30 && Instant::now() < deadline {
         // Both workers there, and not the pair just hit (its replacement must be in).
-        let now = support::children(main);
+        let now = support::stalls::children(main);
         if now.len() != 2 || now == last {
             std::thread::sleep(Duration::from_millis(2)); // poll interval
             continue;

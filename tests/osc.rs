@@ -1406,7 +1406,7 @@ fn nine_commits_in_one_bundle_are_each_applied_or_refused_never_lost() {
         assert!(committed >= 8, "the mailbox takes 8 at once");
         // And while a worker is being replaced: its replacement must get every edit too, or it
         // would diverge from the survivor (and be counted).
-        let pid = support::children(synth.child.id())[0];
+        let pid = support::stalls::children(synth.child.id())[0];
         // SAFETY: SIGKILL to a worker of the chronus under test.
         assert_eq!(unsafe { libc::kill(pid as i32, libc::SIGKILL) }, 0);
         let (during, refused_during) = nine("r");

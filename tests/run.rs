@@ -279,7 +279,7 @@ fn make_install_gives_a_chronus_whose_workers_are_the_installed_binary() {
                     std::fs::read(format!("/proc/{p}/cmdline"))
                         .is_ok_and(|c| String::from_utf8_lossy(&c).contains("__chronus-worker"))
                 };
-                if let Some(p) = support::children(host)
+                if let Some(p) = support::stalls::children(host)
                     .into_iter()
                     .find(|p| !known.contains(p) && worker(*p))
                 {

@@ -82,7 +82,7 @@ fn fds(pid: u32) -> (usize, usize) {
 
 /// The worker processes of `parent`.
 fn workers(parent: u32) -> Vec<u32> {
-    support::children(parent)
+    support::stalls::children(parent)
 }
 
 fn alive(pid: u32) -> bool {

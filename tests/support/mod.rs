@@ -160,27 +160,6 @@ pub fn stop_jackd(child: &mut Child) {
     let _ = child.wait();
 }
 
-/// The child processes of `parent` (chronus's workers), by pid.
-pub fn children(parent: u32) -> Vec<u32> {
-    let mut out = Vec::new();
-    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-            continue;
-        };
-        // The fields after the command name (which may hold spaces): state, ppid, …
-        let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
-        let ppid: Option<u32> = after.split_whitespace().nth(1).and_then(|p| p.parse().ok());
-        if ppid == Some(parent) {
-            out.push(pid);
-        }
-    }
-    out.sort_unstable();
-    out
-}
-
 /// Starts `cmd` (a `chronus run …` whose stderr the caller has set up) with its stdout piped,
 /// and reads its start-up line. Returns the running child and that line.
 ///

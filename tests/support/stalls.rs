@@ -195,14 +195,52 @@ pub fn again_if_the_machine_stalled(body: impl Fn()) {
                 return;
             }
             Err(_) if stalls.stalled() && attempt < ATTEMPTS => {
+                end_children();
                 let line = format!("attempt {attempt} failed during {stalls}: again");
                 println!("{line}");
                 log_retry(&line);
             }
             Err(panic) => {
+                end_children();
                 eprintln!("attempt {attempt} failed; during it: {stalls}");
                 resume_unwind(panic);
             }
+        }
+    }
+}
+
+/// The child processes of `parent` (chronus's workers, or a test's chronus), by pid.
+pub fn children(parent: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // The fields after the command name (which may hold spaces): state, ppid, …
+        let after = stat.rsplit_once(')').map_or("", |(_, r)| r);
+        let ppid: Option<u32> = after.split_whitespace().nth(1).and_then(|p| p.parse().ok());
+        if ppid == Some(parent) {
+            out.push(pid);
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
+/// Ends what a failed attempt left running: this process's child processes (a chronus it
+/// started, perhaps stopped by a SIGSTOP, still holding its port), so that the next attempt,
+/// or the next test, starts clean: SIGCONT, SIGKILL, then reaped.
+fn end_children() {
+    for pid in children(std::process::id()) {
+        let pid = pid as i32;
+        // SAFETY: signals to, and a wait for, a child of this test process.
+        unsafe {
+            libc::kill(pid, libc::SIGCONT);
+            libc::kill(pid, libc::SIGKILL);
+            libc::waitpid(pid, std::ptr::null_mut(), 0);
         }
     }
 }

@@ -336,14 +336,28 @@ fn the_stall_watch_sees_a_cpu_taken_away_and_a_failure_without_a_stall_stands() 
     }
     // A body that fails fails the test: no machine stall on record runs it again forever,
     // and however many times it ran, the failure is what comes out.
+    // What a failed attempt started (a process it never waited for) is ended with it.
     let runs = std::sync::atomic::AtomicU32::new(0);
+    let left = std::sync::Mutex::new(Vec::new());
     let failed = std::panic::catch_unwind(|| {
         stalls::again_if_the_machine_stalled(|| {
             runs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let child = std::process::Command::new("sleep")
+                .arg("30")
+                .spawn()
+                .unwrap();
+            left.lock().unwrap().push(child.id());
+            std::mem::forget(child);
             panic!("a failure of the test's own");
         })
     });
     assert!(failed.is_err(), "the failure stands");
+    for pid in left.into_inner().unwrap() {
+        assert!(
+            !std::path::Path::new(&format!("/proc/{pid}")).exists(),
+            "the failed attempt's process {pid} was left running"
+        );
+    }
     let runs = runs.into_inner();
     assert!((1..=3).contains(&runs), "{runs} attempts");
     // A body that passes runs once.
