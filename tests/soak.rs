@@ -243,8 +243,10 @@ fn lazy_tcp_client(port: u16, control: &UdpSocket) {
 
 #[test]
 fn soak_under_traffic_and_faults() {
-    // A stall counts only if it outlasts the lookahead (8 blocks of 64 at 48 kHz).
-    support::stalls::again_if_the_machine_stalled_for(10_000_000, || {
+    // A stall counts only if it is half the lookahead (8 blocks of 64 at 48 kHz: 10.7 ms) or
+    // more: two such close together can cost a block, and the minute holds a few short ones
+    // on any of these machines.
+    support::stalls::again_if_the_machine_stalled_for(5_000_000, || {
         let secs = seconds();
         let port = support::free_port();
         let wav = support::scratch("soak", "soak.wav");
