@@ -139,21 +139,21 @@ fn allowed_cpus() -> Vec<usize> {
         .collect()
 }
 
-/// A watcher's loop: pinned to `cpu`, at real-time priority if allowed.
-fn watch(cpu: usize, stop: &AtomicBool, started: &AtomicU64) -> Watched {
+/// Pins the calling thread to `cpu` and asks for SCHED_FIFO at `priority`; whether both were
+/// granted.
+fn pin_realtime(cpu: usize, priority: i32) -> bool {
     // SAFETY: a zeroed cpu_set_t is an empty set; CPU_SET adds `cpu` (< CPU_SETSIZE).
     let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
     // SAFETY: as above.
     unsafe { libc::CPU_SET(cpu, &mut set) };
     // SAFETY: pins the calling thread (0) to the set, of the size passed.
     let pinned = unsafe { libc::sched_setaffinity(0, std::mem::size_of_val(&set), &set) } == 0;
-    let param = libc::sched_param {
-        sched_priority: PRIORITY,
-    };
-    // SAFETY: sets the calling thread's own policy with a valid sched_param.
-    let realtime = pinned
-        && unsafe { libc::pthread_setschedparam(libc::pthread_self(), libc::SCHED_FIFO, &param) }
-            == 0;
+    pinned && chronus_engine::rt::try_realtime(priority)
+}
+
+/// A watcher's loop: pinned to `cpu`, at real-time priority if allowed.
+fn watch(cpu: usize, stop: &AtomicBool, started: &AtomicU64) -> Watched {
+    let realtime = pin_realtime(cpu, PRIORITY);
     started.fetch_add(1, Relaxed);
     let (mut worst, mut count) = (0u64, 0u64);
     let mut deadline = now_ns();
@@ -275,19 +275,7 @@ fn log_retry(line: &str) {
 /// Returns false (doing nothing) without the right to real-time priority.
 pub fn take_a_cpu(cpu: usize, ms: u64) -> bool {
     std::thread::spawn(move || {
-        // SAFETY: as in `watch`: pins the calling thread to one CPU of a zeroed set.
-        let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-        // SAFETY: as above.
-        unsafe { libc::CPU_SET(cpu, &mut set) };
-        // SAFETY: as above.
-        if unsafe { libc::sched_setaffinity(0, std::mem::size_of_val(&set), &set) } != 0 {
-            return false;
-        }
-        let param = libc::sched_param { sched_priority: 95 };
-        // SAFETY: sets the calling thread's own policy with a valid sched_param.
-        if unsafe { libc::pthread_setschedparam(libc::pthread_self(), libc::SCHED_FIFO, &param) }
-            != 0
-        {
+        if !pin_realtime(cpu, 95) {
             return false;
         }
         let until = now_ns() + ms * 1_000_000;

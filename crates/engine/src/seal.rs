@@ -35,6 +35,19 @@ pub enum SealAt {
     MidPeriod,
 }
 
+impl SealAt {
+    /// The lowest latency a command can have, in blocks, besides the device's buffer: the
+    /// lookahead and, sealed at the tick, the block the output seals it into; half of that
+    /// block sealed at mid-period.
+    pub fn least_latency_blocks(self, lookahead: usize) -> f64 {
+        lookahead as f64
+            + match self {
+                SealAt::Tick => 1.0,
+                SealAt::MidPeriod => 0.5,
+            }
+    }
+}
+
 /// Seals every block up to `through` not sealed yet, each with the published sequence
 /// number as its claimer read it, and wakes a worker waiting for one. Called by the output
 /// (its real-time callback) and the sealer thread. Never allocates, never blocks.

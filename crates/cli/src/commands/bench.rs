@@ -5,7 +5,7 @@ use chronus_engine::backend::{Backend, NullBackend, Stream, StreamConfig};
 use chronus_engine::{Engine, EngineConfig, WorkerMode};
 use std::time::{Duration, Instant};
 
-pub(crate) mod latency;
+mod latency;
 mod samples;
 
 /// Arguments of `chronus bench`.
@@ -508,10 +508,7 @@ fn osc(args: &BenchArgs) -> Result<()> {
         percentile(&lat, 0.5) / block_ms,
         percentile(&lat, 0.99) / block_ms,
         block_ms
-            * latency::least_blocks(
-                args.lookahead.unwrap_or(4),
-                chronus_engine::SealAt::default()
-            )
+            * chronus_engine::SealAt::default().least_latency_blocks(args.lookahead.unwrap_or(4))
     );
     println!("{limited}");
     Ok(())

@@ -582,7 +582,7 @@ pub fn run(args: RunArgs) -> Result<()> {
         .with_context(|| format!("the {backend_name} backend did not start"))?;
     let got = stream.obtained();
     let device_frames = stream.device_latency_frames().unwrap_or(0);
-    let latency_ms = super::bench::latency::least_blocks(lookahead, args.seal.into())
+    let latency_ms = chronus_engine::SealAt::from(args.seal).least_latency_blocks(lookahead)
         * args.block as f64
         * 1000.0
         / f64::from(sample_rate)

@@ -66,17 +66,6 @@ impl Drop for Load {
     }
 }
 
-/// The lowest latency a command can have, in blocks, besides the device's buffer: the
-/// lookahead and, when it is sealed at the tick, the block the output seals it into; half
-/// of that block when it is sealed at mid-period (`chronus_engine::SealAt`).
-pub fn least_blocks(lookahead: usize, seal: SealAt) -> f64 {
-    lookahead as f64
-        + match seal {
-            SealAt::Tick => 1.0,
-            SealAt::MidPeriod => 0.5,
-        }
-}
-
 fn measure(args: &BenchArgs, backend: BackendKind, seal: SealAt) -> Result<Row> {
     let seconds = seconds(args);
     let choice = Choice {
@@ -182,7 +171,7 @@ fn measure(args: &BenchArgs, backend: BackendKind, seal: SealAt) -> Result<Row> 
         block: obtained.block.max(args.block),
         device_frames,
         lookahead,
-        configured_ms: least_blocks(lookahead, seal) * args.block as f64 * 1e3 / sr
+        configured_ms: seal.least_latency_blocks(lookahead) * args.block as f64 * 1e3 / sr
             + device_frames as f64 * 1e3 / sr,
         median_ms: percentile(&lat_ms, 0.5),
         p99_ms: percentile(&lat_ms, 0.99),
