@@ -286,6 +286,12 @@ impl Engine {
         self.shared.metrics.snapshot()
     }
 
+    /// The fewest blocks that were ready ahead of the output since the last call: see
+    /// [`Metrics::take_least_lead`].
+    pub fn take_least_lead(&self) -> Option<u64> {
+        self.shared.metrics.take_least_lead()
+    }
+
     /// The metrics handle (for backends that report xruns).
     pub fn metrics_handle(&self) -> Arc<Metrics> {
         self.shared.metrics.clone()

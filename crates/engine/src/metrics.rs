@@ -47,6 +47,9 @@ pub struct Metrics {
     pub(crate) sealed_through: AtomicU64,
     /// What the output plays, measured (peak, RMS, scope) and what sounds.
     pub(crate) meter: crate::meter::Meter,
+    /// The fewest blocks ready beyond the one played, plus one, since it was last taken
+    /// ([`Metrics::take_least_lead`]); 0: no block played since. Written by the output only.
+    pub(crate) least_lead: AtomicU64,
 }
 
 /// A copy of the metrics at one moment.
@@ -107,6 +110,24 @@ pub struct MetricsSnapshot {
 }
 
 impl Metrics {
+    /// Output side, real-time thread: notes that when a block was played, the worker furthest
+    /// ahead had `lead` more blocks ready beyond it.
+    pub(crate) fn note_lead(&self, lead: u64) {
+        let least = self.least_lead.load(Relaxed);
+        if least == 0 || lead < least - 1 {
+            self.least_lead.store(lead.saturating_add(1), Relaxed);
+        }
+    }
+
+    /// The fewest blocks that were ready beyond the one being played, in the online worker
+    /// furthest ahead, since the last call (`None`: no block was played since). How close the
+    /// output came to an underrun: the lookahead less one is as far as it can be; 0 is a
+    /// block rendered just in time (or none: an underrun). (A block played during the call
+    /// may go uncounted.)
+    pub fn take_least_lead(&self) -> Option<u64> {
+        self.least_lead.swap(0, Relaxed).checked_sub(1)
+    }
+
     /// The meter: peak and RMS of what the output plays, and what sounds.
     pub fn meter(&self) -> crate::meter::MeterReading {
         self.meter.read()

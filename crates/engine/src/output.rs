@@ -116,6 +116,7 @@ impl Output {
             }
             BlockSource::Active
         } else if let Some(i) = self.take(standby, k, out) {
+
             info = i;
             self.metrics.active.store(standby as u32, Release);
             self.metrics.failovers.fetch_add(1, Relaxed);
@@ -129,6 +130,14 @@ impl Output {
             self.metrics.lost_samples.fetch_add(n as u64, Relaxed);
             BlockSource::Silence
         };
+        // How far ahead of the output either worker is: the blocks it could fail over to.
+        let lead = self
+            .slots
+            .iter()
+            .filter(|s| s.online())
+            .map(|s| s.next_block().saturating_sub(k + 1))
+            .max();
+        self.metrics.note_lead(lead.unwrap_or(0));
         // What is played is what is recorded (silence included), before the block counts as
         // played: a recording stopped after that has it.
         self.tap.push(out, self.channels);

@@ -369,12 +369,19 @@ enum Leader {
 
 /// Poison containment, on the follower's real-time thread, between two blocks: waits until
 /// its leader (`twin`) has rendered block `b` or failed in it. A bounded wait: it sleeps in
-/// slices of 50 µs, and gives up after half the lookahead's time (half a block period at
-/// least), which leaves the other half to render the block before the output may need it
-/// from this worker.
+/// slices of 50 µs, and gives up when the output will ask for `b` in half the lookahead's
+/// time (half a block period from now at the least), which leaves that half to render the
+/// block before the output may need it from this worker. Counted from when the output needs
+/// the block, not from when the wait began: a follower held back block after block by a
+/// leader that stopped between blocks stays half the lookahead ahead of the output, instead
+/// of losing half of what is left at each block.
 fn await_leader(slot: &Slot, twin: &Twin, b: u64, generation: u32) -> Leader {
     let period_ns = slot.block() as f64 * 1e9 / slot.sample_rate();
-    let patience_ns = (period_ns * slot.lookahead() as f64 / 2.0).max(period_ns / 2.0) as u64;
+    // The output asks for `b` after playing the blocks before it: `b - consumed` periods from
+    // now, less what has passed of the current one.
+    let ahead = b.saturating_sub(slot.consumed()) as f64;
+    let patience_ns =
+        (period_ns * (ahead - slot.lookahead() as f64 / 2.0)).max(period_ns / 2.0) as u64;
     let deadline = crate::rt::monotonic_ns() + patience_ns;
     loop {
         if twin.failing() == Some(b) {

@@ -171,6 +171,66 @@ fn sigstop_stalls_the_active_worker() {
     });
 }
 
+/// Poison containment makes the standby follow the active worker: it renders a block that
+/// brought commands only once its leader has. With a command in every block, a leader stopped
+/// between blocks holds its follower back block after block until the output fails over. The
+/// follower gives up on each block when the output will need it in half the lookahead, so it
+/// stays that far ahead; counted from when its wait began, it lost half of what was left at
+/// each block, and the output took it over with no block to spare (a lead of 0: any hiccup of
+/// the machine then was an underrun, as in the soak).
+#[test]
+fn a_leader_stopped_between_blocks_leaves_its_follower_half_the_lookahead() {
+    use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+    common::stalls::again_if_the_machine_stalled(|| {
+        let mut least = Vec::new();
+        let (_, m) = play_with(
+            WorkerMode::Process,
+            &phrase(1.0),
+            Length::AtLeast(blocks()),
+            "stopped-leader.wav",
+            |engine| {
+                let touch = engine
+                    .resolve("/mod/filter/q", &[chronus_engine::Arg::Float(0.8)])
+                    .unwrap();
+                let done = AtomicBool::new(false);
+                std::thread::scope(|s| {
+                    // A command in every block (a period is 1.3 ms).
+                    s.spawn(|| {
+                        while !done.load(Relaxed) {
+                            engine.send(touch).unwrap();
+                            std::thread::sleep(Duration::from_micros(300)); // pacing
+                        }
+                    });
+                    while least.len() < 5 {
+                        wait_both_online(engine);
+                        std::thread::sleep(Duration::from_millis(200));
+                        let stalls = engine.metrics().faults_stall;
+                        engine.take_least_lead();
+                        if !signal_online(engine, engine.active_slot(), libc::SIGSTOP) {
+                            continue;
+                        }
+                        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+                        while engine.metrics().faults_stall == stalls {
+                            assert!(std::time::Instant::now() < deadline, "never replaced");
+                            std::thread::sleep(Duration::from_millis(1)); // poll interval
+                        }
+                        wait_both_online(engine);
+                        least.push(engine.take_least_lead().expect("blocks played"));
+                    }
+                    done.store(true, Relaxed);
+                });
+            },
+        );
+        println!("least lead at each stop (blocks): {least:?}; {m:?}");
+        let lookahead = config(WorkerMode::Process).lookahead as u64;
+        assert_eq!(m.underruns, 0, "underruns");
+        assert!(
+            least.iter().all(|&l| l >= lookahead / 2 - 1),
+            "a stopped leader left its follower {least:?} blocks ahead of the output, of {lookahead}"
+        );
+    });
+}
+
 /// Injects `fault` four times into the active worker and checks the output is untouched.
 fn injected(fault: InjectedFault, mode: WorkerMode) {
     retried_when_the_clock_was_late(|| {
