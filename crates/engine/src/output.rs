@@ -116,7 +116,6 @@ impl Output {
             }
             BlockSource::Active
         } else if let Some(i) = self.take(standby, k, out) {
-
             info = i;
             self.metrics.active.store(standby as u32, Release);
             self.metrics.failovers.fetch_add(1, Relaxed);
