@@ -165,154 +165,156 @@ impl Drop for Cleanup<'_> {
 
 #[test]
 fn the_live_meter_in_tmux_reads_a_tone_at_its_level_and_flashes_a_failover() {
-    let dir = support::scratch("jam", "tmux-meter");
-    std::fs::create_dir_all(&dir).unwrap();
-    let port = support::free_port().to_string();
-    let (synth, line) = support::start_run(
-        support::chronus()
-            .args([
-                "run",
-                "--backend",
-                "null",
-                "--osc",
-                &format!("127.0.0.1:{port}"),
-            ])
-            .stderr(std::process::Stdio::null()),
-    );
-    let mut cleanup = Cleanup {
-        synth,
-        tmux_dir: &dir,
-    };
-    let pids = support::worker_pids(&line);
-    assert_eq!(pids.len(), 2, "{line}");
-    let send = |args: &[&str]| {
-        let out = support::chronus()
-            .args(["send", "--port", &port])
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "send {args:?}: {out:?}");
-    };
-    // A4 at velocity 1: the template's gain 0.5 at the envelope's sustain 0.7 = 0.35 peak,
-    // less the 1 kHz lowpass's 0.16 dB at 440 Hz: -9.28 dBFS peak, -12.29 dBFS RMS; in the
-    // centre of the stereo field (the default), each side 3.01 dB below: -12.29 and -15.30.
-    send(&["/note/on", "A4", "1"]);
-    let session = format!("meter{}", std::process::id());
-    let bin = env!("CARGO_BIN_EXE_chronus");
-    let cmd = format!("{bin} status --watch --port {port}");
-    tmux(
-        &dir,
-        &[
-            "new-session",
-            "-d",
-            "-s",
-            &session,
-            "-x",
-            "110",
-            "-y",
-            "14",
-            &cmd,
-        ],
-    );
-    // Steady: the note's attack has passed and the peak hold has let go of it (the hold
-    // reads what the peak reads).
-    let screen = wait_until_screen(&dir, &session, |screen| {
-        screen.contains("1 notes held")
-            && reading(screen, "peak", "dBFS").is_some_and(|p| {
-                let hold = screen
-                    .lines()
-                    .find(|l| l.starts_with("peak"))
-                    .and_then(|l| l.rsplit("hold").next())
-                    .and_then(|h| h.split_whitespace().next())
-                    .and_then(|h| h.parse::<f64>().ok());
-                hold.is_some_and(|h| (h - p).abs() < 0.05) && p < -12.0
-            })
-    });
-    println!("{screen}");
-    for side in ["1", "2"] {
-        let (peak, rms) = (
-            reading(&screen, &format!("peak {side}"), "dBFS").expect(&screen),
-            reading(&screen, &format!("rms  {side}"), "dBFS").expect(&screen),
+    support::stalls::again_if_the_machine_stalled(|| {
+        let dir = support::scratch("jam", "tmux-meter");
+        std::fs::create_dir_all(&dir).unwrap();
+        let port = support::free_port().to_string();
+        let (synth, line) = support::start_run(
+            support::chronus()
+                .args([
+                    "run",
+                    "--backend",
+                    "null",
+                    "--osc",
+                    &format!("127.0.0.1:{port}"),
+                ])
+                .stderr(std::process::Stdio::null()),
         );
+        let mut cleanup = Cleanup {
+            synth,
+            tmux_dir: &dir,
+        };
+        let pids = support::worker_pids(&line);
+        assert_eq!(pids.len(), 2, "{line}");
+        let send = |args: &[&str]| {
+            let out = support::chronus()
+                .args(["send", "--port", &port])
+                .args(args)
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "send {args:?}: {out:?}");
+        };
+        // A4 at velocity 1: the template's gain 0.5 at the envelope's sustain 0.7 = 0.35 peak,
+        // less the 1 kHz lowpass's 0.16 dB at 440 Hz: -9.28 dBFS peak, -12.29 dBFS RMS; in the
+        // centre of the stereo field (the default), each side 3.01 dB below: -12.29 and -15.30.
+        send(&["/note/on", "A4", "1"]);
+        let session = format!("meter{}", std::process::id());
+        let bin = env!("CARGO_BIN_EXE_chronus");
+        let cmd = format!("{bin} status --watch --port {port}");
+        tmux(
+            &dir,
+            &[
+                "new-session",
+                "-d",
+                "-s",
+                &session,
+                "-x",
+                "110",
+                "-y",
+                "14",
+                &cmd,
+            ],
+        );
+        // Steady: the note's attack has passed and the peak hold has let go of it (the hold
+        // reads what the peak reads).
+        let screen = wait_until_screen(&dir, &session, |screen| {
+            screen.contains("1 notes held")
+                && reading(screen, "peak", "dBFS").is_some_and(|p| {
+                    let hold = screen
+                        .lines()
+                        .find(|l| l.starts_with("peak"))
+                        .and_then(|l| l.rsplit("hold").next())
+                        .and_then(|h| h.split_whitespace().next())
+                        .and_then(|h| h.parse::<f64>().ok());
+                    hold.is_some_and(|h| (h - p).abs() < 0.05) && p < -12.0
+                })
+        });
+        println!("{screen}");
+        for side in ["1", "2"] {
+            let (peak, rms) = (
+                reading(&screen, &format!("peak {side}"), "dBFS").expect(&screen),
+                reading(&screen, &format!("rms  {side}"), "dBFS").expect(&screen),
+            );
+            assert!(
+                (peak + 12.29).abs() < 0.3,
+                "peak {side}: {peak} dBFS:\n{screen}"
+            );
+            assert!(
+                (rms + 15.30).abs() < 0.3,
+                "rms {side}: {rms} dBFS:\n{screen}"
+            );
+            // The bar is drawn to the level: -12.3 dBFS on a 60 dB scale fills 79.5 % of it.
+            let bar_line = screen
+                .lines()
+                .find(|l| l.starts_with(&format!("peak {side}")))
+                .unwrap();
+            let (full, empty) = (
+                bar_line.matches('█').count() as f64,
+                bar_line.matches('·').count() as f64 + bar_line.matches('│').count() as f64,
+            );
+            let share = full / (full + empty);
+            assert!((share - 0.795).abs() < 0.03, "bar {share:.3}: {bar_line}");
+        }
+        // The spectrum's loudest band is the one holding 440 Hz.
+        let spectrum_line = screen.lines().find(|l| l.starts_with("spectrum")).unwrap();
         assert!(
-            (peak + 12.29).abs() < 0.3,
-            "peak {side}: {peak} dBFS:\n{screen}"
+            spectrum_line.contains('█') || spectrum_line.contains('▇'),
+            "{spectrum_line}"
         );
+        // A pattern playing shows its step.
+        send(&["/seq/target", "0", "adsr"]);
+        send(&["/seq/pattern", "0", "x.x.x.x.x.x.x.x."]);
+        send(&["/seq/start"]);
+        let screen = wait_for_screen(&dir, &session, "pattern step");
+        assert!(screen.contains("/16"), "{screen}");
+        // A worker killed: the failover and the respawn show, the faults line flashing (red).
+        // SAFETY: SIGKILL to a worker of the chronus under test.
+        assert_eq!(unsafe { libc::kill(pids[0], libc::SIGKILL) }, 0);
+        let screen = wait_for_screen(&dir, &session, "respawns 1");
+        assert!(screen.contains("respawns 1"), "{screen}");
+        let colours = tmux(&dir, &["capture-pane", "-p", "-e", "-t", &session]);
+        let faults = colours.lines().find(|l| l.contains("failovers")).unwrap();
+        // A red background: SGR 41, or 48;5;1 in tmux's 256-colour form.
+        let red = ["\x1b[41m", ";41m", "48;5;1m"]
+            .iter()
+            .any(|c| faults.contains(c));
         assert!(
-            (rms + 15.30).abs() < 0.3,
-            "rms {side}: {rms} dBFS:\n{screen}"
+            red && faults.contains("failovers 1"),
+            "not flashing: {faults:?}"
         );
-        // The bar is drawn to the level: -12.3 dBFS on a 60 dB scale fills 79.5 % of it.
-        let bar_line = screen
-            .lines()
-            .find(|l| l.starts_with(&format!("peak {side}")))
+        // q leaves the meter (the pane's program exits, and with it the session).
+        tmux(&dir, &["send-keys", "-t", &session, "q"]);
+        let end = Instant::now() + Duration::from_secs(5);
+        let alive = || {
+            Command::new("tmux")
+                .env("TMUX_TMPDIR", &dir)
+                .env_remove("TMUX")
+                .args(["has-session", "-t", &session])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        };
+        while alive() {
+            assert!(Instant::now() < end, "q did not leave the meter");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        tmux(&dir, &["kill-server"]);
+        // Not a terminal: the text status, every half second.
+        let mut piped = support::chronus()
+            .args(["status", "--watch", "--port", &port])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
             .unwrap();
-        let (full, empty) = (
-            bar_line.matches('█').count() as f64,
-            bar_line.matches('·').count() as f64 + bar_line.matches('│').count() as f64,
-        );
-        let share = full / (full + empty);
-        assert!((share - 0.795).abs() < 0.03, "bar {share:.3}: {bar_line}");
-    }
-    // The spectrum's loudest band is the one holding 440 Hz.
-    let spectrum_line = screen.lines().find(|l| l.starts_with("spectrum")).unwrap();
-    assert!(
-        spectrum_line.contains('█') || spectrum_line.contains('▇'),
-        "{spectrum_line}"
-    );
-    // A pattern playing shows its step.
-    send(&["/seq/target", "0", "adsr"]);
-    send(&["/seq/pattern", "0", "x.x.x.x.x.x.x.x."]);
-    send(&["/seq/start"]);
-    let screen = wait_for_screen(&dir, &session, "pattern step");
-    assert!(screen.contains("/16"), "{screen}");
-    // A worker killed: the failover and the respawn show, the faults line flashing (red).
-    // SAFETY: SIGKILL to a worker of the chronus under test.
-    assert_eq!(unsafe { libc::kill(pids[0], libc::SIGKILL) }, 0);
-    let screen = wait_for_screen(&dir, &session, "respawns 1");
-    assert!(screen.contains("respawns 1"), "{screen}");
-    let colours = tmux(&dir, &["capture-pane", "-p", "-e", "-t", &session]);
-    let faults = colours.lines().find(|l| l.contains("failovers")).unwrap();
-    // A red background: SGR 41, or 48;5;1 in tmux's 256-colour form.
-    let red = ["\x1b[41m", ";41m", "48;5;1m"]
-        .iter()
-        .any(|c| faults.contains(c));
-    assert!(
-        red && faults.contains("failovers 1"),
-        "not flashing: {faults:?}"
-    );
-    // q leaves the meter (the pane's program exits, and with it the session).
-    tmux(&dir, &["send-keys", "-t", &session, "q"]);
-    let end = Instant::now() + Duration::from_secs(5);
-    let alive = || {
-        Command::new("tmux")
-            .env("TMUX_TMPDIR", &dir)
-            .env_remove("TMUX")
-            .args(["has-session", "-t", &session])
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    while alive() {
-        assert!(Instant::now() < end, "q did not leave the meter");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    tmux(&dir, &["kill-server"]);
-    // Not a terminal: the text status, every half second.
-    let mut piped = support::chronus()
-        .args(["status", "--watch", "--port", &port])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
+        let mut first = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(piped.stdout.as_mut().unwrap()),
+            &mut first,
+        )
         .unwrap();
-    let mut first = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(piped.stdout.as_mut().unwrap()),
-        &mut first,
-    )
-    .unwrap();
-    let _ = piped.kill();
-    let _ = piped.wait();
-    assert!(first.contains("chronus  48000 Hz"), "{first:?}");
-    // SAFETY: SIGINT to the chronus under test.
-    unsafe { libc::kill(cleanup.synth.id() as i32, libc::SIGINT) };
-    assert!(cleanup.synth.wait().unwrap().success());
+        let _ = piped.kill();
+        let _ = piped.wait();
+        assert!(first.contains("chronus  48000 Hz"), "{first:?}");
+        // SAFETY: SIGINT to the chronus under test.
+        unsafe { libc::kill(cleanup.synth.id() as i32, libc::SIGINT) };
+        assert!(cleanup.synth.wait().unwrap().success());
+    });
 }
