@@ -121,7 +121,7 @@ impl Metrics {
 
     /// The fewest blocks that were ready beyond the one being played, in the online worker
     /// furthest ahead, since the last call (`None`: no block was played since). How close the
-    /// output came to an underrun: the lookahead less one is as far as it can be; 0 is a
+    /// output came to an underrun: the lookahead is as far as it can be; 0 is a
     /// block rendered just in time (or none: an underrun). (A block played during the call
     /// may go uncounted.)
     pub fn take_least_lead(&self) -> Option<u64> {
