@@ -378,7 +378,7 @@ enum Leader {
 fn await_leader(slot: &Slot, twin: &Twin, b: u64, generation: u32) -> Leader {
     let period_ns = slot.block() as f64 * 1e9 / slot.sample_rate();
     // The output asks for `b` after playing the blocks before it: `b - consumed` periods from
-    // now, less what has passed of the current one.
+    // now at the least (and what is left of the current one).
     let ahead = b.saturating_sub(slot.consumed()) as f64;
     let patience_ns =
         (period_ns * (ahead - slot.lookahead() as f64 / 2.0)).max(period_ns / 2.0) as u64;
