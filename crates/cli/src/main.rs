@@ -104,8 +104,6 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    // Before any thread: a long-running host's memory stays flat (see the function).
-    chronus_engine::heap::bound_arenas();
     // A worker process is this binary re-executed by the engine: it never returns from here.
     chronus_engine::run_if_worker();
     let cli = Cli::parse();

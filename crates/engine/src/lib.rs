@@ -55,7 +55,6 @@ mod error;
 mod failure_mark;
 pub mod fault;
 mod futex;
-pub mod heap;
 mod journal;
 mod lockstep;
 pub mod meter;

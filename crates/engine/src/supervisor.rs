@@ -61,6 +61,9 @@ pub(crate) struct Supervisor {
     /// The last state a healthy worker gave (block, bytes): where a restart after both
     /// workers died picks up (and replays the engine's journal of the commands since).
     checkpoint: Option<(u64, Vec<u8>)>,
+    /// The buffer the next checkpoint is read into (the one before's, once it is replaced):
+    /// two buffers for good, not an allocation per checkpoint.
+    spare: Vec<u8>,
     /// A checkpoint asked of this slot and not yet given, when, and its request's number
     /// (the checkpoint holds every command numbered below).
     checkpoint_asked: Option<(usize, Instant, u64)>,
@@ -115,6 +118,7 @@ impl Supervisor {
             streak: [0, 0],
             retry_at: [None, None],
             checkpoint: None,
+            spare: Vec::new(),
             checkpoint_asked: None,
             failed_in: [None, None],
             first_block: [0, 0],
@@ -172,14 +176,15 @@ impl Supervisor {
         let Some((s, asked, seq)) = self.checkpoint_asked else {
             return;
         };
-        if let Some(snap) = self.shared.slots[s].read_snapshot() {
+        if let Some(block) = self.shared.slots[s].read_snapshot_into(&mut self.spare) {
             self.shared.slots[s].clear_snapshot();
             if self.shared.slots[s].deferred_block().is_some() {
                 // It may lack commands it put off that the journal would then forget.
                 self.checkpoint_asked = None;
                 return;
             }
-            self.keep_checkpoint(snap, seq);
+            let bytes = std::mem::take(&mut self.spare);
+            self.keep_checkpoint((block, bytes), seq);
         } else if asked.elapsed() > CHECKPOINT_EVERY {
             self.checkpoint_asked = None;
         }
@@ -188,7 +193,9 @@ impl Supervisor {
     /// Keeps a checkpoint that holds every command numbered below `seq`: the journal forgets
     /// those.
     fn keep_checkpoint(&mut self, snap: (u64, Vec<u8>), seq: u64) {
-        self.checkpoint = Some(snap);
+        if let Some((_, old)) = self.checkpoint.replace(snap) {
+            self.spare = old;
+        }
         self.checkpoint_asked = None;
         let mut control = self.shared.lock();
         control.journal.cut(seq);
