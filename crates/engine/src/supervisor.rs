@@ -218,6 +218,9 @@ impl Supervisor {
         crate::rt::try_realtime(crate::rt::SUPERVISOR_PRIORITY);
         let period = self.shared.config.block as f64 / self.shared.config.sample_rate;
         let timeout_ms = ((period * 1000.0).ceil() as i32).max(1);
+        // A gap in this loop longer than a stall takes (and one poll): the supervisor was away.
+        let away_ns =
+            (period * 1e9) as u64 * self.shared.config.stall_blocks + timeout_ms as u64 * 1_000_000;
         while !self.shared.stop.load(Acquire) {
             let mut fds: Vec<libc::pollfd> = self
                 .handles
@@ -237,8 +240,7 @@ impl Supervisor {
             // The moment a death became visible: taken before anything else is done.
             let woke_ns = crate::rt::monotonic_ns();
             // Away for longer than a stall takes: silence seen from here on only.
-            let stall_ns = (period * 1e9) as u64 * self.shared.config.stall_blocks;
-            if woke_ns.saturating_sub(self.last_woke) > stall_ns + (timeout_ms as u64) * 1_000_000 {
+            if woke_ns.saturating_sub(self.last_woke) > away_ns {
                 self.watching_since = woke_ns;
             }
             self.last_woke = woke_ns;
