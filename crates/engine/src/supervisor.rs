@@ -74,13 +74,6 @@ pub(crate) struct Supervisor {
     checkpoint_at: Instant,
     /// Per slot: the first block its worker renders (where its snapshot or restart puts it).
     first_block: [u64; 2],
-    /// Since when the supervisor has watched without a break (monotonic ns): a worker's
-    /// silence counts only from then. A supervisor that was not running (its whole process
-    /// stopped and continued, or starved by the real-time threads above it while the output
-    /// caught up after a pause) cannot tell a stalled worker from one it did not see beat.
-    watching_since: u64,
-    /// When the supervisor last woke (monotonic ns).
-    last_woke: u64,
 }
 
 /// How often the standby worker is asked for its state (kept for a restart after a double
@@ -129,8 +122,6 @@ impl Supervisor {
             checkpoint_asked: None,
             failed_in: [None, None],
             first_block: [0, 0],
-            watching_since: 0,
-            last_woke: 0,
             // The first checkpoint 200 ms after the start.
             checkpoint_at: now
                 .checked_sub(CHECKPOINT_EVERY - Duration::from_millis(200))
@@ -218,9 +209,6 @@ impl Supervisor {
         crate::rt::try_realtime(crate::rt::SUPERVISOR_PRIORITY);
         let period = self.shared.config.block as f64 / self.shared.config.sample_rate;
         let timeout_ms = ((period * 1000.0).ceil() as i32).max(1);
-        // A gap in this loop longer than a stall takes (and one poll): the supervisor was away.
-        let away_ns =
-            (period * 1e9) as u64 * self.shared.config.stall_blocks + timeout_ms as u64 * 1_000_000;
         while !self.shared.stop.load(Acquire) {
             let mut fds: Vec<libc::pollfd> = self
                 .handles
@@ -239,11 +227,6 @@ impl Supervisor {
             }
             // The moment a death became visible: taken before anything else is done.
             let woke_ns = crate::rt::monotonic_ns();
-            // Away for longer than a stall takes: silence seen from here on only.
-            if woke_ns.saturating_sub(self.last_woke) > away_ns {
-                self.watching_since = woke_ns;
-            }
-            self.last_woke = woke_ns;
             for i in 0..2 {
                 if let Some(f) = self.detect(i) {
                     self.replace(i, f, woke_ns);
@@ -298,7 +281,7 @@ impl Supervisor {
             // busy (or was scheduled late once) keeps beating and is left alone.
             let period_ns = self.shared.config.block as f64 * 1e9 / self.shared.config.sample_rate;
             let now = crate::rt::monotonic_ns();
-            let silent_ns = now.saturating_sub(slot.heartbeat_ns().max(self.watching_since));
+            let silent_ns = now.saturating_sub(slot.heartbeat_ns());
             // A worker on a long job it announced (a snapshot of a big patch, a patch edit)
             // is given until then.
             let busy = now < slot.busy_until();
