@@ -144,9 +144,9 @@ impl Output {
             .publish(&self.metrics.meter, out, self.channels, info);
         self.next = k + 1;
         self.metrics.played_blocks.store(self.next, Release);
-        // Seal the block the workers may now render (unless the sealer did: see `seal.rs`):
-        // every command published so far belongs to it or an earlier one. Then make room for
-        // it.
+        // Make room for the block the workers may now render, and seal it (unless the sealer
+        // does: see `seal.rs`): every command published so far belongs to it or an earlier
+        // one.
         let through = self.next + self.slots[0].lookahead() - self.seal_lag;
         // Poison containment: while both are online, the standby follows the active worker
         // (it takes a block's commands once the active one has rendered the block with them,
@@ -155,10 +155,12 @@ impl Output {
         let both = self.slots[0].online() && self.slots[1].online();
         self.slots[active].set_follows(false);
         self.slots[active ^ 1].set_follows(both);
-        crate::seal::seal_through(&self.slots, &self.metrics, through);
+        // Room first, then the seal the workers wait for (so that they wake once, at the
+        // seal, and find the room there).
         for slot in &self.slots {
             slot.mark_consumed(self.next);
         }
+        crate::seal::seal_through(&self.slots, &self.metrics, through);
         source
     }
 

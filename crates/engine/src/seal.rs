@@ -10,8 +10,8 @@
 //! block half a period later: a command sent in the first half of a period makes it into
 //! that block instead of the next one, which takes half a block off the median latency, for
 //! half a block of the workers' margin (they have `lookahead + ½` periods to render a block
-//! instead of `lookahead + 1`). The default is [`SealAt::Tick`]: on the shared VMs here the
-//! sealer's extra wake-ups each period cost JACK xruns (see `docs/design.md`, "Seals").
+//! instead of `lookahead + 1`). The default is [`SealAt::Tick`]: on the shared VMs here
+//! mid-period seals cost JACK xruns under load (see `docs/design.md`, "Seals").
 //!
 //! The protocol: a sealer reads the published sequence number, then claims the next block
 //! with one compare-and-swap on [`Metrics`]' `sealed_through`, and the winner writes that

@@ -36,6 +36,11 @@ pub const EDIT_BYTES: usize = 16 * 1024;
 /// Bytes available for a state snapshot (delay and reverb lines included: a 2 s delay at
 /// 192 kHz is 1.5 MB). The memfd is sparse: only the pages a snapshot writes are backed.
 pub const SNAPSHOT_CAPACITY: usize = 16 << 20;
+
+/// `waiting`: the worker sleeps until the output makes room for its next block.
+const WAITS_FOR_ROOM: u32 = 1;
+/// `waiting`: the worker sleeps until its next block is sealed.
+const WAITS_FOR_SEAL: u32 = 2;
 const MAGIC: u64 = 0x6368_726f_6e75_7331; // "chronus1"
 
 /// This build of the engine (a hash of the sources that shape a slot, the wire and the
@@ -594,7 +599,7 @@ impl Slot {
                 return true;
             }
             let seen = h.wake.load(Acquire);
-            h.waiting.store(1, SeqCst);
+            h.waiting.store(WAITS_FOR_ROOM, SeqCst);
             if b > h.consumed.load(SeqCst) + lookahead && h.stop.load(SeqCst) == 0 {
                 crate::futex::wait(&h.wake, seen, std::time::Duration::from_millis(100));
             }
@@ -653,8 +658,8 @@ impl Slot {
     }
 
     /// Worker side: waits (futex) until block `b` is sealed; `None` when asked to stop or the
-    /// slot changed hands. The output seals a block before it makes room for it, so this
-    /// normally returns at once.
+    /// slot changed hands. The worker waits for this first: the seal comes with the room for
+    /// the block or after it, so [`Slot::wait_for_room`] then normally returns at once.
     pub(crate) fn wait_for_seal(&self, b: u64, generation: u32) -> Option<u64> {
         let h = &self.layout().header;
         loop {
@@ -665,7 +670,7 @@ impl Slot {
                 return None;
             }
             let seen = h.wake.load(Acquire);
-            h.waiting.store(1, SeqCst);
+            h.waiting.store(WAITS_FOR_SEAL, SeqCst);
             if self.seal(b).is_none() {
                 crate::futex::wait(&h.wake, seen, std::time::Duration::from_millis(10));
             }
@@ -863,12 +868,13 @@ impl Slot {
 
     /// Output side: records that block `index` has been played and wakes the worker if it
     /// waits for room (one non-blocking futex wake, only then).
-    /// Sealer side: wakes the worker if it waits (for a seal, or for room). At most one
+    /// Sealer side: wakes the worker if it waits for a seal (one that waits for room is woken
+    /// by [`Slot::mark_consumed`]: each wake-up is for what the worker waits for). At most one
     /// non-blocking futex wake. Real-time thread.
     pub(crate) fn wake_waiter(&self) {
         let h = &self.layout().header;
         h.wake.fetch_add(1, SeqCst);
-        if h.waiting.load(SeqCst) != 0 {
+        if h.waiting.load(SeqCst) == WAITS_FOR_SEAL {
             crate::futex::wake_all(&h.wake);
         }
     }
@@ -877,7 +883,7 @@ impl Slot {
         let h = &self.layout().header;
         h.consumed.store(next, SeqCst);
         h.wake.fetch_add(1, SeqCst);
-        if h.waiting.load(SeqCst) != 0 {
+        if h.waiting.load(SeqCst) == WAITS_FOR_ROOM {
             crate::futex::wake_all(&h.wake);
         }
     }

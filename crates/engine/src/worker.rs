@@ -165,12 +165,14 @@ pub(crate) fn run(
     // The DSP load, smoothed: render time over block time.
     let period_ns = block as f64 * 1e9 / slot.sample_rate();
     let mut load = 0.0f64;
-    while slot.wait_for_room(b, generation) {
-        // The seal says which commands belong to this block: both workers read the same seal,
-        // so they apply the same commands at the same sample, whatever their timing.
-        let Some(sealed) = slot.wait_for_seal(b, generation) else {
+    // The seal says which commands belong to this block: both workers read the same seal, so
+    // they apply the same commands at the same sample, whatever their timing. It is waited for
+    // first: it comes with the room for the block or after it (half a period after, sealed at
+    // mid-period), so the worker is woken once a block and the room is there when it wakes.
+    while let Some(sealed) = slot.wait_for_seal(b, generation) {
+        if !slot.wait_for_room(b, generation) {
             break;
-        };
+        }
         // Poison containment: a follower takes a block's commands only once its leader has
         // rendered the block with them; if the leader failed there, they are passed over (a
         // snapshot request changes no sound, and a fault aimed at this worker alone is its

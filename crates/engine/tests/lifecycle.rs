@@ -434,3 +434,66 @@ fn a_command_before_the_mid_period_seal_lands_a_block_earlier() {
         }
     });
 }
+
+/// The voluntary context switches of this process's worker threads so far (each a sleep on
+/// the slot's futex that a waker ended, or a timed-out wait).
+fn worker_switches() -> u64 {
+    std::fs::read_dir("/proc/self/task")
+        .unwrap()
+        .filter_map(|t| {
+            let dir = t.ok()?.path();
+            let comm = std::fs::read_to_string(dir.join("comm")).ok()?;
+            (comm.trim() == "chronus-worker").then_some(dir)
+        })
+        .map(|dir| {
+            let status = std::fs::read_to_string(dir.join("status")).unwrap();
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .unwrap()
+        })
+        .sum()
+}
+
+/// A worker waits for its block's seal, then for its room, and is woken only for what it
+/// waits for: once a block at either seal point (with mid-period seals it was woken twice, for
+/// the room at the tick and for the seal half a period later).
+#[test]
+fn a_worker_is_woken_once_a_block_at_either_seal_point() {
+    for seal in [
+        chronus_engine::SealAt::MidPeriod,
+        chronus_engine::SealAt::Tick,
+    ] {
+        let config = chronus_engine::EngineConfig {
+            sample_rate: 48_000.0,
+            block: 256,
+            lookahead: 2,
+            seal,
+            ..config(WorkerMode::Thread)
+        };
+        let period = Duration::from_secs_f64(256.0 / 48_000.0);
+        let (engine, mut output) = Engine::start(config).unwrap();
+        let mut buf = vec![0.0f32; 256];
+        let start = Instant::now();
+        let (warm_up, blocks) = (50u32, 300u32);
+        let mut before = 0;
+        for k in 0..warm_up + blocks {
+            if k == warm_up {
+                before = worker_switches();
+            }
+            // Paced like a device: the output asks for each block on its period.
+            let due = start + period * k;
+            std::thread::sleep(due.saturating_duration_since(Instant::now()));
+            output.render(&mut buf);
+        }
+        let per_block = (worker_switches() - before) as f64 / (2.0 * f64::from(blocks));
+        println!("{seal:?}: {per_block:.2} wake-ups a block per worker");
+        assert_eq!(engine.metrics().underruns, 0, "{seal:?}");
+        assert!(
+            (0.9..1.5).contains(&per_block),
+            "{seal:?}: {per_block:.2} wake-ups a block per worker"
+        );
+        engine.shutdown();
+    }
+}
