@@ -17,9 +17,10 @@ use crate::modules::filter::Coefs;
 /// Voices one kernel call renders together.
 pub const LANES: usize = 8;
 
-/// One module's part of a voice's block, when the lane kernel can do it.
+/// One module's part of a voice's block, when the lane kernel can do it (what it needs is
+/// borrowed from the module: copied once, into the lane).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub enum LaneStage {
+pub enum LaneStage<'a> {
     /// A plain sine: its fixed-point phase and increment, its (constant) gain.
     Sine {
         /// Phase at the block's first sample.
@@ -34,7 +35,7 @@ pub enum LaneStage {
     /// A biquad whose coefficients stay the same this block, and its history.
     Biquad {
         /// The coefficients.
-        coefs: Coefs,
+        coefs: &'a Coefs,
         /// `x[n-1]`, `x[n-2]`, `y[n-1]`, `y[n-2]`.
         history: [f64; 4],
     },
@@ -74,7 +75,7 @@ pub(crate) struct SineGainBiquad {
 impl SineGainBiquad {
     /// Puts a voice's three stages in `lane`; false (and the lane left as it was) when they
     /// are not a sine, a gain and a biquad. Real-time thread.
-    pub(crate) fn set(&mut self, lane: usize, stages: &[LaneStage; 3]) -> bool {
+    pub(crate) fn set(&mut self, lane: usize, stages: &[LaneStage<'_>; 3]) -> bool {
         let (
             LaneStage::Sine { phase, inc, gain },
             LaneStage::Gain(level),

@@ -114,7 +114,7 @@ pub trait Module: Send {
     /// in a state the kernel covers; `None`: the caller must `process`. Does what `process`
     /// does before its loop (parameters aimed at their targets), so `process` may follow it.
     /// Real-time thread.
-    fn begin_lane(&mut self) -> Option<crate::lanes::LaneStage> {
+    fn begin_lane(&mut self) -> Option<crate::lanes::LaneStage<'_>> {
         None
     }
 

@@ -143,10 +143,17 @@ impl ParamSpec {
 
     /// Applies a modulation amount (already scaled by [`ModScale`] units of depth) to `base`,
     /// clamped to range.
+    #[inline]
     pub fn modulate(&self, base: f32, amount: f32, sample_rate: f64) -> f32 {
         if amount == 0.0 {
             return base;
         }
+        self.modulated(base, amount, sample_rate)
+    }
+
+    /// [`ParamSpec::modulate`] with an amount: out of line (most blocks have none).
+    #[inline(never)]
+    fn modulated(&self, base: f32, amount: f32, sample_rate: f64) -> f32 {
         let v = match self.modulation {
             ModScale::None | ModScale::Audio(_) => base,
             ModScale::Cents(c) => base * (amount * c / 1200.0).exp2(),

@@ -966,10 +966,12 @@ fn modulate(
                 touched |= 1 << r.param;
             }
         }
-        for (p, &x) in a.iter().enumerate() {
-            if touched & (1 << p) != 0 {
-                m.set_modulation(p as ParamId, x);
-            }
+        // The parameters touched, in order (a bit each).
+        let mut bits = touched;
+        while bits != 0 {
+            let p = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            m.set_modulation(p as ParamId, a[p]);
         }
         if panned && k == last && touched & (1 << pan::POS) != 0 {
             routed = a[pan::POS as usize];

@@ -286,7 +286,7 @@ impl Module for Adsr {
         }
     }
 
-    fn begin_lane(&mut self) -> Option<crate::lanes::LaneStage> {
+    fn begin_lane(&mut self) -> Option<crate::lanes::LaneStage<'_>> {
         // Holding its level, the envelope is a constant gain (and `process` changes nothing).
         (self.s.stage == Stage::Sustain).then_some(crate::lanes::LaneStage::Gain(self.s.level))
     }

@@ -284,6 +284,7 @@ impl Filter {
         )
     }
 
+    #[inline]
     fn target(&self, p: ParamId) -> f32 {
         let i = p as usize;
         PARAMS[i].modulate(self.s.params[i], self.s.modulation[i], self.sample_rate)
@@ -292,14 +293,17 @@ impl Filter {
     /// A block's start: the cutoff and Q smoothers aimed at their modulated targets, the
     /// coefficients remade under gain modulation. Real-time thread.
     fn begin_block(&mut self) {
-        let smoothing = ms_to_samples(PARAMS[CUTOFF as usize].smoothing_ms, self.sample_rate);
+        // The smoothing's length only when a smoother is aimed anew (a rounding is a call).
+        let smoothing = || ms_to_samples(PARAMS[CUTOFF as usize].smoothing_ms, self.sample_rate);
         let cutoff = self.target(CUTOFF);
         if cutoff != self.s.cutoff.to {
-            self.s.cutoff.retarget(cutoff, smoothing);
+            let n = smoothing();
+            self.s.cutoff.retarget(cutoff, n);
         }
         let q = self.target(Q);
         if q != self.s.q.to {
-            self.s.q.retarget(q, smoothing);
+            let n = smoothing();
+            self.s.q.retarget(q, n);
         }
         if self.s.modulation[GAIN_DB as usize] != 0.0 {
             self.s.coefs = self.coefs_now();
@@ -419,14 +423,14 @@ impl Module for Filter {
         (self.s.cutoff, self.s.q, self.s.coefs) = after;
     }
 
-    fn begin_lane(&mut self) -> Option<crate::lanes::LaneStage> {
+    fn begin_lane(&mut self) -> Option<crate::lanes::LaneStage<'_>> {
         // What `process` does before its loop; then, only coefficients that stay put.
         self.begin_block();
         if self.s.cutoff.is_moving() || self.s.q.is_moving() {
             return None;
         }
         Some(crate::lanes::LaneStage::Biquad {
-            coefs: self.s.coefs,
+            coefs: &self.s.coefs,
             history: [self.s.x1, self.s.x2, self.s.y1, self.s.y2],
         })
     }

@@ -294,6 +294,7 @@ impl Osc {
     }
 
     /// A parameter's base value with its modulation, clamped to range.
+    #[inline]
     fn target(&self, p: ParamId) -> f32 {
         let i = p as usize;
         PARAMS[i].modulate(self.s.params[i], self.s.modulation[i], self.sample_rate)
@@ -737,7 +738,7 @@ impl Module for Osc {
         self.process_driven(block, right, drive);
     }
 
-    fn begin_lane(&mut self) -> Option<crate::lanes::LaneStage> {
+    fn begin_lane(&mut self) -> Option<crate::lanes::LaneStage<'_>> {
         // What `process` does before its loop; then, only the common case of
         // `process_plain`: a plain sine at a steady pitch and level.
         self.aim_smoothers();
