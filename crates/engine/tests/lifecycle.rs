@@ -368,25 +368,38 @@ fn the_stall_watch_sees_a_cpu_taken_away_and_a_failure_without_a_stall_stands() 
     assert_eq!(runs.into_inner(), 1);
 }
 
+/// Both seal points, mid-period first.
+const SEALS: [chronus_engine::SealAt; 2] = [
+    chronus_engine::SealAt::MidPeriod,
+    chronus_engine::SealAt::Tick,
+];
+
+/// An engine of thread workers at `rate` Hz and `block` frames, lookahead 2, sealed at `seal`;
+/// with its output and its period.
+fn sealed_engine(
+    seal: chronus_engine::SealAt,
+    rate: f64,
+    block: usize,
+) -> (Engine, chronus_engine::Output, Duration) {
+    let config = chronus_engine::EngineConfig {
+        sample_rate: rate,
+        block,
+        lookahead: 2,
+        seal,
+        ..config(WorkerMode::Thread)
+    };
+    let (engine, output) = Engine::start(config).unwrap();
+    (engine, output, Duration::from_secs_f64(block as f64 / rate))
+}
+
 /// A command sent in the first half of a period lands in the block the sealer seals at
 /// mid-period, a block earlier than one sent in the second half; sealed at the tick, both
 /// land in the later block. Long blocks (64 ms) so that "the first half" is easy to hit.
 #[test]
 fn a_command_before_the_mid_period_seal_lands_a_block_earlier() {
     stalls::again_if_the_machine_stalled(|| {
-        for seal in [
-            chronus_engine::SealAt::MidPeriod,
-            chronus_engine::SealAt::Tick,
-        ] {
-            let config = chronus_engine::EngineConfig {
-                sample_rate: 16_000.0,
-                block: 1_024,
-                lookahead: 2,
-                seal,
-                ..config(WorkerMode::Thread)
-            };
-            let period = Duration::from_secs_f64(1_024.0 / 16_000.0);
-            let (engine, mut output) = Engine::start(config).unwrap();
+        for seal in SEALS {
+            let (engine, mut output, period) = sealed_engine(seal, 16_000.0, 1_024);
             let mut buf = vec![0.0f32; 1_024];
             let gain = |v: f32| Action::Set {
                 module: chronus_dsp::Patch::default_patch(16_000.0, 1_024)
@@ -461,19 +474,8 @@ fn worker_switches() -> u64 {
 /// the room at the tick and for the seal half a period later).
 #[test]
 fn a_worker_is_woken_once_a_block_at_either_seal_point() {
-    for seal in [
-        chronus_engine::SealAt::MidPeriod,
-        chronus_engine::SealAt::Tick,
-    ] {
-        let config = chronus_engine::EngineConfig {
-            sample_rate: 48_000.0,
-            block: 256,
-            lookahead: 2,
-            seal,
-            ..config(WorkerMode::Thread)
-        };
-        let period = Duration::from_secs_f64(256.0 / 48_000.0);
-        let (engine, mut output) = Engine::start(config).unwrap();
+    for seal in SEALS {
+        let (engine, mut output, period) = sealed_engine(seal, 48_000.0, 256);
         let mut buf = vec![0.0f32; 256];
         let start = Instant::now();
         let (warm_up, blocks) = (50u32, 300u32);
