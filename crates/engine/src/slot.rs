@@ -866,8 +866,6 @@ impl Slot {
         (cell.stamp.load(Acquire) == index + 1).then_some(info)
     }
 
-    /// Output side: records that block `index` has been played and wakes the worker if it
-    /// waits for room (one non-blocking futex wake, only then).
     /// Sealer side: wakes the worker if it waits for a seal (one that waits for room is woken
     /// by [`Slot::mark_consumed`]: each wake-up is for what the worker waits for). At most one
     /// non-blocking futex wake. Real-time thread.
@@ -879,6 +877,8 @@ impl Slot {
         }
     }
 
+    /// Output side: records that every block before `next` has been played and wakes the
+    /// worker if it waits for room (one non-blocking futex wake, only then). Real-time thread.
     pub(crate) fn mark_consumed(&self, next: u64) {
         let h = &self.layout().header;
         h.consumed.store(next, SeqCst);
