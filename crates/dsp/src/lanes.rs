@@ -9,7 +9,8 @@
 //! operations of the modules' own loops in the same order — no fused multiply-adds, no
 //! reassociation — so a voice sounds the same to the bit in a lane or alone, on any machine,
 //! whichever instruction set the kernel was compiled for (AVX-512, AVX2 or the baseline,
-//! chosen when it first runs).
+//! chosen when it first runs). It runs in two passes over the block: the sources (sine, gain,
+//! level) into the output, then the biquads over it in place.
 
 use crate::fastmath::sin_turns;
 use crate::modules::filter::Coefs;
@@ -137,52 +138,63 @@ impl SineGainBiquad {
     /// Renders `out.len()` samples of every lane (`out[i][lane]`), moving each lane's phase
     /// and history on. Never allocates. Real-time thread.
     pub(crate) fn render(&mut self, out: &mut [[f32; LANES]]) {
-        render_lanes(self, out);
+        render_sources(self, out);
+        render_biquads(self, out);
     }
 }
 
-/// The kernel, compiled for each instruction set and picked at the first call.
+/// The sources of every lane: the sine times its gain, times the envelope's level (the
+/// modules' own order), into `out`, each lane's phase moved on. Compiled for each instruction
+/// set and picked at the first call; not for AVX-512 (on the machines measured, this loop ran
+/// three to five times slower built for it than for AVX2: see docs/design.md, "Voices in
+/// lanes").
 ///
 /// The 64-bit phase is carried as two 32-bit halves (eight lanes fit one 256-bit register):
 /// the same wrapping sum, and the same top 24 bits read as turns.
+#[multiversion::multiversion(targets("x86_64+avx2+avx", "aarch64+neon"))]
+fn render_sources(s: &mut SineGainBiquad, out: &mut [[f32; LANES]]) {
+    let mut lo = s.phase.map(|p| p as u32);
+    let mut hi = s.phase.map(|p| (p >> 32) as u32);
+    let inc_lo = s.inc.map(|p| p as u32);
+    let inc_hi = s.inc.map(|p| (p >> 32) as u32);
+    let (gain, level) = (&s.gain, &s.level);
+    for o in out.iter_mut() {
+        for l in 0..LANES {
+            // `fixed_to_turns`: the top 24 bits of the phase, exact in f32.
+            let turns = (hi[l] >> 8) as i32 as f32 * (1.0 / 16_777_216.0);
+            let sine = gain[l] * sin_turns(turns);
+            o[l] = sine * level[l];
+            let (sum, carry) = lo[l].overflowing_add(inc_lo[l]);
+            lo[l] = sum;
+            hi[l] = hi[l].wrapping_add(inc_hi[l]).wrapping_add(u32::from(carry));
+        }
+    }
+    for l in 0..LANES {
+        s.phase[l] = u64::from(hi[l]) << 32 | u64::from(lo[l]);
+    }
+}
+
+/// The biquad of every lane over `out`, in place (the sources become the output), each
+/// lane's history moved on: four samples at a time, as `Filter::process` does it. Compiled
+/// for each instruction set and picked at the first call.
 #[multiversion::multiversion(targets(
     "x86_64+avx512f+avx512vl+avx512dq+avx2+avx",
     "x86_64+avx2+avx",
     "aarch64+neon"
 ))]
-fn render_lanes(s: &mut SineGainBiquad, out: &mut [[f32; LANES]]) {
-    let mut lo = s.phase.map(|p| p as u32);
-    let mut hi = s.phase.map(|p| (p >> 32) as u32);
-    let inc_lo = s.inc.map(|p| p as u32);
-    let inc_hi = s.inc.map(|p| (p >> 32) as u32);
+fn render_biquads(s: &mut SineGainBiquad, out: &mut [[f32; LANES]]) {
     // The constants by reference: copied out, they cost a memmove of 1 KB a group a block.
-    let (gain, level) = (&s.gain, &s.level);
     let (b0, b1, b2) = (&s.b0, &s.b1, &s.b2);
     let (h, p, q) = (&s.h, &s.p, &s.q);
     let (mut x1, mut x2, mut y1, mut y2) = (s.x1, s.x2, s.y1, s.y2);
-    // The sine times its gain, times the envelope's level (the modules' own order), as f64.
-    let source = |lo: &mut [u32; LANES], hi: &mut [u32; LANES]| {
-        let mut x = [0.0f64; LANES];
-        for l in 0..LANES {
-            // `fixed_to_turns`: the top 24 bits of the phase, exact in f32.
-            let turns = (hi[l] >> 8) as i32 as f32 * (1.0 / 16_777_216.0);
-            let sine = gain[l] * sin_turns(turns);
-            x[l] = f64::from(sine * level[l]);
-            let (sum, carry) = lo[l].overflowing_add(inc_lo[l]);
-            lo[l] = sum;
-            hi[l] = hi[l].wrapping_add(inc_hi[l]).wrapping_add(u32::from(carry));
-        }
-        x
-    };
     let mut chunks = out.chunks_exact_mut(4);
     for chunk in &mut chunks {
-        let x = [
-            source(&mut lo, &mut hi),
-            source(&mut lo, &mut hi),
-            source(&mut lo, &mut hi),
-            source(&mut lo, &mut hi),
-        ];
-        // The biquad four samples at a time, as `Filter::process` does it.
+        let mut x = [[0.0f64; LANES]; 4];
+        for (xj, c) in x.iter_mut().zip(chunk.iter()) {
+            for l in 0..LANES {
+                xj[l] = f64::from(c[l]);
+            }
+        }
         let mut y = [[0.0f64; LANES]; 4];
         for l in 0..LANES {
             let f = [
@@ -206,7 +218,7 @@ fn render_lanes(s: &mut SineGainBiquad, out: &mut [[f32; LANES]]) {
         }
     }
     for o in chunks.into_remainder() {
-        let x0 = source(&mut lo, &mut hi);
+        let x0 = o.map(f64::from);
         for l in 0..LANES {
             let y0 =
                 (b0[l] * x0[l] + b1[l] * x1[l] + b2[l] * x2[l] - s.a2[l] * y2[l]) - s.a1[l] * y1[l];
@@ -219,9 +231,6 @@ fn render_lanes(s: &mut SineGainBiquad, out: &mut [[f32; LANES]]) {
         if v.abs() < 1e-30 {
             *v = 0.0;
         }
-    }
-    for l in 0..LANES {
-        s.phase[l] = u64::from(hi[l]) << 32 | u64::from(lo[l]);
     }
     (s.x1, s.x2, s.y1, s.y2) = (x1, x2, y1, y2);
 }
