@@ -160,15 +160,15 @@ pub(crate) struct VoicePool {
     scratch_right: Vec<f32>,
     /// Render voices in lanes where they can be (else one by one).
     lanes: bool,
-    /// The lane kernel's groups.
-    lane_groups: Vec<SineGainBiquad>,
+    /// The lane kernel's group (a stretch of voices at a time).
+    lane_group: SineGainBiquad,
     /// Each voice's lane this block, if it has one.
     in_lane: Vec<Option<usize>>,
-    /// The voice in each lane this block.
-    lane_voice: Vec<usize>,
+    /// The voice in each lane of the stretch.
+    lane_voice: [usize; LANES],
     /// The kernel's output, a sample of every lane at a time.
     lane_tmp: Vec<[f32; LANES]>,
-    /// Each voice's block out of the kernel (`MAX_VOICES` blocks).
+    /// Each lane's block out of the kernel (`LANES` blocks).
     lane_out: Vec<f32>,
     /// Each voice's routed pan position this block.
     pan_routed: Vec<f32>,
@@ -198,11 +198,11 @@ impl VoicePool {
             scratch: vec![0.0; block],
             scratch_right: vec![0.0; block],
             lanes: true,
-            lane_groups: vec![SineGainBiquad::default(); MAX_VOICES.div_ceil(LANES)],
+            lane_group: SineGainBiquad::default(),
             in_lane: vec![None; MAX_VOICES],
-            lane_voice: vec![0; MAX_VOICES],
+            lane_voice: [0; LANES],
             lane_tmp: vec![[0.0; LANES]; block],
-            lane_out: vec![0.0; MAX_VOICES * block],
+            lane_out: vec![0.0; LANES * block],
             pan_routed: vec![0.0; MAX_VOICES],
             spread: vec![false; MAX_VOICES],
             laned: 0,
@@ -611,141 +611,144 @@ impl VoicePool {
             && self.kinds.get(..3)
                 == Some(&[ModuleKind::Osc, ModuleKind::Adsr, ModuleKind::Filter])
             && chain_len >= 3;
-        // Each sounding voice's modulation for the block; the voices the kernel can take,
-        // put in lanes.
-        let mut laned = 0;
+        // The voices a stretch at a time, in voice order: a stretch ends at its `LANES`-th
+        // voice the kernel can take (or at the span's end). Its voices get their modulation
+        // for the block, the kernel renders those in lanes together, then each voice of the
+        // stretch finishes its chain and joins the output, in voice order: a voice's state is
+        // touched while it is still in the cache, and the output is summed in the same order
+        // as one voice after the other.
         let span = self.span;
-        for (index, v) in self.voices[..span].iter_mut().enumerate() {
-            self.in_lane[index] = None;
-            if v.phase == VoicePhase::Free {
-                continue;
-            }
-            let (routed, spread) = modulate(
-                v,
-                &mut self.scratch[..n],
-                chain_len,
-                &self.routes,
-                amounts,
-                stereo,
-                panned,
-            );
-            self.pan_routed[index] = routed;
-            self.spread[index] = spread;
-            if !laned_chain || spread {
-                continue;
-            }
-            let [a, b, c, ..] = &mut v.modules[..] else {
-                continue;
-            };
-            let stages = match (a.begin_lane(), b.begin_lane(), c.begin_lane()) {
-                (Some(a), Some(b), Some(c)) => [a, b, c],
-                _ => continue,
-            };
-            let group = &mut self.lane_groups[laned / LANES];
-            if group.set(laned % LANES, &stages) {
-                self.in_lane[index] = Some(laned);
-                self.lane_voice[laned] = index;
-                laned += 1;
-            }
-        }
-        // A group of a few voices costs the kernel as much as a full one: those go one by one
-        // (the same sound).
-        let keep = if laned % LANES < MIN_GROUP {
-            laned - laned % LANES
-        } else {
-            laned
-        };
-        for &index in &self.lane_voice[keep..laned] {
-            self.in_lane[index] = None;
-        }
-        let laned = keep;
-        self.laned = laned;
-        // The kernel, a group of voices at a time; each voice's block to its place.
         let block = self.scratch.len();
-        for (g, group) in self.lane_groups[..laned.div_ceil(LANES)]
-            .iter_mut()
-            .enumerate()
-        {
-            let used = (laned - g * LANES).min(LANES);
-            for lane in used..LANES {
-                group.clear(lane);
-            }
-            let tmp = &mut self.lane_tmp[..n];
-            group.render(tmp);
-            for lane in 0..used {
-                let index = self.lane_voice[g * LANES + lane];
-                let dst = &mut self.lane_out[index * block..][..n];
-                for (d, t) in dst.iter_mut().zip(tmp.iter()) {
-                    *d = t[lane];
-                }
-                let [phase, history] = group.end(lane);
-                let v = &mut self.voices[index];
-                v.modules[0].end_lane(phase);
-                v.modules[2].end_lane(history);
-            }
-        }
-        // Every voice, in voice order: the rest of its chain, then into the output.
         let count = self.count;
         let last = chain_len.saturating_sub(1);
-        let scratch_right = &mut self.scratch_right[..n];
-        for ((index, v), laned_block) in self.voices[..span]
-            .iter_mut()
-            .enumerate()
-            .zip(self.lane_out.chunks_exact_mut(block))
-        {
-            if v.phase == VoicePhase::Free {
-                continue;
-            }
-            let spread = self.spread[index];
-            // A voice out of the kernel goes on from its block there.
-            let (scratch, from) = match self.in_lane[index] {
-                Some(_) => (&mut laned_block[..n], 3),
-                None => (&mut self.scratch[..n], 0),
-            };
-            let place = Place {
-                panned,
-                routed: self.pan_routed[index],
-                offset: pan::voice_offset(index, count),
-            };
-            let chain = &mut v.modules[..chain_len];
-            for (k, m) in chain.iter_mut().enumerate().skip(from) {
-                if k == 0 {
-                    scratch.fill(0.0);
+        let mut total = 0;
+        let mut start = 0;
+        while start < span {
+            let mut laned = 0;
+            let mut end = start;
+            while end < span && laned < LANES {
+                let index = end;
+                end += 1;
+                let v = &mut self.voices[index];
+                self.in_lane[index] = None;
+                if v.phase == VoicePhase::Free {
+                    continue;
                 }
-                if place.panned && k == last {
-                    // This voice's place: the template's, moved by its share of the spread.
-                    let spread_by = m.param(pan::SPREAD).unwrap_or(0.0);
-                    m.set_modulation(pan::POS, place.routed + spread_by * place.offset);
-                    if !spread {
-                        scratch_right.copy_from_slice(scratch);
-                    }
-                    m.process_stereo(scratch, scratch_right, spread);
-                } else if k == 0 && (spread || !head.is_empty()) {
-                    m.process_audio(scratch, spread.then_some(&mut *scratch_right), head);
-                } else if spread {
-                    m.process_stereo(scratch, scratch_right, true);
-                } else {
-                    m.process(scratch);
+                let (routed, spread) = modulate(
+                    v,
+                    &mut self.scratch[..n],
+                    chain_len,
+                    &self.routes,
+                    amounts,
+                    stereo,
+                    panned,
+                );
+                self.pan_routed[index] = routed;
+                self.spread[index] = spread;
+                if !laned_chain || spread {
+                    continue;
                 }
-            }
-            let g = v.velocity;
-            for (o, s) in out[..n].iter_mut().zip(scratch.iter()) {
-                *o += g * s;
-            }
-            if let Some(right) = right.as_deref_mut() {
-                let side = if panned || spread {
-                    &*scratch_right
-                } else {
-                    &*scratch
+                let [a, b, c, ..] = &mut v.modules[..] else {
+                    continue;
                 };
-                for (o, s) in right[..n].iter_mut().zip(side) {
+                let stages = match (a.begin_lane(), b.begin_lane(), c.begin_lane()) {
+                    (Some(a), Some(b), Some(c)) => [a, b, c],
+                    _ => continue,
+                };
+                if self.lane_group.set(laned, &stages) {
+                    self.in_lane[index] = Some(laned);
+                    self.lane_voice[laned] = index;
+                    laned += 1;
+                }
+            }
+            // A group of a few voices (only the last can be) costs the kernel as much as a
+            // full one: those go one by one (the same sound).
+            if laned < MIN_GROUP {
+                for &index in &self.lane_voice[..laned] {
+                    self.in_lane[index] = None;
+                }
+                laned = 0;
+            }
+            total += laned;
+            // The kernel; each lane's block to its place.
+            if laned > 0 {
+                for lane in laned..LANES {
+                    self.lane_group.clear(lane);
+                }
+                let tmp = &mut self.lane_tmp[..n];
+                self.lane_group.render(tmp);
+                for (lane, &index) in self.lane_voice[..laned].iter().enumerate() {
+                    let dst = &mut self.lane_out[lane * block..][..n];
+                    for (d, t) in dst.iter_mut().zip(tmp.iter()) {
+                        *d = t[lane];
+                    }
+                    let [phase, history] = self.lane_group.end(lane);
+                    let v = &mut self.voices[index];
+                    v.modules[0].end_lane(phase);
+                    v.modules[2].end_lane(history);
+                }
+            }
+            // Every voice of the stretch, in voice order: the rest of its chain, then into
+            // the output.
+            let scratch_right = &mut self.scratch_right[..n];
+            for (index, v) in self.voices[start..end].iter_mut().enumerate() {
+                let index = start + index;
+                if v.phase == VoicePhase::Free {
+                    continue;
+                }
+                let spread = self.spread[index];
+                // A voice out of the kernel goes on from its block there.
+                let (scratch, from) = match self.in_lane[index] {
+                    Some(lane) => (&mut self.lane_out[lane * block..][..n], 3),
+                    None => (&mut self.scratch[..n], 0),
+                };
+                let place = Place {
+                    panned,
+                    routed: self.pan_routed[index],
+                    offset: pan::voice_offset(index, count),
+                };
+                let chain = &mut v.modules[..chain_len];
+                for (k, m) in chain.iter_mut().enumerate().skip(from) {
+                    if k == 0 {
+                        scratch.fill(0.0);
+                    }
+                    if place.panned && k == last {
+                        // This voice's place: the template's, moved by its share of the spread.
+                        let spread_by = m.param(pan::SPREAD).unwrap_or(0.0);
+                        m.set_modulation(pan::POS, place.routed + spread_by * place.offset);
+                        if !spread {
+                            scratch_right.copy_from_slice(scratch);
+                        }
+                        m.process_stereo(scratch, scratch_right, spread);
+                    } else if k == 0 && (spread || !head.is_empty()) {
+                        m.process_audio(scratch, spread.then_some(&mut *scratch_right), head);
+                    } else if spread {
+                        m.process_stereo(scratch, scratch_right, true);
+                    } else {
+                        m.process(scratch);
+                    }
+                }
+                let g = v.velocity;
+                for (o, s) in out[..n].iter_mut().zip(scratch.iter()) {
                     *o += g * s;
                 }
+                if let Some(right) = right.as_deref_mut() {
+                    let side = if panned || spread {
+                        &*scratch_right
+                    } else {
+                        &*scratch
+                    };
+                    for (o, s) in right[..n].iter_mut().zip(side) {
+                        *o += g * s;
+                    }
+                }
+                if v.phase == VoicePhase::Released && v.modules.iter().any(|m| m.is_idle()) {
+                    v.phase = VoicePhase::Free;
+                }
             }
-            if v.phase == VoicePhase::Released && v.modules.iter().any(|m| m.is_idle()) {
-                v.phase = VoicePhase::Free;
-            }
+            start = end;
         }
+        self.laned = total;
         self.shrink_span();
     }
 
