@@ -12,7 +12,7 @@
 //! chosen when it first runs). It runs in two passes over the block: the sources (sine, gain,
 //! level) into the output, then the biquads over it in place.
 
-use crate::fastmath::sin_turns;
+use crate::fastmath::neg_sin_half_turned;
 use crate::modules::filter::Coefs;
 
 /// Voices one kernel call renders together.
@@ -57,7 +57,8 @@ pub enum LaneEnd {
 pub(crate) struct SineGainBiquad {
     phase: [u64; LANES],
     inc: [u64; LANES],
-    gain: [f32; LANES],
+    /// The sine's gain, negated (the sine is computed negated: the product is the same).
+    neg_gain: [f32; LANES],
     level: [f32; LANES],
     b0: [f64; LANES],
     b1: [f64; LANES],
@@ -87,7 +88,7 @@ impl SineGainBiquad {
         };
         self.phase[lane] = phase;
         self.inc[lane] = inc;
-        self.gain[lane] = gain;
+        self.neg_gain[lane] = -gain;
         self.level[lane] = level;
         (self.b0[lane], self.b1[lane], self.b2[lane]) = (c.b0, c.b1, c.b2);
         (self.a1[lane], self.a2[lane]) = (c.a1, c.a2);
@@ -104,7 +105,7 @@ impl SineGainBiquad {
     pub(crate) fn clear(&mut self, lane: usize) {
         self.phase[lane] = 0;
         self.inc[lane] = 0;
-        self.gain[lane] = 0.0;
+        self.neg_gain[lane] = 0.0;
         self.level[lane] = 0.0;
         for a in [
             &mut self.b0,
@@ -145,24 +146,23 @@ impl SineGainBiquad {
 
 /// The sources of every lane: the sine times its gain, times the envelope's level (the
 /// modules' own order), into `out`, each lane's phase moved on. Compiled for each instruction
-/// set and picked at the first call; not for AVX-512 (on the machines measured, this loop ran
-/// three to five times slower built for it than for AVX2: see docs/design.md, "Voices in
-/// lanes").
+/// set and picked at the first call; not for AVX-512 (on the VM kind measured, this loop ran
+/// four times slower built for it than for AVX2: see docs/design.md, "Lanes").
 ///
 /// The 64-bit phase is carried as two 32-bit halves (eight lanes fit one 256-bit register):
 /// the same wrapping sum, and the same top 24 bits read as turns.
 #[multiversion::multiversion(targets("x86_64+avx2+avx", "aarch64+neon"))]
 fn render_sources(s: &mut SineGainBiquad, out: &mut [[f32; LANES]]) {
+    // The top halves carried half a turn on (`neg_sin_half_turned`).
     let mut lo = s.phase.map(|p| p as u32);
-    let mut hi = s.phase.map(|p| (p >> 32) as u32);
+    let mut hi = s.phase.map(|p| (p >> 32) as u32 ^ 0x8000_0000);
     let inc_lo = s.inc.map(|p| p as u32);
     let inc_hi = s.inc.map(|p| (p >> 32) as u32);
-    let (gain, level) = (&s.gain, &s.level);
+    let (neg_gain, level) = (&s.neg_gain, &s.level);
     for o in out.iter_mut() {
         for l in 0..LANES {
-            // `fixed_to_turns`: the top 24 bits of the phase, exact in f32.
-            let turns = (hi[l] >> 8) as i32 as f32 * (1.0 / 16_777_216.0);
-            let sine = gain[l] * sin_turns(turns);
+            // gain · sin = (-gain) · (-sin), to the bit.
+            let sine = neg_gain[l] * neg_sin_half_turned(hi[l]);
             o[l] = sine * level[l];
             let (sum, carry) = lo[l].overflowing_add(inc_lo[l]);
             lo[l] = sum;
@@ -170,7 +170,7 @@ fn render_sources(s: &mut SineGainBiquad, out: &mut [[f32; LANES]]) {
         }
     }
     for l in 0..LANES {
-        s.phase[l] = u64::from(hi[l]) << 32 | u64::from(lo[l]);
+        s.phase[l] = u64::from(hi[l] ^ 0x8000_0000) << 32 | u64::from(lo[l]);
     }
 }
 
