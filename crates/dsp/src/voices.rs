@@ -621,10 +621,15 @@ impl VoicePool {
         let block = self.scratch.len();
         let count = self.count;
         let last = chain_len.saturating_sub(1);
+        // A chain that ends with the kernel (or with a pan, which leaves a mono block as it
+        // is): its voices' blocks can be summed straight out of the kernel.
+        let ends_in_kernel = right.is_none()
+            && (chain_len == 3 || (chain_len == 4 && self.kinds[3] == ModuleKind::Pan));
         let mut total = 0;
         let mut start = 0;
         while start < span {
             let mut laned = 0;
+            let mut sounding = 0;
             let mut end = start;
             while end < span && laned < LANES {
                 let index = end;
@@ -634,6 +639,7 @@ impl VoicePool {
                 if v.phase == VoicePhase::Free {
                     continue;
                 }
+                sounding += 1;
                 let (routed, spread) = modulate(
                     v,
                     &mut self.scratch[..n],
@@ -677,6 +683,25 @@ impl VoicePool {
                 }
                 let tmp = &mut self.lane_tmp[..n];
                 self.lane_group.render(tmp);
+                if ends_in_kernel && laned == sounding {
+                    // Every voice of the stretch is in a lane and its chain ends there: their
+                    // blocks straight into the output, in voice order (lane order).
+                    let mut gains = [0.0f32; LANES];
+                    for (lane, &index) in self.lane_voice[..laned].iter().enumerate() {
+                        let [phase, history] = self.lane_group.end(lane);
+                        let v = &mut self.voices[index];
+                        v.modules[0].end_lane(phase);
+                        v.modules[2].end_lane(history);
+                        gains[lane] = v.velocity;
+                        if v.phase == VoicePhase::Released && v.modules.iter().any(|m| m.is_idle())
+                        {
+                            v.phase = VoicePhase::Free;
+                        }
+                    }
+                    crate::lanes::sum_lanes(&mut out[..n], tmp, &gains, laned);
+                    start = end;
+                    continue;
+                }
                 for (lane, &index) in self.lane_voice[..laned].iter().enumerate() {
                     let dst = &mut self.lane_out[lane * block..][..n];
                     for (d, t) in dst.iter_mut().zip(tmp.iter()) {
