@@ -10,7 +10,7 @@
 //! `count` only limits how many notes sound at once, so changing it, and playing notes, never
 //! allocates.
 
-use crate::lanes::{SineGainBiquad, LANES};
+use crate::lanes::{self, LaneStage, SineGainBiquad, LANES};
 use crate::module::{AudioMod, Module, ModuleKind, ModuleState, MAX_PARAMS};
 use crate::modules::{lfo, osc, pan};
 use crate::{DspError, ModuleId, ParamId};
@@ -168,6 +168,8 @@ pub(crate) struct VoicePool {
     lane_voice: [usize; LANES],
     /// The kernel's output, a sample of every lane at a time.
     lane_tmp: Vec<[f32; LANES]>,
+    /// Each lane's pan gains (left, right) this stretch, when its pan is at rest.
+    lane_pan: [[f32; LANES]; 2],
     /// Each lane's block out of the kernel (`LANES` blocks).
     lane_out: Vec<f32>,
     /// Each voice's routed pan position this block.
@@ -202,6 +204,7 @@ impl VoicePool {
             in_lane: vec![None; MAX_VOICES],
             lane_voice: [0; LANES],
             lane_tmp: vec![[0.0; LANES]; block],
+            lane_pan: [[0.0; LANES]; 2],
             lane_out: vec![0.0; LANES * block],
             pan_routed: vec![0.0; MAX_VOICES],
             spread: vec![false; MAX_VOICES],
@@ -625,11 +628,15 @@ impl VoicePool {
         // is): its voices' blocks can be summed straight out of the kernel.
         let ends_in_kernel = right.is_none()
             && (chain_len == 3 || (chain_len == 4 && self.kinds[3] == ModuleKind::Pan));
+        // A stereo chain that ends with a pan after the kernel: its voices' blocks can be
+        // summed into both sides straight out of the kernel while each pan is at rest.
+        let pans_after_kernel = panned && chain_len == 4;
         let mut total = 0;
         let mut start = 0;
         while start < span {
             let mut laned = 0;
             let mut sounding = 0;
+            let mut pans_at_rest = pans_after_kernel;
             let mut end = start;
             while end < span && laned < LANES {
                 let index = end;
@@ -664,6 +671,21 @@ impl VoicePool {
                 if self.lane_group.set(laned, &stages) {
                     self.in_lane[index] = Some(laned);
                     self.lane_voice[laned] = index;
+                    if pans_at_rest {
+                        // Placed as the rest of its chain would place it (and the same again
+                        // there if the stretch goes that way).
+                        let m = &mut v.modules[3];
+                        let spread_by = m.param(pan::SPREAD).unwrap_or(0.0);
+                        let offset = pan::voice_offset(index, count);
+                        m.set_modulation(pan::POS, routed + spread_by * offset);
+                        match m.begin_lane() {
+                            Some(LaneStage::Pan { left, right }) => {
+                                self.lane_pan[0][laned] = left;
+                                self.lane_pan[1][laned] = right;
+                            }
+                            _ => pans_at_rest = false,
+                        }
+                    }
                     laned += 1;
                 }
             }
@@ -683,9 +705,10 @@ impl VoicePool {
                 }
                 let tmp = &mut self.lane_tmp[..n];
                 self.lane_group.render(tmp);
-                if ends_in_kernel && laned == sounding {
-                    // Every voice of the stretch is in a lane and its chain ends there: their
-                    // blocks straight into the output, in voice order (lane order).
+                if laned == sounding && (ends_in_kernel || pans_at_rest) {
+                    // Every voice of the stretch is in a lane and its chain ends there (or at
+                    // a pan at rest): their blocks straight into the output, in voice order
+                    // (lane order).
                     let mut gains = [0.0f32; LANES];
                     for (lane, &index) in self.lane_voice[..laned].iter().enumerate() {
                         let [phase, history] = self.lane_group.end(lane);
@@ -698,7 +721,20 @@ impl VoicePool {
                             v.phase = VoicePhase::Free;
                         }
                     }
-                    crate::lanes::sum_lanes(&mut out[..n], tmp, &gains, laned);
+                    match right.as_deref_mut() {
+                        Some(right) if pans_at_rest => {
+                            let [left_pans, right_pans] = &self.lane_pan;
+                            lanes::sum_lanes_panned(&mut out[..n], tmp, left_pans, &gains, laned);
+                            lanes::sum_lanes_panned(
+                                &mut right[..n],
+                                tmp,
+                                right_pans,
+                                &gains,
+                                laned,
+                            );
+                        }
+                        _ => lanes::sum_lanes(&mut out[..n], tmp, &gains, laned),
+                    }
                     start = end;
                     continue;
                 }

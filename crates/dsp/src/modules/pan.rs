@@ -204,6 +204,18 @@ impl Module for Pan {
         }
     }
 
+    /// At rest (neither place nor width moving), for a mono block in: its two gains, after
+    /// what `process_stereo` does before its loop (its targets aimed). Real-time thread.
+    fn begin_lane(&mut self) -> Option<crate::lanes::LaneStage<'_>> {
+        self.retarget();
+        let [pos, width] = &self.s.ramps;
+        if pos.is_moving() || width.is_moving() {
+            return None;
+        }
+        let (left, right) = gains(pos.to);
+        Some(crate::lanes::LaneStage::Pan { left, right })
+    }
+
     super::plain_state!(Pan, "a pan");
 
     fn reset(&mut self) {
