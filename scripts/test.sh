@@ -84,8 +84,9 @@ step "build packages cover every linked native library" bash scripts/check-packa
 step "format" cargo fmt --all -- --check
 step "clippy" cargo clippy --workspace --all-targets --locked -- -D warnings
 step "doc tests" cargo test --workspace --doc --locked
+# Private items too: their doc comments' links are checked as the public ones are.
 step "documentation builds without warnings" env RUSTDOCFLAGS="-D warnings" \
-    cargo doc --workspace --no-deps --locked --quiet
+    cargo doc --workspace --no-deps --document-private-items --locked --quiet
 # Every crate's examples build (clippy --all-targets above); those that need no device run
 # (optimised like the tests: unoptimised DSP can be too slow for real time). One build with the
 # workspace's features, which reuses what the doc tests built; `cargo run -p` would build each

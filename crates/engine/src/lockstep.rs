@@ -26,7 +26,8 @@ pub(crate) struct Control {
     /// for sessions. It never fires.
     pub(crate) sequencer: crate::sequencer::Sequencer,
     /// The stamps of commands sent for later than the next block (a min-heap: those the
-    /// output has reached are dropped as it goes), to keep them under [`FUTURE_LIMIT`].
+    /// output has reached are dropped as it goes), to keep them under
+    /// [`FUTURE_LIMIT`](crate::config::FUTURE_LIMIT).
     pub(crate) future: std::collections::BinaryHeap<std::cmp::Reverse<u64>>,
     /// Every command since the last checkpoint, for a restart after a double fault.
     pub(crate) journal: crate::journal::Journal,
