@@ -15,6 +15,9 @@
 use crate::fastmath::neg_sin_half_turned;
 use crate::modules::filter::Coefs;
 
+mod sums;
+pub(crate) use sums::{sum_lanes, sum_lanes_panned};
+
 /// Voices one kernel call renders together.
 pub const LANES: usize = 8;
 
@@ -240,82 +243,6 @@ fn render_biquads(s: &mut SineGainBiquad, out: &mut [[f32; LANES]]) {
         }
     }
     (s.x1, s.x2, s.y1, s.y2) = (x1, x2, y1, y2);
-}
-
-/// Adds the first `used` lanes of `lanes` (`lanes[i][lane]`), each times its gain, to `out`,
-/// lane after lane in their order: `out[i] += gains[0]·lanes[i][0]`, then lane 1, and so on,
-/// the very sums of adding each lane's block in turn. Never allocates. Real-time thread.
-pub(crate) fn sum_lanes(
-    out: &mut [f32],
-    lanes: &[[f32; LANES]],
-    gains: &[f32; LANES],
-    used: usize,
-) {
-    sum_lanes_in(out, lanes, gains, used.min(LANES));
-}
-
-/// [`sum_lanes`] through a pan at rest: `out[i] += gains[lane]·(lanes[i][lane]·pans[lane])`,
-/// lane after lane (the pan's product first, as the pan makes it). Never allocates. Real-time
-/// thread.
-pub(crate) fn sum_lanes_panned(
-    out: &mut [f32],
-    lanes: &[[f32; LANES]],
-    pans: &[f32; LANES],
-    gains: &[f32; LANES],
-    used: usize,
-) {
-    sum_lanes_panned_in(out, lanes, pans, gains, used.min(LANES));
-}
-
-/// [`sum_lanes_panned`], compiled for each instruction set and picked at the first call.
-#[multiversion::multiversion(targets("x86_64+avx2+avx", "aarch64+neon"))]
-fn sum_lanes_panned_in(
-    out: &mut [f32],
-    lanes: &[[f32; LANES]],
-    pans: &[f32; LANES],
-    gains: &[f32; LANES],
-    used: usize,
-) {
-    let mut outs = out.chunks_exact_mut(8);
-    let mut ins = lanes.chunks_exact(8);
-    for (o, x) in (&mut outs).zip(&mut ins) {
-        let mut acc = [0.0f32; 8];
-        acc.copy_from_slice(o);
-        for (lane, (g, pan)) in gains.iter().zip(pans).enumerate().take(used) {
-            for (a, row) in acc.iter_mut().zip(x) {
-                *a += g * (row[lane] * pan);
-            }
-        }
-        o.copy_from_slice(&acc);
-    }
-    for (o, x) in outs.into_remainder().iter_mut().zip(ins.remainder()) {
-        for (lane, (g, pan)) in gains.iter().zip(pans).enumerate().take(used) {
-            *o += g * (x[lane] * pan);
-        }
-    }
-}
-
-/// [`sum_lanes`], compiled for each instruction set and picked at the first call: eight
-/// samples at a time, each lane's eight read across.
-#[multiversion::multiversion(targets("x86_64+avx2+avx", "aarch64+neon"))]
-fn sum_lanes_in(out: &mut [f32], lanes: &[[f32; LANES]], gains: &[f32; LANES], used: usize) {
-    let mut outs = out.chunks_exact_mut(8);
-    let mut ins = lanes.chunks_exact(8);
-    for (o, x) in (&mut outs).zip(&mut ins) {
-        let mut acc = [0.0f32; 8];
-        acc.copy_from_slice(o);
-        for (lane, g) in gains.iter().enumerate().take(used) {
-            for (a, row) in acc.iter_mut().zip(x) {
-                *a += g * row[lane];
-            }
-        }
-        o.copy_from_slice(&acc);
-    }
-    for (o, x) in outs.into_remainder().iter_mut().zip(ins.remainder()) {
-        for (lane, g) in gains.iter().enumerate().take(used) {
-            *o += g * x[lane];
-        }
-    }
 }
 
 #[cfg(test)]
