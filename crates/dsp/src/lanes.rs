@@ -156,8 +156,10 @@ impl SineGainBiquad {
 
 /// The sources of every lane: the sine times its gain, times the envelope's level (the
 /// modules' own order), into `out`, each lane's phase moved on. Compiled for each instruction
-/// set and picked at the first call; not for AVX-512 (on the VM kind measured, this loop ran
-/// four times slower built for it than for AVX2: see docs/design.md, "Lanes").
+/// set and picked at the first call; not for AVX-512: built for it, the phase's carry below (a
+/// compare into a mask register, the mask back into a vector) made this loop five times
+/// slower on the VM kind measured, and with the phases added as 64 bits instead it was no
+/// faster than AVX2 in the voice benchmark (docs/design.md, "Lanes").
 ///
 /// The 64-bit phase is carried as two 32-bit halves (eight lanes fit one 256-bit register):
 /// the same wrapping sum, and the same top 24 bits read as turns.
