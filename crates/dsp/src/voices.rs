@@ -983,6 +983,9 @@ struct Place {
     offset: f32,
 }
 
+/// No modulation amounts (a module the block's amounts do not reach).
+const NO_AMOUNTS: [f32; MAX_PARAMS] = [0.0; MAX_PARAMS];
+
 /// Applies this block's modulation to every module of `v`'s chain (the template's, plus the
 /// voice's own sources, which it reads first, rendering them into `scratch` if need be).
 /// Returns the pan position routed into the chain's last module (when `panned`) and whether
@@ -1018,7 +1021,22 @@ fn modulate(
     let last = chain_len.saturating_sub(1);
     let mut routed = 0.0;
     for (k, m) in chain.iter_mut().enumerate() {
-        let (mut a, mut touched) = amounts.get(k).copied().unwrap_or(([0.0; MAX_PARAMS], 0));
+        let (given, given_touched) = amounts.get(k).map_or((&NO_AMOUNTS, 0), |(a, t)| (a, *t));
+        if !routes.iter().any(|r| r.to == k) {
+            // No route of the voice's own into this module: the block's amounts as they are
+            // (most modules, most blocks: nothing to copy, often nothing touched).
+            let mut bits = given_touched;
+            while bits != 0 {
+                let p = bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                m.set_modulation(p as ParamId, given[p]);
+            }
+            if panned && k == last && given_touched & (1 << pan::POS) != 0 {
+                routed = given[pan::POS as usize];
+            }
+            continue;
+        }
+        let (mut a, mut touched) = (*given, given_touched);
         for r in routes.iter().filter(|r| r.to == k) {
             let x = match r.from {
                 VoiceSource::Module(j) => own.get(j - chain_len).copied().unwrap_or(0.0),
