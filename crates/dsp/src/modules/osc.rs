@@ -576,6 +576,23 @@ fn sides(
     hit
 }
 
+/// A sine at a steady pitch and gain from `phase` on (`gain · sin`), each sample's phase
+/// moved on by `inc`; returns the phase after the block. Compiled for each instruction set and
+/// picked at the first call (the same operations on each: the same sound to the bit).
+/// Real-time thread.
+#[multiversion::multiversion(targets(
+    "x86_64+avx512f+avx512vl+avx512dq+avx2+avx",
+    "x86_64+avx2+avx",
+    "aarch64+neon"
+))]
+fn steady_sine(block: &mut [f32], mut phase: u64, inc: u64, gain: f32) -> u64 {
+    for out in block.iter_mut() {
+        *out = gain * crate::fastmath::sin_turns(fixed_to_turns(phase));
+        phase = phase.wrapping_add(inc);
+    }
+    phase
+}
+
 /// A phase increment in turns (0 ≤ t < 1) as 64-bit fixed point.
 #[inline]
 pub(crate) fn turns_to_fixed(t: f64) -> u64 {
@@ -849,11 +866,7 @@ impl Osc {
 
         if !gliding && !self.s.gain.is_moving() && shape == SINE && self.s.blep_pending == 0 {
             // The common case: constant pitch and level.
-            let g = self.s.gain.to;
-            for out in block.iter_mut() {
-                *out = g * crate::fastmath::sin_turns(fixed_to_turns(phase));
-                phase = phase.wrapping_add(inc);
-            }
+            phase = steady_sine(block, phase, inc, self.s.gain.to);
         } else {
             let s = &mut self.s;
             let mut ring = whole(&s.blep);
