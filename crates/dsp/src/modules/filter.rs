@@ -311,6 +311,48 @@ impl Filter {
     }
 }
 
+/// The biquad over `block` with coefficients that stay put, from `history` (`x[n-1]`,
+/// `x[n-2]`, `y[n-1]`, `y[n-2]`); returns the history after it. Four samples per step: the
+/// outputs depend on `y[n-1]` and `y[n-2]` only, so the serial chain is one multiply-add per
+/// four samples. Compiled for each instruction set and picked at the first call (the same
+/// operations on each: the same sound to the bit). Real-time thread.
+#[multiversion::multiversion(targets(
+    "x86_64+avx512f+avx512vl+avx512dq+avx2+avx",
+    "x86_64+avx2+avx",
+    "aarch64+neon"
+))]
+fn steady_biquad(block: &mut [f32], c: &Coefs, history: [f64; 4]) -> [f64; 4] {
+    let [mut x1, mut x2, mut y1, mut y2] = history;
+    let mut chunks = block.chunks_exact_mut(4);
+    for chunk in &mut chunks {
+        let x = [chunk[0], chunk[1], chunk[2], chunk[3]].map(f64::from);
+        let f = [
+            c.b0 * x[0] + c.b1 * x1 + c.b2 * x2,
+            c.b0 * x[1] + c.b1 * x[0] + c.b2 * x1,
+            c.b0 * x[2] + c.b1 * x[1] + c.b2 * x[0],
+            c.b0 * x[3] + c.b1 * x[2] + c.b2 * x[1],
+        ];
+        let h = c.h;
+        let y = [
+            f[0] + c.q[0] * y2 + c.p[0] * y1,
+            (f[1] + h[1] * f[0]) + c.q[1] * y2 + c.p[1] * y1,
+            (f[2] + h[1] * f[1] + h[2] * f[0]) + c.q[2] * y2 + c.p[2] * y1,
+            (f[3] + h[1] * f[2] + h[2] * f[1] + h[3] * f[0]) + c.q[3] * y2 + c.p[3] * y1,
+        ];
+        for (out, v) in chunk.iter_mut().zip(y) {
+            *out = v as f32;
+        }
+        (x2, x1, y2, y1) = (x[2], x[3], y[2], y[3]);
+    }
+    for x in chunks.into_remainder() {
+        let x0 = f64::from(*x);
+        let y0 = (c.b0 * x0 + c.b1 * x1 + c.b2 * x2 - c.a2 * y2) - c.a1 * y1;
+        (x2, x1, y2, y1) = (x1, x0, y1, y0);
+        *x = y0 as f32;
+    }
+    [x1, x2, y1, y2]
+}
+
 impl Module for Filter {
     fn kind(&self) -> ModuleKind {
         ModuleKind::Filter
@@ -366,36 +408,7 @@ impl Module for Filter {
                 *x = y0 as f32;
             }
         } else {
-            let c = self.s.coefs;
-            let mut chunks = block.chunks_exact_mut(4);
-            for chunk in &mut chunks {
-                // Four samples per step: the outputs depend on y[n-1] and y[n-2] only, so the
-                // serial chain is one multiply-add per four samples.
-                let x = [chunk[0], chunk[1], chunk[2], chunk[3]].map(f64::from);
-                let f = [
-                    c.b0 * x[0] + c.b1 * x1 + c.b2 * x2,
-                    c.b0 * x[1] + c.b1 * x[0] + c.b2 * x1,
-                    c.b0 * x[2] + c.b1 * x[1] + c.b2 * x[0],
-                    c.b0 * x[3] + c.b1 * x[2] + c.b2 * x[1],
-                ];
-                let h = c.h;
-                let y = [
-                    f[0] + c.q[0] * y2 + c.p[0] * y1,
-                    (f[1] + h[1] * f[0]) + c.q[1] * y2 + c.p[1] * y1,
-                    (f[2] + h[1] * f[1] + h[2] * f[0]) + c.q[2] * y2 + c.p[2] * y1,
-                    (f[3] + h[1] * f[2] + h[2] * f[1] + h[3] * f[0]) + c.q[3] * y2 + c.p[3] * y1,
-                ];
-                for (out, v) in chunk.iter_mut().zip(y) {
-                    *out = v as f32;
-                }
-                (x2, x1, y2, y1) = (x[2], x[3], y[2], y[3]);
-            }
-            for x in chunks.into_remainder() {
-                let x0 = f64::from(*x);
-                let y0 = (c.b0 * x0 + c.b1 * x1 + c.b2 * x2 - c.a2 * y2) - c.a1 * y1;
-                (x2, x1, y2, y1) = (x1, x0, y1, y0);
-                *x = y0 as f32;
-            }
+            [x1, x2, y1, y2] = steady_biquad(block, &self.s.coefs, [x1, x2, y1, y2]);
         }
         // Flush tiny values so a silent tail never reaches denormals.
         for v in [&mut y1, &mut y2] {
