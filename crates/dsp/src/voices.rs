@@ -1022,32 +1022,27 @@ fn modulate(
     let mut routed = 0.0;
     for (k, m) in chain.iter_mut().enumerate() {
         let (given, given_touched) = amounts.get(k).map_or((&NO_AMOUNTS, 0), |(a, t)| (a, *t));
-        if !routes.iter().any(|r| r.to == k) {
-            // No route of the voice's own into this module: the block's amounts as they are
-            // (most modules, most blocks: nothing to copy, often nothing touched).
-            let mut bits = given_touched;
-            while bits != 0 {
-                let p = bits.trailing_zeros() as usize;
-                bits &= bits - 1;
-                m.set_modulation(p as ParamId, given[p]);
+        // The block's amounts as they are, unless a route of the voice's own reaches this
+        // module (most modules, most blocks: nothing to copy).
+        let with_routes;
+        let (a, touched) = if routes.iter().any(|r| r.to == k) {
+            let (mut a, mut touched) = (*given, given_touched);
+            for r in routes.iter().filter(|r| r.to == k) {
+                let x = match r.from {
+                    VoiceSource::Module(j) => own.get(j - chain_len).copied().unwrap_or(0.0),
+                    VoiceSource::Velocity => v.velocity,
+                    VoiceSource::Key => (f32::from(v.note) - 60.0) / 12.0,
+                };
+                if let Some(slot) = a.get_mut(r.param as usize) {
+                    *slot += x * r.depth;
+                    touched |= 1 << r.param;
+                }
             }
-            if panned && k == last && given_touched & (1 << pan::POS) != 0 {
-                routed = given[pan::POS as usize];
-            }
-            continue;
-        }
-        let (mut a, mut touched) = (*given, given_touched);
-        for r in routes.iter().filter(|r| r.to == k) {
-            let x = match r.from {
-                VoiceSource::Module(j) => own.get(j - chain_len).copied().unwrap_or(0.0),
-                VoiceSource::Velocity => v.velocity,
-                VoiceSource::Key => (f32::from(v.note) - 60.0) / 12.0,
-            };
-            if let Some(slot) = a.get_mut(r.param as usize) {
-                *slot += x * r.depth;
-                touched |= 1 << r.param;
-            }
-        }
+            with_routes = a;
+            (&with_routes, touched)
+        } else {
+            (given, given_touched)
+        };
         // The parameters touched, in order (a bit each).
         let mut bits = touched;
         while bits != 0 {
