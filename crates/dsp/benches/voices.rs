@@ -2,7 +2,8 @@
 //! block 64, for 1, 16 and 256 voices, beside the same chain built with fundsp in the same run:
 //! bare modules, whole default patches (one voice each), and notes on the patch's voice pool
 //! (`/note/on`; 128 notes per patch at most), mono and stereo (the cost of stereo per voice:
-//! target at most 1.3x mono).
+//! target at most 1.3x mono), and notes whose envelopes move all along (a 60 s attack:
+//! "rising", in lanes beside one by one; on the rows whose measurement lasts less than that).
 //!
 //! Run with `cargo bench -p chronus-dsp` (or `make bench`). Reference figures measured on this
 //! kind of machine: the seed system (Python) 19 voice-s/CPU-s, fundsp ~3,300, scsynth ~5,500;
@@ -117,9 +118,28 @@ fn chronus_patches(n: usize) -> f64 {
     measure_patches(n, patches)
 }
 
+/// How the notes' envelopes are while measured.
+#[derive(Clone, Copy, PartialEq)]
+enum Envelopes {
+    /// Holding their sustain level.
+    Holding,
+    /// Rising all along: an attack ([`RISING_MS`]) longer than the measurement.
+    Rising,
+}
+
+/// The attack of the rising notes: the longest an envelope takes.
+const RISING_MS: f32 = 60_000.0;
+
+/// True when `voices` notes can rise all along the measurement: it renders [`VOICE_SECONDS`]
+/// split over them [`REPEATS`] times, after at most 2,000 blocks of warm-up.
+fn rises_all_along(voices: usize) -> bool {
+    let warm_up = (2000 / 4 + 10) as f64 * BLOCK as f64 / SR;
+    warm_up + REPEATS as f64 * VOICE_SECONDS / (voices as f64) < f64::from(RISING_MS) / 1000.0
+}
+
 /// Notes on the default patch's voice pool, mono or stereo (each note panned, spread across
 /// the pool).
-fn chronus_notes(n: usize, stereo: bool, lanes: bool) -> f64 {
+fn chronus_notes(n: usize, stereo: bool, lanes: bool, envelopes: Envelopes) -> f64 {
     let mut patches = Vec::new();
     let mut left = n;
     while left > 0 {
@@ -128,6 +148,10 @@ fn chronus_notes(n: usize, stereo: bool, lanes: bool) -> f64 {
         p.set("pan", "spread", 1.0)
             .unwrap_or_else(|e| panic!("{e}"));
         p.set_voice_lanes(lanes);
+        if envelopes == Envelopes::Rising {
+            p.set("adsr", "attack", RISING_MS)
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
         p.set_voices(here, chronus_dsp::VoiceMode::Poly)
             .unwrap_or_else(|e| panic!("{e}"));
         // A key each (a key played again restarts its voice: it would not be another note).
@@ -269,15 +293,18 @@ fn main() {
         "targets (#24): notes at 256 voices >= 20,000 and >= 3.8x fundsp; patches >= 2x fundsp"
     );
     println!("notes: on the default patch's voice pool, voices in lanes where they can be (chronus_dsp::lanes); notes alone: every voice one by one (the same sound to the bit: the \"before\")");
-    println!("stereo notes: the default patch in stereo (each note panned); target: a stereo voice costs at most 1.3x a mono one (mono/stereo cost <= 1.3)\n");
+    println!("stereo notes: the default patch in stereo (each note panned); target: a stereo voice costs at most 1.3x a mono one (mono/stereo cost <= 1.3)");
+    println!("rising: notes whose envelopes move all along (a 60 s attack), in lanes where they can be and one by one (- : the row's measurement lasts longer than the attack)\n");
     println!(
-        "{:>7} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8} {:>8} {:>8} {:>8}",
+        "{:>7} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8} {:>8} {:>8} {:>8}",
         "voices",
         "chronus",
         "patch",
         "notes",
         "alone",
         "stereo",
+        "rising",
+        "rising",
         "fundsp",
         "ratio",
         "patch",
@@ -286,8 +313,9 @@ fn main() {
         "stereo"
     );
     println!(
-        "{:>7} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8} {:>8} {:>8} {:>8}",
-        "", "modules", "", "", "notes", "notes", "", "", "ratio", "ratio", "gain", "cost"
+        "{:>7} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>8} {:>8} {:>8} {:>8} {:>8}",
+        "", "modules", "", "", "notes", "notes", "notes", "alone", "", "", "ratio", "ratio", "gain",
+        "cost"
     );
     // `cargo bench -p chronus-dsp -- 256`: that row only.
     let asked: Vec<usize> = std::env::args().filter_map(|a| a.parse().ok()).collect();
@@ -301,12 +329,20 @@ fn main() {
     for &n in rows {
         let ours = chronus_voices(n);
         let patch = chronus_patches(n);
-        let notes = chronus_notes(n, false, true);
-        let alone = chronus_notes(n, false, false);
-        let stereo = chronus_notes(n, true, true);
+        let notes = chronus_notes(n, false, true, Envelopes::Holding);
+        let alone = chronus_notes(n, false, false, Envelopes::Holding);
+        let stereo = chronus_notes(n, true, true, Envelopes::Holding);
+        let (rising, rising_alone) = if rises_all_along(n) {
+            (
+                format!("{:.0}", chronus_notes(n, false, true, Envelopes::Rising)),
+                format!("{:.0}", chronus_notes(n, false, false, Envelopes::Rising)),
+            )
+        } else {
+            ("-".to_string(), "-".to_string())
+        };
         let theirs = fundsp_voices(n);
         println!(
-            "{n:>7} {ours:>10.0} {patch:>10.0} {notes:>10.0} {alone:>10.0} {stereo:>10.0} {theirs:>10.0} {:>7.2}x {:>7.2}x {:>7.2}x {:>7.2}x {:>7.2}x",
+            "{n:>7} {ours:>10.0} {patch:>10.0} {notes:>10.0} {alone:>10.0} {stereo:>10.0} {rising:>10} {rising_alone:>10} {theirs:>10.0} {:>7.2}x {:>7.2}x {:>7.2}x {:>7.2}x {:>7.2}x",
             ours / theirs,
             patch / theirs,
             notes / theirs,

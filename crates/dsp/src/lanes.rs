@@ -1,11 +1,12 @@
 //! Voices in lanes: the voice chain notes spend most of their time in — a plain sine at a
-//! steady pitch and level, an envelope holding its sustain level, a biquad whose coefficients
-//! stay put — rendered for [`LANES`] voices at once.
+//! steady pitch and level, an envelope holding its sustain level or along one of its straight
+//! segments (attack, decay, release), a biquad whose coefficients stay put — rendered for
+//! [`LANES`] voices at once.
 //!
 //! Each module of such a voice hands its block's work over as a [`LaneStage`]
 //! ([`crate::Module::begin_lane`]) and takes back where it ended
-//! ([`crate::Module::end_lane`]); a voice in any other state (an attack, a glide, a filter
-//! sweep, a richer wave) renders alone as before. The kernel does, lane by lane, the very
+//! ([`crate::Module::end_lane`]); a voice in any other state (a glide, a filter sweep, a
+//! richer wave, the block where an envelope's segment ends) renders alone as before. The kernel does, lane by lane, the very
 //! operations of the modules' own loops in the same order — no fused multiply-adds, no
 //! reassociation — so a voice sounds the same to the bit in a lane or alone, on any machine,
 //! whichever instruction set the kernel was compiled for (AVX-512, AVX2 or the baseline,
@@ -36,6 +37,18 @@ pub enum LaneStage<'a> {
     },
     /// A constant gain: an envelope holding its level.
     Gain(f32),
+    /// An envelope along a straight segment: sample `i` of the block at
+    /// `from + delta·((pos + 1 + i) / len)`, as its own `tick` makes it.
+    Segment {
+        /// The segment's start level.
+        from: f32,
+        /// Its end level less its start level.
+        delta: f32,
+        /// Samples of the segment done before the block.
+        pos: u32,
+        /// Samples of the segment in all.
+        len: u32,
+    },
     /// A pan at rest placing a mono block: its gains to the left and the right.
     Pan {
         /// Gain to the left.
@@ -57,11 +70,13 @@ pub enum LaneStage<'a> {
 pub enum LaneEnd {
     /// The sine's phase after the block.
     Phase(u64),
+    /// The samples of the block (an envelope along a segment moves on by them).
+    Samples(u32),
     /// The biquad's history after the block: `x[n-1]`, `x[n-2]`, `y[n-1]`, `y[n-2]`.
     History([f64; 4]),
 }
 
-/// The chain a lane renders: sine, then gain, then biquad. Structure of arrays, one entry a
+/// The chain a lane renders: sine, then gain (steady or along a segment), then biquad. Structure of arrays, one entry a
 /// lane; lanes left empty render silence.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct SineGainBiquad {
@@ -70,6 +85,14 @@ pub(crate) struct SineGainBiquad {
     /// The sine's gain, negated (the sine is computed negated: the product is the same).
     neg_gain: [f32; LANES],
     level: [f32; LANES],
+    /// Lanes whose envelope is on a segment this block (else at `level`).
+    on_segment: [bool; LANES],
+    /// Each segment's start level, its end less its start, its samples done before the
+    /// block, and its length as `f32`.
+    segment_from: [f32; LANES],
+    segment_delta: [f32; LANES],
+    segment_pos: [u32; LANES],
+    segment_len: [f32; LANES],
     b0: [f64; LANES],
     b1: [f64; LANES],
     b2: [f64; LANES],
@@ -85,21 +108,38 @@ pub(crate) struct SineGainBiquad {
 }
 
 impl SineGainBiquad {
-    /// Puts a voice's three stages in `lane`; false (and the lane left as it was) when they
-    /// are not a sine, a gain and a biquad. Real-time thread.
-    pub(crate) fn set(&mut self, lane: usize, stages: &[LaneStage<'_>; 3]) -> bool {
-        let (
-            LaneStage::Sine { phase, inc, gain },
-            LaneStage::Gain(level),
-            LaneStage::Biquad { coefs: c, history },
-        ) = (stages[0], stages[1], stages[2])
+    /// Puts a voice's three stages in `lane` for a block of `samples`; false (and the lane
+    /// left as it was) when they are not a sine, an envelope holding its level or along a
+    /// segment that goes on past the block, and a biquad. Real-time thread.
+    pub(crate) fn set(&mut self, lane: usize, stages: &[LaneStage<'_>; 3], samples: usize) -> bool {
+        let (LaneStage::Sine { phase, inc, gain }, LaneStage::Biquad { coefs: c, history }) =
+            (stages[0], stages[2])
         else {
             return false;
         };
+        match stages[1] {
+            LaneStage::Gain(level) => {
+                self.level[lane] = level;
+                self.on_segment[lane] = false;
+            }
+            // The segment's last sample is its end level exactly: not in a lane.
+            LaneStage::Segment {
+                from,
+                delta,
+                pos,
+                len,
+            } if (pos as usize).saturating_add(samples) < len as usize => {
+                self.on_segment[lane] = true;
+                self.segment_from[lane] = from;
+                self.segment_delta[lane] = delta;
+                self.segment_pos[lane] = pos;
+                self.segment_len[lane] = len as f32;
+            }
+            _ => return false,
+        }
         self.phase[lane] = phase;
         self.inc[lane] = inc;
         self.neg_gain[lane] = -gain;
-        self.level[lane] = level;
         (self.b0[lane], self.b1[lane], self.b2[lane]) = (c.b0, c.b1, c.b2);
         (self.a1[lane], self.a2[lane]) = (c.a1, c.a2);
         for k in 0..4 {
@@ -117,6 +157,7 @@ impl SineGainBiquad {
         self.inc[lane] = 0;
         self.neg_gain[lane] = 0.0;
         self.level[lane] = 0.0;
+        self.on_segment[lane] = false;
         for a in [
             &mut self.b0,
             &mut self.b1,
@@ -149,7 +190,11 @@ impl SineGainBiquad {
     /// Renders `out.len()` samples of every lane (`out[i][lane]`), moving each lane's phase
     /// and history on. Never allocates. Real-time thread.
     pub(crate) fn render(&mut self, out: &mut [[f32; LANES]]) {
-        render_sources(self, out);
+        if self.on_segment.contains(&true) {
+            render_sources_on_segments(self, out);
+        } else {
+            render_sources(self, out);
+        }
         render_biquads(self, out);
     }
 }
@@ -176,6 +221,37 @@ fn render_sources(s: &mut SineGainBiquad, out: &mut [[f32; LANES]]) {
             // gain · sin = (-gain) · (-sin), to the bit.
             let sine = neg_gain[l] * neg_sin_half_turned(hi[l]);
             o[l] = sine * level[l];
+            let (sum, carry) = lo[l].overflowing_add(inc_lo[l]);
+            lo[l] = sum;
+            hi[l] = hi[l].wrapping_add(inc_hi[l]).wrapping_add(u32::from(carry));
+        }
+    }
+    for l in 0..LANES {
+        s.phase[l] = u64::from(hi[l] ^ 0x8000_0000) << 32 | u64::from(lo[l]);
+    }
+}
+
+/// [`render_sources`] with envelopes along segments: each lane's level sample by sample, as
+/// the envelope's `tick` makes it (the others at their level). Compiled like
+/// [`render_sources`]. Real-time thread.
+#[multiversion::multiversion(targets("x86_64+avx2+avx", "aarch64+neon"))]
+fn render_sources_on_segments(s: &mut SineGainBiquad, out: &mut [[f32; LANES]]) {
+    // The top halves carried half a turn on (`neg_sin_half_turned`).
+    let mut lo = s.phase.map(|p| p as u32);
+    let mut hi = s.phase.map(|p| (p >> 32) as u32 ^ 0x8000_0000);
+    let inc_lo = s.inc.map(|p| p as u32);
+    let inc_hi = s.inc.map(|p| (p >> 32) as u32);
+    let (neg_gain, level, on_segment) = (&s.neg_gain, &s.level, &s.on_segment);
+    let (from, delta, len) = (&s.segment_from, &s.segment_delta, &s.segment_len);
+    let mut pos = s.segment_pos;
+    for o in out.iter_mut() {
+        for l in 0..LANES {
+            pos[l] = pos[l].wrapping_add(1);
+            let along = from[l] + delta[l] * (pos[l] as f32 / len[l]);
+            let level = if on_segment[l] { along } else { level[l] };
+            // gain · sin = (-gain) · (-sin), to the bit.
+            let sine = neg_gain[l] * neg_sin_half_turned(hi[l]);
+            o[l] = sine * level;
             let (sum, carry) = lo[l].overflowing_add(inc_lo[l]);
             lo[l] = sum;
             hi[l] = hi[l].wrapping_add(inc_hi[l]).wrapping_add(u32::from(carry));

@@ -10,7 +10,7 @@
 //! `count` only limits how many notes sound at once, so changing it, and playing notes, never
 //! allocates.
 
-use crate::lanes::{self, LaneStage, SineGainBiquad, LANES};
+use crate::lanes::{self, LaneEnd, LaneStage, SineGainBiquad, LANES};
 use crate::module::{AudioMod, Module, ModuleKind, ModuleState, MAX_PARAMS};
 use crate::modules::{lfo, osc, pan};
 use crate::{DspError, ModuleId, ParamId};
@@ -668,7 +668,7 @@ impl VoicePool {
                     (Some(a), Some(b), Some(c)) => [a, b, c],
                     _ => continue,
                 };
-                if self.lane_group.set(laned, &stages) {
+                if self.lane_group.set(laned, &stages, n) {
                     self.in_lane[index] = Some(laned);
                     self.lane_voice[laned] = index;
                     if pans_at_rest {
@@ -714,6 +714,7 @@ impl VoicePool {
                         let [phase, history] = self.lane_group.end(lane);
                         let v = &mut self.voices[index];
                         v.modules[0].end_lane(phase);
+                        v.modules[1].end_lane(LaneEnd::Samples(n as u32));
                         v.modules[2].end_lane(history);
                         gains[lane] = v.velocity;
                         if v.phase == VoicePhase::Released && v.modules.iter().any(|m| m.is_idle())
@@ -746,6 +747,7 @@ impl VoicePool {
                     let [phase, history] = self.lane_group.end(lane);
                     let v = &mut self.voices[index];
                     v.modules[0].end_lane(phase);
+                    v.modules[1].end_lane(LaneEnd::Samples(n as u32));
                     v.modules[2].end_lane(history);
                 }
             }

@@ -287,8 +287,33 @@ impl Module for Adsr {
     }
 
     fn begin_lane(&mut self) -> Option<crate::lanes::LaneStage<'_>> {
-        // Holding its level, the envelope is a constant gain (and `process` changes nothing).
-        (self.s.stage == Stage::Sustain).then_some(crate::lanes::LaneStage::Gain(self.s.level))
+        // Holding its level, the envelope is a constant gain (and `process` changes nothing);
+        // along a segment, the segment (the lane takes it only if it goes on past the block).
+        let s = &self.s;
+        match s.stage {
+            Stage::Sustain => Some(crate::lanes::LaneStage::Gain(s.level)),
+            Stage::Attack | Stage::Decay | Stage::Release if s.pos < s.len => {
+                Some(crate::lanes::LaneStage::Segment {
+                    from: s.from,
+                    delta: s.to - s.from,
+                    pos: s.pos,
+                    len: s.len,
+                })
+            }
+            _ => None,
+        }
+    }
+
+    fn end_lane(&mut self, end: crate::lanes::LaneEnd) {
+        // Along a segment: moved on by the block, at the level of its last sample (as `tick`
+        // leaves it; the segment goes on past the block).
+        if let crate::lanes::LaneEnd::Samples(samples) = end {
+            let s = &mut self.s;
+            if s.stage != Stage::Sustain && s.pos < s.len {
+                s.pos += samples;
+                s.level = s.from + (s.to - s.from) * (s.pos as f32 / s.len as f32);
+            }
+        }
     }
 
     super::plain_state!(Adsr, "an adsr");
