@@ -205,30 +205,20 @@ impl SineGainBiquad {
 /// compare into a mask register, the mask back into a vector) made this loop five times
 /// slower on the VM kind measured, and with the phases added as 64 bits instead it was no
 /// faster than AVX2 in the voice benchmark (docs/design.md, "Lanes").
-///
-/// The 64-bit phase is carried as two 32-bit halves (eight lanes fit one 256-bit register):
-/// the same wrapping sum, and the same top 24 bits read as turns.
+/// The phases are carried as [`Phases`].
 #[multiversion::multiversion(targets("x86_64+avx2+avx", "aarch64+neon"))]
 fn render_sources(s: &mut SineGainBiquad, out: &mut [[f32; LANES]]) {
-    // The top halves carried half a turn on (`neg_sin_half_turned`).
-    let mut lo = s.phase.map(|p| p as u32);
-    let mut hi = s.phase.map(|p| (p >> 32) as u32 ^ 0x8000_0000);
-    let inc_lo = s.inc.map(|p| p as u32);
-    let inc_hi = s.inc.map(|p| (p >> 32) as u32);
+    let mut phases = Phases::of(s);
     let (neg_gain, level) = (&s.neg_gain, &s.level);
     for o in out.iter_mut() {
         for l in 0..LANES {
             // gain · sin = (-gain) · (-sin), to the bit.
-            let sine = neg_gain[l] * neg_sin_half_turned(hi[l]);
+            let sine = neg_gain[l] * neg_sin_half_turned(phases.half_turned_top(l));
             o[l] = sine * level[l];
-            let (sum, carry) = lo[l].overflowing_add(inc_lo[l]);
-            lo[l] = sum;
-            hi[l] = hi[l].wrapping_add(inc_hi[l]).wrapping_add(u32::from(carry));
+            phases.advance(l);
         }
     }
-    for l in 0..LANES {
-        s.phase[l] = u64::from(hi[l] ^ 0x8000_0000) << 32 | u64::from(lo[l]);
-    }
+    phases.store(s);
 }
 
 /// [`render_sources`] with envelopes along segments: each lane's level sample by sample, as
@@ -236,11 +226,7 @@ fn render_sources(s: &mut SineGainBiquad, out: &mut [[f32; LANES]]) {
 /// [`render_sources`]. Real-time thread.
 #[multiversion::multiversion(targets("x86_64+avx2+avx", "aarch64+neon"))]
 fn render_sources_on_segments(s: &mut SineGainBiquad, out: &mut [[f32; LANES]]) {
-    // The top halves carried half a turn on (`neg_sin_half_turned`).
-    let mut lo = s.phase.map(|p| p as u32);
-    let mut hi = s.phase.map(|p| (p >> 32) as u32 ^ 0x8000_0000);
-    let inc_lo = s.inc.map(|p| p as u32);
-    let inc_hi = s.inc.map(|p| (p >> 32) as u32);
+    let mut phases = Phases::of(s);
     let (neg_gain, level, on_segment) = (&s.neg_gain, &s.level, &s.on_segment);
     let (from, delta, len) = (&s.segment_from, &s.segment_delta, &s.segment_len);
     let mut pos = s.segment_pos;
@@ -250,15 +236,58 @@ fn render_sources_on_segments(s: &mut SineGainBiquad, out: &mut [[f32; LANES]]) 
             let along = from[l] + delta[l] * (pos[l] as f32 / len[l]);
             let level = if on_segment[l] { along } else { level[l] };
             // gain · sin = (-gain) · (-sin), to the bit.
-            let sine = neg_gain[l] * neg_sin_half_turned(hi[l]);
+            let sine = neg_gain[l] * neg_sin_half_turned(phases.half_turned_top(l));
             o[l] = sine * level;
-            let (sum, carry) = lo[l].overflowing_add(inc_lo[l]);
-            lo[l] = sum;
-            hi[l] = hi[l].wrapping_add(inc_hi[l]).wrapping_add(u32::from(carry));
+            phases.advance(l);
         }
     }
-    for l in 0..LANES {
-        s.phase[l] = u64::from(hi[l] ^ 0x8000_0000) << 32 | u64::from(lo[l]);
+    phases.store(s);
+}
+
+/// The lanes' 64-bit phases as two 32-bit halves each (eight lanes fit one 256-bit register),
+/// the top halves carried half a turn on (`neg_sin_half_turned`): the same wrapping sums, and
+/// the same top 24 bits read as turns.
+struct Phases {
+    lo: [u32; LANES],
+    hi: [u32; LANES],
+    inc_lo: [u32; LANES],
+    inc_hi: [u32; LANES],
+}
+
+impl Phases {
+    /// The phases and increments of `s`'s lanes.
+    #[inline(always)]
+    fn of(s: &SineGainBiquad) -> Self {
+        Phases {
+            lo: s.phase.map(|p| p as u32),
+            hi: s.phase.map(|p| (p >> 32) as u32 ^ 0x8000_0000),
+            inc_lo: s.inc.map(|p| p as u32),
+            inc_hi: s.inc.map(|p| (p >> 32) as u32),
+        }
+    }
+
+    /// Lane `l`'s top half, half a turn on.
+    #[inline(always)]
+    fn half_turned_top(&self, l: usize) -> u32 {
+        self.hi[l]
+    }
+
+    /// Lane `l` a sample on.
+    #[inline(always)]
+    fn advance(&mut self, l: usize) {
+        let (sum, carry) = self.lo[l].overflowing_add(self.inc_lo[l]);
+        self.lo[l] = sum;
+        self.hi[l] = self.hi[l]
+            .wrapping_add(self.inc_hi[l])
+            .wrapping_add(u32::from(carry));
+    }
+
+    /// The phases back into `s`.
+    #[inline(always)]
+    fn store(&self, s: &mut SineGainBiquad) {
+        for l in 0..LANES {
+            s.phase[l] = u64::from(self.hi[l] ^ 0x8000_0000) << 32 | u64::from(self.lo[l]);
+        }
     }
 }
 
