@@ -705,22 +705,23 @@ impl VoicePool {
                 }
                 let tmp = &mut self.lane_tmp[..n];
                 self.lane_group.render(tmp);
+                // Each lane's modules take back where their block ended.
+                for (lane, &index) in self.lane_voice[..laned].iter().enumerate() {
+                    let [phase, history] = self.lane_group.end(lane);
+                    let v = &mut self.voices[index];
+                    v.modules[0].end_lane(phase);
+                    v.modules[1].end_lane(LaneEnd::Samples(n as u32));
+                    v.modules[2].end_lane(history);
+                }
                 if laned == sounding && (ends_in_kernel || pans_at_rest) {
                     // Every voice of the stretch is in a lane and its chain ends there (or at
                     // a pan at rest): their blocks straight into the output, in voice order
                     // (lane order).
                     let mut gains = [0.0f32; LANES];
-                    for (lane, &index) in self.lane_voice[..laned].iter().enumerate() {
-                        let [phase, history] = self.lane_group.end(lane);
+                    for (gain, &index) in gains.iter_mut().zip(&self.lane_voice[..laned]) {
                         let v = &mut self.voices[index];
-                        v.modules[0].end_lane(phase);
-                        v.modules[1].end_lane(LaneEnd::Samples(n as u32));
-                        v.modules[2].end_lane(history);
-                        gains[lane] = v.velocity;
-                        if v.phase == VoicePhase::Released && v.modules.iter().any(|m| m.is_idle())
-                        {
-                            v.phase = VoicePhase::Free;
-                        }
+                        *gain = v.velocity;
+                        free_if_done(v);
                     }
                     match right.as_deref_mut() {
                         Some(right) if pans_at_rest => {
@@ -739,16 +740,11 @@ impl VoicePool {
                     start = end;
                     continue;
                 }
-                for (lane, &index) in self.lane_voice[..laned].iter().enumerate() {
+                for lane in 0..laned {
                     let dst = &mut self.lane_out[lane * block..][..n];
                     for (d, t) in dst.iter_mut().zip(tmp.iter()) {
                         *d = t[lane];
                     }
-                    let [phase, history] = self.lane_group.end(lane);
-                    let v = &mut self.voices[index];
-                    v.modules[0].end_lane(phase);
-                    v.modules[1].end_lane(LaneEnd::Samples(n as u32));
-                    v.modules[2].end_lane(history);
                 }
             }
             // Every voice of the stretch, in voice order: the rest of its chain, then into
@@ -805,9 +801,7 @@ impl VoicePool {
                         *o += g * s;
                     }
                 }
-                if v.phase == VoicePhase::Released && v.modules.iter().any(|m| m.is_idle()) {
-                    v.phase = VoicePhase::Free;
-                }
+                free_if_done(v);
             }
             start = end;
         }
@@ -983,6 +977,14 @@ struct Place {
     routed: f32,
     /// This voice's share of the pan's spread.
     offset: f32,
+}
+
+/// Frees a released voice once a module of it has gone quiet (its envelope's release done),
+/// after its block. Real-time thread.
+fn free_if_done(v: &mut Voice) {
+    if v.phase == VoicePhase::Released && v.modules.iter().any(|m| m.is_idle()) {
+        v.phase = VoicePhase::Free;
+    }
 }
 
 /// No modulation amounts (a module the block's amounts do not reach).

@@ -85,6 +85,15 @@ pub struct AdsrState {
     pub level: f32,
 }
 
+impl AdsrState {
+    /// The level `pos` samples along the current segment (before its end, which is `to`
+    /// exactly). The lane kernel makes the same product (`lanes`). Real-time thread.
+    #[inline]
+    fn along(&self) -> f32 {
+        self.from + (self.to - self.from) * (self.pos as f32 / self.len as f32)
+    }
+}
+
 /// ADSR envelope; multiplies the block passing through it.
 #[derive(Debug, Clone)]
 pub struct Adsr {
@@ -191,11 +200,7 @@ impl Adsr {
         let s = &mut self.s;
         if s.pos < s.len {
             s.pos += 1;
-            s.level = if s.pos == s.len {
-                s.to
-            } else {
-                s.from + (s.to - s.from) * (s.pos as f32 / s.len as f32)
-            };
+            s.level = if s.pos == s.len { s.to } else { s.along() };
             let level = s.level;
             if self.s.pos == self.s.len {
                 self.finish_segment();
@@ -311,7 +316,7 @@ impl Module for Adsr {
             let s = &mut self.s;
             if s.stage != Stage::Sustain && s.pos < s.len {
                 s.pos += samples;
-                s.level = s.from + (s.to - s.from) * (s.pos as f32 / s.len as f32);
+                s.level = s.along();
             }
         }
     }
