@@ -387,68 +387,85 @@ fn a_sigkill_during_a_held_midi_chord_changes_not_a_bit() {
             ]
         };
         // The sender counts the frames of the cycles it ran, as chronus does: an xrun on a busy
-        // machine moves neither, so both runs get the same input to the sample.
-        let mut recordings = Vec::new();
-        for (name, kill) in [("clean", false), ("killed", true)] {
-            let sender = Sender::open(&jackd, &format!("midi-{name}"), schedule());
-            let rec = scratch(&format!("chord-{name}.wav"));
-            let (mut child, port, pids) = run_with_midi_pids(
-                &jackd,
-                &format!("chronus-chord-{name}"),
-                &format!("midi-{name}:out"),
-                &rec,
-                3.5,
-            );
-            let c = Client::connect(port);
-            let xruns_before = c.stat("xruns");
-            sender.go();
-            if kill {
-                // A second into the chord: the active worker, killed.
-                std::thread::sleep(Duration::from_millis(1_000)); // into the chord (timing of the kill is free)
-                let active = c.stat("active") as usize;
-                // SAFETY: a signal to a worker of the chronus this test started.
-                assert_eq!(unsafe { libc::kill(pids[active], libc::SIGKILL) }, 0);
-                let deadline = Instant::now() + Duration::from_secs(3);
-                while c.stat("respawns") < 1.0 && Instant::now() < deadline {
+        // machine moves neither, so both runs get the same input to the sample — unless JACK
+        // skipped a cycle of one client and not of the other, which moves a MIDI event a
+        // cycle against the audio (seen under the whole suite's load, with no machine stall
+        // of 3 ms: a period here is 1.3 ms). As for the onsets above, a pair of runs that
+        // differs while JACK reported xruns proves nothing either way and is run again; a pair
+        // without xruns, or the same in spite of them, counts.
+        for attempt in 1..=3 {
+            let mut recordings = Vec::new();
+            let mut xruns = 0.0;
+            for (name, kill) in [("clean", false), ("killed", true)] {
+                let sender = Sender::open(&jackd, &format!("midi-{name}"), schedule());
+                let rec = scratch(&format!("chord-{name}.wav"));
+                let (mut child, port, pids) = run_with_midi_pids(
+                    &jackd,
+                    &format!("chronus-chord-{name}"),
+                    &format!("midi-{name}:out"),
+                    &rec,
+                    3.5,
+                );
+                let c = Client::connect(port);
+                let xruns_before = c.stat("xruns");
+                sender.go();
+                if kill {
+                    // A second into the chord: the active worker, killed.
+                    std::thread::sleep(Duration::from_millis(1_000)); // into the chord (timing of the kill is free)
+                    let active = c.stat("active") as usize;
+                    // SAFETY: a signal to a worker of the chronus this test started.
+                    assert_eq!(unsafe { libc::kill(pids[active], libc::SIGKILL) }, 0);
+                    let deadline = Instant::now() + Duration::from_secs(3);
+                    while c.stat("respawns") < 1.0 && Instant::now() < deadline {
+                        std::thread::sleep(Duration::from_millis(20)); // poll interval
+                    }
+                    let v = c.stats(&["respawns", "lost_samples", "underruns"]);
+                    assert_eq!(v, [1.0, 0.0, 0.0], "replaced, nothing lost: {v:?}");
+                }
+                // Every event kept its sample (none reached the engine after its stamp).
+                let deadline = Instant::now() + Duration::from_secs(4);
+                while c.stat("midi_events") < 7.0 && Instant::now() < deadline {
                     std::thread::sleep(Duration::from_millis(20)); // poll interval
                 }
-                let v = c.stats(&["respawns", "lost_samples", "underruns"]);
-                assert_eq!(v, [1.0, 0.0, 0.0], "replaced, nothing lost: {v:?}");
+                assert_eq!(c.stats(&["midi_events", "midi_late"]), [7.0, 0.0], "{name}");
+                let here = c.stat("xruns") - xruns_before;
+                xruns += here;
+                println!("{name}: {here} JACK xruns");
+                assert!(child.wait().unwrap().success());
+                drop(sender);
+                let (left, right) = read_sides(&rec);
+                let t0 = onsets(&left, 2_000)[0];
+                let end = t0 + secs(2.6) as usize;
+                assert!(left.len() >= end, "the recording is long enough");
+                recordings.push((left[t0..end].to_vec(), right[t0..end].to_vec()));
             }
-            // Every event kept its sample (none reached the engine after its stamp).
-            let deadline = Instant::now() + Duration::from_secs(4);
-            while c.stat("midi_events") < 7.0 && Instant::now() < deadline {
-                std::thread::sleep(Duration::from_millis(20)); // poll interval
+            let (clean, killed) = (&recordings[0], &recordings[1]);
+            let difference = [
+                ("left", (&clean.0, &killed.0)),
+                ("right", (&clean.1, &killed.1)),
+            ]
+            .into_iter()
+            .find_map(|(side, (a, b))| {
+                a.iter()
+                    .zip(b.iter())
+                    .position(|(x, y)| x.to_bits() != y.to_bits())
+                    .map(|i| (side, i))
+            });
+            if difference.is_some() && xruns > 0.0 && attempt < 3 {
+                println!("attempt {attempt}: the runs differ with {xruns} JACK xruns: again");
+                continue;
             }
-            assert_eq!(c.stats(&["midi_events", "midi_late"]), [7.0, 0.0], "{name}");
-            println!("{name}: {} JACK xruns", c.stat("xruns") - xruns_before);
-            assert!(child.wait().unwrap().success());
-            drop(sender);
-            let (left, right) = read_sides(&rec);
-            let t0 = onsets(&left, 2_000)[0];
-            let end = t0 + secs(2.6) as usize;
-            assert!(left.len() >= end, "the recording is long enough");
-            recordings.push((left[t0..end].to_vec(), right[t0..end].to_vec()));
-        }
-        let (clean, killed) = (&recordings[0], &recordings[1]);
-        for (side, (a, b)) in [
-            ("left", (&clean.0, &killed.0)),
-            ("right", (&clean.1, &killed.1)),
-        ] {
-            if let Some(i) = a
-                .iter()
-                .zip(b.iter())
-                .position(|(x, y)| x.to_bits() != y.to_bits())
-            {
+            if let Some((side, i)) = difference {
                 panic!(
                     "{side}: the killed run differs from the clean one at sample {i} of the chord"
                 );
             }
+            assert!(
+                analysis::rms(&clean.0[secs(1.0) as usize..secs(1.5) as usize]) > 0.05,
+                "the chord sounds"
+            );
+            return;
         }
-        assert!(
-            analysis::rms(&clean.0[secs(1.0) as usize..secs(1.5) as usize]) > 0.05,
-            "the chord sounds"
-        );
     });
 }
 
