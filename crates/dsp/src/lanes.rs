@@ -93,6 +93,10 @@ pub(crate) struct SineGainBiquad {
     segment_delta: [f32; LANES],
     segment_pos: [u32; LANES],
     segment_len: [f32; LANES],
+    /// Each segment's length as it is.
+    segment_end: [u32; LANES],
+    /// Samples each lane has rendered since it was set.
+    moved: [u32; LANES],
     b0: [f64; LANES],
     b1: [f64; LANES],
     b2: [f64; LANES],
@@ -134,9 +138,11 @@ impl SineGainBiquad {
                 self.segment_delta[lane] = delta;
                 self.segment_pos[lane] = pos;
                 self.segment_len[lane] = len as f32;
+                self.segment_end[lane] = len;
             }
             _ => return false,
         }
+        self.moved[lane] = 0;
         self.phase[lane] = phase;
         self.inc[lane] = inc;
         self.neg_gain[lane] = -gain;
@@ -158,6 +164,7 @@ impl SineGainBiquad {
         self.neg_gain[lane] = 0.0;
         self.level[lane] = 0.0;
         self.on_segment[lane] = false;
+        self.moved[lane] = 0;
         for a in [
             &mut self.b0,
             &mut self.b1,
@@ -178,11 +185,22 @@ impl SineGainBiquad {
         }
     }
 
-    /// Where `lane`'s sine and biquad ended the block (the phase and the history moved on),
-    /// for their modules' [`crate::Module::end_lane`]. Real-time thread.
-    pub(crate) fn end(&self, lane: usize) -> [LaneEnd; 2] {
+    /// True when `lane`, rendered on from where it is, stays what [`SineGainBiquad::set`]
+    /// takes for a block of `samples`: its envelope holds its level, or its segment goes on
+    /// past the block. Real-time thread.
+    pub(crate) fn still(&self, lane: usize, samples: usize) -> bool {
+        !self.on_segment[lane]
+            || (self.segment_pos[lane] as usize).saturating_add(samples)
+                < self.segment_end[lane] as usize
+    }
+
+    /// Where `lane`'s sine, envelope and biquad are after the blocks rendered since it was
+    /// set (the phase, the samples along the segment, the history moved on), for their
+    /// modules' [`crate::Module::end_lane`]. Real-time thread.
+    pub(crate) fn end(&self, lane: usize) -> [LaneEnd; 3] {
         [
             LaneEnd::Phase(self.phase[lane]),
+            LaneEnd::Samples(self.moved[lane]),
             LaneEnd::History([self.x1[lane], self.x2[lane], self.y1[lane], self.y2[lane]]),
         ]
     }
@@ -190,6 +208,10 @@ impl SineGainBiquad {
     /// Renders `out.len()` samples of every lane (`out[i][lane]`), moving each lane's phase
     /// and history on. Never allocates. Real-time thread.
     pub(crate) fn render(&mut self, out: &mut [[f32; LANES]]) {
+        let samples = out.len() as u32;
+        for m in &mut self.moved {
+            *m = m.wrapping_add(samples);
+        }
         if self.on_segment.contains(&true) {
             render_sources_on_segments(self, out);
         } else {
@@ -242,6 +264,7 @@ fn render_sources_on_segments(s: &mut SineGainBiquad, out: &mut [[f32; LANES]]) 
         }
     }
     phases.store(s);
+    s.segment_pos = pos;
 }
 
 /// The lanes' 64-bit phases as two 32-bit halves each (eight lanes fit one 256-bit register),

@@ -472,6 +472,18 @@ impl ModuleState {
             ModuleState::Reverb(_) => ModuleKind::Reverb,
         }
     }
+
+    /// What [`Module::end_lane`] does to the module, done to its state: the state of a
+    /// module whose voice lives in a lane ([`crate::lanes`]) as it will be once the lane hands
+    /// its blocks back.
+    pub(crate) fn end_lane(&mut self, end: crate::lanes::LaneEnd) {
+        match self {
+            ModuleState::Osc(s) => s.end_lane(end),
+            ModuleState::Adsr(s) => s.end_lane(end),
+            ModuleState::Filter(s) => s.end_lane(end),
+            _ => {}
+        }
+    }
 }
 
 #[cfg(test)]

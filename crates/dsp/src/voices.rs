@@ -10,7 +10,7 @@
 //! `count` only limits how many notes sound at once, so changing it, and playing notes, never
 //! allocates.
 
-use crate::lanes::{self, LaneEnd, LaneStage, SineGainBiquad, LANES};
+use crate::lanes::{self, LaneStage, SineGainBiquad, LANES};
 use crate::module::{AudioMod, Module, ModuleKind, ModuleState, MAX_PARAMS};
 use crate::modules::{lfo, osc, pan};
 use crate::{DspError, ModuleId, ParamId};
@@ -19,6 +19,10 @@ use crate::{DspError, ModuleId, ParamId};
 pub const MAX_VOICES: usize = 128;
 /// The fewest voices worth a kernel call of their own (it renders [`LANES`] either way).
 const MIN_GROUP: usize = 4;
+/// The modules of a voice's chain the lane kernel renders (sine, envelope, biquad).
+const KERNEL_STAGES: usize = 3;
+// A voice a bit of `VoicePool::resident`.
+const _: () = assert!(MAX_VOICES <= u128::BITS as usize && MAX_VOICES.is_multiple_of(LANES));
 /// Voices that may sound at once, unless told otherwise.
 pub const DEFAULT_VOICES: usize = 8;
 /// Modulation sources a voice may have of its own (its `env`s).
@@ -160,12 +164,14 @@ pub(crate) struct VoicePool {
     scratch_right: Vec<f32>,
     /// Render voices in lanes where they can be (else one by one).
     lanes: bool,
-    /// The lane kernel's group (a stretch of voices at a time).
-    lane_group: SineGainBiquad,
+    /// The lane kernel's groups: voice `i` renders in lane `i % LANES` of group `i / LANES`.
+    groups: Vec<SineGainBiquad>,
+    /// The voices that live in their lanes (a bit each): their sine's phase, envelope's
+    /// place and biquad's history are the lane's, not yet handed back to their modules (see
+    /// [`VoicePool::settle`]).
+    resident: u128,
     /// Each voice's lane this block, if it has one.
     in_lane: Vec<Option<usize>>,
-    /// The voice in each lane of the stretch.
-    lane_voice: [usize; LANES],
     /// The kernel's output, a sample of every lane at a time.
     lane_tmp: Vec<[f32; LANES]>,
     /// Each lane's pan gains (left, right) this stretch, when its pan is at rest.
@@ -200,9 +206,9 @@ impl VoicePool {
             scratch: vec![0.0; block],
             scratch_right: vec![0.0; block],
             lanes: true,
-            lane_group: SineGainBiquad::default(),
+            groups: vec![SineGainBiquad::default(); MAX_VOICES / LANES],
+            resident: 0,
             in_lane: vec![None; MAX_VOICES],
-            lane_voice: [0; LANES],
             lane_tmp: vec![[0.0; LANES]; block],
             lane_pan: [[0.0; LANES]; 2],
             lane_out: vec![0.0; LANES * block],
@@ -254,6 +260,7 @@ impl VoicePool {
         sample_rate: f64,
         block: usize,
     ) -> Result<(), DspError> {
+        self.settle();
         let ids: Vec<ModuleId> = template.iter().map(|t| t.0).collect();
         let kinds: Vec<ModuleKind> = template.iter().map(|t| t.1).collect();
         let was = std::mem::replace(&mut self.chain_len, chain_len);
@@ -329,6 +336,7 @@ impl VoicePool {
     /// Sets how many voices may sound and the mode. Notes sounding beyond a smaller count
     /// finish their release; a mode change releases every note.
     pub(crate) fn configure(&mut self, count: usize, mode: VoiceMode) -> Result<(), DspError> {
+        self.settle();
         if !(1..=MAX_VOICES).contains(&count) {
             return Err(DspError::BadVoiceCount { count });
         }
@@ -352,6 +360,7 @@ impl VoicePool {
         param: ParamId,
         value: f32,
     ) {
+        self.settle();
         if kind == ModuleKind::Osc && param == osc::FREQ {
             return;
         }
@@ -366,6 +375,7 @@ impl VoicePool {
     /// Starts `note` at `velocity` (0..1). Returns the voice that (re)started it, or `None`
     /// when a mono voice changed pitch legato (its envelopes and LFOs go on).
     pub(crate) fn note_on(&mut self, note: u8, velocity: f32) -> Result<Option<usize>, DspError> {
+        self.settle();
         if self.voices.is_empty() {
             return Err(DspError::NoVoiceTemplate);
         }
@@ -425,6 +435,7 @@ impl VoicePool {
         note: bool,
         global: impl Fn(ModuleId) -> Option<ModuleState>,
     ) {
+        self.settle();
         let Some(v) = self.voices.get_mut(voice) else {
             return;
         };
@@ -455,6 +466,7 @@ impl VoicePool {
     /// Tells every voice's modules the tempo. Never allocates. Real-time thread.
     /// Gives every voice's sampler the sample it plays (see `Module::attach_samples`).
     pub(crate) fn attach_samples(&mut self, bank: &crate::sample::SampleBank) {
+        self.settle();
         for v in &mut self.voices {
             for m in &mut v.modules {
                 m.attach_samples(bank);
@@ -463,6 +475,7 @@ impl VoicePool {
     }
 
     pub(crate) fn set_tempo(&mut self, bpm: f32) {
+        self.settle();
         for m in self.voices.iter_mut().flat_map(|v| v.modules.iter_mut()) {
             m.set_tempo(bpm);
         }
@@ -470,6 +483,7 @@ impl VoicePool {
 
     /// Releases `note` (every note for `None`).
     pub(crate) fn note_off(&mut self, note: Option<u8>) {
+        self.settle();
         match (self.mode, note) {
             (_, None) => {
                 self.held_len = 0;
@@ -520,6 +534,7 @@ impl VoicePool {
     /// The sustain pedal: down, notes let go keep sounding as if held; up, those are
     /// released. Never allocates. Real-time thread.
     pub(crate) fn set_sustain(&mut self, on: bool) {
+        self.settle();
         self.sustain = on;
         if on {
             return;
@@ -535,6 +550,7 @@ impl VoicePool {
     /// Bends every voice's pitch by `semitones` (±[`MAX_BEND`]), those sounding at once and
     /// every note played after. Never allocates. Real-time thread.
     pub(crate) fn set_bend(&mut self, semitones: f32) -> Result<(), DspError> {
+        self.settle();
         if !semitones.is_finite() {
             return Err(DspError::NonFinite { param: "bend" });
         }
@@ -611,15 +627,14 @@ impl VoicePool {
         let laned_chain = self.lanes
             && sounding >= MIN_GROUP
             && head.is_empty()
-            && self.kinds.get(..3)
+            && self.kinds.get(..KERNEL_STAGES)
                 == Some(&[ModuleKind::Osc, ModuleKind::Adsr, ModuleKind::Filter])
-            && chain_len >= 3;
-        // The voices a stretch at a time, in voice order: a stretch ends at its `LANES`-th
-        // voice the kernel can take (or at the span's end). Its voices get their modulation
-        // for the block, the kernel renders those in lanes together, then each voice of the
-        // stretch finishes its chain and joins the output, in voice order: a voice's state is
-        // touched while it is still in the cache, and the output is summed in the same order
-        // as one voice after the other.
+            && chain_len >= KERNEL_STAGES;
+        // The voices a group's worth at a time, in voice order. A group's voices get their
+        // modulation for the block, the kernel renders those it can take together, then each
+        // voice of the group finishes its chain and joins the output, in voice order: a
+        // voice's state is touched while it is still in the cache, and the output is summed
+        // in the same order as one voice after the other.
         let span = self.span;
         let block = self.scratch.len();
         let count = self.count;
@@ -627,27 +642,32 @@ impl VoicePool {
         // A chain that ends with the kernel (or with a pan, which leaves a mono block as it
         // is): its voices' blocks can be summed straight out of the kernel.
         let ends_in_kernel = right.is_none()
-            && (chain_len == 3 || (chain_len == 4 && self.kinds[3] == ModuleKind::Pan));
+            && (chain_len == KERNEL_STAGES
+                || (chain_len == KERNEL_STAGES + 1 && self.kinds[3] == ModuleKind::Pan));
         // A stereo chain that ends with a pan after the kernel: its voices' blocks can be
         // summed into both sides straight out of the kernel while each pan is at rest.
-        let pans_after_kernel = panned && chain_len == 4;
+        let pans_after_kernel = panned && chain_len == KERNEL_STAGES + 1;
         let mut total = 0;
-        let mut start = 0;
-        while start < span {
-            let mut laned = 0;
+        for start in (0..span).step_by(LANES) {
+            let end = Ord::min(start + LANES, span);
+            let group = &mut self.groups[start / LANES];
+            // The lanes the kernel renders this block (a bit each).
+            let mut used = 0u8;
             let mut sounding = 0;
             let mut pans_at_rest = pans_after_kernel;
-            let mut end = start;
-            while end < span && laned < LANES {
-                let index = end;
-                end += 1;
-                let v = &mut self.voices[index];
+            for (lane, v) in self.voices[start..end].iter_mut().enumerate() {
+                let index = start + lane;
+                let bit = 1u128 << index;
                 self.in_lane[index] = None;
                 if v.phase == VoicePhase::Free {
+                    if self.resident & bit != 0 {
+                        leave_lane(v, group, lane);
+                        self.resident &= !bit;
+                    }
                     continue;
                 }
                 sounding += 1;
-                let (routed, spread) = modulate(
+                let modulated = modulate(
                     v,
                     &mut self.scratch[..n],
                     chain_len,
@@ -656,99 +676,99 @@ impl VoicePool {
                     stereo,
                     panned,
                 );
-                self.pan_routed[index] = routed;
-                self.spread[index] = spread;
-                if !laned_chain || spread {
-                    continue;
-                }
-                let [a, b, c, ..] = &mut v.modules[..] else {
-                    continue;
-                };
-                let stages = match (a.begin_lane(), b.begin_lane(), c.begin_lane()) {
-                    (Some(a), Some(b), Some(c)) => [a, b, c],
-                    _ => continue,
-                };
-                if self.lane_group.set(laned, &stages, n) {
-                    self.in_lane[index] = Some(laned);
-                    self.lane_voice[laned] = index;
-                    if pans_at_rest {
-                        // Placed as the rest of its chain would place it (and the same again
-                        // there if the stretch goes that way).
-                        let m = &mut v.modules[3];
-                        let spread_by = m.param(pan::SPREAD).unwrap_or(0.0);
-                        let offset = pan::voice_offset(index, count);
-                        m.set_modulation(pan::POS, routed + spread_by * offset);
-                        match m.begin_lane() {
-                            Some(LaneStage::Pan { left, right }) => {
-                                self.lane_pan[0][laned] = left;
-                                self.lane_pan[1][laned] = right;
-                            }
-                            _ => pans_at_rest = false,
-                        }
+                self.pan_routed[index] = modulated.routed;
+                self.spread[index] = modulated.spread;
+                let takes = laned_chain && !modulated.spread;
+                // A voice living in its lane stays there while nothing moved its kernel's
+                // modules (their parameters changed only through `settle`) and its envelope
+                // stays what the lane takes: the lane goes on where it is.
+                let stays = self.resident & bit != 0
+                    && takes
+                    && !modulated.kernel_moved
+                    && group.still(lane, n);
+                if !stays {
+                    if self.resident & bit != 0 {
+                        leave_lane(v, group, lane);
+                        self.resident &= !bit;
                     }
-                    laned += 1;
+                    if !takes {
+                        continue;
+                    }
+                    let [a, b, c, ..] = &mut v.modules[..] else {
+                        continue;
+                    };
+                    let stages = match (a.begin_lane(), b.begin_lane(), c.begin_lane()) {
+                        (Some(a), Some(b), Some(c)) => [a, b, c],
+                        _ => continue,
+                    };
+                    if !group.set(lane, &stages, n) {
+                        continue;
+                    }
+                    self.resident |= bit;
+                }
+                self.in_lane[index] = Some(lane);
+                used |= 1 << lane;
+                if pans_at_rest {
+                    // Placed as the rest of its chain would place it (and the same again
+                    // there if the group goes that way).
+                    let m = &mut v.modules[KERNEL_STAGES];
+                    let spread_by = m.param(pan::SPREAD).unwrap_or(0.0);
+                    let offset = pan::voice_offset(index, count);
+                    m.set_modulation(pan::POS, modulated.routed + spread_by * offset);
+                    match m.begin_lane() {
+                        Some(LaneStage::Pan { left, right }) => {
+                            self.lane_pan[0][lane] = left;
+                            self.lane_pan[1][lane] = right;
+                        }
+                        _ => pans_at_rest = false,
+                    }
                 }
             }
-            // A group of a few voices (only the last can be) costs the kernel as much as a
-            // full one: those go one by one (the same sound).
+            let laned = used.count_ones() as usize;
+            // A few voices cost the kernel as much as a full group: those go one by one (the
+            // same sound), their lanes handed back.
             if laned < MIN_GROUP {
-                for &index in &self.lane_voice[..laned] {
-                    self.in_lane[index] = None;
+                for (lane, v) in self.voices[start..end].iter_mut().enumerate() {
+                    if used & 1 << lane != 0 {
+                        leave_lane(v, group, lane);
+                        self.resident &= !(1u128 << (start + lane));
+                        self.in_lane[start + lane] = None;
+                    }
                 }
-                laned = 0;
+                used = 0;
             }
-            total += laned;
-            // The kernel; each lane's block to its place.
-            if laned > 0 {
-                for lane in laned..LANES {
-                    self.lane_group.clear(lane);
-                }
+            if used != 0 {
+                total += laned;
                 let tmp = &mut self.lane_tmp[..n];
-                self.lane_group.render(tmp);
-                // Each lane's modules take back where their block ended.
-                for (lane, &index) in self.lane_voice[..laned].iter().enumerate() {
-                    let [phase, history] = self.lane_group.end(lane);
-                    let v = &mut self.voices[index];
-                    v.modules[0].end_lane(phase);
-                    v.modules[1].end_lane(LaneEnd::Samples(n as u32));
-                    v.modules[2].end_lane(history);
-                }
+                group.render(tmp);
                 if laned == sounding && (ends_in_kernel || pans_at_rest) {
-                    // Every voice of the stretch is in a lane and its chain ends there (or at
-                    // a pan at rest): their blocks straight into the output, in voice order
+                    // Every voice of the group is in a lane and its chain ends there (or at a
+                    // pan at rest): their blocks straight into the output, in voice order
                     // (lane order).
                     let mut gains = [0.0f32; LANES];
-                    for (gain, &index) in gains.iter_mut().zip(&self.lane_voice[..laned]) {
-                        let v = &mut self.voices[index];
+                    for (gain, v) in gains.iter_mut().zip(&mut self.voices[start..end]) {
                         *gain = v.velocity;
                         free_if_done(v);
                     }
                     match right.as_deref_mut() {
                         Some(right) if pans_at_rest => {
                             let [left_pans, right_pans] = &self.lane_pan;
-                            lanes::sum_lanes_panned(&mut out[..n], tmp, left_pans, &gains, laned);
-                            lanes::sum_lanes_panned(
-                                &mut right[..n],
-                                tmp,
-                                right_pans,
-                                &gains,
-                                laned,
-                            );
+                            lanes::sum_lanes_panned(&mut out[..n], tmp, left_pans, &gains, used);
+                            lanes::sum_lanes_panned(&mut right[..n], tmp, right_pans, &gains, used);
                         }
-                        _ => lanes::sum_lanes(&mut out[..n], tmp, &gains, laned),
+                        _ => lanes::sum_lanes(&mut out[..n], tmp, &gains, used),
                     }
-                    start = end;
                     continue;
                 }
-                for lane in 0..laned {
+                for lane in (0..LANES).filter(|l| used & 1 << l != 0) {
                     let dst = &mut self.lane_out[lane * block..][..n];
                     for (d, t) in dst.iter_mut().zip(tmp.iter()) {
                         *d = t[lane];
                     }
                 }
             }
-            // Every voice of the stretch, in voice order: the rest of its chain, then into
-            // the output.
+            // Every voice of the group, in voice order: the rest of its chain, then into the
+            // output.
             let scratch_right = &mut self.scratch_right[..n];
             for (index, v) in self.voices[start..end].iter_mut().enumerate() {
                 let index = start + index;
@@ -758,7 +778,7 @@ impl VoicePool {
                 let spread = self.spread[index];
                 // A voice out of the kernel goes on from its block there.
                 let (scratch, from) = match self.in_lane[index] {
-                    Some(lane) => (&mut self.lane_out[lane * block..][..n], 3),
+                    Some(lane) => (&mut self.lane_out[lane * block..][..n], KERNEL_STAGES),
                     None => (&mut self.scratch[..n], 0),
                 };
                 let place = Place {
@@ -803,10 +823,27 @@ impl VoicePool {
                 }
                 free_if_done(v);
             }
-            start = end;
         }
         self.laned = total;
         self.shrink_span();
+    }
+
+    /// Hands every voice living in a lane back to its modules (their phase, envelope and
+    /// history as the lane has moved them on): before anything outside
+    /// [`VoicePool::render_into`] reads or changes a voice's modules. Never allocates.
+    /// Real-time thread.
+    fn settle(&mut self) {
+        let mut bits = self.resident;
+        while bits != 0 {
+            let index = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            leave_lane(
+                &mut self.voices[index],
+                &mut self.groups[index / LANES],
+                index % LANES,
+            );
+        }
+        self.resident = 0;
     }
 
     /// Moves [`VoicePool::span`] down past the free voices at its end. Real-time thread.
@@ -817,7 +854,8 @@ impl VoicePool {
     }
 
     /// Renders voices one by one only (`false`), not in lanes: the reference the lanes are
-    /// checked against, and the "before" of the voice benchmark.
+    /// checked against, and the "before" of the voice benchmark. (Voices living in lanes
+    /// leave them at the next block.) Never allocates. Real-time thread.
     pub(crate) fn set_lanes(&mut self, on: bool) {
         self.lanes = on;
     }
@@ -857,19 +895,32 @@ impl VoicePool {
             voices: self
                 .voices
                 .iter()
-                .map(|v| VoiceState {
-                    note: v.note,
-                    velocity: v.velocity,
-                    phase: v.phase,
-                    since: v.since,
-                    sustained: v.sustained,
-                    modules: v.modules.iter().map(|m| m.state()).collect(),
+                .enumerate()
+                .map(|(index, v)| {
+                    let mut modules: Vec<ModuleState> =
+                        v.modules.iter().map(|m| m.state()).collect();
+                    // A voice living in its lane: its modules as the lane will hand them back.
+                    if self.resident & 1 << index != 0 {
+                        let ends = self.groups[index / LANES].end(index % LANES);
+                        for (m, end) in modules.iter_mut().zip(ends) {
+                            m.end_lane(end);
+                        }
+                    }
+                    VoiceState {
+                        note: v.note,
+                        velocity: v.velocity,
+                        phase: v.phase,
+                        since: v.since,
+                        sustained: v.sustained,
+                        modules,
+                    }
                 })
                 .collect(),
         }
     }
 
     pub(crate) fn restore(&mut self, s: &VoicesState) -> Result<(), DspError> {
+        self.settle();
         let mismatch = |reason| Err(DspError::StateMismatch { reason });
         if s.voices.len() != self.voices.len() {
             return mismatch("voice pool differs");
@@ -987,13 +1038,33 @@ fn free_if_done(v: &mut Voice) {
     }
 }
 
+/// Hands voice `v`'s lane (`lane` of `group`) back to its modules and empties it: their
+/// phase, envelope and history as the lane moved them on. Real-time thread.
+fn leave_lane(v: &mut Voice, group: &mut SineGainBiquad, lane: usize) {
+    for (m, end) in v.modules.iter_mut().zip(group.end(lane)) {
+        m.end_lane(end);
+    }
+    group.clear(lane);
+}
+
+/// What [`modulate`] did to a voice this block.
+struct Modulated {
+    /// The pan position routed into the chain's last module (a panned chain).
+    routed: f32,
+    /// The head spreads its unison copies across the two sides.
+    spread: bool,
+    /// A modulation reached a module the lane kernel renders.
+    kernel_moved: bool,
+}
+
 /// No modulation amounts (a module the block's amounts do not reach).
 const NO_AMOUNTS: [f32; MAX_PARAMS] = [0.0; MAX_PARAMS];
 
 /// Applies this block's modulation to every module of `v`'s chain (the template's, plus the
 /// voice's own sources, which it reads first, rendering them into `scratch` if need be).
-/// Returns the pan position routed into the chain's last module (when `panned`) and whether
-/// the head spreads its unison copies across the two sides (`stereo` only). Real-time thread.
+/// Returns the pan position routed into the chain's last module (when `panned`), whether the
+/// head spreads its unison copies across the two sides (`stereo` only) and whether a
+/// modulation reached a module the lane kernel renders. Real-time thread.
 fn modulate(
     v: &mut Voice,
     scratch: &mut [f32],
@@ -1002,7 +1073,7 @@ fn modulate(
     amounts: &[([f32; MAX_PARAMS], u16)],
     stereo: bool,
     panned: bool,
-) -> (f32, bool) {
+) -> Modulated {
     let n = scratch.len();
     // The voice's own sources first (control rate: each block's first sample).
     let mut own = [0.0f32; MAX_OWN_SOURCES];
@@ -1024,6 +1095,7 @@ fn modulate(
     }
     let last = chain_len.saturating_sub(1);
     let mut routed = 0.0;
+    let mut kernel_moved = false;
     for (k, m) in chain.iter_mut().enumerate() {
         let (given, given_touched) = amounts.get(k).map_or((&NO_AMOUNTS, 0), |(a, t)| (a, *t));
         // The block's amounts as they are, unless a route of the voice's own reaches this
@@ -1047,6 +1119,7 @@ fn modulate(
         } else {
             (given, given_touched)
         };
+        kernel_moved |= k < KERNEL_STAGES && touched != 0;
         // The parameters touched, in order (a bit each).
         let mut bits = touched;
         while bits != 0 {
@@ -1058,5 +1131,9 @@ fn modulate(
             routed = a[pan::POS as usize];
         }
     }
-    (routed, spread)
+    Modulated {
+        routed,
+        spread,
+        kernel_moved,
+    }
 }

@@ -5,15 +5,10 @@
 
 use super::LANES;
 
-/// Adds the first `used` lanes of `lanes` (`lanes[i][lane]`), each times its gain, to `out`,
-/// lane after lane in their order. Never allocates. Real-time thread.
-pub(crate) fn sum_lanes(
-    out: &mut [f32],
-    lanes: &[[f32; LANES]],
-    gains: &[f32; LANES],
-    used: usize,
-) {
-    sum(out, lanes, None, gains, used.min(LANES));
+/// Adds the lanes of `lanes` (`lanes[i][lane]`) whose bits are set in `used`, each times its
+/// gain, to `out`, lane after lane in their order. Never allocates. Real-time thread.
+pub(crate) fn sum_lanes(out: &mut [f32], lanes: &[[f32; LANES]], gains: &[f32; LANES], used: u8) {
+    sum(out, lanes, None, gains, used);
 }
 
 /// [`sum_lanes`] through a pan at rest: `out[i] += gains[lane]·(lanes[i][lane]·pans[lane])`,
@@ -24,28 +19,47 @@ pub(crate) fn sum_lanes_panned(
     lanes: &[[f32; LANES]],
     pans: &[f32; LANES],
     gains: &[f32; LANES],
-    used: usize,
+    used: u8,
 ) {
-    sum(out, lanes, Some(pans), gains, used.min(LANES));
+    sum(out, lanes, Some(pans), gains, used);
 }
 
 /// The sums, for the instruction set picked at the first call: eight samples at a time (their
 /// eight lanes turned side by side, which compiles to register shuffles), then the rest one
-/// by one. Real-time thread.
+/// by one; every lane used (the common case) without a look at each. Real-time thread.
 #[multiversion::multiversion(targets("x86_64+avx2+avx", "aarch64+neon"))]
 fn sum(
     out: &mut [f32],
     lanes: &[[f32; LANES]],
     pans: Option<&[f32; LANES]>,
     gains: &[f32; LANES],
-    used: usize,
+    used: u8,
+) {
+    if used == u8::MAX {
+        sum_some(out, lanes, pans, gains, |_| true);
+    } else {
+        sum_some(out, lanes, pans, gains, |lane| used & 1 << lane != 0);
+    }
+}
+
+/// [`sum`] of the lanes `used` takes.
+#[inline(always)]
+fn sum_some(
+    out: &mut [f32],
+    lanes: &[[f32; LANES]],
+    pans: Option<&[f32; LANES]>,
+    gains: &[f32; LANES],
+    used: impl Fn(usize) -> bool,
 ) {
     let (outs, out_rest) = out.as_chunks_mut::<8>();
     let (ins, in_rest) = lanes.as_chunks::<8>();
     for (o, x) in outs.iter_mut().zip(ins) {
         let columns = transpose(x);
         let mut acc = *o;
-        for (lane, column) in columns.iter().enumerate().take(used) {
+        for (lane, column) in columns.iter().enumerate() {
+            if !used(lane) {
+                continue;
+            }
             let v = match pans {
                 Some(p) => column.map(|c| c * p[lane]),
                 None => *column,
@@ -57,7 +71,7 @@ fn sum(
         *o = acc;
     }
     for (o, x) in out_rest.iter_mut().zip(in_rest) {
-        for lane in 0..used {
+        for lane in (0..LANES).filter(|&l| used(l)) {
             let v = match pans {
                 Some(p) => x[lane] * p[lane],
                 None => x[lane],
@@ -151,9 +165,9 @@ mod tests {
         lanes: &[[f32; LANES]],
         pans: Option<&[f32; LANES]>,
         gains: &[f32; LANES],
-        used: usize,
+        used: u8,
     ) {
-        for lane in 0..used {
+        for lane in (0..LANES).filter(|l| used & 1 << l != 0) {
             for (o, x) in out.iter_mut().zip(lanes) {
                 let v = pans.map_or(x[lane], |p| x[lane] * p[lane]);
                 *o += gains[lane] * v;
@@ -172,7 +186,7 @@ mod tests {
                 .map(|i| std::array::from_fn(|l| value(i, l)))
                 .collect();
             let start: Vec<f32> = (0..len).map(|i| value(i, 9) * 3.0).collect();
-            for used in 1..=LANES {
+            for used in 1..=u8::MAX {
                 for panned in [false, true] {
                     let pans = panned.then_some(&pans);
                     let mut want = start.clone();
@@ -184,7 +198,10 @@ mod tests {
                     }
                     let want: Vec<u32> = want.iter().map(|v| v.to_bits()).collect();
                     let got: Vec<u32> = got.iter().map(|v| v.to_bits()).collect();
-                    assert_eq!(got, want, "{len} samples, {used} lanes, panned {panned}");
+                    assert_eq!(
+                        got, want,
+                        "{len} samples, lanes {used:#010b}, panned {panned}"
+                    );
                 }
             }
         }

@@ -92,6 +92,18 @@ impl AdsrState {
     fn along(&self) -> f32 {
         self.from + (self.to - self.from) * (self.pos as f32 / self.len as f32)
     }
+
+    /// Takes back where blocks rendered in a lane ended: along a segment, moved on by their
+    /// samples, at the level of the last one (as `tick` leaves it; the segment goes on past
+    /// them). Real-time thread.
+    pub(crate) fn end_lane(&mut self, end: crate::lanes::LaneEnd) {
+        if let crate::lanes::LaneEnd::Samples(samples) = end {
+            if self.stage != Stage::Sustain && self.pos < self.len {
+                self.pos += samples;
+                self.level = self.along();
+            }
+        }
+    }
 }
 
 /// ADSR envelope; multiplies the block passing through it.
@@ -310,15 +322,7 @@ impl Module for Adsr {
     }
 
     fn end_lane(&mut self, end: crate::lanes::LaneEnd) {
-        // Along a segment: moved on by the block, at the level of its last sample (as `tick`
-        // leaves it; the segment goes on past the block).
-        if let crate::lanes::LaneEnd::Samples(samples) = end {
-            let s = &mut self.s;
-            if s.stage != Stage::Sustain && s.pos < s.len {
-                s.pos += samples;
-                s.level = s.along();
-            }
-        }
+        self.s.end_lane(end);
     }
 
     super::plain_state!(Adsr, "an adsr");

@@ -232,6 +232,16 @@ pub struct FilterState {
     pub right: [f64; 4],
 }
 
+impl FilterState {
+    /// Takes back where blocks rendered in a lane ended: the biquad's history. Real-time
+    /// thread.
+    pub(crate) fn end_lane(&mut self, end: crate::lanes::LaneEnd) {
+        if let crate::lanes::LaneEnd::History(history) = end {
+            [self.x1, self.x2, self.y1, self.y2] = history;
+        }
+    }
+}
+
 /// RBJ biquad filter.
 #[derive(Debug, Clone)]
 pub struct Filter {
@@ -449,9 +459,7 @@ impl Module for Filter {
     }
 
     fn end_lane(&mut self, end: crate::lanes::LaneEnd) {
-        if let crate::lanes::LaneEnd::History(history) = end {
-            [self.s.x1, self.s.x2, self.s.y1, self.s.y2] = history;
-        }
+        self.s.end_lane(end);
     }
 
     super::plain_state!(Filter, "a filter");

@@ -211,6 +211,13 @@ pub struct OscState {
 }
 
 impl OscState {
+    /// Takes back where blocks rendered in a lane ended: the sine's phase. Real-time thread.
+    pub(crate) fn end_lane(&mut self, end: crate::lanes::LaneEnd) {
+        if let crate::lanes::LaneEnd::Phase(phase) = end {
+            self.phase = phase;
+        }
+    }
+
     /// Frequency before modulation (gliding), in Hz. Real-time safe.
     #[inline]
     fn glided_freq(&self) -> f64 {
@@ -784,9 +791,7 @@ impl Module for Osc {
     }
 
     fn end_lane(&mut self, end: crate::lanes::LaneEnd) {
-        if let crate::lanes::LaneEnd::Phase(phase) = end {
-            self.s.phase = phase;
-        }
+        self.s.end_lane(end);
     }
 
     super::plain_state!(Osc, "an osc");
