@@ -438,6 +438,39 @@ mod tests {
         (out, most, states)
     }
 
+    /// Failover's way: a patch restored from the state of one whose voices live in their
+    /// lanes (their phases and histories the lanes', not their modules') goes on to the bit.
+    #[test]
+    fn a_patch_restored_while_voices_live_in_lanes_goes_on_to_the_bit() {
+        let mut a = Patch::default_patch_for(48_000.0, 64, false).expect("default patch");
+        a.set_voices(32, VoiceMode::Poly).expect("32 voices");
+        for k in 0..20u8 {
+            a.note_on(40 + 2 * k, 0.3 + f32::from(k) * 0.02).expect("note");
+        }
+        let mut block = [0.0f32; 64];
+        for _ in 0..300 {
+            a.process(&mut block);
+        }
+        assert!(a.laned_voices() >= 16, "in lanes: {}", a.laned_voices());
+        let mut b = Patch::from_state(&a.state()).expect("restored");
+        let (mut x, mut y) = ([0.0f32; 64], [0.0f32; 64]);
+        for n in 0..400 {
+            if n == 100 {
+                // Releases: envelopes along their segments, in lanes.
+                for p in [&mut a, &mut b] {
+                    for k in 0..10u8 {
+                        p.note_off(Some(40 + 2 * k)).expect("off");
+                    }
+                }
+            }
+            a.process(&mut x);
+            b.process(&mut y);
+            let differs = x.iter().zip(&y).position(|(p, q)| p.to_bits() != q.to_bits());
+            assert_eq!(differs, None, "block {n}: a sample differs");
+        }
+        assert!(x.iter().any(|s| s.abs() > 1e-4), "it still sounds");
+    }
+
     #[test]
     fn voices_in_lanes_sound_the_same_to_the_bit_as_alone() {
         for stereo in [false, true] {
