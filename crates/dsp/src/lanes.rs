@@ -445,7 +445,8 @@ mod tests {
         let mut a = Patch::default_patch_for(48_000.0, 64, false).expect("default patch");
         a.set_voices(32, VoiceMode::Poly).expect("32 voices");
         for k in 0..20u8 {
-            a.note_on(40 + 2 * k, 0.3 + f32::from(k) * 0.02).expect("note");
+            a.note_on(40 + 2 * k, 0.3 + f32::from(k) * 0.02)
+                .expect("note");
         }
         let mut block = [0.0f32; 64];
         for _ in 0..300 {
@@ -465,7 +466,10 @@ mod tests {
             }
             a.process(&mut x);
             b.process(&mut y);
-            let differs = x.iter().zip(&y).position(|(p, q)| p.to_bits() != q.to_bits());
+            let differs = x
+                .iter()
+                .zip(&y)
+                .position(|(p, q)| p.to_bits() != q.to_bits());
             assert_eq!(differs, None, "block {n}: a sample differs");
         }
         assert!(x.iter().any(|s| s.abs() > 1e-4), "it still sounds");

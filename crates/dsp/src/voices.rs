@@ -174,8 +174,13 @@ pub(crate) struct VoicePool {
     in_lane: Vec<Option<usize>>,
     /// The kernel's output, a sample of every lane at a time.
     lane_tmp: Vec<[f32; LANES]>,
-    /// Each lane's pan gains (left, right) this stretch, when its pan is at rest.
-    lane_pan: [[f32; LANES]; 2],
+    /// Each group's pan gains (left, right) a lane, when its voice's pan is at rest.
+    lane_pans: Vec<[[f32; LANES]; 2]>,
+    /// The voices whose pan gains in [`VoicePool::lane_pans`] are those their pans make (a
+    /// bit each), for the routed position in [`VoicePool::pan_routed_at`].
+    pans_ready: u128,
+    /// The routed pan position each voice's gains in [`VoicePool::lane_pans`] were made for.
+    pan_routed_at: Vec<f32>,
     /// Each lane's block out of the kernel (`LANES` blocks).
     lane_out: Vec<f32>,
     /// Each voice's routed pan position this block.
@@ -210,7 +215,9 @@ impl VoicePool {
             resident: 0,
             in_lane: vec![None; MAX_VOICES],
             lane_tmp: vec![[0.0; LANES]; block],
-            lane_pan: [[0.0; LANES]; 2],
+            lane_pans: vec![[[0.0; LANES]; 2]; MAX_VOICES / LANES],
+            pans_ready: 0,
+            pan_routed_at: vec![0.0; MAX_VOICES],
             lane_out: vec![0.0; LANES * block],
             pan_routed: vec![0.0; MAX_VOICES],
             spread: vec![false; MAX_VOICES],
@@ -684,7 +691,7 @@ impl VoicePool {
                 // stays what the lane takes: the lane goes on where it is.
                 let stays = self.resident & bit != 0
                     && takes
-                    && !modulated.kernel_moved
+                    && !modulated.kernel_moved()
                     && group.still(lane, n);
                 if !stays {
                     if self.resident & bit != 0 {
@@ -708,19 +715,31 @@ impl VoicePool {
                 }
                 self.in_lane[index] = Some(lane);
                 used |= 1 << lane;
-                if pans_at_rest {
-                    // Placed as the rest of its chain would place it (and the same again
-                    // there if the group goes that way).
+                // The pan's gains as they were, while nothing moved it (its parameters change
+                // only through `settle`, and the rest of its chain did not run it); else
+                // placed as the rest of its chain would place it (and the same again there
+                // if the group goes that way).
+                let routed = modulated.routed;
+                let pan_kept = self.pans_ready & bit != 0
+                    && !modulated.reached(KERNEL_STAGES)
+                    && self.pan_routed_at[index].to_bits() == routed.to_bits();
+                if pans_at_rest && !pan_kept {
                     let m = &mut v.modules[KERNEL_STAGES];
                     let spread_by = m.param(pan::SPREAD).unwrap_or(0.0);
                     let offset = pan::voice_offset(index, count);
-                    m.set_modulation(pan::POS, modulated.routed + spread_by * offset);
+                    m.set_modulation(pan::POS, routed + spread_by * offset);
+                    let pans = &mut self.lane_pans[start / LANES];
                     match m.begin_lane() {
                         Some(LaneStage::Pan { left, right }) => {
-                            self.lane_pan[0][lane] = left;
-                            self.lane_pan[1][lane] = right;
+                            pans[0][lane] = left;
+                            pans[1][lane] = right;
+                            self.pans_ready |= bit;
+                            self.pan_routed_at[index] = routed;
                         }
-                        _ => pans_at_rest = false,
+                        _ => {
+                            pans_at_rest = false;
+                            self.pans_ready &= !bit;
+                        }
                     }
                 }
             }
@@ -752,7 +771,7 @@ impl VoicePool {
                     }
                     match right.as_deref_mut() {
                         Some(right) if pans_at_rest => {
-                            let [left_pans, right_pans] = &self.lane_pan;
+                            let [left_pans, right_pans] = &self.lane_pans[start / LANES];
                             lanes::sum_lanes_panned(&mut out[..n], tmp, left_pans, &gains, used);
                             lanes::sum_lanes_panned(&mut right[..n], tmp, right_pans, &gains, used);
                         }
@@ -776,6 +795,8 @@ impl VoicePool {
                     continue;
                 }
                 let spread = self.spread[index];
+                // Its pan runs (and may move on): its gains are made anew next time.
+                self.pans_ready &= !(1u128 << index);
                 // A voice out of the kernel goes on from its block there.
                 let (scratch, from) = match self.in_lane[index] {
                     Some(lane) => (&mut self.lane_out[lane * block..][..n], KERNEL_STAGES),
@@ -844,6 +865,7 @@ impl VoicePool {
             );
         }
         self.resident = 0;
+        self.pans_ready = 0;
     }
 
     /// Moves [`VoicePool::span`] down past the free voices at its end. Real-time thread.
@@ -1053,8 +1075,20 @@ struct Modulated {
     routed: f32,
     /// The head spreads its unison copies across the two sides.
     spread: bool,
+    /// The chain's modules a modulation reached (a bit each, head first).
+    moved: u32,
+}
+
+impl Modulated {
     /// A modulation reached a module the lane kernel renders.
-    kernel_moved: bool,
+    fn kernel_moved(&self) -> bool {
+        self.moved & ((1 << KERNEL_STAGES) - 1) != 0
+    }
+
+    /// A modulation reached the chain's `k`-th module.
+    fn reached(&self, k: usize) -> bool {
+        self.moved & 1u32.checked_shl(k as u32).unwrap_or(0) != 0
+    }
 }
 
 /// No modulation amounts (a module the block's amounts do not reach).
@@ -1095,7 +1129,7 @@ fn modulate(
     }
     let last = chain_len.saturating_sub(1);
     let mut routed = 0.0;
-    let mut kernel_moved = false;
+    let mut moved = 0u32;
     for (k, m) in chain.iter_mut().enumerate() {
         let (given, given_touched) = amounts.get(k).map_or((&NO_AMOUNTS, 0), |(a, t)| (a, *t));
         // The block's amounts as they are, unless a route of the voice's own reaches this
@@ -1119,7 +1153,9 @@ fn modulate(
         } else {
             (given, given_touched)
         };
-        kernel_moved |= k < KERNEL_STAGES && touched != 0;
+        if touched != 0 {
+            moved |= 1u32.checked_shl(k as u32).unwrap_or(0);
+        }
         // The parameters touched, in order (a bit each).
         let mut bits = touched;
         while bits != 0 {
@@ -1134,6 +1170,6 @@ fn modulate(
     Modulated {
         routed,
         spread,
-        kernel_moved,
+        moved,
     }
 }
