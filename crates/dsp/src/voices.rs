@@ -654,6 +654,14 @@ impl VoicePool {
         // A stereo chain that ends with a pan after the kernel: its voices' blocks can be
         // summed into both sides straight out of the kernel while each pan is at rest.
         let pans_after_kernel = panned && chain_len == KERNEL_STAGES + 1;
+        // Nothing reaches a voice's modules this block: no routes of its own, no sources of
+        // its own, no amounts.
+        let quiet = self.routes.is_empty()
+            && self.template.len() == chain_len
+            && amounts
+                .iter()
+                .take(chain_len)
+                .all(|&(_, touched)| touched == 0);
         let mut total = 0;
         for start in (0..span).step_by(LANES) {
             let end = Ord::min(start + LANES, span);
@@ -666,23 +674,30 @@ impl VoicePool {
                 let index = start + lane;
                 let bit = 1u128 << index;
                 self.in_lane[index] = None;
-                if v.phase == VoicePhase::Free {
-                    if self.resident & bit != 0 {
-                        leave_lane(v, group, lane);
-                        self.resident &= !bit;
+                // A voice living in its lane sounds (its envelope goes on past the block);
+                // on a quiet block nothing reaches it (nor does it spread: its head is a
+                // plain sine).
+                let modulated = if quiet && self.resident & bit != 0 {
+                    Modulated::NONE
+                } else {
+                    if v.phase == VoicePhase::Free {
+                        if self.resident & bit != 0 {
+                            leave_lane(v, group, lane);
+                            self.resident &= !bit;
+                        }
+                        continue;
                     }
-                    continue;
-                }
+                    modulate(
+                        v,
+                        &mut self.scratch[..n],
+                        chain_len,
+                        &self.routes,
+                        amounts,
+                        stereo,
+                        panned,
+                    )
+                };
                 sounding += 1;
-                let modulated = modulate(
-                    v,
-                    &mut self.scratch[..n],
-                    chain_len,
-                    &self.routes,
-                    amounts,
-                    stereo,
-                    panned,
-                );
                 self.pan_routed[index] = modulated.routed;
                 self.spread[index] = modulated.spread;
                 let takes = laned_chain && !modulated.spread;
@@ -777,6 +792,7 @@ impl VoicePool {
                         }
                         _ => lanes::sum_lanes(&mut out[..n], tmp, &gains, used),
                     }
+                    self.leave_if_free(start..end);
                     continue;
                 }
                 for lane in (0..LANES).filter(|l| used & 1 << l != 0) {
@@ -844,9 +860,23 @@ impl VoicePool {
                 }
                 free_if_done(v);
             }
+            self.leave_if_free(start..end);
         }
         self.laned = total;
         self.shrink_span();
+    }
+
+    /// Hands the lanes of the voices of `range` that are free back (a voice in a lane is
+    /// not done while its lane goes on: none should be). Real-time thread.
+    fn leave_if_free(&mut self, range: std::ops::Range<usize>) {
+        for index in range {
+            let bit = 1u128 << index;
+            let v = &mut self.voices[index];
+            if self.resident & bit != 0 && v.phase == VoicePhase::Free {
+                leave_lane(v, &mut self.groups[index / LANES], index % LANES);
+                self.resident &= !bit;
+            }
+        }
     }
 
     /// Hands every voice living in a lane back to its modules (their phase, envelope and
@@ -1080,6 +1110,13 @@ struct Modulated {
 }
 
 impl Modulated {
+    /// Nothing routed, no spread, no module reached.
+    const NONE: Modulated = Modulated {
+        routed: 0.0,
+        spread: false,
+        moved: 0,
+    };
+
     /// A modulation reached a module the lane kernel renders.
     fn kernel_moved(&self) -> bool {
         self.moved & ((1 << KERNEL_STAGES) - 1) != 0
