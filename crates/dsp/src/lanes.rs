@@ -17,7 +17,7 @@ use crate::fastmath::neg_sin_half_turned;
 use crate::modules::filter::Coefs;
 
 mod sums;
-pub(crate) use sums::{sum_lanes, sum_lanes_panned};
+pub(crate) use sums::{add_lanes, sum_lanes};
 
 /// Voices one kernel call renders together.
 pub const LANES: usize = 8;

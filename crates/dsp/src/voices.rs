@@ -183,6 +183,11 @@ pub(crate) struct VoicePool {
     pan_routed_at: Vec<f32>,
     /// Each lane's block out of the kernel (`LANES` blocks).
     lane_out: Vec<f32>,
+    /// The voices' partial mixes, a sample of each at a time: voice `i` is added into
+    /// partial `i % LANES` (see [`VoicePool::render_into`]); the right side's in
+    /// `mix_right`.
+    mix: Vec<[f32; LANES]>,
+    mix_right: Vec<[f32; LANES]>,
     /// Each voice's routed pan position this block.
     pan_routed: Vec<f32>,
     /// Whether each voice's head spreads across the two sides this block.
@@ -219,6 +224,8 @@ impl VoicePool {
             pans_ready: 0,
             pan_routed_at: vec![0.0; MAX_VOICES],
             lane_out: vec![0.0; LANES * block],
+            mix: vec![[0.0; LANES]; block],
+            mix_right: vec![[0.0; LANES]; block],
             pan_routed: vec![0.0; MAX_VOICES],
             spread: vec![false; MAX_VOICES],
             laned: 0,
@@ -615,18 +622,32 @@ impl VoicePool {
     ///
     /// Voices whose chain starts with a plain sine, a holding envelope and a still biquad
     /// render those three in lanes ([`crate::lanes`]), the same to the bit as alone; the rest
-    /// of their chain, and every other voice, one by one. Voices are added to the output in
-    /// voice order either way. Never allocates. Real-time thread.
+    /// of their chain, and every other voice, one by one. The mix is the same either way:
+    /// voice `i` is added into partial mix `i % LANES` (in voice order), then the partials into
+    /// the output, partial 0 first; a lane's block joins its partial without crossing lanes.
+    /// With voices 0 to 7 only (the default count) that is the very sum of adding one voice
+    /// after another. Never allocates. Real-time thread.
     pub(crate) fn render_into(
         &mut self,
         out: &mut [f32],
-        mut right: Option<&mut [f32]>,
+        right: Option<&mut [f32]>,
         amounts: &[([f32; MAX_PARAMS], u16)],
         head: &AudioMod<'_>,
     ) {
         let n = out.len().min(self.scratch.len());
         let chain_len = self.chain_len;
         let stereo = right.is_some();
+        // The partial mixes start at -0 (which adds nothing, to any value's bits).
+        for m in self.mix[..n]
+            .iter_mut()
+            .chain(
+                self.mix_right[..n]
+                    .iter_mut()
+                    .take(if stereo { n } else { 0 }),
+            )
+        {
+            *m = [-0.0; LANES];
+        }
         let panned = stereo && self.kinds[..chain_len].last() == Some(&ModuleKind::Pan);
         // (Fewer sounding voices than a group is worth: none asked, which would cost each
         // its parameters' aiming twice.)
@@ -639,9 +660,8 @@ impl VoicePool {
             && chain_len >= KERNEL_STAGES;
         // The voices a group's worth at a time, in voice order. A group's voices get their
         // modulation for the block, the kernel renders those it can take together, then each
-        // voice of the group finishes its chain and joins the output, in voice order: a
-        // voice's state is touched while it is still in the cache, and the output is summed
-        // in the same order as one voice after the other.
+        // voice of the group finishes its chain and joins its partial mix, in voice order: a
+        // voice's state is touched while it is still in the cache.
         let span = self.span;
         let block = self.scratch.len();
         let count = self.count;
@@ -780,19 +800,20 @@ impl VoicePool {
                     // pan at rest): their blocks straight into the output, in voice order
                     // (lane order).
                     let mut gains = [0.0f32; LANES];
-                    for (gain, v) in gains.iter_mut().zip(&mut self.voices[start..end]) {
-                        *gain = v.velocity;
-                        free_if_done(v);
-                    }
-                    match right.as_deref_mut() {
-                        Some(right) if pans_at_rest => {
-                            let [left_pans, right_pans] = &self.lane_pans[start / LANES];
-                            lanes::sum_lanes_panned(&mut out[..n], tmp, left_pans, &gains, used);
-                            lanes::sum_lanes_panned(&mut right[..n], tmp, right_pans, &gains, used);
+                    for (lane, v) in self.voices[start..end].iter_mut().enumerate() {
+                        gains[lane] = v.velocity;
+                        if free_if_done(v) {
+                            leave_if_resident(v, group, lane, &mut self.resident, start);
                         }
-                        _ => lanes::sum_lanes(&mut out[..n], tmp, &gains, used),
                     }
-                    self.leave_if_free(start..end);
+                    if pans_at_rest {
+                        let [left_pans, right_pans] = &self.lane_pans[start / LANES];
+                        let (mix, mix_right) = (&mut self.mix[..n], &mut self.mix_right[..n]);
+                        lanes::add_lanes(mix, tmp, Some(left_pans), &gains, used);
+                        lanes::add_lanes(mix_right, tmp, Some(right_pans), &gains, used);
+                    } else {
+                        lanes::add_lanes(&mut self.mix[..n], tmp, None, &gains, used);
+                    }
                     continue;
                 }
                 for lane in (0..LANES).filter(|l| used & 1 << l != 0) {
@@ -844,39 +865,37 @@ impl VoicePool {
                         m.process(scratch);
                     }
                 }
-                let g = v.velocity;
-                for (o, s) in out[..n].iter_mut().zip(scratch.iter()) {
-                    *o += g * s;
+                let (g, partial) = (v.velocity, index % LANES);
+                for (m, s) in self.mix[..n].iter_mut().zip(scratch.iter()) {
+                    m[partial] += g * s;
                 }
-                if let Some(right) = right.as_deref_mut() {
+                if stereo {
                     let side = if panned || spread {
                         &*scratch_right
                     } else {
                         &*scratch
                     };
-                    for (o, s) in right[..n].iter_mut().zip(side) {
-                        *o += g * s;
+                    for (m, s) in self.mix_right[..n].iter_mut().zip(side) {
+                        m[partial] += g * s;
                     }
                 }
-                free_if_done(v);
+                if free_if_done(v) {
+                    leave_if_resident(v, group, index - start, &mut self.resident, start);
+                }
             }
-            self.leave_if_free(start..end);
+        }
+        // The partial mixes into the output, partial 0 first.
+        lanes::sum_lanes(&mut out[..n], &self.mix[..n], &[1.0; LANES], u8::MAX);
+        if let Some(right) = right {
+            lanes::sum_lanes(
+                &mut right[..n],
+                &self.mix_right[..n],
+                &[1.0; LANES],
+                u8::MAX,
+            );
         }
         self.laned = total;
         self.shrink_span();
-    }
-
-    /// Hands the lanes of the voices of `range` that are free back (a voice in a lane is
-    /// not done while its lane goes on: none should be). Real-time thread.
-    fn leave_if_free(&mut self, range: std::ops::Range<usize>) {
-        for index in range {
-            let bit = 1u128 << index;
-            let v = &mut self.voices[index];
-            if self.resident & bit != 0 && v.phase == VoicePhase::Free {
-                leave_lane(v, &mut self.groups[index / LANES], index % LANES);
-                self.resident &= !bit;
-            }
-        }
     }
 
     /// Hands every voice living in a lane back to its modules (their phase, envelope and
@@ -1083,10 +1102,28 @@ struct Place {
 }
 
 /// Frees a released voice once a module of it has gone quiet (its envelope's release done),
-/// after its block. Real-time thread.
-fn free_if_done(v: &mut Voice) {
-    if v.phase == VoicePhase::Released && v.modules.iter().any(|m| m.is_idle()) {
+/// after its block; true when it did. Real-time thread.
+fn free_if_done(v: &mut Voice) -> bool {
+    let done = v.phase == VoicePhase::Released && v.modules.iter().any(|m| m.is_idle());
+    if done {
         v.phase = VoicePhase::Free;
+    }
+    done
+}
+
+/// Hands the lane of `v` (voice `start + lane`, in `lane` of `group`) back if it lives
+/// there (`resident`: a bit a voice). Real-time thread.
+fn leave_if_resident(
+    v: &mut Voice,
+    group: &mut SineGainBiquad,
+    lane: usize,
+    resident: &mut u128,
+    start: usize,
+) {
+    let bit = 1u128 << (start + lane);
+    if *resident & bit != 0 {
+        leave_lane(v, group, lane);
+        *resident &= !bit;
     }
 }
 

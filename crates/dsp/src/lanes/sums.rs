@@ -1,44 +1,64 @@
-//! The kernel's block summed into the output, lane after lane: `out[i] += gain·x[i][lane]`
-//! (through a pan: `gain·(x[i][lane]·pan)`), lane 0 first, the very sums of adding one voice's
-//! block after another. Eight samples at a time: their eight lanes turned side by side in
-//! registers, so each lane's eight samples are added in one operation.
+//! The kernel's blocks into a mix. Two ways: [`add_lanes`] adds each lane of a block into the
+//! same lane of a partial mix (`mix[i][lane] += gain·x[i][lane]`, through a pan:
+//! `gain·(x[i][lane]·pan)`), side by side, no lane crossing another; [`sum_lanes`] adds the
+//! lanes of a block into one output, lane after lane, lane 0 first, the very sums of adding
+//! one voice's block after another (eight samples at a time: their eight lanes turned side by
+//! side in registers, so each lane's eight samples are added in one operation).
 
 use super::LANES;
 
 /// Adds the lanes of `lanes` (`lanes[i][lane]`) whose bits are set in `used`, each times its
 /// gain, to `out`, lane after lane in their order. Never allocates. Real-time thread.
 pub(crate) fn sum_lanes(out: &mut [f32], lanes: &[[f32; LANES]], gains: &[f32; LANES], used: u8) {
-    sum(out, lanes, None, gains, used);
+    sum(out, lanes, gains, used);
 }
 
-/// [`sum_lanes`] through a pan at rest: `out[i] += gains[lane]·(lanes[i][lane]·pans[lane])`,
-/// lane after lane (the pan's product first, as the pan makes it). Never allocates. Real-time
-/// thread.
-pub(crate) fn sum_lanes_panned(
-    out: &mut [f32],
+/// Adds each lane of `lanes` whose bit is set in `used`, times its gain (through its pan,
+/// when given), into the same lane of `mix`: `mix[i][lane] += gains[lane]·lanes[i][lane]`.
+/// Compiled for each instruction set and picked at the first call (the same operations on
+/// each). Never allocates. Real-time thread.
+#[multiversion::multiversion(targets("x86_64+avx2+avx", "aarch64+neon"))]
+pub(crate) fn add_lanes(
+    mix: &mut [[f32; LANES]],
     lanes: &[[f32; LANES]],
-    pans: &[f32; LANES],
+    pans: Option<&[f32; LANES]>,
     gains: &[f32; LANES],
     used: u8,
 ) {
-    sum(out, lanes, Some(pans), gains, used);
+    let used: [bool; LANES] = std::array::from_fn(|l| used & 1 << l != 0);
+    let every = used.iter().all(|&u| u);
+    match pans {
+        Some(p) if every => add_some(mix, lanes, gains, |l, x| x * p[l], |_| true),
+        Some(p) => add_some(mix, lanes, gains, |l, x| x * p[l], |l| used[l]),
+        None if every => add_some(mix, lanes, gains, |_, x| x, |_| true),
+        None => add_some(mix, lanes, gains, |_, x| x, |l| used[l]),
+    }
+}
+
+/// [`add_lanes`] through `through` (a pan, or nothing), of the lanes `used` takes.
+#[inline(always)]
+fn add_some(
+    mix: &mut [[f32; LANES]],
+    lanes: &[[f32; LANES]],
+    gains: &[f32; LANES],
+    through: impl Fn(usize, f32) -> f32,
+    used: impl Fn(usize) -> bool,
+) {
+    for (m, x) in mix.iter_mut().zip(lanes) {
+        let sums: [f32; LANES] = std::array::from_fn(|l| m[l] + gains[l] * through(l, x[l]));
+        *m = std::array::from_fn(|l| if used(l) { sums[l] } else { m[l] });
+    }
 }
 
 /// The sums, for the instruction set picked at the first call: eight samples at a time (their
 /// eight lanes turned side by side, which compiles to register shuffles), then the rest one
 /// by one; every lane used (the common case) without a look at each. Real-time thread.
 #[multiversion::multiversion(targets("x86_64+avx2+avx", "aarch64+neon"))]
-fn sum(
-    out: &mut [f32],
-    lanes: &[[f32; LANES]],
-    pans: Option<&[f32; LANES]>,
-    gains: &[f32; LANES],
-    used: u8,
-) {
+fn sum(out: &mut [f32], lanes: &[[f32; LANES]], gains: &[f32; LANES], used: u8) {
     if used == u8::MAX {
-        sum_some(out, lanes, pans, gains, |_| true);
+        sum_some(out, lanes, gains, |_| true);
     } else {
-        sum_some(out, lanes, pans, gains, |lane| used & 1 << lane != 0);
+        sum_some(out, lanes, gains, |lane| used & 1 << lane != 0);
     }
 }
 
@@ -47,7 +67,6 @@ fn sum(
 fn sum_some(
     out: &mut [f32],
     lanes: &[[f32; LANES]],
-    pans: Option<&[f32; LANES]>,
     gains: &[f32; LANES],
     used: impl Fn(usize) -> bool,
 ) {
@@ -60,11 +79,7 @@ fn sum_some(
             if !used(lane) {
                 continue;
             }
-            let v = match pans {
-                Some(p) => column.map(|c| c * p[lane]),
-                None => *column,
-            };
-            for (a, v) in acc.iter_mut().zip(v) {
+            for (a, v) in acc.iter_mut().zip(column) {
                 *a += gains[lane] * v;
             }
         }
@@ -72,11 +87,7 @@ fn sum_some(
     }
     for (o, x) in out_rest.iter_mut().zip(in_rest) {
         for lane in (0..LANES).filter(|&l| used(l)) {
-            let v = match pans {
-                Some(p) => x[lane] * p[lane],
-                None => x[lane],
-            };
-            *o += gains[lane] * v;
+            *o += gains[lane] * x[lane];
         }
     }
 }
@@ -159,48 +170,65 @@ fn transpose(r: &[[f32; LANES]; 8]) -> [[f32; 8]; LANES] {
 mod tests {
     use super::*;
 
-    /// The sums in lane order, one sample and one lane at a time: the reference.
-    fn one_by_one(
-        out: &mut [f32],
-        lanes: &[[f32; LANES]],
-        pans: Option<&[f32; LANES]>,
-        gains: &[f32; LANES],
-        used: u8,
-    ) {
-        for lane in (0..LANES).filter(|l| used & 1 << l != 0) {
-            for (o, x) in out.iter_mut().zip(lanes) {
-                let v = pans.map_or(x[lane], |p| x[lane] * p[lane]);
-                *o += gains[lane] * v;
-            }
-        }
+    /// Values whose sums round differently in another order.
+    fn value(i: usize, lane: usize) -> f32 {
+        ((i * 37 + lane * 101) % 997) as f32 / 97.0 - 5.0
+    }
+
+    fn bits(x: &[f32]) -> Vec<u32> {
+        x.iter().map(|v| v.to_bits()).collect()
     }
 
     #[test]
     fn the_sums_are_the_sums_of_one_lane_after_another_to_the_bit() {
-        // Values whose sums round differently in another order.
-        let value = |i: usize, lane: usize| ((i * 37 + lane * 101) % 997) as f32 / 97.0 - 5.0;
         let gains: [f32; LANES] = std::array::from_fn(|l| 0.1 + l as f32 * 0.37);
-        let pans: [f32; LANES] = std::array::from_fn(|l| 1.0 - l as f32 * 0.11);
         for len in [0, 1, 7, 8, 9, 64, 67] {
             let lanes: Vec<[f32; LANES]> = (0..len)
                 .map(|i| std::array::from_fn(|l| value(i, l)))
                 .collect();
             let start: Vec<f32> = (0..len).map(|i| value(i, 9) * 3.0).collect();
             for used in 1..=u8::MAX {
-                for panned in [false, true] {
-                    let pans = panned.then_some(&pans);
-                    let mut want = start.clone();
-                    one_by_one(&mut want, &lanes, pans, &gains, used);
-                    let mut got = start.clone();
-                    match pans {
-                        Some(p) => sum_lanes_panned(&mut got, &lanes, p, &gains, used),
-                        None => sum_lanes(&mut got, &lanes, &gains, used),
+                // The reference: one lane after another, one sample at a time.
+                let mut want = start.clone();
+                for lane in (0..LANES).filter(|l| used & 1 << l != 0) {
+                    for (o, x) in want.iter_mut().zip(&lanes) {
+                        *o += gains[lane] * x[lane];
                     }
-                    let want: Vec<u32> = want.iter().map(|v| v.to_bits()).collect();
-                    let got: Vec<u32> = got.iter().map(|v| v.to_bits()).collect();
+                }
+                let mut got = start.clone();
+                sum_lanes(&mut got, &lanes, &gains, used);
+                assert_eq!(bits(&got), bits(&want), "{len} samples, lanes {used:#010b}");
+            }
+        }
+    }
+
+    #[test]
+    fn each_lane_is_added_into_its_own_lane_of_the_mix_to_the_bit() {
+        let gains: [f32; LANES] = std::array::from_fn(|l| 0.1 + l as f32 * 0.37);
+        let pans: [f32; LANES] = std::array::from_fn(|l| 1.0 - l as f32 * 0.11);
+        for len in [0, 1, 9, 64] {
+            let lanes: Vec<[f32; LANES]> = (0..len)
+                .map(|i| std::array::from_fn(|l| value(i, l)))
+                .collect();
+            let start: Vec<[f32; LANES]> = (0..len)
+                .map(|i| std::array::from_fn(|l| value(i + 5, l + 3) * 3.0))
+                .collect();
+            for used in 0..=u8::MAX {
+                for pans in [None, Some(&pans)] {
+                    let mut want = start.clone();
+                    for (m, x) in want.iter_mut().zip(&lanes) {
+                        for l in (0..LANES).filter(|l| used & 1 << l != 0) {
+                            let v = pans.map_or(x[l], |p| x[l] * p[l]);
+                            m[l] += gains[l] * v;
+                        }
+                    }
+                    let mut got = start.clone();
+                    add_lanes(&mut got, &lanes, pans, &gains, used);
                     assert_eq!(
-                        got, want,
-                        "{len} samples, lanes {used:#010b}, panned {panned}"
+                        bits(got.as_flattened()),
+                        bits(want.as_flattened()),
+                        "{len} samples, lanes {used:#010b}, panned {}",
+                        pans.is_some()
                     );
                 }
             }
