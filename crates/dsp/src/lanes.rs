@@ -208,6 +208,26 @@ impl SineGainBiquad {
     /// Renders `out.len()` samples of every lane (`out[i][lane]`), moving each lane's phase
     /// and history on. Never allocates. Real-time thread.
     pub(crate) fn render(&mut self, out: &mut [[f32; LANES]]) {
+        self.render_sources(out);
+        render_biquads(self, out);
+    }
+
+    /// [`SineGainBiquad::render`], each lane whose bit is set in `used` then added, times
+    /// its gain, into the same lane of `mix` ([`add_lanes`] without a pan) as the biquads
+    /// make it; `scratch` is left holding the sources. Never allocates. Real-time thread.
+    pub(crate) fn render_into_mix(
+        &mut self,
+        scratch: &mut [[f32; LANES]],
+        mix: &mut [[f32; LANES]],
+        gains: &[f32; LANES],
+        used: u8,
+    ) {
+        self.render_sources(scratch);
+        render_biquads_into_mix(self, scratch, mix, gains, used);
+    }
+
+    /// The sources pass of every lane into `out`. Real-time thread.
+    fn render_sources(&mut self, out: &mut [[f32; LANES]]) {
         let samples = out.len() as u32;
         for m in &mut self.moved {
             *m = m.wrapping_add(samples);
@@ -217,7 +237,6 @@ impl SineGainBiquad {
         } else {
             render_sources(self, out);
         }
-        render_biquads(self, out);
     }
 }
 
@@ -323,11 +342,55 @@ impl Phases {
     "aarch64+neon"
 ))]
 fn render_biquads(s: &mut SineGainBiquad, out: &mut [[f32; LANES]]) {
+    biquads(s, out, |_, o, y| *o = y);
+}
+
+/// [`render_biquads`] over `sources`, each lane whose bit is set in `used` added, times its
+/// gain, into its lane of `mix` (the sums [`add_lanes`] makes) instead of written back.
+/// Compiled like [`render_biquads`].
+#[multiversion::multiversion(targets(
+    "x86_64+avx512f+avx512vl+avx512dq+avx2+avx",
+    "x86_64+avx2+avx",
+    "aarch64+neon"
+))]
+fn render_biquads_into_mix(
+    s: &mut SineGainBiquad,
+    sources: &mut [[f32; LANES]],
+    mix: &mut [[f32; LANES]],
+    gains: &[f32; LANES],
+    used: u8,
+) {
+    let mix = &mut mix[..sources.len()];
+    if used == u8::MAX {
+        biquads(s, sources, |i, _, y| {
+            let m = &mut mix[i];
+            *m = std::array::from_fn(|l| m[l] + gains[l] * y[l]);
+        });
+    } else {
+        let used: [bool; LANES] = std::array::from_fn(|l| used & 1 << l != 0);
+        biquads(s, sources, |i, _, y| {
+            let m = &mut mix[i];
+            let sums: [f32; LANES] = std::array::from_fn(|l| m[l] + gains[l] * y[l]);
+            *m = std::array::from_fn(|l| if used[l] { sums[l] } else { m[l] });
+        });
+    }
+}
+
+/// The biquads of every lane over `input`, each lane's history moved on; each sample's
+/// output handed to `put` (its index, its input's place, the output). Four samples at a
+/// time, as `Filter::process` does it. Real-time thread.
+#[inline(always)]
+fn biquads(
+    s: &mut SineGainBiquad,
+    input: &mut [[f32; LANES]],
+    mut put: impl FnMut(usize, &mut [f32; LANES], [f32; LANES]),
+) {
     // The constants by reference: copied out, they cost a memmove of 1 KB a group a block.
     let (b0, b1, b2) = (&s.b0, &s.b1, &s.b2);
     let (h, p, q) = (&s.h, &s.p, &s.q);
     let (mut x1, mut x2, mut y1, mut y2) = (s.x1, s.x2, s.y1, s.y2);
-    let mut chunks = out.chunks_exact_mut(4);
+    let mut chunks = input.chunks_exact_mut(4);
+    let mut i = 0;
     for chunk in &mut chunks {
         let mut x = [[0.0f64; LANES]; 4];
         for (xj, c) in x.iter_mut().zip(chunk.iter()) {
@@ -352,19 +415,21 @@ fn render_biquads(s: &mut SineGainBiquad, out: &mut [[f32; LANES]]) {
             (x2[l], x1[l], y2[l], y1[l]) = (x[2][l], x[3][l], y[2][l], y[3][l]);
         }
         for (o, yj) in chunk.iter_mut().zip(&y) {
-            for l in 0..LANES {
-                o[l] = yj[l] as f32;
-            }
+            put(i, o, yj.map(|v| v as f32));
+            i += 1;
         }
     }
     for o in chunks.into_remainder() {
         let x0 = o.map(f64::from);
+        let mut y = [0.0f32; LANES];
         for l in 0..LANES {
             let y0 =
                 (b0[l] * x0[l] + b1[l] * x1[l] + b2[l] * x2[l] - s.a2[l] * y2[l]) - s.a1[l] * y1[l];
             (x2[l], x1[l], y2[l], y1[l]) = (x1[l], x0[l], y1[l], y0);
-            o[l] = y0 as f32;
+            y[l] = y0 as f32;
         }
+        put(i, o, y);
+        i += 1;
     }
     // Tiny values flushed so a silent tail never reaches denormals (as the filter does).
     for v in y1.iter_mut().chain(y2.iter_mut()) {

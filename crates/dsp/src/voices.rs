@@ -794,28 +794,30 @@ impl VoicePool {
             if used != 0 {
                 total += laned;
                 let tmp = &mut self.lane_tmp[..n];
-                group.render(tmp);
                 if laned == sounding && (ends_in_kernel || pans_at_rest) {
                     // Every voice of the group is in a lane and its chain ends there (or at a
-                    // pan at rest): their blocks straight into the output, in voice order
-                    // (lane order).
+                    // pan at rest): their blocks straight into their partial mixes.
                     let mut gains = [0.0f32; LANES];
-                    for (lane, v) in self.voices[start..end].iter_mut().enumerate() {
-                        gains[lane] = v.velocity;
-                        if free_if_done(v) {
-                            leave_if_resident(v, group, lane, &mut self.resident, start);
-                        }
+                    for (gain, v) in gains.iter_mut().zip(&self.voices[start..end]) {
+                        *gain = v.velocity;
                     }
                     if pans_at_rest {
+                        group.render(tmp);
                         let [left_pans, right_pans] = &self.lane_pans[start / LANES];
                         let (mix, mix_right) = (&mut self.mix[..n], &mut self.mix_right[..n]);
                         lanes::add_lanes(mix, tmp, Some(left_pans), &gains, used);
                         lanes::add_lanes(mix_right, tmp, Some(right_pans), &gains, used);
                     } else {
-                        lanes::add_lanes(&mut self.mix[..n], tmp, None, &gains, used);
+                        group.render_into_mix(tmp, &mut self.mix[..n], &gains, used);
+                    }
+                    for (lane, v) in self.voices[start..end].iter_mut().enumerate() {
+                        if free_if_done(v) {
+                            leave_if_resident(v, group, lane, &mut self.resident, start);
+                        }
                     }
                     continue;
                 }
+                group.render(tmp);
                 for lane in (0..LANES).filter(|l| used & 1 << l != 0) {
                     let dst = &mut self.lane_out[lane * block..][..n];
                     for (d, t) in dst.iter_mut().zip(tmp.iter()) {
