@@ -17,7 +17,7 @@ use crate::fastmath::neg_sin_half_turned;
 use crate::modules::filter::Coefs;
 
 mod sums;
-pub(crate) use sums::{add_lanes, sum_lanes};
+pub(crate) use sums::{add_lanes, sum_lanes, sum_lanes_panned};
 
 /// Voices one kernel call renders together.
 pub const LANES: usize = 8;
@@ -192,6 +192,12 @@ impl SineGainBiquad {
         !self.on_segment[lane]
             || (self.segment_pos[lane] as usize).saturating_add(samples)
                 < self.segment_end[lane] as usize
+    }
+
+    /// [`SineGainBiquad::still`] for every lane whose bit is set in `lanes`. Real-time
+    /// thread.
+    pub(crate) fn all_still(&self, lanes: u8, samples: usize) -> bool {
+        (0..LANES).all(|lane| lanes & 1 << lane == 0 || self.still(lane, samples))
     }
 
     /// Where `lane`'s sine, envelope and biquad are after the blocks rendered since it was

@@ -630,34 +630,21 @@ impl VoicePool {
     pub(crate) fn render_into(
         &mut self,
         out: &mut [f32],
-        right: Option<&mut [f32]>,
+        mut right: Option<&mut [f32]>,
         amounts: &[([f32; MAX_PARAMS], u16)],
         head: &AudioMod<'_>,
     ) {
         let n = out.len().min(self.scratch.len());
         let chain_len = self.chain_len;
         let stereo = right.is_some();
-        // The partial mixes start at -0 (which adds nothing, to any value's bits).
-        for m in self.mix[..n]
-            .iter_mut()
-            .chain(
-                self.mix_right[..n]
-                    .iter_mut()
-                    .take(if stereo { n } else { 0 }),
-            )
-        {
-            *m = [-0.0; LANES];
-        }
         let panned = stereo && self.kinds[..chain_len].last() == Some(&ModuleKind::Pan);
         // (Fewer sounding voices than a group is worth: none asked, which would cost each
         // its parameters' aiming twice.)
         let sounding = self.counts().1;
-        let laned_chain = self.lanes
-            && sounding >= MIN_GROUP
-            && head.is_empty()
-            && self.kinds.get(..KERNEL_STAGES)
-                == Some(&[ModuleKind::Osc, ModuleKind::Adsr, ModuleKind::Filter])
+        let lane_template = self.kinds.get(..KERNEL_STAGES)
+            == Some(&[ModuleKind::Osc, ModuleKind::Adsr, ModuleKind::Filter])
             && chain_len >= KERNEL_STAGES;
+        let laned_chain = self.lanes && sounding >= MIN_GROUP && head.is_empty() && lane_template;
         // The voices a group's worth at a time, in voice order. A group's voices get their
         // modulation for the block, the kernel renders those it can take together, then each
         // voice of the group finishes its chain and joins its partial mix, in voice order: a
@@ -682,6 +669,31 @@ impl VoicePool {
                 .iter()
                 .take(chain_len)
                 .all(|&(_, touched)| touched == 0);
+        // How the voices are mixed: through partial mixes when there are more voices than
+        // lanes and they may all live in lanes (a plain sine into an envelope into a biquad,
+        // nothing reaching them) — adding a lane into its partial costs no crossing of lanes —
+        // else one voice after another straight into the output. Decided from the pool's
+        // settings alone, not from whether lanes are on or where the voices are: a voice
+        // sounds the same to the bit in a lane or alone.
+        let partials = span > LANES
+            && lane_template
+            && head.is_empty()
+            && quiet
+            && plain_sine(&*self.voices[0].modules[0]);
+        if partials {
+            // They start at -0 (which adds nothing, to any value's bits).
+            for m in
+                self.mix[..n]
+                    .iter_mut()
+                    .chain(
+                        self.mix_right[..n]
+                            .iter_mut()
+                            .take(if stereo { n } else { 0 }),
+                    )
+            {
+                *m = [-0.0; LANES];
+            }
+        }
         let mut total = 0;
         for start in (0..span).step_by(LANES) {
             let end = Ord::min(start + LANES, span);
@@ -690,7 +702,30 @@ impl VoicePool {
             let mut used = 0u8;
             let mut sounding = 0;
             let mut pans_at_rest = pans_after_kernel;
-            for (lane, v) in self.voices[start..end].iter_mut().enumerate() {
+            // The whole group living in its lanes on a quiet block, every lane going on as it
+            // is, their blocks going straight into the mix (mono, or through pans whose gains
+            // stand): nothing to look at voice by voice.
+            let full = u8::MAX >> (LANES - (end - start));
+            let of_group = |bits: u128| (bits >> start) as u8 & full;
+            let stands = quiet
+                && laned_chain
+                && of_group(self.resident) == full
+                && group.all_still(full, n)
+                && (ends_in_kernel
+                    || (pans_after_kernel
+                        && of_group(self.pans_ready) == full
+                        && self.pan_routed_at[start..end]
+                            .iter()
+                            .all(|r| r.to_bits() == 0f32.to_bits())));
+            if stands {
+                used = full;
+                sounding = end - start;
+            }
+            for (lane, v) in self.voices[start..end]
+                .iter_mut()
+                .enumerate()
+                .take(if stands { 0 } else { LANES })
+            {
                 let index = start + lane;
                 let bit = 1u128 << index;
                 self.in_lane[index] = None;
@@ -801,14 +836,24 @@ impl VoicePool {
                     for (gain, v) in gains.iter_mut().zip(&self.voices[start..end]) {
                         *gain = v.velocity;
                     }
-                    if pans_at_rest {
-                        group.render(tmp);
-                        let [left_pans, right_pans] = &self.lane_pans[start / LANES];
-                        let (mix, mix_right) = (&mut self.mix[..n], &mut self.mix_right[..n]);
-                        lanes::add_lanes(mix, tmp, Some(left_pans), &gains, used);
-                        lanes::add_lanes(mix_right, tmp, Some(right_pans), &gains, used);
-                    } else {
-                        group.render_into_mix(tmp, &mut self.mix[..n], &gains, used);
+                    let [left_pans, right_pans] = &self.lane_pans[start / LANES];
+                    match (partials, right.as_deref_mut()) {
+                        (true, _) if pans_at_rest => {
+                            group.render(tmp);
+                            let (mix, mix_right) = (&mut self.mix[..n], &mut self.mix_right[..n]);
+                            lanes::add_lanes(mix, tmp, Some(left_pans), &gains, used);
+                            lanes::add_lanes(mix_right, tmp, Some(right_pans), &gains, used);
+                        }
+                        (true, _) => group.render_into_mix(tmp, &mut self.mix[..n], &gains, used),
+                        (false, Some(right)) if pans_at_rest => {
+                            group.render(tmp);
+                            lanes::sum_lanes_panned(&mut out[..n], tmp, left_pans, &gains, used);
+                            lanes::sum_lanes_panned(&mut right[..n], tmp, right_pans, &gains, used);
+                        }
+                        (false, _) => {
+                            group.render(tmp);
+                            lanes::sum_lanes(&mut out[..n], tmp, &gains, used);
+                        }
                     }
                     for (lane, v) in self.voices[start..end].iter_mut().enumerate() {
                         if free_if_done(v) {
@@ -868,17 +913,28 @@ impl VoicePool {
                     }
                 }
                 let (g, partial) = (v.velocity, index % LANES);
-                for (m, s) in self.mix[..n].iter_mut().zip(scratch.iter()) {
-                    m[partial] += g * s;
-                }
-                if stereo {
-                    let side = if panned || spread {
-                        &*scratch_right
-                    } else {
-                        &*scratch
-                    };
-                    for (m, s) in self.mix_right[..n].iter_mut().zip(side) {
+                let side = if panned || spread {
+                    &*scratch_right
+                } else {
+                    &*scratch
+                };
+                if partials {
+                    for (m, s) in self.mix[..n].iter_mut().zip(scratch.iter()) {
                         m[partial] += g * s;
+                    }
+                    if stereo {
+                        for (m, s) in self.mix_right[..n].iter_mut().zip(side) {
+                            m[partial] += g * s;
+                        }
+                    }
+                } else {
+                    for (o, s) in out[..n].iter_mut().zip(scratch.iter()) {
+                        *o += g * s;
+                    }
+                    if let Some(right) = right.as_deref_mut() {
+                        for (o, s) in right[..n].iter_mut().zip(side) {
+                            *o += g * s;
+                        }
                     }
                 }
                 if free_if_done(v) {
@@ -887,14 +943,16 @@ impl VoicePool {
             }
         }
         // The partial mixes into the output, partial 0 first.
-        lanes::sum_lanes(&mut out[..n], &self.mix[..n], &[1.0; LANES], u8::MAX);
-        if let Some(right) = right {
-            lanes::sum_lanes(
-                &mut right[..n],
-                &self.mix_right[..n],
-                &[1.0; LANES],
-                u8::MAX,
-            );
+        if partials {
+            lanes::sum_lanes(&mut out[..n], &self.mix[..n], &[1.0; LANES], u8::MAX);
+            if let Some(right) = right {
+                lanes::sum_lanes(
+                    &mut right[..n],
+                    &self.mix_right[..n],
+                    &[1.0; LANES],
+                    u8::MAX,
+                );
+            }
         }
         self.laned = total;
         self.shrink_span();
@@ -1127,6 +1185,21 @@ fn leave_if_resident(
         leave_lane(v, group, lane);
         *resident &= !bit;
     }
+}
+
+/// True when a voice's head set as `m` is may take a lane, by its parameters: a plain sine
+/// (one copy, no sub, noise, sync or modulation at audio rate). (Its state may still keep it
+/// alone for a while: a glide, a level moving.)
+fn plain_sine(m: &dyn Module) -> bool {
+    let p = |id| m.param(id).unwrap_or(0.0);
+    m.kind() == ModuleKind::Osc
+        && p(osc::SHAPE) as u8 == crate::modules::waves::SINE
+        && p(osc::UNISON) <= 1.0
+        && p(osc::SUB) <= 0.0
+        && p(osc::NOISE) <= 0.0
+        && p(osc::PM) == 0.0
+        && p(osc::FM) == 0.0
+        && p(osc::SYNC) <= 0.0
 }
 
 /// Hands voice `v`'s lane (`lane` of `group`) back to its modules and empties it: their

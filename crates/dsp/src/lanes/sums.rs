@@ -10,7 +10,20 @@ use super::LANES;
 /// Adds the lanes of `lanes` (`lanes[i][lane]`) whose bits are set in `used`, each times its
 /// gain, to `out`, lane after lane in their order. Never allocates. Real-time thread.
 pub(crate) fn sum_lanes(out: &mut [f32], lanes: &[[f32; LANES]], gains: &[f32; LANES], used: u8) {
-    sum(out, lanes, gains, used);
+    sum(out, lanes, None, gains, used);
+}
+
+/// [`sum_lanes`] through a pan at rest: `out[i] += gains[lane]·(lanes[i][lane]·pans[lane])`,
+/// lane after lane (the pan's product first, as the pan makes it). Never allocates. Real-time
+/// thread.
+pub(crate) fn sum_lanes_panned(
+    out: &mut [f32],
+    lanes: &[[f32; LANES]],
+    pans: &[f32; LANES],
+    gains: &[f32; LANES],
+    used: u8,
+) {
+    sum(out, lanes, Some(pans), gains, used);
 }
 
 /// Adds each lane of `lanes` whose bit is set in `used`, times its gain (through its pan,
@@ -54,11 +67,17 @@ fn add_some(
 /// eight lanes turned side by side, which compiles to register shuffles), then the rest one
 /// by one; every lane used (the common case) without a look at each. Real-time thread.
 #[multiversion::multiversion(targets("x86_64+avx2+avx", "aarch64+neon"))]
-fn sum(out: &mut [f32], lanes: &[[f32; LANES]], gains: &[f32; LANES], used: u8) {
+fn sum(
+    out: &mut [f32],
+    lanes: &[[f32; LANES]],
+    pans: Option<&[f32; LANES]>,
+    gains: &[f32; LANES],
+    used: u8,
+) {
     if used == u8::MAX {
-        sum_some(out, lanes, gains, |_| true);
+        sum_some(out, lanes, pans, gains, |_| true);
     } else {
-        sum_some(out, lanes, gains, |lane| used & 1 << lane != 0);
+        sum_some(out, lanes, pans, gains, |lane| used & 1 << lane != 0);
     }
 }
 
@@ -67,6 +86,7 @@ fn sum(out: &mut [f32], lanes: &[[f32; LANES]], gains: &[f32; LANES], used: u8) 
 fn sum_some(
     out: &mut [f32],
     lanes: &[[f32; LANES]],
+    pans: Option<&[f32; LANES]>,
     gains: &[f32; LANES],
     used: impl Fn(usize) -> bool,
 ) {
@@ -79,7 +99,11 @@ fn sum_some(
             if !used(lane) {
                 continue;
             }
-            for (a, v) in acc.iter_mut().zip(column) {
+            let v = match pans {
+                Some(p) => column.map(|c| c * p[lane]),
+                None => *column,
+            };
+            for (a, v) in acc.iter_mut().zip(v) {
                 *a += gains[lane] * v;
             }
         }
@@ -87,7 +111,11 @@ fn sum_some(
     }
     for (o, x) in out_rest.iter_mut().zip(in_rest) {
         for lane in (0..LANES).filter(|&l| used(l)) {
-            *o += gains[lane] * x[lane];
+            let v = match pans {
+                Some(p) => x[lane] * p[lane],
+                None => x[lane],
+            };
+            *o += gains[lane] * v;
         }
     }
 }
@@ -182,22 +210,33 @@ mod tests {
     #[test]
     fn the_sums_are_the_sums_of_one_lane_after_another_to_the_bit() {
         let gains: [f32; LANES] = std::array::from_fn(|l| 0.1 + l as f32 * 0.37);
+        let pans: [f32; LANES] = std::array::from_fn(|l| 1.0 - l as f32 * 0.11);
         for len in [0, 1, 7, 8, 9, 64, 67] {
             let lanes: Vec<[f32; LANES]> = (0..len)
                 .map(|i| std::array::from_fn(|l| value(i, l)))
                 .collect();
             let start: Vec<f32> = (0..len).map(|i| value(i, 9) * 3.0).collect();
             for used in 1..=u8::MAX {
-                // The reference: one lane after another, one sample at a time.
-                let mut want = start.clone();
-                for lane in (0..LANES).filter(|l| used & 1 << l != 0) {
-                    for (o, x) in want.iter_mut().zip(&lanes) {
-                        *o += gains[lane] * x[lane];
+                for pans in [None, Some(&pans)] {
+                    // The reference: one lane after another, one sample at a time.
+                    let mut want = start.clone();
+                    for lane in (0..LANES).filter(|l| used & 1 << l != 0) {
+                        for (o, x) in want.iter_mut().zip(&lanes) {
+                            *o += gains[lane] * pans.map_or(x[lane], |p| x[lane] * p[lane]);
+                        }
                     }
+                    let mut got = start.clone();
+                    match pans {
+                        Some(p) => sum_lanes_panned(&mut got, &lanes, p, &gains, used),
+                        None => sum_lanes(&mut got, &lanes, &gains, used),
+                    }
+                    assert_eq!(
+                        bits(&got),
+                        bits(&want),
+                        "{len} samples, lanes {used:#010b}, panned {}",
+                        pans.is_some()
+                    );
                 }
-                let mut got = start.clone();
-                sum_lanes(&mut got, &lanes, &gains, used);
-                assert_eq!(bits(&got), bits(&want), "{len} samples, lanes {used:#010b}");
             }
         }
     }
