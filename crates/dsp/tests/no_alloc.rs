@@ -237,6 +237,9 @@ fn voices_in_lanes_do_not_allocate() {
                     100 => _ = p.set("filter", "cutoff", 600.0).unwrap(),
                     150 => p.bend_in(None, -1.0).unwrap(),
                     200 => p.note_off(None).unwrap(),
+                    // A saw: the voices alone, mixed one after another (no partial mixes).
+                    400 => _ = p.set("sine", "shape", 2.0).unwrap(),
+                    450 => _ = p.set("sine", "shape", 0.0).unwrap(),
                     _ => {}
                 }
                 if stereo {
