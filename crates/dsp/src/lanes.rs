@@ -5,7 +5,9 @@
 //!
 //! Each module of such a voice hands its block's work over as a [`LaneStage`]
 //! ([`crate::Module::begin_lane`]) and takes back where it ended
-//! ([`crate::Module::end_lane`]); a voice in any other state (a glide, a filter sweep, a
+//! ([`crate::Module::end_lane`]), after one block or many (a voice's pool keeps it in its lane
+//! while nothing reaches it, and hands the lane back before anything reads or changes its
+//! modules); a voice in any other state (a glide, a filter sweep, a
 //! richer wave, the block where an envelope's segment ends) renders alone as before. The kernel does, lane by lane, the very
 //! operations of the modules' own loops in the same order — no fused multiply-adds, no
 //! reassociation — so a voice sounds the same to the bit in a lane or alone, on any machine,
