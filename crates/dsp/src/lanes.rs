@@ -450,13 +450,15 @@ fn biquads(
 
 #[cfg(test)]
 mod tests {
-    use crate::{Patch, VoiceMode};
+    use crate::modules::{filter::CUTOFF, pan::POS};
+    use crate::{Patch, Source, VoiceMode};
 
     /// A busy performance on the default patch: a chord of twenty notes at different levels,
     /// a filter sweep, a bend, the pedal, a wave change and back, notes stolen, released and
-    /// restarted; in stereo the voices spread apart and the pan moved. Returns the output, the
-    /// most voices seen in lanes in one block, and the patch's whole state every 100 blocks
-    /// (every phase and filter history, to the bit).
+    /// restarted, an LFO on the cutoff (and in stereo on the pan); in stereo the voices spread
+    /// apart and the pan moved. Returns the output, the most voices seen in lanes in one
+    /// block, and the patch's whole state every 100 blocks (every phase and filter history,
+    /// to the bit).
     fn perform(lanes: bool, stereo: bool) -> (Vec<f32>, usize, Vec<crate::PatchState>) {
         let mut p = Patch::default_patch_for(48_000.0, 64, stereo).expect("default patch");
         if stereo {
@@ -491,6 +493,29 @@ mod tests {
                     for k in 0..16u8 {
                         p.note_on(90 - k, 0.9).expect("note");
                     }
+                }
+                600 => {
+                    // The LFO into the cutoff (and, in stereo, the pan's place): a modulation
+                    // reaching the voices every block.
+                    let (lfo, filter) = (
+                        p.lookup("lfo").expect("lfo"),
+                        p.lookup("filter").expect("filter"),
+                    );
+                    p.set("lfo", "depth", 1.0).expect("depth");
+                    p.route(Source::Module(lfo), filter, CUTOFF, 0.3)
+                        .expect("route");
+                    if stereo {
+                        let pan = p.lookup("pan").expect("pan");
+                        p.route(Source::Module(lfo), pan, POS, 0.5).expect("route");
+                    }
+                }
+                650 => {
+                    let (lfo, filter) = (
+                        p.lookup("lfo").expect("lfo"),
+                        p.lookup("filter").expect("filter"),
+                    );
+                    p.route(Source::Module(lfo), filter, CUTOFF, 0.0)
+                        .expect("route");
                 }
                 620 if stereo => _ = p.set("pan", "pos", -0.4).expect("pos"),
                 700 => p.note_off(None).expect("all off"),
