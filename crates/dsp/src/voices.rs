@@ -172,8 +172,11 @@ pub(crate) struct VoicePool {
     resident: u128,
     /// Each voice's lane this block, if it has one.
     in_lane: Vec<Option<usize>>,
-    /// The kernel's output, a sample of every lane at a time.
+    /// The kernel's output, a sample of every lane at a time (then the group's blocks, a
+    /// column each, on their way into the partial mixes; the right sides in
+    /// `lane_tmp_right`).
     lane_tmp: Vec<[f32; LANES]>,
+    lane_tmp_right: Vec<[f32; LANES]>,
     /// Each group's pan gains (left, right) a lane, when its voice's pan is at rest.
     lane_pans: Vec<[[f32; LANES]; 2]>,
     /// The voices whose pan gains in [`VoicePool::lane_pans`] are those their pans make (a
@@ -220,6 +223,7 @@ impl VoicePool {
             resident: 0,
             in_lane: vec![None; MAX_VOICES],
             lane_tmp: vec![[0.0; LANES]; block],
+            lane_tmp_right: vec![[0.0; LANES]; block],
             lane_pans: vec![[[0.0; LANES]; 2]; MAX_VOICES / LANES],
             pans_ready: 0,
             pan_routed_at: vec![0.0; MAX_VOICES],
@@ -871,8 +875,10 @@ impl VoicePool {
                 }
             }
             // Every voice of the group, in voice order: the rest of its chain, then into the
-            // output.
+            // output (or, through partial mixes, into its column of the group's block, the
+            // group's columns then added into their partials side by side).
             let scratch_right = &mut self.scratch_right[..n];
+            let (mut columns, mut column_gains) = (0u8, [0.0f32; LANES]);
             for (index, v) in self.voices[start..end].iter_mut().enumerate() {
                 let index = start + index;
                 if v.phase == VoicePhase::Free {
@@ -919,14 +925,16 @@ impl VoicePool {
                     &*scratch
                 };
                 if partials {
-                    for (m, s) in self.mix[..n].iter_mut().zip(scratch.iter()) {
-                        m[partial] += g * s;
+                    for (c, s) in self.lane_tmp[..n].iter_mut().zip(scratch.iter()) {
+                        c[partial] = *s;
                     }
                     if stereo {
-                        for (m, s) in self.mix_right[..n].iter_mut().zip(side) {
-                            m[partial] += g * s;
+                        for (c, s) in self.lane_tmp_right[..n].iter_mut().zip(side) {
+                            c[partial] = *s;
                         }
                     }
+                    columns |= 1 << partial;
+                    column_gains[partial] = g;
                 } else {
                     for (o, s) in out[..n].iter_mut().zip(scratch.iter()) {
                         *o += g * s;
@@ -939,6 +947,14 @@ impl VoicePool {
                 }
                 if free_if_done(v) {
                     leave_if_resident(v, group, index - start, &mut self.resident, start);
+                }
+            }
+            if columns != 0 {
+                let (mix, tmp) = (&mut self.mix[..n], &self.lane_tmp[..n]);
+                lanes::add_lanes(mix, tmp, None, &column_gains, columns);
+                if stereo {
+                    let (mix, tmp) = (&mut self.mix_right[..n], &self.lane_tmp_right[..n]);
+                    lanes::add_lanes(mix, tmp, None, &column_gains, columns);
                 }
             }
         }
