@@ -638,340 +638,392 @@ impl VoicePool {
         amounts: &[([f32; MAX_PARAMS], u16)],
         head: &AudioMod<'_>,
     ) {
-        let n = out.len().min(self.scratch.len());
-        let chain_len = self.chain_len;
-        let stereo = right.is_some();
-        let panned = stereo && self.kinds[..chain_len].last() == Some(&ModuleKind::Pan);
-        // (Fewer sounding voices than a group is worth: none asked, which would cost each
-        // its parameters' aiming twice.)
-        let sounding = self.counts().1;
-        let lane_template = self.kinds.get(..KERNEL_STAGES)
-            == Some(&[ModuleKind::Osc, ModuleKind::Adsr, ModuleKind::Filter])
-            && chain_len >= KERNEL_STAGES;
-        let laned_chain = self.lanes && sounding >= MIN_GROUP && head.is_empty() && lane_template;
-        // The voices a group's worth at a time, in voice order. A group's voices get their
-        // modulation for the block, the kernel renders those it can take together, then each
-        // voice of the group finishes its chain and joins its partial mix, in voice order: a
-        // voice's state is touched while it is still in the cache.
-        let span = self.span;
-        let block = self.scratch.len();
-        let count = self.count;
-        let last = chain_len.saturating_sub(1);
-        // A chain that ends with the kernel (or with a pan, which leaves a mono block as it
-        // is): its voices' blocks can be summed straight out of the kernel.
-        let ends_in_kernel = right.is_none()
-            && (chain_len == KERNEL_STAGES
-                || (chain_len == KERNEL_STAGES + 1 && self.kinds[3] == ModuleKind::Pan));
-        // A stereo chain that ends with a pan after the kernel: its voices' blocks can be
-        // summed into both sides straight out of the kernel while each pan is at rest.
-        let pans_after_kernel = panned && chain_len == KERNEL_STAGES + 1;
-        // Nothing reaches a voice's modules this block: no routes of its own, no sources of
-        // its own, no amounts.
-        let quiet = self.routes.is_empty()
-            && self.template.len() == chain_len
-            && amounts
-                .iter()
-                .take(chain_len)
-                .all(|&(_, touched)| touched == 0);
-        // How the voices are mixed: through partial mixes when there are more voices than
-        // lanes and they may all live in lanes (a plain sine into an envelope into a biquad,
-        // nothing reaching them) — adding a lane into its partial costs no crossing of lanes —
-        // else one voice after another straight into the output. Decided from the pool's
-        // settings alone, not from whether lanes are on or where the voices are: a voice
-        // sounds the same to the bit in a lane or alone.
-        let partials = span > LANES
-            && lane_template
-            && head.is_empty()
-            && quiet
-            && plain_sine(&*self.voices[0].modules[0]);
-        if partials {
+        let plan = self.plan(out.len(), right.is_some(), amounts, head);
+        let n = plan.n;
+        if plan.partials {
             // They start at -0 (which adds nothing, to any value's bits).
-            for m in
-                self.mix[..n]
-                    .iter_mut()
-                    .chain(
-                        self.mix_right[..n]
-                            .iter_mut()
-                            .take(if stereo { n } else { 0 }),
-                    )
+            let sides = if plan.stereo { n } else { 0 };
+            for m in self.mix[..n]
+                .iter_mut()
+                .chain(self.mix_right[..sides].iter_mut())
             {
                 *m = [-0.0; LANES];
             }
         }
+        // The voices a group's worth at a time, in voice order. A group's voices get their
+        // modulation for the block, the kernel renders those it can take together, then each
+        // voice of the group finishes its chain and joins the mix, in voice order: a voice's
+        // state is touched while it is still in the cache.
         let mut total = 0;
+        let span = self.span;
         for start in (0..span).step_by(LANES) {
             let end = Ord::min(start + LANES, span);
-            let group = &mut self.groups[start / LANES];
-            // The lanes the kernel renders this block (a bit each).
-            let mut used = 0u8;
-            let mut sounding = 0;
-            let mut pans_at_rest = pans_after_kernel;
-            // The whole group living in its lanes on a quiet block, every lane going on as it
-            // is, their blocks going straight into the mix (mono, or through pans whose gains
-            // stand): nothing to look at voice by voice.
-            let full = u8::MAX >> (LANES - (end - start));
-            let of_group = |bits: u128| (bits >> start) as u8 & full;
-            let stands = quiet
-                && laned_chain
-                && of_group(self.resident) == full
-                && group.all_still(full, n)
-                && (ends_in_kernel
-                    || (pans_after_kernel
-                        && of_group(self.pans_ready) == full
-                        && self.pan_routed_at[start..end]
-                            .iter()
-                            .all(|r| r.to_bits() == 0f32.to_bits())));
-            if stands {
-                used = full;
-                sounding = end - start;
-            }
-            for (lane, v) in self.voices[start..end]
-                .iter_mut()
-                .enumerate()
-                .take(if stands { 0 } else { LANES })
-            {
-                let index = start + lane;
-                let bit = 1u128 << index;
-                self.in_lane[index] = None;
-                // A voice living in its lane sounds (its envelope goes on past the block);
-                // on a quiet block nothing reaches it (nor does it spread: its head is a
-                // plain sine).
-                let modulated = if quiet && self.resident & bit != 0 {
-                    Modulated::NONE
-                } else {
-                    if v.phase == VoicePhase::Free {
-                        if self.resident & bit != 0 {
-                            leave_lane(v, group, lane);
-                            self.resident &= !bit;
-                        }
-                        continue;
-                    }
-                    modulate(
-                        v,
-                        &mut self.scratch[..n],
-                        chain_len,
-                        &self.routes,
-                        amounts,
-                        stereo,
-                        panned,
-                    )
-                };
-                sounding += 1;
-                self.pan_routed[index] = modulated.routed;
-                self.spread[index] = modulated.spread;
-                let takes = laned_chain && !modulated.spread;
-                // A voice living in its lane stays there while nothing moved its kernel's
-                // modules (their parameters changed only through `settle`) and its envelope
-                // stays what the lane takes: the lane goes on where it is.
-                let stays = self.resident & bit != 0
-                    && takes
-                    && !modulated.kernel_moved()
-                    && group.still(lane, n);
-                if !stays {
-                    if self.resident & bit != 0 {
-                        leave_lane(v, group, lane);
-                        self.resident &= !bit;
-                    }
-                    if !takes {
-                        continue;
-                    }
-                    let [a, b, c, ..] = &mut v.modules[..] else {
-                        continue;
-                    };
-                    let stages = match (a.begin_lane(), b.begin_lane(), c.begin_lane()) {
-                        (Some(a), Some(b), Some(c)) => [a, b, c],
-                        _ => continue,
-                    };
-                    if !group.set(lane, &stages, n) {
-                        continue;
-                    }
-                    self.resident |= bit;
-                }
-                self.in_lane[index] = Some(lane);
-                used |= 1 << lane;
-                // The pan's gains as they were, while nothing moved it (its parameters change
-                // only through `settle`, and the rest of its chain did not run it); else
-                // placed as the rest of its chain would place it (and the same again there
-                // if the group goes that way).
-                let routed = modulated.routed;
-                let pan_kept = self.pans_ready & bit != 0
-                    && !modulated.reached(KERNEL_STAGES)
-                    && self.pan_routed_at[index].to_bits() == routed.to_bits();
-                if pans_at_rest && !pan_kept {
-                    let m = &mut v.modules[KERNEL_STAGES];
-                    let spread_by = m.param(pan::SPREAD).unwrap_or(0.0);
-                    let offset = pan::voice_offset(index, count);
-                    m.set_modulation(pan::POS, routed + spread_by * offset);
-                    let pans = &mut self.lane_pans[start / LANES];
-                    match m.begin_lane() {
-                        Some(LaneStage::Pan { left, right }) => {
-                            pans[0][lane] = left;
-                            pans[1][lane] = right;
-                            self.pans_ready |= bit;
-                            self.pan_routed_at[index] = routed;
-                        }
-                        _ => {
-                            pans_at_rest = false;
-                            self.pans_ready &= !bit;
-                        }
-                    }
-                }
-            }
-            let laned = used.count_ones() as usize;
+            let mut taken = self.take_lanes(&plan, start, end, amounts);
+            let laned = taken.used.count_ones() as usize;
             // A few voices cost the kernel as much as a full group: those go one by one (the
             // same sound), their lanes handed back.
             if laned < MIN_GROUP {
-                for (lane, v) in self.voices[start..end].iter_mut().enumerate() {
-                    if used & 1 << lane != 0 {
-                        leave_lane(v, group, lane);
-                        self.resident &= !(1u128 << (start + lane));
-                        self.in_lane[start + lane] = None;
-                    }
-                }
-                used = 0;
+                self.give_lanes_back(start, end, taken.used);
+                taken.used = 0;
             }
-            if used != 0 {
+            if taken.used != 0 {
                 total += laned;
-                let tmp = &mut self.lane_tmp[..n];
-                if laned == sounding && (ends_in_kernel || pans_at_rest) {
-                    // Every voice of the group is in a lane and its chain ends there (or at a
-                    // pan at rest): their blocks straight into their partial mixes.
-                    let mut gains = [0.0f32; LANES];
-                    for (gain, v) in gains.iter_mut().zip(&self.voices[start..end]) {
-                        *gain = v.velocity;
-                    }
-                    let [left_pans, right_pans] = &self.lane_pans[start / LANES];
-                    match (partials, right.as_deref_mut()) {
-                        (true, _) if pans_at_rest => {
-                            group.render(tmp);
-                            let (mix, mix_right) = (&mut self.mix[..n], &mut self.mix_right[..n]);
-                            lanes::add_lanes(mix, tmp, Some(left_pans), &gains, used);
-                            lanes::add_lanes(mix_right, tmp, Some(right_pans), &gains, used);
-                        }
-                        (true, _) => group.render_into_mix(tmp, &mut self.mix[..n], &gains, used),
-                        (false, Some(right)) if pans_at_rest => {
-                            group.render(tmp);
-                            lanes::sum_lanes_panned(&mut out[..n], tmp, left_pans, &gains, used);
-                            lanes::sum_lanes_panned(&mut right[..n], tmp, right_pans, &gains, used);
-                        }
-                        (false, _) => {
-                            group.render(tmp);
-                            lanes::sum_lanes(&mut out[..n], tmp, &gains, used);
-                        }
-                    }
-                    for (lane, v) in self.voices[start..end].iter_mut().enumerate() {
-                        if free_if_done(v) {
-                            leave_if_resident(v, group, lane, &mut self.resident, start);
-                        }
-                    }
+                if laned == taken.sounding && (plan.ends_in_kernel || taken.pans_at_rest) {
+                    self.mix_group(&plan, start, end, &taken, out, right.as_deref_mut());
                     continue;
                 }
-                group.render(tmp);
-                for lane in (0..LANES).filter(|l| used & 1 << l != 0) {
+                // Each lane's block apart, for the rest of its voice's chain.
+                let tmp = &mut self.lane_tmp[..n];
+                self.groups[start / LANES].render(tmp);
+                let block = self.scratch.len();
+                for lane in (0..LANES).filter(|l| taken.used & 1 << l != 0) {
                     let dst = &mut self.lane_out[lane * block..][..n];
                     for (d, t) in dst.iter_mut().zip(tmp.iter()) {
                         *d = t[lane];
                     }
                 }
             }
-            // Every voice of the group, in voice order: the rest of its chain, then into the
-            // output (or, through partial mixes, into its column of the group's block, the
-            // group's columns then added into their partials side by side).
-            let scratch_right = &mut self.scratch_right[..n];
-            let (mut columns, mut column_gains) = (0u8, [0.0f32; LANES]);
-            for (index, v) in self.voices[start..end].iter_mut().enumerate() {
-                let index = start + index;
-                if v.phase == VoicePhase::Free {
-                    continue;
-                }
-                let spread = self.spread[index];
-                // Its pan runs (and may move on): its gains are made anew next time.
-                self.pans_ready &= !(1u128 << index);
-                // A voice out of the kernel goes on from its block there.
-                let (scratch, from) = match self.in_lane[index] {
-                    Some(lane) => (&mut self.lane_out[lane * block..][..n], KERNEL_STAGES),
-                    None => (&mut self.scratch[..n], 0),
-                };
-                let place = Place {
-                    panned,
-                    routed: self.pan_routed[index],
-                    offset: pan::voice_offset(index, count),
-                };
-                let chain = &mut v.modules[..chain_len];
-                for (k, m) in chain.iter_mut().enumerate().skip(from) {
-                    if k == 0 {
-                        scratch.fill(0.0);
-                    }
-                    if place.panned && k == last {
-                        // This voice's place: the template's, moved by its share of the spread.
-                        let spread_by = m.param(pan::SPREAD).unwrap_or(0.0);
-                        m.set_modulation(pan::POS, place.routed + spread_by * place.offset);
-                        if !spread {
-                            scratch_right.copy_from_slice(scratch);
-                        }
-                        m.process_stereo(scratch, scratch_right, spread);
-                    } else if k == 0 && (spread || !head.is_empty()) {
-                        m.process_audio(scratch, spread.then_some(&mut *scratch_right), head);
-                    } else if spread {
-                        m.process_stereo(scratch, scratch_right, true);
-                    } else {
-                        m.process(scratch);
-                    }
-                }
-                let (g, partial) = (v.velocity, index % LANES);
-                let side = if panned || spread {
-                    &*scratch_right
-                } else {
-                    &*scratch
-                };
-                if partials {
-                    for (c, s) in self.lane_tmp[..n].iter_mut().zip(scratch.iter()) {
-                        c[partial] = *s;
-                    }
-                    if stereo {
-                        for (c, s) in self.lane_tmp_right[..n].iter_mut().zip(side) {
-                            c[partial] = *s;
-                        }
-                    }
-                    columns |= 1 << partial;
-                    column_gains[partial] = g;
-                } else {
-                    for (o, s) in out[..n].iter_mut().zip(scratch.iter()) {
-                        *o += g * s;
-                    }
-                    if let Some(right) = right.as_deref_mut() {
-                        for (o, s) in right[..n].iter_mut().zip(side) {
-                            *o += g * s;
-                        }
-                    }
-                }
-                if free_if_done(v) {
-                    leave_if_resident(v, group, index - start, &mut self.resident, start);
-                }
-            }
-            if columns != 0 {
-                let (mix, tmp) = (&mut self.mix[..n], &self.lane_tmp[..n]);
-                lanes::add_lanes(mix, tmp, None, &column_gains, columns);
-                if stereo {
-                    let (mix, tmp) = (&mut self.mix_right[..n], &self.lane_tmp_right[..n]);
-                    lanes::add_lanes(mix, tmp, None, &column_gains, columns);
-                }
-            }
+            self.finish_one_by_one(&plan, start, end, out, right.as_deref_mut(), head);
         }
         // The partial mixes into the output, partial 0 first.
-        if partials {
+        if plan.partials {
             lanes::sum_lanes(&mut out[..n], &self.mix[..n], &[1.0; LANES], u8::MAX);
             if let Some(right) = right {
-                lanes::sum_lanes(
-                    &mut right[..n],
-                    &self.mix_right[..n],
-                    &[1.0; LANES],
-                    u8::MAX,
-                );
+                let mix = &self.mix_right[..n];
+                lanes::sum_lanes(&mut right[..n], mix, &[1.0; LANES], u8::MAX);
             }
         }
         self.laned = total;
         self.shrink_span();
+    }
+
+    /// What this block is, decided once before the pool's groups: `len` samples asked, two
+    /// sides or one, the block's amounts and the head's audio-rate modulation. Real-time
+    /// thread.
+    fn plan(
+        &self,
+        len: usize,
+        stereo: bool,
+        amounts: &[([f32; MAX_PARAMS], u16)],
+        head: &AudioMod<'_>,
+    ) -> BlockPlan {
+        let chain_len = self.chain_len;
+        let panned = stereo && self.kinds[..chain_len].last() == Some(&ModuleKind::Pan);
+        let lane_template = self.kinds.get(..KERNEL_STAGES)
+            == Some(&[ModuleKind::Osc, ModuleKind::Adsr, ModuleKind::Filter])
+            && chain_len >= KERNEL_STAGES;
+        // (Fewer sounding voices than a group is worth: none asked, which would cost each
+        // its parameters' aiming twice.)
+        let laned_chain =
+            self.lanes && self.counts().1 >= MIN_GROUP && head.is_empty() && lane_template;
+        let quiet = self.routes.is_empty()
+            && self.template.len() == chain_len
+            && amounts
+                .iter()
+                .take(chain_len)
+                .all(|&(_, touched)| touched == 0);
+        BlockPlan {
+            n: len.min(self.scratch.len()),
+            stereo,
+            panned,
+            laned_chain,
+            ends_in_kernel: !stereo
+                && (chain_len == KERNEL_STAGES
+                    || (chain_len == KERNEL_STAGES + 1 && self.kinds[3] == ModuleKind::Pan)),
+            pans_after_kernel: panned && chain_len == KERNEL_STAGES + 1,
+            quiet,
+            // Decided from the pool's settings alone, not from whether lanes are on or where
+            // the voices are: a voice sounds the same to the bit in a lane or alone.
+            partials: self.span > LANES
+                && lane_template
+                && head.is_empty()
+                && quiet
+                && plain_sine(&*self.voices[0].modules[0]),
+        }
+    }
+
+    /// The lanes the voices `start..end` (a group) take this block: each voice's modulation
+    /// for the block, then its lane kept, taken or handed back; a pan at rest's gains. A
+    /// group whose voices all live in their lanes on a quiet block, every lane going on as
+    /// it is and their blocks going straight into the mix, is not looked at voice by voice.
+    /// Real-time thread.
+    fn take_lanes(
+        &mut self,
+        plan: &BlockPlan,
+        start: usize,
+        end: usize,
+        amounts: &[([f32; MAX_PARAMS], u16)],
+    ) -> Taken {
+        let n = plan.n;
+        let group = &mut self.groups[start / LANES];
+        let full = u8::MAX >> (LANES - (end - start));
+        let of_group = |bits: u128| (bits >> start) as u8 & full;
+        let stands = plan.quiet
+            && plan.laned_chain
+            && of_group(self.resident) == full
+            && group.all_still(full, n)
+            && (plan.ends_in_kernel
+                || (plan.pans_after_kernel
+                    && of_group(self.pans_ready) == full
+                    && self.pan_routed_at[start..end]
+                        .iter()
+                        .all(|r| r.to_bits() == 0f32.to_bits())));
+        if stands {
+            return Taken {
+                used: full,
+                sounding: end - start,
+                pans_at_rest: plan.pans_after_kernel,
+            };
+        }
+        let mut taken = Taken {
+            used: 0,
+            sounding: 0,
+            pans_at_rest: plan.pans_after_kernel,
+        };
+        for (lane, v) in self.voices[start..end].iter_mut().enumerate() {
+            let index = start + lane;
+            let bit = 1u128 << index;
+            self.in_lane[index] = None;
+            // A voice living in its lane sounds (its envelope goes on past the block); on a
+            // quiet block nothing reaches it (nor does it spread: its head is a plain sine).
+            let modulated = if plan.quiet && self.resident & bit != 0 {
+                Modulated::NONE
+            } else {
+                if v.phase == VoicePhase::Free {
+                    if self.resident & bit != 0 {
+                        leave_lane(v, group, lane);
+                        self.resident &= !bit;
+                    }
+                    continue;
+                }
+                modulate(
+                    v,
+                    &mut self.scratch[..n],
+                    self.chain_len,
+                    &self.routes,
+                    amounts,
+                    plan.stereo,
+                    plan.panned,
+                )
+            };
+            taken.sounding += 1;
+            self.pan_routed[index] = modulated.routed;
+            self.spread[index] = modulated.spread;
+            let takes = plan.laned_chain && !modulated.spread;
+            // A voice living in its lane stays there while nothing moved its kernel's modules
+            // (their parameters changed only through `settle`) and its envelope stays what the
+            // lane takes: the lane goes on where it is.
+            let stays = self.resident & bit != 0
+                && takes
+                && !modulated.kernel_moved()
+                && group.still(lane, n);
+            if !stays {
+                if self.resident & bit != 0 {
+                    leave_lane(v, group, lane);
+                    self.resident &= !bit;
+                }
+                if !takes {
+                    continue;
+                }
+                let [a, b, c, ..] = &mut v.modules[..] else {
+                    continue;
+                };
+                let stages = match (a.begin_lane(), b.begin_lane(), c.begin_lane()) {
+                    (Some(a), Some(b), Some(c)) => [a, b, c],
+                    _ => continue,
+                };
+                if !group.set(lane, &stages, n) {
+                    continue;
+                }
+                self.resident |= bit;
+            }
+            self.in_lane[index] = Some(lane);
+            taken.used |= 1 << lane;
+            // The pan's gains as they were, while nothing moved it (its parameters change
+            // only through `settle`, and the rest of its chain did not run it); else placed
+            // as the rest of its chain would place it (and the same again there if the group
+            // goes that way).
+            let routed = modulated.routed;
+            let pan_kept = self.pans_ready & bit != 0
+                && !modulated.reached(KERNEL_STAGES)
+                && self.pan_routed_at[index].to_bits() == routed.to_bits();
+            if taken.pans_at_rest && !pan_kept {
+                let m = &mut v.modules[KERNEL_STAGES];
+                let spread_by = m.param(pan::SPREAD).unwrap_or(0.0);
+                let offset = pan::voice_offset(index, self.count);
+                m.set_modulation(pan::POS, routed + spread_by * offset);
+                let pans = &mut self.lane_pans[start / LANES];
+                match m.begin_lane() {
+                    Some(LaneStage::Pan { left, right }) => {
+                        pans[0][lane] = left;
+                        pans[1][lane] = right;
+                        self.pans_ready |= bit;
+                        self.pan_routed_at[index] = routed;
+                    }
+                    _ => {
+                        taken.pans_at_rest = false;
+                        self.pans_ready &= !bit;
+                    }
+                }
+            }
+        }
+        taken
+    }
+
+    /// Hands the lanes `used` of the group starting at voice `start` back: those voices go
+    /// one by one this block. Real-time thread.
+    fn give_lanes_back(&mut self, start: usize, end: usize, used: u8) {
+        let group = &mut self.groups[start / LANES];
+        for (lane, v) in self.voices[start..end].iter_mut().enumerate() {
+            if used & 1 << lane != 0 {
+                leave_lane(v, group, lane);
+                self.resident &= !(1u128 << (start + lane));
+                self.in_lane[start + lane] = None;
+            }
+        }
+    }
+
+    /// The group `start..end`, every voice of it in a lane and its chain ending there (or
+    /// at a pan at rest): the kernel's blocks straight into the mix (the partial mixes, or
+    /// the output lane after lane). Real-time thread.
+    fn mix_group(
+        &mut self,
+        plan: &BlockPlan,
+        start: usize,
+        end: usize,
+        taken: &Taken,
+        out: &mut [f32],
+        right: Option<&mut [f32]>,
+    ) {
+        let (n, used) = (plan.n, taken.used);
+        let group = &mut self.groups[start / LANES];
+        let tmp = &mut self.lane_tmp[..n];
+        let mut gains = [0.0f32; LANES];
+        for (gain, v) in gains.iter_mut().zip(&self.voices[start..end]) {
+            *gain = v.velocity;
+        }
+        let [left_pans, right_pans] = &self.lane_pans[start / LANES];
+        match (plan.partials, right) {
+            (true, _) if taken.pans_at_rest => {
+                group.render(tmp);
+                let (mix, mix_right) = (&mut self.mix[..n], &mut self.mix_right[..n]);
+                lanes::add_lanes(mix, tmp, Some(left_pans), &gains, used);
+                lanes::add_lanes(mix_right, tmp, Some(right_pans), &gains, used);
+            }
+            (true, _) => group.render_into_mix(tmp, &mut self.mix[..n], &gains, used),
+            (false, Some(right)) if taken.pans_at_rest => {
+                group.render(tmp);
+                lanes::sum_lanes_panned(&mut out[..n], tmp, left_pans, &gains, used);
+                lanes::sum_lanes_panned(&mut right[..n], tmp, right_pans, &gains, used);
+            }
+            (false, _) => {
+                group.render(tmp);
+                lanes::sum_lanes(&mut out[..n], tmp, &gains, used);
+            }
+        }
+        for (lane, v) in self.voices[start..end].iter_mut().enumerate() {
+            if free_if_done(v) {
+                leave_if_resident(v, group, lane, &mut self.resident, start);
+            }
+        }
+    }
+
+    /// Every sounding voice of the group `start..end`, in voice order: the rest of its
+    /// chain (from its lane's block, or all of it), then into the output (or, through
+    /// partial mixes, into its column of the group's block, the group's columns then added
+    /// into their partials side by side). Real-time thread.
+    fn finish_one_by_one(
+        &mut self,
+        plan: &BlockPlan,
+        start: usize,
+        end: usize,
+        out: &mut [f32],
+        mut right: Option<&mut [f32]>,
+        head: &AudioMod<'_>,
+    ) {
+        let (n, chain_len, block) = (plan.n, self.chain_len, self.scratch.len());
+        let last = chain_len.saturating_sub(1);
+        let group = &mut self.groups[start / LANES];
+        let scratch_right = &mut self.scratch_right[..n];
+        let (mut columns, mut column_gains) = (0u8, [0.0f32; LANES]);
+        for (index, v) in self.voices[start..end].iter_mut().enumerate() {
+            let index = start + index;
+            if v.phase == VoicePhase::Free {
+                continue;
+            }
+            let spread = self.spread[index];
+            // Its pan runs (and may move on): its gains are made anew next time.
+            self.pans_ready &= !(1u128 << index);
+            // A voice out of the kernel goes on from its block there.
+            let (scratch, from) = match self.in_lane[index] {
+                Some(lane) => (&mut self.lane_out[lane * block..][..n], KERNEL_STAGES),
+                None => (&mut self.scratch[..n], 0),
+            };
+            let place = Place {
+                panned: plan.panned,
+                routed: self.pan_routed[index],
+                offset: pan::voice_offset(index, self.count),
+            };
+            let chain = &mut v.modules[..chain_len];
+            for (k, m) in chain.iter_mut().enumerate().skip(from) {
+                if k == 0 {
+                    scratch.fill(0.0);
+                }
+                if place.panned && k == last {
+                    // This voice's place: the template's, moved by its share of the spread.
+                    let spread_by = m.param(pan::SPREAD).unwrap_or(0.0);
+                    m.set_modulation(pan::POS, place.routed + spread_by * place.offset);
+                    if !spread {
+                        scratch_right.copy_from_slice(scratch);
+                    }
+                    m.process_stereo(scratch, scratch_right, spread);
+                } else if k == 0 && (spread || !head.is_empty()) {
+                    m.process_audio(scratch, spread.then_some(&mut *scratch_right), head);
+                } else if spread {
+                    m.process_stereo(scratch, scratch_right, true);
+                } else {
+                    m.process(scratch);
+                }
+            }
+            let (g, partial) = (v.velocity, index % LANES);
+            let side = if plan.panned || spread {
+                &*scratch_right
+            } else {
+                &*scratch
+            };
+            if plan.partials {
+                for (c, s) in self.lane_tmp[..n].iter_mut().zip(scratch.iter()) {
+                    c[partial] = *s;
+                }
+                if plan.stereo {
+                    for (c, s) in self.lane_tmp_right[..n].iter_mut().zip(side) {
+                        c[partial] = *s;
+                    }
+                }
+                columns |= 1 << partial;
+                column_gains[partial] = g;
+            } else {
+                for (o, s) in out[..n].iter_mut().zip(scratch.iter()) {
+                    *o += g * s;
+                }
+                if let Some(right) = right.as_deref_mut() {
+                    for (o, s) in right[..n].iter_mut().zip(side) {
+                        *o += g * s;
+                    }
+                }
+            }
+            if free_if_done(v) {
+                leave_if_resident(v, group, index - start, &mut self.resident, start);
+            }
+        }
+        if columns != 0 {
+            let (mix, tmp) = (&mut self.mix[..n], &self.lane_tmp[..n]);
+            lanes::add_lanes(mix, tmp, None, &column_gains, columns);
+            if plan.stereo {
+                let (mix, tmp) = (&mut self.mix_right[..n], &self.lane_tmp_right[..n]);
+                lanes::add_lanes(mix, tmp, None, &column_gains, columns);
+            }
+        }
     }
 
     /// Hands every voice living in a lane back to its modules (their phase, envelope and
@@ -1165,6 +1217,44 @@ fn release(v: &mut Voice, serial: &mut u64) {
     *serial += 1;
     v.phase = VoicePhase::Released;
     v.since = *serial;
+}
+
+/// What a block of the pool is, decided once before its groups
+/// ([`VoicePool::render_into`]).
+#[derive(Debug, Clone, Copy)]
+struct BlockPlan {
+    /// Samples this block.
+    n: usize,
+    /// Two sides.
+    stereo: bool,
+    /// The chain ends in a pan (two sides).
+    panned: bool,
+    /// Voices may take lanes this block.
+    laned_chain: bool,
+    /// The chain ends with the kernel (or with a pan, which leaves a mono block as it is):
+    /// a group's blocks can be mixed straight out of the kernel.
+    ends_in_kernel: bool,
+    /// Two sides, the chain ending with a pan after the kernel: a group's blocks can be
+    /// mixed into both sides straight out of the kernel while each pan is at rest.
+    pans_after_kernel: bool,
+    /// Nothing reaches a voice's modules this block: no routes or sources of the voices'
+    /// own, no amounts.
+    quiet: bool,
+    /// The voices are mixed through partial mixes: there are more of them than lanes and
+    /// they may all live in lanes (a plain sine into an envelope into a biquad, nothing
+    /// reaching them); else one voice after another straight into the output.
+    partials: bool,
+}
+
+/// The lanes a group takes this block ([`VoicePool::take_lanes`]).
+#[derive(Debug, Clone, Copy)]
+struct Taken {
+    /// The lanes the kernel renders (a bit each).
+    used: u8,
+    /// The group's sounding voices.
+    sounding: usize,
+    /// Every voice in a lane has its pan at rest, its gains in the group's `lane_pans`.
+    pans_at_rest: bool,
 }
 
 /// Where a voice of a stereo patch goes this block.
