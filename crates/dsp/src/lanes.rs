@@ -5,15 +5,16 @@
 //!
 //! Each module of such a voice hands its block's work over as a [`LaneStage`]
 //! ([`crate::Module::begin_lane`]) and takes back where it ended
-//! ([`crate::Module::end_lane`]), after one block or many (a voice's pool keeps it in its lane
-//! while nothing reaches it, and hands the lane back before anything reads or changes its
-//! modules); a voice in any other state (a glide, a filter sweep, a
-//! richer wave, the block where an envelope's segment ends) renders alone as before. The kernel does, lane by lane, the very
-//! operations of the modules' own loops in the same order — no fused multiply-adds, no
-//! reassociation — so a voice sounds the same to the bit in a lane or alone, on any machine,
-//! whichever instruction set the kernel was compiled for (AVX-512, AVX2 or the baseline,
-//! chosen when it first runs). It runs in two passes over the block: the sources (sine, gain,
-//! level) into the output, then the biquads over it in place.
+//! ([`crate::Module::end_lane`]), after one block or many (a voice's pool keeps it in its
+//! lane while nothing reaches it, and hands the lane back before anything reads or changes
+//! its modules); a voice in any other state (a glide, a filter sweep, a richer wave, the block
+//! where an envelope's segment ends) renders alone as before. The kernel does, lane by lane,
+//! the very operations of the modules' own loops in the same order — no fused multiply-adds,
+//! no reassociation — so a voice sounds the same to the bit in a lane or alone, on any
+//! machine, whichever instruction set the kernel was compiled for (AVX-512, AVX2 or the
+//! baseline, chosen when it first runs). It runs in two passes over the block: the sources
+//! (sine, gain, level) into the output, then the biquads over it in place (or, for a group
+//! mixed straight away, into the partial mixes: `add_lanes`).
 
 use crate::fastmath::neg_sin_half_turned;
 use crate::modules::filter::Coefs;
