@@ -299,20 +299,27 @@ fn render_sources_on_segments(s: &mut SineGainBiquad, out: &mut [[f32; LANES]]) 
 /// the top halves carried half a turn on (`neg_sin_half_turned`): the same wrapping sums, and
 /// the same top 24 bits read as turns.
 struct Phases {
+    /// The low halves, their top bits flipped (see [`Phases::advance`]).
     lo: [u32; LANES],
     hi: [u32; LANES],
     inc_lo: [u32; LANES],
+    /// The increments' low halves, their top bits flipped.
+    inc_lo_flipped: [u32; LANES],
     inc_hi: [u32; LANES],
 }
 
 impl Phases {
+    /// A 32-bit word's top bit.
+    const TOP: u32 = 0x8000_0000;
+
     /// The phases and increments of `s`'s lanes.
     #[inline(always)]
     fn of(s: &SineGainBiquad) -> Self {
         Phases {
-            lo: s.phase.map(|p| p as u32),
-            hi: s.phase.map(|p| (p >> 32) as u32 ^ 0x8000_0000),
+            lo: s.phase.map(|p| p as u32 ^ Self::TOP),
+            hi: s.phase.map(|p| (p >> 32) as u32 ^ Self::TOP),
             inc_lo: s.inc.map(|p| p as u32),
+            inc_lo_flipped: s.inc.map(|p| p as u32 ^ Self::TOP),
             inc_hi: s.inc.map(|p| (p >> 32) as u32),
         }
     }
@@ -323,11 +330,14 @@ impl Phases {
         self.hi[l]
     }
 
-    /// Lane `l` a sample on.
+    /// Lane `l` a sample on. The low half's carry is `sum < inc` unsigned, which is the same
+    /// comparison signed with both top bits flipped; the low half is kept flipped (a flip of
+    /// the top bit commutes with the wrapping sum), so the carry is one signed comparison (a
+    /// vector has no unsigned one before AVX-512).
     #[inline(always)]
     fn advance(&mut self, l: usize) {
-        let (sum, carry) = self.lo[l].overflowing_add(self.inc_lo[l]);
-        self.lo[l] = sum;
+        self.lo[l] = self.lo[l].wrapping_add(self.inc_lo[l]);
+        let carry = (self.lo[l] as i32) < (self.inc_lo_flipped[l] as i32);
         self.hi[l] = self.hi[l]
             .wrapping_add(self.inc_hi[l])
             .wrapping_add(u32::from(carry));
@@ -337,7 +347,8 @@ impl Phases {
     #[inline(always)]
     fn store(&self, s: &mut SineGainBiquad) {
         for l in 0..LANES {
-            s.phase[l] = u64::from(self.hi[l] ^ 0x8000_0000) << 32 | u64::from(self.lo[l]);
+            s.phase[l] =
+                u64::from(self.hi[l] ^ Self::TOP) << 32 | u64::from(self.lo[l] ^ Self::TOP);
         }
     }
 }
