@@ -71,11 +71,11 @@ pub enum LaneStage<'a> {
 /// Where a module's block in a lane ended.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum LaneEnd {
-    /// The sine's phase after the block.
+    /// The sine's phase after the blocks.
     Phase(u64),
-    /// The samples of the block (an envelope along a segment moves on by them).
+    /// The samples of the blocks (an envelope along a segment moves on by them).
     Samples(u32),
-    /// The biquad's history after the block: `x[n-1]`, `x[n-2]`, `y[n-1]`, `y[n-2]`.
+    /// The biquad's history after the blocks: `x[n-1]`, `x[n-2]`, `y[n-1]`, `y[n-2]`.
     History([f64; 4]),
 }
 

@@ -118,8 +118,9 @@ pub trait Module: Send {
         None
     }
 
-    /// Takes back where a block rendered in a lane ended (the sine's phase, the biquad's
-    /// history). Real-time thread.
+    /// Takes back where the blocks rendered in a lane since [`Module::begin_lane`] ended (the
+    /// sine's phase, the envelope's samples along its segment, the biquad's history): one
+    /// block or many (a voice may live in its lane). Real-time thread.
     fn end_lane(&mut self, end: crate::lanes::LaneEnd) {
         let _ = end;
     }
