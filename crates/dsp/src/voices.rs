@@ -712,10 +712,10 @@ impl VoicePool {
         let lane_template = self.kinds.get(..KERNEL_STAGES)
             == Some(&[ModuleKind::Osc, ModuleKind::Adsr, ModuleKind::Filter])
             && chain_len >= KERNEL_STAGES;
+        let sounding = self.counts().1;
         // (Fewer sounding voices than a group is worth: none asked, which would cost each
         // its parameters' aiming twice.)
-        let laned_chain =
-            self.lanes && self.counts().1 >= MIN_GROUP && head.is_empty() && lane_template;
+        let laned_chain = self.lanes && sounding >= MIN_GROUP && head.is_empty() && lane_template;
         let quiet = self.routes.is_empty()
             && self.template.len() == chain_len
             && amounts
@@ -732,9 +732,12 @@ impl VoicePool {
                     || (chain_len == KERNEL_STAGES + 1 && self.kinds[3] == ModuleKind::Pan)),
             pans_after_kernel: panned && chain_len == KERNEL_STAGES + 1,
             quiet,
-            // Decided from the pool's settings alone, not from whether lanes are on or where
-            // the voices are: a voice sounds the same to the bit in a lane or alone.
+            // Decided from the pool's settings and its count of sounding voices alone, not
+            // from whether lanes are on or where the voices are: a voice sounds the same to
+            // the bit in a lane or alone. (A few voices left sounding on a wide span mix as
+            // before: the partials would cost more than they save.)
             partials: self.span > LANES
+                && sounding > LANES
                 && lane_template
                 && head.is_empty()
                 && quiet
