@@ -352,7 +352,17 @@ fn the_workers_share_one_copy_of_a_sample_and_loads_and_frees_keep_memory_and_fd
         )
     };
     let (fds_before, rss_before) = cycle(30);
-    let (fds_after, rss_after) = cycle(150);
+    let (mut fds_after, mut rss_after) = cycle(150);
+    // What the last frees held is let go at the next checkpoint, which a busy machine delays:
+    // until one has come (at most 10 s), the figures may still count it. A leak stays.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while (fds_after > fds_before + 2 || rss_after >= rss_before + 8_192)
+        && std::time::Instant::now() < deadline
+    {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        fds_after = fds(host);
+        rss_after = rss_kb(host) + workers.iter().map(|&w| rss_kb(w)).sum::<u64>();
+    }
     println!("after 30 loads and frees: {fds_before} fds, {rss_before} kB; after 180: {fds_after} fds, {rss_after} kB");
     assert!(
         fds_after <= fds_before + 2,
