@@ -383,15 +383,12 @@ fn render_biquads_into_mix(
     let mix = &mut mix[..sources.len()];
     if used == u8::MAX {
         biquads(s, sources, |i, _, y| {
-            let m = &mut mix[i];
-            *m = std::array::from_fn(|l| m[l] + gains[l] * y[l]);
+            sums::add_row(&mut mix[i], y, gains, |_| true)
         });
     } else {
         let used: [bool; LANES] = std::array::from_fn(|l| used & 1 << l != 0);
         biquads(s, sources, |i, _, y| {
-            let m = &mut mix[i];
-            let sums: [f32; LANES] = std::array::from_fn(|l| m[l] + gains[l] * y[l]);
-            *m = std::array::from_fn(|l| if used[l] { sums[l] } else { m[l] });
+            sums::add_row(&mut mix[i], y, gains, |l| used[l]);
         });
     }
 }

@@ -793,10 +793,7 @@ impl VoicePool {
                 Modulated::NONE
             } else {
                 if v.phase == VoicePhase::Free {
-                    if self.resident & bit != 0 {
-                        leave_lane(v, group, lane);
-                        self.resident &= !bit;
-                    }
+                    leave_if_resident(v, group, lane, &mut self.resident, start);
                     continue;
                 }
                 modulate(
@@ -821,10 +818,7 @@ impl VoicePool {
                 && !modulated.kernel_moved()
                 && group.still(lane, n);
             if !stays {
-                if self.resident & bit != 0 {
-                    leave_lane(v, group, lane);
-                    self.resident &= !bit;
-                }
+                leave_if_resident(v, group, lane, &mut self.resident, start);
                 if !takes {
                     continue;
                 }
@@ -879,8 +873,7 @@ impl VoicePool {
         let group = &mut self.groups[start / LANES];
         for (lane, v) in self.voices[start..end].iter_mut().enumerate() {
             if used & 1 << lane != 0 {
-                leave_lane(v, group, lane);
-                self.resident &= !(1u128 << (start + lane));
+                leave_if_resident(v, group, lane, &mut self.resident, start);
                 self.in_lane[start + lane] = None;
             }
         }

@@ -58,9 +58,22 @@ fn add_some(
     used: impl Fn(usize) -> bool,
 ) {
     for (m, x) in mix.iter_mut().zip(lanes) {
-        let sums: [f32; LANES] = std::array::from_fn(|l| m[l] + gains[l] * through(l, x[l]));
-        *m = std::array::from_fn(|l| if used(l) { sums[l] } else { m[l] });
+        add_row(m, std::array::from_fn(|l| through(l, x[l])), gains, &used);
     }
+}
+
+/// One sample of a group's lanes into the partial mixes: `m[lane] += gains[lane]·x[lane]` for
+/// each lane `used` takes (the one sum both ways of mixing a group make, [`add_lanes`] and the
+/// biquads' own). Real-time thread.
+#[inline(always)]
+pub(crate) fn add_row(
+    m: &mut [f32; LANES],
+    x: [f32; LANES],
+    gains: &[f32; LANES],
+    used: impl Fn(usize) -> bool,
+) {
+    let sums: [f32; LANES] = std::array::from_fn(|l| m[l] + gains[l] * x[l]);
+    *m = std::array::from_fn(|l| if used(l) { sums[l] } else { m[l] });
 }
 
 /// The sums, for the instruction set picked at the first call: eight samples at a time (their
