@@ -741,7 +741,7 @@ impl VoicePool {
                 && lane_template
                 && head.is_empty()
                 && quiet
-                && plain_sine(&*self.voices[0].modules[0]),
+                && osc::set_as_a_plain_sine(&*self.voices[0].modules[0]),
         }
     }
 
@@ -1287,21 +1287,6 @@ fn leave_if_resident(
         leave_lane(v, group, lane);
         *resident &= !bit;
     }
-}
-
-/// True when a voice's head set as `m` is may take a lane, by its parameters: a plain sine
-/// (one copy, no sub, noise, sync or modulation at audio rate). (Its state may still keep it
-/// alone for a while: a glide, a level moving.)
-fn plain_sine(m: &dyn Module) -> bool {
-    let p = |id| m.param(id).unwrap_or(0.0);
-    m.kind() == ModuleKind::Osc
-        && p(osc::SHAPE) as u8 == crate::modules::waves::SINE
-        && p(osc::UNISON) <= 1.0
-        && p(osc::SUB) <= 0.0
-        && p(osc::NOISE) <= 0.0
-        && p(osc::PM) == 0.0
-        && p(osc::FM) == 0.0
-        && p(osc::SYNC) <= 0.0
 }
 
 /// Hands voice `v`'s lane (`lane` of `group`) back to its modules and empties it: their

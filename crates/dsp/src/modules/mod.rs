@@ -36,4 +36,4 @@ pub mod pan;
 #[cfg(feature = "effects")]
 pub mod reverb;
 pub mod sampler;
-pub(crate) mod waves;
+mod waves;

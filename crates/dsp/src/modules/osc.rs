@@ -210,6 +210,22 @@ pub struct OscState {
     pub blep_right: [[f32; LEN / 2]; 2],
 }
 
+/// True when `m` is an oscillator whose parameters make a plain sine: one copy, no sub, noise,
+/// sync or modulation at audio rate — what [`Module::begin_lane`] asks of them (its state may
+/// still keep it from a lane for a while: a glide, a level moving). For the voice pool, which
+/// decides how to mix its voices by their settings alone.
+pub(crate) fn set_as_a_plain_sine(m: &dyn Module) -> bool {
+    let p = |id| m.param(id).unwrap_or(0.0);
+    m.kind() == ModuleKind::Osc
+        && p(SHAPE) as u8 == SINE
+        && p(UNISON) <= 1.0
+        && p(SUB) <= 0.0
+        && p(NOISE) <= 0.0
+        && p(PM) == 0.0
+        && p(FM) == 0.0
+        && p(SYNC) <= 0.0
+}
+
 impl OscState {
     /// Takes back where blocks rendered in a lane ended: the sine's phase. Real-time thread.
     pub(crate) fn end_lane(&mut self, end: crate::lanes::LaneEnd) {
@@ -768,6 +784,7 @@ impl Module for Osc {
         self.aim_smoothers();
         let sr = self.sample_rate;
         let s = &self.s;
+        // (Its parameters' part is `set_as_a_plain_sine`'s too: keep the two in step.)
         let plain = s.params[SHAPE as usize] as u8 == SINE
             && s.params[UNISON as usize] <= 1.0
             && !(s.sub.to > 0.0 || s.sub.is_moving() || s.noise.to > 0.0 || s.noise.is_moving())
