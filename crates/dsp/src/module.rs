@@ -110,6 +110,14 @@ pub trait Module: Send {
         None
     }
 
+    /// Moves on by `samples` samples when nothing reads the module's output at all (not even
+    /// its first sample), leaving exactly the state `process` would; `false`: it cannot, and
+    /// the caller must [`Module::skip`] or `process`. The default cannot. Real-time thread.
+    fn pass(&mut self, samples: usize) -> bool {
+        let _ = samples;
+        false
+    }
+
     /// This block's work as a stage of the lane kernel ([`crate::lanes`]), when the module is
     /// in a state the kernel covers; `None`: the caller must `process`. Does what `process`
     /// does before its loop (parameters aimed at their targets), so `process` may follow it.

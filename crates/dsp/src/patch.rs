@@ -136,6 +136,9 @@ struct Node {
     /// True when some module or the output reads this one's audio (not only its first
     /// sample, as modulation does).
     audio_used: bool,
+    /// True when anything reads this one's output: its audio, or its first sample (a
+    /// modulation route from it). An LFO nothing reads only moves on ([`Module::pass`]).
+    read: bool,
     /// True when it renders two channels (a stereo patch's pan, delay, reverb, bus, and what
     /// follows them).
     wide: bool,

@@ -167,3 +167,64 @@ fn a_synced_lfo_cycles_on_the_tempo() {
     l.set_param(lfo::SYNC, 0.0).unwrap();
     assert_eq!(l.effective(lfo::FREQ), l.param(lfo::FREQ));
 }
+
+#[test]
+fn an_lfo_nothing_reads_moves_on_as_if_it_were_read() {
+    // Two default patches, the same changes to each: `read`'s LFO modulates the cutoff, `idle`'s
+    // is routed nowhere (it only moves on) while its rate, sync and tempo move. Its state stays
+    // the read one's to the bit, block after block.
+    let patch = || {
+        let mut p = Patch::default_patch(SR, BLOCK).unwrap();
+        p.set("lfo", "freq", 7.3).unwrap();
+        p.set("lfo", "depth", 0.5).unwrap();
+        p.gate(p.find("adsr").unwrap(), true).unwrap();
+        p
+    };
+    let (mut read, mut idle) = (patch(), patch());
+    let (l, f) = (read.find("lfo").unwrap(), read.find("filter").unwrap());
+    let cutoff = read.kind(f).unwrap().param_id("cutoff").unwrap();
+    read.modulate(l, f, cutoff).unwrap();
+    let lfo = |p: &Patch| {
+        let state = p.state();
+        state.nodes.into_iter().find(|(d, _)| d.id == l).unwrap().1
+    };
+    let mut block = [0.0f32; BLOCK];
+    let mut states = Vec::new();
+    for b in 0..600 {
+        for p in [&mut read, &mut idle] {
+            match b {
+                100 => drop(p.set("lfo", "freq", 0.77).unwrap()),
+                200 => drop(p.set("lfo", "sync", 0.25).unwrap()),
+                300 => p.set_tempo(97.0),
+                400 => drop(p.set("lfo", "sync", 0.0).unwrap()),
+                _ => {}
+            }
+        }
+        // What an LFO made anew from this block's start (nothing kept but the state) renders.
+        let mut anew = chronus_dsp::modules::lfo::Lfo::new(SR);
+        anew.restore(&lfo(&idle)).unwrap();
+        anew.process(&mut [0.0; BLOCK]);
+        read.process(&mut block);
+        idle.process(&mut block);
+        assert_eq!(lfo(&read), lfo(&idle), "block {b}");
+        assert_eq!(anew.state(), lfo(&idle), "block {b}");
+        states.push(lfo(&idle));
+    }
+    states.dedup();
+    assert_eq!(states.len(), 600, "the LFO moves on every block");
+    // Routed now, it modulates from where it is: the cutoff as the read one's (once the
+    // cutoff's smoothing has caught up from where the idle patch's stood).
+    idle.modulate(l, f, cutoff).unwrap();
+    let mut trace = |p: &mut Patch| {
+        p.process(&mut block);
+        p.effective(f, cutoff).unwrap()
+    };
+    let a: Vec<f32> = (0..400).map(|_| trace(&mut read)).collect();
+    let b: Vec<f32> = (0..400).map(|_| trace(&mut idle)).collect();
+    assert!(
+        (a[399] - b[399]).abs() <= a[399] * 1e-4,
+        "{} against {}",
+        a[399],
+        b[399]
+    );
+}

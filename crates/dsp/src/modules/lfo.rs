@@ -115,6 +115,9 @@ pub struct LfoState {
 pub struct Lfo {
     sample_rate: f64,
     s: LfoState,
+    /// The phase increment, and the settings it was worked out from (`freq`, `sync`, the
+    /// tempo): worked out again only when they change (a division and a conversion a block).
+    inc: ([f32; 3], u64),
 }
 
 impl Lfo {
@@ -131,6 +134,7 @@ impl Lfo {
                 phase: 0,
                 tempo: DEFAULT_TEMPO,
             },
+            inc: ([f32::NAN; 3], 0),
         }
     }
 
@@ -144,8 +148,14 @@ impl Lfo {
         }
     }
 
-    fn increment(&self) -> u64 {
-        turns_to_fixed(self.rate() / self.sample_rate)
+    fn increment(&mut self) -> u64 {
+        let p = &self.s.params;
+        let key = [p[FREQ as usize], p[SYNC as usize], self.s.tempo];
+        // Compared as bits (the cache starts at NaN, which no setting is).
+        if key.map(f32::to_bits) != self.inc.0.map(f32::to_bits) {
+            self.inc = (key, turns_to_fixed(self.rate() / self.sample_rate));
+        }
+        self.inc.1
     }
 
     /// The output value at the current phase.
@@ -202,11 +212,14 @@ impl Module for Lfo {
 
     fn skip(&mut self, samples: usize) -> Option<f32> {
         let first = self.value();
-        self.s.phase = self
-            .s
-            .phase
-            .wrapping_add(self.increment().wrapping_mul(samples as u64));
+        self.pass(samples);
         Some(first)
+    }
+
+    fn pass(&mut self, samples: usize) -> bool {
+        let inc = self.increment();
+        self.s.phase = self.s.phase.wrapping_add(inc.wrapping_mul(samples as u64));
+        true
     }
 
     fn reset(&mut self) {

@@ -80,6 +80,7 @@ impl Patch {
                 },
                 module,
                 audio_used: false,
+                read: false,
                 wide: false,
                 input_wide: false,
             };
@@ -341,22 +342,27 @@ impl Patch {
         }
         self.order = order;
         let mut audio_used = vec![false; n];
+        let mut read = vec![false; n];
         for node in self.nodes.iter().flatten() {
             audio_used[node.desc.id.0 as usize] |= node.desc.to_out;
             for src in &node.desc.inputs {
                 audio_used[src.from.0 as usize] = true;
             }
-            // An audio-rate route reads its source's every sample.
+            // An audio-rate route reads its source's every sample, any other its first.
             let params = node.desc.kind.params();
             for r in &node.desc.routes {
-                if let (Some(id), Some(spec)) = (r.from.module(), params.get(r.param as usize)) {
-                    audio_used[id.0 as usize] |= spec.is_audio_rate();
+                if let Some(id) = r.from.module() {
+                    read[id.0 as usize] = true;
+                    if let Some(spec) = params.get(r.param as usize) {
+                        audio_used[id.0 as usize] |= spec.is_audio_rate();
+                    }
                 }
             }
         }
-        for (node, used) in self.nodes.iter_mut().zip(audio_used) {
+        for ((node, used), read) in self.nodes.iter_mut().zip(audio_used).zip(read) {
             if let Some(node) = node {
                 node.audio_used = used;
+                node.read = used || read;
             }
         }
         // Channels, in processing order: each module after its inputs.

@@ -42,11 +42,17 @@ impl Patch {
     /// Renders every module's next `n` samples (at most the block); returns `n`.
     fn render(&mut self, n: usize) -> usize {
         let n = n.min(self.block);
+        // Where each instrument's voices end (read once a block, not once a module).
+        let mut ends = [None; MAX_INSTRUMENTS];
+        for (end, inst) in ends.iter_mut().zip(&self.instruments) {
+            *end = inst.pool.end().map(|id| id.0 as usize);
+        }
+        let ends = &ends[..self.instruments.len().min(MAX_INSTRUMENTS)];
         for k in 0..self.order.len() {
             let i = self.order[k];
             self.process_node(i, n);
-            for j in 0..self.instruments.len() {
-                if self.instruments[j].pool.end().map(|id| id.0 as usize) == Some(i) {
+            for (j, &end) in ends.iter().enumerate() {
+                if end == Some(i) {
                     self.process_voices(j, i, n);
                 }
             }
@@ -96,19 +102,25 @@ impl Patch {
             return;
         };
         // Control-rate modulation: the first sample of each LFO's block.
-        let (amounts, touched) = modulation(
-            &node.desc.routes,
-            |src| self.buffers[src * chans * block],
-            |_| false,
-        );
-        for (p, &a) in amounts.iter().enumerate() {
-            if touched & (1 << p) != 0 {
-                node.module.set_modulation(p as ParamId, a);
+        if !node.desc.routes.is_empty() {
+            let (amounts, touched) = modulation(
+                &node.desc.routes,
+                |src| self.buffers[src * chans * block],
+                |_| false,
+            );
+            for (p, &a) in amounts.iter().enumerate() {
+                if touched & (1 << p) != 0 {
+                    node.module.set_modulation(p as ParamId, a);
+                }
             }
         }
         let me = i * chans * block;
+        if !node.read && node.module.pass(n) {
+            // Read by nothing: only moves on.
+            return;
+        }
         if !node.audio_used {
-            // Only read at control rate (or not at all): skip the audio where the module can.
+            // Only read at control rate: skip the audio where the module can.
             if let Some(first) = node.module.skip(n) {
                 self.buffers[me] = first;
                 return;
@@ -136,13 +148,17 @@ impl Patch {
         let Some(node) = self.nodes[i].as_mut() else {
             return;
         };
-        let driven = fill_drive(
-            &node.desc.routes,
-            node.desc.kind.params(),
-            &self.buffers,
-            (chans * block, block, n),
-            &mut self.drive,
-        );
+        let driven = if node.desc.routes.is_empty() {
+            [None; MAX_AUDIO_RATE]
+        } else {
+            fill_drive(
+                &node.desc.routes,
+                node.desc.kind.params(),
+                &self.buffers,
+                (chans * block, block, n),
+                &mut self.drive,
+            )
+        };
         if node.wide {
             let (left, right) = self.buffers[me..me + 2 * block].split_at_mut(block);
             node.module

@@ -79,6 +79,7 @@ impl Patch {
                 desc: desc.clone(),
                 module,
                 audio_used: false,
+                read: false,
                 wide: false,
                 input_wide: false,
             });
@@ -132,6 +133,7 @@ impl Patch {
                 desc: node.desc.clone(),
                 module,
                 audio_used: false,
+                read: false,
                 wide: false,
                 input_wide: false,
             });
