@@ -162,7 +162,15 @@ pub struct Patch {
     stereo: bool,
     nodes: Vec<Option<Node>>,
     order: Vec<usize>,
+    /// Each module's audio, a block per channel, at its slot ([`Patch::slots`]).
     buffers: Vec<f32>,
+    /// Where each module's audio is in `buffers`, by id (a slot is `channels` blocks): a
+    /// module that is the one reader of its first input (read by nothing else: no other
+    /// input, no route, not the output) renders in that input's slot, in place, instead of
+    /// copying it into a slot of its own. Unused ids' slots stay untouched.
+    slots: Vec<usize>,
+    /// Whether modules may share slots (else each renders in its own: the same sound).
+    share_slots: bool,
     /// The right side of the output, for a stereo patch asked for one channel.
     spare: Vec<f32>,
     /// One block's audio-rate modulation of a module, parameter by parameter
@@ -210,6 +218,8 @@ impl Patch {
             nodes: Vec::new(),
             order: Vec::new(),
             buffers: Vec::new(),
+            slots: Vec::new(),
+            share_slots: true,
             spare: vec![0.0; if stereo { block } else { 0 }],
             drive: vec![0.0; crate::MAX_AUDIO_RATE * block],
             instruments: vec![instruments::Instrument::default_one(block)],

@@ -301,6 +301,39 @@ impl Patch {
         }
     }
 
+    /// Lets modules render in their first input's slot where they are its one reader
+    /// (`true`, the default) or gives each a slot of its own (`false`: a copy of each input,
+    /// as before slots were shared). The sound is the same to the bit either way; a slot each
+    /// is the reference sharing is checked against. Allocates (between blocks).
+    pub fn set_shared_slots(&mut self, on: bool) -> Result<(), DspError> {
+        self.share_slots = on;
+        self.rebuild()
+    }
+
+    /// Where each module renders ([`Patch::slots`]), from the processing order, each
+    /// module's channels, and how many read each one's output (`read_by`, by id): a module
+    /// takes its first input's slot when it is that input's one reader and as wide as it.
+    fn share_slots(&self, read_by: &[usize]) -> Vec<usize> {
+        let mut slots: Vec<usize> = (0..self.nodes.len()).collect();
+        if !self.share_slots {
+            return slots;
+        }
+        for &i in &self.order {
+            let Some(node) = self.nodes[i].as_ref() else {
+                continue;
+            };
+            let Some(first) = node.desc.inputs.first() else {
+                continue;
+            };
+            let j = first.from.0 as usize;
+            let same_width = self.nodes[j].as_ref().is_some_and(|s| s.wide == node.wide);
+            if read_by[j] == 1 && same_width {
+                slots[i] = slots[j];
+            }
+        }
+        slots
+    }
+
     /// Recomputes the evaluation order (Kahn) and the buffers. Errors on a cycle.
     pub(super) fn rebuild(&mut self) -> Result<(), DspError> {
         let n = self.nodes.len();
@@ -343,16 +376,21 @@ impl Patch {
         self.order = order;
         let mut audio_used = vec![false; n];
         let mut read = vec![false; n];
+        // How many read each module's output: inputs, routes, the output.
+        let mut read_by = vec![0usize; n];
         for node in self.nodes.iter().flatten() {
             audio_used[node.desc.id.0 as usize] |= node.desc.to_out;
+            read_by[node.desc.id.0 as usize] += usize::from(node.desc.to_out);
             for src in &node.desc.inputs {
                 audio_used[src.from.0 as usize] = true;
+                read_by[src.from.0 as usize] += 1;
             }
             // An audio-rate route reads its source's every sample, any other its first.
             let params = node.desc.kind.params();
             for r in &node.desc.routes {
                 if let Some(id) = r.from.module() {
                     read[id.0 as usize] = true;
+                    read_by[id.0 as usize] += 1;
                     if let Some(spec) = params.get(r.param as usize) {
                         audio_used[id.0 as usize] |= spec.is_audio_rate();
                     }
@@ -381,6 +419,7 @@ impl Patch {
                 };
             wide[i] = node.wide;
         }
+        self.slots = self.share_slots(&read_by);
         self.buffers.resize(n * self.channels() * self.block, 0.0);
         self.rebuild_instruments()
     }

@@ -61,9 +61,9 @@ impl Patch {
         n
     }
 
-    /// Where node `i`'s channel `side` starts in the buffers.
+    /// Where node `i`'s channel `side` starts in the buffers (at its slot).
     fn at(&self, i: usize, side: usize) -> usize {
-        (i * self.channels() + side) * self.block
+        (self.slots[i] * self.channels() + side) * self.block
     }
 
     /// The sum of the modules routed to the output, side `side` (a one-channel module in both
@@ -105,7 +105,7 @@ impl Patch {
         if !node.desc.routes.is_empty() {
             let (amounts, touched) = modulation(
                 &node.desc.routes,
-                |src| self.buffers[src * chans * block],
+                |src| self.buffers[self.slots[src] * chans * block],
                 |_| false,
             );
             for (p, &a) in amounts.iter().enumerate() {
@@ -114,7 +114,7 @@ impl Patch {
                 }
             }
         }
-        let me = i * chans * block;
+        let me = self.slots[i] * chans * block;
         if !node.read && node.module.pass(n) {
             // Read by nothing: only moves on.
             return;
@@ -137,7 +137,7 @@ impl Patch {
             for input in &node.desc.inputs {
                 let j = input.from.0 as usize;
                 let src_wide = self.nodes[j].as_ref().is_some_and(|s| s.wide);
-                let src = j * chans * block + if src_wide { side * block } else { 0 };
+                let src = self.slots[j] * chans * block + if src_wide { side * block } else { 0 };
                 mix_into(&mut self.buffers, dst, src, n, input.level, first);
                 first = false;
             }
@@ -154,7 +154,7 @@ impl Patch {
             fill_drive(
                 &node.desc.routes,
                 node.desc.kind.params(),
-                &self.buffers,
+                (&self.buffers, &self.slots),
                 (chans * block, block, n),
                 &mut self.drive,
             )
@@ -186,19 +186,23 @@ impl Patch {
             Some(Some(node)) => fill_drive(
                 &node.desc.routes,
                 node.desc.kind.params(),
-                &self.buffers,
+                (&self.buffers, &self.slots),
                 (chans * block, block, n),
                 &mut self.drive,
             ),
             _ => [None; MAX_AUDIO_RATE],
         };
         let audio = audio_mod(&driven, &self.drive, block, n).unwrap_or_default();
-        let (nodes, buffers, voices) = (
+        let (nodes, slots, buffers, voices) = (
             &self.nodes,
+            &self.slots,
             &mut self.buffers,
             &mut self.instruments[inst].pool,
         );
         voices.set_lanes(self.voice_lanes);
+        // Split at the end's slot (no source of a modulation shares it: a module read by a
+        // route keeps its slot to itself).
+        let end = slots[end];
         let (before, rest) = buffers.split_at_mut(end * chans * block);
         let (dst, after) = rest.split_at_mut(chans * block);
         let mut amounts = [([0.0f32; MAX_PARAMS], 0u16); MAX_TEMPLATE];
@@ -216,6 +220,7 @@ impl Patch {
                 *slot = modulation(
                     &node.desc.routes,
                     |src| {
+                        let src = slots[src];
                         if src < end {
                             before[src * chans * block]
                         } else if src > end {
@@ -238,13 +243,14 @@ impl Patch {
 }
 
 /// Sums a module's audio-rate routes (`routes`, into its parameters `params`) sample by
-/// sample into `drive`, a block per parameter, from the sources' blocks in `buffers` (`at`: a
-/// node's stride in `buffers`, the block size, the samples to fill). Returns the parameter of
-/// each block of `drive` (all `None`: no audio-rate route). Real-time thread.
+/// sample into `drive`, a block per parameter, from the sources' blocks in `buffers` (each at
+/// its slot in `at_slot`; `at`: a slot's stride in `buffers`, the block size, the samples to
+/// fill). Returns the parameter of each block of `drive` (all `None`: no audio-rate route).
+/// Real-time thread.
 fn fill_drive(
     routes: &[Route],
     params: &[ParamSpec],
-    buffers: &[f32],
+    (buffers, at_slot): (&[f32], &[usize]),
     (stride, block, n): (usize, usize, usize),
     drive: &mut [f32],
 ) -> [Option<ParamId>; MAX_AUDIO_RATE] {
@@ -266,7 +272,7 @@ fn fill_drive(
                 None => continue,
             },
         };
-        let from = &buffers[src.0 as usize * stride..][..n];
+        let from = &buffers[at_slot[src.0 as usize] * stride..][..n];
         let to = &mut drive[k * block..][..n];
         let gain = r.depth * scale;
         if first {
@@ -295,8 +301,16 @@ fn audio_mod<'a>(
 }
 
 /// Adds (or, when `first`, copies) `buffers[src..src + n]` times `level` into
-/// `buffers[dst..dst + n]`; the two ranges never overlap (a module never feeds itself).
+/// `buffers[dst..dst + n]`. The two ranges are the same block (a module rendering in its first
+/// input's slot: only when `first`; scaled there, the same product) or never overlap.
 fn mix_into(buffers: &mut [f32], dst: usize, src: usize, n: usize, level: f32, first: bool) {
+    if src == dst {
+        debug_assert!(first, "only a first input shares its reader's slot");
+        if level != 1.0 {
+            buffers[dst..dst + n].iter_mut().for_each(|d| *d *= level);
+        }
+        return;
+    }
     let (d, s) = if src < dst {
         let (a, b) = buffers.split_at_mut(dst);
         (&mut b[..n], &a[src..src + n])
