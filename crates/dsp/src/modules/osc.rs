@@ -268,6 +268,9 @@ fn keep(ring: &[f32; LEN], halves: &mut [[f32; LEN / 2]; 2]) {
 pub struct Osc {
     sample_rate: f64,
     s: OscState,
+    /// The phase increment of a steady pitch, and the pitch (its bits) it was worked out
+    /// from: worked out again only when the pitch moves (a division and a conversion).
+    inc: (u64, u64),
 }
 
 impl Osc {
@@ -299,7 +302,18 @@ impl Osc {
                 masters: [0; MAX_UNISON],
                 blep_right: [[0.0; LEN / 2]; 2],
             },
+            // u64::MAX is a NaN's bits, whose increment is 0.
+            inc: (u64::MAX, 0),
         }
+    }
+
+    /// The phase increment of a steady pitch at `hz`: `turns_to_fixed(hz / sample_rate)`,
+    /// kept from the block before while the pitch stays put. Real-time thread.
+    fn steady_increment(&mut self, hz: f64) -> u64 {
+        if hz.to_bits() != self.inc.0 {
+            self.inc = (hz.to_bits(), turns_to_fixed(hz / self.sample_rate));
+        }
+        self.inc.1
     }
 
     /// Frequency before modulation (gliding), in Hz.
@@ -782,7 +796,6 @@ impl Module for Osc {
         // What `process` does before its loop; then, only the common case of
         // `process_plain`: a plain sine at a steady pitch and level.
         self.aim_smoothers();
-        let sr = self.sample_rate;
         let s = &self.s;
         // (Its parameters' part is `set_as_a_plain_sine`'s too: keep the two in step.)
         let plain = s.params[SHAPE as usize] as u8 == SINE
@@ -798,8 +811,8 @@ impl Module for Osc {
         if !plain {
             return None;
         }
-        let inc =
-            turns_to_fixed((self.glided_freq() * self.mod_factor()).min(self.nyquist_limit()) / sr);
+        let inc = self
+            .steady_increment((self.glided_freq() * self.mod_factor()).min(self.nyquist_limit()));
         Some(crate::lanes::LaneStage::Sine {
             phase: self.s.phase,
             inc,
@@ -884,7 +897,7 @@ impl Osc {
         let limit = self.nyquist_limit();
         let gliding = self.s.glide_pos < self.s.glide_len;
         let mut phase = self.s.phase;
-        let mut inc = turns_to_fixed((self.glided_freq() * factor).min(limit) / sr);
+        let mut inc = self.steady_increment((self.glided_freq() * factor).min(limit));
 
         if !gliding && !self.s.gain.is_moving() && shape == SINE && self.s.blep_pending == 0 {
             // The common case: constant pitch and level.
