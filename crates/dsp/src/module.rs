@@ -110,9 +110,19 @@ pub trait Module: Send {
         None
     }
 
+    /// True when this block's output will not depend on the module's input, whatever
+    /// modulation reaches it before it renders (an envelope at rest renders silence): what
+    /// feeds only such modules need not render this block ([`Module::pass`]). Asked before
+    /// the block. The default: it depends. Real-time thread.
+    fn ignores_input(&self) -> bool {
+        false
+    }
+
     /// Moves on by `samples` samples when nothing reads the module's output at all (not even
-    /// its first sample), leaving exactly the state `process` would; `false`: it cannot, and
-    /// the caller must [`Module::skip`] or `process`. The default cannot. Real-time thread.
+    /// its first sample), or only modules that ignore it this block
+    /// ([`Module::ignores_input`]), leaving exactly the state `process` would; `false`: it
+    /// cannot, and the caller must [`Module::skip`] or `process`. The default cannot.
+    /// Real-time thread.
     fn pass(&mut self, samples: usize) -> bool {
         let _ = samples;
         false

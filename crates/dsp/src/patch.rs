@@ -139,6 +139,13 @@ struct Node {
     /// True when anything reads this one's output: its audio, or its first sample (a
     /// modulation route from it). An LFO nothing reads only moves on ([`Module::pass`]).
     read: bool,
+    /// The modules that take this one's audio as an input, when nothing else reads it (no
+    /// route, not the output): when every one of them ignores its input this block
+    /// ([`Module::ignores_input`]), this one only moves on ([`Module::pass`]). Empty when
+    /// something else reads it.
+    only_feeds: Vec<usize>,
+    /// True when an audio-rate route drives it (its block needs the drive: never passed).
+    driven: bool,
     /// True when it renders two channels (a stereo patch's pan, delay, reverb, bus, and what
     /// follows them).
     wide: bool,
@@ -169,8 +176,10 @@ pub struct Patch {
     /// input, no route, not the output) renders in that input's slot, in place, instead of
     /// copying it into a slot of its own. Unused ids' slots stay untouched.
     slots: Vec<usize>,
-    /// Whether modules may share slots (else each renders in its own: the same sound).
-    share_slots: bool,
+    /// Whether rendering takes its shortcuts: modules sharing slots, modules nobody hears
+    /// only moving on (else every module renders every block in its own slot: the same
+    /// sound, the reference).
+    shortcuts: bool,
     /// The right side of the output, for a stereo patch asked for one channel.
     spare: Vec<f32>,
     /// One block's audio-rate modulation of a module, parameter by parameter
@@ -219,7 +228,7 @@ impl Patch {
             order: Vec::new(),
             buffers: Vec::new(),
             slots: Vec::new(),
-            share_slots: true,
+            shortcuts: true,
             spare: vec![0.0; if stereo { block } else { 0 }],
             drive: vec![0.0; crate::MAX_AUDIO_RATE * block],
             instruments: vec![instruments::Instrument::default_one(block)],

@@ -266,6 +266,11 @@ impl Module for Adsr {
         Ok(())
     }
 
+    fn ignores_input(&self) -> bool {
+        // At rest it renders silence; only a gate (between blocks) wakes it.
+        self.s.stage == Stage::Idle
+    }
+
     fn process(&mut self, block: &mut [f32]) {
         match self.s.stage {
             Stage::Idle => block.fill(0.0),

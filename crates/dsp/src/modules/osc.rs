@@ -775,6 +775,18 @@ impl Module for Osc {
         self.process_driven(block, None, Drive::default());
     }
 
+    fn pass(&mut self, samples: usize) -> bool {
+        // A plain sine at a steady pitch and level moves only its phase: as a lane of
+        // `samples` samples (what `process` would do before its loop, then the phase).
+        match self.begin_lane() {
+            Some(crate::lanes::LaneStage::Sine { phase, inc, .. }) => {
+                self.s.phase = phase.wrapping_add(inc.wrapping_mul(samples as u64));
+                true
+            }
+            _ => false,
+        }
+    }
+
     fn process_stereo(&mut self, left: &mut [f32], right: &mut [f32], _input_stereo: bool) {
         self.process_driven(left, Some(right), Drive::default());
     }

@@ -81,6 +81,8 @@ impl Patch {
                 module,
                 audio_used: false,
                 read: false,
+                only_feeds: Vec::new(),
+                driven: false,
                 wide: false,
                 input_wide: false,
             };
@@ -301,12 +303,15 @@ impl Patch {
         }
     }
 
-    /// Lets modules render in their first input's slot where they are its one reader
-    /// (`true`, the default) or gives each a slot of its own (`false`: a copy of each input,
-    /// as before slots were shared). The sound is the same to the bit either way; a slot each
-    /// is the reference sharing is checked against. Allocates (between blocks).
-    pub fn set_shared_slots(&mut self, on: bool) -> Result<(), DspError> {
-        self.share_slots = on;
+    /// Takes rendering's shortcuts (`true`, the default): a module renders in its first
+    /// input's slot where it is that input's one reader, and a module nobody hears this block
+    /// (read by nothing, or only by modules that ignore their input, as an envelope at rest)
+    /// only moves on ([`crate::Module::pass`]). `false`: every module renders every block,
+    /// each in a slot of its own, with a copy of each input, as before the shortcuts. The
+    /// sound is the same to the bit either way; `false` is the reference the shortcuts are
+    /// checked against. Allocates (between blocks).
+    pub fn set_shortcuts(&mut self, on: bool) -> Result<(), DspError> {
+        self.shortcuts = on;
         self.rebuild()
     }
 
@@ -315,7 +320,7 @@ impl Patch {
     /// takes its first input's slot when it is that input's one reader and as wide as it.
     fn share_slots(&self, read_by: &[usize]) -> Vec<usize> {
         let mut slots: Vec<usize> = (0..self.nodes.len()).collect();
-        if !self.share_slots {
+        if !self.shortcuts {
             return slots;
         }
         for &i in &self.order {
@@ -376,14 +381,18 @@ impl Patch {
         self.order = order;
         let mut audio_used = vec![false; n];
         let mut read = vec![false; n];
-        // How many read each module's output: inputs, routes, the output.
+        // How many read each module's output: inputs, routes, the output; who takes it as an
+        // input; whether an audio-rate route drives it.
         let mut read_by = vec![0usize; n];
+        let mut feeds: Vec<Vec<usize>> = vec![Vec::new(); n];
+        let mut driven = vec![false; n];
         for node in self.nodes.iter().flatten() {
             audio_used[node.desc.id.0 as usize] |= node.desc.to_out;
             read_by[node.desc.id.0 as usize] += usize::from(node.desc.to_out);
             for src in &node.desc.inputs {
                 audio_used[src.from.0 as usize] = true;
                 read_by[src.from.0 as usize] += 1;
+                feeds[src.from.0 as usize].push(node.desc.id.0 as usize);
             }
             // An audio-rate route reads its source's every sample, any other its first.
             let params = node.desc.kind.params();
@@ -393,14 +402,24 @@ impl Patch {
                     read_by[id.0 as usize] += 1;
                     if let Some(spec) = params.get(r.param as usize) {
                         audio_used[id.0 as usize] |= spec.is_audio_rate();
+                        driven[node.desc.id.0 as usize] |= spec.is_audio_rate();
                     }
                 }
             }
         }
-        for ((node, used), read) in self.nodes.iter_mut().zip(audio_used).zip(read) {
+        for (i, ((node, used), read)) in self.nodes.iter_mut().zip(audio_used).zip(read).enumerate()
+        {
             if let Some(node) = node {
                 node.audio_used = used;
                 node.read = used || read;
+                node.driven = driven[i];
+                // Read by its inputs' modules only (each once: a module takes another once).
+                let only_inputs = !read && !node.desc.to_out && read_by[i] == feeds[i].len();
+                node.only_feeds = if only_inputs {
+                    std::mem::take(&mut feeds[i])
+                } else {
+                    Vec::new()
+                };
             }
         }
         // Channels, in processing order: each module after its inputs.

@@ -50,7 +50,7 @@ impl Patch {
         let ends = &ends[..self.instruments.len().min(MAX_INSTRUMENTS)];
         for k in 0..self.order.len() {
             let i = self.order[k];
-            self.process_node(i, n);
+            self.process_node(i, n, ends.contains(&Some(i)));
             for (j, &end) in ends.iter().enumerate() {
                 if end == Some(i) {
                     self.process_voices(j, i, n);
@@ -95,8 +95,9 @@ impl Patch {
         soft_limit_block(out);
     }
 
-    /// Renders node `i`'s next `n` samples into its buffer (both sides when it is wide).
-    pub(super) fn process_node(&mut self, i: usize, n: usize) {
+    /// Renders node `i`'s next `n` samples into its buffer (both sides when it is wide);
+    /// `voices_end`: an instrument's voices are added into it after.
+    pub(super) fn process_node(&mut self, i: usize, n: usize, voices_end: bool) {
         let (block, chans) = (self.block, self.channels());
         let Some(node) = self.nodes[i].as_mut() else {
             return;
@@ -115,10 +116,35 @@ impl Patch {
             }
         }
         let me = self.slots[i] * chans * block;
-        if !node.read && node.module.pass(n) {
+        if !node.read && self.shortcuts && node.module.pass(n) {
             // Read by nothing: only moves on.
             return;
         }
+        // Read only by modules that ignore their input this block (an envelope at rest): only
+        // moves on, where it can; its slot is left as it was, which they do not hear (never
+        // a voices' end, whose slot the voices are added into).
+        let nodes = &self.nodes;
+        let unheard = nodes[i].as_ref().is_some_and(|node| {
+            self.shortcuts
+                && !node.only_feeds.is_empty()
+                && !node.driven
+                && !voices_end
+                && node
+                    .only_feeds
+                    .iter()
+                    .all(|&c| nodes[c].as_ref().is_some_and(|c| c.module.ignores_input()))
+        });
+        if unheard {
+            let Some(node) = self.nodes[i].as_mut() else {
+                return;
+            };
+            if node.module.pass(n) {
+                return;
+            }
+        }
+        let Some(node) = self.nodes[i].as_mut() else {
+            return;
+        };
         if !node.audio_used {
             // Only read at control rate: skip the audio where the module can.
             if let Some(first) = node.module.skip(n) {

@@ -80,6 +80,8 @@ impl Patch {
                 module,
                 audio_used: false,
                 read: false,
+                only_feeds: Vec::new(),
+                driven: false,
                 wide: false,
                 input_wide: false,
             });
@@ -134,6 +136,8 @@ impl Patch {
                 module,
                 audio_used: false,
                 read: false,
+                only_feeds: Vec::new(),
+                driven: false,
                 wide: false,
                 input_wide: false,
             });

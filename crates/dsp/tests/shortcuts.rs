@@ -1,7 +1,9 @@
-//! Modules rendering in their first input's slot (`Patch::set_shared_slots`) sound the same
-//! to the bit as each in a slot of its own, whatever the graph: random patches, mono and
-//! stereo, with sends at levels, routes, the output taken anywhere, notes on the voices, and
-//! the graph and levels changed while it plays.
+//! Rendering's shortcuts (`Patch::set_shortcuts`: modules rendering in their first input's
+//! slot, modules nobody hears only moving on) sound the same to the bit as every module
+//! rendering every block in a slot of its own, and leave the same state, whatever the graph:
+//! random patches, mono and stereo, with sends at levels, routes, the output taken anywhere,
+//! envelopes at rest and gated, notes on the voices, and the graph, levels and gates changed
+//! while it plays.
 
 use chronus_dsp::{ModuleKind, Patch, Source, VoiceMode};
 use proptest::prelude::*;
@@ -36,6 +38,8 @@ struct Graph {
     routes: Vec<(usize, usize, u8)>,
     outs: Vec<bool>,
     notes: Vec<u8>,
+    /// Each envelope's gate at the start, and after the first change.
+    gates: Vec<(bool, bool)>,
     /// While it plays: a wire's level changed (no new order), then a wire removed.
     relevel: (usize, u8),
     cut: usize,
@@ -50,17 +54,19 @@ fn graphs() -> impl Strategy<Value = Graph> {
             prop::collection::vec((0..n, 0..n, 0u8..8), 0..n),
             prop::collection::vec(any::<bool>(), n),
             prop::collection::vec(30u8..90, 0..6),
+            prop::collection::vec(any::<(bool, bool)>(), n),
             (0..3 * n, 0u8..4),
             0..3 * n,
         )
             .prop_map(
-                |(stereo, kinds, wires, routes, outs, notes, relevel, cut)| Graph {
+                |(stereo, kinds, wires, routes, outs, notes, gates, relevel, cut)| Graph {
                     stereo,
                     kinds,
                     wires,
                     routes,
                     outs,
                     notes,
+                    gates,
                     relevel,
                     cut,
                 },
@@ -70,11 +76,11 @@ fn graphs() -> impl Strategy<Value = Graph> {
 
 const LEVELS: [f32; 4] = [1.0, 0.5, 2.0, 0.0];
 
-/// The graph built, slots shared or not; what could not be built (a source given an input,
-/// a parameter a kind has not) is left out alike in both.
-fn build(g: &Graph, shared: bool) -> Patch {
+/// The graph built, with shortcuts or without; what could not be built (a source given an
+/// input, a parameter a kind has not) is left out alike in both.
+fn build(g: &Graph, shortcuts: bool) -> Patch {
     let mut p = Patch::with_stereo(SR, BLOCK, g.stereo).unwrap();
-    p.set_shared_slots(shared).unwrap();
+    p.set_shortcuts(shortcuts).unwrap();
     let all = kinds();
     let ids: Vec<_> = g
         .kinds
@@ -98,13 +104,16 @@ fn build(g: &Graph, shared: bool) -> Patch {
     }
     for (i, &k) in g.kinds.iter().enumerate() {
         let name = format!("m{i}");
+        // The effects wet, so they render; envelopes quick, so they reach their sustain.
+        let _ = p.set(&name, "mix", 0.4);
+        let _ = p.set(&name, "attack", 2.0);
+        let _ = p.set(&name, "decay", 5.0);
+        let _ = p.set(&name, "release", 20.0);
         match all[k] {
-            ModuleKind::Adsr | ModuleKind::Env => p.gate(ids[i], true).unwrap(),
+            ModuleKind::Adsr | ModuleKind::Env => p.gate(ids[i], g.gates[i].0).unwrap(),
             ModuleKind::Osc => drop(p.set(&name, "freq", 110.0 * (i + 1) as f32).unwrap()),
             _ => {}
         }
-        // The effects wet, so they render.
-        let _ = p.set(&name, "mix", 0.4);
     }
     if p.set_voices(4, VoiceMode::Poly).is_ok() {
         for &note in &g.notes {
@@ -126,23 +135,32 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
-    fn shared_slots_sound_as_a_slot_each(g in graphs()) {
+    fn the_shortcuts_sound_as_every_module_in_a_slot_of_its_own(g in graphs()) {
         let mut heard = [Vec::new(), Vec::new()];
-        for (shared, out) in [true, false].into_iter().zip(&mut heard) {
-            let mut p = build(&g, shared);
+        let mut states = Vec::new();
+        for (shortcuts, out) in [true, false].into_iter().zip(&mut heard) {
+            let mut p = build(&g, shortcuts);
             render(&mut p, 20, out);
+            let all = kinds();
             let wires: Vec<_> = g.wires.iter().filter(|w| w.0 < w.1).collect();
             let ids: Vec<_> = (0..g.kinds.len()).map(|i| p.find(&format!("m{i}")).unwrap()).collect();
             if let Some(&&(a, b, _)) = wires.get(g.relevel.0 % wires.len().max(1)) {
                 let _ = p.connect_at(ids[a], ids[b], LEVELS[g.relevel.1 as usize]);
+            }
+            for (i, &k) in g.kinds.iter().enumerate() {
+                if matches!(all[k], ModuleKind::Adsr | ModuleKind::Env) {
+                    p.gate(ids[i], g.gates[i].1).unwrap();
+                }
             }
             render(&mut p, 10, out);
             if let Some(&&(a, b, _)) = wires.get(g.cut % wires.len().max(1)) {
                 p.disconnect(ids[a], ids[b]).unwrap();
             }
             render(&mut p, 10, out);
+            states.push(p.state());
         }
-        prop_assert!(heard[0] == heard[1], "shared slots changed the sound");
+        prop_assert!(heard[0] == heard[1], "the shortcuts changed the sound");
+        prop_assert!(states[0] == states[1], "the shortcuts changed the state");
     }
 }
 
@@ -154,7 +172,7 @@ fn a_chain_renders_in_one_slot_and_a_fan_out_keeps_its_own() {
     let mut heard = Vec::new();
     for shared in [true, false] {
         let mut p = Patch::new(SR, BLOCK).unwrap();
-        p.set_shared_slots(shared).unwrap();
+        p.set_shortcuts(shared).unwrap();
         let osc = p.add("osc", ModuleKind::Osc).unwrap();
         let lo = p.add("lo", ModuleKind::Filter).unwrap();
         let hi = p.add("hi", ModuleKind::Filter).unwrap();
@@ -169,4 +187,35 @@ fn a_chain_renders_in_one_slot_and_a_fan_out_keeps_its_own() {
     }
     assert!(heard[0].iter().any(|&x| x != 0), "it sounds");
     assert_eq!(heard[0], heard[1]);
+}
+
+#[test]
+fn notes_on_the_default_patch_sound_the_same_with_its_template_at_rest_passed() {
+    // The default patch playing notes: its own envelope at rest, so its oscillator only moves
+    // on (and its filter hears silence). The same sound and state to the bit as rendering it
+    // all; and the template gated later starts from where the reference's is.
+    let mut heard = Vec::new();
+    let mut states = Vec::new();
+    for shortcuts in [true, false] {
+        let mut p = Patch::default_patch(SR, BLOCK).unwrap();
+        p.set_shortcuts(shortcuts).unwrap();
+        p.set("lfo", "freq", 3.0).unwrap();
+        let (lfo, sine) = (p.find("lfo").unwrap(), p.find("sine").unwrap());
+        p.modulate(lfo, sine, 0).unwrap();
+        let mut out = Vec::new();
+        for (k, note) in [60u8, 64, 67].into_iter().enumerate() {
+            p.note_on(note, 0.7).unwrap();
+            render(&mut p, 40 + k, &mut out);
+        }
+        p.note_off(Some(64)).unwrap();
+        render(&mut p, 30, &mut out);
+        // Gated: through its attack and decay (110 ms) to its sustain.
+        p.gate(p.find("adsr").unwrap(), true).unwrap();
+        render(&mut p, 150, &mut out);
+        states.push(p.state());
+        heard.push(out);
+    }
+    assert!(heard[0].iter().any(|&x| x != 0), "it sounds");
+    assert!(heard[0] == heard[1], "the shortcuts changed the sound");
+    assert!(states[0] == states[1], "the shortcuts changed the state");
 }
