@@ -216,7 +216,10 @@ fn exercise(stereo: bool) {
 
 /// Notes in lanes (a plain sine, a holding envelope, a still filter: `chronus_dsp::lanes`),
 /// with voices entering and leaving them (a filter sweep, a glide of the bend, releases), mono
-/// and stereo, under the trap; the lanes were used.
+/// and stereo, under the trap; the lanes were used. The default patch takes its rendering
+/// shortcuts here too (`Patch::set_shortcuts`): its LFO, routed nowhere, only moves on; its own
+/// oscillator, heard only by its envelope at rest, only moves on; its filter is given silence
+/// at rest; its chain renders in one slot.
 #[test]
 fn voices_in_lanes_do_not_allocate() {
     let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
