@@ -118,6 +118,12 @@ pub trait Module: Send {
         false
     }
 
+    /// True when [`Module::ignores_input`] can ever be true (an envelope): only modules
+    /// heard by such a module are asked to pass. Asked when the graph changes.
+    fn can_ignore_input(&self) -> bool {
+        false
+    }
+
     /// Moves on by `samples` samples when nothing reads the module's output at all (not even
     /// its first sample), or only modules that ignore it this block
     /// ([`Module::ignores_input`]), leaving exactly the state `process` would; `false`: it

@@ -139,13 +139,12 @@ struct Node {
     /// True when anything reads this one's output: its audio, or its first sample (a
     /// modulation route from it). An LFO nothing reads only moves on ([`Module::pass`]).
     read: bool,
-    /// The modules that take this one's audio as an input, when nothing else reads it (no
-    /// route, not the output): when every one of them ignores its input this block
-    /// ([`Module::ignores_input`]), this one only moves on ([`Module::pass`]). Empty when
-    /// something else reads it.
-    only_feeds: Vec<usize>,
-    /// True when an audio-rate route drives it (its block needs the drive: never passed).
-    driven: bool,
+    /// The one module that takes this one's audio as an input, when nothing else reads it
+    /// (no route, not the output), no audio-rate route drives it and that module can ignore
+    /// its input ([`Module::can_ignore_input`]): when that module ignores
+    /// its input this block ([`Module::ignores_input`]), this one only moves on
+    /// ([`Module::pass`]). `None` with the shortcuts off ([`Patch::set_shortcuts`]).
+    heard_only_by: Option<usize>,
     /// True when it renders two channels (a stereo patch's pan, delay, reverb, bus, and what
     /// follows them).
     wide: bool,

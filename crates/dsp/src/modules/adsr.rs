@@ -266,6 +266,10 @@ impl Module for Adsr {
         Ok(())
     }
 
+    fn can_ignore_input(&self) -> bool {
+        true
+    }
+
     fn ignores_input(&self) -> bool {
         // At rest it renders silence; only a gate (between blocks) wakes it.
         self.s.stage == Stage::Idle

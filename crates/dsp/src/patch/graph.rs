@@ -81,8 +81,7 @@ impl Patch {
                 module,
                 audio_used: false,
                 read: false,
-                only_feeds: Vec::new(),
-                driven: false,
+                heard_only_by: None,
                 wide: false,
                 input_wide: false,
             };
@@ -407,18 +406,20 @@ impl Patch {
                 }
             }
         }
+        // Who can ignore its input (an envelope), by id.
+        let can_ignore: Vec<bool> = (self.nodes.iter())
+            .map(|n| n.as_ref().is_some_and(|n| n.module.can_ignore_input()))
+            .collect();
         for (i, ((node, used), read)) in self.nodes.iter_mut().zip(audio_used).zip(read).enumerate()
         {
             if let Some(node) = node {
                 node.audio_used = used;
                 node.read = used || read;
-                node.driven = driven[i];
-                // Read by its inputs' modules only (each once: a module takes another once).
-                let only_inputs = !read && !node.desc.to_out && read_by[i] == feeds[i].len();
-                node.only_feeds = if only_inputs {
-                    std::mem::take(&mut feeds[i])
-                } else {
-                    Vec::new()
+                // Read by one input only (a module takes another once).
+                let one_input = !read && !node.desc.to_out && read_by[i] == 1;
+                node.heard_only_by = match feeds[i][..] {
+                    [c] if one_input && !driven[i] && can_ignore[c] && self.shortcuts => Some(c),
+                    _ => None,
                 };
             }
         }

@@ -120,25 +120,8 @@ impl Patch {
             // Read by nothing: only moves on.
             return;
         }
-        // Read only by modules that ignore their input this block (an envelope at rest): only
-        // moves on, where it can; its slot is left as it was, which they do not hear (never
-        // a voices' end, whose slot the voices are added into).
-        let nodes = &self.nodes;
-        let unheard = nodes[i].as_ref().is_some_and(|node| {
-            self.shortcuts
-                && !node.only_feeds.is_empty()
-                && !node.driven
-                && !voices_end
-                && node
-                    .only_feeds
-                    .iter()
-                    .all(|&c| nodes[c].as_ref().is_some_and(|c| c.module.ignores_input()))
-        });
-        if unheard {
-            let Some(node) = self.nodes[i].as_mut() else {
-                return;
-            };
-            if node.module.pass(n) {
+        if let Some(c) = node.heard_only_by {
+            if !voices_end && self.pass_unheard(i, c, n) {
                 return;
             }
         }
@@ -195,6 +178,23 @@ impl Patch {
         } else {
             node.module.process(&mut self.buffers[me..me + n]);
         }
+    }
+
+    /// Moves node `i` on by `n` samples without rendering them when `c`, the one module that
+    /// hears it, ignores its input this block (an envelope at rest), and `i` can
+    /// ([`crate::Module::pass`]); its slot is left as it was, which `c` does not hear. Never
+    /// asked of a voices' end (the voices are added into its slot). Out of line: most blocks
+    /// of most modules do not get here, and those that do need not slow the rest. Real-time
+    /// thread.
+    #[inline(never)]
+    fn pass_unheard(&mut self, i: usize, c: usize, n: usize) -> bool {
+        let rests = self.nodes[c]
+            .as_ref()
+            .is_some_and(|c| c.module.ignores_input());
+        rests
+            && self.nodes[i]
+                .as_mut()
+                .is_some_and(|node| node.module.pass(n))
     }
 
     /// Renders the sounding voices of instrument `inst` into its template's last module's

@@ -80,8 +80,7 @@ impl Patch {
                 module,
                 audio_used: false,
                 read: false,
-                only_feeds: Vec::new(),
-                driven: false,
+                heard_only_by: None,
                 wide: false,
                 input_wide: false,
             });
@@ -136,8 +135,7 @@ impl Patch {
                 module,
                 audio_used: false,
                 read: false,
-                only_feeds: Vec::new(),
-                driven: false,
+                heard_only_by: None,
                 wide: false,
                 input_wide: false,
             });
