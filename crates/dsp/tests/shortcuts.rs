@@ -11,25 +11,9 @@ use proptest::prelude::*;
 const SR: f64 = 48_000.0;
 const BLOCK: usize = 64;
 
-fn kinds() -> Vec<ModuleKind> {
-    let mut k = vec![
-        ModuleKind::Osc,
-        ModuleKind::Adsr,
-        ModuleKind::Filter,
-        ModuleKind::Lfo,
-        ModuleKind::Pan,
-        ModuleKind::Bus,
-        ModuleKind::Noise,
-        ModuleKind::Env,
-    ];
-    if cfg!(feature = "effects") {
-        k.extend(["delay", "reverb"].map(|n| ModuleKind::parse(n).unwrap()));
-    }
-    k
-}
-
-/// A graph: its modules' kinds, audio connections (from, to, level: always from an earlier
-/// module to a later one), modulation routes (from, to, parameter), what goes to the output.
+/// A graph: its modules' kinds (indices into `ModuleKind::ALL`: a sampler with no sample
+/// among them), audio connections (from, to, level: always from an earlier module to a later
+/// one), modulation routes (from, to, parameter), what goes to the output.
 #[derive(Debug, Clone)]
 struct Graph {
     stereo: bool,
@@ -49,7 +33,7 @@ fn graphs() -> impl Strategy<Value = Graph> {
     (3usize..10).prop_flat_map(|n| {
         (
             any::<bool>(),
-            prop::collection::vec(0..kinds().len(), n),
+            prop::collection::vec(0..ModuleKind::ALL.len(), n),
             prop::collection::vec((0..n, 0..n, 0u8..4), 0..3 * n),
             prop::collection::vec((0..n, 0..n, 0u8..8), 0..n),
             prop::collection::vec(any::<bool>(), n),
@@ -81,7 +65,7 @@ const LEVELS: [f32; 4] = [1.0, 0.5, 2.0, 0.0];
 fn build(g: &Graph, shortcuts: bool) -> Patch {
     let mut p = Patch::with_stereo(SR, BLOCK, g.stereo).unwrap();
     p.set_shortcuts(shortcuts).unwrap();
-    let all = kinds();
+    let all = ModuleKind::ALL;
     let ids: Vec<_> = g
         .kinds
         .iter()
@@ -141,7 +125,7 @@ proptest! {
         for (shortcuts, out) in [true, false].into_iter().zip(&mut heard) {
             let mut p = build(&g, shortcuts);
             render(&mut p, 20, out);
-            let all = kinds();
+            let all = ModuleKind::ALL;
             let wires: Vec<_> = g.wires.iter().filter(|w| w.0 < w.1).collect();
             let ids: Vec<_> = (0..g.kinds.len()).map(|i| p.find(&format!("m{i}")).unwrap()).collect();
             if let Some(&&(a, b, _)) = wires.get(g.relevel.0 % wires.len().max(1)) {
