@@ -380,10 +380,11 @@ impl Patch {
         self.order = order;
         let mut audio_used = vec![false; n];
         let mut read = vec![false; n];
-        // How many read each module's output: inputs, routes, the output; who takes it as an
-        // input; whether an audio-rate route drives it.
+        // How many read each module's output: inputs, routes, the output; a module that takes
+        // it as an input (its only reader when it is read once and by no route or output);
+        // whether an audio-rate route drives it.
         let mut read_by = vec![0usize; n];
-        let mut feeds: Vec<Vec<usize>> = vec![Vec::new(); n];
+        let mut taken_by: Vec<Option<usize>> = vec![None; n];
         let mut driven = vec![false; n];
         for node in self.nodes.iter().flatten() {
             audio_used[node.desc.id.0 as usize] |= node.desc.to_out;
@@ -391,7 +392,7 @@ impl Patch {
             for src in &node.desc.inputs {
                 audio_used[src.from.0 as usize] = true;
                 read_by[src.from.0 as usize] += 1;
-                feeds[src.from.0 as usize].push(node.desc.id.0 as usize);
+                taken_by[src.from.0 as usize] = Some(node.desc.id.0 as usize);
             }
             // An audio-rate route reads its source's every sample, any other its first.
             let params = node.desc.kind.params();
@@ -417,8 +418,10 @@ impl Patch {
                 node.read = used || read;
                 // Read by one input only (a module takes another once).
                 let one_input = !read && !node.desc.to_out && read_by[i] == 1;
-                node.heard_only_by = match feeds[i][..] {
-                    [c] if one_input && !driven[i] && can_ignore[c] && self.shortcuts => Some(c),
+                node.heard_only_by = match taken_by[i] {
+                    Some(c) if one_input && !driven[i] && can_ignore[c] && self.shortcuts => {
+                        Some(c)
+                    }
                     _ => None,
                 };
             }
