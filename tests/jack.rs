@@ -464,7 +464,7 @@ fn cpal_jack_host_plays_through_jack() {
 
 /// Numbers of the row of `backend` in `chronus bench latency`'s table: rate, block, device
 /// frames, lookahead, configured ms, (blocks), median ms, (blocks), p99 ms, xruns, underruns.
-/// `seal` is the row's seal ("mid-period" or "tick").
+/// `seal` is the row's seal ("late", "mid-period" or "tick").
 fn latency_row(table: &str, backend: &str, seal: &str) -> Vec<f64> {
     let line = table
         .lines()
@@ -498,18 +498,22 @@ fn bench_latency_measures_jack_and_null() {
         String::from_utf8_lossy(&out.stderr)
     );
     println!("{table}");
-    // Each backend sealed at mid-period (the default) and at the tick (the before).
+    // Each backend sealed late in the period (the default), at mid-period and at the tick
+    // (the before).
     for (backend, device, seal, least) in [
+        ("jack", 64.0, "late", 2.25),
         ("jack", 64.0, "mid-period", 2.5),
         ("jack", 64.0, "tick", 3.0),
+        ("null", 0.0, "late", 2.25),
         ("null", 0.0, "mid-period", 2.5),
         ("null", 0.0, "tick", 3.0),
     ] {
         let r = latency_row(&table, backend, seal);
         assert_eq!(r.len(), 11, "{backend}: {r:?}");
         assert_eq!((r[0], r[1], r[2], r[3]), (48_000.0, 64.0, device, 2.0));
-        // Configured, the least: the lookahead, the part of a block before the seal (half of
-        // it sealed at mid-period, all of it at the tick), the device buffer.
+        // Configured, the least: the lookahead, the part of a block before the seal (a
+        // quarter of it sealed late, half at mid-period, all of it at the tick), the device
+        // buffer.
         let block_ms = 64.0 / 48.0;
         assert!(
             (r[4] - (least * block_ms + device / 48.0)).abs() < 0.01,

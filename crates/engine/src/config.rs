@@ -36,8 +36,10 @@ pub struct EngineConfig {
     /// Blocks the workers render ahead of the output (1..=14, default 2).
     pub lookahead: usize,
     /// When a block's commands are sealed (default [`crate::SealAt::Tick`]: at the output's
-    /// tick; [`crate::SealAt::MidPeriod`] half a period later, so that a command waits half a
-    /// block less and the workers have `lookahead + ½` periods for a block).
+    /// tick, whatever drives the output; [`crate::SealAt::Late`] three quarters of a period
+    /// later, [`crate::SealAt::MidPeriod`] half, so that a command waits that much of a block
+    /// less and the workers have `lookahead + ¼` or `+ ½` periods for a block: for an output
+    /// a backend drives in real time, as `chronus run`'s).
     pub seal: crate::SealAt,
     /// Processes or threads.
     pub workers: WorkerMode,

@@ -71,7 +71,7 @@ pub enum InjectedFault {
 pub struct Engine {
     shared: Arc<Shared>,
     supervisor: Mutex<Option<JoinHandle<()>>>,
-    /// The sealer thread (mid-period seals), if the engine has one.
+    /// The sealer thread (a seal point past the tick), if the engine has one.
     sealer: Mutex<Option<JoinHandle<()>>>,
     recorder: crate::recorder::Recorder,
 }
@@ -229,24 +229,24 @@ impl Engine {
             tap,
             shared.config.seal,
         );
-        // The sealer (mid-period seals), until the engine stops.
-        let sealer = match shared.config.seal {
-            crate::SealAt::Tick => None,
-            crate::SealAt::MidPeriod => {
-                let s = shared.clone();
-                let period_ns = (s.config.block as f64 * 1e9 / s.config.sample_rate) as u64;
-                Some(
-                    std::thread::Builder::new()
-                        .name("chronus-sealer".into())
-                        .spawn(move || {
-                            crate::seal::Sealer::new(&s.slots, &s.metrics, period_ns).run(&s.stop)
-                        })
-                        .map_err(|source| EngineError::Worker {
-                            reason: "starting the sealer",
-                            source,
-                        })?,
-                )
-            }
+        // The sealer (a seal point past the tick), until the engine stops.
+        let seal = shared.config.seal;
+        let sealer = if seal.has_sealer() {
+            let s = shared.clone();
+            let period_ns = (s.config.block as f64 * 1e9 / s.config.sample_rate) as u64;
+            Some(
+                std::thread::Builder::new()
+                    .name("chronus-sealer".into())
+                    .spawn(move || {
+                        crate::seal::Sealer::new(&s.slots, &s.metrics, period_ns, seal).run(&s.stop)
+                    })
+                    .map_err(|source| EngineError::Worker {
+                        reason: "starting the sealer",
+                        source,
+                    })?,
+            )
+        } else {
+            None
         };
         // The guard goes with the supervisor's thread, which takes the workers over; if the
         // thread cannot start, the guard is dropped with it and kills them.

@@ -33,7 +33,7 @@ pub struct Output {
     other: Box<[f32; MAX_BLOCK * MAX_CHANNELS]>,
     meter: crate::meter::MeterWriter,
     /// How far past the next block the output seals at its tick: the lookahead, less one when
-    /// the sealer thread seals the last block at mid-period (see `seal.rs`).
+    /// the sealer thread seals the last block later in the period (see `seal.rs`).
     seal_lag: u64,
 }
 
@@ -46,7 +46,7 @@ impl Output {
         seal: crate::SealAt,
     ) -> Self {
         Output {
-            seal_lag: u64::from(seal == crate::SealAt::MidPeriod),
+            seal_lag: u64::from(seal.has_sealer()),
             tap,
             metrics,
             next: 0,

@@ -368,8 +368,9 @@ fn the_stall_watch_sees_a_cpu_taken_away_and_a_failure_without_a_stall_stands() 
     assert_eq!(runs.into_inner(), 1);
 }
 
-/// Both seal points, mid-period first.
-const SEALS: [chronus_engine::SealAt; 2] = [
+/// Every seal point, the latest first.
+const SEALS: [chronus_engine::SealAt; 3] = [
+    chronus_engine::SealAt::Late,
     chronus_engine::SealAt::MidPeriod,
     chronus_engine::SealAt::Tick,
 ];
@@ -392,11 +393,12 @@ fn sealed_engine(
     (engine, output, Duration::from_secs_f64(block as f64 / rate))
 }
 
-/// A command sent in the first half of a period lands in the block the sealer seals at
-/// mid-period, a block earlier than one sent in the second half; sealed at the tick, both
-/// land in the later block. Long blocks (64 ms) so that "the first half" is easy to hit.
+/// A command sent before the seal point (just after the tick) lands in the block the sealer
+/// seals there, a block earlier than one sent after it (halfway from the seal point to the
+/// next tick); sealed at the tick, both land in the later block. Long blocks (64 ms) so that
+/// "before" and "after" are easy to hit.
 #[test]
-fn a_command_before_the_mid_period_seal_lands_a_block_earlier() {
+fn a_command_before_the_seal_point_lands_a_block_earlier() {
     stalls::again_if_the_machine_stalled(|| {
         for seal in SEALS {
             let (engine, mut output, period) = sealed_engine(seal, 16_000.0, 1_024);
@@ -428,7 +430,9 @@ fn a_command_before_the_mid_period_seal_lands_a_block_earlier() {
                     "sent {:?} after the tick",
                     tick.elapsed()
                 );
-                std::thread::sleep((period * 3 / 4).saturating_sub(tick.elapsed()));
+                // Halfway from the seal point to the next tick.
+                let after = period * (8 + seal.eighths() as u32) / 16;
+                std::thread::sleep(after.saturating_sub(tick.elapsed()));
                 let late = engine.send(gain(0.4)).unwrap() / 1_024;
                 assert!(
                     tick.elapsed() < period,
@@ -439,7 +443,7 @@ fn a_command_before_the_mid_period_seal_lands_a_block_earlier() {
             }
             println!("{seal:?}: blocks after the next one played (early, late): {landed:?}");
             let want = match seal {
-                chronus_engine::SealAt::MidPeriod => (2, 3),
+                chronus_engine::SealAt::Late | chronus_engine::SealAt::MidPeriod => (2, 3),
                 chronus_engine::SealAt::Tick => (3, 3),
             };
             assert!(landed.iter().all(|&l| l == want), "{seal:?}: {landed:?}");
@@ -470,10 +474,10 @@ fn worker_switches() -> u64 {
 }
 
 /// A worker waits for its block's seal, then for its room, and is woken only for what it
-/// waits for: once a block at either seal point (with mid-period seals it was woken twice, for
+/// waits for: once a block at every seal point (with mid-period seals it was woken twice, for
 /// the room at the tick and for the seal half a period later).
 #[test]
-fn a_worker_is_woken_once_a_block_at_either_seal_point() {
+fn a_worker_is_woken_once_a_block_at_every_seal_point() {
     for seal in SEALS {
         let (engine, mut output, period) = sealed_engine(seal, 48_000.0, 256);
         let mut buf = vec![0.0f32; 256];

@@ -106,10 +106,12 @@ pub struct RunArgs {
     /// jitter; each block adds block/rate of latency.
     #[arg(long, default_value_t = 2)]
     lookahead: usize,
-    /// When each block's commands are fixed: `tick` (at the output's tick: the workers get
-    /// lookahead + 1 periods for a block) or `mid` (half a period later: half a block less
-    /// latency, lookahead + 1/2 periods for the workers, and a sealer thread waking each period).
-    #[arg(long, value_enum, default_value_t = SealPoint::Tick)]
+    /// When each block's commands are fixed: `late` (three quarters of a period after the
+    /// output's tick, by a sealer thread waking each period: the workers get lookahead + 1/4
+    /// periods for a block), `mid` (half a period after it: a quarter block more latency,
+    /// lookahead + 1/2 periods for the workers) or `tick` (at the tick, no sealer thread:
+    /// three quarters of a block more latency than `late`, lookahead + 1 periods).
+    #[arg(long, value_enum, default_value_t = SealPoint::Late)]
     seal: SealPoint,
     /// A worker this many blocks behind the output, and silent as long, is stalled.
     #[arg(long, default_value_t = 2)]
@@ -604,8 +606,14 @@ pub fn run(args: RunArgs) -> Result<()> {
     );
     println!(
         "chronus: {backend_name}: asked {sample_rate} Hz, block {}, {} ch; got {} Hz, device buffer {} frames, {} ch; \
-         latency {latency_ms:.1} ms (engine block + lookahead {} + device buffer)",
-        args.block, args.channels, got.sample_rate, got.block, got.channels, lookahead
+         latency {latency_ms:.1} ms at the least (the block's part after its seal, {} + lookahead {} + device buffer)",
+        args.block, args.channels, got.sample_rate, got.block, got.channels,
+        match args.seal {
+            SealPoint::Late => "1/4 block",
+            SealPoint::Mid => "1/2 block",
+            SealPoint::Tick => "1 block",
+        },
+        lookahead
     );
 
     #[cfg(feature = "osc")]
@@ -703,15 +711,18 @@ pub fn run(args: RunArgs) -> Result<()> {
 /// `--seal`: when each block's commands are fixed (`chronus_engine::SealAt`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SealPoint {
+    /// Three quarters of a period after the output's tick (the default).
+    Late,
     /// Half a period after the output's tick.
     Mid,
-    /// At the output's tick (the default).
+    /// At the output's tick.
     Tick,
 }
 
 impl From<SealPoint> for chronus_engine::SealAt {
     fn from(p: SealPoint) -> Self {
         match p {
+            SealPoint::Late => chronus_engine::SealAt::Late,
             SealPoint::Mid => chronus_engine::SealAt::MidPeriod,
             SealPoint::Tick => chronus_engine::SealAt::Tick,
         }

@@ -250,11 +250,11 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             "a busy thread on the other core"
         }
     );
-    // Each backend sealed at mid-period, then at the tick (the default, and the "before"),
-    // measured in the same run.
+    // Each backend sealed at each point: late in the period (the default), at mid-period, at
+    // the tick (the "before"), measured in the same run.
     let mut rows = Vec::new();
     for b in &wanted {
-        for seal in [SealAt::MidPeriod, SealAt::Tick] {
+        for seal in [SealAt::Late, SealAt::MidPeriod, SealAt::Tick] {
             match measure(args, *b, seal) {
                 Ok(row) => rows.push(row),
                 Err(e) => println!("  {b}: skipped: {e:#}"),
@@ -278,7 +278,7 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     for r in &rows {
         let block_ms = r.block as f64 * 1e3 / f64::from(r.rate);
         println!(
-            "{:<6} {:>6} {:>6} {:>8} {:>5} {:>7.2} ms ({:>4.1}) {:>7.2} ms ({:>4.2}) {:>7.2} ms {:>6} {:>9}  {}",
+            "{:<6} {:>6} {:>6} {:>8} {:>5} {:>7.2} ms ({:>4.2}) {:>7.2} ms ({:>4.2}) {:>7.2} ms {:>6} {:>9}  {}",
             r.backend,
             r.rate,
             r.block,
@@ -292,8 +292,9 @@ pub fn run(args: &BenchArgs) -> Result<()> {
             r.xruns,
             r.underruns,
             match r.seal {
+                SealAt::Late => "late, 3/4 (default)",
                 SealAt::MidPeriod => "mid-period (--seal mid)",
-                SealAt::Tick => "tick (default)",
+                SealAt::Tick => "tick (--seal tick)",
             }
         );
     }
@@ -308,9 +309,10 @@ pub fn run(args: &BenchArgs) -> Result<()> {
     println!(
         "\n(blocks in parentheses) latency = a command handed to the engine until the device plays it:\n\
          up to one block waiting for the next seal, the lookahead, the device buffer; \"configured\" is the least.\n\
-         seal: when a block's commands are fixed — at the output's tick (the default: the workers have\n\
-         lookahead + 1 periods for a block), or half a period later (--seal mid: a command waits half a block\n\
-         less, the workers have lookahead + 1/2 periods), measured in the same run.\n\
+         seal: when a block's commands are fixed, measured in the same run — three quarters of a period after\n\
+         the output's tick (the default: the workers have lookahead + 1/4 periods for a block), half a period\n\
+         after it (--seal mid: a quarter block more latency, lookahead + 1/2 periods) or at the tick (--seal\n\
+         tick: three quarters of a block more than the default, lookahead + 1 periods, no sealer thread).\n\
          targets (#24): on JACK at period 64, median <= 4 blocks at the default settings, <= 3 with --lookahead 1.\n\
          target on JACK: <= 3 blocks at 64 frames (4.0 ms at 48 kHz), 0 xruns; seed system: 5.9 ms.\n\
          less latency: --lookahead 1 (fewer blocks ahead, less margin for scheduling jitter)."
