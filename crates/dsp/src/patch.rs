@@ -150,6 +150,22 @@ struct Node {
     wide: bool,
     /// True when some input renders two channels.
     input_wide: bool,
+    /// Its inputs as rendering reads them: `Patch::feeds[start..end]` (at most
+    /// [`MAX_MODULES`] modules, each taking another once: fewer than 2^16 in all).
+    feeds: (u16, u16),
+}
+
+/// One audio input of a module as rendering reads it (`Patch::feeds`): where the source's
+/// audio is in the buffers and at what level, worked out when the graph is rebuilt, so that
+/// a block reads one short array of the patch's instead of each module's list of inputs and
+/// each source's slot and width.
+#[derive(Debug, Clone, Copy)]
+struct Feed {
+    /// Where the source's audio for each side of its reader starts in `Patch::buffers` (a
+    /// one-channel source feeds both sides alike).
+    at: [u32; 2],
+    /// The connection's level.
+    level: f32,
 }
 
 /// Named module instances wired as a graph, rendered one block at a time into a mono or a
@@ -175,6 +191,9 @@ pub struct Patch {
     /// input, no route, not the output) renders in that input's slot, in place, instead of
     /// copying it into a slot of its own. Unused ids' slots stay untouched.
     slots: Vec<usize>,
+    /// Every module's inputs, module after module (each module's range is its `Node::feeds`),
+    /// in the order of its list of inputs.
+    feeds: Vec<Feed>,
     /// Whether rendering takes its shortcuts: modules sharing slots, modules nobody hears
     /// only moving on (else every module renders every block in its own slot: the same
     /// sound, the reference).
@@ -227,6 +246,7 @@ impl Patch {
             order: Vec::new(),
             buffers: Vec::new(),
             slots: Vec::new(),
+            feeds: Vec::new(),
             shortcuts: true,
             spare: vec![0.0; if stereo { block } else { 0 }],
             drive: vec![0.0; crate::MAX_AUDIO_RATE * block],

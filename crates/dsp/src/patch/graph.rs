@@ -84,6 +84,7 @@ impl Patch {
                 heard_only_by: None,
                 wide: false,
                 input_wide: false,
+                feeds: (0, 0),
             };
             if slot == self.nodes.len() {
                 self.nodes.push(Some(node));
@@ -149,6 +150,7 @@ impl Patch {
             .find(|i| i.from == from)
         {
             input.level = level;
+            self.rebuild_feeds();
             return Ok(());
         }
         self.node_mut(to)?.desc.inputs.push(Input { from, level });
@@ -444,6 +446,43 @@ impl Patch {
         }
         self.slots = self.share_slots(&read_by);
         self.buffers.resize(n * self.channels() * self.block, 0.0);
+        self.rebuild_feeds();
         self.rebuild_instruments()
+    }
+
+    /// Every module's inputs as rendering reads them ([`Feed`]), from the modules' lists of
+    /// inputs, the slots and the widths. After every change of any of them (allocates only
+    /// when the patch has more connections than it ever had): between blocks.
+    fn rebuild_feeds(&mut self) {
+        let block = self.block;
+        let slot_len = self.channels() * block;
+        let mut feeds = std::mem::take(&mut self.feeds);
+        feeds.clear();
+        for i in 0..self.nodes.len() {
+            let start = feeds.len() as u16;
+            let Some(node) = self.nodes[i].as_ref() else {
+                continue;
+            };
+            for input in &node.desc.inputs {
+                let j = input.from.0 as usize;
+                let wide = self.nodes[j].as_ref().is_some_and(|s| s.wide);
+                let left = self.slots[j] * slot_len;
+                let right = if wide { left + block } else { left };
+                feeds.push(Feed {
+                    at: [left as u32, right as u32],
+                    level: input.level,
+                });
+            }
+            debug_assert!(
+                feeds.len() <= usize::from(u16::MAX),
+                "{} feeds",
+                feeds.len()
+            );
+            let end = feeds.len() as u16;
+            if let Some(node) = self.nodes[i].as_mut() {
+                node.feeds = (start, end);
+            }
+        }
+        self.feeds = feeds;
     }
 }

@@ -140,14 +140,19 @@ impl Patch {
             return;
         };
         let sides = if node.wide { 2 } else { 1 };
+        let feeds = &self.feeds[node.feeds.0 as usize..node.feeds.1 as usize];
         for side in 0..sides {
             let dst = me + side * block;
             let mut first = true;
-            for input in &node.desc.inputs {
-                let j = input.from.0 as usize;
-                let src_wide = self.nodes[j].as_ref().is_some_and(|s| s.wide);
-                let src = self.slots[j] * chans * block + if src_wide { side * block } else { 0 };
-                mix_into(&mut self.buffers, dst, src, n, input.level, first);
+            for f in feeds {
+                mix_into(
+                    &mut self.buffers,
+                    dst,
+                    f.at[side] as usize,
+                    n,
+                    f.level,
+                    first,
+                );
                 first = false;
             }
             if first {

@@ -83,6 +83,7 @@ impl Patch {
                 heard_only_by: None,
                 wide: false,
                 input_wide: false,
+                feeds: (0, 0),
             });
         }
         for (desc, _) in &state.nodes {
@@ -138,6 +139,7 @@ impl Patch {
                 heard_only_by: None,
                 wide: false,
                 input_wide: false,
+                feeds: (0, 0),
             });
         }
         let instruments: Vec<(String, Option<ModuleId>)> = self
