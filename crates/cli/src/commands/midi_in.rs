@@ -46,11 +46,17 @@ impl Drop for MidiInput {
 }
 
 /// Samples between an event's arrival and the sample it plays at: the device period it
-/// arrived in, and the engine's lookahead plus two blocks (the reader's wake-ups and the seal),
-/// so that it is never late and every event keeps its place to the sample.
+/// arrived in, and the engine's lookahead plus the blocks that leave the reader time to hand
+/// it in before its block is sealed, so that it is never late and every event keeps its place
+/// to the sample. Sealed at the tick, two blocks: the reader has two periods from the tick it
+/// came at. Sealed later in the period (`chronus run`'s default, or mid-period), the block
+/// after the lookahead is still open until the seal point, so one block leaves it one period
+/// and that much more (1¾ periods sealed late, 1½ mid-period), and every event plays a block
+/// sooner.
 pub fn latency(engine: &Engine, period: u64) -> u64 {
     let c = engine.config();
-    period + (c.lookahead as u64 + 2) * c.block as u64
+    let margin = if c.seal.has_sealer() { 1 } else { 2 };
+    period + (c.lookahead as u64 + margin) * c.block as u64
 }
 
 /// Runs `step` over and over in the reader thread, at real-time priority (below the
