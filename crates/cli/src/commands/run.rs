@@ -584,9 +584,8 @@ pub fn run(args: RunArgs) -> Result<()> {
         .with_context(|| format!("the {backend_name} backend did not start"))?;
     let got = stream.obtained();
     let device_frames = stream.device_latency_frames().unwrap_or(0);
-    let latency_ms = chronus_engine::SealAt::from(args.seal).least_latency_blocks(lookahead)
-        * args.block as f64
-        * 1000.0
+    let seal = chronus_engine::SealAt::from(args.seal);
+    let latency_ms = seal.least_latency_blocks(lookahead) * args.block as f64 * 1000.0
         / f64::from(sample_rate)
         + device_frames as f64 * 1000.0 / f64::from(sample_rate);
     let pids = match args.workers {
@@ -606,13 +605,10 @@ pub fn run(args: RunArgs) -> Result<()> {
     );
     println!(
         "chronus: {backend_name}: asked {sample_rate} Hz, block {}, {} ch; got {} Hz, device buffer {} frames, {} ch; \
-         latency {latency_ms:.1} ms at the least (the block's part after its seal, {} + lookahead {} + device buffer)",
+         latency {latency_ms:.1} ms at the least (the block's part after its seal, {} block + lookahead {} + device buffer)",
         args.block, args.channels, got.sample_rate, got.block, got.channels,
-        match args.seal {
-            SealPoint::Late => "1/4 block",
-            SealPoint::Mid => "1/2 block",
-            SealPoint::Tick => "1 block",
-        },
+        // With no lookahead: what is left of the block after the seal point.
+        seal.least_latency_blocks(0),
         lookahead
     );
 
