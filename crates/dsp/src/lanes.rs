@@ -17,7 +17,7 @@
 //! mixed straight away, into the partial mixes: `add_lanes`).
 
 use crate::fastmath::neg_sin_half_turned;
-use crate::modules::filter::Coefs;
+use crate::modules::filter::{Coefs, STEP};
 
 mod sums;
 pub(crate) use sums::{add_lanes, sum_lanes, sum_lanes_panned};
@@ -105,9 +105,9 @@ pub(crate) struct SineGainBiquad {
     b2: [f64; LANES],
     a1: [f64; LANES],
     a2: [f64; LANES],
-    h: [[f64; LANES]; 4],
-    p: [[f64; LANES]; 4],
-    q: [[f64; LANES]; 4],
+    h: [[f64; LANES]; STEP],
+    p: [[f64; LANES]; STEP],
+    q: [[f64; LANES]; STEP],
     x1: [f64; LANES],
     x2: [f64; LANES],
     y1: [f64; LANES],
@@ -151,7 +151,7 @@ impl SineGainBiquad {
         self.neg_gain[lane] = -gain;
         (self.b0[lane], self.b1[lane], self.b2[lane]) = (c.b0, c.b1, c.b2);
         (self.a1[lane], self.a2[lane]) = (c.a1, c.a2);
-        for k in 0..4 {
+        for k in 0..STEP {
             self.h[k][lane] = c.h[k];
             self.p[k][lane] = c.p[k];
             self.q[k][lane] = c.q[k];
@@ -181,7 +181,7 @@ impl SineGainBiquad {
         ] {
             a[lane] = 0.0;
         }
-        for k in 0..4 {
+        for k in 0..STEP {
             self.h[k][lane] = 0.0;
             self.p[k][lane] = 0.0;
             self.q[k][lane] = 0.0;
@@ -354,11 +354,11 @@ impl Phases {
 }
 
 /// The biquad of every lane over `out`, in place (the sources become the output), each
-/// lane's history moved on: four samples at a time, as `Filter::process` does it. Compiled
-/// for each instruction set and picked at the first call.
+/// lane's history moved on, as `Filter::process` does it. Compiled for each instruction set
+/// and picked at the first call (with fused multiply-adds, as the filter's own biquad).
 #[multiversion::multiversion(targets(
-    "x86_64+avx512f+avx512vl+avx512dq+avx2+avx",
-    "x86_64+avx2+avx",
+    "x86_64+avx512f+avx512vl+avx512dq+avx2+avx+fma",
+    "x86_64+avx2+avx+fma",
     "aarch64+neon"
 ))]
 fn render_biquads(s: &mut SineGainBiquad, out: &mut [[f32; LANES]]) {
@@ -369,8 +369,8 @@ fn render_biquads(s: &mut SineGainBiquad, out: &mut [[f32; LANES]]) {
 /// gain, into its lane of `mix` (the sums [`add_lanes`] makes) instead of written back.
 /// Compiled like [`render_biquads`].
 #[multiversion::multiversion(targets(
-    "x86_64+avx512f+avx512vl+avx512dq+avx2+avx",
-    "x86_64+avx2+avx",
+    "x86_64+avx512f+avx512vl+avx512dq+avx2+avx+fma",
+    "x86_64+avx2+avx+fma",
     "aarch64+neon"
 ))]
 fn render_biquads_into_mix(
@@ -394,8 +394,9 @@ fn render_biquads_into_mix(
 }
 
 /// The biquads of every lane over `input`, each lane's history moved on; each sample's
-/// output handed to `put` (its index, its input's place, the output). Four samples at a
-/// time, as `Filter::process` does it. Real-time thread.
+/// output handed to `put` (its index, its input's place, the output). A step of
+/// [`STEP`] samples at a time, the operations of `filter::biquad_step` in its order (the
+/// same sound to the bit as a voice alone), then the rest one by one. Real-time thread.
 #[inline(always)]
 fn biquads(
     s: &mut SineGainBiquad,
@@ -406,31 +407,33 @@ fn biquads(
     let (b0, b1, b2) = (&s.b0, &s.b1, &s.b2);
     let (h, p, q) = (&s.h, &s.p, &s.q);
     let (mut x1, mut x2, mut y1, mut y2) = (s.x1, s.x2, s.y1, s.y2);
-    let mut chunks = input.chunks_exact_mut(4);
+    let mut chunks = input.chunks_exact_mut(STEP);
     let mut i = 0;
     for chunk in &mut chunks {
-        let mut x = [[0.0f64; LANES]; 4];
-        for (xj, c) in x.iter_mut().zip(chunk.iter()) {
+        // The inputs with the two before them: xs[k + 2] is x[k].
+        let mut xs = [[0.0f64; LANES]; STEP + 2];
+        (xs[0], xs[1]) = (x2, x1);
+        for (xj, c) in xs[2..].iter_mut().zip(chunk.iter()) {
             for l in 0..LANES {
                 xj[l] = f64::from(c[l]);
             }
         }
-        let mut y = [[0.0f64; LANES]; 4];
-        for l in 0..LANES {
-            let f = [
-                b0[l] * x[0][l] + b1[l] * x1[l] + b2[l] * x2[l],
-                b0[l] * x[1][l] + b1[l] * x[0][l] + b2[l] * x1[l],
-                b0[l] * x[2][l] + b1[l] * x[1][l] + b2[l] * x[0][l],
-                b0[l] * x[3][l] + b1[l] * x[2][l] + b2[l] * x[1][l],
-            ];
-            let (h1, h2, h3) = (h[1][l], h[2][l], h[3][l]);
-            y[0][l] = f[0] + q[0][l] * y2[l] + p[0][l] * y1[l];
-            y[1][l] = (f[1] + h1 * f[0]) + q[1][l] * y2[l] + p[1][l] * y1[l];
-            y[2][l] = (f[2] + h1 * f[1] + h2 * f[0]) + q[2][l] * y2[l] + p[2][l] * y1[l];
-            y[3][l] =
-                (f[3] + h1 * f[2] + h2 * f[1] + h3 * f[0]) + q[3][l] * y2[l] + p[3][l] * y1[l];
-            (x2[l], x1[l], y2[l], y1[l]) = (x[2][l], x[3][l], y[2][l], y[3][l]);
-        }
+        // Written out row by row (a loop over the rows is vectorised along them, with
+        // gathers): each statement is one operation on the eight lanes.
+        let mut f = [[0.0f64; LANES]; STEP];
+        rows!([0 1 2 3 4 5 6 7], |k| {
+            let sum = fma(b2, &xs[k], &[0.0; LANES]);
+            f[k] = fma(b0, &xs[k + 2], &fma(b1, &xs[k + 1], &sum));
+        });
+        let mut g = f;
+        taps!(g, f, h; 1: 1; 2: 1 2; 3: 1 2 3; 4: 1 2 3 4; 5: 1 2 3 4 5; 6: 1 2 3 4 5 6;
+            7: 1 2 3 4 5 6 7);
+        let mut y = [[0.0f64; LANES]; STEP];
+        rows!([0 1 2 3 4 5 6 7], |k| {
+            y[k] = fma(&p[k], &y1, &fma(&q[k], &y2, &g[k]));
+        });
+        (x2, x1) = (xs[STEP], xs[STEP + 1]);
+        (y2, y1) = (y[STEP - 2], y[STEP - 1]);
         for (o, yj) in chunk.iter_mut().zip(&y) {
             put(i, o, yj.map(|v| v as f32));
             i += 1;
@@ -455,6 +458,36 @@ fn biquads(
         }
     }
     (s.x1, s.x2, s.y1, s.y2) = (x1, x2, y1, y2);
+}
+
+/// `$body` once for each row `$k` of the list, with `$k` a constant (no loop).
+macro_rules! rows {
+    ([$($row:literal)*], |$k:ident| $body:block) => {
+        $({
+            let $k: usize = $row;
+            $body
+        })*
+    };
+}
+use rows;
+
+/// The taps of a step's impulse response into `$g` from `$f`, row `$k` after row: `$g[k] =
+/// fma(h[j], f[k - j], g[k])` for each `j` listed after `k:`, in that order (no loop).
+macro_rules! taps {
+    ($g:ident, $f:ident, $h:ident; $($k:literal: $($j:literal)*);*) => {
+        $($(
+            $g[$k] = fma(&$h[$j], &$f[$k - $j], &$g[$k]);
+        )*)*
+    };
+}
+use taps;
+
+const _: () = assert!(STEP == 8, "biquads writes a step's eight rows out");
+
+/// `a·b + c` in every lane, fused. Real-time thread.
+#[inline(always)]
+fn fma(a: &[f64; LANES], b: &[f64; LANES], c: &[f64; LANES]) -> [f64; LANES] {
+    std::array::from_fn(|l| a[l].mul_add(b[l], c[l]))
 }
 
 #[cfg(test)]

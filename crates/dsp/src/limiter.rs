@@ -20,11 +20,7 @@ pub fn soft_limit(x: f32) -> f32 {
 
 /// Soft-limits a block in place. A block entirely below the knee (the usual case) is found
 /// with one vectorised pass and left untouched.
-#[multiversion::multiversion(targets(
-    "x86_64+avx512f+avx512vl+avx512dq+avx2+avx",
-    "x86_64+avx2+avx",
-    "aarch64+neon"
-))]
+#[multiversion::multiversion(targets("x86_64+avx2+avx", "aarch64+neon"))]
 pub fn soft_limit_block(block: &mut [f32]) {
     // Branch-free so it vectorises; NaN compares false and passes through untouched anyway.
     let over = block

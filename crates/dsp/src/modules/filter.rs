@@ -2,7 +2,9 @@
 //!
 //! Coefficients and state are `f64` (direct form I), so the filter is stable and
 //! accurate for every value in range, down to 20 Hz at 192 kHz. Cutoff and Q are smoothed
-//! (10 ms) and the coefficients are recomputed only while a smoothed value is moving.
+//! (10 ms) and the coefficients are recomputed only while a smoothed value is moving; while
+//! they stay put the filter computes eight samples a step from the two outputs before them
+//! ([`Coefs`]' look-ahead terms), the same sums within a rounding of f64.
 
 use crate::module::{Module, ModuleKind, ModuleState};
 use crate::param::{Max, ModScale, ParamId, ParamSpec, SetOutcome, Unit};
@@ -92,8 +94,11 @@ pub static PARAMS: [ParamSpec; 4] = [
     },
 ];
 
+/// Samples the steady biquad computes per step ([`Coefs`]' look-ahead terms reach this far).
+pub const STEP: usize = 8;
+
 /// Normalised biquad coefficients (a0 = 1), with the look-ahead terms that let the filter
-/// compute four samples per step from the two previous outputs.
+/// compute [`STEP`] samples per step from the two previous outputs.
 #[derive(Debug, Clone, Copy, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Coefs {
@@ -107,12 +112,12 @@ pub struct Coefs {
     pub a1: f64,
     /// Feedback 2.
     pub a2: f64,
-    /// Impulse response of the feedback part, `h[0..4]`.
-    pub h: [f64; 4],
+    /// Impulse response of the feedback part, `h[0..STEP]`.
+    pub h: [f64; STEP],
     /// Weight of `y[n-1]` in `y[n+k]`.
-    pub p: [f64; 4],
+    pub p: [f64; STEP],
     /// Weight of `y[n-2]` in `y[n+k]`.
-    pub q: [f64; 4],
+    pub q: [f64; STEP],
 }
 
 impl Coefs {
@@ -169,14 +174,16 @@ impl Coefs {
 
     /// Coefficients from normalised `b0 b1 b2 a1 a2`, with the look-ahead terms derived.
     pub fn new(b0: f64, b1: f64, b2: f64, a1: f64, a2: f64) -> Coefs {
-        // y[n] = F[n] - a1·y[n-1] - a2·y[n-2], F = feed-forward part. Unrolled four times:
+        // y[n] = F[n] - a1·y[n-1] - a2·y[n-2], F = feed-forward part. Unrolled STEP times:
         // y[n+k] = Σ_{j≤k} h[j]·F[n+k-j] + p[k]·y[n-1] + q[k]·y[n-2].
-        let mut h = [1.0, -a1, 0.0, 0.0];
-        let mut p = [-a1, 0.0, 0.0, 0.0];
-        let mut q = [-a2, 0.0, 0.0, 0.0];
+        let mut h = [0.0; STEP];
+        let mut p = [0.0; STEP];
+        let mut q = [0.0; STEP];
+        (h[0], h[1]) = (1.0, -a1);
+        (p[0], q[0]) = (-a1, -a2);
         p[1] = -a1 * p[0] - a2;
         q[1] = -a1 * q[0];
-        for k in 2..4 {
+        for k in 2..STEP {
             h[k] = -a1 * h[k - 1] - a2 * h[k - 2];
             p[k] = -a1 * p[k - 1] - a2 * p[k - 2];
             q[k] = -a1 * q[k - 1] - a2 * q[k - 2];
@@ -322,48 +329,76 @@ impl Filter {
 }
 
 /// True when [`steady_biquad`] would leave `block` and `history` exactly as they are: silence
-/// (every sample +0) into a filter at rest (its history +0) with `b0 > 0` (every mode's: the
-/// first product of each sum is then +0, and +0 plus ±0 is +0, so every output is +0). An
-/// envelope at rest in front of the filter gives it that every block: one look at the block
-/// instead of the biquad. Real-time thread.
+/// (every sample +0) into a filter at rest (its history +0) with `b0 > 0` (every mode's):
+/// each output's sum starts at +0 (a step's at +0, a sample after the last step's at
+/// `b0·x[n]`), and +0 plus ±0 is +0, so every output is +0. An envelope at rest in front of
+/// the filter gives it that every block: one look at the block instead of the biquad.
+/// Real-time thread.
 fn at_rest(block: &[f32], c: &Coefs, history: [f64; 4]) -> bool {
     c.b0 > 0.0
         && history.iter().all(|h| h.to_bits() == 0)
         && block.iter().fold(0u32, |bits, x| bits | x.to_bits()) == 0
 }
 
+/// One step of the steady biquad: [`STEP`] outputs from [`STEP`] inputs `x` and the history
+/// (`x[n-1]`, `x[n-2]`, `y[n-1]`, `y[n-2]`). The definition every implementation keeps to
+/// the bit (the voices' lanes compute the same operations across voices, `crate::lanes`):
+///
+/// - `f[k] = b0·x[k] + (b1·x[k-1] + (b2·x[k-2] + 0))`, three fused multiply-adds from +0 (a
+///   sum that starts at +0 is never -0);
+/// - `g[k] = f[k] + h[1]·f[k-1] + … + h[k]·f[0]`, fused multiply-adds in that order (this
+///   computes the terms of `f[k-j]`, `j > k`, too, as `h[j]·0`: they leave a sum that is
+///   not -0 as it is);
+/// - `y[k] = p[k]·y[n-1] + (q[k]·y[n-2] + g[k])`, two fused multiply-adds.
+///
+/// The serial chain is the last two multiply-adds once a step (the rest is known before the
+/// step's history is). Real-time thread.
+#[inline(always)]
+fn biquad_step(x: &[f64; STEP], c: &Coefs, history: [f64; 4]) -> [f64; STEP] {
+    let [x1, x2, y1, y2] = history;
+    let f: [f64; STEP] = std::array::from_fn(|k| {
+        let back1 = if k >= 1 { x[k.saturating_sub(1)] } else { x1 };
+        let back2 = match k {
+            0 => x2,
+            1 => x1,
+            _ => x[k.saturating_sub(2)],
+        };
+        c.b0.mul_add(x[k], c.b1.mul_add(back1, c.b2.mul_add(back2, 0.0)))
+    });
+    let mut g = f;
+    for j in 1..STEP {
+        // f[k - j], +0 before the step.
+        let mut back = [0.0f64; STEP];
+        back[j..].copy_from_slice(&f[..STEP - j]);
+        for k in 0..STEP {
+            g[k] = c.h[j].mul_add(back[k], g[k]);
+        }
+    }
+    std::array::from_fn(|k| c.p[k].mul_add(y1, c.q[k].mul_add(y2, g[k])))
+}
+
 /// The biquad over `block` with coefficients that stay put, from `history` (`x[n-1]`,
-/// `x[n-2]`, `y[n-1]`, `y[n-2]`); returns the history after it. Four samples per step: the
-/// outputs depend on `y[n-1]` and `y[n-2]` only, so the serial chain is one multiply-add per
-/// four samples. Compiled for each instruction set and picked at the first call (the same
-/// operations on each: the same sound to the bit). Real-time thread.
-#[multiversion::multiversion(targets(
-    "x86_64+avx512f+avx512vl+avx512dq+avx2+avx",
-    "x86_64+avx2+avx",
-    "aarch64+neon"
-))]
+/// `x[n-2]`, `y[n-1]`, `y[n-2]`); returns the history after it. [`STEP`] samples per step
+/// ([`biquad_step`]); the samples after the last whole step one by one, in direct form I.
+/// Compiled for each instruction set and picked at the first call (the same operations on
+/// each, fused multiply-adds included: the same sound to the bit). Real-time thread.
+#[multiversion::multiversion(targets("x86_64+avx2+avx+fma", "aarch64+neon"))]
 fn steady_biquad(block: &mut [f32], c: &Coefs, history: [f64; 4]) -> [f64; 4] {
     let [mut x1, mut x2, mut y1, mut y2] = history;
-    let mut chunks = block.chunks_exact_mut(4);
-    for chunk in &mut chunks {
-        let x = [chunk[0], chunk[1], chunk[2], chunk[3]].map(f64::from);
-        let f = [
-            c.b0 * x[0] + c.b1 * x1 + c.b2 * x2,
-            c.b0 * x[1] + c.b1 * x[0] + c.b2 * x1,
-            c.b0 * x[2] + c.b1 * x[1] + c.b2 * x[0],
-            c.b0 * x[3] + c.b1 * x[2] + c.b2 * x[1],
-        ];
-        let h = c.h;
-        let y = [
-            f[0] + c.q[0] * y2 + c.p[0] * y1,
-            (f[1] + h[1] * f[0]) + c.q[1] * y2 + c.p[1] * y1,
-            (f[2] + h[1] * f[1] + h[2] * f[0]) + c.q[2] * y2 + c.p[2] * y1,
-            (f[3] + h[1] * f[2] + h[2] * f[1] + h[3] * f[0]) + c.q[3] * y2 + c.p[3] * y1,
-        ];
-        for (out, v) in chunk.iter_mut().zip(y) {
-            *out = v as f32;
+    let mut chunks = block.chunks_exact_mut(STEP);
+    {
+        for chunk in &mut chunks {
+            let mut x = [0.0f64; STEP];
+            let samples: &[f32; STEP] = (&*chunk).try_into().unwrap_or(&[0.0; STEP]);
+            for (x, s) in x.iter_mut().zip(samples) {
+                *x = f64::from(*s);
+            }
+            let y = biquad_step(&x, c, [x1, x2, y1, y2]);
+            for (out, v) in chunk.iter_mut().zip(y) {
+                *out = v as f32;
+            }
+            (x2, x1, y2, y1) = (x[STEP - 2], x[STEP - 1], y[STEP - 2], y[STEP - 1]);
         }
-        (x2, x1, y2, y1) = (x[2], x[3], y[2], y[3]);
     }
     for x in chunks.into_remainder() {
         let x0 = f64::from(*x);
@@ -488,6 +523,104 @@ impl Module for Filter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The steady biquad as [`biquad_step`] defines it, one sample at a time: the sums
+    /// written out in their order (`j ≤ k` only), the samples after the last whole step in
+    /// direct form I.
+    fn by_definition(block: &mut [f32], c: &Coefs, history: [f64; 4]) -> [f64; 4] {
+        let [mut x1, mut x2, mut y1, mut y2] = history;
+        let whole = block.len() / STEP * STEP;
+        for step in block[..whole].chunks_mut(STEP) {
+            let x: Vec<f64> = step.iter().map(|&s| f64::from(s)).collect();
+            let at = |i: isize| match i {
+                -2 => x2,
+                -1 => x1,
+                _ => x[i as usize],
+            };
+            let f: Vec<f64> = (0..STEP as isize)
+                .map(|k| {
+                    let sum = c.b2.mul_add(at(k - 2), 0.0);
+                    c.b0.mul_add(at(k), c.b1.mul_add(at(k - 1), sum))
+                })
+                .collect();
+            let y: Vec<f64> = (0..STEP)
+                .map(|k| {
+                    let mut g = f[k];
+                    for j in 1..=k {
+                        g = c.h[j].mul_add(f[k - j], g);
+                    }
+                    c.p[k].mul_add(y1, c.q[k].mul_add(y2, g))
+                })
+                .collect();
+            for (out, v) in step.iter_mut().zip(&y) {
+                *out = *v as f32;
+            }
+            (x2, x1, y2, y1) = (x[STEP - 2], x[STEP - 1], y[STEP - 2], y[STEP - 1]);
+        }
+        for x in &mut block[whole..] {
+            let x0 = f64::from(*x);
+            let y0 = (c.b0 * x0 + c.b1 * x1 + c.b2 * x2 - c.a2 * y2) - c.a1 * y1;
+            (x2, x1, y2, y1) = (x1, x0, y1, y0);
+            *x = y0 as f32;
+        }
+        [x1, x2, y1, y2]
+    }
+
+    #[test]
+    fn the_steady_biquad_is_its_definition_to_the_bit_and_direct_form_i_to_the_float() {
+        // Every mode over cutoffs and qualities, blocks of several lengths of noise (with -0,
+        // +0 and loud samples among it), from a history left by the block before.
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut noise = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            match seed % 16 {
+                0 => -0.0,
+                1 => 0.0,
+                2 => 8.0,
+                _ => (seed >> 40) as f32 / (1u64 << 23) as f32 - 1.0,
+            }
+        };
+        let mut checked = 0;
+        for mode in 0..7 {
+            for cutoff in [20.0, 440.0, 5000.0, 21000.0] {
+                for q in [0.1, 0.707, 20.0] {
+                    let c = Coefs::rbj(Mode::from_number(mode as f32), cutoff, q, 6.0, 48_000.0);
+                    // -0 into a filter at rest (an envelope at rest times a falling sine).
+                    let mut fast = [-0.0f32; 64];
+                    let mut slow = fast;
+                    steady_biquad(&mut fast, &c, [0.0; 4]);
+                    by_definition(&mut slow, &c, [0.0; 4]);
+                    assert_eq!(fast.map(f32::to_bits), slow.map(f32::to_bits));
+                    let mut history = [0.0; 4];
+                    let mut direct = [0.0; 4];
+                    for len in [64, 63, 8, 9, 3, 64] {
+                        let input: Vec<f32> = (0..len).map(|_| noise()).collect();
+                        let mut fast = input.clone();
+                        let mut slow = input.clone();
+                        let after = steady_biquad(&mut fast, &c, history);
+                        assert_eq!(after, by_definition(&mut slow, &c, history));
+                        let bits = |b: &[f32]| b.iter().map(|s| s.to_bits()).collect::<Vec<_>>();
+                        assert_eq!(bits(&fast), bits(&slow), "mode {mode} {cutoff} Hz q {q}");
+                        // Direct form I, one sample at a time, from its own history.
+                        let [mut x1, mut x2, mut y1, mut y2] = direct;
+                        for (&x, &fast) in input.iter().zip(&fast) {
+                            let x0 = f64::from(x);
+                            let y0 = c.b0 * x0 + c.b1 * x1 + c.b2 * x2 - c.a1 * y1 - c.a2 * y2;
+                            (x2, x1, y2, y1) = (x1, x0, y1, y0);
+                            let err = (f64::from(fast) - y0).abs();
+                            assert!(err <= 1e-5 * (1.0 + y0.abs()), "{fast} vs {y0}");
+                        }
+                        direct = [x1, x2, y1, y2];
+                        history = after;
+                        checked += 1;
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, 7 * 4 * 3 * 6);
+    }
 
     #[test]
     fn silence_into_a_filter_at_rest_is_what_the_biquad_gives_to_the_bit() {

@@ -617,11 +617,7 @@ fn sides(
 /// moved on by `inc`; returns the phase after the block. Compiled for each instruction set and
 /// picked at the first call (the same operations on each: the same sound to the bit).
 /// Real-time thread.
-#[multiversion::multiversion(targets(
-    "x86_64+avx512f+avx512vl+avx512dq+avx2+avx",
-    "x86_64+avx2+avx",
-    "aarch64+neon"
-))]
+#[multiversion::multiversion(targets("x86_64+avx2+avx", "aarch64+neon"))]
 fn steady_sine(block: &mut [f32], mut phase: u64, inc: u64, gain: f32) -> u64 {
     for out in block.iter_mut() {
         *out = gain * crate::fastmath::sin_turns(fixed_to_turns(phase));
