@@ -18,19 +18,34 @@ pub fn soft_limit(x: f32) -> f32 {
     }
 }
 
+/// The bits of a sample's magnitude: ordered as the magnitudes are (a NaN above them all).
+#[inline(always)]
+fn magnitude_bits(x: f32) -> u32 {
+    x.to_bits() & 0x7fff_ffff
+}
+
 /// Soft-limits a block in place. A block entirely below the knee (the usual case) is found
-/// with one vectorised pass and left untouched.
+/// with one vectorised pass (the largest magnitude's bits) and left untouched. Real-time
+/// thread.
 #[multiversion::multiversion(targets("x86_64+avx2+avx", "aarch64+neon"))]
 pub fn soft_limit_block(block: &mut [f32]) {
-    // Branch-free so it vectorises; NaN compares false and passes through untouched anyway.
-    let over = block
-        .iter()
-        .fold(0u32, |o, x| o | u32::from(x.abs() > KNEE));
-    if over == 0 {
-        return;
+    let loudest = block.iter().fold(0u32, |m, &x| m.max(magnitude_bits(x)));
+    if loudest > KNEE.to_bits() {
+        block.iter_mut().for_each(|x| *x = soft_limit(*x));
     }
-    for x in block.iter_mut() {
-        *x = soft_limit(*x);
+}
+
+/// `src` into `out` (of the same length), soft-limited: [`soft_limit_block`] with the look
+/// for a sample over the knee made as the block is copied. Real-time thread.
+#[multiversion::multiversion(targets("x86_64+avx2+avx", "aarch64+neon"))]
+pub fn copy_soft_limited(out: &mut [f32], src: &[f32]) {
+    let mut loudest = 0u32;
+    for (o, &s) in out.iter_mut().zip(src) {
+        *o = s;
+        loudest = loudest.max(magnitude_bits(s));
+    }
+    if loudest > KNEE.to_bits() {
+        out.iter_mut().for_each(|x| *x = soft_limit(*x));
     }
 }
 
@@ -50,6 +65,54 @@ mod tests {
             assert_eq!(soft_limit(-x), -y);
         }
         assert!(soft_limit(f32::NAN).is_nan());
+        // The block forms (the look for a sample over the knee on the magnitudes' bits, with
+        // the copy or in place) give what the sample form gives, to the bit.
+        let loud = [
+            0.5f32,
+            -0.95,
+            0.9,
+            -0.9,
+            2.0,
+            f32::NAN,
+            -0.0,
+            1e-40,
+            f32::INFINITY,
+        ];
+        let quiet = [0.5f32, -0.9, 0.9, -0.0, 1e-40, 0.0, 0.899];
+        for src in [&loud[..], &quiet[..], &[f32::NAN, 0.1][..], &[][..]] {
+            let bits = |b: &[f32]| b.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            let want: Vec<f32> = src.iter().map(|&x| soft_limit(x)).collect();
+            let mut in_place = src.to_vec();
+            soft_limit_block(&mut in_place);
+            assert_eq!(bits(&in_place), bits(&want));
+            let mut copied = vec![7.0; src.len()];
+            copy_soft_limited(&mut copied, src);
+            assert_eq!(bits(&copied), bits(&want));
+        }
+        // The block forms (the look for a sample over the knee on the magnitudes' bits, with
+        // the copy or in place) give what the sample form gives, to the bit.
+        let loud = [
+            0.5f32,
+            -0.95,
+            0.9,
+            -0.9,
+            2.0,
+            f32::NAN,
+            -0.0,
+            1e-40,
+            f32::INFINITY,
+        ];
+        let quiet = [0.5f32, -0.9, 0.9, -0.0, 1e-40, 0.0, 0.899];
+        for src in [&loud[..], &quiet[..], &[f32::NAN, 0.1][..], &[][..]] {
+            let bits = |b: &[f32]| b.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            let want: Vec<f32> = src.iter().map(|&x| soft_limit(x)).collect();
+            let mut in_place = src.to_vec();
+            soft_limit_block(&mut in_place);
+            assert_eq!(bits(&in_place), bits(&want));
+            let mut copied = vec![7.0; src.len()];
+            copy_soft_limited(&mut copied, src);
+            assert_eq!(bits(&copied), bits(&want));
+        }
         // Monotonic above the knee.
         let mut last = 0.0;
         for i in 0..2000 {

@@ -10,7 +10,7 @@ mod samples;
 mod state;
 mod template;
 
-use crate::limiter::soft_limit_block;
+use crate::limiter::{copy_soft_limited, soft_limit_block};
 use crate::module::{check_config, Module, ModuleKind, ModuleState, Stereo};
 use crate::voices::{VoiceMode, VoicePhase, VoicePool, VoicesState};
 use crate::{DspError, ParamId, SetOutcome};
@@ -214,6 +214,9 @@ pub struct Patch {
     played: Vec<f32>,
     /// Whether `played` holds sound this block.
     playing: bool,
+    /// No player was playing at the last look, and none has started since: the block need
+    /// not look at the players again (one flag a block instead of a count of them).
+    players_idle: bool,
     /// Voices rendered in lanes where they can be (else one by one: the same sound).
     voice_lanes: bool,
 }
@@ -255,6 +258,7 @@ impl Patch {
             players: crate::sample::SamplePlayers::default(),
             played: vec![0.0; 2 * block],
             playing: false,
+            players_idle: true,
             voice_lanes: true,
         })
     }

@@ -225,3 +225,33 @@ fn a_loop_plays_on_at_any_pitch() {
         }
     }
 }
+
+#[test]
+fn a_one_shot_plays_to_its_end_and_goes_on_after_a_restore() {
+    // An empty patch (nothing to the output) playing a one-shot of a ramp.
+    let data = ramp(1_000);
+    let mut p = Patch::new(SR, 64).unwrap();
+    p.put_sample(sample(&data));
+    assert_eq!(
+        render(&mut p, 128),
+        vec![0.0; 128],
+        "silent before the shot"
+    );
+    p.play_sample(2, 1.0, 1.0).unwrap();
+    let out = render(&mut p, 640);
+    assert_eq!(&out[..500], &data[..500], "the shot from its first frame");
+    // Restored mid-shot, in place and into a new patch: the same next samples.
+    let state: PatchState = p.state();
+    let mut q = Patch::from_state(&state).unwrap();
+    q.put_sample(sample(&data));
+    let mut r = Patch::new(SR, 64).unwrap();
+    r.put_sample(sample(&data));
+    render(&mut r, 64);
+    r.restore(&state).unwrap();
+    let next = render(&mut p, 640);
+    assert_eq!(&next[..360], &data[640..], "the shot to its last frame");
+    assert_eq!(next[360..], vec![0.0; 280], "and silence after it");
+    assert_eq!(render(&mut q, 640), next);
+    assert_eq!(render(&mut r, 640), next);
+    assert_eq!(p.samples_playing(), 0);
+}

@@ -70,10 +70,21 @@ impl Patch {
     /// sides), and of the sample players, soft-limited, into `out[..n]`.
     fn mix_out(&self, out: &mut [f32], n: usize, side: usize) {
         let out = &mut out[..n];
-        let mut first = true;
-        for node in self.nodes.iter().flatten().filter(|n| n.desc.to_out) {
+        let routed = || self.nodes.iter().flatten().filter(|n| n.desc.to_out);
+        let source = |node: &Node| {
             let side = if node.wide { side } else { 0 };
-            let src = &self.buffers[self.at(node.desc.id.0 as usize, side)..][..n];
+            &self.buffers[self.at(node.desc.id.0 as usize, side)..][..n]
+        };
+        let mut outs = routed();
+        if let (Some(only), None, false) = (outs.next(), outs.next(), self.playing) {
+            // One module to the output (the usual case): its block copied and looked at in
+            // one pass.
+            copy_soft_limited(out, source(only));
+            return;
+        }
+        let mut first = true;
+        for node in routed() {
+            let src = source(node);
             if first {
                 out.copy_from_slice(src);
                 first = false;

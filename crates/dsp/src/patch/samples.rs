@@ -59,6 +59,7 @@ impl Patch {
     pub fn play_sample(&mut self, slot: u16, gain: f32, rate: f32) -> Result<(), DspError> {
         let sample = self.samples.get(slot).ok_or(DspError::NoSample { slot })?;
         self.players.play(sample, gain, rate);
+        self.players_idle = false;
         Ok(())
     }
 
@@ -69,8 +70,9 @@ impl Patch {
 
     /// Renders the players' next `n` samples into `played`. Real-time thread.
     pub(super) fn render_players(&mut self, n: usize) {
-        self.playing = self.players.playing() > 0;
+        self.playing = !self.players_idle && self.players.playing() > 0;
         if !self.playing {
+            self.players_idle = true;
             return;
         }
         let (left, right) = self.played.split_at_mut(self.block);

@@ -48,6 +48,7 @@ impl Patch {
         }
         self.restore_instruments(&state.instruments)?;
         self.players = state.players.clone();
+        self.players_idle = false;
         self.attach_samples();
         Ok(())
     }
@@ -108,6 +109,7 @@ impl Patch {
         // back (`Patch::put_sample`) before the next block; until then their players are
         // silent.
         p.players = state.players.clone();
+        p.players_idle = false;
         // Previous blocks' outputs matter only for modulation, which each block re-reads after
         // its source has processed, so fresh buffers are exact.
         Ok(p)
