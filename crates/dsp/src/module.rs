@@ -124,6 +124,22 @@ pub trait Module: Send {
         false
     }
 
+    /// True when the module is at rest: each block rendered from here (`process_stereo` when
+    /// `stereo`, else `process`) would leave its block and its state exactly as they are (a
+    /// delay or a reverb with none of its effect in the mix and nothing moving) until one of
+    /// its parameters, modulation amounts, the tempo, its sample or its state is set. The
+    /// patch then does not render it (its shortcuts on) until one is. Asked after a block it
+    /// rendered, of modules that [`Module::may_rest`]. The default: never. Real-time thread.
+    fn resting(&self, stereo: bool) -> bool {
+        let _ = stereo;
+        false
+    }
+
+    /// True when [`Module::resting`] can ever be true. Asked when the module is added.
+    fn may_rest(&self) -> bool {
+        false
+    }
+
     /// Moves on by `samples` samples when nothing reads the module's output at all (not even
     /// its first sample), or only modules that ignore it this block
     /// ([`Module::ignores_input`]), leaving exactly the state `process` would; `false`: it

@@ -150,9 +150,37 @@ struct Node {
     wide: bool,
     /// True when some input renders two channels.
     input_wide: bool,
+    /// The module may rest ([`Module::may_rest`]).
+    may_rest: bool,
+    /// The module rests ([`Module::resting`], asked after the last block it rendered) and
+    /// nothing has set it since: rendering leaves it out. Cleared by every change reaching it
+    /// ([`Patch::node_mut`], the tempo, the samples, a rebuild of the graph).
+    resting: bool,
+    /// Its one input is at level 1 and in its own slot (each side): with the module at rest,
+    /// its block is already what it would render.
+    in_place: bool,
     /// Its inputs as rendering reads them: `Patch::feeds[start..end]` (at most
     /// [`MAX_MODULES`] modules, each taking another once: fewer than 2^16 in all).
     feeds: (u16, u16),
+}
+
+impl Node {
+    /// A module as an instance of the graph, before the graph says how it renders.
+    fn new(desc: NodeDesc, module: Box<dyn Module>) -> Self {
+        Node {
+            desc,
+            may_rest: module.may_rest(),
+            module,
+            resting: false,
+            in_place: false,
+            audio_used: false,
+            read: false,
+            heard_only_by: None,
+            wide: false,
+            input_wide: false,
+            feeds: (0, 0),
+        }
+    }
 }
 
 /// One audio input of a module as rendering reads it (`Patch::feeds`): where the source's
@@ -364,10 +392,14 @@ impl Patch {
     }
 
     fn node_mut(&mut self, id: ModuleId) -> Result<&mut Node, DspError> {
-        self.nodes
+        let node = self
+            .nodes
             .get_mut(id.0 as usize)
             .and_then(Option::as_mut)
-            .ok_or(DspError::BadModuleId { id: id.0 })
+            .ok_or(DspError::BadModuleId { id: id.0 })?;
+        // Whatever is done to it may wake it.
+        node.resting = false;
+        Ok(node)
     }
 }
 

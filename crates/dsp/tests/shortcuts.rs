@@ -3,7 +3,7 @@
 //! rendering every block in a slot of its own, and leave the same state, whatever the graph:
 //! random patches, mono and stereo, with sends at levels, routes, the output taken anywhere,
 //! envelopes at rest and gated, notes on the voices, and the graph, levels and gates changed
-//! while it plays.
+//! while it plays; effects gone dry (at rest: left out) and wet again.
 
 use chronus_dsp::{ModuleKind, Patch, Source, VoiceMode};
 use proptest::prelude::*;
@@ -139,6 +139,19 @@ proptest! {
             render(&mut p, 10, out);
             if let Some(&&(a, b, _)) = wires.get(g.cut % wires.len().max(1)) {
                 p.disconnect(ids[a], ids[b]).unwrap();
+            }
+            render(&mut p, 10, out);
+            // The effects dry, long enough to come to rest (their mix glides 20 ms); the
+            // tempo told; the effects wet again: rest and wake.
+            let names: Vec<String> = (0..g.kinds.len()).map(|i| format!("m{i}")).collect();
+            for name in &names {
+                let _ = p.set(name, "mix", 0.0);
+            }
+            render(&mut p, 30, out);
+            p.set_tempo(90.0);
+            render(&mut p, 3, out);
+            for name in &names {
+                let _ = p.set(name, "mix", 0.3);
             }
             render(&mut p, 10, out);
             states.push(p.state());

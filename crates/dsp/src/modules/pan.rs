@@ -161,6 +161,15 @@ impl Module for Pan {
         let _ = block;
     }
 
+    fn resting(&self, stereo: bool) -> bool {
+        // One channel: it leaves it as it is.
+        !stereo
+    }
+
+    fn may_rest(&self) -> bool {
+        true
+    }
+
     fn process_stereo(&mut self, left: &mut [f32], right: &mut [f32], input_stereo: bool) {
         self.retarget();
         let [pos, width] = &mut self.s.ramps;

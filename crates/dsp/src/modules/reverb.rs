@@ -261,6 +261,16 @@ impl Module for Reverb {
         }
     }
 
+    fn resting(&self, _stereo: bool) -> bool {
+        // Idle (nothing in the mix) with every parameter at its target: the next block's
+        // `begin_block` changes nothing and returns before the loop.
+        self.s.idle && self.s.ramps.iter().all(|r| !r.is_moving())
+    }
+
+    fn may_rest(&self) -> bool {
+        true
+    }
+
     fn process(&mut self, block: &mut [f32]) {
         if !self.begin_block() {
             return;

@@ -69,23 +69,15 @@ impl Patch {
                 .position(Option::is_none)
                 .unwrap_or(self.nodes.len());
             let id = ModuleId(slot as u16);
-            let node = Node {
-                desc: NodeDesc {
-                    id,
-                    name: name.to_owned(),
-                    kind,
-                    inputs: Vec::new(),
-                    routes: Vec::new(),
-                    to_out: false,
-                },
-                module,
-                audio_used: false,
-                read: false,
-                heard_only_by: None,
-                wide: false,
-                input_wide: false,
-                feeds: (0, 0),
+            let desc = NodeDesc {
+                id,
+                name: name.to_owned(),
+                kind,
+                inputs: Vec::new(),
+                routes: Vec::new(),
+                to_out: false,
             };
+            let node = Node::new(desc, module);
             if slot == self.nodes.len() {
                 self.nodes.push(Some(node));
             } else {
@@ -123,6 +115,7 @@ impl Patch {
                 .map(|r| r.param)
                 .collect();
             node.desc.routes.retain(|r| r.from != Source::Module(id));
+            node.resting = false;
             for p in removed {
                 node.module.set_modulation(p, 0.0);
             }
@@ -416,6 +409,7 @@ impl Patch {
         for (i, ((node, used), read)) in self.nodes.iter_mut().zip(audio_used).zip(read).enumerate()
         {
             if let Some(node) = node {
+                node.resting = false;
                 node.audio_used = used;
                 node.read = used || read;
                 // Read by one input only (a module takes another once).
@@ -481,6 +475,15 @@ impl Patch {
             let end = feeds.len() as u16;
             if let Some(node) = self.nodes[i].as_mut() {
                 node.feeds = (start, end);
+                let me = (self.slots[i] * slot_len) as u32;
+                let sides = if node.wide { 2 } else { 1 };
+                node.in_place = match &feeds[start as usize..end as usize] {
+                    [one] => {
+                        one.level == 1.0
+                            && (0..sides).all(|side| one.at[side] == me + (side * block) as u32)
+                    }
+                    _ => false,
+                };
             }
         }
         self.feeds = feeds;

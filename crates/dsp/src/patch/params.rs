@@ -61,6 +61,7 @@ impl Patch {
     pub fn set_tempo(&mut self, bpm: f32) {
         for node in self.nodes.iter_mut().flatten() {
             node.module.set_tempo(bpm);
+            node.resting = false;
         }
         for inst in &mut self.instruments {
             inst.pool.set_tempo(bpm);

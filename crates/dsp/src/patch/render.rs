@@ -113,6 +113,10 @@ impl Patch {
         let Some(node) = self.nodes[i].as_mut() else {
             return;
         };
+        if node.resting && node.in_place {
+            // At rest on its input as it is: its block already is what it would render.
+            return;
+        }
         // Control-rate modulation: the first sample of each LFO's block.
         if !node.desc.routes.is_empty() {
             let (amounts, touched) = modulation(
@@ -173,6 +177,10 @@ impl Patch {
         let Some(node) = self.nodes[i].as_mut() else {
             return;
         };
+        if node.resting {
+            // At rest: it would leave its inputs' sum as it is.
+            return;
+        }
         let driven = if node.desc.routes.is_empty() {
             [None; MAX_AUDIO_RATE]
         } else {
@@ -193,6 +201,9 @@ impl Patch {
                 .process_audio(&mut self.buffers[me..me + n], None, &audio);
         } else {
             node.module.process(&mut self.buffers[me..me + n]);
+        }
+        if node.may_rest && self.shortcuts && node.desc.routes.is_empty() {
+            node.resting = node.module.resting(node.wide);
         }
     }
 

@@ -32,6 +32,7 @@ impl Patch {
         let bank = &self.samples;
         for node in self.nodes.iter_mut().flatten() {
             node.module.attach_samples(bank);
+            node.resting = false;
         }
         for inst in &mut self.instruments {
             inst.pool.attach_samples(bank);

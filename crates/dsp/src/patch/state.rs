@@ -76,16 +76,7 @@ impl Patch {
                 .kind
                 .build_for(state.sample_rate, state.block, state.stereo)?;
             module.restore(ms)?;
-            p.nodes[slot] = Some(Node {
-                desc: desc.clone(),
-                module,
-                audio_used: false,
-                read: false,
-                heard_only_by: None,
-                wide: false,
-                input_wide: false,
-                feeds: (0, 0),
-            });
+            p.nodes[slot] = Some(Node::new(desc.clone(), module));
         }
         for (desc, _) in &state.nodes {
             for id in desc
@@ -133,16 +124,7 @@ impl Patch {
                     module.set_param(i, v)?;
                 }
             }
-            p.nodes[slot] = Some(Node {
-                desc: node.desc.clone(),
-                module,
-                audio_used: false,
-                read: false,
-                heard_only_by: None,
-                wide: false,
-                input_wide: false,
-                feeds: (0, 0),
-            });
+            p.nodes[slot] = Some(Node::new(node.desc.clone(), module));
         }
         let instruments: Vec<(String, Option<ModuleId>)> = self
             .instruments
