@@ -42,10 +42,20 @@ impl Patch {
     /// Renders every module's next `n` samples (at most the block); returns `n`.
     fn render(&mut self, n: usize) -> usize {
         let n = n.min(self.block);
-        // Where each instrument's voices end (read once a block, not once a module).
+        // Where each sounding instrument's voices end (read once a block, not once a module;
+        // an instrument with no voice sounding adds nothing anywhere).
         let mut ends = [None; MAX_INSTRUMENTS];
         for (end, inst) in ends.iter_mut().zip(&self.instruments) {
-            *end = inst.pool.end().map(|id| id.0 as usize);
+            if inst.pool.sounding() {
+                *end = inst.pool.end().map(|id| id.0 as usize);
+            }
+        }
+        if ends.iter().all(Option::is_none) {
+            for k in 0..self.order.len() {
+                self.process_node(self.order[k], n, false);
+            }
+            self.render_players(n);
+            return n;
         }
         let ends = &ends[..self.instruments.len().min(MAX_INSTRUMENTS)];
         for k in 0..self.order.len() {
