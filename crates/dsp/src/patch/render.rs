@@ -117,8 +117,60 @@ impl Patch {
     }
 
     /// Renders node `i`'s next `n` samples into its buffer (both sides when it is wide);
-    /// `voices_end`: an instrument's voices are added into it after.
+    /// `voices_end`: an instrument's voices are added into it after. Most modules of most
+    /// patches take the plain way here (one channel, no routes, heard as audio); the rest
+    /// [`Patch::process_node_fully`]. Real-time thread.
+    #[inline]
     pub(super) fn process_node(&mut self, i: usize, n: usize, voices_end: bool) {
+        let Some(node) = self.nodes[i].as_ref() else {
+            return;
+        };
+        if node.resting && node.in_place {
+            // At rest on its input as it is: its block already is what it would render.
+            return;
+        }
+        let plain = node.desc.routes.is_empty()
+            && node.audio_used
+            && !node.wide
+            && (node.read || !self.shortcuts);
+        if !plain {
+            self.process_node_fully(i, n, voices_end);
+            return;
+        }
+        if let Some(c) = node.heard_only_by {
+            if !voices_end && self.pass_unheard(i, c, n) {
+                return;
+            }
+        }
+        let block = self.block;
+        let me = self.slots[i] * self.channels() * block;
+        let Some(node) = self.nodes[i].as_mut() else {
+            return;
+        };
+        let mut first = true;
+        for f in &self.feeds[node.feeds.0 as usize..node.feeds.1 as usize] {
+            mix_into(&mut self.buffers, me, f.at[0] as usize, n, f.level, first);
+            first = false;
+        }
+        if first {
+            self.buffers[me..me + n].fill(0.0);
+        }
+        if node.resting {
+            // At rest: it would leave its inputs' sum as it is.
+            return;
+        }
+        node.module.process(&mut self.buffers[me..me + n]);
+        if node.may_rest && self.shortcuts {
+            node.resting = node.module.resting(false);
+        }
+    }
+
+    /// [`Patch::process_node`] for any module: routes read (control and audio rate), both
+    /// sides of a wide one, modules read by nothing or only at control rate moved on without
+    /// rendering their audio where they can. Out of line: its frame is larger than the plain
+    /// way's. Real-time thread.
+    #[inline(never)]
+    fn process_node_fully(&mut self, i: usize, n: usize, voices_end: bool) {
         let (block, chans) = (self.block, self.channels());
         let Some(node) = self.nodes[i].as_mut() else {
             return;
