@@ -20,13 +20,16 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-/// How often a watcher wakes.
-const PERIOD_NS: u64 = 1_000_000;
+/// How often a watcher wakes: a stall is seen up to this much shorter than it was (its
+/// watcher's deadline fell that far into it).
+const PERIOD_NS: u64 = 500_000;
 
-/// A wake-up this late (or later) counts as a stall: longer than a 128-frame block at 48 kHz
-/// (2.7 ms), so that it can cost a block at the default lookahead of two; a real-time thread on a
-/// CPU the machine runs wakes within tens of microseconds.
-pub const STALL_NS: u64 = 3_000_000;
+/// A wake-up this late (or later) counts as a stall: one that can cost a block. With the seal
+/// three quarters of a period after the tick (`chronus run`'s default), a worker has 2¼
+/// periods for a block at the default lookahead of two: 3.0 ms at 64 frames and 48 kHz, less
+/// its render time and its wake-up; a stall seen 2 ms late was up to 2.5 ms long. A real-time
+/// thread on a CPU the machine runs wakes within tens of microseconds.
+pub const STALL_NS: u64 = 2_000_000;
 
 /// Above chronus's own real-time threads (output 70, workers 60), below the kernel's
 /// migration threads (99).
