@@ -175,10 +175,6 @@ impl Patch {
         let Some(node) = self.nodes[i].as_mut() else {
             return;
         };
-        if node.resting && node.in_place {
-            // At rest on its input as it is: its block already is what it would render.
-            return;
-        }
         // Control-rate modulation: the first sample of each LFO's block.
         if !node.desc.routes.is_empty() {
             let (amounts, touched) = modulation(
