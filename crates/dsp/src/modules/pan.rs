@@ -65,6 +65,10 @@ pub struct PanState {
 pub struct Pan {
     sample_rate: f64,
     s: PanState,
+    /// The mono gains at rest last worked out, with their place's bits: [`gains`] depends on
+    /// the place alone, so a place seen again takes them to the bit without the sine and
+    /// cosine. Not state.
+    rest_gains: Option<(u32, (f32, f32))>,
 }
 
 /// The equal-power gains (left, right) of a mono signal at `pos` (-1..1).
@@ -112,6 +116,19 @@ impl Pan {
                 modulation: [0.0; 3],
                 ramps: [Ramp::at(params[0]), Ramp::at(params[1])],
             },
+            rest_gains: None,
+        }
+    }
+
+    /// [`gains`] at `pos`, worked out again only for a place not seen last. Real-time thread.
+    fn gains_at_rest(&mut self, pos: f32) -> (f32, f32) {
+        match self.rest_gains {
+            Some((bits, g)) if bits == pos.to_bits() => g,
+            _ => {
+                let g = gains(pos);
+                self.rest_gains = Some((pos.to_bits(), g));
+                g
+            }
         }
     }
 
@@ -172,6 +189,12 @@ impl Module for Pan {
 
     fn process_stereo(&mut self, left: &mut [f32], right: &mut [f32], input_stereo: bool) {
         self.retarget();
+        let [pos, width] = self.s.ramps;
+        let at_rest = if pos.is_moving() || width.is_moving() || input_stereo {
+            (1.0, 1.0)
+        } else {
+            self.gains_at_rest(pos.to)
+        };
         let [pos, width] = &mut self.s.ramps;
         let right = &mut right[..left.len()];
         let pairs = left.iter_mut().zip(right.iter_mut());
@@ -193,7 +216,7 @@ impl Module for Pan {
                 }
             }
             (false, false) => {
-                let (gl, gr) = gains(pos.to);
+                let (gl, gr) = at_rest;
                 for (l, r) in pairs {
                     let x = *l;
                     (*l, *r) = (x * gl, x * gr);
@@ -217,11 +240,11 @@ impl Module for Pan {
     /// what `process_stereo` does before its loop (its targets aimed). Real-time thread.
     fn begin_lane(&mut self) -> Option<crate::lanes::LaneStage<'_>> {
         self.retarget();
-        let [pos, width] = &self.s.ramps;
+        let [pos, width] = self.s.ramps;
         if pos.is_moving() || width.is_moving() {
             return None;
         }
-        let (left, right) = gains(pos.to);
+        let (left, right) = self.gains_at_rest(pos.to);
         Some(crate::lanes::LaneStage::Pan { left, right })
     }
 
@@ -235,6 +258,21 @@ impl Module for Pan {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_gains_kept_at_rest_are_the_gains_of_the_place() {
+        // Places seen again, in turn, and new ones: each time what `gains` gives, to the bit.
+        let mut pan = Pan::new(48_000.0);
+        for pos in [0.3f32, 0.3, -0.7, 0.3, 0.0, -0.0, 1.0, 1.0, -1.0, 0.3] {
+            let (l, r) = pan.gains_at_rest(pos);
+            let (gl, gr) = gains(pos);
+            assert_eq!(
+                (l.to_bits(), r.to_bits()),
+                (gl.to_bits(), gr.to_bits()),
+                "{pos}"
+            );
+        }
+    }
 
     #[test]
     fn equal_power_everywhere_and_exact_at_the_ends() {
