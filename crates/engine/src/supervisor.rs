@@ -74,6 +74,11 @@ pub(crate) struct Supervisor {
     checkpoint_at: Instant,
     /// Per slot: the first block its worker renders (where its snapshot or restart puts it).
     first_block: [u64; 2],
+    /// When the supervisor last woke, and when it last woke after a gap longer than a stall
+    /// (the host stopped, Ctrl-Z, or the machine): a worker's silence counts from then at the
+    /// earliest, since nothing it waits for came while the host was not running.
+    woke_ns: u64,
+    resumed_ns: u64,
 }
 
 /// How often the standby worker is asked for its state (kept for a restart after a double
@@ -122,6 +127,8 @@ impl Supervisor {
             checkpoint_asked: None,
             failed_in: [None, None],
             first_block: [0, 0],
+            woke_ns: crate::rt::monotonic_ns(),
+            resumed_ns: 0,
             // The first checkpoint 200 ms after the start.
             checkpoint_at: now
                 .checked_sub(CHECKPOINT_EVERY - Duration::from_millis(200))
@@ -227,6 +234,13 @@ impl Supervisor {
             }
             // The moment a death became visible: taken before anything else is done.
             let woke_ns = crate::rt::monotonic_ns();
+            // Asleep for longer than a stall (a poll waits a period at most): the host was
+            // not running, and neither were the seals the workers wait for.
+            let stall_ns = period * 1e9 * (self.shared.config.stall_blocks as f64 + 1.0) + 1e6;
+            if woke_ns.saturating_sub(self.woke_ns) as f64 > stall_ns {
+                self.resumed_ns = woke_ns;
+            }
+            self.woke_ns = woke_ns;
             for i in 0..2 {
                 if let Some(f) = self.detect(i) {
                     self.replace(i, f, woke_ns);
@@ -281,7 +295,7 @@ impl Supervisor {
             // busy (or was scheduled late once) keeps beating and is left alone.
             let period_ns = self.shared.config.block as f64 * 1e9 / self.shared.config.sample_rate;
             let now = crate::rt::monotonic_ns();
-            let silent_ns = now.saturating_sub(slot.heartbeat_ns());
+            let silent_ns = now.saturating_sub(slot.heartbeat_ns().max(self.resumed_ns));
             // A worker on a long job it announced (a snapshot of a big patch, a patch edit)
             // is given until then.
             let busy = now < slot.busy_until();
