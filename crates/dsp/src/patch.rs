@@ -14,6 +14,13 @@ use crate::limiter::{copy_soft_limited, soft_limit_block};
 use crate::module::{check_config, Module, ModuleKind, ModuleState, Stereo};
 use crate::voices::{VoiceMode, VoicePhase, VoicePool, VoicesState};
 use crate::{DspError, ParamId, SetOutcome};
+use smallvec::SmallVec;
+
+/// The most modules a patch holds in itself (their nodes, order, slots and inputs, with no
+/// allocation of their own: next to each other in memory, a few pages for a patch where one
+/// list each would be as many allocations anywhere in the heap); a larger patch keeps them on
+/// the heap.
+const INLINE: usize = 16;
 
 /// The most modules a patch may hold (each is also copied into every voice when it is part of
 /// the voice template, and a delay holds two seconds of memory).
@@ -210,18 +217,21 @@ pub struct Patch {
     sample_rate: f64,
     block: usize,
     stereo: bool,
-    nodes: Vec<Option<Node>>,
-    order: Vec<usize>,
+    nodes: SmallVec<[Option<Node>; INLINE]>,
+    order: SmallVec<[usize; INLINE]>,
     /// Each module's audio, a block per channel, at its slot ([`Patch::slots`]).
     buffers: Vec<f32>,
     /// Where each module's audio is in `buffers`, by id (a slot is `channels` blocks): a
     /// module that is the one reader of its first input (read by nothing else: no other
     /// input, no route, not the output) renders in that input's slot, in place, instead of
     /// copying it into a slot of its own. Unused ids' slots stay untouched.
-    slots: Vec<usize>,
+    slots: SmallVec<[usize; INLINE]>,
     /// Every module's inputs, module after module (each module's range is its `Node::feeds`),
     /// in the order of its list of inputs.
-    feeds: Vec<Feed>,
+    feeds: SmallVec<[Feed; INLINE]>,
+    /// The modules routed to the output, in id order, as the output reads them (a level of
+    /// 1), worked out with [`Patch::feeds`].
+    outs: SmallVec<[Feed; 2]>,
     /// Whether rendering takes its shortcuts: modules sharing slots, modules nobody hears
     /// only moving on (else every module renders every block in its own slot: the same
     /// sound, the reference).
@@ -233,7 +243,7 @@ pub struct Patch {
     drive: Vec<f32>,
     /// The default instrument first (its template found by the patch's shape), then the
     /// named ones (`/inst/new`), each with its voice pool.
-    instruments: Vec<instruments::Instrument>,
+    instruments: SmallVec<[instruments::Instrument; 1]>,
     /// The samples it can play, by slot.
     samples: crate::sample::SampleBank,
     /// The one-shot players.
@@ -273,15 +283,16 @@ impl Patch {
             sample_rate,
             block,
             stereo,
-            nodes: Vec::new(),
-            order: Vec::new(),
+            nodes: SmallVec::new(),
+            order: SmallVec::new(),
             buffers: Vec::new(),
-            slots: Vec::new(),
-            feeds: Vec::new(),
+            slots: SmallVec::new(),
+            feeds: SmallVec::new(),
+            outs: SmallVec::new(),
             shortcuts: true,
             spare: vec![0.0; if stereo { block } else { 0 }],
             drive: vec![0.0; crate::MAX_AUDIO_RATE * block],
-            instruments: vec![instruments::Instrument::default_one(block)],
+            instruments: smallvec::smallvec![instruments::Instrument::default_one(block)],
             samples: crate::sample::SampleBank::default(),
             players: crate::sample::SamplePlayers::default(),
             played: vec![0.0; 2 * block],

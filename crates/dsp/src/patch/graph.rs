@@ -312,8 +312,8 @@ impl Patch {
     /// Where each module renders ([`Patch::slots`]), from the processing order, each
     /// module's channels, and how many read each one's output (`read_by`, by id): a module
     /// takes its first input's slot when it is that input's one reader and as wide as it.
-    fn share_slots(&self, read_by: &[usize]) -> Vec<usize> {
-        let mut slots: Vec<usize> = (0..self.nodes.len()).collect();
+    fn share_slots(&self, read_by: &[usize]) -> SmallVec<[usize; INLINE]> {
+        let mut slots: SmallVec<[usize; INLINE]> = (0..self.nodes.len()).collect();
         if !self.shortcuts {
             return slots;
         }
@@ -372,7 +372,7 @@ impl Patch {
                 to: String::new(),
             });
         }
-        self.order = order;
+        self.order = SmallVec::from_vec(order);
         let mut audio_used = vec![false; n];
         let mut read = vec![false; n];
         // How many read each module's output: inputs, routes, the output; a module that takes
@@ -487,5 +487,20 @@ impl Patch {
             }
         }
         self.feeds = feeds;
+        let mut outs = std::mem::take(&mut self.outs);
+        outs.clear();
+        outs.extend(
+            (self.nodes.iter().flatten())
+                .filter(|node| node.desc.to_out)
+                .map(|node| {
+                    let left = self.slots[node.desc.id.0 as usize] * slot_len;
+                    let right = if node.wide { left + block } else { left };
+                    Feed {
+                        at: [left as u32, right as u32],
+                        level: 1.0,
+                    }
+                }),
+        );
+        self.outs = outs;
     }
 }

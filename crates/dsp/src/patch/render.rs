@@ -52,14 +52,14 @@ impl Patch {
         }
         if ends.iter().all(Option::is_none) {
             for k in 0..self.order.len() {
-                self.process_node(self.order[k], n, false);
+                self.process_node(self.order.as_slice()[k], n, false);
             }
             self.render_players(n);
             return n;
         }
         let ends = &ends[..self.instruments.len().min(MAX_INSTRUMENTS)];
         for k in 0..self.order.len() {
-            let i = self.order[k];
+            let i = self.order.as_slice()[k];
             self.process_node(i, n, ends.contains(&Some(i)));
             for (j, &end) in ends.iter().enumerate() {
                 if end == Some(i) {
@@ -71,41 +71,28 @@ impl Patch {
         n
     }
 
-    /// Where node `i`'s channel `side` starts in the buffers (at its slot).
-    fn at(&self, i: usize, side: usize) -> usize {
-        (self.slots[i] * self.channels() + side) * self.block
-    }
-
     /// The sum of the modules routed to the output, side `side` (a one-channel module in both
     /// sides), and of the sample players, soft-limited, into `out[..n]`.
     fn mix_out(&self, out: &mut [f32], n: usize, side: usize) {
         let out = &mut out[..n];
-        let routed = || self.nodes.iter().flatten().filter(|n| n.desc.to_out);
-        let source = |node: &Node| {
-            let side = if node.wide { side } else { 0 };
-            &self.buffers[self.at(node.desc.id.0 as usize, side)..][..n]
-        };
-        let mut outs = routed();
-        if let (Some(only), None, false) = (outs.next(), outs.next(), self.playing) {
+        let source = |f: &Feed| &self.buffers[f.at[side] as usize..][..n];
+        let outs = self.outs.as_slice();
+        if let ([only], false) = (outs, self.playing) {
             // One module to the output (the usual case): its block copied and looked at in
             // one pass.
             copy_soft_limited(out, source(only));
             return;
         }
-        let mut first = true;
-        for node in routed() {
-            let src = source(node);
-            if first {
-                out.copy_from_slice(src);
-                first = false;
-            } else {
-                for (d, s) in out.iter_mut().zip(src) {
-                    *d += s;
+        match outs.split_first() {
+            Some((first, rest)) => {
+                out.copy_from_slice(source(first));
+                for f in rest {
+                    for (d, s) in out.iter_mut().zip(source(f)) {
+                        *d += s;
+                    }
                 }
             }
-        }
-        if first {
-            out.fill(0.0);
+            None => out.fill(0.0),
         }
         if self.playing {
             let played = &self.played[side * self.block..][..n];
@@ -120,9 +107,9 @@ impl Patch {
     /// `voices_end`: an instrument's voices are added into it after. Most modules of most
     /// patches take the plain way here (one channel, no routes, heard as audio); the rest
     /// [`Patch::process_node_fully`]. Real-time thread.
-    #[inline]
+    #[inline(always)]
     pub(super) fn process_node(&mut self, i: usize, n: usize, voices_end: bool) {
-        let Some(node) = self.nodes[i].as_ref() else {
+        let Some(node) = self.nodes.as_slice()[i].as_ref() else {
             return;
         };
         if node.resting && node.in_place {
@@ -143,23 +130,24 @@ impl Patch {
             }
         }
         let block = self.block;
-        let me = self.slots[i] * self.channels() * block;
-        let Some(node) = self.nodes[i].as_mut() else {
+        let me = self.slots.as_slice()[i] * self.channels() * block;
+        let Some(node) = self.nodes.as_mut_slice()[i].as_mut() else {
             return;
         };
+        let buffers = self.buffers.as_mut_slice();
         let mut first = true;
-        for f in &self.feeds[node.feeds.0 as usize..node.feeds.1 as usize] {
-            mix_into(&mut self.buffers, me, f.at[0] as usize, n, f.level, first);
+        for f in &self.feeds.as_slice()[node.feeds.0 as usize..node.feeds.1 as usize] {
+            mix_into(buffers, me, f.at[0] as usize, n, f.level, first);
             first = false;
         }
         if first {
-            self.buffers[me..me + n].fill(0.0);
+            buffers[me..me + n].fill(0.0);
         }
         if node.resting {
             // At rest: it would leave its inputs' sum as it is.
             return;
         }
-        node.module.process(&mut self.buffers[me..me + n]);
+        node.module.process(&mut buffers[me..me + n]);
         if node.may_rest && self.shortcuts {
             node.resting = node.module.resting(false);
         }
@@ -273,13 +261,9 @@ impl Patch {
     /// thread.
     #[inline(never)]
     fn pass_unheard(&mut self, i: usize, c: usize, n: usize) -> bool {
-        let rests = self.nodes[c]
-            .as_ref()
-            .is_some_and(|c| c.module.ignores_input());
-        rests
-            && self.nodes[i]
-                .as_mut()
-                .is_some_and(|node| node.module.pass(n))
+        let nodes = self.nodes.as_mut_slice();
+        let rests = nodes[c].as_ref().is_some_and(|c| c.module.ignores_input());
+        rests && nodes[i].as_mut().is_some_and(|node| node.module.pass(n))
     }
 
     /// Renders the sounding voices of instrument `inst` into its template's last module's
