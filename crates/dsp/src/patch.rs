@@ -138,7 +138,12 @@ pub struct PatchState {
 }
 
 struct Node {
-    desc: NodeDesc,
+    /// What it is and how it is wired, out of line: rendering reads the flags below, so a
+    /// node's hot part is a third of a cache line.
+    desc: Box<NodeDesc>,
+    /// Some route drives one of its parameters (`desc.routes` is not empty; set by every
+    /// rebuild of the graph, which every change of the routes makes).
+    routed: bool,
     module: Box<dyn Module>,
     /// True when some module or the output reads this one's audio (not only its first
     /// sample, as modulation does).
@@ -151,7 +156,7 @@ struct Node {
     /// its input ([`Module::can_ignore_input`]): when that module ignores
     /// its input this block ([`Module::ignores_input`]), this one only moves on
     /// ([`Module::pass`]). `None` with the shortcuts off ([`Patch::set_shortcuts`]).
-    heard_only_by: Option<usize>,
+    heard_only_by: Option<u16>,
     /// True when it renders two channels (a stereo patch's pan, delay, reverb, bus, and what
     /// follows them).
     wide: bool,
@@ -175,7 +180,8 @@ impl Node {
     /// A module as an instance of the graph, before the graph says how it renders.
     fn new(desc: NodeDesc, module: Box<dyn Module>) -> Self {
         Node {
-            desc,
+            routed: !desc.routes.is_empty(),
+            desc: Box::new(desc),
             may_rest: module.may_rest(),
             module,
             resting: false,
@@ -391,7 +397,7 @@ impl Patch {
         self.nodes
             .iter()
             .flatten()
-            .map(|n| n.desc.clone())
+            .map(|n| NodeDesc::clone(&n.desc))
             .collect()
     }
 

@@ -410,13 +410,14 @@ impl Patch {
         {
             if let Some(node) = node {
                 node.resting = false;
+                node.routed = !node.desc.routes.is_empty();
                 node.audio_used = used;
                 node.read = used || read;
                 // Read by one input only (a module takes another once).
                 let one_input = !read && !node.desc.to_out && read_by[i] == 1;
                 node.heard_only_by = match taken_by[i] {
                     Some(c) if one_input && !driven[i] && can_ignore[c] && self.shortcuts => {
-                        Some(c)
+                        u16::try_from(c).ok()
                     }
                     _ => None,
                 };

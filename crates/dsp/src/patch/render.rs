@@ -116,16 +116,13 @@ impl Patch {
             // At rest on its input as it is: its block already is what it would render.
             return;
         }
-        let plain = node.desc.routes.is_empty()
-            && node.audio_used
-            && !node.wide
-            && (node.read || !self.shortcuts);
+        let plain = !node.routed && node.audio_used && !node.wide && (node.read || !self.shortcuts);
         if !plain {
             self.process_node_fully(i, n, voices_end);
             return;
         }
         if let Some(c) = node.heard_only_by {
-            if !voices_end && self.pass_unheard(i, c, n) {
+            if !voices_end && self.pass_unheard(i, usize::from(c), n) {
                 return;
             }
         }
@@ -164,7 +161,7 @@ impl Patch {
             return;
         };
         // Control-rate modulation: the first sample of each LFO's block.
-        if !node.desc.routes.is_empty() {
+        if node.routed {
             let (amounts, touched) = modulation(
                 &node.desc.routes,
                 |src| self.buffers[self.slots[src] * chans * block],
@@ -182,7 +179,7 @@ impl Patch {
             return;
         }
         if let Some(c) = node.heard_only_by {
-            if !voices_end && self.pass_unheard(i, c, n) {
+            if !voices_end && self.pass_unheard(i, usize::from(c), n) {
                 return;
             }
         }
@@ -227,7 +224,7 @@ impl Patch {
             // At rest: it would leave its inputs' sum as it is.
             return;
         }
-        let driven = if node.desc.routes.is_empty() {
+        let driven = if !node.routed {
             [None; MAX_AUDIO_RATE]
         } else {
             fill_drive(
@@ -248,7 +245,7 @@ impl Patch {
         } else {
             node.module.process(&mut self.buffers[me..me + n]);
         }
-        if node.may_rest && self.shortcuts && node.desc.routes.is_empty() {
+        if node.may_rest && self.shortcuts && !node.routed {
             node.resting = node.module.resting(node.wide);
         }
     }

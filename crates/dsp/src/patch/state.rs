@@ -14,7 +14,7 @@ impl Patch {
                 .nodes
                 .iter()
                 .flatten()
-                .map(|n| (n.desc.clone(), n.module.state()))
+                .map(|n| (NodeDesc::clone(&n.desc), n.module.state()))
                 .collect(),
             instruments: self.instruments_state(),
             samples: self.samples.descs(),
@@ -124,7 +124,7 @@ impl Patch {
                     module.set_param(i, v)?;
                 }
             }
-            p.nodes[slot] = Some(Node::new(node.desc.clone(), module));
+            p.nodes[slot] = Some(Node::new(NodeDesc::clone(&node.desc), module));
         }
         let instruments: Vec<(String, Option<ModuleId>)> = self
             .instruments
