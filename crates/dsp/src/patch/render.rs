@@ -105,7 +105,8 @@ impl Patch {
 
     /// Renders node `i`'s next `n` samples into its buffer (both sides when it is wide);
     /// `voices_end`: an instrument's voices are added into it after. Most modules of most
-    /// patches take the plain way here (one channel, no routes, heard as audio); the rest
+    /// patches take the plain way here (one channel, no routes, heard as audio), and a module
+    /// nothing reads (an LFO no route takes yet) only moves on here; the rest
     /// [`Patch::process_node_fully`]. Real-time thread.
     #[inline(always)]
     pub(super) fn process_node(&mut self, i: usize, n: usize, voices_end: bool) {
@@ -114,6 +115,16 @@ impl Patch {
         };
         if node.resting && node.in_place {
             // At rest on its input as it is: its block already is what it would render.
+            return;
+        }
+        if !node.read && !node.routed && self.shortcuts {
+            // Read by nothing (an LFO no route takes): only moves on, where it can.
+            if let Some(node) = self.nodes.as_mut_slice()[i].as_mut() {
+                if node.module.pass(n) {
+                    return;
+                }
+            }
+            self.process_node_fully(i, n, voices_end);
             return;
         }
         let plain = !node.routed && node.audio_used && !node.wide && (node.read || !self.shortcuts);
