@@ -1,5 +1,6 @@
 //! The [`Module`] trait every audio-rate module implements, and its plain-data state.
 
+pub use crate::modules::any::AnyModule;
 use crate::modules::{
     adsr::{self, Adsr, AdsrState},
     bus::{self, Bus, BusState},
@@ -272,7 +273,7 @@ struct KindInfo {
     params: &'static [ParamSpec],
     gateable: bool,
     stereo: Stereo,
-    build: fn(f64, bool) -> Box<dyn Module>,
+    build: fn(f64, bool) -> AnyModule,
 }
 
 /// Every kind this build has, in [`ModuleKind::ALL`]'s order.
@@ -283,7 +284,7 @@ const KINDS: &[KindInfo] = &[
         params: &osc::PARAMS,
         gateable: false,
         stereo: Stereo::Never,
-        build: |sr, _| Box::new(Osc::new(sr)),
+        build: |sr, _| AnyModule::Osc(Osc::new(sr)),
     },
     KindInfo {
         kind: ModuleKind::Adsr,
@@ -291,7 +292,7 @@ const KINDS: &[KindInfo] = &[
         params: &adsr::PARAMS,
         gateable: true,
         stereo: Stereo::FollowsInput,
-        build: |sr, _| Box::new(Adsr::new(sr)),
+        build: |sr, _| AnyModule::Adsr(Adsr::new(sr)),
     },
     KindInfo {
         kind: ModuleKind::Filter,
@@ -299,7 +300,7 @@ const KINDS: &[KindInfo] = &[
         params: &filter::PARAMS,
         gateable: false,
         stereo: Stereo::FollowsInput,
-        build: |sr, _| Box::new(Filter::new(sr)),
+        build: |sr, _| AnyModule::Filter(Filter::new(sr)),
     },
     KindInfo {
         kind: ModuleKind::Lfo,
@@ -307,7 +308,7 @@ const KINDS: &[KindInfo] = &[
         params: &lfo::PARAMS,
         gateable: false,
         stereo: Stereo::Never,
-        build: |sr, _| Box::new(Lfo::new(sr)),
+        build: |sr, _| AnyModule::Lfo(Lfo::new(sr)),
     },
     KindInfo {
         kind: ModuleKind::Pan,
@@ -315,7 +316,7 @@ const KINDS: &[KindInfo] = &[
         params: &pan::PARAMS,
         gateable: false,
         stereo: Stereo::Always,
-        build: |sr, _| Box::new(Pan::new(sr)),
+        build: |sr, _| AnyModule::Pan(Pan::new(sr)),
     },
     KindInfo {
         kind: ModuleKind::Bus,
@@ -323,7 +324,7 @@ const KINDS: &[KindInfo] = &[
         params: &bus::PARAMS,
         gateable: false,
         stereo: Stereo::Always,
-        build: |sr, _| Box::new(Bus::new(sr)),
+        build: |sr, _| AnyModule::Bus(Bus::new(sr)),
     },
     KindInfo {
         kind: ModuleKind::Noise,
@@ -331,7 +332,7 @@ const KINDS: &[KindInfo] = &[
         params: &noise::PARAMS,
         gateable: false,
         stereo: Stereo::Never,
-        build: |sr, _| Box::new(Noise::new(sr)),
+        build: |sr, _| AnyModule::Noise(Noise::new(sr)),
     },
     KindInfo {
         kind: ModuleKind::Env,
@@ -339,7 +340,7 @@ const KINDS: &[KindInfo] = &[
         params: &env::PARAMS,
         gateable: true,
         stereo: Stereo::Never,
-        build: |sr, _| Box::new(Env::new(sr)),
+        build: |sr, _| AnyModule::Env(Env::new(sr)),
     },
     KindInfo {
         kind: ModuleKind::Sampler,
@@ -347,7 +348,7 @@ const KINDS: &[KindInfo] = &[
         params: &sampler::PARAMS,
         gateable: true,
         stereo: Stereo::Never,
-        build: |sr, _| Box::new(Sampler::new(sr)),
+        build: |sr, _| AnyModule::Sampler(Sampler::new(sr)),
     },
     #[cfg(feature = "effects")]
     KindInfo {
@@ -356,7 +357,7 @@ const KINDS: &[KindInfo] = &[
         params: &delay::PARAMS,
         gateable: false,
         stereo: Stereo::Always,
-        build: |sr, stereo| Box::new(Delay::new_with(sr, stereo)),
+        build: |sr, stereo| AnyModule::Delay(Delay::new_with(sr, stereo)),
     },
     #[cfg(feature = "effects")]
     KindInfo {
@@ -365,7 +366,7 @@ const KINDS: &[KindInfo] = &[
         params: &reverb::PARAMS,
         gateable: false,
         stereo: Stereo::Always,
-        build: |sr, stereo| Box::new(Reverb::new_with(sr, stereo)),
+        build: |sr, stereo| AnyModule::Reverb(Reverb::new_with(sr, stereo)),
     },
 ];
 
@@ -444,6 +445,16 @@ impl ModuleKind {
         block: usize,
         stereo: bool,
     ) -> Result<Box<dyn Module>, DspError> {
+        Ok(Box::new(self.build_held(sample_rate, block, stereo)?))
+    }
+
+    /// [`ModuleKind::build_for`], the module held by value (a patch's nodes hold theirs so).
+    pub fn build_held(
+        self,
+        sample_rate: f64,
+        block: usize,
+        stereo: bool,
+    ) -> Result<AnyModule, DspError> {
         check_config(sample_rate, block)?;
         Ok((self.info().build)(sample_rate, stereo))
     }

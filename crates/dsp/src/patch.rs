@@ -11,7 +11,7 @@ mod state;
 mod template;
 
 use crate::limiter::{copy_soft_limited, soft_limit_block};
-use crate::module::{check_config, Module, ModuleKind, ModuleState, Stereo};
+use crate::module::{check_config, AnyModule, Module, ModuleKind, ModuleState, Stereo};
 use crate::voices::{VoiceMode, VoicePhase, VoicePool, VoicesState};
 use crate::{DspError, ParamId, SetOutcome};
 use smallvec::SmallVec;
@@ -144,7 +144,8 @@ struct Node {
     /// Some route drives one of its parameters (`desc.routes` is not empty; set by every
     /// rebuild of the graph, which every change of the routes makes).
     routed: bool,
-    module: Box<dyn Module>,
+    /// Its module, held here by value: a patch's modules are in its own memory.
+    module: AnyModule,
     /// True when some module or the output reads this one's audio (not only its first
     /// sample, as modulation does).
     audio_used: bool,
@@ -178,7 +179,7 @@ struct Node {
 
 impl Node {
     /// A module as an instance of the graph, before the graph says how it renders.
-    fn new(desc: NodeDesc, module: Box<dyn Module>) -> Self {
+    fn new(desc: NodeDesc, module: AnyModule) -> Self {
         Node {
             routed: !desc.routes.is_empty(),
             desc: Box::new(desc),

@@ -24,6 +24,7 @@ macro_rules! plain_state {
 pub(crate) use plain_state;
 
 pub mod adsr;
+pub mod any;
 pub mod bus;
 #[cfg(feature = "effects")]
 pub mod delay;

@@ -46,7 +46,7 @@ impl Patch {
         }
         let built = modules
             .iter()
-            .map(|&(_, kind)| kind.build_for(self.sample_rate, self.block, self.stereo))
+            .map(|&(_, kind)| kind.build_held(self.sample_rate, self.block, self.stereo))
             .collect::<Result<Vec<_>, _>>()?;
         let held: usize = self
             .nodes

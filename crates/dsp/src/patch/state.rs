@@ -74,7 +74,7 @@ impl Patch {
             }
             let mut module = desc
                 .kind
-                .build_for(state.sample_rate, state.block, state.stereo)?;
+                .build_held(state.sample_rate, state.block, state.stereo)?;
             module.restore(ms)?;
             p.nodes[slot] = Some(Node::new(desc.clone(), module));
         }
@@ -114,10 +114,10 @@ impl Patch {
         p.nodes.resize_with(self.nodes.len(), || None);
         for (slot, node) in self.nodes.iter().enumerate() {
             let Some(node) = node else { continue };
-            let mut module = node
-                .desc
-                .kind
-                .build_for(self.sample_rate, self.block, self.stereo)?;
+            let mut module =
+                node.desc
+                    .kind
+                    .build_held(self.sample_rate, self.block, self.stereo)?;
             for i in 0..node.desc.kind.params().len() {
                 let i = i as ParamId;
                 if let Some(v) = node.module.param(i) {

@@ -1,0 +1,170 @@
+//! [`AnyModule`]: a module of any kind held by value, so that a patch keeps its modules in its
+//! own memory, next to the nodes that render them (a `Box<dyn Module>` each would be one more
+//! allocation anywhere in the heap, and one more cache miss a block for each module of each
+//! patch when many patches render).
+
+use super::{adsr::Adsr, bus::Bus, env::Env, filter::Filter, lfo::Lfo};
+#[cfg(feature = "effects")]
+use super::{delay::Delay, reverb::Reverb};
+use super::{noise::Noise, osc::Osc, pan::Pan, sampler::Sampler};
+use crate::lanes::{LaneEnd, LaneStage};
+use crate::module::{AudioMod, Module, ModuleKind, ModuleState};
+use crate::sample::SampleBank;
+use crate::{DspError, ParamId, SetOutcome};
+
+/// A module of any kind, by value. It is a [`Module`]: every method is the held module's.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "by value on purpose: a smaller kind leaves part of its place unused, which nothing reads"
+)]
+pub enum AnyModule {
+    /// An oscillator.
+    Osc(Osc),
+    /// An ADSR envelope.
+    Adsr(Adsr),
+    /// A biquad filter.
+    Filter(Filter),
+    /// An LFO.
+    Lfo(Lfo),
+    /// A panner.
+    Pan(Pan),
+    /// A bus.
+    Bus(Bus),
+    /// A noise source.
+    Noise(Noise),
+    /// A modulation envelope.
+    Env(Env),
+    /// A sampler.
+    Sampler(Sampler),
+    /// A delay.
+    #[cfg(feature = "effects")]
+    Delay(Delay),
+    /// A reverb.
+    #[cfg(feature = "effects")]
+    Reverb(Reverb),
+}
+
+/// `$body` with `$m` bound to the held module, whatever its kind.
+macro_rules! each {
+    ($self:expr, $m:ident => $body:expr) => {
+        match $self {
+            AnyModule::Osc($m) => $body,
+            AnyModule::Adsr($m) => $body,
+            AnyModule::Filter($m) => $body,
+            AnyModule::Lfo($m) => $body,
+            AnyModule::Pan($m) => $body,
+            AnyModule::Bus($m) => $body,
+            AnyModule::Noise($m) => $body,
+            AnyModule::Env($m) => $body,
+            AnyModule::Sampler($m) => $body,
+            #[cfg(feature = "effects")]
+            AnyModule::Delay($m) => $body,
+            #[cfg(feature = "effects")]
+            AnyModule::Reverb($m) => $body,
+        }
+    };
+}
+
+/// Every method of [`Module`], the provided ones too: each is the held module's own.
+impl Module for AnyModule {
+    fn kind(&self) -> ModuleKind {
+        each!(self, m => m.kind())
+    }
+
+    fn set_param(&mut self, param: ParamId, value: f32) -> Result<SetOutcome, DspError> {
+        each!(self, m => m.set_param(param, value))
+    }
+
+    fn param(&self, param: ParamId) -> Option<f32> {
+        each!(self, m => m.param(param))
+    }
+
+    fn effective(&self, param: ParamId) -> Option<f32> {
+        each!(self, m => m.effective(param))
+    }
+
+    fn set_modulation(&mut self, param: ParamId, amount: f32) {
+        each!(self, m => m.set_modulation(param, amount))
+    }
+
+    fn gate(&mut self, on: bool) -> Result<(), DspError> {
+        each!(self, m => m.gate(on))
+    }
+
+    fn set_tempo(&mut self, bpm: f32) {
+        each!(self, m => m.set_tempo(bpm))
+    }
+
+    fn is_idle(&self) -> bool {
+        each!(self, m => m.is_idle())
+    }
+
+    fn process(&mut self, block: &mut [f32]) {
+        each!(self, m => m.process(block))
+    }
+
+    fn process_audio(
+        &mut self,
+        block: &mut [f32],
+        right: Option<&mut [f32]>,
+        audio: &AudioMod<'_>,
+    ) {
+        each!(self, m => m.process_audio(block, right, audio))
+    }
+
+    fn process_stereo(&mut self, left: &mut [f32], right: &mut [f32], input_stereo: bool) {
+        each!(self, m => m.process_stereo(left, right, input_stereo))
+    }
+
+    fn skip(&mut self, samples: usize) -> Option<f32> {
+        each!(self, m => m.skip(samples))
+    }
+
+    fn ignores_input(&self) -> bool {
+        each!(self, m => m.ignores_input())
+    }
+
+    fn can_ignore_input(&self) -> bool {
+        each!(self, m => m.can_ignore_input())
+    }
+
+    fn resting(&self, stereo: bool) -> bool {
+        each!(self, m => m.resting(stereo))
+    }
+
+    fn may_rest(&self) -> bool {
+        each!(self, m => m.may_rest())
+    }
+
+    fn pass(&mut self, samples: usize) -> bool {
+        each!(self, m => m.pass(samples))
+    }
+
+    fn begin_lane(&mut self) -> Option<LaneStage<'_>> {
+        each!(self, m => m.begin_lane())
+    }
+
+    fn end_lane(&mut self, end: LaneEnd) {
+        each!(self, m => m.end_lane(end))
+    }
+
+    fn state(&self) -> ModuleState {
+        each!(self, m => m.state())
+    }
+
+    fn restore(&mut self, state: &ModuleState) -> Result<(), DspError> {
+        each!(self, m => m.restore(state))
+    }
+
+    fn reset(&mut self) {
+        each!(self, m => m.reset())
+    }
+
+    fn attach_samples(&mut self, bank: &SampleBank) {
+        each!(self, m => m.attach_samples(bank))
+    }
+
+    fn memory_bytes(&self) -> usize {
+        each!(self, m => m.memory_bytes())
+    }
+}
