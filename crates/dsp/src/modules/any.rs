@@ -100,7 +100,7 @@ impl Module for AnyModule {
     }
 
     fn process(&mut self, block: &mut [f32]) {
-        each!(self, m => m.process(block))
+        each!(self, m => render(m, block))
     }
 
     fn process_audio(
@@ -109,11 +109,11 @@ impl Module for AnyModule {
         right: Option<&mut [f32]>,
         audio: &AudioMod<'_>,
     ) {
-        each!(self, m => m.process_audio(block, right, audio))
+        each!(self, m => render_driven(m, block, right, audio))
     }
 
     fn process_stereo(&mut self, left: &mut [f32], right: &mut [f32], input_stereo: bool) {
-        each!(self, m => m.process_stereo(left, right, input_stereo))
+        each!(self, m => render_stereo(m, left, right, input_stereo))
     }
 
     fn skip(&mut self, samples: usize) -> Option<f32> {
@@ -167,4 +167,30 @@ impl Module for AnyModule {
     fn memory_bytes(&self) -> usize {
         each!(self, m => m.memory_bytes())
     }
+}
+
+// A block's work: each kind's in a function of its own, as it was behind a `dyn Module`, not
+// every kind's loops inlined into one large match.
+
+/// `m.process(block)`, out of line. Real-time thread.
+#[inline(never)]
+fn render<M: Module>(m: &mut M, block: &mut [f32]) {
+    m.process(block);
+}
+
+/// `m.process_audio(block, right, audio)`, out of line. Real-time thread.
+#[inline(never)]
+fn render_driven<M: Module>(
+    m: &mut M,
+    block: &mut [f32],
+    right: Option<&mut [f32]>,
+    audio: &AudioMod<'_>,
+) {
+    m.process_audio(block, right, audio);
+}
+
+/// `m.process_stereo(left, right, input_stereo)`, out of line. Real-time thread.
+#[inline(never)]
+fn render_stereo<M: Module>(m: &mut M, left: &mut [f32], right: &mut [f32], input_stereo: bool) {
+    m.process_stereo(left, right, input_stereo);
 }
