@@ -50,20 +50,42 @@ impl Patch {
                 *end = inst.pool.end().map(|id| id.0 as usize);
             }
         }
+        let chans = self.channels();
+        let Patch {
+            nodes,
+            order,
+            slots,
+            feeds,
+            buffers,
+            drive,
+            instruments,
+            block,
+            shortcuts,
+            voice_lanes,
+            ..
+        } = self;
+        let mut walk = Walk {
+            nodes: nodes.as_mut_slice(),
+            slots,
+            feeds,
+            buffers,
+            drive,
+            block: *block,
+            chans,
+            shortcuts: *shortcuts,
+        };
         if ends.iter().all(Option::is_none) {
-            for k in 0..self.order.len() {
-                self.process_node(self.order.as_slice()[k], n, false);
+            for &i in order.iter() {
+                walk.process_node(i, n, false);
             }
-            self.render_players(n);
-            return n;
-        }
-        let ends = &ends[..self.instruments.len().min(MAX_INSTRUMENTS)];
-        for k in 0..self.order.len() {
-            let i = self.order.as_slice()[k];
-            self.process_node(i, n, ends.contains(&Some(i)));
-            for (j, &end) in ends.iter().enumerate() {
-                if end == Some(i) {
-                    self.process_voices(j, i, n);
+        } else {
+            let ends = &ends[..instruments.len().min(MAX_INSTRUMENTS)];
+            for &i in order.iter() {
+                walk.process_node(i, n, ends.contains(&Some(i)));
+                for (inst, &end) in instruments.iter_mut().zip(ends) {
+                    if end == Some(i) {
+                        walk.process_voices(&mut inst.pool, *voice_lanes, i, n);
+                    }
                 }
             }
         }
@@ -102,15 +124,38 @@ impl Patch {
         }
         soft_limit_block(out);
     }
+}
 
+/// One block's walk through a patch's modules: what it reads and writes of the patch, each
+/// list taken once a block (a list held in the patch asks where its items are at every look).
+struct Walk<'a> {
+    /// The patch's nodes, by id.
+    nodes: &'a mut [Option<Node>],
+    /// Each node's slot in `buffers`, by id.
+    slots: &'a [usize],
+    /// Every node's inputs ([`Node::feeds`] says whose are where).
+    feeds: &'a [Feed],
+    /// Every slot's audio.
+    buffers: &'a mut [f32],
+    /// One block's audio-rate modulation, parameter by parameter.
+    drive: &'a mut [f32],
+    /// Samples per block.
+    block: usize,
+    /// Channels per slot (2: a stereo patch).
+    chans: usize,
+    /// The patch takes rendering's shortcuts.
+    shortcuts: bool,
+}
+
+impl Walk<'_> {
     /// Renders node `i`'s next `n` samples into its buffer (both sides when it is wide);
     /// `voices_end`: an instrument's voices are added into it after. Most modules of most
     /// patches take the plain way here (one channel, no routes, heard as audio), and a module
     /// nothing reads (an LFO no route takes yet) only moves on here; the rest
-    /// [`Patch::process_node_fully`]. Real-time thread.
+    /// [`Walk::process_node_fully`]. Real-time thread.
     #[inline(always)]
-    pub(super) fn process_node(&mut self, i: usize, n: usize, voices_end: bool) {
-        let Some(node) = self.nodes.as_slice()[i].as_ref() else {
+    fn process_node(&mut self, i: usize, n: usize, voices_end: bool) {
+        let Some(node) = self.nodes[i].as_ref() else {
             return;
         };
         if node.resting && node.in_place {
@@ -119,7 +164,7 @@ impl Patch {
         }
         if !node.read && !node.routed && self.shortcuts {
             // Read by nothing (an LFO no route takes): only moves on, where it can.
-            if let Some(node) = self.nodes.as_mut_slice()[i].as_mut() {
+            if let Some(node) = self.nodes[i].as_mut() {
                 if node.module.pass(n) {
                     return;
                 }
@@ -138,13 +183,13 @@ impl Patch {
             }
         }
         let block = self.block;
-        let me = self.slots.as_slice()[i] * self.channels() * block;
-        let Some(node) = self.nodes.as_mut_slice()[i].as_mut() else {
+        let me = self.slots[i] * self.chans * block;
+        let Some(node) = self.nodes[i].as_mut() else {
             return;
         };
-        let buffers = self.buffers.as_mut_slice();
+        let buffers = &mut *self.buffers;
         let mut first = true;
-        for f in &self.feeds.as_slice()[node.feeds.0 as usize..node.feeds.1 as usize] {
+        for f in &self.feeds[node.feeds.0 as usize..node.feeds.1 as usize] {
             mix_into(buffers, me, f.at[0] as usize, n, f.level, first);
             first = false;
         }
@@ -161,13 +206,13 @@ impl Patch {
         }
     }
 
-    /// [`Patch::process_node`] for any module: routes read (control and audio rate), both
+    /// [`Walk::process_node`] for any module: routes read (control and audio rate), both
     /// sides of a wide one, modules read by nothing or only at control rate moved on without
     /// rendering their audio where they can. Out of line: its frame is larger than the plain
     /// way's. Real-time thread.
     #[inline(never)]
     fn process_node_fully(&mut self, i: usize, n: usize, voices_end: bool) {
-        let (block, chans) = (self.block, self.channels());
+        let (block, chans) = (self.block, self.chans);
         let Some(node) = self.nodes[i].as_mut() else {
             return;
         };
@@ -215,7 +260,7 @@ impl Patch {
             let mut first = true;
             for f in feeds {
                 mix_into(
-                    &mut self.buffers,
+                    &mut *self.buffers,
                     dst,
                     f.at[side] as usize,
                     n,
@@ -241,16 +286,16 @@ impl Patch {
             fill_drive(
                 &node.desc.routes,
                 node.desc.kind.params(),
-                (&self.buffers, &self.slots),
+                (self.buffers, self.slots),
                 (chans * block, block, n),
-                &mut self.drive,
+                self.drive,
             )
         };
         if node.wide {
             let (left, right) = self.buffers[me..me + 2 * block].split_at_mut(block);
             node.module
                 .process_stereo(&mut left[..n], &mut right[..n], node.input_wide);
-        } else if let Some(audio) = audio_mod(&driven, &self.drive, block, n) {
+        } else if let Some(audio) = audio_mod(&driven, self.drive, block, n) {
             node.module
                 .process_audio(&mut self.buffers[me..me + n], None, &audio);
         } else {
@@ -269,40 +314,36 @@ impl Patch {
     /// thread.
     #[inline(never)]
     fn pass_unheard(&mut self, i: usize, c: usize, n: usize) -> bool {
-        let nodes = self.nodes.as_mut_slice();
+        let nodes = &mut *self.nodes;
         let rests = nodes[c].as_ref().is_some_and(|c| c.module.ignores_input());
         rests && nodes[i].as_mut().is_some_and(|node| node.module.pass(n))
     }
 
-    /// Renders the sounding voices of instrument `inst` into its template's last module's
-    /// buffer (`end`; both sides when it is wide: the voices then end in a pan).
-    pub(super) fn process_voices(&mut self, inst: usize, end: usize, n: usize) {
-        if !self.instruments[inst].pool.sounding() {
+    /// Renders the sounding voices of an instrument (`voices`: its pool; `lanes`: in lanes
+    /// where they can be) into its template's last module's buffer (`end`; both sides when it
+    /// is wide: the voices then end in a pan).
+    fn process_voices(&mut self, voices: &mut VoicePool, lanes: bool, end: usize, n: usize) {
+        if !voices.sounding() {
             return;
         }
-        let (block, chans) = (self.block, self.channels());
+        let (block, chans) = (self.block, self.chans);
         let wide = self.nodes[end].as_ref().is_some_and(|e| e.wide);
         // The head's audio-rate modulation, from modules outside the voices: the same signal
         // for every voice (each at its own pitch).
-        let head = self.instruments[inst].pool.template().first().copied();
+        let head = voices.template().first().copied();
         let driven = match head.and_then(|h| self.nodes.get(h.0 as usize)) {
             Some(Some(node)) => fill_drive(
                 &node.desc.routes,
                 node.desc.kind.params(),
-                (&self.buffers, &self.slots),
+                (self.buffers, self.slots),
                 (chans * block, block, n),
-                &mut self.drive,
+                self.drive,
             ),
             _ => [None; MAX_AUDIO_RATE],
         };
-        let audio = audio_mod(&driven, &self.drive, block, n).unwrap_or_default();
-        let (nodes, slots, buffers, voices) = (
-            &self.nodes,
-            &self.slots,
-            &mut self.buffers,
-            &mut self.instruments[inst].pool,
-        );
-        voices.set_lanes(self.voice_lanes);
+        let audio = audio_mod(&driven, self.drive, block, n).unwrap_or_default();
+        let (nodes, slots, buffers) = (&*self.nodes, self.slots, &mut *self.buffers);
+        voices.set_lanes(lanes);
         // Split at the end's slot (no source of a modulation shares it: a module read by a
         // route keeps its slot to itself).
         let end = slots[end];
