@@ -273,7 +273,10 @@ struct KindInfo {
     params: &'static [ParamSpec],
     gateable: bool,
     stereo: Stereo,
-    build: fn(f64, bool) -> AnyModule,
+    /// One in a box of its own size (an instrument's voices hold theirs so).
+    build: fn(f64, bool) -> Box<dyn Module>,
+    /// One by value (a patch's nodes hold theirs so).
+    hold: fn(f64, bool) -> AnyModule,
 }
 
 /// Every kind this build has, in [`ModuleKind::ALL`]'s order.
@@ -284,7 +287,8 @@ const KINDS: &[KindInfo] = &[
         params: &osc::PARAMS,
         gateable: false,
         stereo: Stereo::Never,
-        build: |sr, _| AnyModule::Osc(Osc::new(sr)),
+        build: |sr, _| Box::new(Osc::new(sr)),
+        hold: |sr, _| AnyModule::Osc(Osc::new(sr)),
     },
     KindInfo {
         kind: ModuleKind::Adsr,
@@ -292,7 +296,8 @@ const KINDS: &[KindInfo] = &[
         params: &adsr::PARAMS,
         gateable: true,
         stereo: Stereo::FollowsInput,
-        build: |sr, _| AnyModule::Adsr(Adsr::new(sr)),
+        build: |sr, _| Box::new(Adsr::new(sr)),
+        hold: |sr, _| AnyModule::Adsr(Adsr::new(sr)),
     },
     KindInfo {
         kind: ModuleKind::Filter,
@@ -300,7 +305,8 @@ const KINDS: &[KindInfo] = &[
         params: &filter::PARAMS,
         gateable: false,
         stereo: Stereo::FollowsInput,
-        build: |sr, _| AnyModule::Filter(Filter::new(sr)),
+        build: |sr, _| Box::new(Filter::new(sr)),
+        hold: |sr, _| AnyModule::Filter(Filter::new(sr)),
     },
     KindInfo {
         kind: ModuleKind::Lfo,
@@ -308,7 +314,8 @@ const KINDS: &[KindInfo] = &[
         params: &lfo::PARAMS,
         gateable: false,
         stereo: Stereo::Never,
-        build: |sr, _| AnyModule::Lfo(Lfo::new(sr)),
+        build: |sr, _| Box::new(Lfo::new(sr)),
+        hold: |sr, _| AnyModule::Lfo(Lfo::new(sr)),
     },
     KindInfo {
         kind: ModuleKind::Pan,
@@ -316,7 +323,8 @@ const KINDS: &[KindInfo] = &[
         params: &pan::PARAMS,
         gateable: false,
         stereo: Stereo::Always,
-        build: |sr, _| AnyModule::Pan(Pan::new(sr)),
+        build: |sr, _| Box::new(Pan::new(sr)),
+        hold: |sr, _| AnyModule::Pan(Pan::new(sr)),
     },
     KindInfo {
         kind: ModuleKind::Bus,
@@ -324,7 +332,8 @@ const KINDS: &[KindInfo] = &[
         params: &bus::PARAMS,
         gateable: false,
         stereo: Stereo::Always,
-        build: |sr, _| AnyModule::Bus(Bus::new(sr)),
+        build: |sr, _| Box::new(Bus::new(sr)),
+        hold: |sr, _| AnyModule::Bus(Bus::new(sr)),
     },
     KindInfo {
         kind: ModuleKind::Noise,
@@ -332,7 +341,8 @@ const KINDS: &[KindInfo] = &[
         params: &noise::PARAMS,
         gateable: false,
         stereo: Stereo::Never,
-        build: |sr, _| AnyModule::Noise(Noise::new(sr)),
+        build: |sr, _| Box::new(Noise::new(sr)),
+        hold: |sr, _| AnyModule::Noise(Noise::new(sr)),
     },
     KindInfo {
         kind: ModuleKind::Env,
@@ -340,7 +350,8 @@ const KINDS: &[KindInfo] = &[
         params: &env::PARAMS,
         gateable: true,
         stereo: Stereo::Never,
-        build: |sr, _| AnyModule::Env(Env::new(sr)),
+        build: |sr, _| Box::new(Env::new(sr)),
+        hold: |sr, _| AnyModule::Env(Env::new(sr)),
     },
     KindInfo {
         kind: ModuleKind::Sampler,
@@ -348,7 +359,8 @@ const KINDS: &[KindInfo] = &[
         params: &sampler::PARAMS,
         gateable: true,
         stereo: Stereo::Never,
-        build: |sr, _| AnyModule::Sampler(Sampler::new(sr)),
+        build: |sr, _| Box::new(Sampler::new(sr)),
+        hold: |sr, _| AnyModule::Sampler(Sampler::new(sr)),
     },
     #[cfg(feature = "effects")]
     KindInfo {
@@ -357,7 +369,8 @@ const KINDS: &[KindInfo] = &[
         params: &delay::PARAMS,
         gateable: false,
         stereo: Stereo::Always,
-        build: |sr, stereo| AnyModule::Delay(Delay::new_with(sr, stereo)),
+        build: |sr, stereo| Box::new(Delay::new_with(sr, stereo)),
+        hold: |sr, stereo| AnyModule::Delay(Delay::new_with(sr, stereo)),
     },
     #[cfg(feature = "effects")]
     KindInfo {
@@ -366,7 +379,8 @@ const KINDS: &[KindInfo] = &[
         params: &reverb::PARAMS,
         gateable: false,
         stereo: Stereo::Always,
-        build: |sr, stereo| AnyModule::Reverb(Reverb::new_with(sr, stereo)),
+        build: |sr, stereo| Box::new(Reverb::new_with(sr, stereo)),
+        hold: |sr, stereo| AnyModule::Reverb(Reverb::new_with(sr, stereo)),
     },
 ];
 
@@ -445,7 +459,8 @@ impl ModuleKind {
         block: usize,
         stereo: bool,
     ) -> Result<Box<dyn Module>, DspError> {
-        Ok(Box::new(self.build_held(sample_rate, block, stereo)?))
+        check_config(sample_rate, block)?;
+        Ok((self.info().build)(sample_rate, stereo))
     }
 
     /// [`ModuleKind::build_for`], the module held by value (a patch's nodes hold theirs so).
@@ -456,7 +471,7 @@ impl ModuleKind {
         stereo: bool,
     ) -> Result<AnyModule, DspError> {
         check_config(sample_rate, block)?;
-        Ok((self.info().build)(sample_rate, stereo))
+        Ok((self.info().hold)(sample_rate, stereo))
     }
 }
 

@@ -20,7 +20,7 @@ use smallvec::SmallVec;
 /// allocation of their own: next to each other in memory, a few pages for a patch where one
 /// list each would be as many allocations anywhere in the heap); a larger patch keeps them on
 /// the heap.
-const INLINE: usize = 16;
+const INLINE: usize = 8;
 
 /// The most modules a patch may hold (each is also copied into every voice when it is part of
 /// the voice template, and a delay holds two seconds of memory).

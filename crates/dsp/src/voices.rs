@@ -11,7 +11,7 @@
 //! allocates.
 
 use crate::lanes::{self, LaneStage, SineGainBiquad, LANES};
-use crate::module::{AnyModule, AudioMod, Module, ModuleKind, ModuleState, MAX_PARAMS};
+use crate::module::{AudioMod, Module, ModuleKind, ModuleState, MAX_PARAMS};
 use crate::modules::{lfo, osc, pan};
 use crate::{DspError, ModuleId, ParamId};
 
@@ -104,8 +104,7 @@ struct Voice {
     since: u64,
     /// Let go while the pedal was down (still `Held` until it lifts).
     sustained: bool,
-    /// Its copies of the template's modules, held by value (one allocation a voice).
-    modules: Vec<AnyModule>,
+    modules: Vec<Box<dyn Module>>,
 }
 
 /// The widest pitch bend, in semitones either way.
@@ -297,14 +296,14 @@ impl VoicePool {
             // open on a held note.
             let old = &self.template[chain_len..];
             for v in &mut self.voices {
-                let mut had: Vec<Option<AnyModule>> =
+                let mut had: Vec<Option<Box<dyn Module>>> =
                     v.modules.drain(chain_len..).map(Some).collect();
                 for (id, kind, params) in &template[chain_len..] {
                     let kept = old.iter().position(|o| o == id).and_then(|i| had[i].take());
                     let m = match kept {
                         Some(m) => m,
                         None => {
-                            let mut m = kind.build_held(sample_rate, block, false)?;
+                            let mut m = kind.build(sample_rate, block)?;
                             for (p, &x) in params.iter().enumerate() {
                                 m.set_param(p as ParamId, x)?;
                             }
@@ -327,7 +326,7 @@ impl VoicePool {
             for _ in 0..MAX_VOICES {
                 let mut modules = Vec::with_capacity(template.len());
                 for (_, kind, params) in &template {
-                    let mut m = kind.build_held(sample_rate, block, false)?;
+                    let mut m = kind.build(sample_rate, block)?;
                     for (p, &v) in params.iter().enumerate() {
                         m.set_param(p as ParamId, v)?;
                     }
@@ -742,7 +741,7 @@ impl VoicePool {
                 && lane_template
                 && head.is_empty()
                 && quiet
-                && osc::set_as_a_plain_sine(&self.voices[0].modules[0]),
+                && osc::set_as_a_plain_sine(&*self.voices[0].modules[0]),
         }
     }
 
