@@ -138,8 +138,8 @@ pub struct PatchState {
 }
 
 struct Node {
-    /// What it is and how it is wired, out of line: rendering reads the flags below, so a
-    /// node's hot part is a third of a cache line.
+    /// What it is and how it is wired, out of line: rendering reads the flags below (a node's
+    /// own fields are 24 bytes beside its module).
     desc: Box<NodeDesc>,
     /// Some route drives one of its parameters (`desc.routes` is not empty; set by every
     /// rebuild of the graph, which every change of the routes makes).

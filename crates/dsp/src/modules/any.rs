@@ -194,3 +194,79 @@ fn render_driven<M: Module>(
 fn render_stereo<M: Module>(m: &mut M, left: &mut [f32], right: &mut [f32], input_stereo: bool) {
     m.process_stereo(left, right, input_stereo);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every kind held by value answers and renders as the same kind in a box: each method
+    /// reaches the held module (a provided method left out would answer the trait's default).
+    #[test]
+    fn a_held_module_is_the_boxed_one_to_the_bit() {
+        let (sr, block) = (48_000.0, 64);
+        let input: Vec<f32> = (0..block)
+            .map(|i| ((i * 37 % 23) as f32 - 11.0) / 9.0)
+            .collect();
+        for &kind in ModuleKind::ALL {
+            for stereo in [false, true] {
+                let mut boxed = kind.build_for(sr, block, stereo).unwrap();
+                let mut held = kind.build_held(sr, block, stereo).unwrap();
+                let same = |a: &dyn Module, b: &dyn Module, when: &str| {
+                    assert_eq!(a.kind(), b.kind(), "{kind:?} {when}");
+                    assert_eq!(a.state(), b.state(), "{kind:?} {when}: state");
+                    assert_eq!(a.is_idle(), b.is_idle(), "{kind:?} {when}: is_idle");
+                    assert_eq!(a.ignores_input(), b.ignores_input(), "{kind:?} {when}");
+                    assert_eq!(
+                        a.can_ignore_input(),
+                        b.can_ignore_input(),
+                        "{kind:?} {when}"
+                    );
+                    assert_eq!(a.resting(stereo), b.resting(stereo), "{kind:?} {when}");
+                    assert_eq!(a.may_rest(), b.may_rest(), "{kind:?} {when}: may_rest");
+                    assert_eq!(a.memory_bytes(), b.memory_bytes(), "{kind:?} {when}");
+                    for p in 0..kind.params().len() as ParamId {
+                        assert_eq!(a.param(p), b.param(p), "{kind:?} {when}: param {p}");
+                        assert_eq!(a.effective(p), b.effective(p), "{kind:?} {when}: {p}");
+                    }
+                };
+                same(&*boxed, &held, "built");
+                for m in [&mut *boxed, &mut held as &mut dyn Module] {
+                    m.set_tempo(97.0);
+                    m.set_modulation(0, 0.25);
+                    if kind.gateable() {
+                        m.gate(true).unwrap();
+                    }
+                }
+                let render = |m: &mut dyn Module, k: usize| {
+                    let (mut l, mut r) = (input.clone(), input.clone());
+                    match k % 3 {
+                        0 => m.process(&mut l),
+                        1 => m.process_stereo(&mut l, &mut r, stereo),
+                        _ => m.process_audio(&mut l, Some(&mut r), &AudioMod::default()),
+                    }
+                    (l, r)
+                };
+                for k in 0..12 {
+                    let (a, b) = (render(&mut *boxed, k), render(&mut held, k));
+                    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                    assert_eq!(bits(&a.0), bits(&b.0), "{kind:?} block {k}: left");
+                    assert_eq!(bits(&a.1), bits(&b.1), "{kind:?} block {k}: right");
+                    assert_eq!(boxed.skip(8), held.skip(8), "{kind:?} block {k}: skip");
+                    assert_eq!(boxed.pass(8), held.pass(8), "{kind:?} block {k}: pass");
+                    same(&*boxed, &held, "rendering");
+                }
+                if kind.gateable() {
+                    boxed.gate(false).unwrap();
+                    held.gate(false).unwrap();
+                }
+                let state = boxed.state();
+                boxed.reset();
+                held.reset();
+                same(&*boxed, &held, "reset");
+                boxed.restore(&state).unwrap();
+                held.restore(&state).unwrap();
+                same(&*boxed, &held, "restored");
+            }
+        }
+    }
+}
