@@ -74,10 +74,11 @@ pub(crate) struct Supervisor {
     checkpoint_at: Instant,
     /// Per slot: the first block its worker renders (where its snapshot or restart puts it).
     first_block: [u64; 2],
-    /// When the supervisor last woke, and when it last woke after a gap longer than a stall
-    /// (the host stopped, Ctrl-Z, or the machine): a worker's silence counts from then at the
-    /// earliest, since nothing it waits for came while the host was not running.
+    /// When the supervisor last woke.
     woke_ns: u64,
+    /// When it last woke after a gap longer than a stall (the host stopped, Ctrl-Z, or the
+    /// machine): a worker's silence counts from then at the earliest, since nothing it waits
+    /// for came while the host was not running.
     resumed_ns: u64,
 }
 
@@ -216,6 +217,9 @@ impl Supervisor {
         crate::rt::try_realtime(crate::rt::SUPERVISOR_PRIORITY);
         let period = self.shared.config.block as f64 / self.shared.config.sample_rate;
         let timeout_ms = ((period * 1000.0).ceil() as i32).max(1);
+        // Asleep for longer than this (a poll waits a period at most), the host was not
+        // running, and neither were the seals the workers wait for.
+        let stall_ns = period * 1e9 * (self.shared.config.stall_blocks as f64 + 1.0) + 1e6;
         while !self.shared.stop.load(Acquire) {
             let mut fds: Vec<libc::pollfd> = self
                 .handles
@@ -234,9 +238,6 @@ impl Supervisor {
             }
             // The moment a death became visible: taken before anything else is done.
             let woke_ns = crate::rt::monotonic_ns();
-            // Asleep for longer than a stall (a poll waits a period at most): the host was
-            // not running, and neither were the seals the workers wait for.
-            let stall_ns = period * 1e9 * (self.shared.config.stall_blocks as f64 + 1.0) + 1e6;
             if woke_ns.saturating_sub(self.woke_ns) as f64 > stall_ns {
                 self.resumed_ns = woke_ns;
             }

@@ -230,8 +230,9 @@ impl Walk<'_> {
             }
         }
         let me = self.slots[i] * chans * block;
-        if !node.read && self.shortcuts && node.module.pass(n) {
-            // Read by nothing: only moves on.
+        // Read by nothing: only moves on (one with no route was asked in the plain way, and
+        // could not).
+        if !node.read && node.routed && self.shortcuts && node.module.pass(n) {
             return;
         }
         if let Some(c) = node.heard_only_by {
